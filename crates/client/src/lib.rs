@@ -1,0 +1,1 @@
+//! callrec-client (being written).

@@ -1,0 +1,1 @@
+//! callrec-server (being written).

@@ -1,0 +1,1 @@
+//! callrec-store (being written).

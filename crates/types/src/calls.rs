@@ -1,0 +1,279 @@
+//! Calls and recordings (SPEC §3): the call with its participants and state, each recording
+//! with its trigger and checksum, the dispatch targets queued for it, and the live recording
+//! state shown next to the red toggle.
+
+use crate::engine::{CallOrigin, TraceLine};
+use crate::ids::{CallId, DispatchId, RecordingId, RuleId, UserId};
+use crate::rules::MonMode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    Ringing,
+    Active,
+    Held,
+    Ended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantRole {
+    Caller,
+    Callee,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub name: String,
+    /// Extension, phone number or SIP AoR as the PBX reported it.
+    pub number: String,
+    /// The user this number belongs to; `None` for an external party.
+    pub user_id: Option<UserId>,
+    pub role: ParticipantRole,
+}
+
+/// The direction of the call as a whole, used by the journal filter: `incoming` when the caller
+/// is external, `outgoing` when an internal caller reaches an external party, `internal` when
+/// every participant is a user. (Per-participant direction is the rule engine's business.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallDirection {
+    Incoming,
+    Outgoing,
+    Internal,
+}
+
+impl CallDirection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallDirection::Incoming => "incoming",
+            CallDirection::Outgoing => "outgoing",
+            CallDirection::Internal => "internal",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "incoming" => Some(Self::Incoming),
+            "outgoing" => Some(Self::Outgoing),
+            "internal" => Some(Self::Internal),
+            _ => None,
+        }
+    }
+    /// Derives the call's direction from who is internal.
+    pub fn of(participants: &[Participant]) -> Self {
+        let caller_internal = participants
+            .iter()
+            .find(|p| p.role == ParticipantRole::Caller)
+            .is_some_and(|p| p.user_id.is_some());
+        let any_external = participants.iter().any(|p| p.user_id.is_none());
+        match (caller_internal, any_external) {
+            (false, _) => CallDirection::Incoming,
+            (true, true) => CallDirection::Outgoing,
+            (true, false) => CallDirection::Internal,
+        }
+    }
+}
+
+/// Where a call came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallSource {
+    Siprec,
+    Ingest,
+    Demo,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub id: CallId,
+    /// The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
+    pub call_key: String,
+    pub sip_call_ids: Vec<String>,
+    pub participants: Vec<Participant>,
+    pub direction: CallDirection,
+    pub origin: CallOrigin,
+    pub mon_mode: MonMode,
+    pub source: CallSource,
+    pub started_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub state: CallState,
+    pub recording_count: i64,
+}
+
+/// How a manual recording was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ManualVia {
+    Client,
+    Phone,
+    Pbx,
+}
+
+/// What caused a recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trigger {
+    Auto {
+        #[serde(default)]
+        rule_id: Option<RuleId>,
+    },
+    Force,
+    Manual {
+        #[serde(default)]
+        user_id: Option<UserId>,
+        via: ManualVia,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioCodec {
+    Pcmu,
+    Pcma,
+    Pcm16,
+}
+
+impl AudioCodec {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AudioCodec::Pcmu => "pcmu",
+            AudioCodec::Pcma => "pcma",
+            AudioCodec::Pcm16 => "pcm16",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pcmu" => Some(Self::Pcmu),
+            "pcma" => Some(Self::Pcma),
+            "pcm16" => Some(Self::Pcm16),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingState {
+    /// Still being written (a live call).
+    Recording,
+    Complete,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    pub id: RecordingId,
+    pub call_id: CallId,
+    pub seq: i64,
+    /// `<callkey>_<seq>.wav`, the name it is downloaded as.
+    pub file_name: String,
+    pub started_at: DateTime<Utc>,
+    /// Milliseconds from the call's answer (or start) to this recording's start.
+    pub start_offset_ms: i64,
+    pub duration_ms: i64,
+    pub bytes: i64,
+    pub codec: AudioCodec,
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// Hex SHA-256 of the stored file; empty while recording.
+    pub sha256: String,
+    pub trigger: Trigger,
+    pub state: RecordingState,
+    pub legal_hold: bool,
+    #[serde(default)]
+    pub dispatch: Vec<DispatchTarget>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DispatchStatus {
+    Pending,
+    Sent,
+    Failed,
+}
+
+impl DispatchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DispatchStatus::Pending => "pending",
+            DispatchStatus::Sent => "sent",
+            DispatchStatus::Failed => "failed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "sent" => Some(Self::Sent),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One copy of one recording to send (e-mail or script), with its bookkeeping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DispatchTarget {
+    pub id: DispatchId,
+    pub recording_id: RecordingId,
+    pub rule_id: Option<RuleId>,
+    pub target: crate::rules::Dispatch,
+    pub status: DispatchStatus,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Extra facts of the last attempt (script output, "attachment too large", …).
+    pub detail: Option<String>,
+}
+
+/// The recording state next to the red toggle, as seen by one user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LiveRecording {
+    /// An automatic (rule or force) recording is running.
+    RecordingAuto,
+    /// A manual recording is running, started by `by` (display name).
+    RecordingManual { by: String, user_id: Option<UserId> },
+    NotRecording,
+}
+
+/// A call with everything a viewer may know of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallDetail {
+    #[serde(flatten)]
+    pub call: Call,
+    pub recordings: Vec<Recording>,
+    pub trace: Vec<TraceLine>,
+    /// The recording state right now (`not_recording` for ended calls).
+    pub recording: LiveRecording,
+    /// Whether the viewer may press the record toggle now.
+    pub can_toggle: bool,
+    /// Why the viewer may not, in plain words, when `can_toggle` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_allowed_reason: Option<String>,
+}
+
+/// The per-call journal document on disk (`<callkey>.json`), the `$2` of a script dispatch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalDocument {
+    pub version: u32,
+    pub call: Call,
+    pub recordings: Vec<Recording>,
+    pub decision_trace: Vec<TraceLine>,
+}
+
+/// One row of the journal list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalItem {
+    #[serde(flatten)]
+    pub call: Call,
+    pub duration_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JournalPage {
+    pub items: Vec<JournalItem>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,375 @@
+//! The rule engine (SPEC §2): a pure function from the facts of a call, the rules and a view
+//! of the directory to a decision — is the call recorded automatically, who may record it by
+//! hand, which dispatch targets apply — with a trace in plain words that answers "why was / wasn't
+//! this recorded?". No I/O, no clock: the caller passes everything in.
+
+use crate::ids::{RoleId, RuleId, TeamId, UserId};
+use crate::rules::{Dispatch, MonMode, Rule, RuleDirection, RuleMode, RuleOrigin};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One participant of the call as the engine needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactParticipant {
+    /// The user whose extension/AoR this is; `None` for an external party.
+    pub user_id: Option<UserId>,
+    pub is_caller: bool,
+    /// For the trace: the name or number shown to people.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFacts {
+    pub participants: Vec<FactParticipant>,
+    pub mon_mode: MonMode,
+}
+
+/// A team as seen by a role: its members count as role members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamView {
+    pub id: TeamId,
+    pub name: String,
+    pub members: BTreeSet<UserId>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoleView {
+    pub name: String,
+    pub users: BTreeSet<UserId>,
+    pub teams: Vec<TeamView>,
+}
+
+/// The part of the directory the engine reads: roles resolved to their users and teams.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryView {
+    pub roles: BTreeMap<RoleId, RoleView>,
+}
+
+/// How a user belongs to a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Via {
+    Direct,
+    Team { team_id: TeamId, team: String },
+}
+
+impl DirectoryView {
+    pub fn membership(&self, role: RoleId, user: UserId) -> Option<Via> {
+        let r = self.roles.get(&role)?;
+        if r.users.contains(&user) {
+            return Some(Via::Direct);
+        }
+        r.teams
+            .iter()
+            .find(|t| t.members.contains(&user))
+            .map(|t| Via::Team { team_id: t.id, team: t.name.clone() })
+    }
+}
+
+/// Whether a call is internal (every participant is a user) or external.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOrigin {
+    Internal,
+    External,
+}
+
+/// A rule that matched one internal participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleMatch {
+    pub rule_id: RuleId,
+    pub user_id: UserId,
+    pub mode: RuleMode,
+    pub dispatch: Dispatch,
+}
+
+/// One line of the decision trace. `message` is plain words for people; the other fields let a
+/// program find the rule or user it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceLine {
+    pub kind: TraceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<RuleId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    pub message: String,
+    /// Set for events during the call (button presses); the decision itself has no time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceKind {
+    MonMode,
+    RuleMatched,
+    RuleNotMatched,
+    RuleDisabled,
+    Decision,
+    ManualStart,
+    ManualStop,
+    Refused,
+}
+
+/// The outcome for one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub mon_mode: MonMode,
+    pub origin: CallOrigin,
+    /// Recorded from answer to hangup (an automatic rule matched, or `force`).
+    pub automatic: bool,
+    /// Never recorded (`deny`).
+    pub denied: bool,
+    pub auto_matches: Vec<RuleMatch>,
+    pub manual_matches: Vec<RuleMatch>,
+    /// Users who may start/stop a manual recording.
+    pub manual_allowed: BTreeSet<UserId>,
+    pub trace: Vec<TraceLine>,
+}
+
+/// Why a user may not start or stop a recording.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("recording is denied for this call (MDC_MON_MODE=deny)")]
+    Denied,
+    #[error("you are not a participant of this call")]
+    NotParticipant,
+    #[error("no recording rule allows you to record this call")]
+    NoManualRule,
+    #[error("this call is recorded automatically; an automatic recording cannot be stopped")]
+    Automatic,
+}
+
+impl Decision {
+    /// Can `user` start or stop a manual recording? `is_participant` is the caller's knowledge
+    /// of whether the user takes part in the call.
+    pub fn may_toggle(&self, user: UserId, is_participant: bool) -> Result<(), Refusal> {
+        if self.denied {
+            return Err(Refusal::Denied);
+        }
+        if !is_participant {
+            return Err(Refusal::NotParticipant);
+        }
+        if self.automatic {
+            return Err(Refusal::Automatic);
+        }
+        if self.manual_allowed.contains(&user) {
+            Ok(())
+        } else {
+            Err(Refusal::NoManualRule)
+        }
+    }
+
+    /// The dispatch targets of an automatic recording: every matching automatic rule's
+    /// (deduplicated, in rule order). With `force` the automatic rules that would have matched
+    /// still send their copies.
+    pub fn auto_dispatch(&self) -> Vec<(RuleId, Dispatch)> {
+        dedupe(self.auto_matches.iter())
+    }
+
+    /// The dispatch targets of a manual recording started by `user`.
+    pub fn manual_dispatch(&self, user: UserId) -> Vec<(RuleId, Dispatch)> {
+        dedupe(self.manual_matches.iter().filter(|m| m.user_id == user))
+    }
+}
+
+fn dedupe<'a>(it: impl Iterator<Item = &'a RuleMatch>) -> Vec<(RuleId, Dispatch)> {
+    let mut seen = BTreeSet::new();
+    it.filter(|m| seen.insert(m.rule_id))
+        .filter(|m| m.dispatch != Dispatch::Store)
+        .map(|m| (m.rule_id, m.dispatch.clone()))
+        .collect()
+}
+
+fn line(kind: TraceKind, rule_id: Option<RuleId>, user_id: Option<UserId>, message: String) -> TraceLine {
+    TraceLine { kind, rule_id, user_id, message, at: None }
+}
+
+/// Decide how a call is recorded. `rules` may come in any order; they are read by position.
+pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decision {
+    let origin = if facts.participants.iter().any(|p| p.user_id.is_none()) {
+        CallOrigin::External
+    } else {
+        CallOrigin::Internal
+    };
+    let mut d = Decision {
+        mon_mode: facts.mon_mode,
+        origin,
+        automatic: false,
+        denied: false,
+        auto_matches: Vec::new(),
+        manual_matches: Vec::new(),
+        manual_allowed: BTreeSet::new(),
+        trace: Vec::new(),
+    };
+    let internal: Vec<&FactParticipant> = facts.participants.iter().filter(|p| p.user_id.is_some()).collect();
+
+    let mon_text = match facts.mon_mode {
+        MonMode::Auto => "MDC_MON_MODE is auto: the recording rules decide",
+        MonMode::Force => "MDC_MON_MODE is force: the call is recorded from answer to hangup, whatever the rules say",
+        MonMode::Deny => "MDC_MON_MODE is deny: the call is never recorded, not even by hand",
+        MonMode::Manual => "MDC_MON_MODE is manual: the rules are skipped and every internal participant may record by hand",
+    };
+    d.trace.push(line(TraceKind::MonMode, None, None, mon_text.to_string()));
+
+    if facts.mon_mode == MonMode::Deny {
+        d.denied = true;
+        d.trace.push(line(TraceKind::Decision, None, None, "not recorded: denied for this call".into()));
+        return d;
+    }
+
+    // Rules are evaluated for every mode but deny: under auto they decide; under force their
+    // automatic matches still choose the dispatch targets; under manual they are only traced.
+    let mut ordered: Vec<&Rule> = rules.iter().collect();
+    ordered.sort_by_key(|r| (r.position, r.id));
+    for rule in ordered {
+        if !rule.enabled {
+            d.trace.push(line(
+                TraceKind::RuleDisabled,
+                Some(rule.id),
+                None,
+                format!("rule “{}” is disabled", rule.description),
+            ));
+            continue;
+        }
+        let role_name = dir.roles.get(&rule.role_id).map(|r| r.name.as_str()).unwrap_or("(deleted role)");
+        let origin_ok = matches!(
+            (rule.origin, origin),
+            (RuleOrigin::Both, _) | (RuleOrigin::Internal, CallOrigin::Internal) | (RuleOrigin::External, CallOrigin::External)
+        );
+        let mut matched_any = false;
+        let mut why_not = Vec::new();
+        for p in &internal {
+            let uid = p.user_id.expect("internal participants have a user");
+            let dir_for_u = if p.is_caller { RuleDirection::Outgoing } else { RuleDirection::Incoming };
+            let Some(via) = dir.membership(rule.role_id, uid) else {
+                why_not.push(format!("{} is not a member of role “{}”", p.label, role_name));
+                continue;
+            };
+            if !(rule.direction == RuleDirection::Both || rule.direction == dir_for_u) {
+                why_not.push(format!(
+                    "the call is {} for {}, the rule wants {}",
+                    direction_word(dir_for_u),
+                    p.label,
+                    direction_word(rule.direction)
+                ));
+                continue;
+            }
+            if !origin_ok {
+                why_not.push(format!(
+                    "the call is {}, the rule wants {}",
+                    origin_word(origin),
+                    match rule.origin {
+                        RuleOrigin::Internal => "internal calls",
+                        RuleOrigin::External => "external calls",
+                        RuleOrigin::Both => "any call",
+                    }
+                ));
+                continue;
+            }
+            matched_any = true;
+            let via_text = match &via {
+                Via::Direct => format!("a member of role “{role_name}”"),
+                Via::Team { team, .. } => format!("a member of role “{role_name}” through team “{team}”"),
+            };
+            d.trace.push(line(
+                TraceKind::RuleMatched,
+                Some(rule.id),
+                Some(uid),
+                format!(
+                    "rule “{}” ({}) matches {}: {}, the call is {} for them and {}",
+                    rule.description,
+                    match rule.mode {
+                        RuleMode::Automatic => "automatic",
+                        RuleMode::Manual => "manual",
+                    },
+                    p.label,
+                    via_text,
+                    direction_word(dir_for_u),
+                    origin_word(origin)
+                ),
+            ));
+            let m = RuleMatch { rule_id: rule.id, user_id: uid, mode: rule.mode, dispatch: rule.dispatch.clone() };
+            match rule.mode {
+                RuleMode::Automatic => d.auto_matches.push(m),
+                RuleMode::Manual => d.manual_matches.push(m),
+            }
+        }
+        if !matched_any {
+            let reason = if internal.is_empty() {
+                "the call has no internal participant".to_string()
+            } else {
+                why_not.join("; ")
+            };
+            d.trace.push(line(
+                TraceKind::RuleNotMatched,
+                Some(rule.id),
+                None,
+                format!("rule “{}” does not match: {}", rule.description, reason),
+            ));
+        }
+    }
+
+    match facts.mon_mode {
+        MonMode::Force => {
+            d.automatic = true;
+            d.trace.push(line(TraceKind::Decision, None, None, "recorded automatically: forced for this call".into()));
+        }
+        MonMode::Manual => {
+            d.manual_allowed = internal.iter().filter_map(|p| p.user_id).collect();
+            let text = if d.manual_allowed.is_empty() {
+                "not recorded automatically; nobody can record by hand (no internal participant)".to_string()
+            } else {
+                "not recorded automatically; every internal participant may record by hand".to_string()
+            };
+            d.trace.push(line(TraceKind::Decision, None, None, text));
+        }
+        MonMode::Auto => {
+            d.manual_allowed = d.manual_matches.iter().map(|m| m.user_id).collect();
+            if let Some(first) = d.auto_matches.first() {
+                d.automatic = true;
+                let desc = rules.iter().find(|r| r.id == first.rule_id).map(|r| r.description.as_str()).unwrap_or("");
+                d.trace.push(line(
+                    TraceKind::Decision,
+                    Some(first.rule_id),
+                    Some(first.user_id),
+                    format!("recorded automatically because of rule “{desc}”"),
+                ));
+            } else if d.manual_allowed.is_empty() {
+                d.trace.push(line(
+                    TraceKind::Decision,
+                    None,
+                    None,
+                    "not recorded: no enabled rule covers any participant of this call".into(),
+                ));
+            } else {
+                d.trace.push(line(
+                    TraceKind::Decision,
+                    None,
+                    None,
+                    format!(
+                        "not recorded automatically; {} participant(s) may record by hand",
+                        d.manual_allowed.len()
+                    ),
+                ));
+            }
+        }
+        MonMode::Deny => unreachable!("deny returned above"),
+    }
+    d
+}
+
+fn direction_word(d: RuleDirection) -> &'static str {
+    match d {
+        RuleDirection::Incoming => "incoming",
+        RuleDirection::Outgoing => "outgoing",
+        RuleDirection::Both => "incoming or outgoing",
+    }
+}
+
+fn origin_word(o: CallOrigin) -> &'static str {
+    match o {
+        CallOrigin::Internal => "internal",
+        CallOrigin::External => "external",
+    }
+}

@@ -1,0 +1,238 @@
+//! Recording rules (SPEC §2): what a rule says and how it is validated. The decision made from
+//! rules lives in `engine`.
+
+use crate::ids::{RoleId, RuleId};
+use serde::{Deserialize, Serialize};
+
+/// `automatic`: the call is recorded from answer to hangup. `manual`: the participant may
+/// start/stop recordings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleMode {
+    Automatic,
+    Manual,
+}
+
+/// The direction of a call *for one participant*: outgoing for the caller, incoming for the
+/// callee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleDirection {
+    Incoming,
+    Outgoing,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleOrigin {
+    Internal,
+    External,
+    Both,
+}
+
+/// Where a recording goes besides the store (`store` is always implied).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Dispatch {
+    Store,
+    Email { recipients: Vec<String> },
+    Script { script: String },
+}
+
+/// Per-call `MDC_MON_MODE` set by the PBX dial plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MonMode {
+    #[default]
+    Auto,
+    Force,
+    Deny,
+    Manual,
+}
+
+impl MonMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonMode::Auto => "auto",
+            MonMode::Force => "force",
+            MonMode::Deny => "deny",
+            MonMode::Manual => "manual",
+        }
+    }
+    /// Parses the header/field value case-insensitively; empty means `auto`.
+    pub fn parse(s: &str) -> Option<MonMode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Some(MonMode::Auto),
+            "force" => Some(MonMode::Force),
+            "deny" => Some(MonMode::Deny),
+            "manual" => Some(MonMode::Manual),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: RuleId,
+    pub description: String,
+    pub enabled: bool,
+    pub mode: RuleMode,
+    pub role_id: RoleId,
+    pub direction: RuleDirection,
+    pub origin: RuleOrigin,
+    pub dispatch: Dispatch,
+    pub position: i64,
+}
+
+/// `POST /api/v1/rules` and `PUT /api/v1/rules/{id}`. A missing position appends the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInput {
+    pub description: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub mode: RuleMode,
+    pub role_id: RoleId,
+    pub direction: RuleDirection,
+    pub origin: RuleOrigin,
+    #[serde(default = "store")]
+    pub dispatch: Dispatch,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn store() -> Dispatch {
+    Dispatch::Store
+}
+
+/// One problem with a field, so a form can show it where it belongs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldError { field: field.to_string(), message: message.into() }
+    }
+}
+
+pub const MAX_DESCRIPTION: usize = 200;
+pub const MAX_RECIPIENTS: usize = 50;
+pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
+
+impl RuleInput {
+    /// Checks what can be checked without the store (the role's existence is the store's).
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errs = Vec::new();
+        if self.description.trim().is_empty() {
+            errs.push(FieldError::new("description", "a rule needs a description"));
+        } else if self.description.chars().count() > MAX_DESCRIPTION {
+            errs.push(FieldError::new("description", format!("at most {MAX_DESCRIPTION} characters")));
+        }
+        match &self.dispatch {
+            Dispatch::Store => {}
+            Dispatch::Email { recipients } => {
+                if recipients.is_empty() {
+                    errs.push(FieldError::new("dispatch.recipients", "e-mail dispatch needs at least one recipient"));
+                }
+                if recipients.len() > MAX_RECIPIENTS {
+                    errs.push(FieldError::new("dispatch.recipients", format!("at most {MAX_RECIPIENTS} recipients")));
+                }
+                for r in recipients {
+                    if !is_plausible_email(r) {
+                        errs.push(FieldError::new("dispatch.recipients", format!("not an e-mail address: {r:?}")));
+                    }
+                }
+            }
+            Dispatch::Script { script } => {
+                if script.trim().is_empty() {
+                    errs.push(FieldError::new("dispatch.script", "script dispatch needs a script body"));
+                }
+                if script.len() > MAX_SCRIPT_BYTES {
+                    errs.push(FieldError::new("dispatch.script", format!("at most {MAX_SCRIPT_BYTES} bytes")));
+                }
+                if script.contains('\0') {
+                    errs.push(FieldError::new("dispatch.script", "the script contains a NUL byte"));
+                }
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs)
+        }
+    }
+}
+
+/// `local@domain.tld` with no spaces, angle brackets, commas or control characters — enough to
+/// refuse typos and header injection; the SMTP server has the last word.
+pub fn is_plausible_email(s: &str) -> bool {
+    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c)) {
+        return false;
+    }
+    let Some((local, domain)) = s.rsplit_once('@') else { return false };
+    !local.is_empty()
+        && !local.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(dispatch: Dispatch) -> RuleInput {
+        RuleInput {
+            description: "record support".into(),
+            enabled: true,
+            mode: RuleMode::Automatic,
+            role_id: RoleId(1),
+            direction: RuleDirection::Both,
+            origin: RuleOrigin::Both,
+            dispatch,
+            position: None,
+        }
+    }
+
+    #[test]
+    fn rule_wire_shape_matches_the_contract() {
+        let r: RuleInput = serde_json::from_str(
+            r#"{"description":"d","enabled":true,"mode":"manual","role_id":3,"direction":"incoming",
+               "origin":"external","dispatch":{"kind":"email","recipients":["qa@example.com"]},"position":2}"#,
+        )
+        .expect("contract JSON parses");
+        assert_eq!(r.mode, RuleMode::Manual);
+        assert_eq!(r.dispatch, Dispatch::Email { recipients: vec!["qa@example.com".into()] });
+        let s: Dispatch = serde_json::from_str(r#"{"kind":"script","script":"cp \"$1\" /x"}"#).expect("script");
+        assert!(matches!(s, Dispatch::Script { .. }));
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        assert!(input(Dispatch::Store).validate().is_ok());
+        let errs = input(Dispatch::Email { recipients: vec!["not an address".into()] }).validate().unwrap_err();
+        assert_eq!(errs[0].field, "dispatch.recipients");
+        let errs = input(Dispatch::Email { recipients: vec![] }).validate().unwrap_err();
+        assert_eq!(errs[0].field, "dispatch.recipients");
+        let errs = input(Dispatch::Script { script: "  ".into() }).validate().unwrap_err();
+        assert_eq!(errs[0].field, "dispatch.script");
+        let mut blank = input(Dispatch::Store);
+        blank.description = " ".into();
+        assert_eq!(blank.validate().unwrap_err()[0].field, "description");
+    }
+
+    #[test]
+    fn email_plausibility() {
+        assert!(is_plausible_email("qa@example.com"));
+        for bad in ["qa", "qa@", "@example.com", "qa@example", "a b@example.com", "a@b.com>\r\nBcc: x", "a,b@c.d"] {
+            assert!(!is_plausible_email(bad), "{bad:?}");
+        }
+    }
+}

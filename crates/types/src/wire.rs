@@ -1,0 +1,236 @@
+//! Shapes that exist only on the wire: sessions, errors, ingest, settings, storage, audit and
+//! the server-sent events.
+
+use crate::calls::{CallDetail, Recording};
+use crate::directory::User;
+use crate::engine::TraceLine;
+use crate::ids::{AuditId, CallId, RecordingId, UserId};
+use crate::rules::{FieldError, MonMode};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Every error the API returns: `{code, message}`; `fields` for validation problems and
+/// `trace` for a rule decision that refused an upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldError>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<TraceLine>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: User,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestRole {
+    Caller,
+    Callee,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IngestParticipant {
+    pub number: String,
+    #[serde(default)]
+    pub name: String,
+    pub role: IngestRole,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestTrigger {
+    #[default]
+    Auto,
+    Manual,
+}
+
+/// The `call` part of `POST /api/v1/ingest`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IngestCall {
+    pub sip_call_id: String,
+    pub started_at: DateTime<Utc>,
+    #[serde(default)]
+    pub answered_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    pub participants: Vec<IngestParticipant>,
+    #[serde(default)]
+    pub mon_mode: Option<String>,
+    #[serde(default)]
+    pub trigger: IngestTrigger,
+    /// For a manual recording: the extension, AoR or username of who pressed record.
+    #[serde(default)]
+    pub triggered_by: Option<String>,
+    #[serde(default)]
+    pub recording_started_at: Option<DateTime<Utc>>,
+}
+
+impl IngestCall {
+    pub fn mon_mode(&self) -> Option<MonMode> {
+        MonMode::parse(self.mon_mode.as_deref().unwrap_or(""))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IngestResponse {
+    pub call_id: CallId,
+    pub recording_id: RecordingId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingAction {
+    Start,
+    Stop,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordingActionRequest {
+    pub action: RecordingAction,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordingActionResponse {
+    pub state: crate::calls::LiveRecording,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_id: Option<RecordingId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    #[default]
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    #[serde(default)]
+    pub username: String,
+    /// Write-only: `GET` shows `""` when unset and `"********"` when set.
+    #[serde(default)]
+    pub password: String,
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &if self.password.is_empty() { "" } else { "<redacted>" })
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub retention_days: u32,
+    pub dispatch_schedule: String,
+    pub smtp: SmtpSettings,
+}
+
+/// `PUT /api/v1/settings` may send a subset.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SettingsPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch_schedule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<SmtpPatch>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SmtpPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SmtpSecurity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StorageReport {
+    pub bytes_used: u64,
+    pub bytes_free: u64,
+    pub bytes_per_day: u64,
+    /// `None` when nothing is being recorded (the disk never fills).
+    pub days_until_full: Option<f64>,
+    pub recordings: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<UserId>,
+    /// Who did it: a username, `ingest`, `phone:<mac>` or `system`.
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HoldRequest {
+    pub legal_hold: bool,
+}
+
+/// Server-sent events of `GET /api/v1/events`; the SSE event name is the variant name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum Event {
+    /// A live call appeared or changed (state, participants, recording state).
+    Call(CallDetail),
+    CallEnded { call_id: CallId },
+    /// A recording started, stopped or was finished.
+    Recording(Recording),
+    /// The journal gained or changed a row.
+    Journal { call_id: CallId },
+}
+
+impl Event {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Call(_) => "call",
+            Event::CallEnded { .. } => "call_ended",
+            Event::Recording(_) => "recording",
+            Event::Journal { .. } => "journal",
+        }
+    }
+}
