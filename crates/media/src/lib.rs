@@ -1,0 +1,12 @@
+//! callrec-media: sans-I/O building blocks for recording calls.
+//!
+//! Nothing in this crate opens a socket, spawns a task or reads a clock: callers feed bytes
+//! in and get values (or bytes to write) out. That keeps every parser fuzzable and every
+//! state machine testable with plain unit tests.
+//!
+//! - [`g711`]: ITU-T G.711 µ-law / A-law sample conversion.
+//! - [`wav`]: WAV header parsing (uploads), header writing, PCM16 transcoding with byte
+//!   ranges, and a growing stereo G.711 writer that stays playable after a crash.
+
+pub mod g711;
+pub mod wav;
