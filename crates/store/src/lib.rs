@@ -1,1 +1,158 @@
-//! callrec-store (being written).
+//! callrec-store: the `Store` trait — the narrow set of domain methods the server needs — and
+//! its backends. SQLite is the embedded default; the backend is chosen once from the URL
+//! scheme (`sqlite://…`). Nothing backend-specific crosses the trait: times are
+//! `DateTime<Utc>`, ids are typed, documents are domain types.
+
+mod records;
+mod sqlite;
+
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording};
+use callrec_types::directory::{Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
+use callrec_types::engine::{DirectoryView, TraceLine};
+use callrec_types::rules::{Rule, RuleInput};
+use callrec_types::wire::AuditEntry;
+use callrec_types::*;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or reference conflict, in words for the API (`username "x" is taken`).
+    #[error("{0}")]
+    Conflict(String),
+    /// Input the database cannot hold (a reference to a missing row and the like).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("unsupported database URL: {0}")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Backend(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Opens the backend named by the URL scheme and brings its schema up to date.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(
+            url.split(':').next().unwrap_or("").to_string(),
+        ))
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- directory -------------------------------------------------------------------------
+    async fn count_users(&self) -> Result<i64>;
+    async fn create_user(&self, user: &NewUserRecord) -> Result<User>;
+    async fn get_user(&self, id: UserId) -> Result<User>;
+    /// The user and their password hash, for login.
+    async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn update_user(&self, id: UserId, update: &UserUpdate) -> Result<User>;
+    async fn delete_user(&self, id: UserId) -> Result<()>;
+    /// Every (normalised address → user) pair, to match call participants to users.
+    async fn list_addresses(&self) -> Result<Vec<(String, UserId)>>;
+
+    async fn create_team(&self, team: &TeamInput) -> Result<Team>;
+    async fn get_team(&self, id: TeamId) -> Result<Team>;
+    async fn list_teams(&self) -> Result<Vec<Team>>;
+    async fn update_team(&self, id: TeamId, team: &TeamInput) -> Result<Team>;
+    async fn delete_team(&self, id: TeamId) -> Result<()>;
+    /// Members of the teams `supervisor` supervises (not including the supervisor).
+    async fn supervised_users(&self, supervisor: UserId) -> Result<Vec<UserId>>;
+
+    async fn create_role(&self, role: &RoleInput) -> Result<Role>;
+    async fn get_role(&self, id: RoleId) -> Result<Role>;
+    async fn list_roles(&self) -> Result<Vec<Role>>;
+    async fn update_role(&self, id: RoleId, role: &RoleInput) -> Result<Role>;
+    async fn delete_role(&self, id: RoleId) -> Result<()>;
+
+    async fn create_phone(&self, phone: &PhoneInput) -> Result<Phone>;
+    async fn get_phone(&self, id: PhoneId) -> Result<Phone>;
+    async fn list_phones(&self) -> Result<Vec<Phone>>;
+    async fn update_phone(&self, id: PhoneId, phone: &PhoneInput) -> Result<Phone>;
+    async fn delete_phone(&self, id: PhoneId) -> Result<()>;
+    async fn phone_by_mac(&self, mac: &str) -> Result<Option<Phone>>;
+
+    /// Roles resolved to users and teams, for the rule engine.
+    async fn directory_view(&self) -> Result<DirectoryView>;
+
+    // --- sessions --------------------------------------------------------------------------
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The user of a live session; expired sessions are not found.
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
+
+    // --- rules -----------------------------------------------------------------------------
+    async fn list_rules(&self) -> Result<Vec<Rule>>;
+    async fn get_rule(&self, id: RuleId) -> Result<Rule>;
+    async fn create_rule(&self, rule: &RuleInput) -> Result<Rule>;
+    async fn update_rule(&self, id: RuleId, rule: &RuleInput) -> Result<Rule>;
+    async fn delete_rule(&self, id: RuleId) -> Result<()>;
+
+    // --- calls and recordings --------------------------------------------------------------
+    async fn create_call(&self, call: &NewCall) -> Result<Call>;
+    /// Imports many finished calls with their recordings in one transaction (bulk import,
+    /// benchmark seeding).
+    async fn import_calls(&self, calls: &[(NewCall, Vec<NewRecording>)]) -> Result<()>;
+    async fn update_call(&self, call: &Call, trace: &[TraceLine]) -> Result<()>;
+    async fn get_call(&self, id: CallId) -> Result<(Call, Vec<TraceLine>)>;
+    /// The newest call with this SIP Call-ID.
+    async fn call_by_sip_id(&self, sip_call_id: &str) -> Result<Option<CallId>>;
+    async fn call_visible(&self, id: CallId, scope: &Scope) -> Result<bool>;
+    async fn journal(&self, query: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)>;
+
+    async fn create_recording(&self, rec: &NewRecording) -> Result<Recording>;
+    async fn finish_recording(&self, id: RecordingId, fin: &FinishedRecording) -> Result<Recording>;
+    async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording>;
+    async fn list_recordings(&self, call: CallId) -> Result<Vec<Recording>>;
+    /// Recordings still marked in progress (left by a crash), for repair at start-up.
+    async fn unfinished_recordings(&self) -> Result<Vec<StoredRecording>>;
+    async fn set_legal_hold(&self, id: RecordingId, hold: bool) -> Result<Recording>;
+    /// Deletes the row (and its dispatch rows); returns the stored path so the caller can
+    /// remove the file.
+    async fn delete_recording(&self, id: RecordingId) -> Result<StoredRecording>;
+    /// Recordings started before `before`, not on legal hold and with no pending dispatch.
+    async fn expired_recordings(&self, before: DateTime<Utc>, limit: i64) -> Result<Vec<StoredRecording>>;
+    async fn storage_totals(&self, since: DateTime<Utc>) -> Result<StorageTotals>;
+
+    // --- dispatch queue --------------------------------------------------------------------
+    async fn queue_dispatch(
+        &self,
+        rec: RecordingId,
+        targets: &[NewDispatch],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DispatchTarget>>;
+    async fn list_dispatch(&self, filter: &DispatchFilter) -> Result<Vec<DispatchTarget>>;
+    /// Pending targets whose next attempt is due.
+    async fn due_dispatch(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DispatchTarget>>;
+    async fn record_dispatch_attempt(&self, id: DispatchId, outcome: &DispatchOutcome) -> Result<DispatchTarget>;
+    async fn get_dispatch(&self, id: DispatchId) -> Result<DispatchTarget>;
+    async fn dispatch_key(&self, id: DispatchId) -> Result<String>;
+
+    // --- audit and settings ----------------------------------------------------------------
+    async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry>;
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+    async fn get_setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
+}

@@ -1,0 +1,175 @@
+//! The store's own input and query records: what the server hands in (new rows, updates,
+//! queries) and the few stored facts it gets back beyond the domain types (file paths).
+
+use callrec_types::calls::{
+    AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, Recording, RecordingState, Trigger,
+};
+use callrec_types::directory::Level;
+use callrec_types::engine::{CallOrigin, TraceLine};
+use callrec_types::rules::{Dispatch, MonMode};
+use callrec_types::*;
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone)]
+pub struct NewUserRecord {
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub level: Level,
+    pub extensions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub level: Option<Level>,
+    pub extensions: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    pub call_key: String,
+    pub source: CallSource,
+    pub sip_call_ids: Vec<String>,
+    pub participants: Vec<Participant>,
+    pub direction: CallDirection,
+    pub origin: CallOrigin,
+    pub mon_mode: MonMode,
+    pub started_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub state: CallState,
+    pub trace: Vec<TraceLine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRecording {
+    /// Ignored by `import_calls`, which fills in the call it just created.
+    pub call_id: CallId,
+    pub seq: i64,
+    /// Relative to the data directory, built by the server only.
+    pub rel_path: String,
+    pub file_name: String,
+    pub started_at: DateTime<Utc>,
+    pub start_offset_ms: i64,
+    pub duration_ms: i64,
+    pub bytes: i64,
+    pub codec: AudioCodec,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub sha256: String,
+    pub trigger: Trigger,
+    pub state: RecordingState,
+}
+
+#[derive(Debug, Clone)]
+pub struct FinishedRecording {
+    pub duration_ms: i64,
+    pub bytes: i64,
+    pub sha256: String,
+}
+
+/// A recording with where its file lives.
+#[derive(Debug, Clone)]
+pub struct StoredRecording {
+    pub recording: Recording,
+    pub rel_path: String,
+    pub call_key: String,
+}
+
+/// Whose calls a viewer may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Calls in which any of these users took part.
+    Users(Vec<UserId>),
+}
+
+/// Keyset position: the last row of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JournalCursor {
+    pub started_at_ms: i64,
+    pub id: i64,
+}
+
+impl JournalCursor {
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.started_at_ms, self.id)
+    }
+    pub fn decode(s: &str) -> Option<Self> {
+        if s.len() > 40 {
+            return None;
+        }
+        let (a, b) = s.split_once('.')?;
+        Some(JournalCursor {
+            started_at_ms: a.parse().ok()?,
+            id: b.parse().ok()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JournalQuery {
+    pub scope: Scope,
+    /// Substring of a name or number (case-insensitive).
+    pub q: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub direction: Option<CallDirection>,
+    pub has_recordings: Option<bool>,
+    /// Only calls of this user (within the scope).
+    pub user_id: Option<UserId>,
+    pub cursor: Option<JournalCursor>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StorageTotals {
+    pub bytes: i64,
+    pub recordings: i64,
+    pub bytes_since: i64,
+    /// When the oldest recording of the window started (to average over less than 30 days).
+    pub oldest_since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDispatch {
+    pub rule_id: Option<RuleId>,
+    pub target: Dispatch,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DispatchFilter {
+    pub status: Option<DispatchStatus>,
+    pub recording_id: Option<RecordingId>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DispatchOutcome {
+    pub status: DispatchStatus,
+    pub at: DateTime<Utc>,
+    pub error: Option<String>,
+    pub detail: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAudit {
+    pub at: DateTime<Utc>,
+    pub user_id: Option<UserId>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub before: Option<AuditId>,
+    pub action: Option<String>,
+    pub user_id: Option<UserId>,
+    pub limit: i64,
+}

@@ -1,0 +1,585 @@
+//! SQLite: users (with their addresses), teams, roles, phones and the resolved directory view.
+
+use super::{conflict, ms};
+use crate::{NewUserRecord, Result, StoreError, UserUpdate};
+use callrec_types::directory::{normalize_address, Level, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
+use callrec_types::engine::{DirectoryView, RoleView, TeamView};
+use callrec_types::*;
+use chrono::Utc;
+use sqlx::{Row, SqliteConnection, SqlitePool};
+use std::collections::BTreeMap;
+
+fn level(s: &str) -> Result<Level> {
+    Level::parse(s).ok_or_else(|| StoreError::Corrupt(format!("level {s:?}")))
+}
+
+async fn user_addresses(conn: &mut SqliteConnection, id: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT raw FROM user_addresses WHERE user_id = ? ORDER BY position")
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+}
+
+async fn load_user(conn: &mut SqliteConnection, id: i64) -> Result<User> {
+    let row = sqlx::query("SELECT id, username, display_name, level FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(User {
+        id: UserId(row.get(0)),
+        username: row.get(1),
+        display_name: row.get(2),
+        level: level(row.get::<&str, _>(3))?,
+        extensions: user_addresses(conn, id).await?,
+    })
+}
+
+async fn set_addresses(conn: &mut SqliteConnection, id: i64, extensions: &[String]) -> Result<()> {
+    sqlx::query("DELETE FROM user_addresses WHERE user_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (i, raw) in extensions.iter().enumerate() {
+        let addr = normalize_address(raw);
+        sqlx::query("INSERT INTO user_addresses (user_id, position, raw, address) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(i as i64)
+            .bind(raw)
+            .bind(&addr)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| conflict(e, &format!("extension {raw:?} belongs to another user")))?;
+    }
+    Ok(())
+}
+
+pub async fn count_users(pool: &SqlitePool) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?)
+}
+
+pub async fn create_user(pool: &SqlitePool, u: &NewUserRecord) -> Result<User> {
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (username, display_name, password_hash, level, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&u.username)
+    .bind(&u.display_name)
+    .bind(&u.password_hash)
+    .bind(u.level.as_str())
+    .bind(ms(Utc::now()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| conflict(e, &format!("username {:?} is taken", u.username)))?;
+    set_addresses(&mut tx, id, &u.extensions).await?;
+    let user = load_user(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub async fn get_user(pool: &SqlitePool, id: UserId) -> Result<User> {
+    let mut conn = pool.acquire().await?;
+    load_user(&mut conn, id.0).await
+}
+
+pub async fn user_credentials(pool: &SqlitePool, username: &str) -> Result<Option<(User, String)>> {
+    let mut conn = pool.acquire().await?;
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE username = ?")
+        .bind(username)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let hash: String = r.get(1);
+            Ok(Some((load_user(&mut conn, r.get(0)).await?, hash)))
+        }
+    }
+}
+
+pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>> {
+    let rows = sqlx::query("SELECT id, username, display_name, level FROM users ORDER BY username")
+        .fetch_all(pool)
+        .await?;
+    let addrs = sqlx::query("SELECT user_id, raw FROM user_addresses ORDER BY user_id, position")
+        .fetch_all(pool)
+        .await?;
+    let mut by_user: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for a in addrs {
+        by_user.entry(a.get(0)).or_default().push(a.get(1));
+    }
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.get(0);
+            Ok(User {
+                id: UserId(id),
+                username: r.get(1),
+                display_name: r.get(2),
+                level: level(r.get::<&str, _>(3))?,
+                extensions: by_user.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+pub async fn update_user(pool: &SqlitePool, id: UserId, u: &UserUpdate) -> Result<User> {
+    let mut tx = pool.begin().await?;
+    load_user(&mut tx, id.0).await?;
+    if let Some(name) = &u.username {
+        sqlx::query("UPDATE users SET username = ? WHERE id = ?")
+            .bind(name)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict(e, &format!("username {name:?} is taken")))?;
+    }
+    if let Some(v) = &u.display_name {
+        sqlx::query("UPDATE users SET display_name = ? WHERE id = ?")
+            .bind(v)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(v) = &u.password_hash {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(v)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        // A new password ends every session of the user.
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(v) = u.level {
+        sqlx::query("UPDATE users SET level = ? WHERE id = ?")
+            .bind(v.as_str())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(ext) = &u.extensions {
+        set_addresses(&mut tx, id.0, ext).await?;
+    }
+    let user = load_user(&mut tx, id.0).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub async fn delete_user(pool: &SqlitePool, id: UserId) -> Result<()> {
+    let n = sqlx::query("DELETE FROM users WHERE id = ?")
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn list_addresses(pool: &SqlitePool) -> Result<Vec<(String, UserId)>> {
+    let rows = sqlx::query("SELECT address, user_id FROM user_addresses")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), UserId(r.get(1)))).collect())
+}
+
+// --- teams ----------------------------------------------------------------------------------
+
+async fn ids(conn: &mut SqliteConnection, sql: &str, id: i64) -> Result<Vec<i64>> {
+    let rows = sqlx::query(sql).bind(id).fetch_all(&mut *conn).await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+async fn load_team(conn: &mut SqliteConnection, id: i64) -> Result<Team> {
+    let name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Team {
+        id: TeamId(id),
+        name,
+        members: ids(
+            conn,
+            "SELECT user_id FROM team_members WHERE team_id = ? ORDER BY user_id",
+            id,
+        )
+        .await?
+        .into_iter()
+        .map(UserId)
+        .collect(),
+        supervisors: ids(
+            conn,
+            "SELECT user_id FROM team_supervisors WHERE team_id = ? ORDER BY user_id",
+            id,
+        )
+        .await?
+        .into_iter()
+        .map(UserId)
+        .collect(),
+    })
+}
+
+async fn write_team(conn: &mut SqliteConnection, id: i64, t: &TeamInput) -> Result<()> {
+    sqlx::query("DELETE FROM team_members WHERE team_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM team_supervisors WHERE team_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for (table, list) in [("team_members", &t.members), ("team_supervisors", &t.supervisors)] {
+        for u in list {
+            sqlx::query(&format!(
+                "INSERT OR IGNORE INTO {table} (team_id, user_id) VALUES (?, ?)"
+            ))
+            .bind(id)
+            .bind(u.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| conflict(e, &format!("user {u} does not exist")))?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn create_team(pool: &SqlitePool, t: &TeamInput) -> Result<Team> {
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar("INSERT INTO teams (name) VALUES (?) RETURNING id")
+        .bind(&t.name)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, &format!("team {:?} exists", t.name)))?;
+    write_team(&mut tx, id, t).await?;
+    let team = load_team(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(team)
+}
+
+pub async fn get_team(pool: &SqlitePool, id: TeamId) -> Result<Team> {
+    load_team(&mut *pool.acquire().await?, id.0).await
+}
+
+pub async fn list_teams(pool: &SqlitePool) -> Result<Vec<Team>> {
+    let mut conn = pool.acquire().await?;
+    let all = sqlx::query_scalar::<_, i64>("SELECT id FROM teams ORDER BY name")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(all.len());
+    for id in all {
+        out.push(load_team(&mut conn, id).await?);
+    }
+    Ok(out)
+}
+
+pub async fn update_team(pool: &SqlitePool, id: TeamId, t: &TeamInput) -> Result<Team> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query("UPDATE teams SET name = ? WHERE id = ?")
+        .bind(&t.name)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, &format!("team {:?} exists", t.name)))?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    write_team(&mut tx, id.0, t).await?;
+    let team = load_team(&mut tx, id.0).await?;
+    tx.commit().await?;
+    Ok(team)
+}
+
+pub async fn delete_team(pool: &SqlitePool, id: TeamId) -> Result<()> {
+    if sqlx::query("DELETE FROM teams WHERE id = ?")
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        == 0
+    {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn supervised_users(pool: &SqlitePool, sup: UserId) -> Result<Vec<UserId>> {
+    let rows = sqlx::query_scalar::<_, i64>(
+        "SELECT DISTINCT m.user_id FROM team_supervisors s JOIN team_members m ON m.team_id = s.team_id
+         WHERE s.user_id = ? AND m.user_id <> ? ORDER BY m.user_id",
+    )
+    .bind(sup.0)
+    .bind(sup.0)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(UserId).collect())
+}
+
+// --- roles ----------------------------------------------------------------------------------
+
+async fn load_role(conn: &mut SqliteConnection, id: i64) -> Result<Role> {
+    let name: String = sqlx::query_scalar("SELECT name FROM roles WHERE id = ?")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Role {
+        id: RoleId(id),
+        name,
+        users: ids(
+            conn,
+            "SELECT user_id FROM role_users WHERE role_id = ? ORDER BY user_id",
+            id,
+        )
+        .await?
+        .into_iter()
+        .map(UserId)
+        .collect(),
+        teams: ids(
+            conn,
+            "SELECT team_id FROM role_teams WHERE role_id = ? ORDER BY team_id",
+            id,
+        )
+        .await?
+        .into_iter()
+        .map(TeamId)
+        .collect(),
+    })
+}
+
+async fn write_role(conn: &mut SqliteConnection, id: i64, r: &RoleInput) -> Result<()> {
+    sqlx::query("DELETE FROM role_users WHERE role_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM role_teams WHERE role_id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for u in &r.users {
+        sqlx::query("INSERT OR IGNORE INTO role_users (role_id, user_id) VALUES (?, ?)")
+            .bind(id)
+            .bind(u.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| conflict(e, &format!("user {u} does not exist")))?;
+    }
+    for t in &r.teams {
+        sqlx::query("INSERT OR IGNORE INTO role_teams (role_id, team_id) VALUES (?, ?)")
+            .bind(id)
+            .bind(t.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| conflict(e, &format!("team {t} does not exist")))?;
+    }
+    Ok(())
+}
+
+pub async fn create_role(pool: &SqlitePool, r: &RoleInput) -> Result<Role> {
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar("INSERT INTO roles (name) VALUES (?) RETURNING id")
+        .bind(&r.name)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, &format!("role {:?} exists", r.name)))?;
+    write_role(&mut tx, id, r).await?;
+    let role = load_role(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(role)
+}
+
+pub async fn get_role(pool: &SqlitePool, id: RoleId) -> Result<Role> {
+    load_role(&mut *pool.acquire().await?, id.0).await
+}
+
+pub async fn list_roles(pool: &SqlitePool) -> Result<Vec<Role>> {
+    let mut conn = pool.acquire().await?;
+    let all = sqlx::query_scalar::<_, i64>("SELECT id FROM roles ORDER BY name")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(all.len());
+    for id in all {
+        out.push(load_role(&mut conn, id).await?);
+    }
+    Ok(out)
+}
+
+pub async fn update_role(pool: &SqlitePool, id: RoleId, r: &RoleInput) -> Result<Role> {
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query("UPDATE roles SET name = ? WHERE id = ?")
+        .bind(&r.name)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, &format!("role {:?} exists", r.name)))?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    write_role(&mut tx, id.0, r).await?;
+    let role = load_role(&mut tx, id.0).await?;
+    tx.commit().await?;
+    Ok(role)
+}
+
+pub async fn delete_role(pool: &SqlitePool, id: RoleId) -> Result<()> {
+    let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rules WHERE role_id = ?")
+        .bind(id.0)
+        .fetch_one(pool)
+        .await?;
+    if used > 0 {
+        return Err(StoreError::Conflict(format!(
+            "role {id} is used by {used} rule(s); change or delete them first"
+        )));
+    }
+    if sqlx::query("DELETE FROM roles WHERE id = ?")
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        == 0
+    {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn directory_view(pool: &SqlitePool) -> Result<DirectoryView> {
+    let mut roles: BTreeMap<RoleId, RoleView> = BTreeMap::new();
+    for r in sqlx::query("SELECT id, name FROM roles").fetch_all(pool).await? {
+        roles.insert(
+            RoleId(r.get(0)),
+            RoleView {
+                name: r.get(1),
+                ..Default::default()
+            },
+        );
+    }
+    for r in sqlx::query("SELECT role_id, user_id FROM role_users")
+        .fetch_all(pool)
+        .await?
+    {
+        if let Some(v) = roles.get_mut(&RoleId(r.get(0))) {
+            v.users.insert(UserId(r.get(1)));
+        }
+    }
+    let mut teams: BTreeMap<i64, TeamView> = BTreeMap::new();
+    for r in sqlx::query("SELECT id, name FROM teams").fetch_all(pool).await? {
+        let id: i64 = r.get(0);
+        teams.insert(
+            id,
+            TeamView {
+                id: TeamId(id),
+                name: r.get(1),
+                members: Default::default(),
+            },
+        );
+    }
+    for r in sqlx::query("SELECT team_id, user_id FROM team_members")
+        .fetch_all(pool)
+        .await?
+    {
+        if let Some(t) = teams.get_mut(&r.get::<i64, _>(0)) {
+            t.members.insert(UserId(r.get(1)));
+        }
+    }
+    for r in sqlx::query("SELECT role_id, team_id FROM role_teams")
+        .fetch_all(pool)
+        .await?
+    {
+        if let (Some(v), Some(t)) = (roles.get_mut(&RoleId(r.get(0))), teams.get(&r.get::<i64, _>(1))) {
+            v.teams.push(t.clone());
+        }
+    }
+    Ok(DirectoryView { roles })
+}
+
+// --- phones ---------------------------------------------------------------------------------
+
+fn phone_row(r: &sqlx::sqlite::SqliteRow) -> Phone {
+    Phone {
+        id: PhoneId(r.get(0)),
+        mac: r.get(1),
+        user_id: UserId(r.get(2)),
+    }
+}
+
+pub async fn create_phone(pool: &SqlitePool, p: &PhoneInput) -> Result<Phone> {
+    let r = sqlx::query("INSERT INTO phones (mac, user_id) VALUES (?, ?) RETURNING id, mac, user_id")
+        .bind(&p.mac)
+        .bind(p.user_id.0)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| {
+            conflict(
+                e,
+                &format!(
+                    "phone {} is already assigned, or user {} does not exist",
+                    p.mac, p.user_id
+                ),
+            )
+        })?;
+    Ok(phone_row(&r))
+}
+
+pub async fn get_phone(pool: &SqlitePool, id: PhoneId) -> Result<Phone> {
+    let r = sqlx::query("SELECT id, mac, user_id FROM phones WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(phone_row(&r))
+}
+
+pub async fn list_phones(pool: &SqlitePool) -> Result<Vec<Phone>> {
+    let rows = sqlx::query("SELECT id, mac, user_id FROM phones ORDER BY mac")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(phone_row).collect())
+}
+
+pub async fn update_phone(pool: &SqlitePool, id: PhoneId, p: &PhoneInput) -> Result<Phone> {
+    let r = sqlx::query("UPDATE phones SET mac = ?, user_id = ? WHERE id = ? RETURNING id, mac, user_id")
+        .bind(&p.mac)
+        .bind(p.user_id.0)
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| {
+            conflict(
+                e,
+                &format!(
+                    "phone {} is already assigned, or user {} does not exist",
+                    p.mac, p.user_id
+                ),
+            )
+        })?
+        .ok_or(StoreError::NotFound)?;
+    Ok(phone_row(&r))
+}
+
+pub async fn delete_phone(pool: &SqlitePool, id: PhoneId) -> Result<()> {
+    if sqlx::query("DELETE FROM phones WHERE id = ?")
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        == 0
+    {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn phone_by_mac(pool: &SqlitePool, mac: &str) -> Result<Option<Phone>> {
+    let r = sqlx::query("SELECT id, mac, user_id FROM phones WHERE mac = ?")
+        .bind(mac)
+        .fetch_optional(pool)
+        .await?;
+    Ok(r.as_ref().map(phone_row))
+}

@@ -1,0 +1,342 @@
+//! The SQLite backend: one WAL-mode database file, migrations applied at open, and the `Store`
+//! trait implemented by delegating to one module per noun.
+
+mod calls;
+mod directory;
+mod recordings;
+mod rules;
+
+use crate::*;
+use callrec_types::rules::Rule;
+use callrec_types::wire::AuditEntry;
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path/to/file.db`) and runs
+    /// the migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000");
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn opt_ms(t: Option<DateTime<Utc>>) -> Option<i64> {
+    t.map(ms)
+}
+
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+/// Parses a snake_case enum word stored as TEXT.
+pub(crate) fn parse_word<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|e| StoreError::Corrupt(format!("{s:?}: {e}")))
+}
+
+/// Turns a constraint violation into a `Conflict` with words for people; other errors pass.
+pub(crate) fn conflict(e: sqlx::Error, words: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() || db.is_foreign_key_violation() => {
+            StoreError::Conflict(words.to_string())
+        }
+        _ => StoreError::Backend(e),
+    }
+}
+
+pub(crate) fn rule_row(r: &SqliteRow) -> Result<Rule> {
+    Ok(Rule {
+        id: RuleId(r.get(0)),
+        description: r.get(1),
+        enabled: r.get(2),
+        mode: parse_word(r.get(3))?,
+        role_id: RoleId(r.get(4)),
+        direction: parse_word(r.get(5))?,
+        origin: parse_word(r.get(6))?,
+        dispatch: serde_json::from_str(r.get(7)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        position: r.get(8),
+    })
+}
+
+fn audit_row(r: &SqliteRow) -> AuditEntry {
+    AuditEntry {
+        id: AuditId(r.get(0)),
+        at: from_ms(r.get(1)),
+        user_id: r.get::<Option<i64>, _>(2).map(UserId),
+        actor: r.get(3),
+        action: r.get(4),
+        target: r.get(5),
+        detail: r.get(6),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn count_users(&self) -> Result<i64> {
+        directory::count_users(&self.pool).await
+    }
+    async fn create_user(&self, u: &NewUserRecord) -> Result<User> {
+        directory::create_user(&self.pool, u).await
+    }
+    async fn get_user(&self, id: UserId) -> Result<User> {
+        directory::get_user(&self.pool, id).await
+    }
+    async fn user_credentials(&self, n: &str) -> Result<Option<(User, String)>> {
+        directory::user_credentials(&self.pool, n).await
+    }
+    async fn list_users(&self) -> Result<Vec<User>> {
+        directory::list_users(&self.pool).await
+    }
+    async fn update_user(&self, id: UserId, u: &UserUpdate) -> Result<User> {
+        directory::update_user(&self.pool, id, u).await
+    }
+    async fn delete_user(&self, id: UserId) -> Result<()> {
+        directory::delete_user(&self.pool, id).await
+    }
+    async fn list_addresses(&self) -> Result<Vec<(String, UserId)>> {
+        directory::list_addresses(&self.pool).await
+    }
+    async fn create_team(&self, t: &TeamInput) -> Result<Team> {
+        directory::create_team(&self.pool, t).await
+    }
+    async fn get_team(&self, id: TeamId) -> Result<Team> {
+        directory::get_team(&self.pool, id).await
+    }
+    async fn list_teams(&self) -> Result<Vec<Team>> {
+        directory::list_teams(&self.pool).await
+    }
+    async fn update_team(&self, id: TeamId, t: &TeamInput) -> Result<Team> {
+        directory::update_team(&self.pool, id, t).await
+    }
+    async fn delete_team(&self, id: TeamId) -> Result<()> {
+        directory::delete_team(&self.pool, id).await
+    }
+    async fn supervised_users(&self, s: UserId) -> Result<Vec<UserId>> {
+        directory::supervised_users(&self.pool, s).await
+    }
+    async fn create_role(&self, r: &RoleInput) -> Result<Role> {
+        directory::create_role(&self.pool, r).await
+    }
+    async fn get_role(&self, id: RoleId) -> Result<Role> {
+        directory::get_role(&self.pool, id).await
+    }
+    async fn list_roles(&self) -> Result<Vec<Role>> {
+        directory::list_roles(&self.pool).await
+    }
+    async fn update_role(&self, id: RoleId, r: &RoleInput) -> Result<Role> {
+        directory::update_role(&self.pool, id, r).await
+    }
+    async fn delete_role(&self, id: RoleId) -> Result<()> {
+        directory::delete_role(&self.pool, id).await
+    }
+    async fn create_phone(&self, p: &PhoneInput) -> Result<Phone> {
+        directory::create_phone(&self.pool, p).await
+    }
+    async fn get_phone(&self, id: PhoneId) -> Result<Phone> {
+        directory::get_phone(&self.pool, id).await
+    }
+    async fn list_phones(&self) -> Result<Vec<Phone>> {
+        directory::list_phones(&self.pool).await
+    }
+    async fn update_phone(&self, id: PhoneId, p: &PhoneInput) -> Result<Phone> {
+        directory::update_phone(&self.pool, id, p).await
+    }
+    async fn delete_phone(&self, id: PhoneId) -> Result<()> {
+        directory::delete_phone(&self.pool, id).await
+    }
+    async fn phone_by_mac(&self, mac: &str) -> Result<Option<Phone>> {
+        directory::phone_by_mac(&self.pool, mac).await
+    }
+    async fn directory_view(&self) -> Result<DirectoryView> {
+        directory::directory_view(&self.pool).await
+    }
+
+    async fn create_session(&self, h: &str, u: UserId, now: DateTime<Utc>, exp: DateTime<Utc>) -> Result<()> {
+        rules::create_session(&self.pool, h, u, now, exp).await
+    }
+    async fn session_user(&self, h: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+        rules::session_user(&self.pool, h, now).await
+    }
+    async fn delete_session(&self, h: &str) -> Result<()> {
+        rules::delete_session(&self.pool, h).await
+    }
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        rules::delete_expired_sessions(&self.pool, now).await
+    }
+
+    async fn list_rules(&self) -> Result<Vec<Rule>> {
+        rules::list_rules(&self.pool).await
+    }
+    async fn get_rule(&self, id: RuleId) -> Result<Rule> {
+        rules::get_rule(&self.pool, id).await
+    }
+    async fn create_rule(&self, r: &RuleInput) -> Result<Rule> {
+        rules::create_rule(&self.pool, r).await
+    }
+    async fn update_rule(&self, id: RuleId, r: &RuleInput) -> Result<Rule> {
+        rules::update_rule(&self.pool, id, r).await
+    }
+    async fn delete_rule(&self, id: RuleId) -> Result<()> {
+        rules::delete_rule(&self.pool, id).await
+    }
+
+    async fn create_call(&self, c: &NewCall) -> Result<Call> {
+        calls::create_call(&self.pool, c).await
+    }
+    async fn import_calls(&self, c: &[(NewCall, Vec<NewRecording>)]) -> Result<()> {
+        calls::import_calls(&self.pool, c).await
+    }
+    async fn update_call(&self, c: &Call, t: &[TraceLine]) -> Result<()> {
+        calls::update_call(&self.pool, c, t).await
+    }
+    async fn get_call(&self, id: CallId) -> Result<(Call, Vec<TraceLine>)> {
+        calls::get_call(&self.pool, id).await
+    }
+    async fn call_by_sip_id(&self, s: &str) -> Result<Option<CallId>> {
+        calls::call_by_sip_id(&self.pool, s).await
+    }
+    async fn call_visible(&self, id: CallId, s: &Scope) -> Result<bool> {
+        calls::call_visible(&self.pool, id, s).await
+    }
+    async fn journal(&self, q: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)> {
+        calls::journal(&self.pool, q).await
+    }
+
+    async fn create_recording(&self, r: &NewRecording) -> Result<Recording> {
+        recordings::create_recording(&self.pool, r).await
+    }
+    async fn finish_recording(&self, id: RecordingId, f: &FinishedRecording) -> Result<Recording> {
+        recordings::finish_recording(&self.pool, id, f).await
+    }
+    async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording> {
+        recordings::get_recording(&self.pool, id).await
+    }
+    async fn list_recordings(&self, c: CallId) -> Result<Vec<Recording>> {
+        recordings::list_recordings(&self.pool, c).await
+    }
+    async fn unfinished_recordings(&self) -> Result<Vec<StoredRecording>> {
+        recordings::unfinished_recordings(&self.pool).await
+    }
+    async fn set_legal_hold(&self, id: RecordingId, h: bool) -> Result<Recording> {
+        recordings::set_legal_hold(&self.pool, id, h).await
+    }
+    async fn delete_recording(&self, id: RecordingId) -> Result<StoredRecording> {
+        recordings::delete_recording(&self.pool, id).await
+    }
+    async fn expired_recordings(&self, b: DateTime<Utc>, l: i64) -> Result<Vec<StoredRecording>> {
+        recordings::expired_recordings(&self.pool, b, l).await
+    }
+    async fn storage_totals(&self, s: DateTime<Utc>) -> Result<StorageTotals> {
+        recordings::storage_totals(&self.pool, s).await
+    }
+
+    async fn queue_dispatch(
+        &self,
+        r: RecordingId,
+        t: &[NewDispatch],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DispatchTarget>> {
+        recordings::queue_dispatch(&self.pool, r, t, now).await
+    }
+    async fn list_dispatch(&self, f: &DispatchFilter) -> Result<Vec<DispatchTarget>> {
+        recordings::list_dispatch(&self.pool, f).await
+    }
+    async fn due_dispatch(&self, now: DateTime<Utc>, l: i64) -> Result<Vec<DispatchTarget>> {
+        recordings::due_dispatch(&self.pool, now, l).await
+    }
+    async fn record_dispatch_attempt(&self, id: DispatchId, o: &DispatchOutcome) -> Result<DispatchTarget> {
+        recordings::record_dispatch_attempt(&self.pool, id, o).await
+    }
+    async fn get_dispatch(&self, id: DispatchId) -> Result<DispatchTarget> {
+        recordings::get_dispatch(&self.pool, id).await
+    }
+    async fn dispatch_key(&self, id: DispatchId) -> Result<String> {
+        recordings::dispatch_key(&self.pool, id).await
+    }
+
+    async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
+        let r = sqlx::query(
+            "INSERT INTO audit (at, user_id, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)
+             RETURNING id, at, user_id, actor, action, target, detail",
+        )
+        .bind(ms(e.at))
+        .bind(e.user_id.map(|u| u.0))
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.detail)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(audit_row(&r))
+    }
+
+    async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let mut sql = String::from("SELECT id, at, user_id, actor, action, target, detail FROM audit WHERE 1 = 1");
+        if f.before.is_some() {
+            sql.push_str(" AND id < ?");
+        }
+        if f.action.is_some() {
+            sql.push_str(" AND action = ?");
+        }
+        if f.user_id.is_some() {
+            sql.push_str(" AND user_id = ?");
+        }
+        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        let mut q = sqlx::query(&sql);
+        if let Some(b) = f.before {
+            q = q.bind(b.0);
+        }
+        if let Some(a) = &f.action {
+            q = q.bind(a);
+        }
+        if let Some(u) = f.user_id {
+            q = q.bind(u.0);
+        }
+        let rows = q.bind(f.limit.clamp(1, 1000)).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(audit_row).collect())
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,159 @@
+//! SQLite: sessions (hashed bearer tokens) and recording rules.
+
+use super::{ms, rule_row};
+use crate::{Result, StoreError};
+use callrec_types::directory::User;
+use callrec_types::rules::{Rule, RuleInput};
+use callrec_types::*;
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+
+pub async fn create_session(
+    pool: &SqlitePool,
+    hash: &str,
+    user: UserId,
+    now: DateTime<Utc>,
+    exp: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        .bind(hash)
+        .bind(user.0)
+        .bind(ms(now))
+        .bind(ms(exp))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn session_user(pool: &SqlitePool, hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+    let uid: Option<i64> = sqlx::query_scalar("SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?")
+        .bind(hash)
+        .bind(ms(now))
+        .fetch_optional(pool)
+        .await?;
+    match uid {
+        None => Ok(None),
+        Some(id) => match super::directory::get_user(pool, UserId(id)).await {
+            Ok(u) => Ok(Some(u)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+pub async fn delete_session(pool: &SqlitePool, hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_expired_sessions(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(ms(now))
+        .execute(pool)
+        .await?
+        .rows_affected())
+}
+
+const RULE_COLS: &str = "id, description, enabled, mode, role_id, direction, origin, dispatch, position";
+
+pub async fn list_rules(pool: &SqlitePool) -> Result<Vec<Rule>> {
+    let rows = sqlx::query(&format!("SELECT {RULE_COLS} FROM rules ORDER BY position, id"))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(rule_row).collect()
+}
+
+pub async fn get_rule(pool: &SqlitePool, id: RuleId) -> Result<Rule> {
+    let r = sqlx::query(&format!("SELECT {RULE_COLS} FROM rules WHERE id = ?"))
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    rule_row(&r)
+}
+
+async fn role_exists(pool: &SqlitePool, id: RoleId) -> Result<()> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles WHERE id = ?")
+        .bind(id.0)
+        .fetch_one(pool)
+        .await?;
+    if n == 0 {
+        return Err(StoreError::Invalid(format!("role {id} does not exist")));
+    }
+    Ok(())
+}
+
+fn enc<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("domain types serialise")
+}
+
+fn word<T: serde::Serialize>(v: &T) -> String {
+    enc(v).trim_matches('"').to_string()
+}
+
+pub async fn create_rule(pool: &SqlitePool, r: &RuleInput) -> Result<Rule> {
+    role_exists(pool, r.role_id).await?;
+    let position = match r.position {
+        Some(p) => p,
+        None => {
+            sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(position), 0) + 1 FROM rules")
+                .fetch_one(pool)
+                .await?
+        }
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&r.description)
+    .bind(r.enabled)
+    .bind(word(&r.mode))
+    .bind(r.role_id.0)
+    .bind(word(&r.direction))
+    .bind(word(&r.origin))
+    .bind(enc(&r.dispatch))
+    .bind(position)
+    .fetch_one(pool)
+    .await?;
+    get_rule(pool, RuleId(id)).await
+}
+
+pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result<Rule> {
+    role_exists(pool, r.role_id).await?;
+    let n = sqlx::query(
+        "UPDATE rules SET description = ?, enabled = ?, mode = ?, role_id = ?, direction = ?, origin = ?, dispatch = ?,
+         position = COALESCE(?, position) WHERE id = ?",
+    )
+    .bind(&r.description)
+    .bind(r.enabled)
+    .bind(word(&r.mode))
+    .bind(r.role_id.0)
+    .bind(word(&r.direction))
+    .bind(word(&r.origin))
+    .bind(enc(&r.dispatch))
+    .bind(r.position)
+    .bind(id.0)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get_rule(pool, id).await
+}
+
+pub async fn delete_rule(pool: &SqlitePool, id: RuleId) -> Result<()> {
+    if sqlx::query("DELETE FROM rules WHERE id = ?")
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        == 0
+    {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
