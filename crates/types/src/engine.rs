@@ -59,10 +59,10 @@ impl DirectoryView {
         if r.users.contains(&user) {
             return Some(Via::Direct);
         }
-        r.teams
-            .iter()
-            .find(|t| t.members.contains(&user))
-            .map(|t| Via::Team { team_id: t.id, team: t.name.clone() })
+        r.teams.iter().find(|t| t.members.contains(&user)).map(|t| Via::Team {
+            team_id: t.id,
+            team: t.name.clone(),
+        })
     }
 }
 
@@ -160,29 +160,45 @@ impl Decision {
         }
     }
 
-    /// The dispatch targets of an automatic recording: every matching automatic rule's
-    /// (deduplicated, in rule order). With `force` the automatic rules that would have matched
-    /// still send their copies.
+    /// The dispatch targets of an automatic recording besides the store (which is always
+    /// implied): every matching automatic rule's, in rule order, each target once. With `force`
+    /// the automatic rules that would have matched still send their copies. Empty when the call
+    /// is not recorded automatically.
     pub fn auto_dispatch(&self) -> Vec<(RuleId, Dispatch)> {
+        if !self.automatic {
+            return Vec::new();
+        }
         dedupe(self.auto_matches.iter())
     }
 
-    /// The dispatch targets of a manual recording started by `user`.
+    /// The dispatch targets of a manual recording started by `user` besides the store: every
+    /// enabled manual rule matching `user`, in rule order, each target once.
     pub fn manual_dispatch(&self, user: UserId) -> Vec<(RuleId, Dispatch)> {
         dedupe(self.manual_matches.iter().filter(|m| m.user_id == user))
     }
 }
 
+/// Each target once, named by the first rule (in rule order) that asked for it: a rule that
+/// matches two participants, or two rules with the same e-mail recipients, send one copy.
+/// `store` is left out because every recording is stored anyway.
 fn dedupe<'a>(it: impl Iterator<Item = &'a RuleMatch>) -> Vec<(RuleId, Dispatch)> {
-    let mut seen = BTreeSet::new();
-    it.filter(|m| seen.insert(m.rule_id))
-        .filter(|m| m.dispatch != Dispatch::Store)
-        .map(|m| (m.rule_id, m.dispatch.clone()))
-        .collect()
+    let mut out: Vec<(RuleId, Dispatch)> = Vec::new();
+    for m in it {
+        if m.dispatch != Dispatch::Store && !out.iter().any(|(_, d)| *d == m.dispatch) {
+            out.push((m.rule_id, m.dispatch.clone()));
+        }
+    }
+    out
 }
 
 fn line(kind: TraceKind, rule_id: Option<RuleId>, user_id: Option<UserId>, message: String) -> TraceLine {
-    TraceLine { kind, rule_id, user_id, message, at: None }
+    TraceLine {
+        kind,
+        rule_id,
+        user_id,
+        message,
+        at: None,
+    }
 }
 
 /// Decide how a call is recorded. `rules` may come in any order; they are read by position.
@@ -203,23 +219,39 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
         trace: Vec::new(),
     };
     let internal: Vec<&FactParticipant> = facts.participants.iter().filter(|p| p.user_id.is_some()).collect();
+    let label_of = |u: UserId| -> &str {
+        internal
+            .iter()
+            .find(|p| p.user_id == Some(u))
+            .map(|p| p.label.as_str())
+            .unwrap_or("a participant")
+    };
 
     let mon_text = match facts.mon_mode {
         MonMode::Auto => "MDC_MON_MODE is auto: the recording rules decide",
         MonMode::Force => "MDC_MON_MODE is force: the call is recorded from answer to hangup, whatever the rules say",
         MonMode::Deny => "MDC_MON_MODE is deny: the call is never recorded, not even by hand",
-        MonMode::Manual => "MDC_MON_MODE is manual: the rules are skipped and every internal participant may record by hand",
+        MonMode::Manual => {
+            "MDC_MON_MODE is manual: the rules are skipped and every internal participant may record by hand"
+        }
     };
     d.trace.push(line(TraceKind::MonMode, None, None, mon_text.to_string()));
 
     if facts.mon_mode == MonMode::Deny {
         d.denied = true;
-        d.trace.push(line(TraceKind::Decision, None, None, "not recorded: denied for this call".into()));
+        d.trace.push(line(
+            TraceKind::Decision,
+            None,
+            None,
+            "not recorded: denied for this call".into(),
+        ));
         return d;
     }
 
     // Rules are evaluated for every mode but deny: under auto they decide; under force their
-    // automatic matches still choose the dispatch targets; under manual they are only traced.
+    // automatic matches still choose the dispatch targets; under manual they do not decide
+    // (`auto_dispatch` is empty), but the trace shows them and `manual_dispatch` still names the
+    // copies of the manual rules matching whoever records.
     let mut ordered: Vec<&Rule> = rules.iter().collect();
     ordered.sort_by_key(|r| (r.position, r.id));
     for rule in ordered {
@@ -232,39 +264,72 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
             ));
             continue;
         }
-        let role_name = dir.roles.get(&rule.role_id).map(|r| r.name.as_str()).unwrap_or("(deleted role)");
+        let Some(role) = dir.roles.get(&rule.role_id) else {
+            // A rule can outlive its role; it then matches nobody, and the trace says why
+            // instead of claiming that every participant is "not a member".
+            d.trace.push(line(
+                TraceKind::RuleNotMatched,
+                Some(rule.id),
+                None,
+                format!(
+                    "rule “{}” does not match: its role (id {}) no longer exists",
+                    rule.description, rule.role_id
+                ),
+            ));
+            continue;
+        };
+        let role_name = role.name.as_str();
         let origin_ok = matches!(
             (rule.origin, origin),
-            (RuleOrigin::Both, _) | (RuleOrigin::Internal, CallOrigin::Internal) | (RuleOrigin::External, CallOrigin::External)
+            (RuleOrigin::Both, _)
+                | (RuleOrigin::Internal, CallOrigin::Internal)
+                | (RuleOrigin::External, CallOrigin::External)
         );
+        if internal.is_empty() || !origin_ok {
+            // The origin is a fact of the whole call: say it once, not once per participant.
+            let reason = if internal.is_empty() {
+                "the call has no internal participant".to_string()
+            } else {
+                format!(
+                    "the call is {}, the rule wants {}",
+                    origin_word(origin),
+                    origin_wanted(rule.origin)
+                )
+            };
+            d.trace.push(line(
+                TraceKind::RuleNotMatched,
+                Some(rule.id),
+                None,
+                format!("rule “{}” does not match: {}", rule.description, reason),
+            ));
+            continue;
+        }
         let mut matched_any = false;
-        let mut why_not = Vec::new();
+        let mut why_not: Vec<String> = Vec::new();
         for p in &internal {
             let uid = p.user_id.expect("internal participants have a user");
-            let dir_for_u = if p.is_caller { RuleDirection::Outgoing } else { RuleDirection::Incoming };
+            let dir_for_u = if p.is_caller {
+                RuleDirection::Outgoing
+            } else {
+                RuleDirection::Incoming
+            };
             let Some(via) = dir.membership(rule.role_id, uid) else {
-                why_not.push(format!("{} is not a member of role “{}”", p.label, role_name));
+                push_once(
+                    &mut why_not,
+                    format!("{} is not a member of role “{}”", p.label, role_name),
+                );
                 continue;
             };
             if !(rule.direction == RuleDirection::Both || rule.direction == dir_for_u) {
-                why_not.push(format!(
-                    "the call is {} for {}, the rule wants {}",
-                    direction_word(dir_for_u),
-                    p.label,
-                    direction_word(rule.direction)
-                ));
-                continue;
-            }
-            if !origin_ok {
-                why_not.push(format!(
-                    "the call is {}, the rule wants {}",
-                    origin_word(origin),
-                    match rule.origin {
-                        RuleOrigin::Internal => "internal calls",
-                        RuleOrigin::External => "external calls",
-                        RuleOrigin::Both => "any call",
-                    }
-                ));
+                push_once(
+                    &mut why_not,
+                    format!(
+                        "the call is {} for {}, the rule wants {} calls",
+                        direction_word(dir_for_u),
+                        p.label,
+                        direction_word(rule.direction)
+                    ),
+                );
                 continue;
             }
             matched_any = true;
@@ -279,33 +344,30 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
                 format!(
                     "rule “{}” ({}) matches {}: {}, the call is {} for them and {}",
                     rule.description,
-                    match rule.mode {
-                        RuleMode::Automatic => "automatic",
-                        RuleMode::Manual => "manual",
-                    },
+                    mode_word(rule.mode),
                     p.label,
                     via_text,
                     direction_word(dir_for_u),
                     origin_word(origin)
                 ),
             ));
-            let m = RuleMatch { rule_id: rule.id, user_id: uid, mode: rule.mode, dispatch: rule.dispatch.clone() };
+            let m = RuleMatch {
+                rule_id: rule.id,
+                user_id: uid,
+                mode: rule.mode,
+                dispatch: rule.dispatch.clone(),
+            };
             match rule.mode {
                 RuleMode::Automatic => d.auto_matches.push(m),
                 RuleMode::Manual => d.manual_matches.push(m),
             }
         }
         if !matched_any {
-            let reason = if internal.is_empty() {
-                "the call has no internal participant".to_string()
-            } else {
-                why_not.join("; ")
-            };
             d.trace.push(line(
                 TraceKind::RuleNotMatched,
                 Some(rule.id),
                 None,
-                format!("rule “{}” does not match: {}", rule.description, reason),
+                format!("rule “{}” does not match: {}", rule.description, why_not.join("; ")),
             ));
         }
     }
@@ -313,14 +375,23 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
     match facts.mon_mode {
         MonMode::Force => {
             d.automatic = true;
-            d.trace.push(line(TraceKind::Decision, None, None, "recorded automatically: forced for this call".into()));
+            d.trace.push(line(
+                TraceKind::Decision,
+                None,
+                None,
+                "recorded automatically: forced for this call".into(),
+            ));
         }
         MonMode::Manual => {
             d.manual_allowed = internal.iter().filter_map(|p| p.user_id).collect();
             let text = if d.manual_allowed.is_empty() {
                 "not recorded automatically; nobody can record by hand (no internal participant)".to_string()
             } else {
-                "not recorded automatically; every internal participant may record by hand".to_string()
+                let who: Vec<&str> = d.manual_allowed.iter().map(|u| label_of(*u)).collect();
+                format!(
+                    "not recorded automatically; every internal participant ({}) may record by hand",
+                    who.join(", ")
+                )
             };
             d.trace.push(line(TraceKind::Decision, None, None, text));
         }
@@ -328,12 +399,19 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
             d.manual_allowed = d.manual_matches.iter().map(|m| m.user_id).collect();
             if let Some(first) = d.auto_matches.first() {
                 d.automatic = true;
-                let desc = rules.iter().find(|r| r.id == first.rule_id).map(|r| r.description.as_str()).unwrap_or("");
+                let desc = rules
+                    .iter()
+                    .find(|r| r.id == first.rule_id)
+                    .map(|r| r.description.as_str())
+                    .unwrap_or("");
                 d.trace.push(line(
                     TraceKind::Decision,
                     Some(first.rule_id),
                     Some(first.user_id),
-                    format!("recorded automatically because of rule “{desc}”"),
+                    format!(
+                        "recorded automatically because rule “{desc}” matches {}",
+                        label_of(first.user_id)
+                    ),
                 ));
             } else if d.manual_allowed.is_empty() {
                 d.trace.push(line(
@@ -343,14 +421,12 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
                     "not recorded: no enabled rule covers any participant of this call".into(),
                 ));
             } else {
+                let who: Vec<&str> = d.manual_allowed.iter().map(|u| label_of(*u)).collect();
                 d.trace.push(line(
                     TraceKind::Decision,
                     None,
                     None,
-                    format!(
-                        "not recorded automatically; {} participant(s) may record by hand",
-                        d.manual_allowed.len()
-                    ),
+                    format!("not recorded automatically; {} may record by hand", who.join(", ")),
                 ));
             }
         }
@@ -364,6 +440,28 @@ fn direction_word(d: RuleDirection) -> &'static str {
         RuleDirection::Incoming => "incoming",
         RuleDirection::Outgoing => "outgoing",
         RuleDirection::Both => "incoming or outgoing",
+    }
+}
+
+fn origin_wanted(o: RuleOrigin) -> &'static str {
+    match o {
+        RuleOrigin::Internal => "internal calls",
+        RuleOrigin::External => "external calls",
+        RuleOrigin::Both => "any call",
+    }
+}
+
+fn mode_word(m: RuleMode) -> &'static str {
+    match m {
+        RuleMode::Automatic => "automatic",
+        RuleMode::Manual => "manual",
+    }
+}
+
+/// Two participants can share a label (the same user on two extensions); one reason is enough.
+fn push_once(reasons: &mut Vec<String>, reason: String) {
+    if !reasons.contains(&reason) {
+        reasons.push(reason);
     }
 }
 
