@@ -230,62 +230,26 @@ mod tests {
     fn ulaw_known_values_match_g711() {
         assert_eq!(ulaw_to_linear(0xFF), 0, "0xFF is µ-law positive zero");
         assert_eq!(ulaw_to_linear(0x7F), 0, "0x7F is µ-law negative zero");
-        assert_eq!(
-            ulaw_to_linear(0x00),
-            -32124,
-            "0x00 is the most negative µ-law value"
-        );
-        assert_eq!(
-            ulaw_to_linear(0x80),
-            32124,
-            "0x80 is the most positive µ-law value"
-        );
+        assert_eq!(ulaw_to_linear(0x00), -32124, "0x00 is the most negative µ-law value");
+        assert_eq!(ulaw_to_linear(0x80), 32124, "0x80 is the most positive µ-law value");
         assert_eq!(ulaw_to_linear(0xFE), 8, "smallest positive step");
         assert_eq!(ulaw_to_linear(0x7E), -8, "smallest negative step");
-        assert_eq!(
-            ulaw_to_linear(0xEF),
-            132,
-            "top of segment 0 (G.711 table 2a)"
-        );
+        assert_eq!(ulaw_to_linear(0xEF), 132, "top of segment 0 (G.711 table 2a)");
     }
 
     #[test]
     fn alaw_known_values_match_g711() {
-        assert_eq!(
-            alaw_to_linear(0xD5),
-            8,
-            "0xD5 is A-law smallest positive value"
-        );
-        assert_eq!(
-            alaw_to_linear(0x55),
-            -8,
-            "0x55 is A-law smallest negative value"
-        );
-        assert_eq!(
-            alaw_to_linear(0xAA),
-            32256,
-            "0xAA is the most positive A-law value"
-        );
-        assert_eq!(
-            alaw_to_linear(0x2A),
-            -32256,
-            "0x2A is the most negative A-law value"
-        );
+        assert_eq!(alaw_to_linear(0xD5), 8, "0xD5 is A-law smallest positive value");
+        assert_eq!(alaw_to_linear(0x55), -8, "0x55 is A-law smallest negative value");
+        assert_eq!(alaw_to_linear(0xAA), 32256, "0xAA is the most positive A-law value");
+        assert_eq!(alaw_to_linear(0x2A), -32256, "0x2A is the most negative A-law value");
         assert_eq!(alaw_to_linear(0x80), 5504, "segment 5 value");
     }
 
     #[test]
     fn encoders_map_silence_and_extremes() {
-        assert_eq!(
-            linear_to_ulaw(0),
-            ULAW_SILENCE,
-            "zero encodes to µ-law silence"
-        );
-        assert_eq!(
-            linear_to_alaw(0),
-            ALAW_SILENCE,
-            "zero encodes to A-law silence"
-        );
+        assert_eq!(linear_to_ulaw(0), ULAW_SILENCE, "zero encodes to µ-law silence");
+        assert_eq!(linear_to_alaw(0), ALAW_SILENCE, "zero encodes to A-law silence");
         assert_eq!(linear_to_ulaw(i16::MAX), 0x80, "µ-law clips at the top");
         assert_eq!(linear_to_ulaw(i16::MIN), 0x00, "µ-law clips at the bottom");
         assert_eq!(linear_to_alaw(i16::MAX), 0xAA, "A-law clips at the top");
@@ -336,11 +300,7 @@ mod tests {
     fn slice_helpers_convert_min_length() {
         let src = [0xFFu8, 0x80, 0x00];
         let mut dst = [1i16; 2];
-        assert_eq!(
-            Law::Ulaw.decode_slice(&src, &mut dst),
-            2,
-            "converts the shorter length"
-        );
+        assert_eq!(Law::Ulaw.decode_slice(&src, &mut dst), 2, "converts the shorter length");
         assert_eq!(dst, [0, 32124], "decoded values");
         let mut enc = [0u8; 3];
         assert_eq!(Law::Alaw.encode_slice(&[0, 32767, -32768], &mut enc), 3);

@@ -97,11 +97,7 @@ pub fn wav_header(codec: Codec, sample_rate: u32, channels: u16, data_len: u32) 
     }
     h.extend_from_slice(b"data");
     h.extend_from_slice(&data_len.to_le_bytes());
-    debug_assert_eq!(
-        h.len(),
-        header_len(codec),
-        "header length matches the constant"
-    );
+    debug_assert_eq!(h.len(), header_len(codec), "header length matches the constant");
     h
 }
 
@@ -115,47 +111,23 @@ mod tests {
         let h = wav_header(Codec::Pcm16, 8000, 2, 32000);
         assert_eq!(h.len(), 44, "PCM16 header length");
         assert_eq!(&h[0..4], b"RIFF", "RIFF id");
-        assert_eq!(
-            u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
-            36 + 32000,
-            "RIFF size"
-        );
+        assert_eq!(u32::from_le_bytes([h[4], h[5], h[6], h[7]]), 36 + 32000, "RIFF size");
         assert_eq!(&h[36..40], b"data", "data id at 36");
-        assert_eq!(
-            u32::from_le_bytes([h[40], h[41], h[42], h[43]]),
-            32000,
-            "data size"
-        );
-        assert_eq!(
-            u32::from_le_bytes([h[28], h[29], h[30], h[31]]),
-            32000,
-            "byte rate"
-        );
+        assert_eq!(u32::from_le_bytes([h[40], h[41], h[42], h[43]]), 32000, "data size");
+        assert_eq!(u32::from_le_bytes([h[28], h[29], h[30], h[31]]), 32000, "byte rate");
     }
 
     #[test]
     fn g711_header_has_cbsize_and_fact() {
         let h = wav_header(Codec::Alaw, 8000, 2, 16000);
         assert_eq!(h.len(), G711_HEADER_LEN, "G.711 header length");
-        assert_eq!(
-            u32::from_le_bytes([h[16], h[17], h[18], h[19]]),
-            18,
-            "fmt size 18"
-        );
+        assert_eq!(u32::from_le_bytes([h[16], h[17], h[18], h[19]]), 18, "fmt size 18");
         assert_eq!(u16::from_le_bytes([h[20], h[21]]), 6, "A-law tag");
         assert_eq!(u16::from_le_bytes([h[36], h[37]]), 0, "cbSize 0");
         assert_eq!(&h[38..42], b"fact", "fact chunk at 38");
-        assert_eq!(
-            u32::from_le_bytes([h[46], h[47], h[48], h[49]]),
-            8000,
-            "fact samples"
-        );
+        assert_eq!(u32::from_le_bytes([h[46], h[47], h[48], h[49]]), 8000, "fact samples");
         assert_eq!(&h[50..54], b"data", "data id at 50");
-        assert_eq!(
-            u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
-            50 + 16000,
-            "RIFF size"
-        );
+        assert_eq!(u32::from_le_bytes([h[4], h[5], h[6], h[7]]), 50 + 16000, "RIFF size");
     }
 
     #[test]
@@ -164,18 +136,13 @@ mod tests {
             for (rate, ch) in [(8000, 1), (8000, 2), (16000, 1), (16000, 2)] {
                 let block = u32::from(ch * codec.bytes_per_sample());
                 let len = 8000 * block;
-                let info = WavInfo::parse(&wav_header(codec, rate, ch, len))
-                    .expect("our own header parses");
+                let info = WavInfo::parse(&wav_header(codec, rate, ch, len)).expect("our own header parses");
                 assert_eq!(info.codec, codec, "codec survives");
                 assert_eq!(info.sample_rate, rate, "rate survives");
                 assert_eq!(info.channels, ch, "channels survive");
                 assert_eq!(info.data_offset, header_len(codec) as u64, "data offset");
                 assert_eq!(info.data_len, u64::from(len), "data length");
-                assert_eq!(
-                    info.duration_ms(),
-                    1000 * 8000 / u64::from(rate),
-                    "duration"
-                );
+                assert_eq!(info.duration_ms(), 1000 * 8000 / u64::from(rate), "duration");
                 assert_eq!(info.fact_offset, fact_count_offset(codec), "fact offset");
             }
         }
@@ -185,11 +152,7 @@ mod tests {
     fn offsets_point_at_the_size_fields() {
         assert_eq!(data_size_offset(Codec::Ulaw), 54, "G.711 data size at 54");
         assert_eq!(data_size_offset(Codec::Pcm16), 40, "PCM16 data size at 40");
-        assert_eq!(
-            riff_size(Codec::Ulaw, 3),
-            50 + 4,
-            "odd data includes the pad byte"
-        );
+        assert_eq!(riff_size(Codec::Ulaw, 3), 50 + 4, "odd data includes the pad byte");
         assert_eq!(riff_size(Codec::Ulaw, u32::MAX), u32::MAX, "saturates");
         assert_eq!(
             riff_size(Codec::Ulaw, max_data_len(Codec::Ulaw)),

@@ -140,18 +140,11 @@ impl WavInfo {
     /// rounded down to whole frames, dropping a half-written last frame.
     pub fn parse_with_file_len(header_bytes: &[u8], file_len: u64) -> Result<WavInfo, WavError> {
         let mut info = parse_raw(header_bytes)?;
-        let available = file_len
-            .checked_sub(info.data_offset)
-            .ok_or(WavError::Truncated)?;
+        let available = file_len.checked_sub(info.data_offset).ok_or(WavError::Truncated)?;
         let declared = info.declared_data_len;
         let len = match declared {
             0 | u32::MAX => available,
-            d if u64::from(d) > available => {
-                return Err(WavError::DataTruncated {
-                    declared: d,
-                    available,
-                })
-            }
+            d if u64::from(d) > available => return Err(WavError::DataTruncated { declared: d, available }),
             d => u64::from(d),
         };
         info.data_len = whole_frames(len, info.block_align);
@@ -161,14 +154,9 @@ impl WavInfo {
     /// Parses a header prefix of a file of `file_len` bytes, ignoring the declared data size:
     /// the audio runs to the end of the file (whole frames). Only for our own recordings,
     /// which have no chunk after `data`; used by [`repair`](super::repair()).
-    pub(crate) fn parse_to_file_end(
-        header_bytes: &[u8],
-        file_len: u64,
-    ) -> Result<WavInfo, WavError> {
+    pub(crate) fn parse_to_file_end(header_bytes: &[u8], file_len: u64) -> Result<WavInfo, WavError> {
         let mut info = parse_raw(header_bytes)?;
-        let available = file_len
-            .checked_sub(info.data_offset)
-            .ok_or(WavError::Truncated)?;
+        let available = file_len.checked_sub(info.data_offset).ok_or(WavError::Truncated)?;
         info.data_len = whole_frames(available, info.block_align);
         Ok(info)
     }

@@ -61,11 +61,7 @@ fn skips_list_and_odd_sized_chunks_before_fmt_and_data() {
 
 #[test]
 fn accepts_extensible_with_g711_and_pcm_subformats() {
-    for (sub, codec, bits) in [
-        (7, Codec::Ulaw, 8),
-        (6, Codec::Alaw, 8),
-        (1, Codec::Pcm16, 16),
-    ] {
+    for (sub, codec, bits) in [(7, Codec::Ulaw, 8), (6, Codec::Alaw, 8), (1, Codec::Pcm16, 16)] {
         let f = riff(&[(b"fmt ", extensible(sub, 2, bits)), (b"data", vec![0; 16])]);
         let info = WavInfo::parse(&f).expect("extensible parses");
         assert_eq!(info.codec, codec, "subformat {sub}");
@@ -77,35 +73,20 @@ fn refuses_unknown_extensible_guid_and_subformat() {
     let mut fmt = extensible(7, 1, 8);
     fmt[39] ^= 1;
     let f = riff(&[(b"fmt ", fmt), (b"data", vec![])]);
-    assert_eq!(
-        WavInfo::parse(&f),
-        Err(WavError::UnsupportedSubformat),
-        "GUID tail"
-    );
+    assert_eq!(WavInfo::parse(&f), Err(WavError::UnsupportedSubformat), "GUID tail");
     let f = riff(&[(b"fmt ", extensible(3, 1, 8)), (b"data", vec![])]);
-    assert_eq!(
-        WavInfo::parse(&f),
-        Err(WavError::UnsupportedFormat(3)),
-        "float"
-    );
+    assert_eq!(WavInfo::parse(&f), Err(WavError::UnsupportedFormat(3)), "float");
     let mut short = extensible(7, 1, 8);
     short.truncate(30);
     let f = riff(&[(b"fmt ", short), (b"data", vec![])]);
-    assert_eq!(
-        WavInfo::parse(&f),
-        Err(WavError::BadFmtChunk(30)),
-        "short extensible"
-    );
+    assert_eq!(WavInfo::parse(&f), Err(WavError::BadFmtChunk(30)), "short extensible");
 }
 
 #[test]
 fn refuses_each_bad_field_with_its_own_error() {
     let cases: [(Vec<u8>, WavError); 6] = [
         (fmt16(3, 1, 8000, 4, 32), WavError::UnsupportedFormat(3)),
-        (
-            fmt16(1, 1, 44100, 2, 16),
-            WavError::UnsupportedSampleRate(44100),
-        ),
+        (fmt16(1, 1, 44100, 2, 16), WavError::UnsupportedSampleRate(44100)),
         (fmt16(1, 6, 8000, 12, 16), WavError::UnsupportedChannels(6)),
         (fmt16(1, 0, 8000, 0, 16), WavError::UnsupportedChannels(0)),
         (
@@ -117,10 +98,7 @@ fn refuses_each_bad_field_with_its_own_error() {
         ),
         (
             fmt16(1, 2, 8000, 2, 16),
-            WavError::BadBlockAlign {
-                found: 2,
-                expected: 4,
-            },
+            WavError::BadBlockAlign { found: 2, expected: 4 },
         ),
     ];
     for (fmt, want) in cases {
@@ -132,59 +110,28 @@ fn refuses_each_bad_field_with_its_own_error() {
 #[test]
 fn refuses_non_riff_non_wave_and_short_input() {
     assert_eq!(WavInfo::parse(b""), Err(WavError::Truncated), "empty");
-    assert_eq!(
-        WavInfo::parse(b"RI"),
-        Err(WavError::Truncated),
-        "partial magic"
-    );
+    assert_eq!(WavInfo::parse(b"RI"), Err(WavError::Truncated), "partial magic");
     assert_eq!(WavInfo::parse(b"ID3\x04"), Err(WavError::NotRiff), "an MP3");
-    assert_eq!(
-        WavInfo::parse(b"RF64\0\0\0\0WAVE"),
-        Err(WavError::NotRiff),
-        "RF64"
-    );
-    assert_eq!(
-        WavInfo::parse(b"RIFF\0\0\0\0AVI "),
-        Err(WavError::NotWave),
-        "AVI"
-    );
+    assert_eq!(WavInfo::parse(b"RF64\0\0\0\0WAVE"), Err(WavError::NotRiff), "RF64");
+    assert_eq!(WavInfo::parse(b"RIFF\0\0\0\0AVI "), Err(WavError::NotWave), "AVI");
     let full = wav_header(Codec::Ulaw, 8000, 1, 0);
     for cut in 4..full.len() {
-        assert_eq!(
-            WavInfo::parse(&full[..cut]),
-            Err(WavError::Truncated),
-            "cut at {cut}"
-        );
+        assert_eq!(WavInfo::parse(&full[..cut]), Err(WavError::Truncated), "cut at {cut}");
     }
 }
 
 #[test]
 fn missing_chunks_are_named() {
     let f = riff(&[(b"data", vec![0; 4])]);
-    assert_eq!(
-        WavInfo::parse(&f),
-        Err(WavError::MissingFmt),
-        "data before fmt"
-    );
+    assert_eq!(WavInfo::parse(&f), Err(WavError::MissingFmt), "data before fmt");
     let f = riff(&[(b"LIST", vec![0; 4])]);
-    assert_eq!(
-        WavInfo::parse(&f),
-        Err(WavError::MissingFmt),
-        "no fmt at all"
-    );
+    assert_eq!(WavInfo::parse(&f), Err(WavError::MissingFmt), "no fmt at all");
     let f = riff(&[(b"fmt ", fmt16(1, 1, 8000, 2, 16))]);
     assert_eq!(WavInfo::parse(&f), Err(WavError::MissingData), "no data");
-    let f = riff(&[
-        (b"fmt ", fmt16(1, 1, 8000, 2, 16)),
-        (b"fmt ", fmt16(1, 1, 8000, 2, 16)),
-    ]);
+    let f = riff(&[(b"fmt ", fmt16(1, 1, 8000, 2, 16)), (b"fmt ", fmt16(1, 1, 8000, 2, 16))]);
     assert_eq!(WavInfo::parse(&f), Err(WavError::DuplicateFmt), "two fmt");
     let f = riff(&[(b"fmt ", vec![1, 0, 1, 0])]);
-    assert_eq!(
-        WavInfo::parse(&f),
-        Err(WavError::BadFmtChunk(4)),
-        "short fmt"
-    );
+    assert_eq!(WavInfo::parse(&f), Err(WavError::BadFmtChunk(4)), "short fmt");
 }
 
 #[test]
@@ -202,11 +149,7 @@ fn bounds_chunk_count_and_header_size() {
         (b"JUNK", vec![0; MAX_HEADER_LEN]),
         (b"data", vec![0; 4]),
     ]);
-    assert_eq!(
-        WavInfo::parse(&f),
-        Err(WavError::HeaderTooLarge),
-        "data beyond 64 KiB"
-    );
+    assert_eq!(WavInfo::parse(&f), Err(WavError::HeaderTooLarge), "data beyond 64 KiB");
 }
 
 #[test]
@@ -216,10 +159,7 @@ fn crashed_writer_sizes_use_the_file_length() {
         f[54..58].copy_from_slice(&size.to_le_bytes());
         f.extend_from_slice(&[0xD5; 1601]); // 800.5 frames
         let info = WavInfo::parse_with_file_len(&f, f.len() as u64).expect("tolerated");
-        assert_eq!(
-            info.data_len, 1600,
-            "size {size:#x}: whole frames to the end"
-        );
+        assert_eq!(info.data_len, 1600, "size {size:#x}: whole frames to the end");
         assert_eq!(info.declared_data_len, size, "declared kept");
         assert_eq!(info.duration_ms(), 100, "800 frames at 8 kHz");
     }
@@ -249,8 +189,5 @@ fn declared_size_beyond_the_file_is_data_truncated() {
         "file shorter than its header"
     );
     let info = WavInfo::parse_with_file_len(&f, 44 + 2000).expect("trailing chunks are fine");
-    assert_eq!(
-        info.data_len, 1000,
-        "declared size wins when the file is longer"
-    );
+    assert_eq!(info.data_len, 1000, "declared size wins when the file is longer");
 }

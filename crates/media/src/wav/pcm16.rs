@@ -58,10 +58,7 @@ pub struct Pcm16Transcoder {
 impl Pcm16Transcoder {
     /// Plans the PCM16 rendition of the G.711 file `info` describes.
     pub fn new(info: &WavInfo) -> Result<Self, TranscodeError> {
-        let law = info
-            .codec
-            .law()
-            .ok_or(TranscodeError::NotG711(info.codec))?;
+        let law = info.codec.law().ok_or(TranscodeError::NotG711(info.codec))?;
         let data_len = info
             .data_len
             .checked_mul(2)
@@ -69,12 +66,7 @@ impl Pcm16Transcoder {
             .filter(|d| *d <= max_data_len(Codec::Pcm16))
             .ok_or(TranscodeError::TooLarge(info.data_len))?;
         let mut header = [0u8; PCM16_HEADER_LEN];
-        header.copy_from_slice(&wav_header(
-            Codec::Pcm16,
-            info.sample_rate,
-            info.channels,
-            data_len,
-        ));
+        header.copy_from_slice(&wav_header(Codec::Pcm16, info.sample_rate, info.channels, data_len));
         Ok(Pcm16Transcoder {
             law,
             source_data_offset: info.data_offset,
@@ -165,10 +157,7 @@ pub fn g711_to_pcm16_range(law: Law, src: &[u8], out_data_start: u64, out: &mut 
         }
     }
     let pairs = ((out.len() - o) / 2).min(src.len() - s);
-    for (pair, code) in out[o..o + pairs * 2]
-        .chunks_exact_mut(2)
-        .zip(&src[s..s + pairs])
-    {
+    for (pair, code) in out[o..o + pairs * 2].chunks_exact_mut(2).zip(&src[s..s + pairs]) {
         pair.copy_from_slice(&law.decode(*code).to_le_bytes());
     }
     o += pairs * 2;
@@ -225,11 +214,7 @@ mod tests {
         let t = Pcm16Transcoder::new(&info).expect("G.711 source");
         assert_eq!(t.output_len(), 44 + 512, "header plus twice the data");
         let want = expected_output(Law::Alaw, 2, &data);
-        assert_eq!(
-            serve(&t, &file, 0..t.output_len(), 4096),
-            want,
-            "whole file"
-        );
+        assert_eq!(serve(&t, &file, 0..t.output_len(), 4096), want, "whole file");
         let parsed = WavInfo::parse(&want).expect("output is a valid WAV");
         assert_eq!(parsed.codec, Codec::Pcm16, "output is PCM16");
         assert_eq!(parsed.channels, 2, "channels kept");
@@ -266,23 +251,11 @@ mod tests {
         let file = g711_file(Codec::Ulaw, 1, &[0u8; 10]);
         let t = Pcm16Transcoder::new(&WavInfo::parse(&file).expect("valid")).expect("G.711");
         let base = header_len(Codec::Ulaw) as u64;
-        assert_eq!(
-            t.source_range(0..44),
-            base..base,
-            "header only needs no source"
-        );
+        assert_eq!(t.source_range(0..44), base..base, "header only needs no source");
         assert_eq!(t.source_range(44..46), base..base + 1, "first sample");
         assert_eq!(t.source_range(45..48), base..base + 2, "odd start and end");
-        assert_eq!(
-            t.source_range(60..1000),
-            base + 8..base + 10,
-            "clamped at the end"
-        );
-        assert_eq!(
-            t.fill(1000, &[], &mut [0u8; 4]),
-            0,
-            "past the end writes nothing"
-        );
+        assert_eq!(t.source_range(60..1000), base + 8..base + 10, "clamped at the end");
+        assert_eq!(t.fill(1000, &[], &mut [0u8; 4]), 0, "past the end writes nothing");
     }
 
     #[test]
@@ -305,14 +278,7 @@ mod tests {
             "high byte only"
         );
         assert_eq!(out[0], 32124i16.to_le_bytes()[1], "high byte of 0x80");
-        assert_eq!(
-            g711_to_pcm16_range(Law::Ulaw, &[], 0, &mut out),
-            0,
-            "no source"
-        );
-        assert_eq!(
-            g711_to_pcm16_range(Law::Ulaw, &[0x80, 0x80], 0, &mut out[..3]),
-            3
-        );
+        assert_eq!(g711_to_pcm16_range(Law::Ulaw, &[], 0, &mut out), 0, "no source");
+        assert_eq!(g711_to_pcm16_range(Law::Ulaw, &[0x80, 0x80], 0, &mut out[..3]), 3);
     }
 }

@@ -54,8 +54,7 @@ pub fn repair<F: Read + Write + Seek>(file: &mut F) -> Result<RepairReport, WavI
     }
     let data_len = u32::try_from(info.data_len).map_err(|_| WavIoError::TooLarge)?;
     let pad = u64::from(data_len & 1);
-    let riff = u32::try_from(info.data_offset - 8 + info.data_len + pad)
-        .map_err(|_| WavIoError::TooLarge)?;
+    let riff = u32::try_from(info.data_offset - 8 + info.data_len + pad).map_err(|_| WavIoError::TooLarge)?;
 
     let mut patches = vec![(RIFF_SIZE_OFFSET, riff), (info.data_offset - 4, data_len)];
     if let Some(fact) = info.fact_offset {
@@ -129,10 +128,7 @@ mod tests {
         let bytes = crashed_recording(1600, 400, 1);
         let mut cur = Cursor::new(bytes);
         let report = repair(&mut cur).expect("repairable");
-        assert_eq!(
-            report.declared_data_len_before, 1600,
-            "header said the flushed part"
-        );
+        assert_eq!(report.declared_data_len_before, 1600, "header said the flushed part");
         assert_eq!(report.info.data_len, 2000, "all whole frames are kept");
         assert_eq!(report.file_len_before, 58 + 2001, "with the half frame");
         assert_eq!(report.file_len, 58 + 2000, "truncate to whole frames");
@@ -197,11 +193,7 @@ mod tests {
         drop(file);
         let bytes = std::fs::read(&path).expect("read back");
         assert_eq!(bytes.len() as u64, report.file_len, "truncated on disk");
-        assert_eq!(
-            WavInfo::parse(&bytes).expect("valid").data_len,
-            200,
-            "all frames"
-        );
+        assert_eq!(WavInfo::parse(&bytes).expect("valid").data_len, 200, "all frames");
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 }

@@ -14,8 +14,7 @@
 use std::io::{self, Seek, SeekFrom, Write};
 
 use super::header::{
-    data_size_offset, fact_count_offset, header_len, max_data_len, riff_size, wav_header,
-    RIFF_SIZE_OFFSET,
+    data_size_offset, fact_count_offset, header_len, max_data_len, riff_size, wav_header, RIFF_SIZE_OFFSET,
 };
 use super::parse::SUPPORTED_RATES;
 use super::{Codec, WavError};
@@ -315,27 +314,15 @@ mod tests {
         assert_eq!(info.data_len, 16800, "finish covers everything");
         let fact = u32::from_le_bytes([bytes[46], bytes[47], bytes[48], bytes[49]]);
         assert_eq!(fact, 8400, "fact holds samples per channel");
-        assert_eq!(
-            &bytes[58 + 16000..58 + 16001],
-            &[2],
-            "audio lands after earlier audio"
-        );
+        assert_eq!(&bytes[58 + 16000..58 + 16001], &[2], "audio lands after earlier audio");
     }
 
     #[test]
     fn partial_frames_are_refused_without_changing_state() {
         let mut f = stereo_file();
-        let err = f
-            .write_frames(&[0u8; 3])
-            .expect_err("3 bytes is 1.5 stereo frames");
+        let err = f.write_frames(&[0u8; 3]).expect_err("3 bytes is 1.5 stereo frames");
         assert!(
-            matches!(
-                err,
-                WavIoError::PartialFrame {
-                    len: 3,
-                    block_align: 2
-                }
-            ),
+            matches!(err, WavIoError::PartialFrame { len: 3, block_align: 2 }),
             "{err}"
         );
         assert_eq!(f.state().data_len(), 0, "nothing appended");
@@ -344,31 +331,15 @@ mod tests {
     #[test]
     fn sans_io_state_reports_offsets_and_patches() {
         let mut w = WavWriter::new(Law::Alaw, 16000, 1).expect("valid");
-        assert_eq!(
-            w.append(10).expect("ok"),
-            58,
-            "first audio right after the header"
-        );
-        assert_eq!(
-            w.append(6).expect("ok"),
-            68,
-            "then after the previous block"
-        );
+        assert_eq!(w.append(10).expect("ok"), 58, "first audio right after the header");
+        assert_eq!(w.append(6).expect("ok"), 68, "then after the previous block");
         assert_eq!(w.flushed_len(), 0, "nothing flushed yet");
         let patches = w.flush();
         assert_eq!(w.flushed_len(), 16, "flush covers all appended");
         assert_eq!(patches[0].offset, 4, "RIFF size first");
-        assert_eq!(
-            u32::from_le_bytes(patches[0].bytes),
-            50 + 16,
-            "RIFF size value"
-        );
+        assert_eq!(u32::from_le_bytes(patches[0].bytes), 50 + 16, "RIFF size value");
         assert_eq!(patches[1].offset, 46, "fact count");
-        assert_eq!(
-            u32::from_le_bytes(patches[1].bytes),
-            16,
-            "mono: samples = bytes"
-        );
+        assert_eq!(u32::from_le_bytes(patches[1].bytes), 16, "mono: samples = bytes");
         assert_eq!(patches[2].offset, 54, "data size last");
         assert_eq!(u32::from_le_bytes(patches[2].bytes), 16, "data size value");
         assert_eq!(w.duration_ms(), 1, "16 samples at 16 kHz");
