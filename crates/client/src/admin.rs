@@ -1,0 +1,99 @@
+//! Administration: settings, the dispatch queue, the audit log, storage, and the anonymous
+//! health and metrics endpoints.
+
+use crate::calls::set_query;
+use crate::{check, Client, Result};
+use callrec_types::calls::DispatchTarget;
+use callrec_types::wire::{AuditPage, Settings, SettingsPatch, StorageReport};
+use reqwest::Method;
+
+impl Client {
+    /// `GET /api/v1/settings` (the SMTP password shows as `""` or `"********"`).
+    pub async fn get_settings(&self) -> Result<Settings> {
+        self.get_json("/api/v1/settings").await
+    }
+
+    /// `PUT /api/v1/settings` with only the fields to change; returns the whole result.
+    pub async fn update_settings(&self, patch: &SettingsPatch) -> Result<Settings> {
+        self.send_body(Method::PUT, "/api/v1/settings", patch).await
+    }
+
+    /// `POST /api/v1/dispatch/run`: runs the dispatch job now. The response shape is not
+    /// fixed yet, so it comes back as JSON (`null` for an empty body).
+    pub async fn run_dispatch(&self) -> Result<serde_json::Value> {
+        self.send_json(self.request(Method::POST, self.url("/api/v1/dispatch/run")))
+            .await
+    }
+
+    /// `GET /api/v1/dispatch`: the queue with each target's status.
+    pub async fn list_dispatch(&self) -> Result<Vec<DispatchTarget>> {
+        self.get_json("/api/v1/dispatch").await
+    }
+
+    /// `GET /api/v1/audit?cursor&limit`: one page of the audit log, newest first.
+    pub async fn audit(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<AuditPage> {
+        let mut pairs = Vec::new();
+        if let Some(cursor) = cursor {
+            pairs.push(("cursor", cursor.to_string()));
+        }
+        if let Some(limit) = limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        let mut url = self.url("/api/v1/audit");
+        set_query(&mut url, &pairs);
+        self.send_json(self.request(Method::GET, url)).await
+    }
+
+    /// `GET /api/v1/storage`: bytes used and free, bytes per day, days until full.
+    pub async fn storage(&self) -> Result<StorageReport> {
+        self.get_json("/api/v1/storage").await
+    }
+
+    /// `GET /healthz`: `true` for a 2xx, `false` for any other status; `Err` only when the
+    /// server cannot be reached.
+    pub async fn healthz(&self) -> Result<bool> {
+        let response = self.anonymous(Method::GET, self.url("/healthz")).send().await?;
+        Ok(response.status().is_success())
+    }
+
+    /// `GET /metrics`: the Prometheus text exposition.
+    pub async fn metrics(&self) -> Result<String> {
+        let response = self.anonymous(Method::GET, self.url("/metrics")).send().await?;
+        Ok(check(response).await?.text().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_server::{serve, Canned};
+
+    #[tokio::test]
+    async fn health_metrics_dispatch_and_audit_paging() {
+        let (client, server) = serve(vec![
+            Canned::empty(200),
+            Canned::text(503, "starting"),
+            Canned::text(200, "callrec_calls_total 3\n"),
+            Canned::empty(204),
+            Canned::json(200, r#"{"items":[],"next_cursor":null}"#),
+        ])
+        .await;
+        let client = client.with_token("t");
+        assert!(client.healthz().await.expect("reachable"), "200 is healthy");
+        assert!(!client.healthz().await.expect("reachable"), "503 is not healthy");
+        assert_eq!(client.metrics().await.expect("metrics"), "callrec_calls_total 3\n");
+        assert_eq!(
+            client.run_dispatch().await.expect("an empty 204 is fine"),
+            serde_json::Value::Null
+        );
+        let page = client.audit(Some("c 1"), Some(10)).await.expect("audit page");
+        assert!(page.items.is_empty());
+
+        let requests = server.await.expect("server ran");
+        assert_eq!(requests[0].header("authorization"), None, "healthz is anonymous");
+        assert_eq!(requests[3].request_line(), "POST /api/v1/dispatch/run HTTP/1.1");
+        assert_eq!(
+            requests[4].request_line(),
+            "GET /api/v1/audit?cursor=c+1&limit=10 HTTP/1.1"
+        );
+    }
+}
