@@ -1,1 +1,92 @@
-//! callrec-server (being written).
+//! callrec-server as a library: `Server::bind` opens the store, repairs what a crash left and
+//! binds every socket (port 0 allowed, so tests bind first and then serve); `Server::run`
+//! serves until the shutdown future completes. `run` is what the binary calls.
+
+pub mod audio;
+pub mod auth;
+pub mod calls;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod files;
+pub mod ingest;
+pub mod live;
+pub mod metrics;
+pub mod repair;
+pub mod routes;
+pub mod state;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::state::AppState;
+use anyhow::Context;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub struct Server {
+    state: AppState,
+    http: tokio::net::TcpListener,
+    pub http_addr: SocketAddr,
+}
+
+impl Server {
+    /// Builds the whole state and binds the HTTP listener.
+    pub async fn bind(config: Config) -> anyhow::Result<Server> {
+        Self::bind_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn bind_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+        tokio::fs::create_dir_all(&config.data_dir)
+            .await
+            .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        let url = config.database_url();
+        let store = callrec_store::open(&url)
+            .await
+            .with_context(|| "cannot open the database".to_string())?;
+        let http = tokio::net::TcpListener::bind(config.http)
+            .await
+            .with_context(|| format!("cannot listen for HTTP on {}", config.http))?;
+        let http_addr = http.local_addr()?;
+        let state = AppState::new(config, store, clock);
+        auth::bootstrap_admin(&state).await?;
+        repair::at_startup(&state).await?;
+        Ok(Server { state, http, http_addr })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves HTTP until `shutdown` completes.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let app = routes::router(self.state.clone());
+        tracing::info!(http = %self.http_addr, data_dir = %self.state.config.data_dir.display(), "callrec-server is serving");
+        axum::serve(self.http, app).with_graceful_shutdown(shutdown).await?;
+        Ok(())
+    }
+}
+
+/// Binds, serves, and stops on Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let server = Server::bind(config).await?;
+    eprintln!("callrec-server: HTTP on http://{}", server.http_addr);
+    server.run(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

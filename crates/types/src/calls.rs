@@ -235,7 +235,10 @@ pub enum LiveRecording {
     /// An automatic (rule or force) recording is running.
     RecordingAuto,
     /// A manual recording is running, started by `by` (display name).
-    RecordingManual { by: String, user_id: Option<UserId> },
+    RecordingManual {
+        by: String,
+        user_id: Option<UserId>,
+    },
     NotRecording,
 }
 

@@ -123,10 +123,7 @@ pub fn normalize_mac(raw: &str) -> Option<String> {
     if raw.len() > 17 {
         return None;
     }
-    let hex: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ':' | '-' | '.'))
-        .collect();
+    let hex: String = raw.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
     if hex.len() == 12 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
         Some(hex.to_ascii_lowercase())
     } else {
@@ -160,17 +157,31 @@ mod tests {
 
     #[test]
     fn macs_are_normalised_or_refused() {
-        for ok in ["00:04:13:2c:d0:c5", "00-04-13-2C-D0-C5", "0004.132c.d0c5", "0004132CD0C5"] {
+        for ok in [
+            "00:04:13:2c:d0:c5",
+            "00-04-13-2C-D0-C5",
+            "0004.132c.d0c5",
+            "0004132CD0C5",
+        ] {
             assert_eq!(normalize_mac(ok).as_deref(), Some("0004132cd0c5"), "{ok}");
         }
-        for bad in ["", "0004132cd0c", "0004132cd0c5aa", "zz04132cd0c5", "00:04:13:2c:d0:c5:11"] {
+        for bad in [
+            "",
+            "0004132cd0c",
+            "0004132cd0c5aa",
+            "zz04132cd0c5",
+            "00:04:13:2c:d0:c5:11",
+        ] {
             assert_eq!(normalize_mac(bad), None, "{bad} must be refused");
         }
     }
 
     #[test]
     fn addresses_compare_without_scheme_and_params() {
-        assert_eq!(normalize_address("sip:201@PBX.example;transport=tcp"), "201@pbx.example");
+        assert_eq!(
+            normalize_address("sip:201@PBX.example;transport=tcp"),
+            "201@pbx.example"
+        );
         assert_eq!(normalize_address("<sip:201@pbx>"), "201@pbx");
         assert_eq!(normalize_address("tel:+49 (30) 123-4"), "+49301234");
         assert_eq!(normalize_address("201"), "201");

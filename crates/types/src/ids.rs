@@ -37,7 +37,17 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, TeamId, RoleId, PhoneId, RuleId, CallId, RecordingId, DispatchId, AuditId);
+id_type!(
+    UserId,
+    TeamId,
+    RoleId,
+    PhoneId,
+    RuleId,
+    CallId,
+    RecordingId,
+    DispatchId,
+    AuditId
+);
 
 #[cfg(test)]
 mod tests {
@@ -46,7 +56,17 @@ mod tests {
     #[test]
     fn ids_parse_only_positive_decimal_integers() {
         assert_eq!("42".parse::<CallId>(), Ok(CallId(42)));
-        for bad in ["", "0", "-1", "../etc", "1/2", "1e3", " 1", "99999999999999999999", "%2e%2e"] {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "../etc",
+            "1/2",
+            "1e3",
+            " 1",
+            "99999999999999999999",
+            "%2e%2e",
+        ] {
             assert_eq!(bad.parse::<CallId>(), Err(BadId), "{bad:?} must be refused");
         }
     }

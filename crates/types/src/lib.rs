@@ -4,11 +4,11 @@
 //!
 //! No I/O lives here, so the server, the client and the desktop share one definition.
 
-pub mod ids;
-pub mod directory;
-pub mod rules;
-pub mod engine;
 pub mod calls;
+pub mod directory;
+pub mod engine;
+pub mod ids;
+pub mod rules;
 pub mod wire;
 
 pub use ids::*;

@@ -117,7 +117,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        FieldError { field: field.to_string(), message: message.into() }
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -132,29 +135,47 @@ impl RuleInput {
         if self.description.trim().is_empty() {
             errs.push(FieldError::new("description", "a rule needs a description"));
         } else if self.description.chars().count() > MAX_DESCRIPTION {
-            errs.push(FieldError::new("description", format!("at most {MAX_DESCRIPTION} characters")));
+            errs.push(FieldError::new(
+                "description",
+                format!("at most {MAX_DESCRIPTION} characters"),
+            ));
         }
         match &self.dispatch {
             Dispatch::Store => {}
             Dispatch::Email { recipients } => {
                 if recipients.is_empty() {
-                    errs.push(FieldError::new("dispatch.recipients", "e-mail dispatch needs at least one recipient"));
+                    errs.push(FieldError::new(
+                        "dispatch.recipients",
+                        "e-mail dispatch needs at least one recipient",
+                    ));
                 }
                 if recipients.len() > MAX_RECIPIENTS {
-                    errs.push(FieldError::new("dispatch.recipients", format!("at most {MAX_RECIPIENTS} recipients")));
+                    errs.push(FieldError::new(
+                        "dispatch.recipients",
+                        format!("at most {MAX_RECIPIENTS} recipients"),
+                    ));
                 }
                 for r in recipients {
                     if !is_plausible_email(r) {
-                        errs.push(FieldError::new("dispatch.recipients", format!("not an e-mail address: {r:?}")));
+                        errs.push(FieldError::new(
+                            "dispatch.recipients",
+                            format!("not an e-mail address: {r:?}"),
+                        ));
                     }
                 }
             }
             Dispatch::Script { script } => {
                 if script.trim().is_empty() {
-                    errs.push(FieldError::new("dispatch.script", "script dispatch needs a script body"));
+                    errs.push(FieldError::new(
+                        "dispatch.script",
+                        "script dispatch needs a script body",
+                    ));
                 }
                 if script.len() > MAX_SCRIPT_BYTES {
-                    errs.push(FieldError::new("dispatch.script", format!("at most {MAX_SCRIPT_BYTES} bytes")));
+                    errs.push(FieldError::new(
+                        "dispatch.script",
+                        format!("at most {MAX_SCRIPT_BYTES} bytes"),
+                    ));
                 }
                 if script.contains('\0') {
                     errs.push(FieldError::new("dispatch.script", "the script contains a NUL byte"));
@@ -172,10 +193,15 @@ impl RuleInput {
 /// `local@domain.tld` with no spaces, angle brackets, commas or control characters — enough to
 /// refuse typos and header injection; the SMTP server has the last word.
 pub fn is_plausible_email(s: &str) -> bool {
-    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c)) {
+    if s.len() > 254
+        || s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
+    {
         return false;
     }
-    let Some((local, domain)) = s.rsplit_once('@') else { return false };
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !local.contains('@')
         && domain.contains('.')
@@ -209,7 +235,12 @@ mod tests {
         )
         .expect("contract JSON parses");
         assert_eq!(r.mode, RuleMode::Manual);
-        assert_eq!(r.dispatch, Dispatch::Email { recipients: vec!["qa@example.com".into()] });
+        assert_eq!(
+            r.dispatch,
+            Dispatch::Email {
+                recipients: vec!["qa@example.com".into()]
+            }
+        );
         let s: Dispatch = serde_json::from_str(r#"{"kind":"script","script":"cp \"$1\" /x"}"#).expect("script");
         assert!(matches!(s, Dispatch::Script { .. }));
     }
@@ -217,7 +248,11 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         assert!(input(Dispatch::Store).validate().is_ok());
-        let errs = input(Dispatch::Email { recipients: vec!["not an address".into()] }).validate().unwrap_err();
+        let errs = input(Dispatch::Email {
+            recipients: vec!["not an address".into()],
+        })
+        .validate()
+        .unwrap_err();
         assert_eq!(errs[0].field, "dispatch.recipients");
         let errs = input(Dispatch::Email { recipients: vec![] }).validate().unwrap_err();
         assert_eq!(errs[0].field, "dispatch.recipients");
@@ -231,7 +266,15 @@ mod tests {
     #[test]
     fn email_plausibility() {
         assert!(is_plausible_email("qa@example.com"));
-        for bad in ["qa", "qa@", "@example.com", "qa@example", "a b@example.com", "a@b.com>\r\nBcc: x", "a,b@c.d"] {
+        for bad in [
+            "qa",
+            "qa@",
+            "@example.com",
+            "qa@example",
+            "a b@example.com",
+            "a@b.com>\r\nBcc: x",
+            "a,b@c.d",
+        ] {
             assert!(!is_plausible_email(bad), "{bad:?}");
         }
     }

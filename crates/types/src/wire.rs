@@ -217,11 +217,15 @@ pub struct HoldRequest {
 pub enum Event {
     /// A live call appeared or changed (state, participants, recording state).
     Call(CallDetail),
-    CallEnded { call_id: CallId },
+    CallEnded {
+        call_id: CallId,
+    },
     /// A recording started, stopped or was finished.
     Recording(Recording),
     /// The journal gained or changed a row.
-    Journal { call_id: CallId },
+    Journal {
+        call_id: CallId,
+    },
 }
 
 impl Event {

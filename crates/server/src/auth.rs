@@ -1,0 +1,298 @@
+//! Authentication and authorisation: argon2 password hashes, random bearer tokens stored only
+//! as SHA-256 hashes with an expiry, the `Caller` extractor that every user route takes (who is
+//! asking and which calls they may see), the login throttle, and the bootstrap admin.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use base64::Engine;
+use callrec_store::{NewUserRecord, Scope};
+use callrec_types::directory::{Level, User};
+use callrec_types::*;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+pub const MIN_PASSWORD_LEN: usize = 8;
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// Hashes a password with argon2id (default parameters, random salt). CPU-heavy: call from
+/// `spawn_blocking`.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash of a password nobody has, verified when the username is unknown so that a wrong
+/// username costs as long as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("callrec-no-such-user").unwrap_or_default())
+}
+
+pub async fn hash_password_blocking(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+pub fn check_password_policy(password: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_LEN {
+        return Err(ApiError::invalid_fields(vec![callrec_types::rules::FieldError::new(
+            "password",
+            format!("at least {MIN_PASSWORD_LEN} characters"),
+        )]));
+    }
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(ApiError::invalid_fields(vec![callrec_types::rules::FieldError::new(
+            "password",
+            format!("at most {MAX_PASSWORD_LEN} bytes"),
+        )]));
+    }
+    Ok(())
+}
+
+/// 32 random bytes, URL-safe base64: the bearer token handed to the client once.
+pub fn new_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// What the database keeps of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Constant-time comparison of two secrets by their hashes.
+pub fn secret_eq(a: &str, b: &str) -> bool {
+    let (x, y) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    x.iter().zip(y.iter()).fold(0u8, |acc, (p, q)| acc | (p ^ q)) == 0
+}
+
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let v = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty() && t.len() <= 512)
+}
+
+/// The authenticated user of a request, with the calls they may see.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub scope: Scope,
+    pub token_hash: String,
+}
+
+impl Caller {
+    pub fn id(&self) -> UserId {
+        self.user.id
+    }
+    pub fn require(&self, level: Level) -> Result<(), ApiError> {
+        if self.user.level >= level {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("this needs the {} level", level.as_str())))
+        }
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user.level == Level::Admin
+    }
+}
+
+/// Which calls a user may see (SPEC §1): an agent their own, a supervisor also those of the
+/// members of the teams they supervise, an admin all.
+pub async fn scope_of(state: &AppState, user: &User) -> Result<Scope, ApiError> {
+    Ok(match user.level {
+        Level::Admin => Scope::All,
+        Level::Agent => Scope::Users(vec![user.id]),
+        Level::Supervisor => {
+            let mut users = state.store.supervised_users(user.id).await?;
+            users.push(user.id);
+            users.sort();
+            users.dedup();
+            Scope::Users(users)
+        }
+    })
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts).ok_or_else(|| ApiError::unauthorized("log in first: no bearer token"))?;
+        let hash = token_hash(token);
+        let user = state
+            .store
+            .session_user(&hash, state.clock.now())
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "session_expired",
+                    "the session has expired or was ended; log in again",
+                )
+            })?;
+        let scope = scope_of(state, &user).await?;
+        Ok(Caller {
+            user,
+            scope,
+            token_hash: hash,
+        })
+    }
+}
+
+/// Slows down repeated failed logins per username: after `FREE_FAILURES` failures within the
+/// window, each further attempt must wait an exponentially growing time (capped), answered 429
+/// with `Retry-After`. A success clears the count.
+pub struct LoginThrottle {
+    entries: Mutex<HashMap<String, Failures>>,
+}
+
+#[derive(Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: DateTime<Utc>,
+    blocked_until: DateTime<Utc>,
+}
+
+const FREE_FAILURES: u32 = 5;
+const WINDOW_MINUTES: i64 = 15;
+const MAX_BLOCK_SECONDS: i64 = 15 * 60;
+const MAX_TRACKED: usize = 100_000;
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl LoginThrottle {
+    /// `Err(seconds to wait)` while the username is blocked.
+    pub fn check(&self, username: &str, now: DateTime<Utc>) -> Result<(), i64> {
+        let map = self.entries.lock().expect("throttle lock");
+        match map.get(&username.to_lowercase()) {
+            Some(f) if f.blocked_until > now => Err((f.blocked_until - now).num_seconds().max(1)),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn failure(&self, username: &str, now: DateTime<Utc>) {
+        let mut map = self.entries.lock().expect("throttle lock");
+        if map.len() >= MAX_TRACKED {
+            map.retain(|_, f| now - f.last < Duration::minutes(WINDOW_MINUTES));
+        }
+        let f = map.entry(username.to_lowercase()).or_insert(Failures {
+            count: 0,
+            last: now,
+            blocked_until: now,
+        });
+        if now - f.last > Duration::minutes(WINDOW_MINUTES) {
+            f.count = 0;
+        }
+        f.count += 1;
+        f.last = now;
+        if f.count >= FREE_FAILURES {
+            let secs = (1i64 << (f.count - FREE_FAILURES).min(20)).min(MAX_BLOCK_SECONDS);
+            f.blocked_until = now + Duration::seconds(secs);
+        }
+    }
+
+    pub fn success(&self, username: &str) {
+        self.entries
+            .lock()
+            .expect("throttle lock")
+            .remove(&username.to_lowercase());
+    }
+}
+
+/// Creates user `admin` when the database has no users: with the configured password, or a
+/// random one printed once to standard error.
+pub async fn bootstrap_admin(state: &AppState) -> anyhow::Result<()> {
+    if state.store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &state.config.bootstrap_admin_password {
+        Some(p) => (p.expose().to_string(), false),
+        None => (new_token()[..20].to_string(), true),
+    };
+    let hash = hash_password_blocking(password.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.body.message))?;
+    state
+        .store
+        .create_user(&NewUserRecord {
+            username: "admin".into(),
+            display_name: "Administrator".into(),
+            password_hash: hash,
+            level: Level::Admin,
+            extensions: vec![],
+        })
+        .await?;
+    if generated {
+        // Printed once, on purpose: there is no other way to learn it. Not through tracing, so
+        // it does not land in log files.
+        eprintln!("callrec: created user \"admin\" with password {password}  (set CALLREC_BOOTSTRAP_ADMIN_PASSWORD to choose it)");
+    } else {
+        tracing::info!("created user \"admin\" with the password from CALLREC_BOOTSTRAP_ADMIN_PASSWORD");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_password() {
+        let h = hash_password("correct horse").expect("hash");
+        assert!(h.starts_with("$argon2id$"), "argon2id hash expected, got {h}");
+        assert!(verify_password(&h, "correct horse"));
+        assert!(!verify_password(&h, "wrong horse"));
+        assert!(!verify_password("garbage", "correct horse"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert!(a.len() >= 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn throttle_blocks_after_five_failures_and_grows() {
+        let t = LoginThrottle::default();
+        let now = Utc::now();
+        for _ in 0..4 {
+            t.failure("Alice", now);
+        }
+        assert!(t.check("alice", now).is_ok(), "four failures are free");
+        t.failure("alice", now);
+        assert_eq!(t.check("alice", now), Err(1));
+        t.failure("alice", now);
+        assert_eq!(t.check("ALICE", now), Err(2), "the wait doubles");
+        assert!(t.check("alice", now + Duration::seconds(3)).is_ok(), "and ends");
+        t.success("alice");
+        assert!(t.check("alice", now).is_ok());
+    }
+}

@@ -1,0 +1,199 @@
+//! Call facts shared by every way a call reaches us (SIPREC, upload): matching participants to
+//! users, running the rule engine, the per-call journal document, what a viewer is shown, and
+//! the audit log.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+use callrec_store::{NewAudit, Scope};
+use callrec_types::calls::{Call, CallDetail, JournalDocument, LiveRecording, Participant, ParticipantRole, Recording};
+use callrec_types::directory::{address_user_part, normalize_address};
+use callrec_types::engine::{decide, CallFacts, Decision, FactParticipant, TraceLine};
+use callrec_types::rules::MonMode;
+use callrec_types::*;
+use std::collections::HashMap;
+
+/// A participant as the PBX reported it.
+#[derive(Debug, Clone)]
+pub struct RawParticipant {
+    pub number: String,
+    pub name: String,
+    pub role: ParticipantRole,
+}
+
+/// Extensions and AoRs of every user, for matching. Built per call: the directory is small and
+/// changes rarely, and a fresh read means a new extension works at once.
+pub struct AddressBook {
+    exact: HashMap<String, UserId>,
+    user_part: HashMap<String, Option<UserId>>,
+}
+
+impl AddressBook {
+    pub async fn load(state: &AppState) -> Result<Self, ApiError> {
+        let mut exact = HashMap::new();
+        let mut user_part: HashMap<String, Option<UserId>> = HashMap::new();
+        for (addr, user) in state.store.list_addresses().await? {
+            let up = address_user_part(&addr).to_string();
+            // A user part shared by two users (201@a, 201@b) is ambiguous: match neither.
+            user_part
+                .entry(up)
+                .and_modify(|e| {
+                    if *e != Some(user) {
+                        *e = None
+                    }
+                })
+                .or_insert(Some(user));
+            exact.insert(addr, user);
+        }
+        Ok(AddressBook { exact, user_part })
+    }
+
+    /// `sip:201@pbx` matches a user with `sip:201@pbx` or `201`; `201` matches a user with `201`
+    /// or (when unambiguous) `sip:201@anything`.
+    pub fn resolve(&self, number: &str) -> Option<UserId> {
+        let n = normalize_address(number);
+        if n.is_empty() {
+            return None;
+        }
+        if let Some(u) = self.exact.get(&n) {
+            return Some(*u);
+        }
+        let up = address_user_part(&n);
+        if let Some(u) = self.exact.get(up) {
+            return Some(*u);
+        }
+        self.user_part.get(up).copied().flatten()
+    }
+
+    pub fn participants(&self, raw: &[RawParticipant]) -> Vec<Participant> {
+        raw.iter()
+            .map(|p| Participant {
+                name: p.name.clone(),
+                number: p.number.clone(),
+                user_id: self.resolve(&p.number),
+                role: p.role,
+            })
+            .collect()
+    }
+}
+
+pub fn label(p: &Participant) -> String {
+    match (p.name.trim(), p.number.trim()) {
+        ("", n) => n.to_string(),
+        (name, "") => name.to_string(),
+        (name, n) => format!("{name} ({n})"),
+    }
+}
+
+/// Runs the rule engine for a call.
+pub async fn decide_call(
+    state: &AppState,
+    participants: &[Participant],
+    mon_mode: MonMode,
+) -> Result<Decision, ApiError> {
+    let rules = state.store.list_rules().await?;
+    let dir = state.store.directory_view().await?;
+    let facts = CallFacts {
+        participants: participants
+            .iter()
+            .map(|p| FactParticipant {
+                user_id: p.user_id,
+                is_caller: p.role == ParticipantRole::Caller,
+                label: label(p),
+            })
+            .collect(),
+        mon_mode,
+    };
+    Ok(decide(&facts, &rules, &dir))
+}
+
+pub fn internal_users(call: &Call) -> Vec<UserId> {
+    let mut v: Vec<UserId> = call.participants.iter().filter_map(|p| p.user_id).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+pub fn visible(scope: &Scope, users: &[UserId]) -> bool {
+    match scope {
+        Scope::All => true,
+        Scope::Users(list) => users.iter().any(|u| list.contains(u)),
+    }
+}
+
+/// Loads a call the caller may see; a call they may not see is "not found", so ids reveal
+/// nothing.
+pub async fn visible_call(state: &AppState, caller: &Caller, id: CallId) -> Result<(Call, Vec<TraceLine>), ApiError> {
+    if !state.store.call_visible(id, &caller.scope).await? {
+        return Err(ApiError::not_found("call"));
+    }
+    Ok(state.store.get_call(id).await?)
+}
+
+/// Writes (or rewrites) the call's journal document next to its recordings.
+pub async fn write_journal(state: &AppState, call_id: CallId) -> Result<JournalDocument, ApiError> {
+    let (call, trace) = state.store.get_call(call_id).await?;
+    let recordings = state.store.list_recordings(call_id).await?;
+    let doc = JournalDocument {
+        version: 1,
+        call,
+        recordings,
+        decision_trace: trace,
+    };
+    state.files.write_journal(&doc).await?;
+    Ok(doc)
+}
+
+/// What one viewer is shown of a call.
+pub fn detail_for(
+    call: Call,
+    recordings: Vec<Recording>,
+    trace: Vec<TraceLine>,
+    live: Option<(&Decision, LiveRecording)>,
+    viewer: UserId,
+) -> CallDetail {
+    let is_participant = call.participants.iter().any(|p| p.user_id == Some(viewer));
+    let (recording, can_toggle, reason) = match live {
+        None => (
+            LiveRecording::NotRecording,
+            false,
+            Some("the call has ended".to_string()),
+        ),
+        Some((decision, state)) => match decision.may_toggle(viewer, is_participant) {
+            Ok(()) => (state, true, None),
+            Err(r) => (state, false, Some(r.to_string())),
+        },
+    };
+    CallDetail {
+        call,
+        recordings,
+        trace,
+        recording,
+        can_toggle,
+        not_allowed_reason: reason,
+    }
+}
+
+/// Appends to the audit log; a failure to audit is logged, never hidden.
+pub async fn audit(
+    state: &AppState,
+    caller: Option<&Caller>,
+    actor: &str,
+    action: &str,
+    target: String,
+    detail: String,
+) {
+    let entry = NewAudit {
+        at: state.clock.now(),
+        user_id: caller.map(|c| c.user.id),
+        actor: caller
+            .map(|c| c.user.username.clone())
+            .unwrap_or_else(|| actor.to_string()),
+        action: action.to_string(),
+        target,
+        detail,
+    };
+    if let Err(e) = state.store.append_audit(&entry).await {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
+}

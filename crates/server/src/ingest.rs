@@ -1,0 +1,404 @@
+//! `POST /api/v1/ingest` (SPEC §4.2): a PBX that records by itself uploads the WAV with the
+//! call's facts. The audio is streamed to a spool file (never whole in memory) while it is
+//! hashed, its WAV header validated, the rules applied, and only then moved into place.
+
+use crate::auth::{bearer, secret_eq};
+use crate::calls::{self, AddressBook, RawParticipant};
+use crate::error::{ApiError, ApiResult};
+use crate::files::Files;
+use crate::state::AppState;
+use axum::extract::{Multipart, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::Json;
+use callrec_media::wav::{Codec, WavInfo, MAX_HEADER_LEN};
+use callrec_store::{NewCall, NewDispatch, NewRecording};
+use callrec_types::calls::{
+    AudioCodec, CallDirection, CallSource, CallState, ManualVia, ParticipantRole, RecordingState, Trigger,
+};
+use callrec_types::engine::Refusal;
+use callrec_types::wire::{Event, IngestCall, IngestResponse, IngestRole, IngestTrigger};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use tokio::io::AsyncWriteExt;
+
+const MAX_CALL_JSON: usize = 64 * 1024;
+const MAX_PARTICIPANTS: usize = 32;
+
+/// The spooled upload; removed on drop unless it was moved into place.
+struct Spool {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn unprocessable(code: &str, msg: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
+}
+
+fn check_token(state: &AppState, parts: &Parts) -> ApiResult<()> {
+    let Some(expected) = &state.config.ingest_token else {
+        return Err(ApiError::forbidden(
+            "uploads are disabled: no ingest token is configured (CALLREC_INGEST_TOKEN)",
+        ));
+    };
+    match bearer(parts) {
+        Some(t) if secret_eq(t, expected.expose()) => Ok(()),
+        _ => Err(ApiError::unauthorized("a valid ingest token is required")),
+    }
+}
+
+fn validate_call(c: &IngestCall) -> ApiResult<()> {
+    let bad = |m: String| unprocessable("invalid_call", m);
+    if c.sip_call_id.trim().is_empty() || c.sip_call_id.len() > 256 {
+        return Err(bad("sip_call_id must be 1 to 256 characters".into()));
+    }
+    if c.participants.is_empty() || c.participants.len() > MAX_PARTICIPANTS {
+        return Err(bad(format!("a call has 1 to {MAX_PARTICIPANTS} participants")));
+    }
+    for p in &c.participants {
+        if p.number.trim().is_empty() || p.number.len() > 256 || p.name.len() > 256 {
+            return Err(bad(
+                "each participant needs a number (at most 256 characters) and a name of at most 256".into(),
+            ));
+        }
+    }
+    if let (Some(a), Some(e)) = (c.answered_at.or(Some(c.started_at)), c.ended_at) {
+        if e < a {
+            return Err(bad("ended_at is before the call was answered".into()));
+        }
+    }
+    if c.mon_mode().is_none() {
+        return Err(bad(format!(
+            "mon_mode must be auto, force, deny or manual, not {:?}",
+            c.mon_mode.as_deref().unwrap_or("")
+        )));
+    }
+    Ok(())
+}
+
+pub async fn ingest(
+    State(state): State<AppState>,
+    parts: Parts,
+    mut multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
+    check_token(&state, &parts)?;
+    let result = receive(&state, &mut multipart).await;
+    if result.is_err() {
+        state.metrics.ingest_rejected.fetch_add(1, Ordering::Relaxed);
+    }
+    result
+}
+
+async fn receive(state: &AppState, multipart: &mut Multipart) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
+    let mut call: Option<IngestCall> = None;
+    let mut audio: Option<(Spool, WavInfo, String, u64)> = None;
+    let bad_multipart =
+        |e: axum::extract::multipart::MultipartError| ApiError::bad_request("malformed_upload", e.body_text());
+    while let Some(mut field) = multipart.next_field().await.map_err(bad_multipart)? {
+        match field.name() {
+            Some("call") => {
+                let mut buf = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(bad_multipart)? {
+                    buf.extend_from_slice(&chunk);
+                    if buf.len() > MAX_CALL_JSON {
+                        return Err(ApiError::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "too_large",
+                            "the call JSON is over 64 KiB",
+                        ));
+                    }
+                }
+                let c: IngestCall = serde_json::from_slice(&buf).map_err(|e| {
+                    ApiError::bad_request("malformed_json", format!("the call part is not valid call JSON: {e}"))
+                })?;
+                call = Some(c);
+            }
+            Some("audio") => {
+                if audio.is_some() {
+                    return Err(ApiError::bad_request(
+                        "malformed_upload",
+                        "only one audio part is allowed",
+                    ));
+                }
+                audio = Some(spool_audio(state, &mut field).await?);
+            }
+            _ => {
+                // Unknown parts are drained and ignored, bounded by the body limit.
+                while field.chunk().await.map_err(bad_multipart)?.is_some() {}
+            }
+        }
+    }
+    let call = call.ok_or_else(|| ApiError::bad_request("malformed_upload", "the upload has no `call` part"))?;
+    let (mut spool, info, sha256, bytes) =
+        audio.ok_or_else(|| ApiError::bad_request("malformed_upload", "the upload has no `audio` part"))?;
+    validate_call(&call)?;
+    store_upload(state, call, &mut spool, info, sha256, bytes).await
+}
+
+async fn spool_audio(
+    state: &AppState,
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> ApiResult<(Spool, WavInfo, String, u64)> {
+    let dir = state.files.tmp_dir();
+    tokio::fs::create_dir_all(&dir).await?;
+    let mut rnd = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut rnd);
+    let spool = Spool {
+        path: dir.join(format!("upload-{}.part", hex::encode(rnd))),
+        keep: false,
+    };
+    let mut file = tokio::fs::File::create(&spool.path).await?;
+    let mut hasher = Sha256::new();
+    let mut header = Vec::new();
+    let mut total = 0u64;
+    let limit = state.config.max_upload_bytes;
+    while let Some(chunk) = field.chunk().await.map_err(|e| {
+        ApiError::bad_request(
+            "malformed_upload",
+            format!("the audio part was cut off: {}", e.body_text()),
+        )
+    })? {
+        total += chunk.len() as u64;
+        if total > limit {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the recording is over the limit of {limit} bytes"),
+            ));
+        }
+        if header.len() < MAX_HEADER_LEN {
+            let take = (MAX_HEADER_LEN - header.len()).min(chunk.len());
+            header.extend_from_slice(&chunk[..take]);
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await.map_err(|e| {
+            if e.raw_os_error() == Some(libc::ENOSPC) {
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "disk_full",
+                    "the server's disk is full; the upload was not stored",
+                )
+            } else {
+                ApiError::from(e)
+            }
+        })?;
+    }
+    file.sync_all().await?;
+    drop(file);
+    let info = WavInfo::parse_with_file_len(&header, total)
+        .map_err(|e| unprocessable("invalid_wav", format!("the audio is not a usable WAV file: {e}")))?;
+    if info.data_end() > total {
+        return Err(unprocessable(
+            "invalid_wav",
+            "the WAV file is truncated: its data chunk is longer than the upload",
+        ));
+    }
+    Ok((spool, info, hex::encode(hasher.finalize()), total))
+}
+
+async fn store_upload(
+    state: &AppState,
+    c: IngestCall,
+    spool: &mut Spool,
+    info: WavInfo,
+    sha256: String,
+    bytes: u64,
+) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
+    let raw: Vec<RawParticipant> = c
+        .participants
+        .iter()
+        .map(|p| RawParticipant {
+            number: p.number.clone(),
+            name: p.name.clone(),
+            role: match p.role {
+                IngestRole::Caller => ParticipantRole::Caller,
+                IngestRole::Callee => ParticipantRole::Callee,
+            },
+        })
+        .collect();
+    let book = AddressBook::load(state).await?;
+    let participants = book.participants(&raw);
+    let mon_mode = c.mon_mode().expect("validated above");
+    let decision = calls::decide_call(state, &participants, mon_mode).await?;
+
+    // Who pressed record, for a manual upload: an extension, AoR or username.
+    let presser = match (&c.trigger, c.triggered_by.as_deref()) {
+        (IngestTrigger::Manual, Some(who)) => match book.resolve(who) {
+            Some(u) => Some(u),
+            None => state.store.user_credentials(who).await?.map(|(u, _)| u.id),
+        },
+        _ => None,
+    };
+    let (trigger, dispatch) = if decision.denied {
+        return Err(
+            ApiError::new(StatusCode::CONFLICT, "recording_denied", Refusal::Denied.to_string())
+                .with_trace(decision.trace),
+        );
+    } else if decision.automatic {
+        let t = match (mon_mode, &c.trigger, presser) {
+            (_, IngestTrigger::Manual, Some(u)) => Trigger::Manual {
+                user_id: Some(u),
+                via: ManualVia::Pbx,
+            },
+            (callrec_types::rules::MonMode::Force, _, _) => Trigger::Force,
+            _ => Trigger::Auto {
+                rule_id: decision.auto_matches.first().map(|m| m.rule_id),
+            },
+        };
+        (t, decision.auto_dispatch())
+    } else {
+        match (&c.trigger, presser) {
+            (IngestTrigger::Manual, Some(u)) => {
+                let is_participant = participants.iter().any(|p| p.user_id == Some(u));
+                if let Err(r) = decision.may_toggle(u, is_participant) {
+                    return Err(unprocessable(
+                        "not_permitted_by_rules",
+                        format!("the rules do not allow this recording: {r}"),
+                    )
+                    .with_trace(decision.trace));
+                }
+                (
+                    Trigger::Manual {
+                        user_id: Some(u),
+                        via: ManualVia::Pbx,
+                    },
+                    decision.manual_dispatch(u),
+                )
+            }
+            (IngestTrigger::Manual, None) if c.triggered_by.is_some() => {
+                return Err(
+                    unprocessable("not_permitted_by_rules", "triggered_by does not name a known user")
+                        .with_trace(decision.trace),
+                );
+            }
+            _ => {
+                return Err(
+                    unprocessable("not_permitted_by_rules", "no rule records this call automatically")
+                        .with_trace(decision.trace),
+                );
+            }
+        }
+    };
+
+    // One call per SIP Call-ID: a second upload of the same call adds a recording to it.
+    let existing = match state.store.call_by_sip_id(&c.sip_call_id).await? {
+        Some(id) => Some(state.store.get_call(id).await?.0).filter(|call| call.source == CallSource::Ingest),
+        None => None,
+    };
+    let call = match existing {
+        Some(call) => call,
+        None => {
+            state
+                .store
+                .create_call(&NewCall {
+                    call_key: Files::new_call_key(c.started_at),
+                    source: CallSource::Ingest,
+                    sip_call_ids: vec![c.sip_call_id.clone()],
+                    direction: CallDirection::of(&participants),
+                    origin: decision.origin,
+                    participants: participants.clone(),
+                    mon_mode,
+                    started_at: c.started_at,
+                    answered_at: c.answered_at,
+                    ended_at: c.ended_at,
+                    state: CallState::Ended,
+                    trace: decision.trace.clone(),
+                })
+                .await?
+        }
+    };
+    state
+        .metrics
+        .calls_total
+        .fetch_add(u64::from(call.recording_count == 0), Ordering::Relaxed);
+    let seq = state
+        .store
+        .list_recordings(call.id)
+        .await?
+        .iter()
+        .map(|r| r.seq)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let rel_path = Files::recording_rel_path(call.started_at, &call.call_key, seq);
+    let abs = state.files.abs(&rel_path)?;
+    if let Some(dir) = abs.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    tokio::fs::rename(&spool.path, &abs).await?;
+    spool.keep = true;
+    let rec_start = c.recording_started_at.or(c.answered_at).unwrap_or(c.started_at);
+    let codec = match info.codec {
+        Codec::Ulaw => AudioCodec::Pcmu,
+        Codec::Alaw => AudioCodec::Pcma,
+        Codec::Pcm16 => AudioCodec::Pcm16,
+    };
+    let new_rec = NewRecording {
+        call_id: call.id,
+        seq,
+        rel_path,
+        file_name: Files::recording_file_name(&call.call_key, seq),
+        started_at: rec_start,
+        start_offset_ms: (rec_start - c.answered_at.unwrap_or(c.started_at))
+            .num_milliseconds()
+            .max(0),
+        duration_ms: info.duration_ms() as i64,
+        bytes: bytes as i64,
+        codec,
+        sample_rate: info.sample_rate,
+        channels: info.channels,
+        sha256,
+        trigger,
+        state: RecordingState::Complete,
+    };
+    let rec = match state.store.create_recording(&new_rec).await {
+        Ok(r) => r,
+        Err(e) => {
+            // The row failed: take the file back out so nothing is stored without a row.
+            let _ = tokio::fs::remove_file(&abs).await;
+            return Err(e.into());
+        }
+    };
+    let targets: Vec<NewDispatch> = dispatch
+        .into_iter()
+        .map(|(r, target)| NewDispatch {
+            rule_id: Some(r),
+            target,
+        })
+        .collect();
+    if !targets.is_empty() {
+        state.store.queue_dispatch(rec.id, &targets, state.clock.now()).await?;
+    }
+    state.metrics.recordings_total.fetch_add(1, Ordering::Relaxed);
+    state.metrics.bytes_stored.fetch_add(bytes as i64, Ordering::Relaxed);
+    calls::write_journal(state, call.id).await?;
+    calls::audit(
+        state,
+        None,
+        "ingest",
+        "ingest",
+        format!("recording {}", rec.id),
+        format!("call {} seq {seq}, {bytes} bytes", call.id),
+    )
+    .await;
+    let users = calls::internal_users(&call);
+    state.publish(Event::Recording(rec.clone()), users.clone(), None);
+    state.publish(Event::Journal { call_id: call.id }, users, None);
+    Ok((
+        StatusCode::CREATED,
+        Json(IngestResponse {
+            call_id: call.id,
+            recording_id: rec.id,
+        }),
+    ))
+}

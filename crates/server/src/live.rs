@@ -1,0 +1,579 @@
+//! Calls in progress: the registry of live calls, their rule decision, and the recording
+//! segments started and stopped on them (automatically at answer, by the red toggle, by the
+//! phone's record key). Audio itself is written by a `CallMedia` — the SIPREC recorder for real
+//! calls, `SilentMedia` for calls announced without audio — so this module owns the *when* and
+//! the bookkeeping, never the packets.
+
+use crate::calls::{self, AddressBook, RawParticipant};
+use crate::error::ApiError;
+use crate::files::{sha256_file, Files};
+use crate::state::AppState;
+use callrec_media::g711::Law;
+use callrec_media::wav::{WavFile, WavWriter};
+use callrec_store::{FinishedRecording, NewCall, NewDispatch, NewRecording};
+use callrec_types::calls::{
+    AudioCodec, Call, CallDetail, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording,
+    RecordingState, Trigger,
+};
+use callrec_types::engine::{Decision, Refusal, TraceKind, TraceLine};
+use callrec_types::rules::{Dispatch, MonMode};
+use callrec_types::wire::{Event, RecordingAction};
+use callrec_types::*;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Facts of a finished segment, from whoever wrote its audio.
+#[derive(Debug, Clone)]
+pub struct SegmentFacts {
+    pub duration_ms: i64,
+    pub codec: AudioCodec,
+    pub sample_rate: u32,
+    pub channels: u16,
+}
+
+/// Writes a call's audio into segment files. Implemented by the SIPREC recorder; calls are
+/// started and stopped from async code through `spawn_blocking`, so implementations may do
+/// blocking file I/O.
+pub trait CallMedia: Send + Sync + 'static {
+    /// From `at` on, the call's audio goes to a new stereo WAV at `path` (absolute).
+    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()>;
+    /// Pads up to `at`, flushes, fixes the header and closes the segment.
+    fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts>;
+}
+
+/// Media for a call announced without audio (tests, PBX call events): the segment's timeline
+/// is filled with silence by the wall clock, so its length is the recording's length.
+#[derive(Default)]
+pub struct SilentMedia {
+    open: Mutex<Option<(WavFile<std::fs::File>, DateTime<Utc>)>>,
+}
+
+const LAW: Law = Law::Ulaw;
+
+impl CallMedia for SilentMedia {
+    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()> {
+        let file = std::fs::OpenOptions::new()
+            .create_new(true)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        let w = WavWriter::stereo(LAW, 8000).map_err(io::Error::other)?;
+        let wav = WavFile::create(file, w).map_err(io::Error::other)?;
+        *self.open.lock().expect("media lock") = Some((wav, at));
+        Ok(())
+    }
+
+    fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts> {
+        let (mut wav, started) = self
+            .open
+            .lock()
+            .expect("media lock")
+            .take()
+            .ok_or_else(|| io::Error::other("no open segment"))?;
+        let frames = ((at - started).num_milliseconds().max(0) as u64) * 8; // 8 frames per ms at 8 kHz
+        let chunk = vec![LAW.silence(); 16_000];
+        let mut left = frames * 2;
+        while left > 0 {
+            let n = left.min(chunk.len() as u64) as usize;
+            wav.write_frames(&chunk[..n]).map_err(io::Error::other)?;
+            left -= n as u64;
+        }
+        let duration_ms = wav.state().duration_ms() as i64;
+        let f = wav.finish().map_err(io::Error::other)?;
+        f.sync_all()?;
+        Ok(SegmentFacts {
+            duration_ms,
+            codec: AudioCodec::Pcmu,
+            sample_rate: 8000,
+            channels: 2,
+        })
+    }
+}
+
+struct Active {
+    recording: Recording,
+    rel_path: String,
+    by: Option<UserId>,
+    dispatch: Vec<(Option<RuleId>, Dispatch)>,
+}
+
+pub struct LiveCall {
+    pub call: Call,
+    pub trace: Vec<TraceLine>,
+    pub decision: Arc<Decision>,
+    media: Arc<dyn CallMedia>,
+    active: Option<Active>,
+    next_seq: i64,
+}
+
+impl LiveCall {
+    pub fn recording_state(&self, state: &AppState) -> LiveRecording {
+        match &self.active {
+            None => LiveRecording::NotRecording,
+            Some(a) => match &a.recording.trigger {
+                Trigger::Manual { user_id, .. } => LiveRecording::RecordingManual {
+                    by: user_id
+                        .and_then(|u| self.call.participants.iter().find(|p| p.user_id == Some(u)))
+                        .map(calls::label)
+                        .unwrap_or_else(|| {
+                            let _ = state;
+                            "the PBX".to_string()
+                        }),
+                    user_id: *user_id,
+                },
+                _ => LiveRecording::RecordingAuto,
+            },
+        }
+    }
+}
+
+/// Why a toggle was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ToggleError {
+    #[error("the call is not in progress")]
+    NotLive,
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.body.code, self.body.message)
+    }
+}
+impl std::error::Error for ApiError {}
+
+impl From<ToggleError> for ApiError {
+    fn from(e: ToggleError) -> Self {
+        use axum::http::StatusCode;
+        match e {
+            ToggleError::NotLive => ApiError::new(StatusCode::CONFLICT, "call_not_live", e.to_string()),
+            ToggleError::Refused(Refusal::Denied) => {
+                ApiError::new(StatusCode::CONFLICT, "recording_denied", e.to_string())
+            }
+            ToggleError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, "not_permitted", r.to_string()),
+            ToggleError::Api(a) => a,
+        }
+    }
+}
+
+/// A call that has just started.
+pub struct NewLiveCall {
+    pub sip_call_id: String,
+    pub participants: Vec<RawParticipant>,
+    pub mon_mode: MonMode,
+    pub source: CallSource,
+    pub started_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct LiveCalls {
+    calls: Mutex<HashMap<CallId, Arc<tokio::sync::Mutex<LiveCall>>>>,
+}
+
+impl LiveCalls {
+    fn get(&self, id: CallId) -> Option<Arc<tokio::sync::Mutex<LiveCall>>> {
+        self.calls.lock().expect("live lock").get(&id).cloned()
+    }
+
+    pub fn ids(&self) -> Vec<CallId> {
+        self.calls.lock().expect("live lock").keys().copied().collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.calls.lock().expect("live lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The live calls among `ids` with their decision and recording state.
+    pub async fn snapshot(
+        &self,
+        state: &AppState,
+        id: CallId,
+    ) -> Option<(Call, Vec<TraceLine>, Arc<Decision>, LiveRecording)> {
+        let lc = self.get(id)?;
+        let lc = lc.lock().await;
+        Some((
+            lc.call.clone(),
+            lc.trace.clone(),
+            lc.decision.clone(),
+            lc.recording_state(state),
+        ))
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(io::Error::other)?
+}
+
+fn publish_call(state: &AppState, lc: &LiveCall) {
+    let detail = CallDetail {
+        call: lc.call.clone(),
+        recordings: Vec::new(),
+        trace: lc.trace.clone(),
+        recording: lc.recording_state(state),
+        can_toggle: false,
+        not_allowed_reason: None,
+    };
+    state.publish(
+        Event::Call(detail),
+        calls::internal_users(&lc.call),
+        Some(lc.decision.clone()),
+    );
+}
+
+/// Registers a ringing call, decides how it is recorded and announces it.
+pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>) -> Result<CallId, ApiError> {
+    let book = AddressBook::load(state).await?;
+    let participants = book.participants(&new.participants);
+    let decision = calls::decide_call(state, &participants, new.mon_mode).await?;
+    let call = state
+        .store
+        .create_call(&NewCall {
+            call_key: Files::new_call_key(new.started_at),
+            source: new.source,
+            sip_call_ids: vec![new.sip_call_id],
+            direction: CallDirection::of(&participants),
+            origin: decision.origin,
+            participants,
+            mon_mode: new.mon_mode,
+            started_at: new.started_at,
+            answered_at: None,
+            ended_at: None,
+            state: CallState::Ringing,
+            trace: decision.trace.clone(),
+        })
+        .await?;
+    let id = call.id;
+    let lc = LiveCall {
+        trace: decision.trace.clone(),
+        call,
+        decision: Arc::new(decision),
+        media,
+        active: None,
+        next_seq: 1,
+    };
+    publish_call(state, &lc);
+    state.calls_opened(id, lc);
+    Ok(id)
+}
+
+impl AppState {
+    fn calls_opened(&self, id: CallId, lc: LiveCall) {
+        self.live
+            .calls
+            .lock()
+            .expect("live lock")
+            .insert(id, Arc::new(tokio::sync::Mutex::new(lc)));
+        self.metrics
+            .calls_total
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.metrics
+            .calls_live
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The call was answered: automatic recordings start now.
+pub async fn answer(state: &AppState, id: CallId) -> Result<(), ToggleError> {
+    let lc = state.live.get(id).ok_or(ToggleError::NotLive)?;
+    let mut lc = lc.lock().await;
+    let now = state.clock.now();
+    if lc.call.answered_at.is_none() {
+        lc.call.answered_at = Some(now);
+    }
+    lc.call.state = CallState::Active;
+    state
+        .store
+        .update_call(&lc.call, &lc.trace)
+        .await
+        .map_err(ApiError::from)?;
+    if lc.decision.automatic && lc.active.is_none() {
+        let (trigger, dispatch) = if lc.decision.mon_mode == MonMode::Force {
+            (Trigger::Force, lc.decision.auto_dispatch())
+        } else {
+            (
+                Trigger::Auto {
+                    rule_id: lc.decision.auto_matches.first().map(|m| m.rule_id),
+                },
+                lc.decision.auto_dispatch(),
+            )
+        };
+        start_segment(
+            state,
+            &mut lc,
+            trigger,
+            None,
+            dispatch.into_iter().map(|(r, d)| (Some(r), d)).collect(),
+        )
+        .await?;
+    }
+    publish_call(state, &lc);
+    Ok(())
+}
+
+/// Hold (`true`) or resume. The media pads the held time with silence.
+pub async fn set_held(state: &AppState, id: CallId, held: bool) -> Result<(), ToggleError> {
+    let lc = state.live.get(id).ok_or(ToggleError::NotLive)?;
+    let mut lc = lc.lock().await;
+    lc.call.state = if held { CallState::Held } else { CallState::Active };
+    state
+        .store
+        .update_call(&lc.call, &lc.trace)
+        .await
+        .map_err(ApiError::from)?;
+    publish_call(state, &lc);
+    Ok(())
+}
+
+/// The red toggle and the phone's record key: start or stop a manual recording for `user`.
+pub async fn toggle(
+    state: &AppState,
+    id: CallId,
+    user: UserId,
+    action: Option<RecordingAction>,
+    via: ManualVia,
+) -> Result<(LiveRecording, Option<RecordingId>), ToggleError> {
+    let lc = state.live.get(id).ok_or(ToggleError::NotLive)?;
+    let mut lc = lc.lock().await;
+    let is_participant = lc.call.participants.iter().any(|p| p.user_id == Some(user));
+    let now = state.clock.now();
+    if let Err(refusal) = lc.decision.may_toggle(user, is_participant) {
+        let who = lc
+            .call
+            .participants
+            .iter()
+            .find(|p| p.user_id == Some(user))
+            .map(calls::label)
+            .unwrap_or_else(|| format!("user {user}"));
+        lc.trace.push(TraceLine {
+            kind: TraceKind::Refused,
+            rule_id: None,
+            user_id: Some(user),
+            message: format!("{who} pressed record and was refused: {refusal}"),
+            at: Some(now),
+        });
+        let _ = state.store.update_call(&lc.call, &lc.trace).await;
+        return Err(refusal.into());
+    }
+    let action = action.unwrap_or(if lc.active.is_some() {
+        RecordingAction::Stop
+    } else {
+        RecordingAction::Start
+    });
+    let who = lc
+        .call
+        .participants
+        .iter()
+        .find(|p| p.user_id == Some(user))
+        .map(calls::label)
+        .unwrap_or_default();
+    let via_word = match via {
+        ManualVia::Client => "the client",
+        ManualVia::Phone => "the phone's record key",
+        ManualVia::Pbx => "the PBX",
+    };
+    match (action, lc.active.is_some()) {
+        (RecordingAction::Start, false) => {
+            lc.trace.push(TraceLine {
+                kind: TraceKind::ManualStart,
+                rule_id: None,
+                user_id: Some(user),
+                message: format!("{who} started a recording with {via_word}"),
+                at: Some(now),
+            });
+            let dispatch = lc
+                .decision
+                .manual_dispatch(user)
+                .into_iter()
+                .map(|(r, d)| (Some(r), d))
+                .collect();
+            start_segment(
+                state,
+                &mut lc,
+                Trigger::Manual {
+                    user_id: Some(user),
+                    via,
+                },
+                Some(user),
+                dispatch,
+            )
+            .await?;
+        }
+        (RecordingAction::Stop, true) => {
+            lc.trace.push(TraceLine {
+                kind: TraceKind::ManualStop,
+                rule_id: None,
+                user_id: Some(user),
+                message: format!("{who} stopped the recording with {via_word}"),
+                at: Some(now),
+            });
+            stop_segment(state, &mut lc).await?;
+        }
+        // Start while recording / stop while not: nothing to do, the answer says the state.
+        _ => {}
+    }
+    state
+        .store
+        .update_call(&lc.call, &lc.trace)
+        .await
+        .map_err(ApiError::from)?;
+    publish_call(state, &lc);
+    let rid = lc.active.as_ref().map(|a| a.recording.id);
+    Ok((lc.recording_state(state), rid))
+}
+
+/// The call ended: close any recording, finalise the journal, tell the viewers.
+pub async fn end(state: &AppState, id: CallId) -> Result<(), ToggleError> {
+    let Some(lc) = state.live.calls.lock().expect("live lock").remove(&id) else {
+        return Err(ToggleError::NotLive);
+    };
+    state
+        .metrics
+        .calls_live
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    let mut lc = lc.lock().await;
+    if lc.active.is_some() {
+        stop_segment(state, &mut lc).await?;
+    }
+    lc.call.ended_at = Some(state.clock.now());
+    lc.call.state = CallState::Ended;
+    state
+        .store
+        .update_call(&lc.call, &lc.trace)
+        .await
+        .map_err(ApiError::from)?;
+    calls::write_journal(state, id).await?;
+    let users = calls::internal_users(&lc.call);
+    state.publish(Event::CallEnded { call_id: id }, users.clone(), None);
+    state.publish(Event::Journal { call_id: id }, users, None);
+    Ok(())
+}
+
+async fn start_segment(
+    state: &AppState,
+    lc: &mut LiveCall,
+    trigger: Trigger,
+    by: Option<UserId>,
+    dispatch: Vec<(Option<RuleId>, Dispatch)>,
+) -> Result<(), ToggleError> {
+    let now = state.clock.now();
+    let seq = lc.next_seq;
+    let rel_path = Files::recording_rel_path(lc.call.started_at, &lc.call.call_key, seq);
+    let abs = state.files.abs(&rel_path).map_err(ApiError::from)?;
+    if let Some(dir) = abs.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(ApiError::from)?;
+    }
+    let media = lc.media.clone();
+    let p = abs.clone();
+    blocking(move || media.start_segment(p, now))
+        .await
+        .map_err(ApiError::from)?;
+    let offset = (now - lc.call.answered_at.unwrap_or(lc.call.started_at))
+        .num_milliseconds()
+        .max(0);
+    let recording = state
+        .store
+        .create_recording(&NewRecording {
+            call_id: lc.call.id,
+            seq,
+            rel_path: rel_path.clone(),
+            file_name: Files::recording_file_name(&lc.call.call_key, seq),
+            started_at: now,
+            start_offset_ms: offset,
+            duration_ms: 0,
+            bytes: 0,
+            codec: AudioCodec::Pcmu,
+            sample_rate: 8000,
+            channels: 2,
+            sha256: String::new(),
+            trigger,
+            state: RecordingState::Recording,
+        })
+        .await
+        .map_err(ApiError::from)?;
+    lc.next_seq += 1;
+    lc.call.recording_count += 1;
+    state.publish(
+        Event::Recording(recording.clone()),
+        calls::internal_users(&lc.call),
+        None,
+    );
+    lc.active = Some(Active {
+        recording,
+        rel_path,
+        by,
+        dispatch,
+    });
+    Ok(())
+}
+
+async fn stop_segment(state: &AppState, lc: &mut LiveCall) -> Result<(), ToggleError> {
+    let Some(active) = lc.active.take() else { return Ok(()) };
+    let now = state.clock.now();
+    let media = lc.media.clone();
+    let facts = blocking(move || media.stop_segment(now))
+        .await
+        .map_err(ApiError::from)?;
+    finish(
+        state,
+        &active.recording,
+        &active.rel_path,
+        facts.duration_ms,
+        active.dispatch,
+    )
+    .await?;
+    let _ = active.by;
+    Ok(())
+}
+
+/// Checksums a closed segment file, marks the row complete, queues its dispatch targets and
+/// announces it. Also used by the crash repair at start-up.
+pub async fn finish(
+    state: &AppState,
+    rec: &Recording,
+    rel_path: &str,
+    duration_ms: i64,
+    dispatch: Vec<(Option<RuleId>, Dispatch)>,
+) -> Result<Recording, ApiError> {
+    let abs = state.files.abs(rel_path)?;
+    let (sha256, bytes) = sha256_file(&abs).await?;
+    let done = state
+        .store
+        .finish_recording(
+            rec.id,
+            &FinishedRecording {
+                duration_ms,
+                bytes: bytes as i64,
+                sha256,
+            },
+        )
+        .await?;
+    let targets: Vec<NewDispatch> = dispatch
+        .into_iter()
+        .map(|(rule_id, target)| NewDispatch { rule_id, target })
+        .collect();
+    if !targets.is_empty() {
+        state.store.queue_dispatch(rec.id, &targets, state.clock.now()).await?;
+    }
+    state
+        .metrics
+        .recordings_total
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state
+        .metrics
+        .bytes_stored
+        .fetch_add(bytes as i64, std::sync::atomic::Ordering::Relaxed);
+    let done = state.store.get_recording(done.id).await?.recording;
+    let (call, _) = state.store.get_call(rec.call_id).await?;
+    state.publish(Event::Recording(done.clone()), calls::internal_users(&call), None);
+    Ok(done)
+}

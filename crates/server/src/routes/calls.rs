@@ -1,0 +1,177 @@
+//! Calls: the live ones, one call with its recordings and trace, the record toggle, the
+//! per-call journal document, and the journal list.
+
+use crate::auth::Caller;
+use crate::calls::{self, detail_for, visible_call};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery, Id};
+use crate::live;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use callrec_store::{JournalCursor, JournalQuery};
+use callrec_types::calls::{CallDetail, CallDirection, JournalPage, ManualVia};
+use callrec_types::wire::{RecordingActionRequest, RecordingActionResponse};
+use callrec_types::*;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/calls/live", get(live_calls))
+        .route("/api/v1/calls/{id}", get(get_call))
+        .route("/api/v1/calls/{id}/recording", post(set_recording))
+        .route("/api/v1/calls/{id}/journal.json", get(call_journal_json))
+        .route("/api/v1/journal", get(journal))
+}
+
+async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<CallDetail>>> {
+    let mut out = Vec::new();
+    for id in s.live.ids() {
+        if let Some((call, trace, decision, rec)) = s.live.snapshot(&s, id).await {
+            if calls::visible(&c.scope, &calls::internal_users(&call)) {
+                let recordings = s.store.list_recordings(id).await?;
+                out.push(detail_for(call, recordings, trace, Some((&decision, rec)), c.id()));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.call.started_at.cmp(&a.call.started_at));
+    Ok(Json(out))
+}
+
+async fn get_call(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<Json<CallDetail>> {
+    let (call, trace) = visible_call(&s, &c, id).await?;
+    let recordings = s.store.list_recordings(id).await?;
+    let detail = match s.live.snapshot(&s, id).await {
+        Some((call, trace, decision, rec)) => detail_for(call, recordings, trace, Some((&decision, rec)), c.id()),
+        None => detail_for(call, recordings, trace, None, c.id()),
+    };
+    Ok(Json(detail))
+}
+
+async fn set_recording(
+    State(s): State<AppState>,
+    c: Caller,
+    Id(id): Id<CallId>,
+    ApiJson(req): ApiJson<RecordingActionRequest>,
+) -> ApiResult<Json<RecordingActionResponse>> {
+    visible_call(&s, &c, id).await?;
+    let (state, recording_id) = live::toggle(&s, id, c.id(), Some(req.action), ManualVia::Client).await?;
+    calls::audit(
+        &s,
+        Some(&c),
+        "",
+        &format!(
+            "record_{}",
+            if matches!(req.action, callrec_types::wire::RecordingAction::Start) {
+                "start"
+            } else {
+                "stop"
+            }
+        ),
+        format!("call {id}"),
+        "via client".into(),
+    )
+    .await;
+    Ok(Json(RecordingActionResponse { state, recording_id }))
+}
+
+async fn call_journal_json(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<impl IntoResponse> {
+    let (call, _) = visible_call(&s, &c, id).await?;
+    let bytes = match s.files.read_journal(call.started_at, &call.call_key).await {
+        Ok(b) => b,
+        // Not written yet (a live call): build it now.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            serde_json::to_vec_pretty(&calls::write_journal(&s, id).await?).map_err(ApiError::internal)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes))
+}
+
+#[derive(Deserialize)]
+struct JournalParams {
+    q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    direction: Option<String>,
+    has_recordings: Option<String>,
+    user_id: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+fn time(field: &str, v: Option<String>) -> ApiResult<Option<DateTime<Utc>>> {
+    v.filter(|s| !s.is_empty())
+        .map(|s| {
+            DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "bad_query",
+                        format!("{field} must be an RFC 3339 time like 2026-11-26T08:00:00Z"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+async fn journal(
+    State(s): State<AppState>,
+    c: Caller,
+    ApiQuery(p): ApiQuery<JournalParams>,
+) -> ApiResult<Json<JournalPage>> {
+    let bad = |m: &str| ApiError::bad_request("bad_query", m.to_string());
+    let q = p.q.filter(|q| !q.trim().is_empty());
+    if q.as_ref().is_some_and(|q| q.len() > 100) {
+        return Err(bad("q is at most 100 characters"));
+    }
+    let direction = match p.direction.as_deref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => Some(CallDirection::parse(d).ok_or_else(|| bad("direction is incoming, outgoing or internal"))?),
+    };
+    let has_recordings = match p.has_recordings.as_deref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some("true" | "1") => Some(true),
+        Some("false" | "0") => Some(false),
+        Some(_) => return Err(bad("has_recordings is true or false")),
+    };
+    let user_id = match p.user_id.as_deref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some(u) => Some(
+            u.parse::<UserId>()
+                .map_err(|_| bad("user_id must be a positive integer"))?,
+        ),
+    };
+    let cursor = match p.cursor.as_deref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some(cur) => Some(JournalCursor::decode(cur).ok_or_else(|| bad("cursor is not one this server handed out"))?),
+    };
+    let limit = match p.limit.as_deref().filter(|d| !d.is_empty()) {
+        None => 50,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=500).contains(l))
+            .ok_or_else(|| bad("limit is 1 to 500"))?,
+    };
+    let query = JournalQuery {
+        scope: c.scope.clone(),
+        q,
+        from: time("from", p.from)?,
+        to: time("to", p.to)?,
+        direction,
+        has_recordings,
+        user_id,
+        cursor,
+        limit,
+    };
+    let (items, next) = s.store.journal(&query).await?;
+    Ok(Json(JournalPage {
+        items,
+        next_cursor: next.map(|c| c.encode()),
+    }))
+}

@@ -1,0 +1,68 @@
+//! `GET /api/v1/events`: server-sent events, filtered per viewer. A new subscriber first gets
+//! the live calls it may see, then every change. `call` events carry the viewer's own
+//! permission to press record.
+
+use crate::auth::Caller;
+use crate::calls::{self, detail_for};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::get;
+use axum::Router;
+use callrec_types::wire::Event;
+use futures::Stream;
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/events", get(events))
+}
+
+fn frame(e: &Event) -> Option<SseEvent> {
+    let data = match e {
+        Event::Call(d) => serde_json::to_string(d),
+        Event::CallEnded { call_id } => serde_json::to_string(&serde_json::json!({ "call_id": call_id })),
+        Event::Recording(r) => serde_json::to_string(r),
+        Event::Journal { call_id } => serde_json::to_string(&serde_json::json!({ "call_id": call_id })),
+    }
+    .ok()?;
+    Some(SseEvent::default().event(e.name()).data(data))
+}
+
+async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let mut rx = s.events.subscribe();
+    let stream = async_stream::stream! {
+        for id in s.live.ids() {
+            if let Some((call, trace, decision, rec)) = s.live.snapshot(&s, id).await {
+                if calls::visible(&c.scope, &calls::internal_users(&call)) {
+                    let d = detail_for(call, Vec::new(), trace, Some((&decision, rec)), c.id());
+                    if let Some(f) = frame(&Event::Call(d)) { yield Ok(f); }
+                }
+            }
+        }
+        loop {
+            match rx.recv().await {
+                Ok(env) => {
+                    if !calls::visible(&c.scope, &env.users) {
+                        continue;
+                    }
+                    let event = match (&env.event, &env.decision) {
+                        (Event::Call(d), Some(decision)) => {
+                            let d = d.clone();
+                            Event::Call(detail_for(d.call, d.recordings, d.trace, Some((decision, d.recording)), c.id()))
+                        }
+                        (e, _) => e.clone(),
+                    };
+                    if let Some(f) = frame(&event) { yield Ok(f); }
+                }
+                // A slow reader missed events: tell it to reload what it shows.
+                Err(RecvError::Lagged(_)) => {
+                    yield Ok(SseEvent::default().comment("lagged: reload"));
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    };
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
+}

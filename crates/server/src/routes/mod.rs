@@ -1,0 +1,50 @@
+//! The HTTP router: one module per noun, each a `routes()` merged here, plus the request
+//! counter and the body limit. Handlers are thin: they check who asks, call the domain code,
+//! and shape the answer.
+
+mod calls;
+mod directory;
+mod events;
+mod maintenance;
+mod phone;
+mod recordings;
+mod rules;
+mod session;
+mod system;
+
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+
+/// JSON bodies are small; uploads have their own, larger limit on their route.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let upload_limit = usize::try_from(state.config.max_upload_bytes.saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
+    let ingest = Router::new()
+        .route("/api/v1/ingest", axum::routing::post(crate::ingest::ingest))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    Router::new()
+        .merge(session::routes())
+        .merge(directory::routes())
+        .merge(rules::routes())
+        .merge(calls::routes())
+        .merge(recordings::routes())
+        .merge(events::routes())
+        .merge(maintenance::routes())
+        .merge(phone::routes())
+        .merge(system::routes())
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .merge(ingest)
+        .fallback(|| async { crate::error::ApiError::not_found("route") })
+        .layer(middleware::from_fn_with_state(state.clone(), count))
+        .with_state(state)
+}
+
+async fn count(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    state.metrics.count_status(res.status().as_u16());
+    res
+}

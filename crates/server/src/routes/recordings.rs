@@ -1,0 +1,96 @@
+//! Recordings: metadata and audio (streamed with Range, original or PCM16), every play and
+//! download audited.
+
+use crate::audio::{self, AudioFormat, AudioSource};
+use crate::auth::Caller;
+use crate::calls;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiQuery, Id};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use callrec_store::StoredRecording;
+use callrec_types::calls::Recording;
+use callrec_types::*;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/recordings/{id}", get(get_recording))
+        .route("/api/v1/recordings/{id}/audio", get(audio_route).head(audio_route))
+}
+
+/// A recording the caller may see; otherwise "not found".
+pub async fn visible_recording(s: &AppState, c: &Caller, id: RecordingId) -> ApiResult<StoredRecording> {
+    let rec = s.store.get_recording(id).await.map_err(|e| match e {
+        callrec_store::StoreError::NotFound => ApiError::not_found("recording"),
+        other => other.into(),
+    })?;
+    if !s.store.call_visible(rec.recording.call_id, &c.scope).await? {
+        return Err(ApiError::not_found("recording"));
+    }
+    Ok(rec)
+}
+
+async fn get_recording(State(s): State<AppState>, c: Caller, Id(id): Id<RecordingId>) -> ApiResult<Json<Recording>> {
+    Ok(Json(visible_recording(&s, &c, id).await?.recording))
+}
+
+#[derive(Deserialize)]
+struct AudioParams {
+    format: Option<String>,
+    download: Option<String>,
+}
+
+async fn audio_route(
+    State(s): State<AppState>,
+    c: Caller,
+    Id(id): Id<RecordingId>,
+    method: Method,
+    headers: HeaderMap,
+    ApiQuery(p): ApiQuery<AudioParams>,
+) -> ApiResult<Response> {
+    let format = match p.format.as_deref() {
+        None | Some("") => AudioFormat::Original,
+        Some(f) => f
+            .parse::<AudioFormat>()
+            .map_err(|_| ApiError::bad_request("bad_query", "format is original or pcm16"))?,
+    };
+    let download = matches!(p.download.as_deref(), Some("1" | "true"));
+    let rec = visible_recording(&s, &c, id).await?;
+    let src = AudioSource {
+        path: s.files.abs(&rec.rel_path)?,
+        sha256: rec.recording.sha256.clone(),
+        file_name: rec.recording.file_name.clone(),
+    };
+    // One audit row per play or download, not per range request: a player that seeks sends
+    // many ranges, but only the one from byte 0 (or none) starts a play.
+    let from_start = headers
+        .get(axum::http::header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|r| r.trim_start_matches("bytes=").starts_with("0-"));
+    if method == Method::GET && (download || from_start) {
+        let action = if download { "download" } else { "play" };
+        calls::audit(
+            &s,
+            Some(&c),
+            "",
+            action,
+            format!("recording {id}"),
+            format!("format {}", p.format.as_deref().unwrap_or("original")),
+        )
+        .await;
+    }
+    match audio::respond(&src, format, download, &method, &headers).await {
+        Ok(r) => Ok(r),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::new(
+            axum::http::StatusCode::GONE,
+            "file_missing",
+            "the recording's file is missing from the server's disk",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

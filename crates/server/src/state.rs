@@ -1,0 +1,71 @@
+//! The application state, built whole at start-up and shared as `Arc`, and the event hub that
+//! feeds the server-sent events.
+
+use crate::auth::LoginThrottle;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::files::Files;
+use crate::live::LiveCalls;
+use crate::metrics::Metrics;
+use callrec_store::Store;
+use callrec_types::engine::Decision;
+use callrec_types::wire::Event;
+use callrec_types::UserId;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// One event with what the hub needs to decide who may see it.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub event: Event,
+    /// The internal participants of the call the event is about.
+    pub users: Vec<UserId>,
+    /// For `call` events of live calls: the decision, to tell each viewer whether they may
+    /// press record.
+    pub decision: Option<Arc<Decision>>,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+pub struct App {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub files: Files,
+    pub live: LiveCalls,
+    pub metrics: Metrics,
+    pub throttle: LoginThrottle,
+    pub events: broadcast::Sender<Arc<Envelope>>,
+    /// Wakes the scheduler to run dispatch and retention now.
+    pub run_now: tokio::sync::Notify,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let (events, _) = broadcast::channel(4096);
+        AppState(Arc::new(App {
+            files: Files::new(config.data_dir.clone()),
+            config,
+            store,
+            clock,
+            live: LiveCalls::default(),
+            metrics: Metrics::default(),
+            throttle: LoginThrottle::default(),
+            events,
+            run_now: tokio::sync::Notify::new(),
+        }))
+    }
+
+    pub fn publish(&self, event: Event, users: Vec<UserId>, decision: Option<Arc<Decision>>) {
+        // No receivers is fine: nobody is listening.
+        let _ = self.events.send(Arc::new(Envelope { event, users, decision }));
+    }
+}
