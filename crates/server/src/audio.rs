@@ -19,10 +19,12 @@
 //!   ignored in favour of one 200: both bound what a single request can make us send.
 //! - `HEAD` gets exactly the headers the same `GET` would, Range included (as Apache and
 //!   nginx do), so a client can probe a range's `Content-Range` before fetching it.
-//! - A `Range` that does not parse (including `bytes=5-2` and numbers that overflow) is
-//!   ignored and the whole file sent, as RFC 9110 §14.2 asks of a syntactically invalid field.
-//! - `If-Modified-Since` is honoured only for finished recordings (known SHA-256): a
-//!   recording in progress changes within the one-second resolution of HTTP dates.
+//! - A `Range` that does not parse (an unknown unit, `bytes=5-2`, which §14.1.1 calls
+//!   invalid, numbers that overflow) is ignored and the whole file sent with 200: §14.2
+//!   lets a server ignore Range, and 416 would wrongly say the bytes lie past the end.
+//! - `If-Modified-Since` and a date in `If-Range` are honoured only for finished recordings
+//!   (known SHA-256): a recording in progress changes within the one-second resolution of
+//!   HTTP dates, so only its entity tag (size + modification time) can validate it.
 
 use std::io::{self, SeekFrom};
 use std::ops::Range;
@@ -399,7 +401,7 @@ fn preconditions(headers: &HeaderMap, rep: &Representation) -> Precondition {
 }
 
 /// RFC 9110 §13.1.5: a Range applies only if `If-Range` is absent or names the current
-/// representation (a strong tag match, or exactly its `Last-Modified` date).
+/// representation (a strong tag match, or exactly its `Last-Modified` date once finished).
 fn if_range_allows(headers: &HeaderMap, rep: &Representation) -> bool {
     let mut values = headers.get_all(header::IF_RANGE).iter();
     let Some(value) = values.next() else { return true };
@@ -414,8 +416,10 @@ fn if_range_allows(headers: &HeaderMap, rep: &Representation) -> bool {
             Some([RequestTag { weak: false, opaque }]) if *opaque == rep.etag.0
         );
     }
-    match (parse_http_date(value), rep.last_modified) {
-        (Some(date), Some(lm)) => whole_seconds(lm) == date,
+    // A date is a weak validator for a file that may still change within its second
+    // (RFC 9110 §8.8.2.2), so it only matches once the recording is finished.
+    match (rep.finished, parse_http_date(value), rep.last_modified) {
+        (true, Some(date), Some(lm)) => whole_seconds(lm) == date,
         _ => false,
     }
 }
@@ -903,6 +907,12 @@ mod tests {
         assert!(!check("Sun, 06 Nov 1994 08:49:38 GMT"), "later date");
         assert!(!check("Sun, 06 Nov 1994 08:49:36 GMT"), "earlier date");
         assert!(!check("garbage"), "garbage");
+        let unfinished = rep("abc", T, false);
+        let date = headers(&[(header::IF_RANGE, "Sun, 06 Nov 1994 08:49:37 GMT")]);
+        assert!(
+            !if_range_allows(&date, &unfinished),
+            "a date cannot validate a growing file"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The server's configuration: defaults → TOML file → `CALLREC_*` environment → flags.
 //!
 //! Loading happens once, at start-up, in two steps (as ripgrep does): every source is read
-//! into a [`Layer`] of optional, already-validated values, naming the file key, environment
+//! into a layer of optional, already-validated values, naming the file key, environment
 //! variable or flag a bad value came from; the layers are then laid over the defaults into a
 //! [`Config`] that the rest of the server trusts. Loading reads at most one file and never
 //! writes one. Secrets are [`Secret`]s, which print as `<redacted>`.
