@@ -1,0 +1,483 @@
+//! End-to-end: uploads from a PBX that records by itself, through the rules (automatic,
+//! manual, force, deny, manual mon mode, not covered), onto disk with their journal JSON, and
+//! the journal each user sees — an agent never another agent's call, by list or by id.
+
+use callrec_client::{Client, JournalQuery};
+use callrec_tests::directory::{self, add_rule, rule, Cast, PASSWORD};
+use callrec_tests::{wav, TestServer, INGEST_TOKEN};
+use callrec_types::calls::{CallDirection, DispatchStatus, JournalDocument, Trigger};
+use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
+use callrec_types::wire::{IngestCall, IngestParticipant, IngestResponse, IngestRole, IngestTrigger};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use sha2::{Digest, Sha256};
+
+fn call(id: &str, at: DateTime<Utc>, caller: (&str, &str), callee: (&str, &str)) -> IngestCall {
+    IngestCall {
+        sip_call_id: id.into(),
+        started_at: at,
+        answered_at: Some(at + Duration::seconds(3)),
+        ended_at: Some(at + Duration::seconds(63)),
+        participants: vec![
+            IngestParticipant {
+                number: caller.0.into(),
+                name: caller.1.into(),
+                role: IngestRole::Caller,
+            },
+            IngestParticipant {
+                number: callee.0.into(),
+                name: callee.1.into(),
+                role: IngestRole::Callee,
+            },
+        ],
+        mon_mode: None,
+        trigger: IngestTrigger::Auto,
+        triggered_by: None,
+        recording_started_at: None,
+    }
+}
+
+struct World {
+    server: TestServer,
+    admin: Client,
+    cast: Cast,
+}
+
+/// Support is recorded automatically on incoming external calls (and mailed to QA); Sales may
+/// record by hand.
+async fn world() -> World {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let cast = directory::build(&admin).await;
+    add_rule(
+        &admin,
+        rule(
+            "Support incoming",
+            RuleMode::Automatic,
+            cast.support_role,
+            RuleDirection::Incoming,
+            RuleOrigin::External,
+            Dispatch::Email {
+                recipients: vec!["qa@example.com".into()],
+            },
+        ),
+    )
+    .await;
+    add_rule(
+        &admin,
+        rule(
+            "Sales on demand",
+            RuleMode::Manual,
+            cast.sales_role,
+            RuleDirection::Both,
+            RuleOrigin::Both,
+            Dispatch::Store,
+        ),
+    )
+    .await;
+    World { server, admin, cast }
+}
+
+async fn upload(c: &Client, call: &IngestCall, audio: Vec<u8>) -> Result<IngestResponse, callrec_client::ClientError> {
+    c.ingest_bytes(INGEST_TOKEN, call, audio).await
+}
+
+fn t(day: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, day, h, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+#[tokio::test]
+async fn rules_decide_what_is_stored_and_each_user_sees_only_their_calls() {
+    let World { server, admin, cast } = world().await;
+    let c = server.client();
+    let audio = wav::stereo_ulaw(2.0);
+
+    // 1. External caller → alice (Support): automatic, dispatched by e-mail.
+    let a = upload(
+        &c,
+        &call("c-alice", t(20, 9), ("+4930123456", "Customer A"), ("201", "Alice")),
+        audio.clone(),
+    )
+    .await
+    .expect("an automatic rule covers alice's incoming external call");
+    // 2. External → carol (Sales) with no manual press: not covered.
+    let e = upload(
+        &c,
+        &call("c-carol-auto", t(20, 10), ("+4930999", "Customer B"), ("203", "Carol")),
+        audio.clone(),
+    )
+    .await
+    .expect_err("no automatic rule covers carol");
+    assert_eq!((e.status(), e.code()), (Some(422), Some("not_permitted_by_rules")));
+    let trace = e
+        .body()
+        .and_then(|b| b.trace.clone())
+        .expect("the refusal carries the decision trace");
+    assert!(
+        trace.iter().any(|l| l.message.contains("Support incoming")),
+        "the trace names the rules it tried: {trace:?}"
+    );
+    // 3. Carol pressed record: the manual rule allows it.
+    let mut manual = call(
+        "c-carol-manual",
+        t(20, 11),
+        ("+4930999", "Customer B"),
+        ("203", "Carol"),
+    );
+    manual.trigger = IngestTrigger::Manual;
+    manual.triggered_by = Some("203".into());
+    let m = upload(&c, &manual, audio.clone())
+        .await
+        .expect("carol may record by hand");
+    // 4. deny: never recorded.
+    let mut deny = call("c-deny", t(20, 12), ("+4930555", "Refuser"), ("201", "Alice"));
+    deny.mon_mode = Some("deny".into());
+    let e = upload(&c, &deny, audio.clone()).await.expect_err("deny");
+    assert_eq!((e.status(), e.code()), (Some(409), Some("recording_denied")));
+    // 5. force: recorded although no automatic rule covers carol.
+    let mut force = call("c-force", t(20, 13), ("+4930777", "Forced"), ("203", "Carol"));
+    force.mon_mode = Some("force".into());
+    let f = upload(&c, &force, audio.clone()).await.expect("force records");
+    // 6. manual mon mode: bob (no manual rule) may record by hand.
+    let mut mm = call("c-bob-mm", t(20, 14), ("202", "Bob"), ("+4930888", "Supplier"));
+    mm.mon_mode = Some("manual".into());
+    mm.trigger = IngestTrigger::Manual;
+    mm.triggered_by = Some("bob".into());
+    let b = upload(&c, &mm, audio.clone())
+        .await
+        .expect("manual mon mode lets any participant record");
+    // 7. A second recording of alice's call joins the same call as seq 002.
+    let a2 = upload(
+        &c,
+        &call("c-alice", t(20, 9), ("+4930123456", "Customer A"), ("201", "Alice")),
+        audio.clone(),
+    )
+    .await
+    .expect("second recording");
+    assert_eq!(a2.call_id, a.call_id, "the same SIP Call-ID is the same call");
+
+    // Triggers and files as the spec says.
+    let rec = admin.get_recording(a.recording_id).await.expect("recording");
+    assert!(
+        matches!(rec.trigger, Trigger::Auto { rule_id: Some(_) }),
+        "{:?}",
+        rec.trigger
+    );
+    assert_eq!(
+        rec.sha256,
+        hex::encode(Sha256::digest(&audio)),
+        "the stored file is the upload, byte for byte"
+    );
+    assert_eq!(
+        (rec.bytes as usize, rec.channels, rec.sample_rate, rec.duration_ms),
+        (audio.len(), 2, 8000, 2000)
+    );
+    assert_eq!(rec.dispatch.len(), 1, "the e-mail rule queued one target");
+    assert_eq!(rec.dispatch[0].status, DispatchStatus::Pending);
+    let key = rec.file_name.trim_end_matches("_001.wav").to_string();
+    let day = server.data_dir().join("recordings/2026/11/20");
+    assert!(
+        day.join(format!("{key}_001.wav")).is_file() && day.join(format!("{key}_002.wav")).is_file(),
+        "files at the spec's paths"
+    );
+    let doc: JournalDocument =
+        serde_json::from_slice(&std::fs::read(day.join(format!("{key}.json"))).expect("journal JSON on disk"))
+            .expect("valid");
+    assert_eq!(doc.recordings.len(), 2, "the journal JSON lists both recordings");
+    assert!(
+        doc.decision_trace
+            .iter()
+            .any(|l| l.message.contains("Support incoming")),
+        "and the decision trace"
+    );
+    assert_eq!(
+        admin
+            .call_journal_json(a.call_id)
+            .await
+            .expect("journal route")
+            .recordings
+            .len(),
+        2
+    );
+    assert!(matches!(
+        admin.get_recording(f.recording_id).await.expect("force").trigger,
+        Trigger::Force
+    ));
+    let mrec = admin.get_recording(m.recording_id).await.expect("manual");
+    assert!(matches!(mrec.trigger, Trigger::Manual { user_id: Some(u), .. } if u == cast.carol.id));
+    assert!(
+        matches!(admin.get_recording(b.recording_id).await.expect("bob").trigger, Trigger::Manual { user_id: Some(u), .. } if u == cast.bob.id)
+    );
+
+    // Who sees what.
+    let ids = |page: callrec_types::calls::JournalPage| page.items.iter().map(|i| i.call.id).collect::<Vec<_>>();
+    let alice = server.login("alice", PASSWORD).await;
+    let bob = server.login("bob", PASSWORD).await;
+    let carol = server.login("carol", PASSWORD).await;
+    let sam = server.login("sam", PASSWORD).await;
+    let all = JournalQuery::default();
+    assert_eq!(ids(alice.journal(&all).await.expect("alice")), vec![a.call_id]);
+    assert_eq!(ids(bob.journal(&all).await.expect("bob")), vec![b.call_id]);
+    assert_eq!(
+        ids(carol.journal(&all).await.expect("carol")),
+        vec![f.call_id, m.call_id],
+        "newest first"
+    );
+    assert_eq!(
+        ids(sam.journal(&all).await.expect("sam")),
+        vec![b.call_id, a.call_id],
+        "the supervisor sees Support's calls only"
+    );
+    assert_eq!(
+        ids(admin.journal(&all).await.expect("admin")),
+        vec![b.call_id, f.call_id, m.call_id, a.call_id]
+    );
+    // Not by id either: call, recording, audio, journal JSON.
+    assert_eq!(
+        bob.get_call(a.call_id).await.expect_err("bob → alice's call").status(),
+        Some(404)
+    );
+    assert_eq!(
+        bob.get_recording(a.recording_id)
+            .await
+            .expect_err("bob → alice's recording")
+            .status(),
+        Some(404)
+    );
+    let (st, _, _) = bob
+        .audio_bytes(a.recording_id, callrec_client::AudioFormat::Original, None)
+        .await
+        .expect("answer");
+    assert_eq!(st, 404, "bob cannot stream alice's recording");
+    assert_eq!(
+        bob.call_journal_json(a.call_id)
+            .await
+            .expect_err("journal json")
+            .status(),
+        Some(404)
+    );
+    assert_eq!(
+        carol.get_recording(a.recording_id).await.expect_err("carol").status(),
+        Some(404)
+    );
+    assert!(sam.get_recording(a.recording_id).await.is_ok(), "the supervisor may");
+    assert_eq!(
+        sam.get_recording(m.recording_id)
+            .await
+            .expect_err("not sam's team")
+            .status(),
+        Some(404)
+    );
+    // A supervisor filtering on a user outside their teams gets nothing.
+    let q = JournalQuery {
+        user_id: Some(cast.carol.id),
+        ..Default::default()
+    };
+    assert!(sam.journal(&q).await.expect("sam").items.is_empty());
+    let q = JournalQuery {
+        user_id: Some(cast.alice.id),
+        ..Default::default()
+    };
+    assert_eq!(ids(sam.journal(&q).await.expect("sam")), vec![a.call_id]);
+
+    // Filters.
+    let q = |f: fn(&mut JournalQuery)| {
+        let mut j = JournalQuery::default();
+        f(&mut j);
+        j
+    };
+    assert_eq!(
+        ids(admin.journal(&q(|j| j.q = Some("30123".into()))).await.expect("q")),
+        vec![a.call_id],
+        "substring of a number"
+    );
+    assert_eq!(
+        ids(admin.journal(&q(|j| j.q = Some("supplier".into()))).await.expect("q")),
+        vec![b.call_id],
+        "a name, any case"
+    );
+    assert_eq!(
+        ids(admin.journal(&q(|j| j.q = Some("03".into()))).await.expect("q")),
+        vec![f.call_id, m.call_id],
+        "two characters: carol's 203"
+    );
+    assert_eq!(
+        ids(admin
+            .journal(&q(|j| j.direction = Some(CallDirection::Outgoing)))
+            .await
+            .expect("dir")),
+        vec![b.call_id]
+    );
+    assert_eq!(
+        admin
+            .journal(&q(|j| j.has_recordings = Some(false)))
+            .await
+            .expect("has")
+            .items
+            .len(),
+        0,
+        "refused uploads leave no call"
+    );
+    let mut day = JournalQuery {
+        from: Some(t(20, 10)),
+        to: Some(t(20, 13)),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(admin.journal(&day).await.expect("range")),
+        vec![m.call_id],
+        "from inclusive, to exclusive"
+    );
+    day.from = Some(t(21, 0));
+    assert!(admin.journal(&day).await.expect("empty range").items.is_empty());
+    let rec_count = admin
+        .journal(&all)
+        .await
+        .expect("all")
+        .items
+        .iter()
+        .find(|i| i.call.id == a.call_id)
+        .map(|i| i.call.recording_count);
+    assert_eq!(rec_count, Some(2), "the REC badge counts both recordings");
+
+    // Keyset paging: pages of one, no duplicates, no gaps.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = admin
+            .journal(&JournalQuery {
+                limit: Some(1),
+                cursor: cursor.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("page");
+        seen.extend(page.items.iter().map(|i| i.call.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![b.call_id, f.call_id, m.call_id, a.call_id]);
+
+    // Ingest is audited.
+    let audit = admin.audit(None, Some(500)).await.expect("audit");
+    assert_eq!(
+        audit.items.iter().filter(|e| e.action == "ingest").count(),
+        5,
+        "one row per stored upload"
+    );
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_and_leave_nothing_behind() {
+    let server = TestServer::start_with(|c| c.max_upload_bytes = 64 * 1024).await;
+    let admin = server.admin().await;
+    let cast = directory::build(&admin).await;
+    let _ = cast;
+    let mut force = call("c-bad", t(20, 9), ("+4930123456", "Customer"), ("201", "Alice"));
+    force.mon_mode = Some("force".into());
+    let c = server.client();
+    let good = wav::stereo_ulaw(1.0);
+
+    let mut truncated = good.clone();
+    truncated.truncate(2000);
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("truncated WAV", truncated, 422, "invalid_wav"),
+        (
+            "not a WAV",
+            b"this is not audio at all, just text".repeat(10),
+            422,
+            "invalid_wav",
+        ),
+        ("empty", Vec::new(), 422, "invalid_wav"),
+        ("a WAV over the size limit", wav::stereo_ulaw(5.0), 413, "too_large"),
+        (
+            "PCM16 at 44.1 kHz",
+            wav::mono_pcm16(0.1, 44_100, 440.0),
+            422,
+            "invalid_wav",
+        ),
+    ];
+    for (what, bytes, status, code) in cases {
+        let e = c.ingest_bytes(INGEST_TOKEN, &force, bytes).await.expect_err(what);
+        assert_eq!((e.status(), e.code()), (Some(status), Some(code)), "{what}");
+    }
+    let e = c
+        .ingest_bytes("wrong-token", &force, good.clone())
+        .await
+        .expect_err("bad token");
+    assert_eq!(e.status(), Some(401));
+    let mut bad_mode = force.clone();
+    bad_mode.mon_mode = Some("sometimes".into());
+    assert_eq!(
+        c.ingest_bytes(INGEST_TOKEN, &bad_mode, good.clone())
+            .await
+            .expect_err("mon mode")
+            .code(),
+        Some("invalid_call")
+    );
+    let mut no_parts = force.clone();
+    no_parts.participants.clear();
+    assert_eq!(
+        c.ingest_bytes(INGEST_TOKEN, &no_parts, good.clone())
+            .await
+            .expect_err("no participants")
+            .code(),
+        Some("invalid_call")
+    );
+    // Malformed call JSON, and a form without the audio part.
+    let form = reqwest::multipart::Form::new().text("call", "{oops").part(
+        "audio",
+        reqwest::multipart::Part::bytes(good.clone()).file_name("a.wav"),
+    );
+    let res = server
+        .client()
+        .raw(reqwest::Method::POST, "/api/v1/ingest")
+        .bearer_auth(INGEST_TOKEN)
+        .multipart(form)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 400);
+    let form = reqwest::multipart::Form::new().text("call", serde_json::to_string(&force).expect("json"));
+    let res = server
+        .client()
+        .raw(reqwest::Method::POST, "/api/v1/ingest")
+        .bearer_auth(INGEST_TOKEN)
+        .multipart(form)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 400);
+    let res = server
+        .client()
+        .raw(reqwest::Method::POST, "/api/v1/ingest")
+        .bearer_auth(INGEST_TOKEN)
+        .body("x")
+        .send()
+        .await
+        .expect("answer");
+    assert!(res.status().is_client_error(), "not multipart at all: {}", res.status());
+
+    assert!(
+        admin
+            .journal(&JournalQuery::default())
+            .await
+            .expect("journal")
+            .items
+            .is_empty(),
+        "no call was created"
+    );
+    let spool: Vec<_> = std::fs::read_dir(server.data_dir().join("tmp"))
+        .map(|d| d.collect())
+        .unwrap_or_default();
+    assert!(spool.is_empty(), "no spooled upload is left behind: {spool:?}");
+    assert!(
+        !server.data_dir().join("recordings").exists(),
+        "no recording file was written"
+    );
+    // And a good one still works.
+    assert!(c.ingest_bytes(INGEST_TOKEN, &force, good).await.is_ok());
+}
