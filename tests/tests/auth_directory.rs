@@ -17,13 +17,28 @@ async fn login_me_logout_and_the_token_is_stored_only_hashed() {
     assert_eq!(me.level, Level::Admin);
 
     let token = admin.token().expect("a token after login").to_string();
-    let user = server.state.store.session_user(&token_hash(&token), Utc::now()).await.expect("store answers");
-    assert_eq!(user.map(|u| u.username).as_deref(), Some("admin"), "the session is found by the token's hash");
+    let user = server
+        .state
+        .store
+        .session_user(&token_hash(&token), Utc::now())
+        .await
+        .expect("store answers");
+    assert_eq!(
+        user.map(|u| u.username).as_deref(),
+        Some("admin"),
+        "the session is found by the token's hash"
+    );
     // The raw token never reaches the database file.
     let mut db = std::fs::read(server.data_dir().join("callrec.db")).unwrap_or_default();
     db.extend(std::fs::read(server.data_dir().join("callrec.db-wal")).unwrap_or_default());
-    assert!(!db.windows(token.len()).any(|w| w == token.as_bytes()), "the bearer token must not be stored in clear");
-    assert!(!db.windows(ADMIN_PW.len()).any(|w| w == ADMIN_PW.as_bytes()), "nor the password");
+    assert!(
+        !db.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the bearer token must not be stored in clear"
+    );
+    assert!(
+        !db.windows(ADMIN_PW.len()).any(|w| w == ADMIN_PW.as_bytes()),
+        "nor the password"
+    );
 
     let stolen = admin.clone();
     admin.logout().await.expect("logout");
@@ -41,11 +56,18 @@ async fn wrong_passwords_are_refused_and_then_slowed_down() {
     let e = c.login("admin", "wrong").await.expect_err("wrong password");
     assert_eq!((e.status(), e.code()), (Some(401), Some("bad_credentials")));
     let e = c.login("nobody", "wrong").await.expect_err("unknown user");
-    assert_eq!(e.code(), Some("bad_credentials"), "an unknown user looks like a wrong password");
+    assert_eq!(
+        e.code(),
+        Some("bad_credentials"),
+        "an unknown user looks like a wrong password"
+    );
     for _ in 0..4 {
         let _ = c.login("admin", "wrong").await;
     }
-    let e = c.login("admin", ADMIN_PW).await.expect_err("after five failures even the right password waits");
+    let e = c
+        .login("admin", ADMIN_PW)
+        .await
+        .expect_err("after five failures even the right password waits");
     assert_eq!((e.status(), e.code()), (Some(429), Some("too_many_attempts")));
 }
 
@@ -55,8 +77,15 @@ async fn sessions_expire() {
     let server = TestServer::start_with_manual_clock(t0).await;
     let admin = server.admin().await;
     assert!(admin.me().await.is_ok());
-    server.clock.as_ref().expect("manual clock").advance(Duration::hours(13));
-    let e = admin.me().await.expect_err("a 13-hour-old session (TTL 12 h) must be refused");
+    server
+        .clock
+        .as_ref()
+        .expect("manual clock")
+        .advance(Duration::hours(13));
+    let e = admin
+        .me()
+        .await
+        .expect_err("a 13-hour-old session (TTL 12 h) must be refused");
     assert_eq!(e.code(), Some("session_expired"));
 }
 
@@ -71,7 +100,13 @@ async fn directory_crud_levels_and_audit() {
     assert_eq!(team.supervisors, vec![cast.sam.id]);
 
     // Passwords are argon2 hashes.
-    let (_, hash) = server.state.store.user_credentials("alice").await.expect("store").expect("alice exists");
+    let (_, hash) = server
+        .state
+        .store
+        .user_credentials("alice")
+        .await
+        .expect("store")
+        .expect("alice exists");
     assert!(hash.starts_with("$argon2id$"), "argon2id expected, got {hash}");
 
     // An agent reaches no admin route.
@@ -79,46 +114,110 @@ async fn directory_crud_levels_and_audit() {
     for e in [
         alice.list_users().await.map(|_| ()).expect_err("agent lists users"),
         alice.list_rules().await.map(|_| ()).expect_err("agent lists rules"),
-        alice.audit(None, None).await.map(|_| ()).expect_err("agent reads the audit log"),
+        alice
+            .audit(None, None)
+            .await
+            .map(|_| ())
+            .expect_err("agent reads the audit log"),
     ] {
         assert_eq!((e.status(), e.code()), (Some(403), Some("forbidden")));
     }
 
     // Duplicate username and extension conflicts.
     let dup = admin
-        .create_user(&NewUser { username: "alice".into(), display_name: String::new(), password: PASSWORD.into(), level: Level::Agent, extensions: vec![] })
+        .create_user(&NewUser {
+            username: "alice".into(),
+            display_name: String::new(),
+            password: PASSWORD.into(),
+            level: Level::Agent,
+            extensions: vec![],
+        })
         .await
         .expect_err("duplicate username");
     assert_eq!((dup.status(), dup.code()), (Some(409), Some("conflict")));
     let dup = admin
-        .create_user(&NewUser { username: "eve".into(), display_name: String::new(), password: PASSWORD.into(), level: Level::Agent, extensions: vec!["201".into()] })
+        .create_user(&NewUser {
+            username: "eve".into(),
+            display_name: String::new(),
+            password: PASSWORD.into(),
+            level: Level::Agent,
+            extensions: vec!["201".into()],
+        })
         .await
         .expect_err("an extension belongs to one user");
     assert_eq!(dup.status(), Some(409));
     let short = admin
-        .create_user(&NewUser { username: "eve".into(), display_name: String::new(), password: "short".into(), level: Level::Agent, extensions: vec![] })
+        .create_user(&NewUser {
+            username: "eve".into(),
+            display_name: String::new(),
+            password: "short".into(),
+            level: Level::Agent,
+            extensions: vec![],
+        })
         .await
         .expect_err("a short password is refused");
     assert_eq!((short.status(), short.code()), (Some(422), Some("invalid")));
-    assert_eq!(short.body().and_then(|b| b.fields.clone()).map(|f| f[0].field.clone()).as_deref(), Some("password"));
+    assert_eq!(
+        short
+            .body()
+            .and_then(|b| b.fields.clone())
+            .map(|f| f[0].field.clone())
+            .as_deref(),
+        Some("password")
+    );
 
     // A password reset ends the user's sessions.
-    admin.update_user(cast.alice.id, &UserPatch { password: Some("another-password".into()), ..Default::default() }).await.expect("reset");
-    assert_eq!(alice.me().await.expect_err("old session").code(), Some("session_expired"));
+    admin
+        .update_user(
+            cast.alice.id,
+            &UserPatch {
+                password: Some("another-password".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("reset");
+    assert_eq!(
+        alice.me().await.expect_err("old session").code(),
+        Some("session_expired")
+    );
     server.login("alice", "another-password").await;
 
     // Phones: MACs normalised; a wrong shape is a field error.
-    let phone = admin.create_phone(&PhoneInput { mac: "00:04:13:2C:D0:C5".into(), user_id: cast.alice.id }).await.expect("phone");
+    let phone = admin
+        .create_phone(&PhoneInput {
+            mac: "00:04:13:2C:D0:C5".into(),
+            user_id: cast.alice.id,
+        })
+        .await
+        .expect("phone");
     assert_eq!(phone.mac, "0004132cd0c5");
-    let bad = admin.create_phone(&PhoneInput { mac: "00:04:13".into(), user_id: cast.alice.id }).await.expect_err("bad mac");
+    let bad = admin
+        .create_phone(&PhoneInput {
+            mac: "00:04:13".into(),
+            user_id: cast.alice.id,
+        })
+        .await
+        .expect_err("bad mac");
     assert_eq!(bad.status(), Some(422));
 
     let audit = admin.audit(None, Some(200)).await.expect("audit");
     let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
-    for want in ["login", "user_create", "team_create", "role_create", "user_update", "phone_create"] {
+    for want in [
+        "login",
+        "user_create",
+        "team_create",
+        "role_create",
+        "user_update",
+        "phone_create",
+    ] {
         assert!(actions.contains(&want), "the audit log has a {want} row: {actions:?}");
     }
-    let upd = audit.items.iter().find(|e| e.action == "user_update").expect("user_update row");
+    let upd = audit
+        .items
+        .iter()
+        .find(|e| e.action == "user_update")
+        .expect("user_update row");
     assert_eq!(upd.actor, "admin");
     assert!(!upd.detail.contains("another-password"), "no secret in the audit log");
 }
@@ -131,8 +230,20 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
 
     let cases: Vec<(Method, &str, Option<&str>, u16, &str)> = vec![
         (Method::POST, "/api/v1/users", Some("{not json"), 400, "malformed_json"),
-        (Method::POST, "/api/v1/users", Some(r#"{"username":"x"}"#), 422, "malformed_json"),
-        (Method::POST, "/api/v1/users", Some(r#"{"username":"x","password":"12345678","level":"god"}"#), 422, "malformed_json"),
+        (
+            Method::POST,
+            "/api/v1/users",
+            Some(r#"{"username":"x"}"#),
+            422,
+            "malformed_json",
+        ),
+        (
+            Method::POST,
+            "/api/v1/users",
+            Some(r#"{"username":"x","password":"12345678","level":"god"}"#),
+            422,
+            "malformed_json",
+        ),
         (Method::GET, "/api/v1/users/..%2F..%2Fetc%2Fpasswd", None, 400, "bad_id"),
         (Method::GET, "/api/v1/recordings/0", None, 400, "bad_id"),
         (Method::GET, "/api/v1/recordings/-1/audio", None, 400, "bad_id"),
@@ -153,16 +264,32 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
         assert_eq!(res.status().as_u16(), status, "{method} {path}");
         let body: serde_json::Value = res.json().await.expect("errors are JSON");
         assert_eq!(body["code"], code, "{method} {path}: {body}");
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "a message in words");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "a message in words"
+        );
     }
     // A body over the JSON limit.
     let huge = format!(r#"{{"username":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
-    let res = admin.raw(Method::POST, "/api/v1/users").header("content-type", "application/json").body(huge).send().await.expect("answer");
+    let res = admin
+        .raw(Method::POST, "/api/v1/users")
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .expect("answer");
     assert_eq!(res.status().as_u16(), 413);
     // No token, a forged token.
     let anon = server.client();
     assert_eq!(anon.me().await.expect_err("no token").status(), Some(401));
     let forged = server.client().with_token("forged-token");
-    assert_eq!(forged.me().await.expect_err("forged token").code(), Some("session_expired"));
-    assert_eq!(admin.list_users().await.expect("users").len(), users_before, "nothing was created");
+    assert_eq!(
+        forged.me().await.expect_err("forged token").code(),
+        Some("session_expired")
+    );
+    assert_eq!(
+        admin.list_users().await.expect("users").len(),
+        users_before,
+        "nothing was created"
+    );
 }
