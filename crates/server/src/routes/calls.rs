@@ -38,7 +38,7 @@ async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
             }
         }
     }
-    out.sort_by(|a, b| b.call.started_at.cmp(&a.call.started_at));
+    out.sort_by_key(|d| std::cmp::Reverse(d.call.started_at));
     Ok(Json(out))
 }
 

@@ -320,7 +320,7 @@ pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<Journal
                     calls.push(call_row(&r)?);
                 }
             }
-            calls.sort_by(|a, b| (b.started_at, b.id).cmp(&(a.started_at, a.id)));
+            calls.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
             calls.dedup_by_key(|c| c.id);
             calls.truncate(limit as usize);
         }
