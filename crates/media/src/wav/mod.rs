@@ -7,7 +7,7 @@
 //!   ([`Pcm16Transcoder`]).
 //! - [`writer`]: a growing recording that stays playable up to its last flush
 //!   ([`WavWriter`], [`WavFile`]).
-//! - [`repair`]: fix the header of a recording left behind by a crash ([`repair()`]).
+//! - [`mod@repair`]: fix the header of a recording left behind by a crash ([`repair()`]).
 //!
 //! Stereo recordings interleave channel 1 = caller, channel 2 = callee.
 //!
