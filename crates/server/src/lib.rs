@@ -7,15 +7,21 @@ pub mod auth;
 pub mod calls;
 pub mod clock;
 pub mod config;
+pub mod dispatch;
 pub mod error;
 pub mod extract;
 pub mod files;
 pub mod ingest;
 pub mod live;
 pub mod metrics;
+pub mod record_key;
 pub mod repair;
+pub mod retention;
 pub mod routes;
+pub mod schedule;
+pub mod settings;
 pub mod state;
+pub mod storage;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -62,6 +68,8 @@ impl Server {
     /// Serves HTTP until `shutdown` completes.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let app = routes::router(self.state.clone());
+        // Dispatch and retention run on the schedule while we serve; dropped, it stops.
+        let _scheduler = schedule::start(self.state.clone());
         tracing::info!(http = %self.http_addr, data_dir = %self.state.config.data_dir.display(), "callrec-server is serving");
         axum::serve(self.http, app).with_graceful_shutdown(shutdown).await?;
         Ok(())

@@ -149,6 +149,17 @@ pub trait Store: Send + Sync + 'static {
     async fn record_dispatch_attempt(&self, id: DispatchId, outcome: &DispatchOutcome) -> Result<DispatchTarget>;
     async fn get_dispatch(&self, id: DispatchId) -> Result<DispatchTarget>;
     async fn dispatch_key(&self, id: DispatchId) -> Result<String>;
+    /// Takes a due pending target for one attempt by leasing it until `lease_until`, if it is
+    /// still pending, due and unleased at `now`; `false` when another run took it first.
+    /// Recording the attempt ends the lease; a crash during the attempt leaves it, so the
+    /// target comes due again when the lease ends: nothing queued is lost.
+    async fn claim_dispatch(&self, id: DispatchId, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<bool>;
+    /// Makes a target pending and due at `now` again (an admin's retry); its attempts, last
+    /// error and detail are kept as history. `Conflict` while an attempt holds its lease.
+    async fn retry_dispatch(&self, id: DispatchId, now: DateTime<Utc>) -> Result<DispatchTarget>;
+    /// Makes every pending target waiting for its backoff due at `now` (an admin's "run now");
+    /// returns how many. Targets being sent right now are left alone.
+    async fn expedite_dispatch(&self, now: DateTime<Utc>) -> Result<u64>;
 
     // --- audit and settings ----------------------------------------------------------------
     async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry>;

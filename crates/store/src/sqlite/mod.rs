@@ -279,6 +279,15 @@ impl Store for SqliteStore {
     async fn dispatch_key(&self, id: DispatchId) -> Result<String> {
         recordings::dispatch_key(&self.pool, id).await
     }
+    async fn claim_dispatch(&self, id: DispatchId, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<bool> {
+        recordings::claim_dispatch(&self.pool, id, now, lease_until).await
+    }
+    async fn retry_dispatch(&self, id: DispatchId, now: DateTime<Utc>) -> Result<DispatchTarget> {
+        recordings::retry_dispatch(&self.pool, id, now).await
+    }
+    async fn expedite_dispatch(&self, now: DateTime<Utc>) -> Result<u64> {
+        recordings::expedite_dispatch(&self.pool, now).await
+    }
 
     async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
         let r = sqlx::query(

@@ -287,8 +287,10 @@ pub async fn list_dispatch(pool: &SqlitePool, f: &DispatchFilter) -> Result<Vec<
 pub async fn due_dispatch(pool: &SqlitePool, now: DateTime<Utc>, limit: i64) -> Result<Vec<DispatchTarget>> {
     let rows = sqlx::query(&format!(
         "SELECT {DISPATCH_COLS} FROM dispatch WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+           AND (lease_until IS NULL OR lease_until <= ?)
          ORDER BY id LIMIT ?"
     ))
+    .bind(ms(now))
     .bind(ms(now))
     .bind(limit)
     .fetch_all(pool)
@@ -300,7 +302,7 @@ pub async fn record_dispatch_attempt(pool: &SqlitePool, id: DispatchId, o: &Disp
     let sent_at = (o.status == DispatchStatus::Sent).then_some(o.at);
     let r = sqlx::query(&format!(
         "UPDATE dispatch SET status = ?, attempts = attempts + 1, last_error = ?, detail = COALESCE(?, detail),
-         next_attempt_at = ?, sent_at = COALESCE(?, sent_at) WHERE id = ? RETURNING {DISPATCH_COLS}"
+         next_attempt_at = ?, sent_at = COALESCE(?, sent_at), lease_until = NULL WHERE id = ? RETURNING {DISPATCH_COLS}"
     ))
     .bind(o.status.as_str())
     .bind(&o.error)
@@ -329,4 +331,60 @@ pub async fn dispatch_key(pool: &SqlitePool, id: DispatchId) -> Result<String> {
         .fetch_optional(pool)
         .await?
         .ok_or(StoreError::NotFound)
+}
+
+pub async fn claim_dispatch(
+    pool: &SqlitePool,
+    id: DispatchId,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<bool> {
+    // One statement, so two runs racing for the same target cannot both win.
+    let n = sqlx::query(
+        "UPDATE dispatch SET lease_until = ?
+         WHERE id = ? AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+           AND (lease_until IS NULL OR lease_until <= ?)",
+    )
+    .bind(ms(lease_until))
+    .bind(id.0)
+    .bind(ms(now))
+    .bind(ms(now))
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn retry_dispatch(pool: &SqlitePool, id: DispatchId, now: DateTime<Utc>) -> Result<DispatchTarget> {
+    let r = sqlx::query(&format!(
+        "UPDATE dispatch SET status = 'pending', next_attempt_at = ?
+         WHERE id = ? AND (lease_until IS NULL OR lease_until <= ?) RETURNING {DISPATCH_COLS}"
+    ))
+    .bind(ms(now))
+    .bind(id.0)
+    .bind(ms(now))
+    .fetch_optional(pool)
+    .await?;
+    match r {
+        Some(r) => dispatch_row(&r),
+        None => {
+            get_dispatch(pool, id).await?;
+            Err(StoreError::Conflict(format!(
+                "dispatch target {id} is being sent right now"
+            )))
+        }
+    }
+}
+
+pub async fn expedite_dispatch(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE dispatch SET next_attempt_at = ?
+         WHERE status = 'pending' AND next_attempt_at > ? AND (lease_until IS NULL OR lease_until <= ?)",
+    )
+    .bind(ms(now))
+    .bind(ms(now))
+    .bind(ms(now))
+    .execute(pool)
+    .await?
+    .rows_affected())
 }

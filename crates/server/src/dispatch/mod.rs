@@ -1,0 +1,338 @@
+//! The dispatch queue (SPEC §6): every recording's copies to send (e-mail, script), as rows of
+//! the store with status `pending | sent | failed`, attempts, last error and next attempt.
+//!
+//! Delivery is at least once. Each attempt first *claims* its target in the store (moves its
+//! next attempt to the end of a lease), then sends, then records the outcome. A crash before
+//! the outcome is recorded leaves the lease, so the target comes due again when the lease
+//! ends and is sent once more — with the same idempotency key (the e-mail's `Message-ID` and
+//! `X-Callrec-Dispatch-Key`, the script's `CALLREC_DISPATCH_KEY`), so a receiver can drop
+//! the duplicate. That window — between the receiver accepting and the store recording it —
+//! is the only way a copy goes out twice; nothing queued is ever dropped.
+//!
+//! Failures are retried with exponential backoff (1 min × 2ⁿ, at most 6 h); after
+//! [`MAX_ATTEMPTS`] a target is marked `failed` and waits for an admin's retry. A permanent
+//! refusal (an SMTP 5xx, a recipient that is not an address) is marked `failed` at once.
+
+pub mod email;
+pub mod script;
+
+use crate::calls;
+use crate::files::Files;
+use crate::settings;
+use crate::state::AppState;
+use callrec_store::{DispatchOutcome, StoreError, StoredRecording};
+use callrec_types::calls::{Call, DispatchStatus, DispatchTarget};
+use callrec_types::rules::Dispatch;
+use callrec_types::DispatchId;
+use chrono::Duration;
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+/// Attempts before a target is marked `failed`.
+pub const MAX_ATTEMPTS: i64 = 10;
+/// The first retry waits this long; each further one twice as long.
+pub const FIRST_BACKOFF_SECS: i64 = 60;
+/// No retry waits longer than this.
+pub const MAX_BACKOFF_SECS: i64 = 6 * 3600;
+/// Targets fetched from the store at a time.
+const BATCH: i64 = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("dispatch target {0} was already sent")]
+    AlreadySent(DispatchId),
+    #[error("dispatch target {0} is being sent right now")]
+    Busy(DispatchId),
+}
+
+impl From<DispatchError> for crate::error::ApiError {
+    fn from(e: DispatchError) -> Self {
+        use axum::http::StatusCode;
+        match e {
+            DispatchError::Store(StoreError::NotFound) => crate::error::ApiError::not_found("dispatch target"),
+            DispatchError::Store(s) => s.into(),
+            DispatchError::AlreadySent(_) => {
+                crate::error::ApiError::new(StatusCode::CONFLICT, "already_sent", e.to_string())
+            }
+            DispatchError::Busy(_) => crate::error::ApiError::new(StatusCode::CONFLICT, "busy", e.to_string()),
+        }
+    }
+}
+
+/// The wait before the retry that follows attempt number `attempts` (1-based).
+pub fn backoff(attempts: i64) -> Duration {
+    let exp = (attempts - 1).clamp(0, 30) as u32;
+    let secs = FIRST_BACKOFF_SECS.saturating_mul(1i64 << exp);
+    Duration::seconds(secs.min(MAX_BACKOFF_SECS))
+}
+
+/// How long a claimed target is left alone: longer than any attempt can take (a script is
+/// killed at its timeout; an SMTP attempt is bounded by [`email::ATTEMPT_TIMEOUT`]).
+pub fn lease(state: &AppState) -> Duration {
+    let script = i64::from(state.config.script_timeout_secs);
+    let mail = email::ATTEMPT_TIMEOUT.as_secs() as i64;
+    Duration::seconds(script.max(mail) + 60)
+}
+
+/// The result of one attempt, before it is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub ok: bool,
+    /// Retrying will not help (the target is marked `failed` at once).
+    pub permanent: bool,
+    pub error: Option<String>,
+    /// Script output, "sent without the WAV", … kept on the target.
+    pub detail: Option<String>,
+}
+
+impl Attempt {
+    pub fn sent(detail: Option<String>) -> Self {
+        Attempt {
+            ok: true,
+            permanent: false,
+            error: None,
+            detail,
+        }
+    }
+    pub fn failed(error: impl Into<String>, detail: Option<String>) -> Self {
+        Attempt {
+            ok: false,
+            permanent: false,
+            error: Some(error.into()),
+            detail,
+        }
+    }
+    pub fn refused(error: impl Into<String>) -> Self {
+        Attempt {
+            ok: false,
+            permanent: true,
+            error: Some(error.into()),
+            detail: None,
+        }
+    }
+}
+
+/// What a run of the queue did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchCounts {
+    pub attempted: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub gave_up: u64,
+}
+
+/// Called after each attempt and before its outcome is recorded; `Break` stops the run right
+/// there, as a crash would. Production passes [`continue_always`]; the crash tests use it.
+pub type AfterAttempt = dyn Fn(&DispatchTarget, &Attempt) -> ControlFlow<()> + Send + Sync;
+
+/// The production [`AfterAttempt`]: never interrupts.
+pub fn continue_always(_: &DispatchTarget, _: &Attempt) -> ControlFlow<()> {
+    ControlFlow::Continue(())
+}
+
+/// Sends every due target once.
+pub async fn run_due(state: &AppState) -> Result<DispatchCounts, DispatchError> {
+    run_due_with(state, &continue_always).await
+}
+
+/// [`run_due`] with a seam between sending and bookkeeping (see [`AfterAttempt`]).
+pub async fn run_due_with(state: &AppState, after: &AfterAttempt) -> Result<DispatchCounts, DispatchError> {
+    let mut counts = DispatchCounts::default();
+    // Each target at most once per run, whatever its new due time.
+    let mut seen: HashSet<DispatchId> = HashSet::new();
+    loop {
+        let now = state.clock.now();
+        let due: Vec<DispatchTarget> = state
+            .store
+            .due_dispatch(now, BATCH + seen.len() as i64)
+            .await?
+            .into_iter()
+            .filter(|t| !seen.contains(&t.id))
+            .collect();
+        if due.is_empty() {
+            return Ok(counts);
+        }
+        for target in due {
+            seen.insert(target.id);
+            if !state.store.claim_dispatch(target.id, now, now + lease(state)).await? {
+                continue; // another run took it
+            }
+            let attempt = attempt(state, &target).await;
+            if after(&target, &attempt).is_break() {
+                return Ok(counts);
+            }
+            let recorded = record(state, &target, &attempt).await?;
+            counts.attempted += 1;
+            match recorded.map(|t| t.status) {
+                Some(DispatchStatus::Sent) => counts.sent += 1,
+                Some(DispatchStatus::Failed) => {
+                    counts.failed += 1;
+                    counts.gave_up += 1;
+                }
+                Some(DispatchStatus::Pending) => counts.failed += 1,
+                None => {}
+            }
+        }
+    }
+}
+
+/// An admin's retry: the target becomes due now and is tried at once. A sent target is not
+/// sent again; one being sent right now is left to that attempt.
+pub async fn retry(state: &AppState, id: DispatchId) -> Result<DispatchTarget, DispatchError> {
+    let target = state.store.get_dispatch(id).await?;
+    if target.status == DispatchStatus::Sent {
+        return Err(DispatchError::AlreadySent(id));
+    }
+    let now = state.clock.now();
+    let target = match state.store.retry_dispatch(id, now).await {
+        Ok(t) => t,
+        Err(StoreError::Conflict(_)) => return Err(DispatchError::Busy(id)),
+        Err(e) => return Err(e.into()),
+    };
+    if !state.store.claim_dispatch(id, now, now + lease(state)).await? {
+        return Err(DispatchError::Busy(id));
+    }
+    let attempt = attempt(state, &target).await;
+    match record(state, &target, &attempt).await? {
+        Some(t) => Ok(t),
+        None => Err(DispatchError::Store(StoreError::NotFound)),
+    }
+}
+
+/// Records an attempt; `None` when the target is gone (its recording was deleted meanwhile).
+async fn record(
+    state: &AppState,
+    target: &DispatchTarget,
+    attempt: &Attempt,
+) -> Result<Option<DispatchTarget>, DispatchError> {
+    let now = state.clock.now();
+    let attempts = target.attempts + 1;
+    let outcome = if attempt.ok {
+        DispatchOutcome {
+            status: DispatchStatus::Sent,
+            at: now,
+            error: None,
+            detail: attempt.detail.clone(),
+            next_attempt_at: None,
+        }
+    } else if attempt.permanent || attempts >= MAX_ATTEMPTS {
+        DispatchOutcome {
+            status: DispatchStatus::Failed,
+            at: now,
+            error: attempt.error.clone(),
+            detail: attempt.detail.clone(),
+            next_attempt_at: None,
+        }
+    } else {
+        DispatchOutcome {
+            status: DispatchStatus::Pending,
+            at: now,
+            error: attempt.error.clone(),
+            detail: attempt.detail.clone(),
+            next_attempt_at: Some(now + backoff(attempts)),
+        }
+    };
+    match state.store.record_dispatch_attempt(target.id, &outcome).await {
+        Ok(t) => {
+            match t.status {
+                DispatchStatus::Sent => tracing::info!(target = %t.id, recording = %t.recording_id, "dispatch sent"),
+                DispatchStatus::Pending => tracing::warn!(
+                    target = %t.id, recording = %t.recording_id, attempts = t.attempts,
+                    error = t.last_error.as_deref().unwrap_or(""), "dispatch failed; will retry"
+                ),
+                DispatchStatus::Failed => tracing::error!(
+                    target = %t.id, recording = %t.recording_id, attempts = t.attempts,
+                    error = t.last_error.as_deref().unwrap_or(""), "dispatch failed; no more retries"
+                ),
+            }
+            Ok(Some(t))
+        }
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What an attempt needs to know of its recording.
+pub struct Material {
+    pub recording: StoredRecording,
+    pub call: Call,
+    /// Absolute paths of the WAV and the call's journal JSON.
+    pub wav: PathBuf,
+    pub journal: PathBuf,
+    pub key: String,
+}
+
+async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material, String> {
+    let recording = state
+        .store
+        .get_recording(target.recording_id)
+        .await
+        .map_err(|e| format!("cannot load recording {}: {e}", target.recording_id))?;
+    let (call, _) = state
+        .store
+        .get_call(recording.recording.call_id)
+        .await
+        .map_err(|e| format!("cannot load call {}: {e}", recording.recording.call_id))?;
+    let key = state
+        .store
+        .dispatch_key(target.id)
+        .await
+        .map_err(|e| format!("cannot load the idempotency key: {e}"))?;
+    let wav = absolute(state, &recording.rel_path)?;
+    let journal_rel = Files::journal_rel_path(call.started_at, &call.call_key);
+    if !state.files.abs(&journal_rel).map_err(|e| e.to_string())?.exists() {
+        // A call still in progress has no journal yet: write it now, so `$2` exists.
+        calls::write_journal(state, call.id)
+            .await
+            .map_err(|e| format!("cannot write the journal: {}", e.body.message))?;
+    }
+    let journal = absolute(state, &journal_rel)?;
+    Ok(Material {
+        recording,
+        call,
+        wav,
+        journal,
+        key,
+    })
+}
+
+fn absolute(state: &AppState, rel: &str) -> Result<PathBuf, String> {
+    let p = state.files.abs(rel).map_err(|e| e.to_string())?;
+    std::fs::canonicalize(&p).map_err(|e| format!("{} is missing: {e}", p.display()))
+}
+
+/// One attempt of one target; never fails, the outcome says what happened.
+pub async fn attempt(state: &AppState, target: &DispatchTarget) -> Attempt {
+    let m = match material(state, target).await {
+        Ok(m) => m,
+        Err(e) => return Attempt::failed(e, None),
+    };
+    match &target.target {
+        Dispatch::Store => Attempt::sent(None),
+        Dispatch::Email { recipients } => {
+            let smtp = match settings::load(state).await {
+                Ok(s) => s.smtp,
+                Err(e) => return Attempt::failed(format!("cannot read the SMTP settings: {e}"), None),
+            };
+            email::send_recording(&smtp, recipients, &m).await
+        }
+        Dispatch::Script { script } => {
+            let timeout = std::time::Duration::from_secs(u64::from(state.config.script_timeout_secs));
+            script::run_for(state, script, &m, target.attempts + 1, timeout).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_a_minute_up_to_six_hours() {
+        let waits: Vec<i64> = (1..=12).map(|n| backoff(n).num_minutes()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 32, 64, 128, 256, 360, 360, 360]);
+    }
+}

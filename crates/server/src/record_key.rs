@@ -1,0 +1,154 @@
+//! The phone's record key (SPEC §5): a Snom action URL names the phone by MAC and the call by
+//! SIP Call-ID; the phone's user toggles that call's recording exactly as the client's red
+//! toggle does ([`live::toggle`] with `ManualVia::Phone`), with the same permission check.
+//! Every press is audited as `phone:<mac>`, refusals included.
+
+use crate::live::{self, ToggleError};
+use crate::state::AppState;
+use axum::http::StatusCode;
+use callrec_store::{NewAudit, StoreError};
+use callrec_types::calls::{LiveRecording, ManualVia};
+use callrec_types::directory::normalize_mac;
+use callrec_types::engine::Refusal;
+use callrec_types::{CallId, UserId};
+
+/// The longest SIP Call-ID accepted.
+pub const MAX_CALL_ID: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the MAC address must be 12 hex digits (separators : - . allowed)")]
+    BadMac,
+    #[error("the SIP Call-ID is missing or longer than 256 characters")]
+    BadCallId,
+    #[error("no phone with this MAC address is registered")]
+    UnknownPhone,
+    #[error("no call in progress with this SIP Call-ID")]
+    NoCall,
+    #[error("recording is denied for this call")]
+    Denied,
+    #[error("not allowed: {0}")]
+    NotPermitted(Refusal),
+    #[error("the server failed: {0}")]
+    Internal(String),
+}
+
+impl KeyError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            KeyError::BadMac | KeyError::BadCallId => StatusCode::BAD_REQUEST,
+            KeyError::UnknownPhone | KeyError::NoCall => StatusCode::NOT_FOUND,
+            KeyError::Denied => StatusCode::CONFLICT,
+            KeyError::NotPermitted(_) => StatusCode::FORBIDDEN,
+            KeyError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for KeyError {
+    fn from(e: StoreError) -> Self {
+        KeyError::Internal(e.to_string())
+    }
+}
+
+/// What the press did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pressed {
+    pub call_id: CallId,
+    pub user_id: UserId,
+    pub state: LiveRecording,
+}
+
+impl Pressed {
+    /// The short line a phone can show.
+    pub fn text(&self) -> &'static str {
+        match self.state {
+            LiveRecording::NotRecording => "Recording stopped",
+            _ => "Recording",
+        }
+    }
+}
+
+async fn audit(state: &AppState, mac: &str, user: Option<UserId>, action: &str, target: String, detail: String) {
+    let entry = NewAudit {
+        at: state.clock.now(),
+        user_id: user,
+        actor: format!("phone:{mac}"),
+        action: action.to_string(),
+        target,
+        detail,
+    };
+    if let Err(e) = state.store.append_audit(&entry).await {
+        tracing::error!(error = %e, action, "could not write the audit log");
+    }
+}
+
+/// Handles one press of the record key.
+pub async fn press(state: &AppState, raw_mac: &str, sip_call_id: &str) -> Result<Pressed, KeyError> {
+    let mac = normalize_mac(raw_mac).ok_or(KeyError::BadMac)?;
+    let sip_call_id = sip_call_id.trim();
+    if sip_call_id.is_empty() || sip_call_id.len() > MAX_CALL_ID || sip_call_id.chars().any(char::is_control) {
+        return Err(KeyError::BadCallId);
+    }
+    let phone = state.store.phone_by_mac(&mac).await?.ok_or(KeyError::UnknownPhone)?;
+    let user = phone.user_id;
+    let Some(call_id) = state.store.call_by_sip_id(sip_call_id).await? else {
+        audit(
+            state,
+            &mac,
+            Some(user),
+            "record_refused",
+            format!("sip call {}", sip_call_id.chars().take(64).collect::<String>()),
+            KeyError::NoCall.to_string(),
+        )
+        .await;
+        return Err(KeyError::NoCall);
+    };
+    match live::toggle(state, call_id, user, None, ManualVia::Phone).await {
+        Ok((rec, recording_id)) => {
+            let action = match rec {
+                LiveRecording::NotRecording => "record_stop",
+                _ => "record_start",
+            };
+            let detail = match (&rec, recording_id) {
+                (LiveRecording::NotRecording, _) => "via phone".to_string(),
+                (LiveRecording::RecordingManual { by, .. }, Some(r)) => {
+                    format!("via phone, recording {r} by {by}")
+                }
+                (_, _) => "via phone".to_string(),
+            };
+            audit(state, &mac, Some(user), action, format!("call {call_id}"), detail).await;
+            Ok(Pressed {
+                call_id,
+                user_id: user,
+                state: rec,
+            })
+        }
+        Err(e) => {
+            let err = match e {
+                ToggleError::NotLive => KeyError::NoCall,
+                ToggleError::Refused(Refusal::Denied) => KeyError::Denied,
+                ToggleError::Refused(r) => KeyError::NotPermitted(r),
+                ToggleError::Api(a) => KeyError::Internal(a.body.message),
+            };
+            audit(
+                state,
+                &mac,
+                Some(user),
+                "record_refused",
+                format!("call {call_id}"),
+                err.to_string(),
+            )
+            .await;
+            Err(err)
+        }
+    }
+}
+
+/// How a refusal reads in the phone's text answer.
+pub fn refusal_text(e: &KeyError) -> String {
+    match e {
+        KeyError::Internal(_) => "Server error".to_string(),
+        other => other.to_string(),
+    }
+}

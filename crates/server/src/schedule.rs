@@ -1,0 +1,280 @@
+//! The scheduled job (SPEC §6): at the times of the cron schedule in the settings (local time,
+//! default daily at 20:00) it sends the dispatch queue and then runs retention. Time comes
+//! from the injected [`Clock`](crate::clock::Clock), so tests move it; the scheduler looks at
+//! the clock a few times a second and runs the job once when a scheduled time has passed
+//! since it last looked (once, however many times were missed).
+//!
+//! The time of the last run is kept in the store, so a server that was down at 20:00 runs the
+//! job once when it comes back. [`run_job`] is also what `POST /api/v1/dispatch/run` calls.
+
+use crate::dispatch::{self, DispatchCounts};
+use crate::retention;
+use crate::settings;
+use crate::state::AppState;
+use callrec_store::DispatchFilter;
+use callrec_types::calls::DispatchStatus;
+use callrec_types::RecordingId;
+use chrono::{DateTime, Local, TimeZone, Utc};
+use croner::parser::{CronParser, Seconds, Year};
+use croner::Cron;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How often the scheduler looks at the clock.
+pub const TICK: Duration = Duration::from_millis(200);
+/// The store key of the last run's time (RFC 3339).
+pub const LAST_RUN_KEY: &str = "scheduler.last_run";
+
+/// Why a cron expression is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("a cron expression of 5 fields (minute hour day-of-month month day-of-week) is needed: {0}")]
+    Malformed(String),
+    #[error("the schedule never runs")]
+    Never,
+}
+
+/// A parsed cron schedule, evaluated in the server's local time zone.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    cron: Cron,
+}
+
+impl Schedule {
+    /// Parses a 5-field cron expression (`*/15 * * * *`, `0 20 * * mon-fri`, …) and checks that
+    /// it runs at all (`0 0 31 2 *` never does).
+    pub fn parse(text: &str) -> Result<Schedule, ScheduleError> {
+        let text = text.trim();
+        if text.is_empty() || text.len() > 200 {
+            return Err(ScheduleError::Malformed(
+                "it is empty or longer than 200 characters".into(),
+            ));
+        }
+        if text.split_whitespace().count() != 5 {
+            return Err(ScheduleError::Malformed(format!(
+                "{:?} has {} fields",
+                text,
+                text.split_whitespace().count()
+            )));
+        }
+        let cron = CronParser::builder()
+            .seconds(Seconds::Disallowed)
+            .year(Year::Disallowed)
+            .build()
+            .parse(text)
+            .map_err(|e| ScheduleError::Malformed(e.to_string()))?;
+        let s = Schedule { cron };
+        // A calendar without a year field repeats, so a run after any fixed time means runs
+        // after every time.
+        let reference = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().unwrap_or_default();
+        if s.next_runs(reference, 3).len() < 3 {
+            return Err(ScheduleError::Never);
+        }
+        Ok(s)
+    }
+
+    /// The first scheduled time strictly after `t`.
+    pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let local = t.with_timezone(&Local);
+        self.cron
+            .find_next_occurrence(&local, false)
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
+    }
+
+    /// The next `n` scheduled times after `t`, in local time (what the admin UI shows).
+    pub fn next_runs(&self, t: DateTime<Utc>, n: usize) -> Vec<DateTime<Local>> {
+        let mut out = Vec::with_capacity(n);
+        let mut at = t;
+        while out.len() < n {
+            match self.next_after(at) {
+                Some(next) => {
+                    out.push(next.with_timezone(&Local));
+                    at = next;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+/// What one run of the job did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// Targets tried in this run.
+    pub attempted: u64,
+    pub sent: u64,
+    /// Attempts that failed in this run (each target stays pending for a retry, or is marked
+    /// failed when it has used its attempts).
+    pub failed: u64,
+    /// Of `failed`, targets now marked `failed` (no more automatic retries).
+    pub gave_up: u64,
+    /// Targets still pending after the run.
+    pub pending: u64,
+    /// Recordings deleted by retention in this run.
+    pub deleted_recordings: Vec<RecordingId>,
+    /// Expired recordings retention could not delete (see the log); tried again next run.
+    pub retention_errors: u64,
+}
+
+/// Sends the due dispatch queue, then runs retention. Errors of single targets or recordings
+/// are recorded and counted, never fatal; an error of the store ends the run early and is
+/// logged.
+pub async fn run_job(state: &AppState) -> RunReport {
+    let started_at = state.clock.now();
+    let counts = match dispatch::run_due(state).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "the dispatch run stopped early");
+            DispatchCounts::default()
+        }
+    };
+    let (deleted, retention_errors) = match retention::run(state, state.clock.now()).await {
+        Ok(r) => (r.deleted, r.errors),
+        Err(e) => {
+            tracing::error!(error = %e, "the retention run stopped early");
+            (Vec::new(), 1)
+        }
+    };
+    let pending = state
+        .store
+        .list_dispatch(&DispatchFilter {
+            status: Some(DispatchStatus::Pending),
+            recording_id: None,
+            limit: Some(10_000),
+        })
+        .await
+        .map(|v| v.len() as u64)
+        .unwrap_or(0);
+    let report = RunReport {
+        started_at,
+        finished_at: state.clock.now(),
+        attempted: counts.attempted,
+        sent: counts.sent,
+        failed: counts.failed,
+        gave_up: counts.gave_up,
+        pending,
+        deleted_recordings: deleted,
+        retention_errors,
+    };
+    tracing::info!(
+        attempted = report.attempted,
+        sent = report.sent,
+        failed = report.failed,
+        pending = report.pending,
+        deleted = report.deleted_recordings.len(),
+        "dispatch and retention ran"
+    );
+    report
+}
+
+/// The running scheduler; dropping it stops it.
+pub struct Scheduler(tokio::task::JoinHandle<()>);
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts the scheduler on the current runtime.
+pub fn start(state: AppState) -> Scheduler {
+    Scheduler(tokio::spawn(scheduler_loop(state)))
+}
+
+async fn last_run(state: &AppState) -> Option<DateTime<Utc>> {
+    let text = state.store.get_setting(LAST_RUN_KEY).await.ok()??;
+    DateTime::parse_from_rfc3339(&text).ok().map(|t| t.with_timezone(&Utc))
+}
+
+async fn scheduler_loop(state: AppState) {
+    // The window (last, now] is checked for a scheduled time on every tick.
+    let now = state.clock.now();
+    let mut last = last_run(&state).await.map_or(now, |t| t.min(now));
+    loop {
+        tokio::select! {
+            _ = state.run_now.notified() => {
+                run_job(&state).await;
+                continue;
+            }
+            _ = tokio::time::sleep(TICK) => {}
+        }
+        let now = state.clock.now();
+        let schedule = match settings::load(&state).await {
+            Ok(s) => Schedule::parse(&s.dispatch_schedule),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the settings; the schedule waits");
+                continue;
+            }
+        };
+        let schedule = match schedule {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "the stored dispatch schedule is unusable");
+                continue;
+            }
+        };
+        if now < last {
+            // The clock went back: start the window again from here.
+            last = now;
+            continue;
+        }
+        if schedule.next_after(last).is_some_and(|due| due <= now) {
+            run_job(&state).await;
+            if let Err(e) = state.store.put_setting(LAST_RUN_KEY, &now.to_rfc3339()).await {
+                tracing::error!(error = %e, "cannot record the time of the scheduled run");
+            }
+        }
+        last = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Local
+            .with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .single()
+            .expect("an unambiguous local time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_default_runs_daily_at_eight_pm_local_time() {
+        let s = Schedule::parse("0 20 * * *").expect("the default parses");
+        let runs = s.next_runs(local(2026, 3, 10, 9, 0), 3);
+        let hours: Vec<String> = runs.iter().map(|t| t.format("%d %H:%M").to_string()).collect();
+        assert_eq!(hours, ["10 20:00", "11 20:00", "12 20:00"], "three evenings at 20:00");
+    }
+
+    #[test]
+    fn every_fifteen_minutes() {
+        let s = Schedule::parse("*/15 * * * *").expect("parses");
+        let runs = s.next_runs(local(2026, 3, 10, 9, 7), 3);
+        let mins: Vec<String> = runs.iter().map(|t| t.format("%H:%M").to_string()).collect();
+        assert_eq!(mins, ["09:15", "09:30", "09:45"]);
+    }
+
+    #[test]
+    fn malformed_and_impossible_schedules_are_refused_in_words() {
+        for bad in [
+            "",
+            "every evening",
+            "0 20 * *",
+            "0 25 * * *",
+            "*/0 * * * *",
+            "0 0 0 20 * * *",
+        ] {
+            assert!(Schedule::parse(bad).is_err(), "{bad:?} must be refused");
+        }
+        assert!(
+            matches!(Schedule::parse("0 0 31 2 *"), Err(ScheduleError::Never)),
+            "February 31st never comes"
+        );
+    }
+}

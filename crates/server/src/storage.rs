@@ -1,0 +1,126 @@
+//! The disk forecast (SPEC §6, `GET /api/v1/storage`): bytes used by recordings, bytes free on
+//! the data directory's file system, the average bytes recorded per day over the last 30 days,
+//! and how many days that leaves until the disk is full.
+
+use crate::state::AppState;
+use callrec_store::{StorageTotals, StoreError};
+use callrec_types::wire::StorageReport;
+use chrono::{DateTime, Duration, Utc};
+use std::path::Path;
+
+/// The window the daily rate is averaged over.
+pub const RATE_WINDOW_DAYS: i64 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot measure the free space of the data directory: {0}")]
+    Statvfs(std::io::Error),
+}
+
+impl From<StorageError> for crate::error::ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Store(s) => s.into(),
+            StorageError::Statvfs(_) => crate::error::ApiError::internal(e),
+        }
+    }
+}
+
+/// Bytes available to an unprivileged writer on the file system holding `path`.
+pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path contains a NUL byte"))?;
+    // SAFETY: `c` is a valid NUL-terminated path and `st` is a plain struct statvfs fills in.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+    Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
+/// The report from the store's totals and the free space; pure, so the arithmetic is tested.
+pub fn forecast(totals: &StorageTotals, bytes_free: u64, now: DateTime<Utc>) -> StorageReport {
+    // Average over the full window, or over the time since the first recording in it when the
+    // history is shorter (a new installation), but never over less than a day.
+    let window_start = now - Duration::days(RATE_WINDOW_DAYS);
+    let since = totals.oldest_since.map_or(window_start, |t| t.max(window_start));
+    let days = ((now - since).num_seconds() as f64 / 86_400.0).max(1.0);
+    let bytes_since = totals.bytes_since.max(0) as f64;
+    let per_day = bytes_since / days;
+    StorageReport {
+        bytes_used: totals.bytes.max(0) as u64,
+        bytes_free,
+        bytes_per_day: per_day.round() as u64,
+        days_until_full: (per_day >= 1.0).then(|| bytes_free as f64 / per_day),
+        recordings: totals.recordings.max(0) as u64,
+    }
+}
+
+pub async fn report(state: &AppState) -> Result<StorageReport, StorageError> {
+    let now = state.clock.now();
+    let totals = state
+        .store
+        .storage_totals(now - Duration::days(RATE_WINDOW_DAYS))
+        .await?;
+    let root = state.files.root().to_path_buf();
+    let free = tokio::task::spawn_blocking(move || free_bytes(&root))
+        .await
+        .map_err(|e| StorageError::Statvfs(std::io::Error::other(e)))?
+        .map_err(StorageError::Statvfs)?;
+    Ok(forecast(&totals, free, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 6, 30, 12, 0, 0).single().expect("valid")
+    }
+
+    #[test]
+    fn nothing_recorded_means_the_disk_never_fills() {
+        let r = forecast(&StorageTotals::default(), 1_000_000, now());
+        assert_eq!(r.bytes_per_day, 0);
+        assert_eq!(r.days_until_full, None, "no rate, no forecast");
+    }
+
+    #[test]
+    fn thirty_days_of_history_average_over_thirty_days() {
+        let totals = StorageTotals {
+            bytes: 9_000,
+            recordings: 10,
+            bytes_since: 3_000,
+            oldest_since: Some(now() - Duration::days(29)),
+        };
+        let r = forecast(&totals, 10_000, now());
+        assert_eq!(r.bytes_per_day, 103, "3000 bytes over 29 days");
+        let days = r.days_until_full.expect("a rate gives a forecast");
+        assert!((days - 96.67).abs() < 0.1, "10000 free at ~103/day: {days}");
+    }
+
+    #[test]
+    fn a_new_installation_averages_over_at_least_one_day() {
+        let totals = StorageTotals {
+            bytes: 500,
+            recordings: 1,
+            bytes_since: 500,
+            oldest_since: Some(now() - Duration::hours(2)),
+        };
+        let r = forecast(&totals, 5_000, now());
+        assert_eq!(r.bytes_per_day, 500, "two hours of history count as one day");
+        assert_eq!(r.days_until_full, Some(10.0));
+    }
+
+    #[test]
+    fn the_data_directory_has_free_space() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert!(free_bytes(dir.path()).expect("statvfs works") > 0);
+    }
+}
