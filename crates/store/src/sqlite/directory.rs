@@ -169,12 +169,12 @@ pub async fn update_user(pool: &SqlitePool, id: UserId, u: &UserUpdate) -> Resul
 }
 
 pub async fn delete_user(pool: &SqlitePool, id: UserId) -> Result<()> {
-    let n = sqlx::query("DELETE FROM users WHERE id = ?")
-        .bind(id.0)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    if n == 0 {
+    delete_by_id(pool, "DELETE FROM users WHERE id = ?", id.0).await
+}
+
+/// Runs a `DELETE … WHERE id = ?`; no row deleted is `NotFound`.
+pub(super) async fn delete_by_id(pool: &SqlitePool, sql: &str, id: i64) -> Result<()> {
+    if sqlx::query(sql).bind(id).execute(pool).await?.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
     Ok(())
@@ -187,125 +187,186 @@ pub async fn list_addresses(pool: &SqlitePool) -> Result<Vec<(String, UserId)>> 
     Ok(rows.iter().map(|r| (r.get(0), UserId(r.get(1)))).collect())
 }
 
-// --- teams ----------------------------------------------------------------------------------
+// --- teams and roles ------------------------------------------------------------------------
+//
+// Teams (members, supervisors) and roles (users, teams) are the same shape: a named row with
+// two lists of ids in link tables. `Group` names the tables; one set of functions serves both.
 
-async fn ids(conn: &mut SqliteConnection, sql: &str, id: i64) -> Result<Vec<i64>> {
-    let rows = sqlx::query(sql).bind(id).fetch_all(&mut *conn).await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+struct Group {
+    table: &'static str,
+    noun: &'static str,
+    /// (link table, id column, what the id names) for the first and second list.
+    lists: [(&'static str, &'static str, &'static str); 2],
 }
 
-async fn load_team(conn: &mut SqliteConnection, id: i64) -> Result<Team> {
-    let name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(Team {
-        id: TeamId(id),
-        name,
-        members: ids(
-            conn,
-            "SELECT user_id FROM team_members WHERE team_id = ? ORDER BY user_id",
-            id,
-        )
-        .await?
-        .into_iter()
-        .map(UserId)
-        .collect(),
-        supervisors: ids(
-            conn,
-            "SELECT user_id FROM team_supervisors WHERE team_id = ? ORDER BY user_id",
-            id,
-        )
-        .await?
-        .into_iter()
-        .map(UserId)
-        .collect(),
-    })
-}
+const TEAMS: Group = Group {
+    table: "teams",
+    noun: "team",
+    lists: [
+        ("team_members", "user_id", "user"),
+        ("team_supervisors", "user_id", "user"),
+    ],
+};
 
-async fn write_team(conn: &mut SqliteConnection, id: i64, t: &TeamInput) -> Result<()> {
-    sqlx::query("DELETE FROM team_members WHERE team_id = ?")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM team_supervisors WHERE team_id = ?")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    for (table, list) in [("team_members", &t.members), ("team_supervisors", &t.supervisors)] {
-        for u in list {
-            sqlx::query(&format!(
-                "INSERT OR IGNORE INTO {table} (team_id, user_id) VALUES (?, ?)"
-            ))
-            .bind(id)
-            .bind(u.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| conflict(e, &format!("user {u} does not exist")))?;
+const ROLES: Group = Group {
+    table: "roles",
+    noun: "role",
+    lists: [("role_users", "user_id", "user"), ("role_teams", "team_id", "team")],
+};
+
+impl Group {
+    fn owner_col(&self) -> &'static str {
+        if self.table == "teams" {
+            "team_id"
+        } else {
+            "role_id"
         }
     }
-    Ok(())
+
+    async fn load(&self, conn: &mut SqliteConnection, id: i64) -> Result<(String, [Vec<i64>; 2])> {
+        let name: String = sqlx::query_scalar(&format!("SELECT name FROM {} WHERE id = ?", self.table))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut lists: [Vec<i64>; 2] = Default::default();
+        for (i, (link, col, _)) in self.lists.iter().enumerate() {
+            let sql = format!("SELECT {col} FROM {link} WHERE {} = ? ORDER BY {col}", self.owner_col());
+            lists[i] = sqlx::query_scalar(&sql).bind(id).fetch_all(&mut *conn).await?;
+        }
+        Ok((name, lists))
+    }
+
+    async fn write(&self, conn: &mut SqliteConnection, id: i64, lists: [&[i64]; 2]) -> Result<()> {
+        for ((link, col, what), ids) in self.lists.iter().zip(lists) {
+            sqlx::query(&format!("DELETE FROM {link} WHERE {} = ?", self.owner_col()))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            let sql = format!(
+                "INSERT OR IGNORE INTO {link} ({}, {col}) VALUES (?, ?)",
+                self.owner_col()
+            );
+            for v in ids {
+                sqlx::query(&sql)
+                    .bind(id)
+                    .bind(v)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| conflict(e, &format!("{what} {v} does not exist")))?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn create(&self, pool: &SqlitePool, name: &str, lists: [&[i64]; 2]) -> Result<(i64, String, [Vec<i64>; 2])> {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(&format!("INSERT INTO {} (name) VALUES (?) RETURNING id", self.table))
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| conflict(e, &format!("{} {name:?} exists", self.noun)))?;
+        self.write(&mut tx, id, lists).await?;
+        let (name, lists) = self.load(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok((id, name, lists))
+    }
+
+    async fn update(
+        &self,
+        pool: &SqlitePool,
+        id: i64,
+        name: &str,
+        lists: [&[i64]; 2],
+    ) -> Result<(i64, String, [Vec<i64>; 2])> {
+        let mut tx = pool.begin().await?;
+        let n = sqlx::query(&format!("UPDATE {} SET name = ? WHERE id = ?", self.table))
+            .bind(name)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict(e, &format!("{} {name:?} exists", self.noun)))?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.write(&mut tx, id, lists).await?;
+        let (name, lists) = self.load(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok((id, name, lists))
+    }
+
+    async fn get(&self, pool: &SqlitePool, id: i64) -> Result<(i64, String, [Vec<i64>; 2])> {
+        let (name, lists) = self.load(&mut *pool.acquire().await?, id).await?;
+        Ok((id, name, lists))
+    }
+
+    async fn list(&self, pool: &SqlitePool) -> Result<Vec<(i64, String, [Vec<i64>; 2])>> {
+        let mut conn = pool.acquire().await?;
+        let ids = sqlx::query_scalar::<_, i64>(&format!("SELECT id FROM {} ORDER BY name", self.table))
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (name, lists) = self.load(&mut conn, id).await?;
+            out.push((id, name, lists));
+        }
+        Ok(out)
+    }
+}
+
+fn team((id, name, [members, supervisors]): (i64, String, [Vec<i64>; 2])) -> Team {
+    Team {
+        id: TeamId(id),
+        name,
+        members: members.into_iter().map(UserId).collect(),
+        supervisors: supervisors.into_iter().map(UserId).collect(),
+    }
+}
+
+fn role((id, name, [users, teams]): (i64, String, [Vec<i64>; 2])) -> Role {
+    Role {
+        id: RoleId(id),
+        name,
+        users: users.into_iter().map(UserId).collect(),
+        teams: teams.into_iter().map(TeamId).collect(),
+    }
+}
+
+fn team_lists(t: &TeamInput) -> [Vec<i64>; 2] {
+    [
+        t.members.iter().map(|u| u.0).collect(),
+        t.supervisors.iter().map(|u| u.0).collect(),
+    ]
+}
+
+fn role_lists(r: &RoleInput) -> [Vec<i64>; 2] {
+    [
+        r.users.iter().map(|u| u.0).collect(),
+        r.teams.iter().map(|t| t.0).collect(),
+    ]
 }
 
 pub async fn create_team(pool: &SqlitePool, t: &TeamInput) -> Result<Team> {
-    let mut tx = pool.begin().await?;
-    let id: i64 = sqlx::query_scalar("INSERT INTO teams (name) VALUES (?) RETURNING id")
-        .bind(&t.name)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| conflict(e, &format!("team {:?} exists", t.name)))?;
-    write_team(&mut tx, id, t).await?;
-    let team = load_team(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(team)
+    let [a, b] = team_lists(t);
+    TEAMS.create(pool, &t.name, [&a, &b]).await.map(team)
 }
 
 pub async fn get_team(pool: &SqlitePool, id: TeamId) -> Result<Team> {
-    load_team(&mut *pool.acquire().await?, id.0).await
+    TEAMS.get(pool, id.0).await.map(team)
 }
 
 pub async fn list_teams(pool: &SqlitePool) -> Result<Vec<Team>> {
-    let mut conn = pool.acquire().await?;
-    let all = sqlx::query_scalar::<_, i64>("SELECT id FROM teams ORDER BY name")
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut out = Vec::with_capacity(all.len());
-    for id in all {
-        out.push(load_team(&mut conn, id).await?);
-    }
-    Ok(out)
+    Ok(TEAMS.list(pool).await?.into_iter().map(team).collect())
 }
 
 pub async fn update_team(pool: &SqlitePool, id: TeamId, t: &TeamInput) -> Result<Team> {
-    let mut tx = pool.begin().await?;
-    let n = sqlx::query("UPDATE teams SET name = ? WHERE id = ?")
-        .bind(&t.name)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict(e, &format!("team {:?} exists", t.name)))?
-        .rows_affected();
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    write_team(&mut tx, id.0, t).await?;
-    let team = load_team(&mut tx, id.0).await?;
-    tx.commit().await?;
-    Ok(team)
+    let [a, b] = team_lists(t);
+    TEAMS.update(pool, id.0, &t.name, [&a, &b]).await.map(team)
 }
 
 pub async fn delete_team(pool: &SqlitePool, id: TeamId) -> Result<()> {
-    if sqlx::query("DELETE FROM teams WHERE id = ?")
-        .bind(id.0)
-        .execute(pool)
-        .await?
-        .rows_affected()
-        == 0
-    {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    delete_by_id(pool, "DELETE FROM teams WHERE id = ?", id.0).await
 }
 
 pub async fn supervised_users(pool: &SqlitePool, sup: UserId) -> Result<Vec<UserId>> {
@@ -320,111 +381,22 @@ pub async fn supervised_users(pool: &SqlitePool, sup: UserId) -> Result<Vec<User
     Ok(rows.into_iter().map(UserId).collect())
 }
 
-// --- roles ----------------------------------------------------------------------------------
-
-async fn load_role(conn: &mut SqliteConnection, id: i64) -> Result<Role> {
-    let name: String = sqlx::query_scalar("SELECT name FROM roles WHERE id = ?")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(Role {
-        id: RoleId(id),
-        name,
-        users: ids(
-            conn,
-            "SELECT user_id FROM role_users WHERE role_id = ? ORDER BY user_id",
-            id,
-        )
-        .await?
-        .into_iter()
-        .map(UserId)
-        .collect(),
-        teams: ids(
-            conn,
-            "SELECT team_id FROM role_teams WHERE role_id = ? ORDER BY team_id",
-            id,
-        )
-        .await?
-        .into_iter()
-        .map(TeamId)
-        .collect(),
-    })
-}
-
-async fn write_role(conn: &mut SqliteConnection, id: i64, r: &RoleInput) -> Result<()> {
-    sqlx::query("DELETE FROM role_users WHERE role_id = ?")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM role_teams WHERE role_id = ?")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    for u in &r.users {
-        sqlx::query("INSERT OR IGNORE INTO role_users (role_id, user_id) VALUES (?, ?)")
-            .bind(id)
-            .bind(u.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| conflict(e, &format!("user {u} does not exist")))?;
-    }
-    for t in &r.teams {
-        sqlx::query("INSERT OR IGNORE INTO role_teams (role_id, team_id) VALUES (?, ?)")
-            .bind(id)
-            .bind(t.0)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| conflict(e, &format!("team {t} does not exist")))?;
-    }
-    Ok(())
-}
-
 pub async fn create_role(pool: &SqlitePool, r: &RoleInput) -> Result<Role> {
-    let mut tx = pool.begin().await?;
-    let id: i64 = sqlx::query_scalar("INSERT INTO roles (name) VALUES (?) RETURNING id")
-        .bind(&r.name)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| conflict(e, &format!("role {:?} exists", r.name)))?;
-    write_role(&mut tx, id, r).await?;
-    let role = load_role(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(role)
+    let [a, b] = role_lists(r);
+    ROLES.create(pool, &r.name, [&a, &b]).await.map(role)
 }
 
 pub async fn get_role(pool: &SqlitePool, id: RoleId) -> Result<Role> {
-    load_role(&mut *pool.acquire().await?, id.0).await
+    ROLES.get(pool, id.0).await.map(role)
 }
 
 pub async fn list_roles(pool: &SqlitePool) -> Result<Vec<Role>> {
-    let mut conn = pool.acquire().await?;
-    let all = sqlx::query_scalar::<_, i64>("SELECT id FROM roles ORDER BY name")
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut out = Vec::with_capacity(all.len());
-    for id in all {
-        out.push(load_role(&mut conn, id).await?);
-    }
-    Ok(out)
+    Ok(ROLES.list(pool).await?.into_iter().map(role).collect())
 }
 
 pub async fn update_role(pool: &SqlitePool, id: RoleId, r: &RoleInput) -> Result<Role> {
-    let mut tx = pool.begin().await?;
-    let n = sqlx::query("UPDATE roles SET name = ? WHERE id = ?")
-        .bind(&r.name)
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict(e, &format!("role {:?} exists", r.name)))?
-        .rows_affected();
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    write_role(&mut tx, id.0, r).await?;
-    let role = load_role(&mut tx, id.0).await?;
-    tx.commit().await?;
-    Ok(role)
+    let [a, b] = role_lists(r);
+    ROLES.update(pool, id.0, &r.name, [&a, &b]).await.map(role)
 }
 
 pub async fn delete_role(pool: &SqlitePool, id: RoleId) -> Result<()> {
@@ -437,16 +409,7 @@ pub async fn delete_role(pool: &SqlitePool, id: RoleId) -> Result<()> {
             "role {id} is used by {used} rule(s); change or delete them first"
         )));
     }
-    if sqlx::query("DELETE FROM roles WHERE id = ?")
-        .bind(id.0)
-        .execute(pool)
-        .await?
-        .rows_affected()
-        == 0
-    {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    delete_by_id(pool, "DELETE FROM roles WHERE id = ?", id.0).await
 }
 
 pub async fn directory_view(pool: &SqlitePool) -> Result<DirectoryView> {
@@ -564,16 +527,7 @@ pub async fn update_phone(pool: &SqlitePool, id: PhoneId, p: &PhoneInput) -> Res
 }
 
 pub async fn delete_phone(pool: &SqlitePool, id: PhoneId) -> Result<()> {
-    if sqlx::query("DELETE FROM phones WHERE id = ?")
-        .bind(id.0)
-        .execute(pool)
-        .await?
-        .rows_affected()
-        == 0
-    {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    delete_by_id(pool, "DELETE FROM phones WHERE id = ?", id.0).await
 }
 
 pub async fn phone_by_mac(pool: &SqlitePool, mac: &str) -> Result<Option<Phone>> {

@@ -146,14 +146,5 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
 }
 
 pub async fn delete_rule(pool: &SqlitePool, id: RuleId) -> Result<()> {
-    if sqlx::query("DELETE FROM rules WHERE id = ?")
-        .bind(id.0)
-        .execute(pool)
-        .await?
-        .rows_affected()
-        == 0
-    {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    super::directory::delete_by_id(pool, "DELETE FROM rules WHERE id = ?", id.0).await
 }
