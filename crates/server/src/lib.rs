@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calls;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
@@ -18,8 +19,10 @@ pub mod record_key;
 pub mod repair;
 pub mod retention;
 pub mod routes;
+pub mod rtp;
 pub mod schedule;
 pub mod settings;
+pub mod sip;
 pub mod state;
 pub mod storage;
 
@@ -35,6 +38,9 @@ pub struct Server {
     state: AppState,
     http: tokio::net::TcpListener,
     pub http_addr: SocketAddr,
+    sip: sip::SipSockets,
+    /// The SIP (SIPREC) address, UDP and TCP.
+    pub sip_addr: SocketAddr,
 }
 
 impl Server {
@@ -55,10 +61,18 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen for HTTP on {}", config.http))?;
         let http_addr = http.local_addr()?;
+        let sip = sip::bind(config.sip).with_context(|| format!("cannot listen for SIP on {}", config.sip))?;
+        let sip_addr = sip.addr;
         let state = AppState::new(config, store, clock);
         auth::bootstrap_admin(&state).await?;
         repair::at_startup(&state).await?;
-        Ok(Server { state, http, http_addr })
+        Ok(Server {
+            state,
+            http,
+            http_addr,
+            sip,
+            sip_addr,
+        })
     }
 
     pub fn state(&self) -> &AppState {
@@ -70,8 +84,20 @@ impl Server {
         let app = routes::router(self.state.clone());
         // Dispatch and retention run on the schedule while we serve; dropped, it stops.
         let _scheduler = schedule::start(self.state.clone());
+        // The SIPREC recorder: SIP tasks and RTP workers, stopped after HTTP.
+        let sip = sip::SipService::start(self.state.clone(), self.sip)?;
+        let demo = self
+            .state
+            .config
+            .demo
+            .then(|| demo::start(self.state.clone(), self.sip_addr));
         tracing::info!(http = %self.http_addr, data_dir = %self.state.config.data_dir.display(), "callrec-server is serving");
-        axum::serve(self.http, app).with_graceful_shutdown(shutdown).await?;
+        let served = axum::serve(self.http, app).with_graceful_shutdown(shutdown).await;
+        if let Some(demo) = demo {
+            demo.abort();
+        }
+        sip.stop().await;
+        served?;
         Ok(())
     }
 }
@@ -80,6 +106,7 @@ impl Server {
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(config).await?;
     eprintln!("callrec-server: HTTP on http://{}", server.http_addr);
+    eprintln!("callrec-server: SIP on {} (UDP and TCP)", server.sip_addr);
     server.run(shutdown_signal()).await
 }
 

@@ -1,0 +1,401 @@
+//! Receiving the RTP of SIPREC sessions (RFC 3550) and writing it into recordings.
+//!
+//! - [`PortPool`]: even ports (RFC 3550 §11) from `--rtp-ports`, bound on allocation and
+//!   reused least-recently-released first, so a late packet of an ended call rarely lands
+//!   in a new one.
+//! - [`RtpEngine`]: a fixed number of worker threads (one per core, at most four), each
+//!   draining the sockets of its calls with one epoll set — no thread and no task per call.
+//!   See [`worker`] for the loop.
+//! - [`RtpCall`]: one call's handle; it is the call's [`CallMedia`], so `live.rs` starts and
+//!   stops recording segments on it (automatically at answer, by the red toggle, by the
+//!   phone's key). A segment is a stereo G.711 WAV (channel 1 = caller, channel 2 = callee)
+//!   whose header is rewritten every second, so a crash loses at most the last second.
+
+pub mod epoll;
+pub mod worker;
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use callrec_media::g711::Law;
+use callrec_media::jitter::Side;
+use callrec_media::wav::{WavFile, WavWriter};
+use callrec_types::calls::AudioCodec;
+use chrono::{DateTime, Utc};
+
+use crate::live::{CallMedia, SegmentFacts};
+use crate::metrics::Metrics;
+use epoll::EventFd;
+use worker::{Command, NewCall, Worker};
+pub use worker::{NewStream, MAX_STREAMS};
+
+/// The most time a stop may take before the caller gives up waiting for the worker.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How far a segment time from the server clock may lie from the wall clock before it is
+/// taken as "now" (a test's manual clock must not make a file hours long).
+const CLOCK_SKEW_LIMIT: Duration = Duration::from_secs(5);
+
+/// Why RTP ports could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum RtpError {
+    /// Every port of the range is in use.
+    #[error("no free RTP port in the configured range")]
+    NoPorts,
+    /// More streams than a call may have.
+    #[error("too many media streams ({0})")]
+    TooManyStreams(usize),
+}
+
+/// Even ports of the configured range.
+pub struct PortPool {
+    ip: IpAddr,
+    free: Mutex<VecDeque<u16>>,
+}
+
+impl PortPool {
+    /// Every even port of `low..=high` on `ip`.
+    pub fn new(ip: IpAddr, (low, high): (u16, u16)) -> PortPool {
+        let first = low + (low % 2);
+        let free = (u32::from(first)..=u32::from(high))
+            .step_by(2)
+            .filter_map(|p| u16::try_from(p).ok())
+            .filter(|p| *p != 0)
+            .collect();
+        PortPool {
+            ip,
+            free: Mutex::new(free),
+        }
+    }
+
+    /// Ports not handed out.
+    pub fn available(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<u16>> {
+        // The queue is valid after any panic: a port is either in it or handed out.
+        self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Binds `n` non-blocking UDP sockets on free even ports. A port some other program
+    /// holds is skipped (and tried again later).
+    pub fn allocate(&self, n: usize) -> Result<Vec<(u16, UdpSocket)>, RtpError> {
+        let mut got = Vec::with_capacity(n);
+        let mut busy = Vec::new();
+        let attempts = self.available();
+        for _ in 0..attempts {
+            if got.len() == n {
+                break;
+            }
+            let Some(port) = self.lock().pop_front() else { break };
+            match UdpSocket::bind(SocketAddr::new(self.ip, port)).and_then(|s| s.set_nonblocking(true).map(|()| s)) {
+                Ok(s) => got.push((port, s)),
+                Err(_) => busy.push(port),
+            }
+        }
+        self.release(&busy);
+        if got.len() < n {
+            let ports: Vec<u16> = got.iter().map(|(p, _)| *p).collect();
+            drop(got);
+            self.release(&ports);
+            return Err(RtpError::NoPorts);
+        }
+        Ok(got)
+    }
+
+    /// Returns ports to the pool (their sockets must be closed).
+    pub fn release(&self, ports: &[u16]) {
+        self.lock().extend(ports.iter().copied());
+    }
+}
+
+/// The RTP counters of `/metrics`.
+pub struct RtpCounters {
+    /// Datagrams received on RTP ports.
+    pub packets: Arc<AtomicU64>,
+    /// Datagrams dropped because they are not valid RTP.
+    pub malformed: Arc<AtomicU64>,
+    /// RTP packets with a payload type the stream did not negotiate (dropped).
+    pub unexpected: Arc<AtomicU64>,
+    /// Packets that never arrived (RFC 3550 §A.3), counted when a call ends.
+    pub lost: Arc<AtomicU64>,
+    /// Packets that arrived out of order and were still recorded.
+    pub reordered: Arc<AtomicU64>,
+    /// Packets that arrived after their place was written (dropped).
+    pub late: Arc<AtomicU64>,
+    /// Duplicate packets (dropped).
+    pub duplicates: Arc<AtomicU64>,
+    /// Packets dropped for size or a full reorder buffer.
+    pub overflow: Arc<AtomicU64>,
+    /// Timeline re-anchorings (timestamp jumps, new SSRCs).
+    pub resyncs: Arc<AtomicU64>,
+}
+
+impl RtpCounters {
+    /// Registers the counters with the metrics registry.
+    pub fn register(m: &Metrics) -> RtpCounters {
+        RtpCounters {
+            packets: m.counter("callrec_rtp_packets_total", "RTP datagrams received."),
+            malformed: m.counter(
+                "callrec_rtp_malformed_total",
+                "Datagrams on RTP ports dropped as malformed RTP.",
+            ),
+            unexpected: m.counter(
+                "callrec_rtp_unexpected_payload_total",
+                "RTP packets dropped for a payload type that was not negotiated.",
+            ),
+            lost: m.counter(
+                "callrec_rtp_lost_total",
+                "RTP packets that never arrived (sequence gaps, padded with silence).",
+            ),
+            reordered: m.counter(
+                "callrec_rtp_reordered_total",
+                "RTP packets that arrived out of order and were put back in place.",
+            ),
+            late: m.counter(
+                "callrec_rtp_late_total",
+                "RTP packets that arrived after their place in the recording was written.",
+            ),
+            duplicates: m.counter("callrec_rtp_duplicates_total", "Duplicate RTP packets dropped."),
+            overflow: m.counter(
+                "callrec_rtp_overflow_total",
+                "RTP packets dropped for size or a full reorder buffer.",
+            ),
+            resyncs: m.counter(
+                "callrec_rtp_resyncs_total",
+                "Times a stream's timeline was re-anchored (timestamp jump, new SSRC).",
+            ),
+        }
+    }
+}
+
+struct WorkerHandle {
+    tx: Mutex<mpsc::Sender<Command>>,
+    wake: Arc<EventFd>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl WorkerHandle {
+    fn send(&self, cmd: Command) -> bool {
+        let ok = self
+            .tx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(cmd)
+            .is_ok();
+        self.wake.notify();
+        ok
+    }
+}
+
+/// The RTP workers and the port pool.
+pub struct RtpEngine {
+    workers: Vec<WorkerHandle>,
+    ports: Arc<PortPool>,
+    epoch: Instant,
+    next_id: AtomicU64,
+}
+
+impl RtpEngine {
+    /// Starts one worker per core (at most four) receiving on `ip` in `ports`.
+    pub fn start(metrics: &Metrics, ip: IpAddr, ports: (u16, u16)) -> io::Result<Arc<RtpEngine>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        Self::start_with(metrics, ip, ports, threads)
+    }
+
+    /// Starts `threads` workers.
+    pub fn start_with(metrics: &Metrics, ip: IpAddr, ports: (u16, u16), threads: usize) -> io::Result<Arc<RtpEngine>> {
+        raise_fd_limit();
+        let counters = Arc::new(RtpCounters::register(metrics));
+        let pool = Arc::new(PortPool::new(ip, ports));
+        let epoch = Instant::now();
+        let mut workers = Vec::new();
+        for n in 0..threads.max(1) {
+            let (tx, rx) = mpsc::channel();
+            let wake = Arc::new(EventFd::new()?);
+            let worker = Worker::new(rx, wake.clone(), epoch, pool.clone(), counters.clone())?;
+            let thread = std::thread::Builder::new()
+                .name(format!("rtp-{n}"))
+                .spawn(move || worker.run())?;
+            workers.push(WorkerHandle {
+                tx: Mutex::new(tx),
+                wake,
+                thread: Mutex::new(Some(thread)),
+            });
+        }
+        Ok(Arc::new(RtpEngine {
+            workers,
+            ports: pool,
+            epoch,
+            next_id: AtomicU64::new(1),
+        }))
+    }
+
+    /// The port pool.
+    pub fn ports(&self) -> &PortPool {
+        &self.ports
+    }
+
+    /// Starts receiving a call's streams. The call's recordings use `law`.
+    pub fn open_call(self: &Arc<Self>, streams: Vec<NewStream>, law: Law) -> Result<Arc<RtpCall>, RtpError> {
+        if streams.len() > MAX_STREAMS {
+            return Err(RtpError::TooManyStreams(streams.len()));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let worker = usize::try_from(id).unwrap_or(0) % self.workers.len();
+        let activity = Arc::new(AtomicU64::new(
+            u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX),
+        ));
+        self.workers[worker].send(Command::Add(Box::new(NewCall {
+            id,
+            streams,
+            law,
+            activity: activity.clone(),
+        })));
+        Ok(Arc::new(RtpCall {
+            engine: self.clone(),
+            worker,
+            id,
+            law,
+            activity,
+            closed: AtomicBool::new(false),
+        }))
+    }
+
+    /// Stops every worker (their calls' files are flushed) and waits for them.
+    pub fn shutdown(&self) {
+        for w in &self.workers {
+            w.send(Command::Shutdown);
+        }
+        for w in &self.workers {
+            let thread = w
+                .thread
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let Some(t) = thread {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+/// One call's RTP: its recording segments, its channel mapping, its silence.
+pub struct RtpCall {
+    engine: Arc<RtpEngine>,
+    worker: usize,
+    id: u64,
+    law: Law,
+    activity: Arc<AtomicU64>,
+    closed: AtomicBool,
+}
+
+impl RtpCall {
+    fn send(&self, cmd: Command) -> bool {
+        self.engine.workers[self.worker].send(cmd)
+    }
+
+    /// Which channel each stream feeds (after a metadata update).
+    pub fn set_sides(&self, sides: Vec<Option<Side>>) {
+        self.send(Command::Sides { id: self.id, sides });
+    }
+
+    /// How long since the last RTP datagram (or since the call was opened).
+    pub fn idle_for(&self) -> Duration {
+        let last = Duration::from_millis(self.activity.load(Ordering::Relaxed));
+        self.engine.epoch.elapsed().saturating_sub(last)
+    }
+
+    /// Stops receiving: sockets closed, ports back in the pool. Idempotent.
+    pub fn close(&self) {
+        if !self.closed.swap(true, Ordering::Relaxed) {
+            self.send(Command::Remove { id: self.id });
+        }
+    }
+
+    /// `at` from the server clock as an instant, within [`CLOCK_SKEW_LIMIT`] of now.
+    fn instant_of(at: DateTime<Utc>) -> Instant {
+        let now = Instant::now();
+        let ahead = at - Utc::now();
+        match ahead.to_std() {
+            Ok(d) if d <= CLOCK_SKEW_LIMIT => now + d,
+            Ok(_) => now,
+            Err(_) => match (-ahead).to_std() {
+                Ok(d) if d <= CLOCK_SKEW_LIMIT => now.checked_sub(d).unwrap_or(now),
+                _ => now,
+            },
+        }
+    }
+}
+
+impl Drop for RtpCall {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl CallMedia for RtpCall {
+    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()> {
+        let file = std::fs::OpenOptions::new()
+            .create_new(true)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        let writer = WavWriter::stereo(self.law, 8000).map_err(io::Error::other)?;
+        let wav = WavFile::create(file, writer).map_err(io::Error::other)?;
+        let sent = self.send(Command::Start {
+            id: self.id,
+            file: Box::new(wav),
+            at: Self::instant_of(at),
+        });
+        if sent {
+            Ok(())
+        } else {
+            Err(io::Error::other("the RTP worker has stopped"))
+        }
+    }
+
+    fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.send(Command::Stop {
+            id: self.id,
+            at: Self::instant_of(at),
+            reply,
+        });
+        let wav = answer
+            .recv_timeout(STOP_TIMEOUT)
+            .map_err(|_| io::Error::other("the RTP worker did not close the segment"))??;
+        let duration_ms = i64::try_from(wav.state().duration_ms()).unwrap_or(i64::MAX);
+        let file = wav.finish().map_err(io::Error::other)?;
+        file.sync_all()?;
+        Ok(SegmentFacts {
+            duration_ms,
+            codec: match self.law {
+                Law::Ulaw => AudioCodec::Pcmu,
+                Law::Alaw => AudioCodec::Pcma,
+            },
+            sample_rate: 8000,
+            channels: 2,
+        })
+    }
+}
+
+/// Raises the open-file limit to its hard maximum: every call holds two sockets and a file.
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}

@@ -1,0 +1,470 @@
+//! One RTP worker thread: drains the RTP sockets of its calls with one epoll set, feeds
+//! each packet to its call's stereo mixer (media's jitter buffers), and writes a call's
+//! recording segment in chunks of about a second.
+//!
+//! The loop: wait for ready sockets, read one datagram from each (level-triggered epoll),
+//! apply queued commands, and every [`TICK`] drain each mixer up to "now − [`DELAY_SAMPLES`]" —
+//! into the open segment, or into nothing when the call is not being recorded, so audio
+//! outside a recording never reaches the disk. A segment's frames are written and the WAV
+//! header brought up to date once [`CHUNK_FRAMES`] have accumulated: one `write` per call
+//! per second, never one per packet. While there are calls the loop pauses [`PAUSE`] after
+//! a small batch, so each `epoll_wait` returns many sockets (the kernel queues the
+//! datagrams meanwhile): that is what keeps the cost per packet near one `recv`.
+//!
+//! Positions are samples (8 kHz) since the engine's epoch: one clock for every call, so a
+//! position is computed once per batch.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use callrec_media::g711::Law;
+use callrec_media::jitter::{JitterConfig, JitterStats, Outcome, Packet, Side, StereoMixer};
+use callrec_media::rtp::{classify, PacketKind, PayloadMap};
+use callrec_media::wav::WavFile;
+
+use super::epoll::{Epoll, EventFd, Token};
+use super::{PortPool, RtpCounters};
+
+/// How often mixers are drained and counters published.
+pub const TICK: Duration = Duration::from_millis(50);
+/// How far behind real time mixers are drained: the reorder window. Packets later than
+/// this are dropped as late (300 ms).
+pub const DELAY_SAMPLES: u64 = 2400;
+/// Frames of a segment held in memory before they are written (one second).
+pub const CHUNK_FRAMES: usize = 8000;
+/// The pause after a small batch of events, so the next `epoll_wait` finds many sockets.
+const PAUSE: Duration = Duration::from_millis(1);
+/// A batch with fewer events than this is followed by [`PAUSE`].
+const SMALL_BATCH: usize = 256;
+/// Events fetched per `epoll_wait`.
+const MAX_EVENTS: usize = 1024;
+/// The token of the worker's eventfd.
+const WAKE: Token = u64::MAX;
+/// Streams per call are indexed in the low bits of a token.
+const STREAM_BITS: u32 = 8;
+/// The most streams a call may have (SDP m-lines accepted).
+pub const MAX_STREAMS: usize = 1 << STREAM_BITS;
+/// Samples per second.
+const RATE: u64 = 8000;
+
+/// A stream to receive.
+pub struct NewStream {
+    /// The bound, non-blocking socket.
+    pub socket: UdpSocket,
+    /// Its port (returned to the pool when the call ends).
+    pub port: u16,
+    /// The payload types negotiated on it.
+    pub payload: PayloadMap,
+    /// The channel it feeds; `None` = received and counted, not recorded.
+    pub side: Option<Side>,
+}
+
+/// A call to receive.
+pub struct NewCall {
+    /// Engine-wide call id.
+    pub id: u64,
+    /// Its streams (at most [`MAX_STREAMS`]).
+    pub streams: Vec<NewStream>,
+    /// The law of the recording.
+    pub law: Law,
+    /// Milliseconds since the epoch of the last packet, for the session's silence timeout.
+    pub activity: Arc<AtomicU64>,
+}
+
+/// What the rest of the server asks of a worker.
+pub enum Command {
+    /// Start receiving a call.
+    Add(Box<NewCall>),
+    /// From position `at` on, record into `file`.
+    Start {
+        /// Call id.
+        id: u64,
+        /// The new segment's file, header written.
+        file: Box<WavFile<File>>,
+        /// Where the segment starts on the engine clock.
+        at: Instant,
+    },
+    /// Pad and write the segment up to `at` and hand the file back.
+    Stop {
+        /// Call id.
+        id: u64,
+        /// Where the segment ends.
+        at: Instant,
+        /// The file, its audio written and header flushed (or why not).
+        reply: mpsc::SyncSender<io::Result<Box<WavFile<File>>>>,
+    },
+    /// Change which channel each stream feeds (metadata update).
+    Sides {
+        /// Call id.
+        id: u64,
+        /// Per stream, in the order given at `Add`.
+        sides: Vec<Option<Side>>,
+    },
+    /// Stop receiving a call; its sockets close and its ports return to the pool.
+    Remove {
+        /// Call id.
+        id: u64,
+    },
+    /// End the thread.
+    Shutdown,
+}
+
+struct Stream {
+    socket: UdpSocket,
+    port: u16,
+    payload: PayloadMap,
+    side: Option<Side>,
+}
+
+struct Segment {
+    file: Box<WavFile<File>>,
+    /// Frames drained but not written yet.
+    pending: Vec<u8>,
+    /// The first write or flush error; later audio of the segment is dropped.
+    failed: bool,
+}
+
+struct Call {
+    id: u64,
+    streams: Vec<Stream>,
+    mixer: StereoMixer,
+    segment: Option<Segment>,
+    activity: Arc<AtomicU64>,
+    last_packet_ms: u64,
+}
+
+/// Per-worker counters, added to the shared atomics every tick.
+#[derive(Default)]
+struct Local {
+    packets: u64,
+    malformed: u64,
+    unexpected: u64,
+    late: u64,
+    duplicates: u64,
+    overflow: u64,
+}
+
+pub struct Worker {
+    epoll: Epoll,
+    wake: Arc<EventFd>,
+    rx: mpsc::Receiver<Command>,
+    calls: Vec<Option<Call>>,
+    free: Vec<usize>,
+    index: HashMap<u64, usize>,
+    epoch: Instant,
+    ports: Arc<PortPool>,
+    counters: Arc<RtpCounters>,
+    local: Local,
+    jitter: JitterConfig,
+}
+
+/// Samples from `epoch` to `t` (0 before the epoch).
+pub fn position(epoch: Instant, t: Instant) -> u64 {
+    let d = t.saturating_duration_since(epoch);
+    // 8 samples per millisecond; u64 nanoseconds last 584 years.
+    let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    nanos / (1_000_000_000 / RATE)
+}
+
+fn ms_since(epoch: Instant, t: Instant) -> u64 {
+    u64::try_from(t.saturating_duration_since(epoch).as_millis()).unwrap_or(u64::MAX)
+}
+
+fn token(slot: usize, stream: usize) -> Token {
+    ((slot as u64) << STREAM_BITS) | stream as u64
+}
+
+impl Worker {
+    pub fn new(
+        rx: mpsc::Receiver<Command>,
+        wake: Arc<EventFd>,
+        epoch: Instant,
+        ports: Arc<PortPool>,
+        counters: Arc<RtpCounters>,
+    ) -> io::Result<Worker> {
+        let epoll = Epoll::new()?;
+        epoll.add(wake.raw(), WAKE)?;
+        Ok(Worker {
+            epoll,
+            wake,
+            rx,
+            calls: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            epoch,
+            ports,
+            counters,
+            local: Local::default(),
+            jitter: JitterConfig::default(),
+        })
+    }
+
+    /// Runs until [`Command::Shutdown`] or until every sender is gone.
+    pub fn run(mut self) {
+        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+        let mut ready: Vec<Token> = Vec::with_capacity(MAX_EVENTS);
+        let mut buf = [0u8; 2048];
+        let mut next_tick = Instant::now() + TICK;
+        loop {
+            let timeout = if self.index.is_empty() {
+                -1
+            } else {
+                let left = next_tick.saturating_duration_since(Instant::now());
+                i32::try_from(left.as_millis()).unwrap_or(50)
+            };
+            if let Err(e) = self.epoll.wait(&mut events, &mut ready, timeout) {
+                tracing::error!(error = %e, "RTP worker: epoll_wait failed");
+                std::thread::sleep(TICK);
+            }
+            let now = Instant::now();
+            let now_pos = position(self.epoch, now);
+            let now_ms = ms_since(self.epoch, now);
+            let mut woken = false;
+            for &t in &ready {
+                if t == WAKE {
+                    woken = true;
+                    continue;
+                }
+                self.receive(t, &mut buf, now_pos, now_ms);
+            }
+            if woken {
+                self.wake.drain();
+            }
+            loop {
+                match self.rx.try_recv() {
+                    Ok(Command::Shutdown) | Err(mpsc::TryRecvError::Disconnected) => {
+                        self.shutdown();
+                        return;
+                    }
+                    Ok(cmd) => self.apply(cmd),
+                    Err(mpsc::TryRecvError::Empty) => break,
+                }
+            }
+            if now >= next_tick {
+                self.tick(now);
+                next_tick = now + TICK;
+            }
+            if !self.index.is_empty() && ready.len() < SMALL_BATCH {
+                std::thread::sleep(PAUSE);
+            }
+        }
+    }
+
+    fn receive(&mut self, t: Token, buf: &mut [u8], now_pos: u64, now_ms: u64) {
+        let slot = usize::try_from(t >> STREAM_BITS).unwrap_or(usize::MAX);
+        let si = usize::try_from(t & ((1 << STREAM_BITS) - 1)).unwrap_or(0);
+        let Some(call) = self.calls.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(stream) = call.streams.get(si) else { return };
+        let n = match stream.socket.recv(buf) {
+            Ok(n) => n,
+            Err(_) => return,
+        };
+        self.local.packets += 1;
+        call.last_packet_ms = now_ms;
+        match classify(&buf[..n], &stream.payload) {
+            Err(_) => self.local.malformed += 1,
+            Ok(PacketKind::Rtcp) => {}
+            Ok(PacketKind::Audio { packet, law }) => {
+                if let Some(side) = stream.side {
+                    let outcome = call.mixer.push(side, Packet::from_rtp(&packet, law), now_pos);
+                    match outcome {
+                        Outcome::Late => self.local.late += 1,
+                        Outcome::Duplicate => self.local.duplicates += 1,
+                        Outcome::Overflow => self.local.overflow += 1,
+                        Outcome::Accepted | Outcome::Reordered | Outcome::Resync => {}
+                    }
+                }
+            }
+            Ok(PacketKind::TelephoneEvent(p) | PacketKind::ComfortNoise(p)) => {
+                if let Some(side) = stream.side {
+                    call.mixer.mark_received(side, p.header.sequence, p.header.ssrc);
+                }
+            }
+            Ok(PacketKind::Other(_)) => self.local.unexpected += 1,
+        }
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::Add(new) => self.add(*new),
+            Command::Start { id, file, at } => {
+                let start = position(self.epoch, at);
+                let Some(call) = self.call_mut(id) else { return };
+                if let Some(old) = call.segment.take() {
+                    // Never expected (live.rs stops before it starts); keep the old file valid.
+                    let _ = finish_segment(old);
+                }
+                // Audio before the segment is not recorded.
+                if start > call.mixer.position() {
+                    call.mixer.discard_to(start);
+                }
+                call.segment = Some(Segment {
+                    file,
+                    pending: Vec::with_capacity(2 * (CHUNK_FRAMES + 1024)),
+                    failed: false,
+                });
+            }
+            Command::Stop { id, at, reply } => {
+                let end = position(self.epoch, at);
+                let result = match self.call_mut(id) {
+                    None => Err(io::Error::other("the call is not receiving RTP")),
+                    Some(call) => match call.segment.take() {
+                        None => Err(io::Error::other("no segment is open")),
+                        Some(mut seg) => {
+                            if end > call.mixer.position() {
+                                call.mixer.drain_to(end, &mut seg.pending);
+                            }
+                            finish_segment(seg)
+                        }
+                    },
+                };
+                let _ = reply.send(result);
+            }
+            Command::Sides { id, sides } => {
+                if let Some(call) = self.call_mut(id) {
+                    for (s, side) in call.streams.iter_mut().zip(sides) {
+                        s.side = side;
+                    }
+                }
+            }
+            Command::Remove { id } => self.remove(id),
+            Command::Shutdown => {}
+        }
+    }
+
+    fn call_mut(&mut self, id: u64) -> Option<&mut Call> {
+        let slot = *self.index.get(&id)?;
+        self.calls.get_mut(slot)?.as_mut()
+    }
+
+    fn add(&mut self, new: NewCall) {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.calls.push(None);
+                self.calls.len() - 1
+            }
+        };
+        let now_pos = position(self.epoch, Instant::now());
+        let mut streams = Vec::with_capacity(new.streams.len());
+        for (i, s) in new.streams.into_iter().take(MAX_STREAMS).enumerate() {
+            if let Err(e) = self.epoll.add(s.socket.as_raw_fd(), token(slot, i)) {
+                tracing::error!(error = %e, port = s.port, "RTP worker: cannot watch a socket");
+            }
+            streams.push(Stream {
+                socket: s.socket,
+                port: s.port,
+                payload: s.payload,
+                side: s.side,
+            });
+        }
+        self.calls[slot] = Some(Call {
+            id: new.id,
+            streams,
+            mixer: StereoMixer::new(new.law, now_pos, self.jitter),
+            segment: None,
+            activity: new.activity,
+            last_packet_ms: ms_since(self.epoch, Instant::now()),
+        });
+        self.index.insert(new.id, slot);
+    }
+
+    fn remove(&mut self, id: u64) {
+        let Some(slot) = self.index.remove(&id) else { return };
+        let Some(mut call) = self.calls.get_mut(slot).and_then(Option::take) else {
+            return;
+        };
+        self.free.push(slot);
+        if let Some(seg) = call.segment.take() {
+            // The session ended without stopping the segment: keep what was received.
+            let _ = finish_segment(seg);
+        }
+        for s in &call.streams {
+            let _ = self.epoll.delete(s.socket.as_raw_fd());
+        }
+        let stats = [
+            call.mixer.side(Side::Caller).stats(),
+            call.mixer.side(Side::Callee).stats(),
+        ];
+        self.counters.add_call(&stats);
+        let ports: Vec<u16> = call.streams.iter().map(|s| s.port).collect();
+        drop(call); // closes the sockets before their ports are handed out again
+        self.ports.release(&ports);
+    }
+
+    fn tick(&mut self, now: Instant) {
+        let until = position(self.epoch, now).saturating_sub(DELAY_SAMPLES);
+        for call in self.calls.iter_mut().flatten() {
+            call.activity.store(call.last_packet_ms, Ordering::Relaxed);
+            if until <= call.mixer.position() {
+                continue;
+            }
+            match &mut call.segment {
+                None => call.mixer.discard_to(until),
+                Some(seg) => {
+                    call.mixer.drain_to(until, &mut seg.pending);
+                    if seg.pending.len() >= 2 * CHUNK_FRAMES {
+                        write_pending(seg, call.id);
+                    }
+                }
+            }
+        }
+        let l = std::mem::take(&mut self.local);
+        let c = &self.counters;
+        c.packets.fetch_add(l.packets, Ordering::Relaxed);
+        c.malformed.fetch_add(l.malformed, Ordering::Relaxed);
+        c.unexpected.fetch_add(l.unexpected, Ordering::Relaxed);
+        c.late.fetch_add(l.late, Ordering::Relaxed);
+        c.duplicates.fetch_add(l.duplicates, Ordering::Relaxed);
+        c.overflow.fetch_add(l.overflow, Ordering::Relaxed);
+    }
+
+    fn shutdown(&mut self) {
+        let ids: Vec<u64> = self.index.keys().copied().collect();
+        for id in ids {
+            self.remove(id);
+        }
+    }
+}
+
+/// Writes the pending frames and rewrites the header sizes (the file is playable up to
+/// here even if the server dies next).
+fn write_pending(seg: &mut Segment, call: u64) {
+    if seg.failed {
+        seg.pending.clear();
+        return;
+    }
+    let result = seg.file.write_frames(&seg.pending).and_then(|()| seg.file.flush());
+    seg.pending.clear();
+    if let Err(e) = result {
+        seg.failed = true;
+        tracing::error!(call, error = %e, "cannot write a recording; the rest of this segment is lost");
+    }
+}
+
+fn finish_segment(mut seg: Segment) -> io::Result<Box<WavFile<File>>> {
+    if seg.failed {
+        seg.pending.clear();
+    }
+    seg.file.write_frames(&seg.pending).map_err(io::Error::other)?;
+    seg.file.flush().map_err(io::Error::other)?;
+    Ok(seg.file)
+}
+
+impl RtpCounters {
+    fn add_call(&self, stats: &[JitterStats; 2]) {
+        for s in stats {
+            self.lost.fetch_add(s.lost, Ordering::Relaxed);
+            self.reordered.fetch_add(s.reordered, Ordering::Relaxed);
+            self.resyncs.fetch_add(s.resyncs, Ordering::Relaxed);
+        }
+    }
+}
