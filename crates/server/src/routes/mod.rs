@@ -43,8 +43,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Counts every answer by status class, and tells browsers (the desktop's WebView) never to
+/// sniff a type other than the one sent.
 async fn count(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     state.metrics.count_status(res.status().as_u16());
+    res.headers_mut()
+        .insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
     res
 }
