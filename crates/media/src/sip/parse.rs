@@ -58,7 +58,8 @@ pub enum Streamed {
 }
 
 /// Parses one message from a UDP datagram: the body is the rest of the datagram, cut to
-/// Content-Length when that header is present (§18.3).
+/// Content-Length when that header is present (§18.3). A datagram of only CR/LF (a
+/// keep-alive some devices send) is [`SipError::UnterminatedHeaders`]: drop it silently.
 pub fn parse_datagram(buf: &[u8], limits: &Limits) -> Result<Message, SipError> {
     if buf.len() > limits.max_message {
         return Err(SipError::TooLarge(limits.max_message));
@@ -152,6 +153,9 @@ fn parse_head(head: &[u8], limits: &Limits) -> Result<(StartLine, Headers), SipE
     if first.len() > limits.max_header_line {
         return Err(SipError::HeaderLineTooLong(limits.max_header_line));
     }
+    if has_control(first) {
+        return Err(SipError::BadStartLine);
+    }
     let start = parse_start_line(first)?;
 
     let mut headers = Headers::new();
@@ -159,6 +163,9 @@ fn parse_head(head: &[u8], limits: &Limits) -> Result<(StartLine, Headers), SipE
     for line in lines {
         if line.len() > limits.max_header_line {
             return Err(SipError::HeaderLineTooLong(limits.max_header_line));
+        }
+        if has_control(line) {
+            return Err(SipError::BadHeader);
         }
         if line.starts_with([' ', '\t']) {
             // Folded continuation (§7.3.1): joined to the previous value with one space.
@@ -197,6 +204,12 @@ fn parse_head(head: &[u8], limits: &Limits) -> Result<(StartLine, Headers), SipE
     Ok((start, headers))
 }
 
+/// Control characters other than HTAB (a bare CR, NUL, …) are not allowed in a line
+/// (§25.1: TEXT-UTF8 and LWS exclude them); a bare CR could end the line for another parser.
+fn has_control(line: &str) -> bool {
+    line.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7F)
+}
+
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
 }
@@ -228,7 +241,8 @@ fn parse_start_line(line: &str) -> Result<StartLine, SipError> {
         return Err(SipError::BadStartLine);
     }
     if !version.eq_ignore_ascii_case("SIP/2.0") {
-        return Err(if version.len() >= 4 && version[..4].eq_ignore_ascii_case("SIP/") {
+        // `get`, not indexing: byte 4 may fall inside a multi-byte character.
+        return Err(if version.get(..4).is_some_and(|v| v.eq_ignore_ascii_case("SIP/")) {
             SipError::BadVersion
         } else {
             SipError::BadStartLine

@@ -174,6 +174,23 @@ fn malformed_input_gets_named_errors() {
         Err(SipError::NotUtf8),
         "non-UTF-8 header"
     );
+    // Regression (fuzz/sip): a multi-byte character across byte 4 of the version.
+    assert_eq!(
+        parse_datagram("OPTIONS .com SIP\u{74c}ip\n\n".as_bytes(), &Limits::DEFAULT),
+        Err(SipError::BadStartLine),
+        "non-ASCII version"
+    );
+    // Regression (fuzz/sip, crash-63f1bd04): a bare CR inside a header value.
+    assert_eq!(
+        parse_datagram(b"BYE sip:a SIP/2.0\r\nCSeq: 1 BYE\rK\r\n\r\n", &Limits::DEFAULT),
+        Err(SipError::BadHeader),
+        "bare CR in a value"
+    );
+    assert_eq!(
+        parse_datagram(b"BYE sip:a\x00 SIP/2.0\r\n\r\n", &Limits::DEFAULT),
+        Err(SipError::BadStartLine),
+        "NUL in the start line"
+    );
     assert_eq!(
         parse_datagram(b"BYE sip:a SIP/2.0\r\nX: 1\r\n", &Limits::DEFAULT),
         Err(SipError::UnterminatedHeaders),
