@@ -223,37 +223,301 @@ fn like_pattern(q: &str) -> String {
     s
 }
 
-/// Filters shared by both query shapes, appended to `sql` with their arguments.
-fn push_filters(q: &JournalQuery, sql: &mut String, args: &mut SqliteArguments<'_>) -> Result<()> {
-    let bad = |e: sqlx::error::BoxDynError| StoreError::Invalid(e.to_string());
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let text = text.to_lowercase();
-        if text.chars().count() >= 3 {
-            sql.push_str(" AND c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)");
-            args.add(fts_phrase(&text)).map_err(bad)?;
-        } else {
-            sql.push_str(" AND c.search LIKE ? ESCAPE '\\'");
-            args.add(like_pattern(&text)).map_err(bad)?;
+/// Bits of `journal_keys.key` below the start time (migration 0003): the rank of a call among
+/// those that started in the same millisecond.
+const KEY_RANK_BITS: u32 = 21;
+
+/// The smallest journal key of a millisecond; saturates far outside any real call's time, so
+/// a bound there still excludes or includes everything as it should.
+fn key_of(ms: i64) -> i64 {
+    ms.saturating_mul(1 << KEY_RANK_BITS)
+}
+
+/// A statement being built: SQL text and its arguments, in step.
+struct Sql {
+    text: String,
+    args: SqliteArguments<'static>,
+}
+
+impl Sql {
+    fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_string(),
+            args: SqliteArguments::default(),
         }
     }
-    if let Some(from) = q.from {
-        sql.push_str(" AND c.started_at >= ?");
-        args.add(ms(from)).map_err(bad)?;
+
+    fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
     }
-    if let Some(to) = q.to {
-        sql.push_str(" AND c.started_at < ?");
-        args.add(ms(to)).map_err(bad)?;
+
+    fn bind<T>(&mut self, value: T) -> Result<&mut Sql>
+    where
+        T: sqlx::Encode<'static, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + 'static,
+    {
+        self.args.add(value).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        Ok(self)
     }
+
+    /// ` IN (?, ?, …)` over `ids`.
+    fn bind_in(&mut self, ids: &[i64]) -> Result<&mut Sql> {
+        self.push(" IN (");
+        for (n, id) in ids.iter().enumerate() {
+            self.push(if n == 0 { "?" } else { ", ?" });
+            self.bind(*id)?;
+        }
+        self.push(")");
+        Ok(self)
+    }
+}
+
+/// Whose calls a query walks.
+enum Walk {
+    /// Every call: an admin without a user filter.
+    All,
+    /// The calls of `users`; with `within`, only those in which one of `within` took part too
+    /// (a user filter naming someone outside the viewer's scope: the intersection).
+    Users { users: Vec<i64>, within: Option<Vec<i64>> },
+}
+
+impl Walk {
+    fn of(q: &JournalQuery) -> Walk {
+        let ids = |l: &[UserId]| l.iter().map(|u| u.0).collect::<Vec<_>>();
+        match (&q.scope, q.user_id) {
+            (Scope::All, None) => Walk::All,
+            (Scope::All, Some(u)) => Walk::Users {
+                users: vec![u.0],
+                within: None,
+            },
+            (Scope::Users(list), None) => Walk::Users {
+                users: ids(list),
+                within: None,
+            },
+            (Scope::Users(list), Some(u)) => Walk::Users {
+                users: vec![u.0],
+                within: (!list.contains(&u)).then(|| ids(list)),
+            },
+        }
+    }
+}
+
+/// The text filter: three characters and more go to the trigram index, shorter ones to LIKE
+/// (a trigram index cannot answer them).
+enum Text {
+    None,
+    Trigram(String),
+    Like(String),
+}
+
+impl Text {
+    fn of(q: &JournalQuery) -> Text {
+        match q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => Text::None,
+            Some(t) => {
+                let t = t.to_lowercase();
+                if t.chars().count() >= 3 {
+                    Text::Trigram(fts_phrase(&t))
+                } else {
+                    Text::Like(like_pattern(&t))
+                }
+            }
+        }
+    }
+}
+
+/// The newest end of the page: `to` (exclusive) or the cursor, whichever is tighter. Only one
+/// is given to SQLite, so that it can start its index walk there (with both, it may start
+/// at `to` and step over every row down to the cursor).
+enum Upper {
+    None,
+    Before(i64),
+    Cursor(JournalCursor),
+}
+
+impl Upper {
+    fn of(q: &JournalQuery) -> Upper {
+        match (q.to.map(ms), q.cursor) {
+            (None, None) => Upper::None,
+            (Some(to), None) => Upper::Before(to),
+            (None, Some(c)) => Upper::Cursor(c),
+            (Some(to), Some(c)) if c.started_at_ms < to => Upper::Cursor(c),
+            (Some(to), Some(_)) => Upper::Before(to),
+        }
+    }
+}
+
+/// Appends the filters on the call row itself (`c`): direction, recordings, short text.
+fn push_call_filters(q: &JournalQuery, text: &Text, sql: &mut Sql) -> Result<()> {
     if let Some(d) = q.direction {
-        sql.push_str(" AND c.direction = ?");
-        args.add(d.as_str().to_string()).map_err(bad)?;
+        sql.push(" AND c.direction = ?").bind(d.as_str().to_string())?;
     }
     match q.has_recordings {
-        Some(true) => sql.push_str(" AND c.recording_count > 0"),
-        Some(false) => sql.push_str(" AND c.recording_count = 0"),
+        Some(true) => {
+            sql.push(" AND c.recording_count > 0");
+        }
+        Some(false) => {
+            sql.push(" AND c.recording_count = 0");
+        }
         None => {}
     }
+    if let Text::Like(pattern) = text {
+        sql.push(" AND c.search LIKE ? ESCAPE '\\'").bind(pattern.clone())?;
+    }
     Ok(())
+}
+
+/// Appends "one of `users` took part in the call `call_col`".
+fn push_took_part(sql: &mut Sql, alias: &str, call_col: &str, users: &[i64]) -> Result<()> {
+    sql.push(&format!(
+        " AND EXISTS (SELECT 1 FROM call_users {alias} WHERE {alias}.call_id = {call_col} AND {alias}.user_id"
+    ));
+    sql.bind_in(users)?;
+    sql.push(")");
+    Ok(())
+}
+
+/// Admin, no text or short text: one walk down `calls_newest` (started_at, id).
+fn all_calls(q: &JournalQuery, text: &Text, limit: i64) -> Result<Sql> {
+    let mut sql = Sql::new(&format!("SELECT {CALL_COLS} FROM calls c WHERE 1 = 1"));
+    if let Some(from) = q.from {
+        sql.push(" AND c.started_at >= ?").bind(ms(from))?;
+    }
+    match Upper::of(q) {
+        Upper::None => {}
+        Upper::Before(to) => {
+            sql.push(" AND c.started_at < ?").bind(to)?;
+        }
+        Upper::Cursor(c) => {
+            sql.push(" AND (c.started_at, c.id) < (?, ?)")
+                .bind(c.started_at_ms)?
+                .bind(c.id)?;
+        }
+    }
+    push_call_filters(q, text, &mut sql)?;
+    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ?").bind(limit)?;
+    Ok(sql)
+}
+
+/// Text of three characters and more, any walk: the trigram index in journal order
+/// (migration 0003), newest match first; every other condition is checked per match and the
+/// walk stops at the end of the page.
+fn text_search(q: &JournalQuery, phrase: &str, walk: &Walk, limit: i64) -> Result<Sql> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {CALL_COLS} FROM journal_fts JOIN journal_keys k ON k.key = journal_fts.rowid \
+         JOIN calls c ON c.id = k.call_id WHERE journal_fts MATCH ?"
+    ));
+    sql.bind(phrase.to_string())?;
+    if let Some(from) = q.from {
+        sql.push(" AND journal_fts.rowid >= ?").bind(key_of(ms(from)))?;
+    }
+    match Upper::of(q) {
+        Upper::None => {}
+        Upper::Before(to) => {
+            sql.push(" AND journal_fts.rowid < ?").bind(key_of(to))?;
+        }
+        Upper::Cursor(c) => {
+            // The key range ends after the cursor's millisecond; within it the exact
+            // (started_at, id) comparison drops the few calls at or above the cursor.
+            sql.push(" AND journal_fts.rowid < ? AND (c.started_at, c.id) < (?, ?)")
+                .bind(key_of(c.started_at_ms.saturating_add(1)))?
+                .bind(c.started_at_ms)?
+                .bind(c.id)?;
+        }
+    }
+    push_call_filters(q, &Text::None, &mut sql)?;
+    if let Walk::Users { users, within } = walk {
+        push_took_part(&mut sql, "cu", "k.call_id", users)?;
+        if let Some(within) = within {
+            push_took_part(&mut sql, "cw", "k.call_id", within)?;
+        }
+    }
+    sql.push(" ORDER BY journal_fts.rowid DESC LIMIT ?").bind(limit)?;
+    Ok(sql)
+}
+
+/// Users allowed in one statement's compound SELECT (SQLite allows 500 terms).
+const USERS_PER_STATEMENT: usize = 100;
+
+/// Scoped, no text or short text: per user, a walk down `call_users` (user_id, started_at,
+/// call_id) newest first, at most `limit` each; the walks are merged in one compound SELECT
+/// that returns only keys, so a supervisor's page reads O(users × limit) index entries and
+/// loads just the `limit` calls it shows.
+fn user_walks(q: &JournalQuery, text: &Text, users: &[i64], within: Option<&[i64]>, limit: i64) -> Result<Sql> {
+    let needs_call = q.direction.is_some() || q.has_recordings.is_some() || matches!(text, Text::Like(_));
+    let mut sql = Sql::new("SELECT s, i FROM (");
+    for (n, user) in users.iter().enumerate() {
+        if n > 0 {
+            sql.push(" UNION ");
+        }
+        sql.push("SELECT * FROM (SELECT cu.started_at AS s, cu.call_id AS i FROM call_users cu");
+        if needs_call {
+            sql.push(" JOIN calls c ON c.id = cu.call_id");
+        }
+        sql.push(" WHERE cu.user_id = ?").bind(*user)?;
+        if let Some(from) = q.from {
+            sql.push(" AND cu.started_at >= ?").bind(ms(from))?;
+        }
+        match Upper::of(q) {
+            Upper::None => {}
+            Upper::Before(to) => {
+                sql.push(" AND cu.started_at < ?").bind(to)?;
+            }
+            Upper::Cursor(c) => {
+                sql.push(" AND (cu.started_at, cu.call_id) < (?, ?)")
+                    .bind(c.started_at_ms)?
+                    .bind(c.id)?;
+            }
+        }
+        if needs_call {
+            push_call_filters(q, text, &mut sql)?;
+        }
+        if let Some(within) = within {
+            push_took_part(&mut sql, "cw", "cu.call_id", within)?;
+        }
+        sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ?)")
+            .bind(limit)?;
+    }
+    // UNION, not UNION ALL: a call between two walked users is one row of the page.
+    sql.push(") ORDER BY s DESC, i DESC LIMIT ?").bind(limit)?;
+    Ok(sql)
+}
+
+async fn fetch_calls(pool: &SqlitePool, sql: Sql) -> Result<Vec<Call>> {
+    sqlx::query_with(&sql.text, sql.args)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(call_row)
+        .collect()
+}
+
+/// The scoped journal without a trigram search: keys from the per-user walks (in statements
+/// of at most [`USERS_PER_STATEMENT`] users), merged, then the page's calls by id.
+async fn scoped_page(
+    pool: &SqlitePool,
+    q: &JournalQuery,
+    text: &Text,
+    users: &[i64],
+    within: Option<&[i64]>,
+    limit: i64,
+) -> Result<Vec<Call>> {
+    let mut keys: Vec<(i64, i64)> = Vec::new();
+    for chunk in users.chunks(USERS_PER_STATEMENT) {
+        let sql = user_walks(q, text, chunk, within, limit)?;
+        let rows = sqlx::query_with(&sql.text, sql.args).fetch_all(pool).await?;
+        keys.extend(rows.iter().map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1))));
+    }
+    keys.sort_unstable_by(|a, b| b.cmp(a));
+    keys.dedup();
+    keys.truncate(limit as usize);
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = keys.iter().map(|k| k.1).collect();
+    let mut sql = Sql::new(&format!("SELECT {CALL_COLS} FROM calls c WHERE c.id"));
+    sql.bind_in(&ids)?;
+    fetch_calls(pool, sql).await
 }
 
 fn item(call: Call) -> JournalItem {
@@ -262,69 +526,27 @@ fn item(call: Call) -> JournalItem {
     JournalItem { call, duration_ms }
 }
 
+/// One page of the journal, newest first (started_at, then id, descending), with the cursor
+/// of the next page when this one is full.
+///
+/// Three query shapes, each reading about one page's worth of index entries per walked user
+/// whatever the journal's size (see `docs/benchmarks.md` for the figures at a million calls):
+/// the admin's walk down `calls_newest`, the scoped per-user walks down `call_users`, and
+/// any search of three characters and more through `journal_fts` in journal order.
 pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)> {
     let limit = q.limit.clamp(1, 500);
-    let bad = |e: sqlx::error::BoxDynError| StoreError::Invalid(e.to_string());
-    // Which users' calls to walk; None = every call (admin without a user filter).
-    let users: Option<Vec<UserId>> = match (&q.scope, q.user_id) {
-        (Scope::All, None) => None,
-        (Scope::All, Some(u)) => Some(vec![u]),
-        (Scope::Users(list), None) => Some(list.clone()),
-        (Scope::Users(list), Some(u)) => Some(if list.contains(&u) { vec![u] } else { vec![] }),
-    };
-    let mut calls: Vec<Call> = Vec::new();
-    match users {
-        None => {
-            let mut sql = format!("SELECT {CALL_COLS} FROM calls c WHERE 1 = 1");
-            let mut args = SqliteArguments::default();
-            push_filters(q, &mut sql, &mut args)?;
-            if let Some(cur) = q.cursor {
-                sql.push_str(" AND (c.started_at < ? OR (c.started_at = ? AND c.id < ?))");
-                args.add(cur.started_at_ms).map_err(bad)?;
-                args.add(cur.started_at_ms).map_err(bad)?;
-                args.add(cur.id).map_err(bad)?;
-            }
-            sql.push_str(" ORDER BY c.started_at DESC, c.id DESC LIMIT ?");
-            args.add(limit).map_err(bad)?;
-            for r in sqlx::query_with(&sql, args).fetch_all(pool).await? {
-                calls.push(call_row(&r)?);
-            }
-        }
-        Some(users) => {
-            // One index walk per user (newest first), merged: each walk reads at most `limit`
-            // rows, so a supervisor's page costs O(users × limit) whatever the journal's size.
-            for u in users {
-                let mut sql = format!(
-                    "SELECT {CALL_COLS} FROM call_users cu JOIN calls c ON c.id = cu.call_id WHERE cu.user_id = ?"
-                );
-                let mut args = SqliteArguments::default();
-                args.add(u.0).map_err(bad)?;
-                if let Some(from) = q.from {
-                    sql.push_str(" AND cu.started_at >= ?");
-                    args.add(ms(from)).map_err(bad)?;
-                }
-                if let Some(to) = q.to {
-                    sql.push_str(" AND cu.started_at < ?");
-                    args.add(ms(to)).map_err(bad)?;
-                }
-                if let Some(cur) = q.cursor {
-                    sql.push_str(" AND (cu.started_at < ? OR (cu.started_at = ? AND cu.call_id < ?))");
-                    args.add(cur.started_at_ms).map_err(bad)?;
-                    args.add(cur.started_at_ms).map_err(bad)?;
-                    args.add(cur.id).map_err(bad)?;
-                }
-                push_filters(q, &mut sql, &mut args)?;
-                sql.push_str(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ?");
-                args.add(limit).map_err(bad)?;
-                for r in sqlx::query_with(&sql, args).fetch_all(pool).await? {
-                    calls.push(call_row(&r)?);
-                }
-            }
-            calls.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
-            calls.dedup_by_key(|c| c.id);
-            calls.truncate(limit as usize);
-        }
+    let walk = Walk::of(q);
+    let text = Text::of(q);
+    if matches!(&walk, Walk::Users { users, within } if users.is_empty() || within.as_ref().is_some_and(Vec::is_empty))
+    {
+        return Ok((Vec::new(), None));
     }
+    let mut calls = match (&text, &walk) {
+        (Text::Trigram(phrase), _) => fetch_calls(pool, text_search(q, phrase, &walk, limit)?).await?,
+        (_, Walk::All) => fetch_calls(pool, all_calls(q, &text, limit)?).await?,
+        (_, Walk::Users { users, within }) => scoped_page(pool, q, &text, users, within.as_deref(), limit).await?,
+    };
+    calls.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
     let next = if calls.len() as i64 == limit {
         calls.last().map(|c| JournalCursor {
             started_at_ms: ms(c.started_at),

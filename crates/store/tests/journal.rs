@@ -1,0 +1,720 @@
+//! The journal query of the SQLite store, against a real database file in a temporary
+//! directory: newest-first order, keyset paging without duplicates or gaps (equal start
+//! times included), every filter, text search by substring (trigram FTS for three characters
+//! and more, LIKE below), and the viewer's scope intersected with the `user_id` filter.
+//!
+//! Besides the targeted cases, a model check pages through a few hundred generated calls
+//! with every combination of scope and filters and compares the result with a plain Rust
+//! filter over the same calls.
+
+use callrec_store::{JournalCursor, JournalQuery, NewCall, NewRecording, NewUserRecord, Scope, SqliteStore, Store};
+use callrec_types::calls::{
+    AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
+};
+use callrec_types::directory::{normalize_address, Level};
+use callrec_types::engine::CallOrigin;
+use callrec_types::rules::MonMode;
+use callrec_types::{CallId, UserId};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+/// A call as the test made it: what the model filters on.
+#[derive(Debug, Clone)]
+struct Made {
+    id: CallId,
+    started_ms: i64,
+    users: Vec<UserId>,
+    direction: CallDirection,
+    recordings: usize,
+    /// Lower-case names, numbers and normalised numbers, as the store indexes them.
+    texts: Vec<String>,
+}
+
+struct Fixture {
+    store: SqliteStore,
+    _dir: tempfile::TempDir,
+    made: Vec<Made>,
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).single().expect("valid time")
+}
+
+async fn open() -> (SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("journal.db").display());
+    let store = SqliteStore::open(&url).await.expect("the store opens and migrates");
+    (store, dir)
+}
+
+async fn user(store: &SqliteStore, name: &str, ext: &str) -> UserId {
+    store
+        .create_user(&NewUserRecord {
+            username: name.to_lowercase().replace(' ', "."),
+            display_name: name.into(),
+            password_hash: "not-a-real-hash".into(),
+            level: Level::Agent,
+            extensions: vec![ext.into()],
+        })
+        .await
+        .expect("user created")
+        .id
+}
+
+fn internal(name: &str, ext: &str, id: UserId, role: ParticipantRole) -> Participant {
+    Participant {
+        name: name.into(),
+        number: ext.into(),
+        user_id: Some(id),
+        role,
+    }
+}
+
+fn external(name: &str, number: &str, role: ParticipantRole) -> Participant {
+    Participant {
+        name: name.into(),
+        number: number.into(),
+        user_id: None,
+        role,
+    }
+}
+
+fn recording(seq: i64, started_at: DateTime<Utc>, key: &str) -> NewRecording {
+    NewRecording {
+        call_id: CallId(0),
+        seq,
+        rel_path: format!("recordings/{key}_{seq:03}.wav"),
+        file_name: format!("{key}_{seq:03}.wav"),
+        started_at,
+        start_offset_ms: 0,
+        duration_ms: 1000,
+        bytes: 16_058,
+        codec: AudioCodec::Pcmu,
+        sample_rate: 8000,
+        channels: 2,
+        sha256: String::new(),
+        trigger: Trigger::Force,
+        state: RecordingState::Complete,
+    }
+}
+
+impl Fixture {
+    async fn new() -> Fixture {
+        let (store, dir) = open().await;
+        Fixture {
+            store,
+            _dir: dir,
+            made: Vec::new(),
+        }
+    }
+
+    /// Adds one call (through `import_calls`, as bulk imports do) with `recordings` recordings.
+    async fn call(&mut self, started_at: DateTime<Utc>, participants: Vec<Participant>, recordings: usize) -> CallId {
+        let key = format!("k{}", self.made.len());
+        let direction = CallDirection::of(&participants);
+        let new = NewCall {
+            call_key: key.clone(),
+            source: CallSource::Ingest,
+            sip_call_ids: vec![format!("{key}@pbx")],
+            participants: participants.clone(),
+            direction,
+            origin: CallOrigin::External,
+            mon_mode: MonMode::Auto,
+            started_at,
+            answered_at: Some(started_at),
+            ended_at: Some(started_at + Duration::seconds(30)),
+            state: CallState::Ended,
+            trace: Vec::new(),
+        };
+        let recs = (1..=recordings as i64)
+            .map(|s| recording(s, started_at, &key))
+            .collect();
+        self.store.import_calls(&[(new, recs)]).await.expect("call imported");
+        // import_calls returns nothing: the new call is the newest id.
+        let id = self
+            .store
+            .journal(&JournalQuery {
+                scope: Scope::All,
+                q: None,
+                from: Some(started_at),
+                to: Some(started_at + Duration::milliseconds(1)),
+                direction: None,
+                has_recordings: None,
+                user_id: None,
+                cursor: None,
+                limit: 500,
+            })
+            .await
+            .expect("journal answers")
+            .0
+            .iter()
+            .map(|i| i.call.id)
+            .max()
+            .expect("the imported call is in the journal");
+        let mut texts = Vec::new();
+        for p in &participants {
+            texts.push(p.name.to_lowercase());
+            texts.push(p.number.to_lowercase());
+            texts.push(normalize_address(&p.number));
+        }
+        let mut users: Vec<UserId> = participants.iter().filter_map(|p| p.user_id).collect();
+        users.sort();
+        users.dedup();
+        self.made.push(Made {
+            id,
+            started_ms: started_at.timestamp_millis(),
+            users,
+            direction,
+            recordings,
+            texts,
+        });
+        id
+    }
+
+    /// Every page of `q` (the cursor followed to the end), as ids.
+    async fn all_pages(&self, q: &JournalQuery) -> Vec<CallId> {
+        let mut q = q.clone();
+        let mut out = Vec::new();
+        for _ in 0..10_000 {
+            let (items, next) = self.store.journal(&q).await.expect("journal answers");
+            assert!(items.len() as i64 <= q.limit, "a page holds at most `limit` items");
+            if next.is_some() {
+                assert_eq!(items.len() as i64, q.limit, "only a full page has a next cursor");
+            }
+            out.extend(items.iter().map(|i| i.call.id));
+            match next {
+                Some(c) => q.cursor = Some(c),
+                None => return out,
+            }
+        }
+        panic!("paging did not end");
+    }
+
+    /// What the journal should answer, by plain filtering and sorting.
+    fn model(&self, q: &JournalQuery) -> Vec<CallId> {
+        let text =
+            q.q.as_deref()
+                .map(|t| t.trim().to_lowercase())
+                .filter(|t| !t.is_empty());
+        let mut hits: Vec<&Made> = self
+            .made
+            .iter()
+            .filter(|m| match &q.scope {
+                Scope::All => true,
+                Scope::Users(list) => m.users.iter().any(|u| list.contains(u)),
+            })
+            .filter(|m| q.user_id.is_none_or(|u| m.users.contains(&u)))
+            .filter(|m| q.from.is_none_or(|f| m.started_ms >= f.timestamp_millis()))
+            .filter(|m| q.to.is_none_or(|t| m.started_ms < t.timestamp_millis()))
+            .filter(|m| q.direction.is_none_or(|d| m.direction == d))
+            .filter(|m| q.has_recordings.is_none_or(|h| (m.recordings > 0) == h))
+            .filter(|m| {
+                text.as_ref()
+                    .is_none_or(|t| m.texts.iter().any(|s| s.contains(t.as_str())))
+            })
+            .collect();
+        hits.sort_by_key(|m| std::cmp::Reverse((m.started_ms, m.id)));
+        hits.into_iter().map(|m| m.id).collect()
+    }
+}
+
+fn query(scope: Scope) -> JournalQuery {
+    JournalQuery {
+        scope,
+        q: None,
+        from: None,
+        to: None,
+        direction: None,
+        has_recordings: None,
+        user_id: None,
+        cursor: None,
+        limit: 50,
+    }
+}
+
+/// Three agents (Anna 201, Ben 202, Carla 203) and a few calls with external parties.
+struct Small {
+    f: Fixture,
+    anna: UserId,
+    ben: UserId,
+    carla: UserId,
+}
+
+async fn small() -> Small {
+    let mut f = Fixture::new().await;
+    let anna = user(&f.store, "Anna Schmidt", "201").await;
+    let ben = user(&f.store, "Ben Weber", "202").await;
+    let carla = user(&f.store, "Carla Nowak", "203").await;
+    let t = t0();
+    use ParticipantRole::{Callee, Caller};
+    // 0: incoming to Anna from a named caller, recorded
+    f.call(
+        t,
+        vec![
+            external("Müller GmbH", "+49 30 1234-5678", Caller),
+            internal("Anna Schmidt", "201", anna, Callee),
+        ],
+        1,
+    )
+    .await;
+    // 1: outgoing from Ben, not recorded
+    f.call(
+        t + Duration::minutes(5),
+        vec![
+            internal("Ben Weber", "202", ben, Caller),
+            external("", "+4989555000", Callee),
+        ],
+        0,
+    )
+    .await;
+    // 2: internal Anna → Ben, two recordings
+    f.call(
+        t + Duration::hours(1),
+        vec![
+            internal("Anna Schmidt", "201", anna, Caller),
+            internal("Ben Weber", "202", ben, Callee),
+        ],
+        2,
+    )
+    .await;
+    // 3: incoming to Carla, next day
+    f.call(
+        t + Duration::days(1),
+        vec![
+            external("100% Sure_Thing", "sip:+4940777@carrier.example", Caller),
+            internal("Carla Nowak", "203", carla, Callee),
+        ],
+        1,
+    )
+    .await;
+    Small { f, anna, ben, carla }
+}
+
+fn ids(f: &Fixture, which: &[usize]) -> Vec<CallId> {
+    which.iter().map(|&i| f.made[i].id).collect()
+}
+
+#[tokio::test]
+async fn the_journal_is_newest_first() {
+    let s = small().await;
+    let (items, next) = s.f.store.journal(&query(Scope::All)).await.expect("journal answers");
+    let got: Vec<CallId> = items.iter().map(|i| i.call.id).collect();
+    assert_eq!(got, ids(&s.f, &[3, 2, 1, 0]), "newest call first");
+    assert_eq!(next, None, "a short page has no next cursor");
+    assert_eq!(items[1].call.recording_count, 2, "the REC count comes with each call");
+    assert_eq!(items[1].duration_ms, Some(30_000), "duration from answer to end");
+}
+
+#[tokio::test]
+async fn paging_with_equal_start_times_has_no_duplicates_or_gaps() {
+    let mut f = Fixture::new().await;
+    let anna = user(&f.store, "Anna Schmidt", "201").await;
+    let ben = user(&f.store, "Ben Weber", "202").await;
+    // 40 calls over only 4 distinct start times: every page boundary falls inside a tie.
+    for i in 0..40 {
+        let who = if i % 3 == 0 { ben } else { anna };
+        f.call(
+            t0() + Duration::seconds(i % 4),
+            vec![
+                external("", &format!("+4930{i:04}"), ParticipantRole::Caller),
+                internal("x", "201", who, ParticipantRole::Callee),
+            ],
+            (i % 2) as usize,
+        )
+        .await;
+    }
+    for limit in [1, 3, 7, 10, 40, 41] {
+        for scope in [Scope::All, Scope::Users(vec![anna]), Scope::Users(vec![anna, ben])] {
+            // Each query shape pages differently: the call index, the per-user walks, the
+            // trigram index (a search matching every call) and LIKE.
+            for text in [None, Some("+4930"), Some("+4")] {
+                let mut q = query(scope.clone());
+                q.limit = limit;
+                q.q = text.map(str::to_string);
+                let want = f.model(&q);
+                assert!(!want.is_empty(), "the model finds calls for {scope:?}, {text:?}");
+                assert_eq!(
+                    f.all_pages(&q).await,
+                    want,
+                    "limit {limit}, scope {scope:?}, q {text:?}: every call once, in order"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_changed_participant_is_found_by_the_new_text_only() {
+    let mut f = Fixture::new().await;
+    let anna = user(&f.store, "Anna Schmidt", "201").await;
+    let id = f
+        .call(
+            t0(),
+            vec![
+                external("", "+49301112222", ParticipantRole::Caller),
+                internal("Anna Schmidt", "201", anna, ParticipantRole::Callee),
+            ],
+            0,
+        )
+        .await;
+    let (mut call, trace) = f.store.get_call(id).await.expect("the call exists");
+    call.participants[0].name = "Zebra Logistik".into();
+    call.participants[0].number = "+49899990000".into();
+    f.store.update_call(&call, &trace).await.expect("call updated");
+    let search = |text: &str| {
+        let mut q = query(Scope::All);
+        q.q = Some(text.to_string());
+        let f = &f;
+        async move { f.all_pages(&q).await }
+    };
+    assert_eq!(search("zebra").await, vec![id], "the new name is found");
+    assert_eq!(search("89999").await, vec![id], "the new number is found");
+    assert_eq!(search("1112222").await, Vec::<CallId>::new(), "the old number is gone");
+    assert_eq!(
+        search("schmidt").await,
+        vec![id],
+        "the unchanged participant is still found"
+    );
+}
+
+#[tokio::test]
+async fn a_calls_start_time_cannot_change_under_the_journal() {
+    let mut f = Fixture::new().await;
+    let anna = user(&f.store, "Anna Schmidt", "201").await;
+    let id = f
+        .call(t0(), vec![internal("Anna", "201", anna, ParticipantRole::Caller)], 0)
+        .await;
+    let err = sqlx::query("UPDATE calls SET started_at = started_at + 1 WHERE id = ?")
+        .bind(id.0)
+        .execute(f.store.pool())
+        .await
+        .expect_err("the journal's keys depend on started_at");
+    assert!(err.to_string().contains("never changes"), "{err}");
+}
+
+/// Migration 0003 on a database that 0001 already filled: every call gets a key in journal
+/// order, and the search finds what it found before.
+#[tokio::test]
+async fn the_migration_keys_existing_calls_in_journal_order() {
+    use sqlx::{Connection, Row};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("connects");
+    sqlx::raw_sql(include_str!("../migrations/sqlite/0001_init.sql"))
+        .execute(&mut conn)
+        .await
+        .expect("0001 applies");
+    // Ids out of time order, and three calls in one millisecond.
+    let started = |id: i64| [0, 5000, 1000, 5000, 3000, 5000][id as usize];
+    for (id, search) in [
+        (1, "anna +49301234 "),
+        (2, "ben +4989 "),
+        (3, "carla +4930555 "),
+        (4, "anna "),
+        (5, "deniz +4930 "),
+    ] {
+        sqlx::query(
+            "INSERT INTO calls (id, call_key, source, direction, origin, mon_mode, started_at, state,
+             participants, sip_call_ids, trace, search) VALUES (?, ?, 'ingest', 'incoming', 'external', 'auto', ?,
+             'ended', '[]', '[]', '[]', ?)",
+        )
+        .bind(id)
+        .bind(format!("k{id}"))
+        .bind(started(id))
+        .bind(search)
+        .execute(&mut conn)
+        .await
+        .expect("old call inserted");
+    }
+    sqlx::raw_sql(include_str!("../migrations/sqlite/0003_journal_search.sql"))
+        .execute(&mut conn)
+        .await
+        .expect("0003 applies");
+    let keys: Vec<(i64, i64)> = sqlx::query("SELECT key, call_id FROM journal_keys ORDER BY key DESC")
+        .fetch_all(&mut conn)
+        .await
+        .expect("keys")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let order: Vec<i64> = keys.iter().map(|k| k.1).collect();
+    assert_eq!(order, vec![5, 3, 1, 4, 2], "key order is (started_at, id) descending");
+    for (key, id) in &keys {
+        assert_eq!(key >> 21, started(*id), "call {id}: the key starts with its start time");
+    }
+    let hits: Vec<i64> = sqlx::query(
+        "SELECT k.call_id FROM journal_fts JOIN journal_keys k ON k.key = journal_fts.rowid
+         WHERE journal_fts MATCH '\"+4930\"' ORDER BY journal_fts.rowid DESC",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("search")
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    assert_eq!(hits, vec![5, 3, 1], "the backfilled index answers newest first");
+    // A new call in a busy millisecond takes the next rank.
+    sqlx::query(
+        "INSERT INTO calls (id, call_key, source, direction, origin, mon_mode, started_at, state,
+         participants, sip_call_ids, trace, search) VALUES (6, 'k6', 'ingest', 'incoming', 'external', 'auto', 5000,
+         'ended', '[]', '[]', '[]', 'x')",
+    )
+    .execute(&mut conn)
+    .await
+    .expect("new call inserted");
+    let key: i64 = sqlx::query_scalar("SELECT key FROM journal_keys WHERE call_id = 6")
+        .fetch_one(&mut conn)
+        .await
+        .expect("key");
+    assert_eq!(key, (5000 << 21) + 3, "the fourth call of its millisecond");
+}
+
+#[tokio::test]
+async fn a_cursor_inside_a_tie_continues_with_the_lower_ids() {
+    let mut f = Fixture::new().await;
+    let anna = user(&f.store, "Anna Schmidt", "201").await;
+    for _ in 0..3 {
+        f.call(t0(), vec![internal("Anna", "201", anna, ParticipantRole::Caller)], 0)
+            .await;
+    }
+    let middle = f.made[1].id;
+    for scope in [Scope::All, Scope::Users(vec![anna])] {
+        let mut q = query(scope);
+        q.cursor = Some(JournalCursor {
+            started_at_ms: t0().timestamp_millis(),
+            id: middle.0,
+        });
+        let (items, _) = f.store.journal(&q).await.expect("journal answers");
+        assert_eq!(
+            items.iter().map(|i| i.call.id).collect::<Vec<_>>(),
+            vec![f.made[0].id],
+            "only the call with the same time and a lower id follows"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_filter_narrows_the_journal() {
+    let s = small().await;
+    let f = &s.f;
+    let run = |q: JournalQuery| async move { f.all_pages(&q).await };
+
+    let mut q = query(Scope::All);
+    q.from = Some(t0() + Duration::minutes(5));
+    assert_eq!(run(q.clone()).await, ids(f, &[3, 2, 1]), "from is inclusive");
+    q.to = Some(t0() + Duration::hours(1));
+    assert_eq!(run(q).await, ids(f, &[1]), "to is exclusive");
+
+    for (d, want) in [
+        (CallDirection::Incoming, vec![3, 0]),
+        (CallDirection::Outgoing, vec![1]),
+        (CallDirection::Internal, vec![2]),
+    ] {
+        let mut q = query(Scope::All);
+        q.direction = Some(d);
+        assert_eq!(run(q).await, ids(f, &want), "direction {d:?}");
+    }
+
+    let mut q = query(Scope::All);
+    q.has_recordings = Some(true);
+    assert_eq!(run(q.clone()).await, ids(f, &[3, 2, 0]), "with recordings");
+    q.has_recordings = Some(false);
+    assert_eq!(run(q).await, ids(f, &[1]), "without recordings");
+
+    let mut q = query(Scope::All);
+    q.user_id = Some(s.ben);
+    assert_eq!(run(q).await, ids(f, &[2, 1]), "one user's calls");
+}
+
+#[tokio::test]
+async fn text_search_finds_substrings_of_numbers_and_names() {
+    let s = small().await;
+    let f = &s.f;
+    let search = |text: &str| {
+        let mut q = query(Scope::All);
+        q.q = Some(text.to_string());
+        async move { f.all_pages(&q).await }
+    };
+    // Three characters and more: the trigram index.
+    assert_eq!(search("1234-56").await, ids(f, &[0]), "a number as the PBX wrote it");
+    assert_eq!(
+        search("12345678").await,
+        ids(f, &[0]),
+        "a number without its separators"
+    );
+    assert_eq!(search("555").await, ids(f, &[1]), "digits from the middle of a number");
+    assert_eq!(search("MÜLLER").await, ids(f, &[0]), "names, case-insensitive");
+    assert_eq!(search("schmi").await, ids(f, &[2, 0]), "a user's name");
+    assert_eq!(search("202").await, ids(f, &[2, 1]), "an extension");
+    assert_eq!(
+        search("  weber ").await,
+        ids(f, &[2, 1]),
+        "surrounding blanks are ignored"
+    );
+    assert_eq!(search("nobody").await, Vec::<CallId>::new(), "no match, no calls");
+    assert_eq!(
+        search("a\"b").await,
+        Vec::<CallId>::new(),
+        "a quote is searched for, not parsed"
+    );
+    assert_eq!(
+        search("e OR w").await,
+        Vec::<CallId>::new(),
+        "FTS syntax is searched for literally"
+    );
+    // One or two characters: LIKE over the same text.
+    assert_eq!(search("77").await, ids(f, &[3]), "two digits");
+    assert_eq!(search("ü").await, ids(f, &[0]), "one character");
+    assert_eq!(search("%").await, ids(f, &[3]), "% is a literal, not a wildcard");
+    assert_eq!(search("_t").await, ids(f, &[3]), "_ is a literal, not a wildcard");
+    assert_eq!(search("  ").await, ids(f, &[3, 2, 1, 0]), "a blank search is no search");
+}
+
+#[tokio::test]
+async fn the_scope_limits_what_a_viewer_sees_and_intersects_the_user_filter() {
+    let s = small().await;
+    let f = &s.f;
+    let run = |scope: Scope, user: Option<UserId>| {
+        let mut q = query(scope);
+        q.user_id = user;
+        async move { f.all_pages(&q).await }
+    };
+    assert_eq!(
+        run(Scope::Users(vec![s.anna]), None).await,
+        ids(f, &[2, 0]),
+        "an agent: own calls"
+    );
+    assert_eq!(
+        run(Scope::Users(vec![s.anna, s.carla]), None).await,
+        ids(f, &[3, 2, 0]),
+        "a supervisor: own and the team's calls, each once"
+    );
+    assert_eq!(
+        run(Scope::Users(vec![s.anna, s.carla]), Some(s.carla)).await,
+        ids(f, &[3]),
+        "the user filter within the scope"
+    );
+    assert_eq!(
+        run(Scope::Users(vec![s.anna]), Some(s.carla)).await,
+        Vec::<CallId>::new(),
+        "a user outside the scope shows nothing"
+    );
+    assert_eq!(
+        run(Scope::Users(vec![s.anna]), Some(s.ben)).await,
+        ids(f, &[2]),
+        "another user's calls that the viewer may see: the intersection, never more than without the filter"
+    );
+    assert_eq!(
+        run(Scope::Users(vec![]), None).await,
+        Vec::<CallId>::new(),
+        "an empty scope sees nothing"
+    );
+    assert_eq!(
+        run(Scope::All, Some(s.anna)).await,
+        ids(f, &[2, 0]),
+        "an admin filtering by user"
+    );
+}
+
+/// A deterministic generator (SplitMix64), so the model check needs no dependency.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[tokio::test]
+async fn every_combination_of_scope_filters_and_paging_matches_the_model() {
+    let mut f = Fixture::new().await;
+    let names = [
+        "Anna Schmidt",
+        "Ben Weber",
+        "Carla Nowak",
+        "Deniz Kaya",
+        "Emil Braun",
+        "Fatma Yilmaz",
+    ];
+    let mut users = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let ext = format!("{}", 201 + i);
+        users.push((user(&f.store, n, &ext).await, n.to_string(), ext));
+    }
+    let callers = ["Müller GmbH", "", "Jonas Becker", "", "Praxis Dr. Koch"];
+    let mut rng = Mix(7);
+    for i in 0..240 {
+        // Many calls share a start second; some share it exactly.
+        let t = t0() + Duration::seconds((rng.below(90) * 60 + (i % 3)) as i64);
+        let a = &users[rng.below(users.len() as u64) as usize];
+        let b = &users[rng.below(users.len() as u64) as usize];
+        let number = format!("+49{}{:07}", [30, 89, 40][rng.below(3) as usize], rng.below(10_000_000));
+        let ext_name = callers[rng.below(callers.len() as u64) as usize];
+        use ParticipantRole::{Callee, Caller};
+        let ps = match rng.below(4) {
+            0 => vec![external(ext_name, &number, Caller), internal(&a.1, &a.2, a.0, Callee)],
+            1 => vec![internal(&a.1, &a.2, a.0, Caller), external(ext_name, &number, Callee)],
+            2 => vec![
+                external(ext_name, &number, Caller),
+                internal(&a.1, &a.2, a.0, Callee),
+                internal(&b.1, &b.2, b.0, Callee),
+            ],
+            _ => vec![internal(&a.1, &a.2, a.0, Caller), internal(&b.1, &b.2, b.0, Callee)],
+        };
+        f.call(t, ps, rng.below(3) as usize).await;
+    }
+    let u = |i: usize| users[i].0;
+    let scopes = [
+        Scope::All,
+        Scope::Users(vec![u(0)]),
+        Scope::Users(vec![u(1), u(2), u(3)]),
+        Scope::Users(users.iter().map(|x| x.0).collect()),
+    ];
+    let texts = [
+        None,
+        Some("müller"),
+        Some("202"),
+        Some("+4930"),
+        Some("4"),
+        Some("er"),
+        Some("koch"),
+    ];
+    let mut checked = 0;
+    for scope in &scopes {
+        for text in texts {
+            for variant in 0..7 {
+                let mut q = query(scope.clone());
+                q.q = text.map(str::to_string);
+                q.limit = [7, 25][variant % 2];
+                match variant {
+                    0 | 1 => {}
+                    2 => q.direction = Some(CallDirection::Incoming),
+                    3 => q.has_recordings = Some(true),
+                    4 => q.has_recordings = Some(false),
+                    5 => {
+                        q.from = Some(t0() + Duration::minutes(20));
+                        q.to = Some(t0() + Duration::minutes(61));
+                    }
+                    _ => q.user_id = Some(u(2)),
+                }
+                let want = f.model(&q);
+                assert_eq!(
+                    f.all_pages(&q).await,
+                    want,
+                    "scope {scope:?}, q {text:?}, variant {variant}"
+                );
+                checked += usize::from(!want.is_empty());
+            }
+        }
+    }
+    assert!(
+        checked > 100,
+        "most combinations have hits ({checked}), so the check means something"
+    );
+}
