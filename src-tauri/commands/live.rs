@@ -1,0 +1,23 @@
+//! Commands: the live calls and the red record toggle.
+
+use crate::error::AppError;
+use crate::live;
+use crate::state::AppState;
+use callrec_types::calls::CallDetail;
+use callrec_types::wire::{RecordingAction, RecordingActionResponse};
+use callrec_types::CallId;
+use tauri::State;
+
+#[tauri::command]
+pub fn live_calls(state: State<'_, AppState>) -> Result<Vec<CallDetail>, AppError> {
+    live::live_calls(&state)
+}
+
+#[tauri::command]
+pub async fn set_recording(
+    state: State<'_, AppState>,
+    call_id: CallId,
+    action: RecordingAction,
+) -> Result<RecordingActionResponse, AppError> {
+    live::set_recording(&state, call_id, action).await
+}

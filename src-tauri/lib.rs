@@ -1,0 +1,93 @@
+//! callrec desktop: the Tauri shell around the callrec API — connect and sign in, the live call
+//! with its red record toggle, the journal with REC badges, a streaming player and WAV
+//! downloads. This file only wires things together: the state is built in `setup`, the
+//! commands (thin, in `commands/`) are registered in [`builder`], background work is stopped
+//! on exit. The window (`ui/`) reaches all of it through `ui/src/api/`.
+
+pub mod commands;
+pub mod download;
+pub mod error;
+pub mod events;
+pub mod journal;
+pub mod live;
+pub mod local_server;
+pub mod player;
+pub mod recordings;
+pub mod session;
+pub mod settings;
+pub mod state;
+pub mod tokens;
+
+use events::{Notifier, UiEvent, EVENT};
+use state::{AppState, StateConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tauri::{Emitter, Manager, Runtime};
+
+/// Registers every command; shared by the app and the mock-runtime tests.
+pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::session::startup,
+        commands::session::connect,
+        commands::session::login,
+        commands::session::logout,
+        commands::session::disconnect,
+        commands::session::local_server,
+        commands::live::live_calls,
+        commands::live::set_recording,
+        commands::journal::journal,
+        commands::journal::get_call,
+        commands::journal::list_users,
+        commands::player::player_play,
+        commands::player::player_pause,
+        commands::player::player_resume,
+        commands::player::player_seek,
+        commands::player::player_skip,
+        commands::player::player_speed,
+        commands::player::player_stop,
+        commands::player::player_status,
+        commands::recordings::choose_download_path,
+        commands::recordings::download_recording,
+        commands::recordings::cancel_download,
+    ])
+}
+
+/// Sends [`UiEvent`]s to every window of `app`.
+pub fn notifier<R: Runtime>(app: &tauri::AppHandle<R>) -> Notifier {
+    let app = app.clone();
+    Arc::new(move |event: UiEvent| {
+        if let Err(e) = app.emit(EVENT, event) {
+            tracing::debug!(error = %e, "cannot emit to the window");
+        }
+    })
+}
+
+/// Runs the desktop app until its window closes.
+pub fn run() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CALLREC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,callrec_desktop=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let app = builder(tauri::Builder::default())
+        .plugin(tauri_plugin_dialog::init())
+        .setup(|app| {
+            let paths = app.path();
+            let config = StateConfig {
+                config_dir: paths.app_config_dir()?,
+                data_dir: paths.app_data_dir()?,
+                tokens: tokens::TokenStore::detect(),
+                save_dir: std::env::var_os("CALLREC_DESKTOP_SAVE_DIR")
+                    .map(PathBuf::from)
+                    .filter(|d| d.is_dir()),
+            };
+            app.manage(AppState::new(config, notifier(app.handle())));
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("the Tauri application builds from tauri.conf.json");
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            let state = handle.state::<AppState>();
+            tauri::async_runtime::block_on(state.shutdown());
+        }
+    });
+}

@@ -1,0 +1,594 @@
+//! The player: a recording streamed from the server (HTTP Range, [`range`]), decoded by
+//! symphonia on its own thread ([`decode`]) and played through rodio ([`output`]).
+//!
+//! Playback starts as soon as the header and the first packet have arrived — long before a
+//! one-hour file is downloaded. Seeking bumps a *generation*: the decoder jumps (a new range
+//! request if the target is not next in the response), and the output drops every chunk of an
+//! older generation, so a seek is heard within one HTTP round trip plus one packet. Pause and
+//! speed are rodio's; the position is counted from the frames actually handed to the output.
+//! At the end the audio device is closed; play or seek opens it again.
+
+pub mod decode;
+pub mod output;
+pub mod range;
+
+use crate::error::{AppError, ErrorCode};
+use crate::events::{Notifier, UiEvent};
+use callrec_client::{AudioFormat, Client, ClientError};
+use callrec_types::RecordingId;
+use decode::{Decoder, StreamInfo};
+use output::{Feed, Output, OutputCommand, StreamSource};
+use range::RangeSource;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How much decoded audio the decoder keeps ready ahead of the output.
+const AHEAD_SECS: u64 = 2;
+/// How often the window hears the position while playing.
+const TICK: Duration = Duration::from_millis(100);
+/// The speeds offered.
+pub const MIN_SPEED: f32 = 0.5;
+pub const MAX_SPEED: f32 = 2.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlayerError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("no audio output: {0}")]
+    NoAudioDevice(String),
+    #[error("cannot decode the recording: {0}")]
+    Decode(String),
+    #[error("the audio download failed: {0}")]
+    Stream(String),
+    #[error("nothing is loaded")]
+    Idle,
+    /// Already turned into the window's terms (and shown in the player's status).
+    #[error("{0}")]
+    Shown(AppError),
+}
+
+impl From<PlayerError> for AppError {
+    fn from(e: PlayerError) -> AppError {
+        match e {
+            PlayerError::Client(c) => AppError::from(c),
+            PlayerError::NoAudioDevice(detail) => {
+                tracing::warn!(%detail, "no audio output");
+                AppError::new(
+                    ErrorCode::NoAudioDevice,
+                    "No audio output device was found, so the recording cannot be played on this \
+                     computer. You can still download it.",
+                )
+            }
+            PlayerError::Decode(detail) => AppError::failed(format!("This recording cannot be decoded ({detail}).")),
+            PlayerError::Stream(detail) => AppError::new(
+                ErrorCode::Unreachable,
+                format!("The audio stopped arriving from the server ({detail})."),
+            ),
+            PlayerError::Idle => AppError::failed("Nothing is loaded in the player."),
+            PlayerError::Shown(e) => e,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaybackState {
+    Idle,
+    /// Waiting for the first audio (start or seek).
+    Loading,
+    Playing,
+    Paused,
+    Ended,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlayerStatus {
+    pub recording_id: Option<RecordingId>,
+    pub state: PlaybackState,
+    pub position_ms: u64,
+    pub duration_ms: u64,
+    pub speed: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<AppError>,
+}
+
+/// Timings of the current generation, for tests and the benchmark.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub generation: u64,
+    pub requested: Instant,
+    pub first_sample: Option<Instant>,
+    /// The frame the first sample came from (a seek's landing point).
+    pub first_frame: Option<u64>,
+}
+
+impl Timing {
+    /// From the command (play or seek) to the first sample handed to the audio output.
+    pub fn latency(&self) -> Option<Duration> {
+        self.first_sample.map(|f| f - self.requested)
+    }
+}
+
+/// State shared by the control, the decoder thread and the audio callback.
+pub struct Shared {
+    /// Chunks of other generations are stale.
+    pub generation: AtomicU64,
+    /// Frames handed to the output so far (the playing position).
+    pub position: AtomicU64,
+    /// Decoded frames of this generation waiting for the output.
+    pub queued_frames: AtomicU64,
+    pub ended: AtomicBool,
+    failure: Mutex<Option<String>>,
+    timing: Mutex<Timing>,
+}
+
+impl Shared {
+    fn new() -> Shared {
+        Shared {
+            generation: AtomicU64::new(0),
+            position: AtomicU64::new(0),
+            queued_frames: AtomicU64::new(0),
+            ended: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            timing: Mutex::new(Timing {
+                generation: 0,
+                requested: Instant::now(),
+                first_sample: None,
+                first_frame: None,
+            }),
+        }
+    }
+
+    /// Starts a generation at `frame`: older chunks become stale.
+    fn begin(&self, frame: u64, requested: Instant) -> u64 {
+        let generation = self.generation.load(Ordering::Acquire) + 1;
+        *self.timing.lock().expect("timing lock") = Timing {
+            generation,
+            requested,
+            first_sample: None,
+            first_frame: None,
+        };
+        self.position.store(frame, Ordering::Release);
+        self.queued_frames.store(0, Ordering::Release);
+        self.ended.store(false, Ordering::Release);
+        *self.failure.lock().expect("failure lock") = None;
+        self.generation.store(generation, Ordering::Release);
+        generation
+    }
+
+    /// Called by the output when it hands out the first sample of a chunk starting at `frame`.
+    pub fn first_sample(&self, generation: u64, frame: u64) {
+        let mut t = self.timing.lock().expect("timing lock");
+        if t.generation == generation && t.first_sample.is_none() {
+            t.first_sample = Some(Instant::now());
+            t.first_frame = Some(frame);
+        }
+    }
+
+    pub fn fail(&self, message: String) {
+        *self.failure.lock().expect("failure lock") = Some(message);
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.failure.lock().expect("failure lock").clone()
+    }
+
+    pub fn timing(&self) -> Timing {
+        *self.timing.lock().expect("timing lock")
+    }
+
+    /// The output took `frames` of this generation off the queue.
+    pub fn dequeued(&self, frames: u64) {
+        let _ = self
+            .queued_frames
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| Some(q.saturating_sub(frames)));
+    }
+}
+
+/// Commands to the decoder thread.
+enum DecoderCommand {
+    /// Continue at `frame` in `generation` on the same output.
+    Seek { frame: u64, generation: u64 },
+    /// Continue at `frame` in `generation` into a new output channel.
+    Restart {
+        frame: u64,
+        generation: u64,
+        feed: mpsc::Sender<Feed>,
+    },
+}
+
+struct Playback {
+    recording_id: RecordingId,
+    info: StreamInfo,
+    shared: Arc<Shared>,
+    decoder: mpsc::Sender<DecoderCommand>,
+    /// `None` once the end was reached (the device is closed).
+    output: Option<Output>,
+    paused: bool,
+    speed: f32,
+}
+
+impl Playback {
+    fn status(&self) -> PlayerStatus {
+        let failure = self.shared.failure();
+        let state = if failure.is_some() {
+            PlaybackState::Failed
+        } else if self.output.is_none() {
+            PlaybackState::Ended
+        } else if self.paused {
+            PlaybackState::Paused
+        } else if self.shared.timing().first_sample.is_none() {
+            PlaybackState::Loading
+        } else {
+            PlaybackState::Playing
+        };
+        let frame = self.shared.position.load(Ordering::Acquire);
+        PlayerStatus {
+            recording_id: Some(self.recording_id),
+            state,
+            position_ms: self.info.ms_at_frame(frame),
+            duration_ms: self.info.duration_ms(),
+            speed: self.speed,
+            error: failure.map(|m| AppError::from(PlayerError::Stream(m))),
+        }
+    }
+
+    /// Opens the device and starts feeding it from `frame` (a new generation).
+    async fn attach_output(&mut self, frame: u64, requested: Instant) -> Result<(), PlayerError> {
+        let mut output = Output::spawn(self.paused, self.speed);
+        let (feed, feed_rx) = mpsc::channel();
+        let generation = self.shared.begin(frame, requested);
+        self.decoder
+            .send(DecoderCommand::Restart {
+                frame,
+                generation,
+                feed,
+            })
+            .map_err(|_| PlayerError::Stream("the decoder stopped".into()))?;
+        let source = StreamSource::new(feed_rx, self.shared.clone(), self.info.channels, self.info.sample_rate)
+            .ok_or_else(|| PlayerError::Decode("no channels or no sample rate".into()))?;
+        output.opened().await?;
+        output.start(source);
+        self.output = Some(output);
+        Ok(())
+    }
+}
+
+/// The app's one player.
+pub struct Player {
+    now: Arc<tokio::sync::Mutex<Option<Playback>>>,
+    notify: Notifier,
+    speed: Mutex<f32>,
+}
+
+impl Player {
+    pub fn new(notify: Notifier) -> Player {
+        Player {
+            now: Arc::new(tokio::sync::Mutex::new(None)),
+            notify,
+            speed: Mutex::new(1.0),
+        }
+    }
+
+    /// Loads recording `id` and plays it from `start_ms`. Returns when the stream is open and
+    /// the device is ready; the first sample follows within milliseconds.
+    pub async fn play(&self, client: Client, id: RecordingId, start_ms: u64) -> Result<PlayerStatus, PlayerError> {
+        let speed = *self.speed.lock().expect("speed lock");
+        match self.start(client, id, start_ms).await {
+            Ok(status) => Ok(status),
+            Err(e) => {
+                // The bar says why nothing plays (no device, not permitted, unreachable).
+                let error = AppError::from(e);
+                (self.notify)(UiEvent::Player {
+                    status: PlayerStatus {
+                        recording_id: Some(id),
+                        state: PlaybackState::Failed,
+                        position_ms: start_ms,
+                        duration_ms: 0,
+                        speed,
+                        error: Some(error.clone()),
+                    },
+                });
+                Err(PlayerError::Shown(error))
+            }
+        }
+    }
+
+    async fn start(&self, client: Client, id: RecordingId, start_ms: u64) -> Result<PlayerStatus, PlayerError> {
+        let requested = Instant::now();
+        self.stop().await;
+        let speed = *self.speed.lock().expect("speed lock");
+        let mut guard = self.now.lock().await;
+        (self.notify)(UiEvent::Player {
+            status: PlayerStatus {
+                recording_id: Some(id),
+                state: PlaybackState::Loading,
+                position_ms: start_ms,
+                duration_ms: 0,
+                speed,
+                error: None,
+            },
+        });
+        // The device opens while the first request is on its way.
+        let mut output = Output::spawn(false, speed);
+        let shared = Arc::new(Shared::new());
+        let (commands, command_rx) = mpsc::channel();
+        let (info_tx, info_rx) = tokio::sync::oneshot::channel();
+        let rt = tokio::runtime::Handle::current();
+        let thread_shared = shared.clone();
+        std::thread::Builder::new()
+            .name("callrec-decoder".into())
+            .spawn(move || {
+                let opened = RangeSource::open(client, id, AudioFormat::Original, rt).and_then(Decoder::open);
+                match opened {
+                    Ok(decoder) => {
+                        let _ = info_tx.send(Ok(decoder.info()));
+                        decode_loop(decoder, thread_shared, command_rx);
+                    }
+                    Err(e) => {
+                        let _ = info_tx.send(Err(e));
+                    }
+                }
+            })
+            .expect("the decoder thread starts");
+        let info = info_rx
+            .await
+            .map_err(|_| PlayerError::Stream("the decoder stopped".into()))??;
+        let frame = info.frame_at_ms(start_ms);
+        let (feed, feed_rx) = mpsc::channel();
+        let generation = shared.begin(frame, requested);
+        commands
+            .send(DecoderCommand::Restart {
+                frame,
+                generation,
+                feed,
+            })
+            .map_err(|_| PlayerError::Stream("the decoder stopped".into()))?;
+        let source = StreamSource::new(feed_rx, shared.clone(), info.channels, info.sample_rate)
+            .ok_or_else(|| PlayerError::Decode("no channels or no sample rate".into()))?;
+        output.opened().await?;
+        output.start(source);
+        let playback = Playback {
+            recording_id: id,
+            info,
+            shared,
+            decoder: commands,
+            output: Some(output),
+            paused: false,
+            speed,
+        };
+        let status = playback.status();
+        *guard = Some(playback);
+        drop(guard);
+        self.spawn_ticker();
+        Ok(status)
+    }
+
+    /// Emits the position while something is loaded; closes the device at the end.
+    fn spawn_ticker(&self) {
+        let now = self.now.clone();
+        let notify = self.notify.clone();
+        tokio::spawn(async move {
+            let mut last: Option<PlayerStatus> = None;
+            loop {
+                tokio::time::sleep(TICK).await;
+                let mut guard = now.lock().await;
+                let Some(p) = guard.as_mut() else { break };
+                if p.output.is_some() && p.shared.ended.load(Ordering::Acquire) {
+                    p.output = None;
+                    p.shared.position.store(p.info.frames.unwrap_or(0), Ordering::Release);
+                }
+                let status = p.status();
+                drop(guard);
+                if last.as_ref() != Some(&status) {
+                    notify(UiEvent::Player { status: status.clone() });
+                    last = Some(status);
+                }
+            }
+        });
+    }
+
+    pub async fn status(&self) -> PlayerStatus {
+        let speed = *self.speed.lock().expect("speed lock");
+        match self.now.lock().await.as_ref() {
+            Some(p) => p.status(),
+            None => PlayerStatus {
+                recording_id: None,
+                state: PlaybackState::Idle,
+                position_ms: 0,
+                duration_ms: 0,
+                speed,
+                error: None,
+            },
+        }
+    }
+
+    /// Timings of the current generation (tests, benchmark).
+    pub async fn timing(&self) -> Option<Timing> {
+        self.now.lock().await.as_ref().map(|p| p.shared.timing())
+    }
+
+    pub async fn pause(&self) -> Result<PlayerStatus, PlayerError> {
+        let mut guard = self.now.lock().await;
+        let p = guard.as_mut().ok_or(PlayerError::Idle)?;
+        if let Some(o) = &p.output {
+            o.send(OutputCommand::Pause);
+            p.paused = true;
+        }
+        let status = p.status();
+        drop(guard);
+        (self.notify)(UiEvent::Player { status: status.clone() });
+        Ok(status)
+    }
+
+    /// Resumes; after the end, plays again from the start.
+    pub async fn resume(&self) -> Result<PlayerStatus, PlayerError> {
+        let requested = Instant::now();
+        let mut guard = self.now.lock().await;
+        let p = guard.as_mut().ok_or(PlayerError::Idle)?;
+        p.paused = false;
+        match &p.output {
+            Some(o) => o.send(OutputCommand::Resume),
+            None => p.attach_output(0, requested).await?,
+        }
+        let status = p.status();
+        drop(guard);
+        (self.notify)(UiEvent::Player { status: status.clone() });
+        Ok(status)
+    }
+
+    /// Jumps to `ms` (clamped to the recording). Paused stays paused.
+    pub async fn seek(&self, ms: u64) -> Result<PlayerStatus, PlayerError> {
+        let requested = Instant::now();
+        let mut guard = self.now.lock().await;
+        let p = guard.as_mut().ok_or(PlayerError::Idle)?;
+        let frame = p.info.frame_at_ms(ms);
+        if p.output.is_some() {
+            let generation = p.shared.begin(frame, requested);
+            p.decoder
+                .send(DecoderCommand::Seek { frame, generation })
+                .map_err(|_| PlayerError::Stream("the decoder stopped".into()))?;
+        } else {
+            p.attach_output(frame, requested).await?;
+        }
+        let status = p.status();
+        drop(guard);
+        (self.notify)(UiEvent::Player { status: status.clone() });
+        Ok(status)
+    }
+
+    /// Moves by `delta_ms` (negative: back).
+    pub async fn skip(&self, delta_ms: i64) -> Result<PlayerStatus, PlayerError> {
+        let position = self.status().await.position_ms;
+        self.seek(position.saturating_add_signed(delta_ms)).await
+    }
+
+    pub async fn set_speed(&self, speed: f32) -> Result<PlayerStatus, PlayerError> {
+        let speed = if speed.is_finite() {
+            speed.clamp(MIN_SPEED, MAX_SPEED)
+        } else {
+            1.0
+        };
+        *self.speed.lock().expect("speed lock") = speed;
+        let mut guard = self.now.lock().await;
+        if let Some(p) = guard.as_mut() {
+            p.speed = speed;
+            if let Some(o) = &p.output {
+                o.send(OutputCommand::Speed(speed));
+            }
+        }
+        drop(guard);
+        let status = self.status().await;
+        (self.notify)(UiEvent::Player { status: status.clone() });
+        Ok(status)
+    }
+
+    /// Stops and unloads; closes the device.
+    pub async fn stop(&self) {
+        let old = self.now.lock().await.take();
+        if old.is_some() {
+            drop(old);
+            (self.notify)(UiEvent::Player {
+                status: self.status().await,
+            });
+        }
+    }
+}
+
+/// The decoder thread: waits for a start, then keeps `AHEAD_SECS` of audio queued, following
+/// seeks, until the control goes away.
+fn decode_loop(mut decoder: Decoder, shared: Arc<Shared>, commands: mpsc::Receiver<DecoderCommand>) {
+    let info = decoder.info();
+    let channels = usize::from(info.channels);
+    let ahead = u64::from(info.sample_rate) * AHEAD_SECS;
+    let mut feed: Option<mpsc::Sender<Feed>> = None;
+    let mut generation = 0;
+    let mut idle = true;
+    loop {
+        let waiting = idle || shared.queued_frames.load(Ordering::Acquire) >= ahead;
+        let command = if waiting {
+            match commands.recv_timeout(Duration::from_millis(5)) {
+                Ok(c) => Some(c),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        } else {
+            match commands.try_recv() {
+                Ok(c) => Some(c),
+                Err(mpsc::TryRecvError::Empty) => None,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        };
+        if let Some(command) = command {
+            let frame = match command {
+                DecoderCommand::Seek { frame, generation: g } => {
+                    generation = g;
+                    frame
+                }
+                DecoderCommand::Restart {
+                    frame,
+                    generation: g,
+                    feed: f,
+                } => {
+                    generation = g;
+                    feed = Some(f);
+                    frame
+                }
+            };
+            idle = false;
+            if let Err(e) = decoder.seek(frame) {
+                send(
+                    &feed,
+                    Feed::Failed {
+                        generation,
+                        message: e.to_string(),
+                    },
+                );
+                idle = true;
+            }
+            continue;
+        }
+        if waiting {
+            continue;
+        }
+        match decoder.next_pcm() {
+            Ok(Some(pcm)) => {
+                let frames = (pcm.samples.len() / channels) as u64;
+                shared.queued_frames.fetch_add(frames, Ordering::AcqRel);
+                let samples = pcm.samples.iter().map(|&s| f32::from(s) / 32768.0).collect();
+                if !send(
+                    &feed,
+                    Feed::Audio {
+                        generation,
+                        start: pcm.start,
+                        samples,
+                    },
+                ) {
+                    shared.dequeued(frames);
+                }
+            }
+            Ok(None) => {
+                send(&feed, Feed::End { generation });
+                idle = true;
+            }
+            Err(e) => {
+                send(
+                    &feed,
+                    Feed::Failed {
+                        generation,
+                        message: e.to_string(),
+                    },
+                );
+                idle = true;
+            }
+        }
+    }
+}
+
+fn send(feed: &Option<mpsc::Sender<Feed>>, item: Feed) -> bool {
+    feed.as_ref().is_some_and(|f| f.send(item).is_ok())
+}

@@ -1,0 +1,271 @@
+//! The commands through Tauri's mock runtime (`tauri::test`), exactly as the window invokes
+//! them — argument names, JSON shapes and `{code, message}` errors — against a real server.
+
+use crate::support::{self, TestServer};
+use callrec_desktop::events::{Notifier, UiEvent};
+use callrec_desktop::state::{AppState, StateConfig};
+use callrec_desktop::tokens::TokenStore;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{Manager, WebviewWindow};
+
+struct App {
+    _app: tauri::App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    events: Arc<Mutex<Vec<UiEvent>>>,
+    _dirs: tempfile::TempDir,
+    save_dir: std::path::PathBuf,
+}
+
+impl App {
+    fn new() -> App {
+        let dirs = tempfile::tempdir().expect("temp dirs");
+        let save_dir = dirs.path().join("downloads");
+        std::fs::create_dir_all(&save_dir).expect("downloads dir");
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let notify: Notifier = Arc::new(move |e| sink.lock().expect("events").push(e));
+        let state = AppState::new(
+            StateConfig {
+                config_dir: dirs.path().join("config"),
+                data_dir: dirs.path().join("data"),
+                tokens: TokenStore::memory(),
+                save_dir: Some(save_dir.clone()),
+            },
+            notify,
+        );
+        let app = callrec_desktop::builder(mock_builder())
+            .manage(state)
+            .build(mock_context(noop_assets()))
+            .expect("the app builds on the mock runtime");
+        let window = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("a mock window");
+        App {
+            _app: app,
+            window,
+            events,
+            _dirs: dirs,
+            save_dir,
+        }
+    }
+
+    /// Invokes `cmd` with `args` as the window would; `Err` is the error's JSON.
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                // The app's own origin (remote origins may not call app commands).
+                url: if cfg!(windows) {
+                    "http://tauri.localhost"
+                } else {
+                    "tauri://localhost"
+                }
+                .parse()
+                .expect("a URL"),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.invoke(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} must succeed, got {e}"))
+    }
+
+    /// The error code `cmd` fails with.
+    fn code(&self, cmd: &str, args: Value) -> String {
+        let err = self.invoke(cmd, args).expect_err(&format!("{cmd} must fail"));
+        assert!(
+            err["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty() && !m.contains("panicked")),
+            "errors carry a readable message: {err}"
+        );
+        err["code"].as_str().expect("errors carry a code").to_string()
+    }
+
+    fn saw(&self, pred: impl Fn(&UiEvent) -> bool) -> bool {
+        self.events.lock().expect("events").iter().any(pred)
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&UiEvent) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.saw(&pred) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn first_run_connect_errors_are_codes_a_person_understands() {
+    let app = App::new();
+    let startup = app.ok("startup", json!({}));
+    assert_eq!(startup["connection"], Value::Null, "first run: nothing chosen yet");
+    assert_eq!(startup["token_storage"], "memory");
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = closed.local_addr().expect("addr");
+    drop(closed);
+    let choice = json!({"choice": {"kind": "remote", "url": format!("http://{addr}")}});
+    assert_eq!(app.code("connect", choice), "unreachable");
+    assert_eq!(
+        app.code("connect", json!({"choice": {"kind": "remote", "url": "ftp://x"}})),
+        "invalid"
+    );
+    assert_eq!(
+        app.code("journal", json!({"filter": {}})),
+        "session_expired",
+        "not signed in: to the login form"
+    );
+}
+
+#[test]
+fn sign_in_see_the_live_call_toggle_recording_and_find_it_in_the_journal() {
+    support::null_audio();
+    let server = TestServer::start();
+    let app = App::new();
+    let conn = app.ok("connect", json!({"choice": {"kind": "remote", "url": server.url}}));
+    assert_eq!(conn["url"], server.url.as_str());
+    assert_eq!(
+        app.code("login", json!({"username": "alice", "password": "wrong"})),
+        "bad_credentials"
+    );
+    let session = app.ok("login", json!({"username": "alice", "password": support::PASSWORD}));
+    assert_eq!(session["user"]["username"], "alice");
+    app.wait_for("the live stream", |e| {
+        matches!(
+            e,
+            UiEvent::Feed {
+                state: callrec_desktop::events::FeedState::Connected,
+                ..
+            }
+        )
+    });
+
+    // A call rings and is answered: it arrives by the push stream with the toggle enabled.
+    let call_id = server.live_call();
+    app.wait_for(
+        "the live call",
+        |e| matches!(e, UiEvent::LiveCalls { calls } if calls.iter().any(|c| c.call.id == call_id && c.can_toggle)),
+    );
+    let live = app.ok("live_calls", json!({}));
+    assert_eq!(live[0]["id"], call_id.0);
+    assert_eq!(live[0]["recording"]["kind"], "not_recording");
+
+    let started = app.ok("set_recording", json!({"callId": call_id.0, "action": "start"}));
+    assert_eq!(started["state"]["kind"], "recording_manual");
+    std::thread::sleep(Duration::from_millis(300));
+    app.ok("set_recording", json!({"callId": call_id.0, "action": "stop"}));
+
+    // bob is no participant: the server refuses, and the error says so.
+    let bob = server.client("bob");
+    let refused = server.block_on(bob.set_recording(call_id, callrec_types::wire::RecordingAction::Start));
+    assert!(refused.is_err(), "bob may not record alice's call");
+    server.end_call(call_id);
+    app.wait_for(
+        "the call to leave the live list",
+        |e| matches!(e, UiEvent::LiveCalls { calls } if calls.is_empty()),
+    );
+
+    // The journal shows it with one recording (the REC badge's count).
+    let page = app.ok("journal", json!({"filter": {"has_recordings": true}}));
+    let row = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == call_id.0)
+        .expect("the call is in the journal")
+        .clone();
+    assert_eq!(row["recording_count"], 1);
+    let detail = app.ok("get_call", json!({"callId": call_id.0}));
+    let rec = &detail["recordings"][0];
+    assert_eq!(rec["seq"], 1);
+    assert_eq!(rec["trigger"]["kind"], "manual");
+    let recording_id = rec["id"].as_i64().expect("a recording id");
+
+    // Download it: the bytes are the server's and the checksum is checked.
+    let path = app.ok(
+        "choose_download_path",
+        json!({"fileName": rec["file_name"], "format": "original"}),
+    );
+    let path = path.as_str().expect("a path in the configured folder").to_string();
+    assert!(path.starts_with(app.save_dir.to_str().expect("utf-8")));
+    let done = app.ok(
+        "download_recording",
+        json!({"request": {"download_id": "d1", "recording_id": recording_id, "format": "original", "path": path}}),
+    );
+    assert_eq!(done["verified"], true, "the SHA-256 matches the server's");
+    let alice = server.client("alice");
+    let (_, _, original) = server
+        .block_on(alice.audio_bytes(
+            callrec_types::RecordingId(recording_id),
+            callrec_client::AudioFormat::Original,
+            None,
+        ))
+        .expect("the server's bytes");
+    assert_eq!(std::fs::read(&path).expect("the file"), original.to_vec());
+    assert!(
+        app.saw(|e| matches!(e, UiEvent::Download { .. })),
+        "progress was reported"
+    );
+    assert_eq!(app.ok("cancel_download", json!({"downloadId": "nope"})), false);
+
+    // Play it through the commands.
+    let status = app.ok("player_play", json!({"recordingId": recording_id, "startMs": 0}));
+    assert_eq!(status["recording_id"], recording_id);
+    app.ok("player_pause", json!({}));
+    app.ok("player_seek", json!({"positionMs": 0}));
+    app.ok("player_speed", json!({"speed": 1.5}));
+    app.ok("player_stop", json!({}));
+
+    app.ok("logout", json!({}));
+    assert_eq!(app.code("journal", json!({"filter": {}})), "session_expired");
+    let startup = app.ok("startup", json!({}));
+    assert_eq!(startup["session"], Value::Null, "logged out: the token is gone");
+    assert_eq!(startup["last_username"], "alice", "the username is remembered");
+}
+
+#[test]
+fn an_expired_session_sends_the_window_back_to_the_login_form() {
+    let server = TestServer::start();
+    let app = App::new();
+    app.ok("connect", json!({"choice": {"kind": "remote", "url": server.url}}));
+    app.ok("login", json!({"username": "sam", "password": support::PASSWORD}));
+    // End the app's session on the server, behind the app's back.
+    let token = app
+        ._app
+        .state::<AppState>()
+        .auth
+        .tokens
+        .load(&server.url)
+        .expect("the token is kept");
+    let state = server.state.clone();
+    server.block_on(async move {
+        state
+            .store
+            .delete_session(&callrec_server::auth::token_hash(&token))
+            .await
+            .expect("the session ends");
+    });
+    assert_eq!(app.code("journal", json!({"filter": {}})), "session_expired");
+    app.wait_for("the session-expired event", |e| {
+        matches!(e, UiEvent::SessionExpired { .. })
+    });
+    let startup = app.ok("startup", json!({}));
+    assert_eq!(startup["session"], Value::Null);
+    assert!(
+        startup["connection"].is_object(),
+        "still connected: the login form shows"
+    );
+}

@@ -1,0 +1,305 @@
+// The window: picks the screen (connect → sign in → the app), follows the Rust side's pushes,
+// and routes errors by code (expired session → sign in; unreachable → banner; else a notice).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import {
+  api,
+  onEvent,
+  toApiError,
+  type CallDetail,
+  type CallId,
+  type ConnectionInfo,
+  type FeedState,
+  type PlayerStatus,
+  type ServerChoice,
+  type SessionInfo,
+  type Startup,
+  type TokenStorage,
+  type UiEvent,
+} from './api';
+import type { ComponentChildren } from 'preact';
+import { SharedContext, useShared, type DownloadState, type NowPlaying, type Shared } from './context';
+import { ConnectScreen } from './screens/connect';
+import { LoginScreen } from './screens/login';
+import { LiveView } from './screens/live';
+import { JournalView } from './screens/journal';
+import { PlayerBar } from './components/player';
+import { Logo } from './components/logo';
+
+type Screen =
+  | { kind: 'starting' }
+  | { kind: 'connect'; error?: string; saved?: ServerChoice | null }
+  | { kind: 'login'; connection: ConnectionInfo; message?: string }
+  | { kind: 'main'; session: SessionInfo; connection: ConnectionInfo | null };
+
+interface Toast {
+  id: number;
+  kind: 'info' | 'success' | 'error';
+  text: string;
+}
+
+export function App() {
+  const [screen, setScreen] = useState<Screen>({ kind: 'starting' });
+  const [tokenStorage, setTokenStorage] = useState<TokenStorage>('keyring');
+  const [lastUsername, setLastUsername] = useState<string>('');
+  const [banner, setBanner] = useState<string | null>(null);
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const [liveCalls, setLiveCalls] = useState<CallDetail[]>([]);
+  const [feed, setFeed] = useState<{ state: FeedState; message?: string | null }>({ state: 'stopped' });
+  const [player, setPlayer] = useState<PlayerStatus | null>(null);
+  const [nowPlaying, setNowPlaying] = useState<NowPlaying | null>(null);
+  const [downloads, setDownloads] = useState<Record<string, DownloadState>>({});
+  const [journalChange, setJournalChange] = useState<{ seq: number; callId: CallId | null }>({ seq: 0, callId: null });
+  const toastSeq = useRef(0);
+  const connectionRef = useRef<ConnectionInfo | null>(null);
+
+  const notify = useCallback((text: string, kind: Toast['kind'] = 'info') => {
+    const id = ++toastSeq.current;
+    setToasts((t) => [...t.slice(-3), { id, kind, text }]);
+    setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'error' ? 8000 : 5000);
+  }, []);
+
+  const toLogin = useCallback((message?: string) => {
+    const connection = connectionRef.current;
+    setLiveCalls([]);
+    setNowPlaying(null);
+    setPlayer(null);
+    if (connection) setScreen({ kind: 'login', connection, message });
+    else setScreen({ kind: 'connect', error: message });
+  }, []);
+
+  const report = useCallback(
+    (e: unknown) => {
+      const err = toApiError(e);
+      if (err.code === 'session_expired') {
+        toLogin(err.message);
+      } else if (err.code === 'unreachable') {
+        setBanner(err.message);
+      } else if (err.code !== 'cancelled') {
+        notify(err.message, 'error');
+      }
+    },
+    [notify, toLogin],
+  );
+
+  const applyStartup = useCallback((s: Startup) => {
+    setTokenStorage(s.token_storage);
+    setLastUsername(s.last_username ?? '');
+    connectionRef.current = s.connection;
+    if (s.session) {
+      setScreen({ kind: 'main', session: s.session, connection: s.connection });
+    } else if (s.connection) {
+      setScreen({ kind: 'login', connection: s.connection, message: s.error?.message });
+    } else {
+      setScreen({ kind: 'connect', error: s.error?.message, saved: s.saved });
+    }
+  }, []);
+
+  useEffect(() => {
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    const handler = (e: UiEvent) => {
+      switch (e.kind) {
+        case 'live_calls':
+          setLiveCalls(e.calls);
+          break;
+        case 'feed':
+          setFeed({ state: e.state, message: e.message });
+          if (e.state === 'connected') setBanner(null);
+          break;
+        case 'journal_changed':
+          setJournalChange((j) => ({ seq: j.seq + 1, callId: e.call_id }));
+          break;
+        case 'recording_changed':
+          setJournalChange((j) => ({ seq: j.seq + 1, callId: e.recording.call_id }));
+          break;
+        case 'session_expired':
+          toLogin(e.message);
+          break;
+        case 'player':
+          setPlayer(e.status);
+          break;
+        case 'download':
+          setDownloads((d) => {
+            const cur = d[e.progress.download_id];
+            if (!cur || cur.state !== 'running') return d;
+            return { ...d, [cur.downloadId]: { ...cur, done: e.progress.done, total: e.progress.total ?? null } };
+          });
+          break;
+        case 'local_server':
+          break;
+      }
+    };
+    onEvent(handler).then((unlisten) => {
+      if (cancelled) unlisten();
+      else stop = unlisten;
+    });
+    api.startup().then(applyStartup, (e) => setScreen({ kind: 'connect', error: toApiError(e).message }));
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+  }, [applyStartup, toLogin]);
+
+  const onConnected = (connection: ConnectionInfo) => {
+    connectionRef.current = connection;
+    setBanner(null);
+    setScreen({ kind: 'login', connection });
+  };
+
+  const onSignedIn = (session: SessionInfo) => {
+    setBanner(null);
+    setLastUsername(session.user.username);
+    setScreen({ kind: 'main', session, connection: connectionRef.current });
+  };
+
+  const signOut = async () => {
+    try {
+      await api.logout();
+    } catch (e) {
+      report(e);
+    }
+    toLogin();
+  };
+
+  const changeServer = async () => {
+    try {
+      await api.disconnect();
+    } catch (e) {
+      report(e);
+    }
+    connectionRef.current = null;
+    setScreen({ kind: 'connect' });
+  };
+
+  const setDownload = useCallback((d: DownloadState) => setDownloads((all) => ({ ...all, [d.downloadId]: d })), []);
+
+  const shared: Shared | null = useMemo(
+    () =>
+      screen.kind === 'main'
+        ? {
+            session: screen.session,
+            liveCalls,
+            feed,
+            player,
+            nowPlaying,
+            setNowPlaying,
+            downloads,
+            setDownload,
+            journalChange,
+            report,
+            notify,
+          }
+        : null,
+    [screen, liveCalls, feed, player, nowPlaying, downloads, setDownload, journalChange, report, notify],
+  );
+
+  return (
+    <div class="app">
+      {banner && (
+        <div class="banner" role="alert" data-testid="banner">
+          <span>{banner}</span>
+          <button class="link" onClick={() => setBanner(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {screen.kind === 'starting' && (
+        <div class="splash">
+          <Logo size={40} />
+          <p class="muted">Starting…</p>
+        </div>
+      )}
+      {screen.kind === 'connect' && <ConnectScreen error={screen.error} saved={screen.saved ?? null} onConnected={onConnected} />}
+      {screen.kind === 'login' && (
+        <LoginScreen
+          connection={screen.connection}
+          message={screen.message}
+          tokenStorage={tokenStorage}
+          lastUsername={lastUsername}
+          onSignedIn={onSignedIn}
+          onChangeServer={changeServer}
+        />
+      )}
+      {screen.kind === 'main' && shared && (
+        <SharedContext.Provider value={shared}>
+          <Main onSignOut={signOut} />
+        </SharedContext.Provider>
+      )}
+      <div class="toasts" aria-live="polite">
+        {toasts.map((t) => (
+          <div key={t.id} class={`toast toast-${t.kind}`} data-testid={`toast-${t.kind}`}>
+            {t.text}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function Main({ onSignOut }: { onSignOut: () => void }) {
+  const [tab, setTab] = useState<'live' | 'journal'>('live');
+  return (
+    <MainShell tab={tab} setTab={setTab} onSignOut={onSignOut}>
+      {tab === 'live' ? <LiveView onOpenJournal={() => setTab('journal')} /> : <JournalView />}
+    </MainShell>
+  );
+}
+
+function MainShell(props: {
+  tab: 'live' | 'journal';
+  setTab: (t: 'live' | 'journal') => void;
+  onSignOut: () => void;
+  children: ComponentChildren;
+}) {
+  const { session, liveCalls, feed, player } = useShared();
+  const feedLabel =
+    feed.state === 'connected' ? 'Live' : feed.state === 'stopped' ? 'Offline' : feed.state === 'connecting' ? 'Connecting…' : 'Reconnecting…';
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <div class="brand">
+          <Logo size={22} />
+          <span>callrec</span>
+        </div>
+        <nav class="tabs" role="tablist">
+          <button
+            role="tab"
+            aria-selected={props.tab === 'live'}
+            class={props.tab === 'live' ? 'tab active' : 'tab'}
+            onClick={() => props.setTab('live')}
+            data-testid="tab-live"
+          >
+            Live calls
+            {liveCalls.length > 0 && <span class="count">{liveCalls.length}</span>}
+          </button>
+          <button
+            role="tab"
+            aria-selected={props.tab === 'journal'}
+            class={props.tab === 'journal' ? 'tab active' : 'tab'}
+            onClick={() => props.setTab('journal')}
+            data-testid="tab-journal"
+          >
+            Journal
+          </button>
+        </nav>
+        <div class="spacer" />
+        <span class={`feed feed-${feed.state}`} title={feed.message ?? ''} data-testid="feed">
+          <span class="dot" />
+          {feedLabel}
+        </span>
+        <div class="user" data-testid="user">
+          <span class="user-name">{session.user.display_name || session.user.username}</span>
+          <span class="user-level">{session.user.level}</span>
+        </div>
+        <button class="btn btn-ghost" onClick={props.onSignOut} data-testid="sign-out">
+          Sign out
+        </button>
+      </header>
+      {session.token_storage === 'memory' && (
+        <div class="notice-strip">No system keyring is available: you will be asked to sign in again after a restart.</div>
+      )}
+      <main class={player?.recording_id != null ? 'content with-player' : 'content'}>{props.children}</main>
+      {player?.recording_id != null && <PlayerBar />}
+    </div>
+  );
+}
