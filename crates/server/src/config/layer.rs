@@ -1,0 +1,366 @@
+//! The sources of configuration values, each read into a `Layer` of optional,
+//! already-validated values: the TOML file (`file_layer`: at most
+//! [`MAX_CONFIG_FILE_BYTES`], unknown keys refused, syntax errors with line and column), the
+//! `CALLREC_*` environment (`env_layer`) and the `serve` flags (`flag_layer`).
+//! [`Config::load`] lays them over the defaults in that order.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::values::{
+    boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
+    MAX_UPLOAD_BYTES, RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SIP_SESSION_TIMEOUT_SECS,
+};
+use super::{Config, ConfigError, Origin, Secret, ServeArgs, MAX_CONFIG_FILE_BYTES};
+
+/// One source's values, each already validated.
+#[derive(Debug, Default)]
+pub(super) struct Layer {
+    data_dir: Option<PathBuf>,
+    http: Option<SocketAddr>,
+    sip: Option<SocketAddr>,
+    rtp_ports: Option<(u16, u16)>,
+    database_url: Option<String>,
+    bootstrap_admin_password: Option<Secret>,
+    ingest_token: Option<Secret>,
+    demo: Option<bool>,
+    session_ttl_hours: Option<u32>,
+    max_upload_bytes: Option<u64>,
+    sip_session_timeout_secs: Option<u32>,
+    retention_days: Option<u32>,
+    dispatch_schedule: Option<String>,
+    script_timeout_secs: Option<u32>,
+    log: Option<String>,
+}
+
+impl Layer {
+    /// Overrides `config` with every value this layer sets.
+    pub(super) fn apply(self, config: &mut Config) {
+        fn set<T>(slot: &mut T, value: Option<T>) {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        }
+        set(&mut config.data_dir, self.data_dir);
+        set(&mut config.http, self.http);
+        set(&mut config.sip, self.sip);
+        set(&mut config.rtp_ports, self.rtp_ports);
+        if self.database_url.is_some() {
+            config.database_url = self.database_url;
+        }
+        if self.bootstrap_admin_password.is_some() {
+            config.bootstrap_admin_password = self.bootstrap_admin_password;
+        }
+        if self.ingest_token.is_some() {
+            config.ingest_token = self.ingest_token;
+        }
+        set(&mut config.demo, self.demo);
+        set(&mut config.session_ttl_hours, self.session_ttl_hours);
+        set(&mut config.max_upload_bytes, self.max_upload_bytes);
+        set(&mut config.sip_session_timeout_secs, self.sip_session_timeout_secs);
+        set(&mut config.retention_days, self.retention_days);
+        set(&mut config.dispatch_schedule, self.dispatch_schedule);
+        set(&mut config.script_timeout_secs, self.script_timeout_secs);
+        set(&mut config.log, self.log);
+    }
+}
+
+/// The configuration file as written: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    http: Option<String>,
+    sip: Option<String>,
+    rtp_ports: Option<String>,
+    database_url: Option<String>,
+    bootstrap_admin_password: Option<Secret>,
+    ingest_token: Option<Secret>,
+    demo: Option<bool>,
+    session_ttl_hours: Option<u32>,
+    max_upload_bytes: Option<u64>,
+    sip_session_timeout_secs: Option<u32>,
+    retention_days: Option<u32>,
+    dispatch_schedule: Option<String>,
+    script_timeout_secs: Option<u32>,
+    log: Option<String>,
+}
+
+pub(super) fn read_config_file(path: &Path) -> Result<String, ConfigError> {
+    let read_err = |source| ConfigError::ReadFile {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    // Read one byte past the limit rather than trusting the metadata: the file may be a pipe
+    // or grow while we read.
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(ConfigError::FileTooLarge { path: path.to_owned() });
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| read_err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")))
+}
+
+/// Parses the text of a configuration file into a validated layer.
+pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> {
+    let raw: FileConfig = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map(|span| line_column(text, span.start)).unwrap_or((0, 0));
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: e.message().trim().replace('\n', " "),
+        }
+    })?;
+    let origin = |key: &'static str| Origin::File {
+        path: path.to_owned(),
+        key,
+    };
+    Ok(Layer {
+        data_dir: raw.data_dir.map(|d| data_dir(origin("data_dir"), d)).transpose()?,
+        http: raw.http.map(|v| socket_addr(origin("http"), &v)).transpose()?,
+        sip: raw.sip.map(|v| socket_addr(origin("sip"), &v)).transpose()?,
+        rtp_ports: raw.rtp_ports.map(|v| rtp_ports(origin("rtp_ports"), &v)).transpose()?,
+        database_url: raw
+            .database_url
+            .map(|v| database_url(origin("database_url"), v))
+            .transpose()?,
+        bootstrap_admin_password: raw
+            .bootstrap_admin_password
+            .map(|v| secret(origin("bootstrap_admin_password"), v))
+            .transpose()?,
+        ingest_token: raw
+            .ingest_token
+            .map(|v| secret(origin("ingest_token"), v))
+            .transpose()?,
+        demo: raw.demo,
+        session_ttl_hours: raw
+            .session_ttl_hours
+            .map(|v| in_range(origin("session_ttl_hours"), v, SESSION_TTL_HOURS, "hours"))
+            .transpose()?,
+        max_upload_bytes: raw
+            .max_upload_bytes
+            .map(|v| in_range(origin("max_upload_bytes"), v, MAX_UPLOAD_BYTES, "bytes"))
+            .transpose()?,
+        sip_session_timeout_secs: raw
+            .sip_session_timeout_secs
+            .map(|v| {
+                in_range(
+                    origin("sip_session_timeout_secs"),
+                    v,
+                    SIP_SESSION_TIMEOUT_SECS,
+                    "seconds",
+                )
+            })
+            .transpose()?,
+        retention_days: raw
+            .retention_days
+            .map(|v| in_range(origin("retention_days"), v, RETENTION_DAYS, "days"))
+            .transpose()?,
+        dispatch_schedule: raw
+            .dispatch_schedule
+            .map(|v| cron(origin("dispatch_schedule"), v))
+            .transpose()?,
+        script_timeout_secs: raw
+            .script_timeout_secs
+            .map(|v| in_range(origin("script_timeout_secs"), v, SCRIPT_TIMEOUT_SECS, "seconds"))
+            .transpose()?,
+        log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
+    })
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Reads `CALLREC_<KEY>` for every key.
+pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, ConfigError> {
+    let get = |key: &str| {
+        let var = format!("CALLREC_{}", key.to_ascii_uppercase());
+        env(&var).map(|value| (Origin::Env(var), value))
+    };
+    let mut l = Layer::default();
+    if let Some((o, v)) = get("data_dir") {
+        l.data_dir = Some(data_dir(o, PathBuf::from(v))?);
+    }
+    if let Some((o, v)) = get("http") {
+        l.http = Some(socket_addr(o, &v)?);
+    }
+    if let Some((o, v)) = get("sip") {
+        l.sip = Some(socket_addr(o, &v)?);
+    }
+    if let Some((o, v)) = get("rtp_ports") {
+        l.rtp_ports = Some(rtp_ports(o, &v)?);
+    }
+    if let Some((o, v)) = get("database_url") {
+        l.database_url = Some(database_url(o, v)?);
+    }
+    if let Some((o, v)) = get("bootstrap_admin_password") {
+        l.bootstrap_admin_password = Some(secret(o, Secret::new(v))?);
+    }
+    if let Some((o, v)) = get("ingest_token") {
+        l.ingest_token = Some(secret(o, Secret::new(v))?);
+    }
+    if let Some((o, v)) = get("demo") {
+        l.demo = Some(boolean(o, &v)?);
+    }
+    if let Some((o, v)) = get("session_ttl_hours") {
+        l.session_ttl_hours = Some(number(o, &v, SESSION_TTL_HOURS, "hours")?);
+    }
+    if let Some((o, v)) = get("max_upload_bytes") {
+        l.max_upload_bytes = Some(number(o, &v, MAX_UPLOAD_BYTES, "bytes")?);
+    }
+    if let Some((o, v)) = get("sip_session_timeout_secs") {
+        l.sip_session_timeout_secs = Some(number(o, &v, SIP_SESSION_TIMEOUT_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("retention_days") {
+        l.retention_days = Some(number(o, &v, RETENTION_DAYS, "days")?);
+    }
+    if let Some((o, v)) = get("dispatch_schedule") {
+        l.dispatch_schedule = Some(cron(o, v)?);
+    }
+    if let Some((o, v)) = get("script_timeout_secs") {
+        l.script_timeout_secs = Some(number(o, &v, SCRIPT_TIMEOUT_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("log") {
+        l.log = Some(log_filter(o, v)?);
+    }
+    Ok(l)
+}
+
+/// The command-line flags of `serve`.
+pub(super) fn flag_layer(args: &ServeArgs) -> Result<Layer, ConfigError> {
+    Ok(Layer {
+        data_dir: args
+            .data_dir
+            .clone()
+            .map(|d| data_dir(Origin::Flag("--data-dir"), d))
+            .transpose()?,
+        http: args
+            .http
+            .as_deref()
+            .map(|v| socket_addr(Origin::Flag("--http"), v))
+            .transpose()?,
+        sip: args
+            .sip
+            .as_deref()
+            .map(|v| socket_addr(Origin::Flag("--sip"), v))
+            .transpose()?,
+        rtp_ports: args
+            .rtp_ports
+            .as_deref()
+            .map(|v| rtp_ports(Origin::Flag("--rtp-ports"), v))
+            .transpose()?,
+        // A flag can switch demo mode on; absent, it leaves the file/env value alone.
+        demo: args.demo.then_some(true),
+        ..Layer::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::tests::{load_with, message, parse_file};
+    use crate::config::KEYS;
+
+    #[test]
+    fn every_key_has_a_file_key_and_env_var() {
+        // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
+        // env_layer leaves the default. Setting each to a non-default value catches both.
+        let values: [(&str, &str, &str); 15] = [
+            ("data_dir", "\"/srv/rec\"", "/srv/rec"),
+            ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
+            ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
+            ("rtp_ports", "\"30000-30099\"", "30000-30099"),
+            ("database_url", "\"sqlite::memory:\"", "sqlite::memory:"),
+            ("bootstrap_admin_password", "\"pw\"", "pw"),
+            ("ingest_token", "\"tok\"", "tok"),
+            ("demo", "true", "true"),
+            ("session_ttl_hours", "3", "3"),
+            ("max_upload_bytes", "4096", "4096"),
+            ("sip_session_timeout_secs", "5", "5"),
+            ("retention_days", "7", "7"),
+            ("dispatch_schedule", "\"30 2 * * 1-5\"", "30 2 * * 1-5"),
+            ("script_timeout_secs", "9", "9"),
+            ("log", "\"debug\"", "debug"),
+        ];
+        assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");
+        for (key, toml_value, env_value) in values {
+            let from_file =
+                parse_file(&format!("{key} = {toml_value}\n")).unwrap_or_else(|e| panic!("file key {key}: {e}"));
+            let var = format!("CALLREC_{}", key.to_ascii_uppercase());
+            let from_env =
+                load_with(&ServeArgs::default(), &[(&var, env_value)]).unwrap_or_else(|e| panic!("{var}: {e}"));
+            assert_ne!(from_file, Config::default(), "file key {key} takes effect");
+            assert_eq!(from_file, from_env, "{var} means the same as file key {key}");
+        }
+    }
+
+    #[test]
+    fn demo_flag_switches_on_and_absent_flag_keeps_env() {
+        let on = ServeArgs {
+            demo: true,
+            ..ServeArgs::default()
+        };
+        assert!(
+            load_with(&on, &[("CALLREC_DEMO", "false")]).expect("loads").demo,
+            "flag wins"
+        );
+        assert!(
+            load_with(&ServeArgs::default(), &[("CALLREC_DEMO", "yes")])
+                .expect("loads")
+                .demo,
+            "env yes"
+        );
+        assert!(message(load_with(&ServeArgs::default(), &[("CALLREC_DEMO", "maybe")])).contains("CALLREC_DEMO"));
+    }
+
+    #[test]
+    fn unknown_file_key_is_named_with_its_position() {
+        let e = message(parse_file("http = \"127.0.0.1:80\"\nhtp = \"x\"\n"));
+        assert!(e.starts_with("config file callrec.toml:2:1:"), "position: {e}");
+        assert!(e.contains("htp"), "names the key: {e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+        let e = message(parse_file("http = "));
+        assert!(e.starts_with("config file callrec.toml:1:"), "syntax error: {e}");
+    }
+
+    #[test]
+    fn missing_and_oversized_files_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = ServeArgs {
+            config: Some(dir.path().join("nope.toml")),
+            ..ServeArgs::default()
+        };
+        assert!(
+            message(load_with(&missing, &[])).starts_with("cannot read config file"),
+            "missing"
+        );
+        let big = dir.path().join("big.toml");
+        let mut text = String::from("log = \"info\"\n");
+        text.push_str(&"#".repeat(MAX_CONFIG_FILE_BYTES as usize));
+        std::fs::write(&big, text).expect("write");
+        let args = ServeArgs {
+            config: Some(big),
+            ..ServeArgs::default()
+        };
+        assert!(message(load_with(&args, &[])).contains("larger than"), "size limit");
+    }
+
+    #[test]
+    fn line_column_counts_from_one() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    }
+}

@@ -1,0 +1,111 @@
+//! [`default_config_toml`]: the commented configuration file that
+//! `callrec-server default-config` prints.
+
+use super::Config;
+
+/// A commented TOML file with every key at its default. Parsing it yields the defaults;
+/// keys without a default are present but commented out.
+pub fn default_config_toml() -> String {
+    let d = Config::default();
+    format!(
+        r#"# callrec-server configuration.
+#
+# Precedence: built-in defaults < this file < CALLREC_<KEY> environment variables < flags.
+# Every key below has an environment variable of its name in upper case, e.g. http ->
+# CALLREC_HTTP. Use it with `callrec-server serve --config FILE` (or CALLREC_CONFIG=FILE).
+# Unknown keys are errors.
+
+# Recordings, journals and (unless database_url is set) the SQLite database. Flag --data-dir.
+data_dir = "{data_dir}"
+
+# HTTP API listen address, ADDR:PORT. Flag --http.
+http = "{http}"
+
+# SIP (SIPREC) listen address, UDP and TCP, ADDR:PORT. Flag --sip.
+sip = "{sip}"
+
+# RTP port range LOW-HIGH; LOW must be even. Flag --rtp-ports.
+rtp_ports = "{rtp_low}-{rtp_high}"
+
+# Database URL. Default: the SQLite file <data_dir>/callrec.db.
+# database_url = "sqlite:///var/lib/callrec/callrec.db"
+
+# When the database has no users, create user "admin" (level admin) with this password.
+# Without it a random password is printed once. Prefer the environment variable
+# CALLREC_BOOTSTRAP_ADMIN_PASSWORD to keeping a password in a file.
+# bootstrap_admin_password = "change me"
+
+# Bearer token for POST /api/v1/ingest. Unset: ingest is disabled. CALLREC_INGEST_TOKEN.
+# ingest_token = "a long random string"
+
+# Demo mode. Flag --demo.
+demo = {demo}
+
+# Lifetime of a login session, in hours.
+session_ttl_hours = {ttl}
+
+# Largest accepted upload, in bytes (default 2 GiB).
+max_upload_bytes = {max_upload}
+
+# A SIPREC session with neither RTP nor SIP traffic for this many seconds is closed.
+sip_session_timeout_secs = {sip_timeout}
+
+# Initial retention of recordings, in days. Only used to seed a new database; afterwards
+# admins change it with PUT /api/v1/settings.
+retention_days = {retention}
+
+# Initial dispatch schedule: cron "minute hour day-of-month month day-of-week", local time.
+# Only used to seed a new database, like retention_days.
+dispatch_schedule = "{schedule}"
+
+# A dispatch script running longer than this many seconds is killed.
+script_timeout_secs = {script_timeout}
+
+# Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
+log = "{log}"
+"#,
+        data_dir = d.data_dir.display(),
+        http = d.http,
+        sip = d.sip,
+        rtp_low = d.rtp_ports.0,
+        rtp_high = d.rtp_ports.1,
+        demo = d.demo,
+        ttl = d.session_ttl_hours,
+        max_upload = d.max_upload_bytes,
+        sip_timeout = d.sip_session_timeout_secs,
+        retention = d.retention_days,
+        schedule = d.dispatch_schedule,
+        script_timeout = d.script_timeout_secs,
+        log = d.log,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::tests::parse_file;
+    use crate::config::KEYS;
+
+    #[test]
+    fn default_config_toml_parses_back_into_the_defaults() {
+        let text = default_config_toml();
+        assert_eq!(parse_file(&text).expect("template parses"), Config::default());
+        for key in KEYS {
+            assert!(
+                text.contains(&format!("\n{key} = ")) || text.contains(&format!("\n# {key} = ")),
+                "template documents key {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn default_config_toml_commented_keys_parse_when_uncommented() {
+        let text = default_config_toml()
+            .replace("# database_url =", "database_url =")
+            .replace("# bootstrap_admin_password =", "bootstrap_admin_password =")
+            .replace("# ingest_token =", "ingest_token =");
+        let c = parse_file(&text).expect("uncommented template parses");
+        assert!(c.database_url.is_some(), "database_url example is valid");
+        assert!(c.ingest_token.is_some(), "ingest_token example is valid");
+    }
+}
