@@ -20,7 +20,8 @@ use croner::Cron;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How often the scheduler looks at the clock.
+/// How often the scheduler looks at the clock (cheap: the schedule is cached until the
+/// settings change, see `AppState::settings_epoch`).
 pub const TICK: Duration = Duration::from_millis(200);
 /// The store key of the last run's time (RFC 3339).
 pub const LAST_RUN_KEY: &str = "scheduler.last_run";
@@ -194,6 +195,7 @@ async fn scheduler_loop(state: AppState) {
     // The window (last, now] is checked for a scheduled time on every tick.
     let now = state.clock.now();
     let mut last = last_run(&state).await.map_or(now, |t| t.min(now));
+    let mut cached: Option<(u64, Schedule)> = None;
     loop {
         tokio::select! {
             _ = state.run_now.notified() => {
@@ -203,20 +205,25 @@ async fn scheduler_loop(state: AppState) {
             _ = tokio::time::sleep(TICK) => {}
         }
         let now = state.clock.now();
-        let schedule = match settings::load(&state).await {
-            Ok(s) => Schedule::parse(&s.dispatch_schedule),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the settings; the schedule waits");
-                continue;
+        // The settings are read again only after they changed (or failed to load).
+        let epoch = state.settings_epoch.load(std::sync::atomic::Ordering::Acquire);
+        if cached.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            let parsed = match settings::load(&state).await {
+                Ok(s) => Schedule::parse(&s.dispatch_schedule),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read the settings; the schedule waits");
+                    continue;
+                }
+            };
+            match parsed {
+                Ok(s) => cached = Some((epoch, s)),
+                Err(e) => {
+                    tracing::error!(error = %e, "the stored dispatch schedule is unusable");
+                    continue;
+                }
             }
-        };
-        let schedule = match schedule {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "the stored dispatch schedule is unusable");
-                continue;
-            }
-        };
+        }
+        let Some((_, schedule)) = &cached else { continue };
         if now < last {
             // The clock went back: start the window again from here.
             last = now;

@@ -179,6 +179,8 @@ pub async fn update(state: &AppState, patch: &SettingsPatch) -> Result<(Settings
     let changes = describe_changes(&current, &next);
     let json = serde_json::to_string(&next).map_err(|e| SettingsError::Corrupt(e.to_string()))?;
     state.store.put_setting(SETTINGS_KEY, &json).await?;
+    // The scheduler re-reads the settings when this moves.
+    state.settings_epoch.fetch_add(1, std::sync::atomic::Ordering::Release);
     Ok((next, changes))
 }
 

@@ -39,6 +39,8 @@ pub struct App {
     pub events: broadcast::Sender<Arc<Envelope>>,
     /// Wakes the scheduler to run dispatch and retention now.
     pub run_now: tokio::sync::Notify,
+    /// Bumped on every settings change, so readers can cache the settings until it moves.
+    pub settings_epoch: std::sync::atomic::AtomicU64,
 }
 
 impl std::ops::Deref for AppState {
@@ -61,6 +63,7 @@ impl AppState {
             throttle: LoginThrottle::default(),
             events,
             run_now: tokio::sync::Notify::new(),
+            settings_epoch: std::sync::atomic::AtomicU64::new(0),
         }))
     }
 

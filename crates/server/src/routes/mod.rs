@@ -48,7 +48,9 @@ pub fn router(state: AppState) -> Router {
 async fn count(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     state.metrics.count_status(res.status().as_u16());
-    res.headers_mut()
-        .insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
+    res.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
     res
 }
