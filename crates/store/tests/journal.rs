@@ -391,8 +391,8 @@ async fn a_calls_start_time_cannot_change_under_the_journal() {
     assert!(err.to_string().contains("never changes"), "{err}");
 }
 
-/// Migration 0003 on a database that 0001 already filled: every call gets a key in journal
-/// order, and the search finds what it found before.
+/// Migrations 0003 and 0004 on a database that 0001 already filled: every call gets a key in
+/// journal order (ascending = newest first), and the search finds what it found before.
 #[tokio::test]
 async fn the_migration_keys_existing_calls_in_journal_order() {
     use sqlx::{Connection, Row};
@@ -429,7 +429,11 @@ async fn the_migration_keys_existing_calls_in_journal_order() {
         .execute(&mut conn)
         .await
         .expect("0003 applies");
-    let keys: Vec<(i64, i64)> = sqlx::query("SELECT key, call_id FROM journal_keys ORDER BY key DESC")
+    sqlx::raw_sql(include_str!("../migrations/sqlite/0004_journal_keys_ascending.sql"))
+        .execute(&mut conn)
+        .await
+        .expect("0004 applies");
+    let keys: Vec<(i64, i64)> = sqlx::query("SELECT key, call_id FROM journal_keys ORDER BY key")
         .fetch_all(&mut conn)
         .await
         .expect("keys")
@@ -437,13 +441,21 @@ async fn the_migration_keys_existing_calls_in_journal_order() {
         .map(|r| (r.get(0), r.get(1)))
         .collect();
     let order: Vec<i64> = keys.iter().map(|k| k.1).collect();
-    assert_eq!(order, vec![5, 3, 1, 4, 2], "key order is (started_at, id) descending");
+    assert_eq!(
+        order,
+        vec![5, 3, 1, 4, 2],
+        "ascending keys are (started_at, id) descending"
+    );
     for (key, id) in &keys {
-        assert_eq!(key >> 21, started(*id), "call {id}: the key starts with its start time");
+        assert_eq!(
+            !key >> 21,
+            started(*id),
+            "call {id}: the inverted key starts with its start time"
+        );
     }
     let hits: Vec<i64> = sqlx::query(
         "SELECT k.call_id FROM journal_fts JOIN journal_keys k ON k.key = journal_fts.rowid
-         WHERE journal_fts MATCH '\"+4930\"' ORDER BY journal_fts.rowid DESC",
+         WHERE journal_fts MATCH '\"+4930\"' ORDER BY journal_fts.rowid",
     )
     .fetch_all(&mut conn)
     .await
@@ -465,7 +477,24 @@ async fn the_migration_keys_existing_calls_in_journal_order() {
         .fetch_one(&mut conn)
         .await
         .expect("key");
-    assert_eq!(key, (5000 << 21) + 3, "the fourth call of its millisecond");
+    assert_eq!(key, !((5000 << 21) + 3), "the fourth call of its millisecond");
+    let err = sqlx::query(&format!(
+        "INSERT INTO journal_keys (key, call_id) VALUES ({}, 99)",
+        !(((5000_i64 + 1) << 21) - 1)
+    ))
+    .execute(&mut conn)
+    .await
+    .map(|_| ());
+    assert!(err.is_ok(), "the last rank of a millisecond is usable");
+    let full = sqlx::query(
+        "INSERT INTO calls (id, call_key, source, direction, origin, mon_mode, started_at, state,
+         participants, sip_call_ids, trace, search) VALUES (7, 'k7', 'ingest', 'incoming', 'external', 'auto', 5000,
+         'ended', '[]', '[]', '[]', 'x')",
+    )
+    .execute(&mut conn)
+    .await
+    .expect_err("a full millisecond is refused, not spilled into the next");
+    assert!(full.to_string().contains("same millisecond"), "{full}");
 }
 
 #[tokio::test]

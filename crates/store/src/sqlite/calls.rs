@@ -39,15 +39,20 @@ fn word<T: serde::Serialize>(v: &T) -> String {
         .to_string()
 }
 
-/// Lower-case names, numbers and their normalised forms, for substring search.
+/// Lower-case names, numbers and their normalised forms, for substring search. A normalised
+/// number equal to the number as written is left out: the index would only grow (and every
+/// search of it slow down) by the repeat.
 fn search_text(ps: &[Participant]) -> String {
     let mut s = String::new();
     for p in ps {
-        for part in [
-            p.name.to_lowercase(),
-            p.number.to_lowercase(),
-            normalize_address(&p.number),
-        ] {
+        let number = p.number.to_lowercase();
+        let normalized = normalize_address(&p.number);
+        let normalized = if normalized == number {
+            String::new()
+        } else {
+            normalized
+        };
+        for part in [p.name.to_lowercase(), number, normalized] {
             if !part.is_empty() {
                 s.push_str(&part);
                 s.push(' ');
@@ -223,14 +228,16 @@ fn like_pattern(q: &str) -> String {
     s
 }
 
-/// Bits of `journal_keys.key` below the start time (migration 0003): the rank of a call among
-/// those that started in the same millisecond.
+/// Bits of a journal key below the start time (migrations 0003, 0004): the rank of a call
+/// among those that started in the same millisecond.
 const KEY_RANK_BITS: u32 = 21;
 
-/// The smallest journal key of a millisecond; saturates far outside any real call's time, so
-/// a bound there still excludes or includes everything as it should.
-fn key_of(ms: i64) -> i64 {
-    ms.saturating_mul(1 << KEY_RANK_BITS)
+/// The key of the first call of a millisecond: `~(ms << 21)`. Keys are inverted (0004), so
+/// the calls of this millisecond and every later one have keys `<=` this, and the calls of
+/// earlier milliseconds `>` it. Saturates far outside any real call's time, where a bound
+/// still includes or excludes everything as it should.
+fn first_key(ms: i64) -> i64 {
+    !ms.saturating_mul(1 << KEY_RANK_BITS)
 }
 
 /// A statement being built: SQL text and its arguments, in step.
@@ -400,8 +407,8 @@ fn all_calls(q: &JournalQuery, text: &Text, limit: i64) -> Result<Sql> {
 }
 
 /// Text of three characters and more, any walk: the trigram index in journal order
-/// (migration 0003), newest match first; every other condition is checked per match and the
-/// walk stops at the end of the page.
+/// (migrations 0003, 0004: ascending keys are newest first), newest match first; every other
+/// condition is checked per match and the walk stops at the end of the page.
 fn text_search(q: &JournalQuery, phrase: &str, walk: &Walk, limit: i64) -> Result<Sql> {
     let mut sql = Sql::new(&format!(
         "SELECT {CALL_COLS} FROM journal_fts JOIN journal_keys k ON k.key = journal_fts.rowid \
@@ -409,18 +416,18 @@ fn text_search(q: &JournalQuery, phrase: &str, walk: &Walk, limit: i64) -> Resul
     ));
     sql.bind(phrase.to_string())?;
     if let Some(from) = q.from {
-        sql.push(" AND journal_fts.rowid >= ?").bind(key_of(ms(from)))?;
+        sql.push(" AND journal_fts.rowid <= ?").bind(first_key(ms(from)))?;
     }
     match Upper::of(q) {
         Upper::None => {}
         Upper::Before(to) => {
-            sql.push(" AND journal_fts.rowid < ?").bind(key_of(to))?;
+            sql.push(" AND journal_fts.rowid > ?").bind(first_key(to))?;
         }
         Upper::Cursor(c) => {
             // The key range ends after the cursor's millisecond; within it the exact
             // (started_at, id) comparison drops the few calls at or above the cursor.
-            sql.push(" AND journal_fts.rowid < ? AND (c.started_at, c.id) < (?, ?)")
-                .bind(key_of(c.started_at_ms.saturating_add(1)))?
+            sql.push(" AND journal_fts.rowid > ? AND (c.started_at, c.id) < (?, ?)")
+                .bind(first_key(c.started_at_ms.saturating_add(1)))?
                 .bind(c.started_at_ms)?
                 .bind(c.id)?;
         }
@@ -432,7 +439,7 @@ fn text_search(q: &JournalQuery, phrase: &str, walk: &Walk, limit: i64) -> Resul
             push_took_part(&mut sql, "cw", "k.call_id", within)?;
         }
     }
-    sql.push(" ORDER BY journal_fts.rowid DESC LIMIT ?").bind(limit)?;
+    sql.push(" ORDER BY journal_fts.rowid LIMIT ?").bind(limit)?;
     Ok(sql)
 }
 
