@@ -1,9 +1,11 @@
 //! `AppError`: every failure that reaches the window crosses as `{code, message}` — a message a
 //! person can act on, never a stack trace — and a `code` only where the UI branches on it
 //! (back to the login form, the "server unreachable" banner, the audio-device notice, a
-//! cancelled download).
+//! cancelled download). A form the server refused carries the refused `fields` as well, so the
+//! window shows each message at its field.
 
 use callrec_client::ClientError;
+use callrec_types::rules::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// What the UI does differently per error; everything else is `failed` with a message.
@@ -18,7 +20,8 @@ pub enum ErrorCode {
     BadCredentials,
     /// The server refused the action for this user (rules, visibility).
     NotPermitted,
-    /// Input the app refuses before asking anyone (a malformed server address).
+    /// Input the app refuses before asking anyone (a malformed server address), or a form the
+    /// server refused (422, with `fields`).
     Invalid,
     /// There is no audio output to play through.
     NoAudioDevice,
@@ -34,6 +37,9 @@ pub enum ErrorCode {
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
+    /// The fields the server refused (code `invalid`), each with its message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -43,6 +49,7 @@ impl AppError {
         AppError {
             code,
             message: message.into(),
+            fields: Vec::new(),
         }
     }
 
@@ -89,8 +96,16 @@ impl From<ClientError> for AppError {
                 "The connection to the server was interrupted. Try again.",
             ),
             ClientError::Api {
-                status, code, message, ..
+                status,
+                code,
+                message,
+                body,
             } => match (*status, code.as_str()) {
+                (422, _) => AppError {
+                    code: ErrorCode::Invalid,
+                    message: sentence(message),
+                    fields: body.fields.clone().unwrap_or_default(),
+                },
                 (401, "bad_credentials") => AppError::new(ErrorCode::BadCredentials, "Wrong username or password."),
                 (401, _) => AppError::new(
                     ErrorCode::SessionExpired,

@@ -4,6 +4,7 @@
 //! commands (thin, in `commands/`) are registered in [`builder`], background work is stopped
 //! on exit. The window (`ui/`) reaches all of it through `ui/src/api/`.
 
+pub mod admin;
 pub mod commands;
 pub mod download;
 pub mod error;
@@ -49,6 +50,36 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::recordings::choose_download_path,
         commands::recordings::download_recording,
         commands::recordings::cancel_download,
+        commands::admin::list_rules,
+        commands::admin::create_rule,
+        commands::admin::update_rule,
+        commands::admin::delete_rule,
+        commands::admin::set_rule_enabled,
+        commands::admin::move_rule,
+        commands::admin::create_user,
+        commands::admin::update_user,
+        commands::admin::delete_user,
+        commands::admin::list_teams,
+        commands::admin::create_team,
+        commands::admin::update_team,
+        commands::admin::delete_team,
+        commands::admin::list_roles,
+        commands::admin::create_role,
+        commands::admin::update_role,
+        commands::admin::delete_role,
+        commands::admin::list_phones,
+        commands::admin::create_phone,
+        commands::admin::update_phone,
+        commands::admin::delete_phone,
+        commands::admin::get_settings,
+        commands::admin::update_settings,
+        commands::admin::schedule_preview,
+        commands::admin::smtp_test,
+        commands::admin::storage,
+        commands::admin::list_dispatch,
+        commands::admin::run_dispatch,
+        commands::admin::retry_dispatch,
+        commands::admin::audit,
     ])
 }
 

@@ -2,6 +2,7 @@
 //! tests call directly; they exist to name the operation for the window (the same name as the
 //! route and the client method) and to cross errors as `{code, message}`.
 
+pub mod admin;
 pub mod journal;
 pub mod live;
 pub mod player;

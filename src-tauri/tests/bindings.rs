@@ -29,6 +29,8 @@ const SOURCES: &[&str] = &[
     "src-tauri/player/mod.rs",
     "src-tauri/download.rs",
     "src-tauri/events.rs",
+    "crates/client/src/admin.rs",
+    "src-tauri/admin.rs",
 ];
 
 const OUTPUT: &str = "ui/src/api/bindings.ts";

@@ -2,6 +2,7 @@
 //! server, the commands through Tauri's mock runtime, and the TypeScript bindings' freshness.
 //! The window itself is tested by vitest (`ui/`) and end to end by `tests/desktop/`.
 
+mod admin;
 mod bindings;
 mod commands;
 mod player;

@@ -229,6 +229,7 @@ async fn measure(
     requests: usize,
 ) -> Result<(Summary, f64)> {
     let per_client = requests.div_ceil(n_clients);
+    let (server_cpu, all_cpu) = crate::cpu::seconds();
     let began = Instant::now();
     let tasks: Vec<_> = (0..n_clients)
         .map(|c| {
@@ -244,8 +245,13 @@ async fn measure(
         items += run.items;
     }
     let wall = began.elapsed();
-    let avg_items = items as f64 / samples.len().max(1) as f64;
-    Ok((Summary::of(samples, wall), avg_items))
+    let (server_after, all_after) = crate::cpu::seconds();
+    let n = samples.len().max(1) as f64;
+    let avg_items = items as f64 / n;
+    let mut summary = Summary::of(samples, wall);
+    summary.server_cpu_ms = (server_after - server_cpu) * 1000.0 / n;
+    summary.client_cpu_ms = ((all_after - all_cpu) - (server_after - server_cpu)) * 1000.0 / n;
+    Ok((summary, avg_items))
 }
 
 /// Every case at every concurrency; returns the table rows and the average page size per
@@ -264,13 +270,16 @@ pub async fn run(clients: &Clients, terms: Terms, concurrency: &[usize], request
         for &c in concurrency {
             let (summary, items) = measure(clients, &terms, case, c, requests).await?;
             eprintln!(
-                "  {:<44} {c}×  p50 {:>6} ms  p99 {:>6} ms  max {:>7} ms  {:>5.0} req/s  {:.1} rows/page",
+                "  {:<44} {c}×  p50 {:>6} ms  p99 {:>6} ms  max {:>7} ms  {:>5.0} req/s  {:.1} rows/page  \
+                 CPU/req server {:.2} ms, clients {:.2} ms",
                 case.name,
                 crate::stats::ms(summary.p50),
                 crate::stats::ms(summary.p99),
                 crate::stats::ms(summary.max),
                 summary.throughput,
-                items
+                items,
+                summary.server_cpu_ms,
+                summary.client_cpu_ms
             );
             avg_items = items;
             row.by_clients.push((c, summary));

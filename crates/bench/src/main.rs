@@ -13,6 +13,7 @@
 //! Results and how to read them: `docs/benchmarks.md`.
 
 mod audio;
+mod cpu;
 mod journal;
 mod seed;
 mod stats;
@@ -155,6 +156,14 @@ fn machine() -> String {
     format!("{cores} cores, {cpu}")
 }
 
+/// The 1-minute load average: the machine is shared, so the report says how busy it was.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     if args.clients.is_empty() || args.clients.contains(&0) {
@@ -207,6 +216,7 @@ fn main() -> Result<()> {
 
     let supervisor = plan.supervisors().next().expect("the plan has a supervisor");
     let agent = plan.agents().next().expect("the plan has an agent");
+    let load_before = load();
     let rows = client_rt.block_on(async {
         let clients = journal::Clients {
             admin: login(&base, "admin").await?,
@@ -240,6 +250,10 @@ fn main() -> Result<()> {
         .filter(|t| t.supervisors.contains(&supervisor))
         .map(|t| t.members.len())
         .sum();
+    println!(
+        "load average (1 min) before the journal runs: {load_before}, after: {}",
+        load()
+    );
     println!(
         "\njournal: {} calls, {} users; page {}; supervisor {} supervises {} teams ({} agents); {} requests per cell",
         args.calls,

@@ -11,6 +11,10 @@ pub struct Summary {
     pub max: Duration,
     /// Requests per second over the whole run (all clients together).
     pub throughput: f64,
+    /// CPU time of the server's threads per request (filled in by the caller).
+    pub server_cpu_ms: f64,
+    /// CPU time of the clients per request (filled in by the caller).
+    pub client_cpu_ms: f64,
 }
 
 /// Nearest-rank percentile (`p` in 0..=100) of sorted samples.
@@ -30,6 +34,8 @@ impl Summary {
             p99: percentile(&samples, 99.0),
             max: samples.last().copied().unwrap_or_default(),
             throughput: samples.len() as f64 / wall.as_secs_f64().max(1e-9),
+            server_cpu_ms: 0.0,
+            client_cpu_ms: 0.0,
         }
     }
 }
@@ -54,11 +60,13 @@ pub fn journal_table(rows: &[Row]) -> String {
         .unwrap_or_default();
     let mut out = String::from("| case |");
     for c in &clients {
-        out.push_str(&format!(" {c}× p50 ms | {c}× p99 ms | {c}× max ms | {c}× req/s |"));
+        out.push_str(&format!(
+            " {c}× p50 ms | {c}× p99 ms | {c}× max ms | {c}× req/s | {c}× server CPU ms/req |"
+        ));
     }
     out.push_str(" targets |\n|---|");
     for _ in &clients {
-        out.push_str("---:|---:|---:|---:|");
+        out.push_str("---:|---:|---:|---:|---:|");
     }
     out.push_str("---|\n");
     for row in rows {
@@ -66,11 +74,12 @@ pub fn journal_table(rows: &[Row]) -> String {
         let mut met = true;
         for (c, s) in &row.by_clients {
             out.push_str(&format!(
-                " {} | {} | {} | {:.0} |",
+                " {} | {} | {} | {:.0} | {:.2} |",
                 ms(s.p50),
                 ms(s.p99),
                 ms(s.max),
-                s.throughput
+                s.throughput,
+                s.server_cpu_ms
             ));
             met &= s.p99 <= target(*c);
         }

@@ -5,7 +5,10 @@ use crate::calls::set_query;
 use crate::{check, Client, Result};
 use callrec_types::calls::DispatchTarget;
 use callrec_types::wire::{AuditPage, Settings, SettingsPatch, StorageReport};
+use callrec_types::{DispatchId, UserId};
+use chrono::{DateTime, FixedOffset};
 use reqwest::Method;
+use serde::{Deserialize, Serialize};
 
 impl Client {
     /// `GET /api/v1/settings` (the SMTP password shows as `""` or `"********"`).
@@ -60,6 +63,74 @@ impl Client {
     pub async fn metrics(&self) -> Result<String> {
         let response = self.anonymous(Method::GET, self.url("/metrics")).send().await?;
         Ok(check(response).await?.text().await?)
+    }
+}
+
+/// `GET /api/v1/settings/schedule/preview`: a dispatch schedule and its next run times (in
+/// the server's time zone, with its offset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulePreview {
+    pub cron: String,
+    pub next: Vec<DateTime<FixedOffset>>,
+}
+
+/// The audit log's filters; `None` leaves a filter out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+    /// One action name (`rule_update`, `dispatch_run`, …).
+    pub action: Option<String>,
+    /// Entries by this user.
+    pub user_id: Option<UserId>,
+}
+
+impl Client {
+    /// `POST /api/v1/dispatch/{id}/retry`: sends one target again now; returns it afterwards.
+    pub async fn retry_dispatch(&self, id: DispatchId) -> Result<DispatchTarget> {
+        let url = self.url_segments(&["api", "v1", "dispatch", &id.to_string(), "retry"])?;
+        self.send_json(self.request(Method::POST, url)).await
+    }
+
+    /// `GET /api/v1/audit?cursor&limit&action&user_id`: one filtered page, newest first.
+    pub async fn audit_filtered(&self, query: &AuditQuery) -> Result<AuditPage> {
+        let mut pairs = Vec::new();
+        if let Some(cursor) = &query.cursor {
+            pairs.push(("cursor", cursor.clone()));
+        }
+        if let Some(limit) = query.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(action) = &query.action {
+            pairs.push(("action", action.clone()));
+        }
+        if let Some(user_id) = query.user_id {
+            pairs.push(("user_id", user_id.to_string()));
+        }
+        let mut url = self.url("/api/v1/audit");
+        set_query(&mut url, &pairs);
+        self.send_json(self.request(Method::GET, url)).await
+    }
+
+    /// `GET /api/v1/settings/schedule/preview?cron=`: the next three runs of `cron` (of the
+    /// saved schedule when `None`); a bad expression is a 422 on `dispatch_schedule`.
+    pub async fn schedule_preview(&self, cron: Option<&str>) -> Result<SchedulePreview> {
+        let mut url = self.url("/api/v1/settings/schedule/preview");
+        if let Some(cron) = cron {
+            set_query(&mut url, &[("cron", cron.to_string())]);
+        }
+        self.send_json(self.request(Method::GET, url)).await
+    }
+
+    /// `POST /api/v1/settings/smtp/test {to}`: sends a test message with the saved SMTP
+    /// settings (422 on `to` or `smtp.host`, 502 `smtp_failed` with the server's reason).
+    pub async fn smtp_test(&self, to: &str) -> Result<serde_json::Value> {
+        self.send_body(
+            Method::POST,
+            "/api/v1/settings/smtp/test",
+            &serde_json::json!({ "to": to }),
+        )
+        .await
     }
 }
 

@@ -680,7 +680,8 @@ export type ErrorCode =
    */
   | "not_permitted"
   /**
-   * Input the app refuses before asking anyone (a malformed server address).
+   * Input the app refuses before asking anyone (a malformed server address), or a form the
+   * server refused (422, with `fields`).
    */
   | "invalid"
   /**
@@ -702,6 +703,10 @@ export type ErrorCode =
 export type AppError = {
   code: ErrorCode;
   message: string;
+  /**
+   * The fields the server refused (code `invalid`), each with its message.
+   */
+  fields?: FieldError[];
 };
 
 // ---- src-tauri/settings.rs
@@ -941,3 +946,60 @@ export type UiEvent =
     kind: "local_server";
     status: LocalServerStatus;
   };
+
+// ---- crates/client/src/admin.rs
+
+/**
+ * `GET /api/v1/settings/schedule/preview`: a dispatch schedule and its next run times (in
+ * the server's time zone, with its offset).
+ */
+export type SchedulePreview = {
+  cron: string;
+  next: string[];
+};
+
+// ---- src-tauri/admin.rs
+
+/**
+ * Which way a rule moves in the list.
+ */
+export type RuleMove =
+  | "up"
+  | "down";
+
+/**
+ * What "run now" did, as the window reports it.
+ */
+export type DispatchRun = {
+  /**
+   * Targets tried in this run.
+   */
+  attempted: number;
+  sent: number;
+  /**
+   * Attempts that failed in this run.
+   */
+  failed: number;
+  /**
+   * Of `failed`, targets with no automatic retries left.
+   */
+  gave_up: number;
+  /**
+   * Targets still waiting after the run.
+   */
+  pending: number;
+  /**
+   * Recordings retention deleted in this run.
+   */
+  deleted_recordings: RecordingId[];
+};
+
+/**
+ * The audit log's filters as the window sends them; empty strings mean "no filter".
+ */
+export type AuditFilter = {
+  action?: string | null;
+  user_id?: UserId | null;
+  cursor?: string | null;
+  limit?: number | null;
+};
