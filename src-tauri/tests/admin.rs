@@ -83,7 +83,11 @@ impl Admin {
 fn field_names(err: &Value) -> Vec<String> {
     err["fields"]
         .as_array()
-        .map(|f| f.iter().filter_map(|f| f["field"].as_str().map(str::to_string)).collect())
+        .map(|f| {
+            f.iter()
+                .filter_map(|f| f["field"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -104,7 +108,11 @@ fn an_admin_manages_rules_and_the_directory_and_refused_fields_come_back_by_name
         json!({"user": {"username": "eve", "password": "x", "level": "agent"}}),
     );
     assert_eq!(short["code"], "invalid");
-    assert_eq!(field_names(&short), vec!["password"], "the refusal names its field: {short}");
+    assert_eq!(
+        field_names(&short),
+        vec!["password"],
+        "the refusal names its field: {short}"
+    );
     let team = admin.ok(
         "create_team",
         json!({"team": {"name": "Sales", "members": [carol["id"], dave["id"]], "supervisors": []}}),
@@ -123,7 +131,10 @@ fn an_admin_manages_rules_and_the_directory_and_refused_fields_come_back_by_name
         json!({"phone": {"mac": "00-04-13-2C-D0-C5", "user_id": carol["id"]}}),
     );
     assert_eq!(phone["mac"], "0004132cd0c5");
-    let bad_mac = admin.err("create_phone", json!({"phone": {"mac": "nope", "user_id": carol["id"]}}));
+    let bad_mac = admin.err(
+        "create_phone",
+        json!({"phone": {"mac": "nope", "user_id": carol["id"]}}),
+    );
     assert_eq!(field_names(&bad_mac), vec!["mac"]);
 
     // Rules: a refused form names description and recipients.
@@ -146,12 +157,23 @@ fn an_admin_manages_rules_and_the_directory_and_refused_fields_come_back_by_name
                         "dispatch": {"kind": "email", "recipients": ["qa@example.com"]}}}),
     );
     let rules = admin.ok("list_rules", json!({}));
-    let ids = |rules: &Value| -> Vec<Value> { rules.as_array().expect("a list").iter().map(|r| r["id"].clone()).collect() };
+    let ids = |rules: &Value| -> Vec<Value> {
+        rules
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|r| r["id"].clone())
+            .collect()
+    };
     assert_eq!(ids(&rules).last(), Some(&mail["id"]), "a new rule goes last");
 
     let moved = admin.ok("move_rule", json!({"ruleId": mail["id"], "to": "up"}));
     assert_eq!(ids(&moved)[0], mail["id"], "moved above the cast's rule");
-    assert_eq!(ids(&admin.ok("list_rules", json!({})))[0], mail["id"], "the order is saved");
+    assert_eq!(
+        ids(&admin.ok("list_rules", json!({})))[0],
+        mail["id"],
+        "the order is saved"
+    );
     let off = admin.ok("set_rule_enabled", json!({"ruleId": mail["id"], "enabled": false}));
     assert_eq!(off["enabled"], false);
     assert_eq!(off["description"], mail["description"], "the rest of the rule is kept");
@@ -173,7 +195,11 @@ fn settings_schedule_preview_dispatch_queue_and_storage() {
     let admin = Admin::sign_in(&server, "admin", support::ADMIN_PASSWORD);
 
     let preview = admin.ok("schedule_preview", json!({"cron": "*/15 * * * *"}));
-    assert_eq!(preview["next"].as_array().map(Vec::len), Some(3), "three next runs: {preview}");
+    assert_eq!(
+        preview["next"].as_array().map(Vec::len),
+        Some(3),
+        "three next runs: {preview}"
+    );
     let bad = admin.err("schedule_preview", json!({"cron": "every tuesday"}));
     assert_eq!(field_names(&bad), vec!["dispatch_schedule"]);
 
@@ -193,7 +219,10 @@ fn settings_schedule_preview_dispatch_queue_and_storage() {
     assert_eq!(admin.ok("list_dispatch", json!({})), json!([]));
     let run = admin.ok("run_dispatch", json!({}));
     assert_eq!(run["sent"], 0, "an empty queue sends nothing: {run}");
-    assert_eq!(admin.err("retry_dispatch", json!({"dispatchId": 999}))["code"], "failed");
+    assert_eq!(
+        admin.err("retry_dispatch", json!({"dispatchId": 999}))["code"],
+        "failed"
+    );
 }
 
 #[test]
@@ -203,10 +232,7 @@ fn agents_are_refused_and_a_supervisor_reads_why_a_call_was_recorded() {
     for cmd in ["list_rules", "list_teams", "get_settings", "list_dispatch", "storage"] {
         assert_eq!(alice.err(cmd, json!({}))["code"], "not_permitted", "{cmd}");
     }
-    assert_eq!(
-        alice.err("audit", json!({"filter": {}}))["code"],
-        "not_permitted"
-    );
+    assert_eq!(alice.err("audit", json!({"filter": {}}))["code"], "not_permitted");
 
     let (call_id, _) = server.ingest(support::ulaw_wav(1));
     let sam = Admin::sign_in(&server, "sam", support::PASSWORD);
@@ -217,7 +243,9 @@ fn agents_are_refused_and_a_supervisor_reads_why_a_call_was_recorded() {
         "the trace says the mon mode: {detail}"
     );
     assert!(
-        trace.iter().all(|l| l["message"].as_str().is_some_and(|m| !m.is_empty())),
+        trace
+            .iter()
+            .all(|l| l["message"].as_str().is_some_and(|m| !m.is_empty())),
         "every line is in words"
     );
 }
