@@ -22,6 +22,7 @@ import { ConnectScreen } from './screens/connect';
 import { LoginScreen } from './screens/login';
 import { LiveView } from './screens/live';
 import { JournalView } from './screens/journal';
+import { AdminView } from './screens/admin';
 import { PlayerBar } from './components/player';
 import { Logo } from './components/logo';
 
@@ -236,18 +237,20 @@ export function App() {
   );
 }
 
+type Tab = 'live' | 'journal' | 'admin';
+
 function Main({ onSignOut }: { onSignOut: () => void }) {
-  const [tab, setTab] = useState<'live' | 'journal'>('live');
+  const [tab, setTab] = useState<Tab>('live');
   return (
     <MainShell tab={tab} setTab={setTab} onSignOut={onSignOut}>
-      {tab === 'live' ? <LiveView onOpenJournal={() => setTab('journal')} /> : <JournalView />}
+      {tab === 'live' ? <LiveView onOpenJournal={() => setTab('journal')} /> : tab === 'journal' ? <JournalView /> : <AdminView />}
     </MainShell>
   );
 }
 
 function MainShell(props: {
-  tab: 'live' | 'journal';
-  setTab: (t: 'live' | 'journal') => void;
+  tab: Tab;
+  setTab: (t: Tab) => void;
   onSignOut: () => void;
   children: ComponentChildren;
 }) {
@@ -281,6 +284,17 @@ function MainShell(props: {
           >
             Journal
           </button>
+          {session.user.level === 'admin' && (
+            <button
+              role="tab"
+              aria-selected={props.tab === 'admin'}
+              class={props.tab === 'admin' ? 'tab active' : 'tab'}
+              onClick={() => props.setTab('admin')}
+              data-testid="tab-admin"
+            >
+              Administration
+            </button>
+          )}
         </nav>
         <div class="spacer" />
         <span class={`feed feed-${feed.state}`} title={feed.message ?? ''} data-testid="feed">

@@ -11,6 +11,7 @@ import type {
   DownloadRequest,
   DownloadResult,
   ErrorCode,
+  FieldError,
   JournalFilter,
   JournalPage,
   LocalServerStatus,
@@ -32,9 +33,12 @@ export const EVENT = 'callrec://event';
 
 export class ApiError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  /** The fields the server refused (code `invalid`), each with its message. */
+  readonly fields: FieldError[];
+  constructor(code: ErrorCode, message: string, fields: FieldError[] = []) {
     super(message);
     this.code = code;
+    this.fields = fields;
     this.name = 'ApiError';
   }
 }
@@ -46,12 +50,12 @@ function isAppError(e: unknown): e is AppError {
 /** Whatever a command threw, as an ApiError with a message a person can read. */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
-  if (isAppError(e)) return new ApiError(e.code, e.message);
+  if (isAppError(e)) return new ApiError(e.code, e.message, e.fields ?? []);
   // A failure of the bridge itself (a command that does not exist, bad arguments).
   return new ApiError('failed', 'Something went wrong in the app. Please try again.');
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (e) {

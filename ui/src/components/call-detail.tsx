@@ -15,9 +15,11 @@ import {
   recordingTitle,
   triggerLabel,
 } from '../format';
+import { WhyRecorded } from './trace';
 
 export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: () => void }) {
-  const { journalChange, report } = useShared();
+  const { journalChange, report, session } = useShared();
+  const seesTrace = session.user.level === 'admin' || session.user.level === 'supervisor';
   const [detail, setDetail] = useState<CallDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -53,6 +55,7 @@ export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: 
       {error && <p class="form-error">{error}</p>}
       {!detail && !error && <p class="muted pad">Loading…</p>}
       {detail && <CallFacts detail={detail} />}
+      {detail && seesTrace && <WhyRecorded trace={detail.trace} recorded={detail.recordings.length > 0} />}
       {detail && (
         <div class="recordings">
           <h4>

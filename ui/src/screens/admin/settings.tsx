@@ -1,0 +1,243 @@
+// Settings: how long recordings are kept, when the dispatch job runs (with its next three
+// runs, previewed by the server as the expression is typed), the SMTP server with a test
+// message, and the disk: used, free, growth per day and the days until it is full.
+import { useEffect, useState } from 'preact/hooks';
+import type { Settings, SmtpSecurity, StorageReport } from '../../api';
+import { adminApi } from '../../api/admin';
+import { toApiError } from '../../api';
+import { useShared } from '../../context';
+import { formatBytes, formatDateTime } from '../../format';
+import { Field, inputValue } from './form';
+import { formErrors, hasErrors, isPlausibleEmail, validateCron, validateRetention, type Errors } from './validate';
+
+interface Form {
+  retention: string;
+  cron: string;
+  host: string;
+  port: string;
+  security: SmtpSecurity;
+  username: string;
+  password: string;
+  from: string;
+}
+
+const toForm = (s: Settings): Form => ({
+  retention: String(s.retention_days),
+  cron: s.dispatch_schedule,
+  host: s.smtp.host,
+  port: String(s.smtp.port),
+  security: s.smtp.security,
+  username: s.smtp.username,
+  password: s.smtp.password,
+  from: s.smtp.from,
+});
+
+export function validateSettings(f: Form): Errors {
+  const e: Errors = { ...validateRetention(f.retention), ...validateCron(f.cron) };
+  const port = Number(f.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) e['smtp.port'] = 'A port from 1 to 65535.';
+  if (f.host.trim() && !isPlausibleEmail(f.from.trim())) e['smtp.from'] = 'The sender address is needed once an SMTP host is set.';
+  return e;
+}
+
+export function SettingsPanel() {
+  const { report, notify } = useShared();
+  const [saved, setSaved] = useState<Settings | null>(null);
+  const [form, setForm] = useState<Form | null>(null);
+  const [errors, setErrors] = useState<Errors>({});
+  const [preview, setPreview] = useState<{ next: string[]; error?: string } | null>(null);
+  const [storage, setStorage] = useState<StorageReport | null>(null);
+  const [testTo, setTestTo] = useState('');
+  const [testState, setTestState] = useState<{ kind: 'idle' | 'sending' | 'sent' | 'error'; text?: string }>({ kind: 'idle' });
+
+  useEffect(() => {
+    adminApi.getSettings().then((s) => {
+      setSaved(s);
+      setForm(toForm(s));
+    }, report);
+    adminApi.storage().then(setStorage, report);
+  }, []);
+
+  // The next runs of the schedule as typed (debounced; the server's parser decides).
+  const cron = form?.cron;
+  useEffect(() => {
+    if (cron == null) return;
+    const t = setTimeout(() => {
+      adminApi.schedulePreview(cron).then(
+        (p) => setPreview({ next: p.next }),
+        (e) => {
+          const fields = formErrors(e);
+          setPreview({ next: [], error: fields?.dispatch_schedule ?? toApiError(e).message });
+        },
+      );
+    }, 300);
+    return () => clearTimeout(t);
+  }, [cron]);
+
+  if (!form || !saved) return <p class="muted pad">Loading settings…</p>;
+  const set = (patch: Partial<Form>) => setForm({ ...form, ...patch });
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const local = validateSettings(form);
+    setErrors(local);
+    if (hasErrors(local)) return;
+    try {
+      const next = await adminApi.updateSettings({
+        retention_days: Number(form.retention),
+        dispatch_schedule: form.cron.trim(),
+        smtp: {
+          host: form.host.trim(),
+          port: Number(form.port),
+          security: form.security,
+          username: form.username.trim(),
+          // The redacted placeholder means "unchanged".
+          password: form.password === saved.smtp.password ? null : form.password,
+          from: form.from.trim(),
+        },
+      });
+      setSaved(next);
+      setForm(toForm(next));
+      notify('Settings saved.', 'success');
+    } catch (err) {
+      const fields = formErrors(err);
+      if (fields) setErrors(fields);
+      else report(err);
+    }
+  };
+
+  const sendTest = async () => {
+    if (!isPlausibleEmail(testTo.trim())) {
+      setTestState({ kind: 'error', text: 'Enter the address to send the test message to.' });
+      return;
+    }
+    setTestState({ kind: 'sending' });
+    try {
+      await adminApi.smtpTest(testTo.trim());
+      setTestState({ kind: 'sent', text: `Test message sent to ${testTo.trim()}.` });
+    } catch (err) {
+      const fields = formErrors(err);
+      setTestState({ kind: 'error', text: fields ? Object.values(fields).join(' ') : toApiError(err).message });
+    }
+  };
+
+  return (
+    <div class="admin-main admin-scroll" data-testid="admin-settings">
+      <div class="admin-head">
+        <div>
+          <h2>Settings</h2>
+          <p class="muted">Retention, the dispatch schedule and the mail server. Saved settings apply at once.</p>
+        </div>
+      </div>
+      <form class="settings-grid" onSubmit={save} noValidate>
+        <section class="acard">
+          <h3>Retention</h3>
+          <Field label="Keep recordings for" name="retention_days" error={errors.retention_days} hint="Days; recordings on legal hold are kept regardless.">
+            <div class="input-suffix">
+              <input class="input" inputMode="numeric" value={form.retention} onInput={(e) => set({ retention: inputValue(e) })} data-testid="settings-retention" />
+              <span class="muted">days</span>
+            </div>
+          </Field>
+        </section>
+        <section class="acard">
+          <h3>Dispatch schedule</h3>
+          <Field label="Cron expression" name="dispatch_schedule" error={errors.dispatch_schedule} hint="minute hour day month weekday, in the server's time zone">
+            <input class="input mono" value={form.cron} onInput={(e) => set({ cron: inputValue(e) })} data-testid="settings-cron" />
+          </Field>
+          <div class="preview" data-testid="schedule-preview">
+            {preview?.error ? (
+              <span class="afield-error">{preview.error}</span>
+            ) : (
+              <>
+                <span class="muted">Next runs</span>
+                <ol>
+                  {(preview?.next ?? []).map((t) => (
+                    <li key={t}>{formatDateTime(t)}</li>
+                  ))}
+                </ol>
+              </>
+            )}
+          </div>
+        </section>
+        <section class="acard wide">
+          <h3>E-mail (SMTP)</h3>
+          <div class="arow">
+            <Field label="Host" name="smtp.host" error={errors['smtp.host']}>
+              <input class="input" value={form.host} onInput={(e) => set({ host: inputValue(e) })} data-testid="settings-smtp-host" />
+            </Field>
+            <Field label="Port" name="smtp.port" error={errors['smtp.port']}>
+              <input class="input" inputMode="numeric" value={form.port} onInput={(e) => set({ port: inputValue(e) })} data-testid="settings-smtp-port" />
+            </Field>
+            <Field label="Security" name="smtp.security" error={errors['smtp.security']}>
+              <select class="input" value={form.security} onChange={(e) => set({ security: inputValue(e) as SmtpSecurity })} data-testid="settings-smtp-security">
+                <option value="none">None</option>
+                <option value="starttls">STARTTLS</option>
+                <option value="tls">TLS</option>
+              </select>
+            </Field>
+          </div>
+          <div class="arow">
+            <Field label="Username" name="smtp.username" error={errors['smtp.username']}>
+              <input class="input" value={form.username} onInput={(e) => set({ username: inputValue(e) })} data-testid="settings-smtp-username" />
+            </Field>
+            <Field label="Password" name="smtp.password" error={errors['smtp.password']}>
+              <input class="input" type="password" value={form.password} onInput={(e) => set({ password: inputValue(e) })} data-testid="settings-smtp-password" />
+            </Field>
+            <Field label="Sender address" name="smtp.from" error={errors['smtp.from']}>
+              <input class="input" value={form.from} onInput={(e) => set({ from: inputValue(e) })} data-testid="settings-smtp-from" />
+            </Field>
+          </div>
+          <div class="smtp-test">
+            <input class="input" placeholder="Send a test message to…" value={testTo} onInput={(e) => setTestTo(inputValue(e))} data-testid="smtp-test-to" />
+            <button type="button" class="btn btn-ghost" onClick={sendTest} disabled={testState.kind === 'sending'} data-testid="smtp-test">
+              {testState.kind === 'sending' ? 'Sending…' : 'Send test message'}
+            </button>
+            {testState.text && (
+              <span class={testState.kind === 'sent' ? 'ok-text' : 'afield-error'} data-testid="smtp-test-result">
+                {testState.text}
+              </span>
+            )}
+          </div>
+          <p class="muted small">The test uses the saved settings: save first.</p>
+        </section>
+        <div class="aform-actions wide">
+          <button type="button" class="btn btn-ghost" onClick={() => (setForm(toForm(saved)), setErrors({}))}>
+            Discard changes
+          </button>
+          <button type="submit" class="btn btn-primary" data-testid="settings-save">
+            Save settings
+          </button>
+        </div>
+      </form>
+      <section class="acard storage" data-testid="storage">
+        <h3>Storage</h3>
+        {storage ? <StorageView s={storage} /> : <p class="muted">Loading…</p>}
+      </section>
+    </div>
+  );
+}
+
+export function StorageView({ s }: { s: StorageReport }) {
+  const total = s.bytes_used + s.bytes_free;
+  const pct = total > 0 ? Math.min(100, (s.bytes_used / total) * 100) : 0;
+  const days = s.days_until_full;
+  return (
+    <div class="storage-view">
+      <div class="progress big" title={`${pct.toFixed(1)} %`}>
+        <div class={days != null && days < 30 ? 'progress-bar warn' : 'progress-bar'} style={{ width: `${pct}%` }} />
+      </div>
+      <dl class="facts plain">
+        <dt>Recordings</dt>
+        <dd>
+          {s.recordings.toLocaleString()} · {formatBytes(s.bytes_used)}
+        </dd>
+        <dt>Free</dt>
+        <dd>{formatBytes(s.bytes_free)}</dd>
+        <dt>Growth</dt>
+        <dd>{formatBytes(s.bytes_per_day)} per day</dd>
+        <dt>Full in</dt>
+        <dd data-testid="days-until-full">{days == null ? 'never at the current rate' : `${Math.floor(days).toLocaleString()} days`}</dd>
+      </dl>
+    </div>
+  );
+}

@@ -1,0 +1,308 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { act } from 'preact/test-utils';
+import { App } from '../src/app';
+import type { CallDetail, Role, Rule, SessionInfo, TraceLine } from '../src/api';
+import { RuleEditor, RulesPanel, toInput } from '../src/screens/admin/rules';
+import { UserEditor } from '../src/screens/admin/directory';
+import { SettingsPanel } from '../src/screens/admin/settings';
+import { CallDetailPanel } from '../src/components/call-detail';
+import { TraceView, orderTrace } from '../src/components/trace';
+import { normalizeMac, splitList, validateRule, validateUser, type RuleForm } from '../src/screens/admin/validate';
+import { cleanup, click, liveCall, mount, session, settle, shared, type, waitFor, withShared } from './helpers';
+
+afterEach(async () => {
+  await cleanup();
+  clearMocks();
+});
+
+const admin: SessionInfo = { ...session, user: { id: 9, username: 'admin', display_name: 'Admin', level: 'admin', extensions: [] } };
+const supervisor: SessionInfo = { ...session, user: { id: 5, username: 'sam', display_name: 'Sam', level: 'supervisor', extensions: ['300'] } };
+const roles: Role[] = [{ id: 3, name: 'Support staff', users: [], teams: [1] }];
+
+async function choose(el: Element | null, value: string) {
+  if (!el) throw new Error('nothing to choose in');
+  await act(() => {
+    (el as HTMLSelectElement).value = value;
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+}
+
+async function submit(root: HTMLElement, testId: string) {
+  await click(root.querySelector(`[data-testid=${testId}]`));
+  await settle(5);
+}
+
+const errorAt = (root: HTMLElement, field: string) => root.querySelector(`[data-testid="error-${field}"]`)?.textContent ?? null;
+
+const form = (over: Partial<RuleForm> = {}): RuleForm => ({
+  description: 'Support on demand',
+  enabled: true,
+  mode: 'manual',
+  roleId: '3',
+  direction: 'both',
+  origin: 'both',
+  dispatch: 'store',
+  recipients: '',
+  script: '',
+  ...over,
+});
+
+describe('form checks before asking the server', () => {
+  test('a rule needs a description, a role, recipients for e-mail and a body for a script', () => {
+    expect(validateRule(form())).toEqual({});
+    const e = validateRule(form({ description: '  ', roleId: '', dispatch: 'email', recipients: '' }));
+    expect(Object.keys(e).sort()).toEqual(['description', 'dispatch.recipients', 'role_id']);
+    expect(validateRule(form({ dispatch: 'email', recipients: 'qa@example.com\nnope' }))['dispatch.recipients']).toBe('Not an e-mail address: nope.');
+    expect(validateRule(form({ dispatch: 'script', script: '\n ' }))['dispatch.script']).toBe('Script dispatch needs a script body.');
+    expect(validateRule(form({ description: 'x'.repeat(201) })).description).toBe('At most 200 characters.');
+  });
+
+  test('the form becomes the rule the server expects', () => {
+    const input = toInput(form({ dispatch: 'email', recipients: 'a@example.com, b@example.com\n' }), 4);
+    expect(input).toEqual({
+      description: 'Support on demand',
+      enabled: true,
+      mode: 'manual',
+      role_id: 3,
+      direction: 'both',
+      origin: 'both',
+      dispatch: { kind: 'email', recipients: ['a@example.com', 'b@example.com'] },
+      position: 4,
+    });
+    expect(splitList(' a , b;c\n')).toEqual(['a', 'b', 'c']);
+  });
+
+  test('users need a valid username and, when new, a password of 8 characters; MACs are normalised', () => {
+    const user = { username: 'carol', displayName: '', level: 'agent' as const, extensions: '211', password: 'long-enough' };
+    expect(validateUser(user, true)).toEqual({});
+    expect(validateUser({ ...user, username: 'ca rol', password: 'short' }, true)).toEqual({
+      username: 'Letters, digits and . _ - @ only.',
+      password: 'At least 8 characters.',
+    });
+    expect(validateUser({ ...user, password: '' }, false), 'an edit keeps the password').toEqual({});
+    expect(normalizeMac('00:04:13:2C:D0:C5')).toBe('0004132cd0c5');
+    expect(normalizeMac('0004.132c.d0c5')).toBe('0004132cd0c5');
+    expect(normalizeMac('00:04:13')).toBeNull();
+  });
+});
+
+describe('the rule form', () => {
+  test('local problems show at their fields and nothing is sent', async () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      return null;
+    });
+    const root = await mount(withShared(shared({ session: admin }), <RuleEditor rule={null} roles={roles} onClose={() => {}} onSaved={() => {}} />));
+    await click(root.querySelector('[data-testid=rule-dispatch-email]'));
+    await submit(root, 'rule-save');
+    expect(errorAt(root, 'description')).toBe('A rule needs a description.');
+    expect(errorAt(root, 'role_id')).toBe('Choose the role the rule applies to.');
+    expect(errorAt(root, 'dispatch.recipients')).toBe('E-mail dispatch needs at least one recipient.');
+    expect(calls).toEqual([]);
+  });
+
+  test("the server's refused fields show at the same fields", async () => {
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === 'create_rule') {
+        sent = (args as { rule: unknown }).rule;
+        throw {
+          code: 'invalid',
+          message: 'Dispatch.recipients: not an e-mail address: "qa@localhost.".',
+          fields: [
+            { field: 'dispatch.recipients', message: 'not an e-mail address: "qa@localhost."' },
+            { field: 'role_id', message: 'no such role' },
+          ],
+        };
+      }
+      return null;
+    });
+    let saved = false;
+    const root = await mount(
+      withShared(shared({ session: admin }), <RuleEditor rule={null} roles={roles} onClose={() => {}} onSaved={() => (saved = true)} />),
+    );
+    await type(root.querySelector('[data-testid=rule-description]'), 'Mail QA');
+    await choose(root.querySelector('[data-testid=rule-role]'), '3');
+    await click(root.querySelector('[data-testid=rule-dispatch-email]'));
+    await type(root.querySelector('[data-testid=rule-recipients]'), 'qa@example.com');
+    await submit(root, 'rule-save');
+    expect(sent).toMatchObject({ description: 'Mail QA', role_id: 3, dispatch: { kind: 'email', recipients: ['qa@example.com'] } });
+    expect(errorAt(root, 'dispatch.recipients')).toBe('Not an e-mail address: "qa@localhost.".');
+    expect(errorAt(root, 'role_id')).toBe('No such role.');
+    expect(errorAt(root, 'description')).toBeNull();
+    expect(saved).toBe(false);
+  });
+
+  test('the script body is edited in a monospace editor', async () => {
+    mockIPC(() => null);
+    const rule: Rule = {
+      id: 1,
+      description: 'Copy',
+      enabled: false,
+      mode: 'automatic',
+      role_id: 3,
+      direction: 'incoming',
+      origin: 'external',
+      dispatch: { kind: 'script', script: 'cp "$1" /srv/' },
+      position: 1,
+    };
+    const root = await mount(withShared(shared({ session: admin }), <RuleEditor rule={rule} roles={roles} onClose={() => {}} onSaved={() => {}} />));
+    const script = root.querySelector('[data-testid=rule-script]') as HTMLTextAreaElement;
+    expect(script.value).toBe('cp "$1" /srv/');
+    expect(script.classList.contains('mono')).toBe(true);
+    expect((root.querySelector('[data-testid=rule-mode]') as HTMLSelectElement).value).toBe('automatic');
+    expect((root.querySelector('[data-testid=rule-form-enabled]') as HTMLInputElement).checked).toBe(false);
+  });
+
+  test('the list moves, switches and deletes rules (delete asks first)', async () => {
+    const calls: [string, unknown][] = [];
+    const rules: Rule[] = [1, 2].map((id) => ({
+      id,
+      description: `Rule ${id}`,
+      enabled: true,
+      mode: 'manual',
+      role_id: 3,
+      direction: 'both',
+      origin: 'both',
+      dispatch: { kind: 'store' },
+      position: id,
+    }));
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === 'list_rules') return rules;
+      if (cmd === 'list_roles') return roles;
+      return rules[0];
+    });
+    const root = await mount(withShared(shared({ session: admin }), <RulesPanel />));
+    const rows = root.querySelectorAll('[data-testid=rule-row]');
+    expect(rows.length).toBe(2);
+    expect((rows[0].querySelector('[data-testid=rule-up]') as HTMLButtonElement).disabled).toBe(true);
+    await click(rows[1].querySelector('[data-testid=rule-up]'));
+    expect(calls).toContainEqual(['move_rule', { ruleId: 2, to: 'up' }]);
+    await click(rows[0].querySelector('[data-testid=rule-enabled]'));
+    expect(calls).toContainEqual(['set_rule_enabled', { ruleId: 1, enabled: false }]);
+    await click(rows[0].querySelector('[data-testid=rule-delete]'));
+    expect(calls.some(([c]) => c === 'delete_rule')).toBe(false);
+    await click(root.querySelector('[data-testid=rule-delete-confirm]'));
+    expect(calls).toContainEqual(['delete_rule', { ruleId: 1 }]);
+  });
+});
+
+describe('the user form', () => {
+  test('a password reset refused by the server says why at the field', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'update_user') throw { code: 'invalid', message: 'x', fields: [{ field: 'password', message: 'at most 1024 bytes' }] };
+      return null;
+    });
+    const user = { id: 4, username: 'carol', display_name: 'Carol', level: 'agent' as const, extensions: ['211'] };
+    const root = await mount(withShared(shared({ session: admin }), <UserEditor user={user} onClose={() => {}} onSaved={() => {}} />));
+    await type(root.querySelector('[data-testid=user-reset-password]'), 'short');
+    await submit(root, 'user-reset');
+    expect(errorAt(root, 'password')).toBe('At least 8 characters.');
+    await type(root.querySelector('[data-testid=user-reset-password]'), 'long-enough-but-refused');
+    await submit(root, 'user-reset');
+    expect(errorAt(root, 'password')).toBe('At most 1024 bytes.');
+  });
+});
+
+describe('settings', () => {
+  const settings = {
+    retention_days: 90,
+    dispatch_schedule: '0 2 * * *',
+    smtp: { host: '', port: 25, security: 'none', username: '', password: '', from: '' },
+  };
+  test('the schedule shows its next three runs, a bad one the reason, and saving shows refusals at the field', async () => {
+    mockIPC((cmd, args) => {
+      if (cmd === 'get_settings') return settings;
+      if (cmd === 'storage') return { bytes_used: 5e9, bytes_free: 95e9, bytes_per_day: 1e9, days_until_full: 95.4, recordings: 1234 };
+      if (cmd === 'schedule_preview') {
+        const { cron } = args as { cron: string };
+        if (cron === '0 2 * * *') return { cron, next: ['2026-11-27T02:00:00+01:00', '2026-11-28T02:00:00+01:00', '2026-11-29T02:00:00+01:00'] };
+        throw { code: 'invalid', message: 'x', fields: [{ field: 'dispatch_schedule', message: 'day of month 32 is out of range' }] };
+      }
+      if (cmd === 'update_settings') throw { code: 'invalid', message: 'x', fields: [{ field: 'smtp.host', message: 'a host name or IP address' }] };
+      return null;
+    });
+    const root = await mount(withShared(shared({ session: admin }), <SettingsPanel />));
+    await waitFor(() => expect(root.querySelectorAll('[data-testid=schedule-preview] li').length).toBe(3));
+    expect(root.querySelector('[data-testid=days-until-full]')!.textContent).toBe('95 days');
+    await type(root.querySelector('[data-testid=settings-cron]'), '0 2 32 * *');
+    await waitFor(() => expect(root.querySelector('[data-testid=schedule-preview]')!.textContent).toBe('Day of month 32 is out of range.'));
+    await type(root.querySelector('[data-testid=settings-cron]'), '0 2 * * *');
+    await type(root.querySelector('[data-testid=settings-smtp-host]'), 'mail example');
+    await type(root.querySelector('[data-testid=settings-smtp-from]'), 'rec@example.com');
+    await submit(root, 'settings-save');
+    expect(errorAt(root, 'smtp.host')).toBe('A host name or IP address.');
+  });
+});
+
+describe('why recorded', () => {
+  const trace: TraceLine[] = [
+    { kind: 'manual_start', message: 'Alice pressed record', user_id: 1, at: '2026-11-26T10:00:30Z' },
+    { kind: 'mon_mode', message: 'The PBX sent mon mode auto: the rules decide' },
+    { kind: 'rule_matched', rule_id: 2, user_id: 1, message: 'Rule 2 "Support may record on demand" (manual) matches Alice' },
+    { kind: 'decision', message: 'Alice may record this call on demand' },
+    { kind: 'manual_stop', message: 'Alice pressed stop', user_id: 1, at: '2026-11-26T10:00:10Z' },
+  ];
+
+  test('the decision comes first in the engine’s order, then the presses by time, each in plain words', async () => {
+    expect(orderTrace(trace).map((l) => l.kind)).toEqual(['mon_mode', 'rule_matched', 'decision', 'manual_stop', 'manual_start']);
+    const root = await mount(<TraceView trace={trace} />);
+    const lines = [...root.querySelectorAll('[data-testid=trace-line]')];
+    expect(lines.map((l) => l.querySelector('.trace-kind')!.textContent)).toEqual(['PBX mode', 'Rule matched', 'Decision', 'Stop pressed', 'Record pressed']);
+    expect(lines[1].querySelector('.trace-message')!.textContent).toBe('Rule 2 "Support may record on demand" (manual) matches Alice');
+    expect(lines[3].querySelector('time')).not.toBeNull();
+    expect(lines[0].querySelector('time'), 'the decision has no time').toBeNull();
+  });
+
+  test('supervisors and admins can open it on a call; agents do not see it', async () => {
+    const detail: CallDetail = { ...liveCall({ trace, ended_at: '2026-11-26T10:01:00Z', state: 'ended' }) };
+    mockIPC((cmd) => (cmd === 'get_call' ? detail : null));
+    const root = await mount(withShared(shared({ session: supervisor }), <CallDetailPanel callId={7} onClose={() => {}} />));
+    await waitFor(() => expect(root.querySelector('[data-testid=why-recorded]')).not.toBeNull());
+    expect(root.querySelector('[data-testid=trace]')).toBeNull();
+    await click(root.querySelector('[data-testid=why-recorded]'));
+    expect(root.querySelectorAll('[data-testid=trace-line]').length).toBe(5);
+    await cleanup();
+
+    const agentRoot = await mount(withShared(shared(), <CallDetailPanel callId={7} onClose={() => {}} />));
+    await waitFor(() => expect(agentRoot.querySelector('[data-testid=call-detail] .facts')).not.toBeNull());
+    expect(agentRoot.querySelector('[data-testid=why-recorded]')).toBeNull();
+  });
+});
+
+describe('the admin screens are for admins', () => {
+  const startup = (s: SessionInfo) => ({
+    connection: { choice: { kind: 'remote', url: s.url }, url: s.url },
+    session: s,
+    last_username: s.user.username,
+    token_storage: 'keyring',
+    error: null,
+    saved: null,
+  });
+  for (const [who, s, shown] of [
+    ['an agent', session, false],
+    ['a supervisor', supervisor, false],
+    ['an admin', admin, true],
+  ] as const) {
+    test(`${who} ${shown ? 'sees' : 'does not see'} Administration`, async () => {
+      mockIPC(
+        (cmd) => {
+          if (cmd === 'startup') return startup(s);
+          if (cmd === 'list_rules' || cmd === 'list_roles' || cmd === 'live_calls') return [];
+          return null;
+        },
+        { shouldMockEvents: true },
+      );
+      const root = await mount(<App />);
+      await waitFor(() => expect(root.querySelector('[data-testid=tab-journal]')).not.toBeNull());
+      expect(root.querySelector('[data-testid=tab-admin]') !== null).toBe(shown);
+      if (shown) {
+        await click(root.querySelector('[data-testid=tab-admin]'));
+        expect(root.querySelector('[data-testid=admin-rules]')).not.toBeNull();
+      }
+    });
+  }
+});
