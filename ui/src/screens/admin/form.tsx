@@ -78,6 +78,7 @@ export function CheckList<T extends number>(props: {
           <input
             type="checkbox"
             checked={props.selected.includes(o.id)}
+            data-label={o.label}
             onChange={(e) => {
               const on = (e.target as HTMLInputElement).checked;
               props.onChange(on ? [...props.selected, o.id] : props.selected.filter((x) => x !== o.id));
