@@ -395,9 +395,13 @@ impl SimCall {
         m
     }
 
-    /// Waits for the next message until `deadline`; answers requests from the recorder.
+    /// Waits for the next response until `deadline`; answers requests from the recorder.
+    /// `None` at the deadline, or at once when the recorder has ended the call (its BYE).
     async fn recv_until(&mut self, deadline: Instant) -> Result<Option<Message>, SimError> {
         loop {
+            if self.ended_by_server {
+                return Ok(None);
+            }
             let m = match tokio::time::timeout_at(deadline, self.inbox.recv()).await {
                 Err(_) => return Ok(None),
                 Ok(None) => return Err(SimError::TransportClosed),
@@ -447,6 +451,7 @@ impl SimCall {
                 deadline
             };
             match self.recv_until(wake).await? {
+                None if self.ended_by_server => return Err(SimError::EndedByServer),
                 None if Instant::now() >= deadline => return Err(SimError::Timeout("SIP transaction")),
                 None => {
                     self.sim.link.send(&request).await?;
@@ -589,7 +594,7 @@ impl SimCall {
     pub async fn wait_for_bye(&mut self, within: Duration) -> Result<CallReport, SimError> {
         let deadline = Instant::now() + within;
         while !self.ended_by_server {
-            if self.recv_until(deadline).await?.is_none() {
+            if self.recv_until(deadline).await?.is_none() && !self.ended_by_server {
                 return Err(SimError::Timeout("BYE from the recorder"));
             }
         }

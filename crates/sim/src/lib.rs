@@ -43,6 +43,9 @@ pub enum SimError {
     /// No final response in time.
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
+    /// The recorder ended the call (BYE) while a request was pending.
+    #[error("the recorder ended the call")]
+    EndedByServer,
     /// The recorder answered with a non-2xx final response.
     #[error("rejected with SIP {0}")]
     Rejected(u16),
@@ -66,6 +69,7 @@ impl SimError {
         match self {
             SimError::Io(e) => format!("io_{:?}", e.kind()).to_lowercase(),
             SimError::TransportClosed => "transport_closed".into(),
+            SimError::EndedByServer => "ended_by_server".into(),
             SimError::Timeout(what) => format!("timeout {what}"),
             SimError::Rejected(code) => format!("sip_{code}"),
             SimError::BadAnswer(_) | SimError::Sdp(_) | SimError::Multipart(_) => "bad_answer".into(),

@@ -267,11 +267,16 @@ impl RtpEngine {
         }))
     }
 
-    /// Stops every worker (their calls' files are flushed) and waits for them.
-    pub fn shutdown(&self) {
+    /// Asks every worker to stop (their calls' files are flushed) without waiting.
+    pub fn signal_shutdown(&self) {
         for w in &self.workers {
             w.send(Command::Shutdown);
         }
+    }
+
+    /// Stops every worker (their calls' files are flushed) and waits for them.
+    pub fn shutdown(&self) {
+        self.signal_shutdown();
         for w in &self.workers {
             let thread = w
                 .thread

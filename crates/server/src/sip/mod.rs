@@ -380,3 +380,15 @@ impl SipService {
         let _ = tokio::task::spawn_blocking(move || rtp.shutdown()).await;
     }
 }
+
+impl Drop for SipService {
+    /// Dropped without [`stop`](Self::stop) (the serving task was aborted): the listeners
+    /// and the RTP threads must not outlive it.
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let _ = self.shutdown.send(true);
+        self.core.rtp.signal_shutdown();
+    }
+}
