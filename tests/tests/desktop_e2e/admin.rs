@@ -126,6 +126,12 @@ async fn option_value(d: &Driver, css: &str, label: &str) -> String {
     }
 }
 
+/// A screenshot once the notices have faded (they stack up while the test clicks fast).
+async fn shot(d: &Driver, path: &std::path::Path) {
+    d.wait_gone(".toast", 15).await;
+    d.screenshot(path).await;
+}
+
 async fn sign_in_admin(d: &Driver) {
     d.wait("[data-testid=login-form]", 20).await;
     d.type_into("[data-testid=username]", "admin").await;
@@ -192,11 +198,11 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     d.click_css("[data-testid=user-save]").await;
     d.wait_text("[data-testid=error-password]", "At least 8 characters", 5)
         .await;
-    d.screenshot(&shots.join("admin-01-user-form-refused.png")).await;
+    shot(&d, &shots.join("admin-01-user-form-refused.png")).await;
     d.click_css("[data-testid=user-form] .icon-btn").await;
     new_user(&d, "dora", "Dora", "221").await;
     new_user(&d, "emil", "Emil", "222").await;
-    d.screenshot(&shots.join("admin-02-directory-users.png")).await;
+    shot(&d, &shots.join("admin-02-directory-users.png")).await;
 
     d.click_css("[data-testid=dir-teams]").await;
     d.wait_text("[data-testid=teams-table]", "Quality", 10).await;
@@ -207,13 +213,13 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     .await;
     js_click(&d, "[data-testid=team-members] input[data-label=\"Dora\"]").await;
     js_click(&d, "[data-testid=team-members] input[data-label=\"Emil\"]").await;
-    d.screenshot(&shots.join("admin-03-team-form.png")).await;
+    shot(&d, &shots.join("admin-03-team-form.png")).await;
     d.click_css("[data-testid=team-save]").await;
     d.wait_text("[data-testid=teams-table]", "Dora, Emil", 10).await;
-    d.screenshot(&shots.join("admin-04-directory-teams.png")).await;
+    shot(&d, &shots.join("admin-04-directory-teams.png")).await;
     d.click_css("[data-testid=dir-roles]").await;
     d.wait_text("[data-testid=roles-table]", "Quality staff", 10).await;
-    d.screenshot(&shots.join("admin-05-directory-roles.png")).await;
+    shot(&d, &shots.join("admin-05-directory-roles.png")).await;
 
     // The rule: manual, e-mail to QA; the form refuses an empty description first.
     d.click_css("[data-testid=admin-rules-tab]").await;
@@ -231,12 +237,12 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     choose(&d, "[data-testid=rule-role]", &role).await;
     choose(&d, "[data-testid=rule-mode]", "manual").await;
     d.type_into("[data-testid=rule-recipients]", "qa@example.com").await;
-    d.screenshot(&shots.join("admin-06-rule-form.png")).await;
+    shot(&d, &shots.join("admin-06-rule-form.png")).await;
     d.click_css("[data-testid=rule-save]").await;
     d.wait_gone("[data-testid=rule-form]", 10).await;
     d.wait_text("[data-testid=rules-table]", "E-mail to qa@example.com", 10)
         .await;
-    d.screenshot(&shots.join("admin-07-rules.png")).await;
+    shot(&d, &shots.join("admin-07-rules.png")).await;
 
     // Settings: SMTP to the sink, saved, and a test message.
     d.click_css("[data-testid=admin-settings-tab]").await;
@@ -255,7 +261,14 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
         .await;
     let test_mail = sink.wait_for(1).await;
     assert_eq!(test_mail[0], vec!["admin@example.com".to_string()]);
-    d.screenshot(&shots.join("admin-08-settings.png")).await;
+    shot(&d, &shots.join("admin-08-settings.png")).await;
+    d.wait_text("[data-testid=storage]", "Full in", 10).await;
+    js(
+        &d,
+        "document.querySelector('[data-testid=storage]').scrollIntoView(); return 0;",
+    )
+    .await;
+    shot(&d, &shots.join("admin-08b-settings-storage.png")).await;
 
     // Dora gets a call and records it with the red toggle.
     sign_out(&d).await;
@@ -293,13 +306,13 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     d.wait("[data-testid=dispatch-row][data-status=sent]", 30).await;
     let mails = sink.wait_for(2).await;
     assert_eq!(mails[1], vec!["qa@example.com".to_string()], "the rule's recipient");
-    d.screenshot(&shots.join("admin-09-dispatch.png")).await;
+    shot(&d, &shots.join("admin-09-dispatch.png")).await;
 
     d.click_css("[data-testid=admin-audit-tab]").await;
     d.wait("[data-testid=audit-row]", 10).await;
     choose(&d, "[data-testid=audit-action]", "rule_create").await;
     d.wait_text("[data-testid=audit-table]", "rule create", 10).await;
-    d.screenshot(&shots.join("admin-10-audit.png")).await;
+    shot(&d, &shots.join("admin-10-audit.png")).await;
 
     // Why recorded: the call in the journal names the rule and Dora's press.
     d.click_css("[data-testid=tab-journal]").await;
@@ -310,7 +323,7 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
         .wait_text("[data-testid=trace]", "Quality may record on demand", 10)
         .await;
     assert!(trace.contains("Dora"), "the trace says who: {trace}");
-    d.screenshot(&shots.join("admin-11-why-recorded.png")).await;
+    shot(&d, &shots.join("admin-11-why-recorded.png")).await;
 
     d.quit().await;
     drop(driver);

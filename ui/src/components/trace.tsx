@@ -23,6 +23,11 @@ export function orderTrace(trace: TraceLine[]): TraceLine[] {
   return [...decision, ...events];
 }
 
+/** The server's line as a sentence: capital first letter, no trailing punctuation added. */
+function sentence(m: string): string {
+  return m ? m[0].toUpperCase() + m.slice(1) : m;
+}
+
 export function TraceView({ trace }: { trace: TraceLine[] }) {
   if (trace.length === 0) return <p class="muted" data-testid="trace-empty">No decision was recorded for this call.</p>;
   return (
@@ -30,7 +35,7 @@ export function TraceView({ trace }: { trace: TraceLine[] }) {
       {orderTrace(trace).map((l, i) => (
         <li key={i} class={`trace-line trace-${l.kind}`} data-testid="trace-line" data-kind={l.kind}>
           <span class="trace-kind">{TRACE_KIND[l.kind] ?? l.kind}</span>
-          <span class="trace-message">{l.message}</span>
+          <span class="trace-message">{sentence(l.message)}</span>
           {l.at && (
             <time class="trace-at" dateTime={l.at} title={l.at}>
               {formatTime(l.at)}

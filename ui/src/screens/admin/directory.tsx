@@ -15,6 +15,7 @@ import {
   validatePassword,
   validatePhone,
   validateUser,
+  without,
   type Errors,
   type UserForm,
 } from './validate';
@@ -264,7 +265,11 @@ export function UserEditor(props: { user: User | null; onClose: () => void; onSa
   const [errors, setErrors] = useState<Errors>({});
   const [reset, setReset] = useState('');
   const [resetError, setResetError] = useState<string | undefined>();
-  const set = (patch: Partial<UserForm>) => setForm((f) => ({ ...f, ...patch }));
+  const set = (patch: Partial<UserForm>) => {
+    setForm((f) => ({ ...f, ...patch }));
+    const names: Record<keyof UserForm, string> = { username: 'username', displayName: 'display_name', level: 'level', extensions: 'extensions', password: 'password' };
+    setErrors((e) => without(e, Object.keys(patch).map((k) => names[k as keyof UserForm])));
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();

@@ -6,7 +6,20 @@ import type { Dispatch, Role, Rule, RuleInput } from '../../api';
 import { adminApi } from '../../api/admin';
 import { useShared } from '../../context';
 import { DeleteButton, Field, Panel, inputValue } from './form';
-import { formErrors, hasErrors, splitList, validateRule, type Errors, type RuleForm } from './validate';
+import { formErrors, hasErrors, splitList, validateRule, without, type Errors, type RuleForm } from './validate';
+
+/** The error fields (the server's names) each form field answers for. */
+const ERROR_FIELDS: Record<keyof RuleForm, string[]> = {
+  description: ['description'],
+  enabled: ['enabled'],
+  mode: ['mode'],
+  roleId: ['role_id'],
+  direction: ['direction'],
+  origin: ['origin'],
+  dispatch: ['dispatch', 'dispatch.recipients', 'dispatch.script'],
+  recipients: ['dispatch.recipients'],
+  script: ['dispatch.script'],
+};
 
 export function dispatchLabel(d: Dispatch): string {
   switch (d.kind) {
@@ -19,9 +32,11 @@ export function dispatchLabel(d: Dispatch): string {
   }
 }
 
-const MODE = { automatic: 'Automatic', manual: 'Manual (record button)' } as const;
+const MODE = { automatic: 'Automatic', manual: 'Manual' } as const;
 const DIRECTION = { incoming: 'Incoming', outgoing: 'Outgoing', both: 'Both directions' } as const;
-const ORIGIN = { internal: 'Internal', external: 'External', both: 'Internal and external' } as const;
+const DIRECTION_SHORT = { incoming: 'Incoming', outgoing: 'Outgoing', both: 'Both ways' } as const;
+const ORIGIN_SHORT = { internal: 'internal', external: 'external', both: 'any origin' } as const;
+const ORIGIN = { internal: 'Internal', external: 'External', both: 'Both' } as const;
 
 export function toForm(rule: Rule | null): RuleForm {
   return {
@@ -104,10 +119,9 @@ export function RulesPanel() {
             <thead>
               <tr>
                 <th class="num">#</th>
-                <th>Description</th>
+                <th class="desc">Description</th>
                 <th>Role</th>
                 <th>Mode</th>
-                <th>Calls</th>
                 <th>Dispatch</th>
                 <th>Enabled</th>
                 <th class="actions" />
@@ -117,17 +131,19 @@ export function RulesPanel() {
               {rules.map((r, i) => (
                 <tr key={r.id} class={r.enabled ? '' : 'off'} data-testid="rule-row" data-rule-id={r.id}>
                   <td class="num">{i + 1}</td>
-                  <td>
-                    <button class="link strong" onClick={() => setEditing(r)}>
+                  <td class="desc">
+                    <button class="link strong" onClick={() => setEditing(r)} data-testid="rule-edit">
                       {r.description}
                     </button>
                   </td>
                   <td>{roleName(r.role_id)}</td>
                   <td>
-                    <span class={`chip chip-mode-${r.mode}`}>{r.mode === 'automatic' ? 'Automatic' : 'Manual'}</span>
-                  </td>
-                  <td class="muted">
-                    {DIRECTION[r.direction]} · {ORIGIN[r.origin].toLowerCase()}
+                    <div class="mode-cell">
+                      <span class={`chip chip-mode-${r.mode}`}>{MODE[r.mode]}</span>
+                      <span class="muted small nowrap">
+                        {DIRECTION_SHORT[r.direction]} · {ORIGIN_SHORT[r.origin]}
+                      </span>
+                    </div>
                   </td>
                   <td class="ellipsis" title={dispatchLabel(r.dispatch)}>
                     {dispatchLabel(r.dispatch)}
@@ -192,7 +208,10 @@ export function RuleEditor(props: { rule: Rule | null; roles: Role[]; onClose: (
   const [form, setForm] = useState<RuleForm>(() => toForm(props.rule));
   const [errors, setErrors] = useState<Errors>({});
   const [saving, setSaving] = useState(false);
-  const set = (patch: Partial<RuleForm>) => setForm((f) => ({ ...f, ...patch }));
+  const set = (patch: Partial<RuleForm>) => {
+    setForm((f) => ({ ...f, ...patch }));
+    setErrors((e) => without(e, Object.keys(patch).flatMap((k) => ERROR_FIELDS[k as keyof RuleForm])));
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();

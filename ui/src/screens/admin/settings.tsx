@@ -8,7 +8,7 @@ import { toApiError } from '../../api';
 import { useShared } from '../../context';
 import { formatBytes, formatDateTime } from '../../format';
 import { Field, inputValue } from './form';
-import { formErrors, hasErrors, isPlausibleEmail, validateCron, validateRetention, type Errors } from './validate';
+import { formErrors, hasErrors, isPlausibleEmail, validateCron, validateRetention, without, type Errors } from './validate';
 
 interface Form {
   retention: string;
@@ -75,7 +75,20 @@ export function SettingsPanel() {
   }, [cron]);
 
   if (!form || !saved) return <p class="muted pad">Loading settings…</p>;
-  const set = (patch: Partial<Form>) => setForm({ ...form, ...patch });
+  const names: Record<keyof Form, string> = {
+    retention: 'retention_days',
+    cron: 'dispatch_schedule',
+    host: 'smtp.host',
+    port: 'smtp.port',
+    security: 'smtp.security',
+    username: 'smtp.username',
+    password: 'smtp.password',
+    from: 'smtp.from',
+  };
+  const set = (patch: Partial<Form>) => {
+    setForm({ ...form, ...patch });
+    setErrors(without(errors, Object.keys(patch).map((k) => names[k as keyof Form])));
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();

@@ -143,3 +143,11 @@ export function formErrors(err: unknown): Errors | null {
 }
 
 export const hasErrors = (e: Errors) => Object.keys(e).length > 0;
+
+/** `errors` without those of `fields` (a field's message goes once the field is edited). */
+export function without(errors: Errors, fields: string[]): Errors {
+  if (!fields.some((f) => f in errors)) return errors;
+  const rest = { ...errors };
+  for (const f of fields) delete rest[f];
+  return rest;
+}
