@@ -325,8 +325,8 @@ async fn paging_with_equal_start_times_has_no_duplicates_or_gaps() {
     for limit in [1, 3, 7, 10, 40, 41] {
         for scope in [Scope::All, Scope::Users(vec![anna]), Scope::Users(vec![anna, ben])] {
             // Each query shape pages differently: the call index, the per-user walks, the
-            // trigram index (a search matching every call) and LIKE.
-            for text in [None, Some("+4930"), Some("+4")] {
+            // trigram index (a search matching every call), the grams (ten calls) and LIKE.
+            for text in [None, Some("+4930"), Some("49300"), Some("+4")] {
                 let mut q = query(scope.clone());
                 q.limit = limit;
                 q.q = text.map(str::to_string);
@@ -433,6 +433,10 @@ async fn the_migration_keys_existing_calls_in_journal_order() {
         .execute(&mut conn)
         .await
         .expect("0004 applies");
+    sqlx::raw_sql(include_str!("../migrations/sqlite/0005_journal_grams.sql"))
+        .execute(&mut conn)
+        .await
+        .expect("0005 applies");
     let keys: Vec<(i64, i64)> = sqlx::query("SELECT key, call_id FROM journal_keys ORDER BY key")
         .fetch_all(&mut conn)
         .await
@@ -464,6 +468,17 @@ async fn the_migration_keys_existing_calls_in_journal_order() {
     .map(|r| r.get(0))
     .collect();
     assert_eq!(hits, vec![5, 3, 1], "the backfilled index answers newest first");
+    let grams: Vec<i64> = sqlx::query(
+        "SELECT k.call_id FROM journal_grams JOIN journal_keys k ON k.key = journal_grams.rowid
+         WHERE journal_grams MATCH '\"49301\"' ORDER BY journal_grams.rowid",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("grams search")
+    .iter()
+    .map(|r| r.get(0))
+    .collect();
+    assert_eq!(grams, vec![1], "the backfilled grams: only +49301234 holds 49301");
     // A new call in a busy millisecond takes the next rank.
     sqlx::query(
         "INSERT INTO calls (id, call_key, source, direction, origin, mon_mode, started_at, state,
@@ -599,6 +614,73 @@ async fn text_search_finds_substrings_of_numbers_and_names() {
 }
 
 #[tokio::test]
+async fn long_words_are_found_by_their_grams_only_where_they_are_one_substring() {
+    let mut f = Fixture::new().await;
+    let anna = user(&f.store, "Anna Schmidt", "201").await;
+    use ParticipantRole::{Callee, Caller};
+    // Both halves of 1234567890, in two numbers: grams match, the substring does not.
+    let apart = f
+        .call(
+            t0(),
+            vec![
+                external("", "+4912345000", Caller),
+                external("", "+4967890111", Callee),
+                internal("Anna", "201", anna, Callee),
+            ],
+            0,
+        )
+        .await;
+    let whole = f
+        .call(
+            t0() + Duration::minutes(1),
+            vec![
+                external("Straße Süd", "+49 1234567890", Caller),
+                internal("Anna", "201", anna, Callee),
+            ],
+            0,
+        )
+        .await;
+    let search = |text: &str| {
+        let mut q = query(Scope::All);
+        q.q = Some(text.to_string());
+        let f = &f;
+        async move { f.all_pages(&q).await }
+    };
+    assert_eq!(
+        search("1234567890").await,
+        vec![whole],
+        "only the call holding the whole number"
+    );
+    assert_eq!(
+        search("4912345").await,
+        vec![whole, apart],
+        "as written in one, normalised in the other"
+    );
+    assert_eq!(
+        search("+49 12345").await,
+        vec![whole],
+        "a number as written, blank included"
+    );
+    assert_eq!(
+        search("+4967890").await,
+        vec![apart],
+        "the plus sign takes part in the match"
+    );
+    assert_eq!(
+        search("0+4967890").await,
+        Vec::<CallId>::new(),
+        "the grams match, the text around them does not"
+    );
+    assert_eq!(search("straße").await, vec![whole], "a word with ß");
+    assert_eq!(search("ße sü").await, vec![whole], "across two words (trigrams)");
+    assert_eq!(
+        search("12345").await,
+        vec![whole, apart],
+        "five digits, both calls, newest first"
+    );
+}
+
+#[tokio::test]
 async fn the_scope_limits_what_a_viewer_sees_and_intersects_the_user_filter() {
     let s = small().await;
     let f = &s.f;
@@ -708,11 +790,15 @@ async fn every_combination_of_scope_filters_and_paging_matches_the_model() {
     let texts = [
         None,
         Some("müller"),
+        Some("müller gmbh"),
         Some("202"),
         Some("+4930"),
+        Some("+49301"),
         Some("4"),
         Some("er"),
         Some("koch"),
+        Some("becker"),
+        Some("dr. koch"),
     ];
     let mut checked = 0;
     for scope in &scopes {

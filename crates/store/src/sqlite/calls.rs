@@ -309,11 +309,53 @@ impl Walk {
     }
 }
 
-/// The text filter: three characters and more go to the trigram index, shorter ones to LIKE
-/// (a trigram index cannot answer them).
+/// Length of the grams in `journal_grams` (migration 0005).
+const GRAM: usize = 5;
+
+/// The characters grams are cut from, as the GLOB class `[a-z0-9ß-öø-ÿ]` of migration 0005:
+/// ASCII letters and digits and the lower-case Latin-1 letters (the search text is lower case).
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || ('ß'..='ö').contains(&c) || ('ø'..='ÿ').contains(&c)
+}
+
+/// The FTS5 query for the grams of `text`: for every run of word characters of at least
+/// [`GRAM`] characters, grams that cover the run (every fifth and the last), all required.
+/// `None` when `text` has no such run.
+fn gram_query(text: &str) -> Option<String> {
+    let mut grams: Vec<String> = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    for run in chars.split(|c| !is_word_char(*c)).filter(|r| r.len() >= GRAM) {
+        let starts = (0..=run.len() - GRAM).step_by(GRAM).chain([run.len() - GRAM]);
+        for start in starts {
+            let gram: String = run[start..start + GRAM].iter().collect();
+            if !grams.contains(&gram) {
+                grams.push(gram);
+            }
+        }
+    }
+    (!grams.is_empty()).then(|| {
+        grams
+            .iter()
+            .map(|g| format!("\"{g}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    })
+}
+
+/// The text filter, by what can answer it fast:
+/// - a word of five characters or more: the five-character grams (0005), every candidate
+///   checked with LIKE, since grams found apart are no substring;
+/// - else three characters or more: the trigram index (0003, 0004), exact by itself;
+/// - else (one or two characters): LIKE while walking the journal.
 enum Text {
     None,
-    Trigram(String),
+    /// An index in journal order: its table, the MATCH expression, and the LIKE pattern every
+    /// match must also satisfy (for the grams).
+    Index {
+        table: &'static str,
+        expr: String,
+        verify: Option<String>,
+    },
     Like(String),
 }
 
@@ -323,8 +365,18 @@ impl Text {
             None => Text::None,
             Some(t) => {
                 let t = t.to_lowercase();
-                if t.chars().count() >= 3 {
-                    Text::Trigram(fts_phrase(&t))
+                if let Some(expr) = gram_query(&t) {
+                    Text::Index {
+                        table: "journal_grams",
+                        expr,
+                        verify: Some(like_pattern(&t)),
+                    }
+                } else if t.chars().count() >= 3 {
+                    Text::Index {
+                        table: "journal_fts",
+                        expr: fts_phrase(&t),
+                        verify: None,
+                    }
                 } else {
                     Text::Like(like_pattern(&t))
                 }
@@ -406,31 +458,42 @@ fn all_calls(q: &JournalQuery, text: &Text, limit: i64) -> Result<Sql> {
     Ok(sql)
 }
 
-/// Text of three characters and more, any walk: the trigram index in journal order
-/// (migrations 0003, 0004: ascending keys are newest first), newest match first; every other
-/// condition is checked per match and the walk stops at the end of the page.
-fn text_search(q: &JournalQuery, phrase: &str, walk: &Walk, limit: i64) -> Result<Sql> {
+/// A text search through an index in journal order (`journal_fts` or `journal_grams`; keys
+/// ascending are newest first, migrations 0003–0005), any walk: newest match first, every
+/// other condition checked per match, and the walk stops at the end of the page.
+fn text_search(
+    q: &JournalQuery,
+    table: &str,
+    expr: &str,
+    verify: Option<&str>,
+    walk: &Walk,
+    limit: i64,
+) -> Result<Sql> {
     let mut sql = Sql::new(&format!(
-        "SELECT {CALL_COLS} FROM journal_fts JOIN journal_keys k ON k.key = journal_fts.rowid \
-         JOIN calls c ON c.id = k.call_id WHERE journal_fts MATCH ?"
+        "SELECT {CALL_COLS} FROM {table} JOIN journal_keys k ON k.key = {table}.rowid \
+         JOIN calls c ON c.id = k.call_id WHERE {table} MATCH ?"
     ));
-    sql.bind(phrase.to_string())?;
+    sql.bind(expr.to_string())?;
     if let Some(from) = q.from {
-        sql.push(" AND journal_fts.rowid <= ?").bind(first_key(ms(from)))?;
+        sql.push(&format!(" AND {table}.rowid <= ?"))
+            .bind(first_key(ms(from)))?;
     }
     match Upper::of(q) {
         Upper::None => {}
         Upper::Before(to) => {
-            sql.push(" AND journal_fts.rowid > ?").bind(first_key(to))?;
+            sql.push(&format!(" AND {table}.rowid > ?")).bind(first_key(to))?;
         }
         Upper::Cursor(c) => {
             // The key range ends after the cursor's millisecond; within it the exact
             // (started_at, id) comparison drops the few calls at or above the cursor.
-            sql.push(" AND journal_fts.rowid > ? AND (c.started_at, c.id) < (?, ?)")
+            sql.push(&format!(" AND {table}.rowid > ? AND (c.started_at, c.id) < (?, ?)"))
                 .bind(first_key(c.started_at_ms.saturating_add(1)))?
                 .bind(c.started_at_ms)?
                 .bind(c.id)?;
         }
+    }
+    if let Some(pattern) = verify {
+        sql.push(" AND c.search LIKE ? ESCAPE '\\'").bind(pattern.to_string())?;
     }
     push_call_filters(q, &Text::None, &mut sql)?;
     if let Walk::Users { users, within } = walk {
@@ -439,7 +502,7 @@ fn text_search(q: &JournalQuery, phrase: &str, walk: &Walk, limit: i64) -> Resul
             push_took_part(&mut sql, "cw", "k.call_id", within)?;
         }
     }
-    sql.push(" ORDER BY journal_fts.rowid LIMIT ?").bind(limit)?;
+    sql.push(&format!(" ORDER BY {table}.rowid LIMIT ?")).bind(limit)?;
     Ok(sql)
 }
 
@@ -549,7 +612,9 @@ pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<Journal
         return Ok((Vec::new(), None));
     }
     let mut calls = match (&text, &walk) {
-        (Text::Trigram(phrase), _) => fetch_calls(pool, text_search(q, phrase, &walk, limit)?).await?,
+        (Text::Index { table, expr, verify }, _) => {
+            fetch_calls(pool, text_search(q, table, expr, verify.as_deref(), &walk, limit)?).await?
+        }
         (_, Walk::All) => fetch_calls(pool, all_calls(q, &text, limit)?).await?,
         (_, Walk::Users { users, within }) => scoped_page(pool, q, &text, users, within.as_deref(), limit).await?,
     };
