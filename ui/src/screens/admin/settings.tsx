@@ -86,8 +86,8 @@ export function SettingsPanel() {
     from: 'smtp.from',
   };
   const set = (patch: Partial<Form>) => {
-    setForm({ ...form, ...patch });
-    setErrors(without(errors, Object.keys(patch).map((k) => names[k as keyof Form])));
+    setForm((f) => (f ? { ...f, ...patch } : f));
+    setErrors((e) => without(e, Object.keys(patch).map((k) => names[k as keyof Form])));
   };
 
   const save = async (e: Event) => {
