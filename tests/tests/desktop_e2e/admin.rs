@@ -160,6 +160,8 @@ async fn new_user(d: &Driver, username: &str, display: &str, ext: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+// The guard is held on purpose for the whole test: one window on the display at a time.
+#[allow(clippy::await_holding_lock)]
 #[ignore = "needs a display, tauri-driver and the built app: run tests/desktop/run-e2e.sh"]
 async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arrives_with_its_reason() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
