@@ -87,17 +87,37 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 pub fn notifier<R: Runtime>(app: &tauri::AppHandle<R>) -> Notifier {
     let app = app.clone();
     Arc::new(move |event: UiEvent| {
+        if let UiEvent::Player { status } = &event {
+            tracing::debug!(?status, "player status");
+        }
         if let Err(e) = app.emit(EVENT, event) {
             tracing::debug!(error = %e, "cannot emit to the window");
         }
     })
 }
 
+/// Logs to stderr, or to the file named by `CALLREC_LOG_FILE` (for support, and for the
+/// end-to-end test, whose WebDriver swallows the app's stderr); filter from `CALLREC_LOG`.
+fn init_logging() {
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_env("CALLREC_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    };
+    let file = std::env::var_os("CALLREC_LOG_FILE")
+        .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+    let _ = match file {
+        Some(file) => tracing_subscriber::fmt()
+            .with_env_filter(filter())
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init(),
+        None => tracing_subscriber::fmt().with_env_filter(filter()).try_init(),
+    };
+}
+
 /// Runs the desktop app until its window closes.
 pub fn run() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CALLREC_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,callrec_desktop=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    init_logging();
     let app = builder(tauri::Builder::default())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {

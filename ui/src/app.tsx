@@ -61,9 +61,12 @@ export function App() {
 
   const toLogin = useCallback((message?: string) => {
     const connection = connectionRef.current;
+    // Nothing of one user's session stays on screen for the next.
     setLiveCalls([]);
     setNowPlaying(null);
     setPlayer(null);
+    setDownloads({});
+    setToasts([]);
     if (connection) setScreen({ kind: 'login', connection, message });
     else setScreen({ kind: 'connect', error: message });
   }, []);

@@ -40,9 +40,17 @@ export function directionLabel(d: CallDirection): string {
   return { incoming: 'Incoming', outgoing: 'Outgoing', internal: 'Internal' }[d];
 }
 
+/** What people call a number: `sip:201@pbx.example;transport=udp` → `201`. */
+export function displayNumber(raw: string): string {
+  const s = raw.trim().replace(/^<|>$/g, '');
+  const m = /^(?:sips?|tel):([^@;?]+)/i.exec(s);
+  return m ? m[1] : s;
+}
+
 export function participantLabel(p: Participant): string {
   const name = p.name.trim();
-  return name && name !== p.number ? `${name} (${p.number})` : p.number;
+  const number = displayNumber(p.number);
+  return name && name !== number && name !== p.number ? `${name} (${number})` : number;
 }
 
 export function caller(call: Call): Participant | undefined {
@@ -67,7 +75,10 @@ export function partiesLabel(call: Call): string {
 export function recordingStateLabel(d: CallDetail): string {
   const r: LiveRecording = d.recording;
   if (r.kind === 'recording_auto') return 'Recording (automatic)';
-  if (r.kind === 'recording_manual') return `Recording (manual, by ${r.by})`;
+  if (r.kind === 'recording_manual') {
+    const who = d.participants.find((p) => p.user_id != null && p.user_id === r.user_id);
+    return `Recording (manual, by ${who?.name.trim() || r.by})`;
+  }
   if (!d.can_toggle && d.not_allowed_reason) return `Recording not allowed: ${d.not_allowed_reason}`;
   return 'Not recording';
 }

@@ -18,7 +18,11 @@ describe('the live call', () => {
       }
     });
     const root = await mount(withShared(shared(), <LiveCallCard detail={liveCall()} now={Date.now()} />));
-    expect(root.textContent).toContain('Customer (+49301234)');
+    const parties = root.querySelectorAll('.party');
+    expect(parties[0].textContent).toContain('Customer');
+    expect(parties[0].textContent).toContain('+49301234');
+    expect(parties[0].textContent).toContain('external');
+    expect(parties[1].textContent).toContain('Alice');
     expect(root.textContent).toContain('Incoming');
     expect(root.querySelector('[data-testid=live-timer]')!.textContent).toBe('1:01');
     expect(root.querySelector('[data-testid=recording-state]')!.textContent).toBe('Not recording');

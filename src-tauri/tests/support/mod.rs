@@ -3,6 +3,8 @@
 //! bob, supervisor sam, a manual rule for the team), recordings uploaded through the ingest
 //! API, live calls opened with `SilentMedia`, and an ALSA null device for rodio.
 
+#![allow(dead_code)] // shared by the tests and the benchmark; each uses a part
+
 use callrec_client::Client;
 use callrec_server::calls::RawParticipant;
 use callrec_server::config::{Config, Secret};
@@ -36,7 +38,6 @@ pub fn null_audio() {
     });
 }
 
-#[allow(dead_code)] // not every test needs every member
 pub struct Cast {
     pub alice: User,
     pub bob: User,
@@ -47,7 +48,6 @@ pub struct Cast {
 pub struct TestServer {
     pub url: String,
     pub state: ServerState,
-    #[allow(dead_code)]
     pub cast: Cast,
     rt: Arc<tokio::runtime::Runtime>,
     _dir: tempfile::TempDir,

@@ -133,7 +133,7 @@ function RecordingRow({ recording: r, detail }: { recording: Recording; detail: 
     try {
       const res = await api.downloadRecording({ download_id: start.downloadId, recording_id: r.id, format, path });
       setDownload({ ...start, done: res.bytes, total: res.bytes, state: 'done', verified: res.verified });
-      notify(`Saved ${res.path}${res.verified ? ' — checksum verified' : ''}`, 'success');
+      notify(`Saved ${baseName(res.path)}${res.verified ? ' — checksum verified' : ''}`, 'success');
     } catch (e) {
       const err = toApiError(e);
       setDownload({ ...start, state: err.code === 'cancelled' ? 'cancelled' : 'failed', message: err.message });
@@ -173,6 +173,10 @@ function RecordingRow({ recording: r, detail }: { recording: Recording; detail: 
   );
 }
 
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() || path;
+}
+
 function DownloadLine({ d }: { d: DownloadState }) {
   const pct = d.total ? Math.min(100, Math.round((d.done / d.total) * 100)) : null;
   if (d.state === 'running') {
@@ -192,7 +196,7 @@ function DownloadLine({ d }: { d: DownloadState }) {
     <div class={`download download-${d.state}`} data-testid="download-result" data-state={d.state}>
       {d.state === 'done' && (
         <span>
-          ✓ Saved {formatBytes(d.done)} to <code>{d.path}</code>
+          ✓ Saved {formatBytes(d.done)} as <span title={d.path}>{baseName(d.path)}</span>
           {d.verified ? ' · SHA-256 matches the server' : ' · converted on the fly (no server checksum)'}
         </span>
       )}

@@ -3,14 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type CallDetail } from '../api';
 import { useShared } from '../context';
-import {
-  directionLabel,
-  elapsedMs,
-  formatDuration,
-  isRecording,
-  participantLabel,
-  recordingStateLabel,
-} from '../format';
+import { directionLabel, displayNumber, elapsedMs, formatDuration, isRecording, recordingStateLabel } from '../format';
 
 export function LiveView({ onOpenJournal }: { onOpenJournal: () => void }) {
   const { liveCalls, feed } = useShared();
@@ -89,7 +82,10 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
         {call.participants.map((p, i) => (
           <div class="party" key={i}>
             <span class="party-role">{p.role === 'caller' ? 'From' : 'To'}</span>
-            <span class="party-name">{participantLabel(p)}</span>
+            <div class="party-who" title={p.number}>
+              <span class="party-name">{p.name.trim() || displayNumber(p.number)}</span>
+              {p.name.trim() && <span class="party-number">{displayNumber(p.number)}</span>}
+            </div>
             {p.user_id == null && <span class="tag">external</span>}
           </div>
         ))}

@@ -1,0 +1,242 @@
+//! The memory benchmark: alice's journal holds 10,000 calls (imported into the store); the
+//! window loads all of them by scrolling (keyset pages of 200), then the resident memory of the
+//! app and its WebKit processes is summed (RSS, and PSS which counts shared pages once).
+//! Target: ≤ 150 MB. Figures are printed and written to `target/e2e-screens/memory.txt`.
+
+use crate::webdriver::Driver;
+use crate::{app_binary, connect_and_sign_in, screens, Recorder, TauriDriver};
+use callrec_store::{NewCall, NewRecording};
+use callrec_types::calls::{
+    AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
+};
+use callrec_types::engine::CallOrigin;
+use callrec_types::rules::MonMode;
+use callrec_types::CallId;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// `CALLREC_E2E_ENTRIES` overrides (0 measures the baseline).
+fn entries() -> usize {
+    std::env::var("CALLREC_E2E_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+const BUDGET_MB: f64 = 150.0;
+
+async fn seed(server: &Recorder) {
+    let alice = &server.cast.alice;
+    let now = chrono::Utc::now();
+    let mut batch = Vec::new();
+    for n in 0..entries() {
+        let started = now - chrono::Duration::minutes(10 + n as i64 * 3);
+        let call = NewCall {
+            call_key: format!("seed{n:06}"),
+            source: CallSource::Siprec,
+            sip_call_ids: vec![format!("seed-{n}@pbx")],
+            participants: vec![
+                Participant {
+                    name: format!("Customer {n}"),
+                    number: format!("+4930{:07}", 1_000_000 + n),
+                    user_id: None,
+                    role: ParticipantRole::Caller,
+                },
+                Participant {
+                    name: alice.display_name.clone(),
+                    number: "201".into(),
+                    user_id: Some(alice.id),
+                    role: ParticipantRole::Callee,
+                },
+            ],
+            direction: CallDirection::Incoming,
+            origin: CallOrigin::External,
+            mon_mode: MonMode::Auto,
+            started_at: started,
+            answered_at: Some(started + chrono::Duration::seconds(5)),
+            ended_at: Some(started + chrono::Duration::seconds(95)),
+            state: CallState::Ended,
+            trace: vec![],
+        };
+        let recordings = if n % 3 == 0 {
+            vec![NewRecording {
+                call_id: CallId(1),
+                seq: 1,
+                rel_path: format!("recordings/seed/seed{n:06}_001.wav"),
+                file_name: format!("seed{n:06}_001.wav"),
+                started_at: started + chrono::Duration::seconds(5),
+                start_offset_ms: 0,
+                duration_ms: 90_000,
+                bytes: 1_440_058,
+                codec: AudioCodec::Pcmu,
+                sample_rate: 8000,
+                channels: 2,
+                sha256: String::new(),
+                trigger: Trigger::Force,
+                state: RecordingState::Complete,
+            }]
+        } else {
+            vec![]
+        };
+        batch.push((call, recordings));
+        if batch.len() == 1000 {
+            server
+                .state
+                .store
+                .import_calls(&batch)
+                .await
+                .expect("the store imports");
+            batch.clear();
+        }
+    }
+    if !batch.is_empty() {
+        server
+            .state
+            .store
+            .import_calls(&batch)
+            .await
+            .expect("the store imports");
+    }
+}
+
+/// Resident memory of one process: (RSS, PSS) in KiB.
+fn memory_of(pid: u32) -> (u64, u64) {
+    let field = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    (field(&status, "VmRSS:"), field(&rollup, "Pss:"))
+}
+
+/// The app's processes: those running `binary`, and all their descendants (WebKit's web and
+/// network processes, through bubblewrap if sandboxed).
+fn app_processes(binary: &Path) -> Vec<(u32, String)> {
+    let binary = binary.canonicalize().unwrap_or_else(|_| binary.to_path_buf());
+    let mut parent = HashMap::new();
+    let mut name = HashMap::new();
+    let mut roots = HashSet::new();
+    for entry in std::fs::read_dir("/proc").expect("procfs").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …; comm may hold spaces, so split after the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let ppid = stat[close + 2..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0);
+        parent.insert(pid, ppid);
+        name.insert(pid, comm);
+        if std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary) {
+            roots.insert(pid);
+        }
+    }
+    let mut out = Vec::new();
+    for (&pid, _) in &parent {
+        let mut p = pid;
+        for _ in 0..32 {
+            if roots.contains(&p) {
+                out.push((pid, name[&pid].clone()));
+                break;
+            }
+            match parent.get(&p) {
+                Some(&pp) if pp != 0 => p = pp,
+                _ => break,
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+pub async fn run() {
+    let server = Recorder::start().await;
+    let seeding = Instant::now();
+    seed(&server).await;
+    let wanted = entries();
+    println!("seeded {wanted} calls in {:?}", seeding.elapsed());
+    let binary = app_binary();
+    let driver = TauriDriver::start();
+    let d = Driver::start(driver.port, &binary).await;
+    connect_and_sign_in(&d, &server.url, "alice", None).await;
+    d.click_css("[data-testid=tab-journal]").await;
+    if wanted > 0 {
+        d.wait("[data-testid=journal-row]", 30).await;
+    }
+
+    // Scroll to the end until every page is in.
+    let loading = Instant::now();
+    let deadline = loading + Duration::from_secs(180);
+    loop {
+        let count = d.wait_text("[data-testid=journal-count]", "call", 5).await;
+        let loaded: usize = count
+            .split_whitespace()
+            .next()
+            .map(|n| n.replace([',', '.', '\u{a0}', '\u{202f}'], ""))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        if loaded >= wanted && !count.contains("loading") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {loaded} of {wanted} entries loaded: {count}"
+        );
+        d.execute("const l = document.querySelector('[data-testid=journal-list]'); if (l) l.scrollTop = l.scrollHeight; return 0;")
+            .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let load_time = loading.elapsed();
+    // Scroll through the middle once (rows are created and dropped), then let things settle.
+    d.execute("const l = document.querySelector('[data-testid=journal-list]'); if (l) l.scrollTop = l.scrollHeight / 2; return 0;")
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rows_in_dom = d.find_all("[data-testid=journal-row]").await.len();
+    assert!(
+        rows_in_dom < 100,
+        "the list is virtualised: {rows_in_dom} rows in the DOM"
+    );
+    d.screenshot(&screens().join("12-journal-10000.png")).await;
+
+    let procs = app_processes(&binary);
+    assert!(!procs.is_empty(), "the app's processes are found");
+    let mut report = format!(
+        "journal entries loaded: {wanted} in {:.1} s ({rows_in_dom} rows in the DOM)\n",
+        load_time.as_secs_f64()
+    );
+    let (mut rss, mut pss) = (0u64, 0u64);
+    for (pid, comm) in &procs {
+        let (r, p) = memory_of(*pid);
+        rss += r;
+        pss += p;
+        report.push_str(&format!(
+            "  {pid:>7} {comm:<20} RSS {:>7.1} MB  PSS {:>7.1} MB\n",
+            r as f64 / 1024.0,
+            p as f64 / 1024.0
+        ));
+    }
+    let (rss_mb, pss_mb) = (rss as f64 / 1024.0, pss as f64 / 1024.0);
+    report.push_str(&format!(
+        "total: RSS {rss_mb:.1} MB, PSS {pss_mb:.1} MB (budget {BUDGET_MB} MB)\n"
+    ));
+    println!("{report}");
+    std::fs::write(screens().join("memory.txt"), &report).expect("the report is written");
+    d.quit().await;
+    drop(driver);
+    assert!(
+        pss_mb <= BUDGET_MB,
+        "the app uses {pss_mb:.1} MB (PSS) with {wanted} journal entries, over the {BUDGET_MB} MB budget"
+    );
+}
