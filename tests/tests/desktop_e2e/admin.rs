@@ -174,6 +174,15 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
 
     connect(&d, &server.url).await;
     sign_in_admin(&d).await;
+    // Script errors show in failure messages (`page_text`).
+    js(
+        &d,
+        "window.__e2eErrors = []; \
+         window.addEventListener('error', (e) => window.__e2eErrors.push(String(e.message))); \
+         window.addEventListener('unhandledrejection', (e) => window.__e2eErrors.push('rejection: ' + String(e.reason && (e.reason.message || JSON.stringify(e.reason))))); \
+         return 0;",
+    )
+    .await;
     d.click_css("[data-testid=tab-admin]").await;
     d.wait("[data-testid=rules-table]", 10).await;
 
@@ -222,6 +231,14 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     d.click_css("[data-testid=dir-roles]").await;
     d.wait_text("[data-testid=roles-table]", "Quality staff", 10).await;
     shot(&d, &shots.join("admin-05-directory-roles.png")).await;
+    d.click_css("[data-testid=dir-phones]").await;
+    d.click_css("[data-testid=phones-new]").await;
+    d.type_into("[data-testid=phone-mac]", "00-04-13-2C-D0-C5").await;
+    let dora = option_value(&d, "[data-testid=phone-user]", "Dora").await;
+    choose(&d, "[data-testid=phone-user]", &dora).await;
+    d.click_css("[data-testid=phone-save]").await;
+    d.wait_text("[data-testid=phones-table]", "00:04:13:2c:d0:c5", 10).await;
+    shot(&d, &shots.join("admin-05b-directory-phones.png")).await;
 
     // The rule: manual, e-mail to QA; the form refuses an empty description first.
     d.click_css("[data-testid=admin-rules-tab]").await;
