@@ -132,28 +132,44 @@ async fn shot(d: &Driver, path: &std::path::Path) {
     d.screenshot(path).await;
 }
 
+/// Types `text` into the field `css`, starting from an empty field in both the DOM and the
+/// form's state: WebDriver's own "clear" only empties the DOM, and a re-render before the keys
+/// arrive (a notice fading, a preview arriving) would put the old value back in front of them.
+async fn fill(d: &Driver, css: &str, text: &str) {
+    d.wait(css, 10).await;
+    js(
+        d,
+        &format!(
+            "const e = document.querySelector({css:?}); e.value = ''; \
+             e.dispatchEvent(new Event('input', {{bubbles: true}})); return 0;"
+        ),
+    )
+    .await;
+    d.type_into(css, text).await;
+    let value = js(d, &format!("return document.querySelector({css:?}).value;")).await;
+    assert_eq!(value.as_str(), Some(text), "{css} holds what was typed");
+}
+
 async fn sign_in_admin(d: &Driver) {
     d.wait("[data-testid=login-form]", 20).await;
-    d.type_into("[data-testid=username]", "admin").await;
-    d.type_into("[data-testid=password]", callrec_tests::ADMIN_PASSWORD)
-        .await;
+    fill(d, "[data-testid=username]", "admin").await;
+    fill(d, "[data-testid=password]", callrec_tests::ADMIN_PASSWORD).await;
     d.click_css("[data-testid=sign-in]").await;
     d.wait("[data-testid=tab-admin]", 20).await;
 }
 
 async fn connect(d: &Driver, url: &str) {
     d.wait("[data-testid=connect-form]", 30).await;
-    d.type_into("[data-testid=server-url]", url).await;
+    fill(d, "[data-testid=server-url]", url).await;
     d.click_css("[data-testid=connect]").await;
 }
 
 async fn new_user(d: &Driver, username: &str, display: &str, ext: &str) {
     d.click_css("[data-testid=users-new]").await;
-    d.type_into("[data-testid=user-username]", username).await;
-    d.type_into("[data-testid=user-display-name]", display).await;
-    d.type_into("[data-testid=user-extensions]", ext).await;
-    d.type_into("[data-testid=user-password]", callrec_tests::directory::PASSWORD)
-        .await;
+    fill(d, "[data-testid=user-username]", username).await;
+    fill(d, "[data-testid=user-display-name]", display).await;
+    fill(d, "[data-testid=user-extensions]", ext).await;
+    fill(d, "[data-testid=user-password]", callrec_tests::directory::PASSWORD).await;
     d.click_css("[data-testid=user-save]").await;
     d.wait_gone("[data-testid=user-form]", 10).await;
     d.wait_text("[data-testid=users-table]", display, 10).await;
@@ -190,13 +206,13 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     d.click_css("[data-testid=admin-directory-tab]").await;
     d.click_css("[data-testid=dir-teams]").await;
     d.click_css("[data-testid=teams-new]").await;
-    d.type_into("[data-testid=team-name]", "Quality").await;
+    fill(&d, "[data-testid=team-name]", "Quality").await;
     d.click_css("[data-testid=team-save]").await;
     d.wait_text("[data-testid=teams-table]", "Quality", 10).await;
 
     d.click_css("[data-testid=dir-roles]").await;
     d.click_css("[data-testid=roles-new]").await;
-    d.type_into("[data-testid=role-name]", "Quality staff").await;
+    fill(&d, "[data-testid=role-name]", "Quality staff").await;
     js_click(&d, "[data-testid=role-teams] input[data-label=\"Quality\"]").await;
     d.click_css("[data-testid=role-save]").await;
     d.wait_text("[data-testid=roles-table]", "Quality staff", 10).await;
@@ -204,8 +220,8 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     d.click_css("[data-testid=dir-users]").await;
     // A refused form first: the password is too short, said at the field.
     d.click_css("[data-testid=users-new]").await;
-    d.type_into("[data-testid=user-username]", "dora").await;
-    d.type_into("[data-testid=user-password]", "short").await;
+    fill(&d, "[data-testid=user-username]", "dora").await;
+    fill(&d, "[data-testid=user-password]", "short").await;
     d.click_css("[data-testid=user-save]").await;
     d.wait_text("[data-testid=error-password]", "At least 8 characters", 5)
         .await;
@@ -233,7 +249,7 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     shot(&d, &shots.join("admin-05-directory-roles.png")).await;
     d.click_css("[data-testid=dir-phones]").await;
     d.click_css("[data-testid=phones-new]").await;
-    d.type_into("[data-testid=phone-mac]", "00-04-13-2C-D0-C5").await;
+    fill(&d, "[data-testid=phone-mac]", "00-04-13-2C-D0-C5").await;
     let dora = option_value(&d, "[data-testid=phone-user]", "Dora").await;
     choose(&d, "[data-testid=phone-user]", &dora).await;
     d.click_css("[data-testid=phone-save]").await;
@@ -247,7 +263,8 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     d.click_css("[data-testid=rule-save]").await;
     d.wait_text("[data-testid=error-description]", "needs a description", 5)
         .await;
-    d.type_into(
+    fill(
+        &d,
         "[data-testid=rule-description]",
         "Quality may record on demand, mailed to QA",
     )
@@ -255,7 +272,7 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     let role = option_value(&d, "[data-testid=rule-role]", "Quality staff").await;
     choose(&d, "[data-testid=rule-role]", &role).await;
     choose(&d, "[data-testid=rule-mode]", "manual").await;
-    d.type_into("[data-testid=rule-recipients]", "qa@example.com").await;
+    fill(&d, "[data-testid=rule-recipients]", "qa@example.com").await;
     shot(&d, &shots.join("admin-06-rule-form.png")).await;
     d.click_css("[data-testid=rule-save]").await;
     d.wait_gone("[data-testid=rule-form]", 10).await;
@@ -266,15 +283,14 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     // Settings: SMTP to the sink, saved, and a test message.
     d.click_css("[data-testid=admin-settings-tab]").await;
     d.wait("[data-testid=settings-smtp-host]", 10).await;
-    d.type_into("[data-testid=settings-smtp-host]", "127.0.0.1").await;
-    d.type_into("[data-testid=settings-smtp-port]", &sink.port.to_string())
-        .await;
-    d.type_into("[data-testid=settings-smtp-from]", "callrec@example.com")
-        .await;
+    d.wait_text("[data-testid=schedule-preview]", "Next runs", 10).await;
+    fill(&d, "[data-testid=settings-smtp-host]", "127.0.0.1").await;
+    fill(&d, "[data-testid=settings-smtp-port]", &sink.port.to_string()).await;
+    fill(&d, "[data-testid=settings-smtp-from]", "callrec@example.com").await;
     d.click_css("[data-testid=settings-save]").await;
     d.wait_text("[data-testid=toast-success]", "Settings saved", 10).await;
     d.wait_text("[data-testid=schedule-preview]", "Next runs", 10).await;
-    d.type_into("[data-testid=smtp-test-to]", "admin@example.com").await;
+    fill(&d, "[data-testid=smtp-test-to]", "admin@example.com").await;
     d.click_css("[data-testid=smtp-test]").await;
     d.wait_text("[data-testid=smtp-test-result]", "Test message sent", 30)
         .await;
