@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { act } from 'preact/test-utils';
-import { JournalRow, JournalView, ROW_HEIGHT, toApiFilter } from '../src/screens/journal';
+import { JournalRow, JournalView, ROW_HEIGHT, toApiFilter, toRow } from '../src/screens/journal';
 import { VirtualList } from '../src/components/virtual-list';
 import { cleanup, click, journalItem, mount, settle, shared, type, waitFor, withShared } from './helpers';
 
@@ -14,8 +14,8 @@ describe('the journal', () => {
   test('the REC badge shows the number of recordings, and only when there are some', async () => {
     const root = await mount(
       <div>
-        <JournalRow item={journalItem(1, 3)} selected={false} onOpen={() => undefined} />
-        <JournalRow item={journalItem(2, 0)} selected={false} onOpen={() => undefined} />
+        <JournalRow item={toRow(journalItem(1, 3))} selected={false} onOpen={() => undefined} />
+        <JournalRow item={toRow(journalItem(2, 0))} selected={false} onOpen={() => undefined} />
       </div>,
     );
     const badges = root.querySelectorAll('[data-testid=rec-badge]');

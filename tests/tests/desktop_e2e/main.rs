@@ -178,7 +178,17 @@ impl TauriDriver {
 }
 
 impl Drop for TauriDriver {
+    /// SIGTERM first: tauri-driver then stops WebKitWebDriver and the app, which a kill
+    /// would leave running (holding the display and the test's output pipe).
     fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

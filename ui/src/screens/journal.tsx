@@ -34,8 +34,39 @@ export function toApiFilter(f: Filters): JournalFilter {
   return out;
 }
 
+/**
+ * One journal row as the list keeps it: only what the row shows and the filters need, so
+ * 10,000 loaded entries stay small in the window's memory (the full call is fetched when a
+ * row is opened).
+ */
+export interface Row {
+  id: CallId;
+  startedAt: string;
+  direction: CallDirection;
+  parties: string;
+  durationMs: number | null;
+  recordings: number;
+  /** The users taking part, `[id, name]`, for the supervisor's user filter. */
+  people: [number, string][] | null;
+}
+
+export function toRow(i: JournalItem): Row {
+  const people = i.participants
+    .filter((p) => p.user_id != null)
+    .map((p): [number, string] => [p.user_id as number, p.name || p.number]);
+  return {
+    id: i.id,
+    startedAt: i.started_at,
+    direction: i.direction,
+    parties: partiesLabel(i),
+    durationMs: i.duration_ms ?? null,
+    recordings: i.recording_count,
+    people: people.length ? people : null,
+  };
+}
+
 interface Page {
-  items: JournalItem[];
+  items: Row[];
   cursor: string | null;
   loading: boolean;
   done: boolean;
@@ -59,8 +90,9 @@ export function useJournal(filter: JournalFilter, report: (e: unknown) => void) 
       const cursor = reset ? null : pageRef.current.cursor;
       const res = await api.journal({ ...filter, cursor });
       if (gen !== generation.current) return;
+      const rows = res.items.map(toRow);
       setPage((p) => ({
-        items: reset ? res.items : [...p.items, ...res.items],
+        items: reset ? rows : p.items.concat(rows),
         cursor: res.next_cursor ?? null,
         loading: false,
         done: !res.next_cursor,
@@ -84,12 +116,13 @@ export function useJournal(filter: JournalFilter, report: (e: unknown) => void) 
   const refreshHead = async () => {
     try {
       const res = await api.journal({ ...filter, cursor: null, limit: 50 });
+      const rows = res.items.map(toRow);
       setPage((p) => {
-        const fresh = new Map(res.items.map((i) => [i.id, i]));
-        const items = p.items.map((i) => fresh.get(i.id) ?? i);
-        const known = new Set(items.map((i) => i.id));
-        const newest = items[0]?.started_at ?? '';
-        const added = res.items.filter((i) => !known.has(i.id) && i.started_at >= newest);
+        const fresh = new Map(rows.map((r) => [r.id, r]));
+        const items = p.items.map((r) => fresh.get(r.id) ?? r);
+        const known = new Set(items.map((r) => r.id));
+        const newest = items[0]?.startedAt ?? '';
+        const added = rows.filter((r) => !known.has(r.id) && r.startedAt >= newest);
         return { ...p, items: [...added, ...items] };
       });
     } catch (e) {
@@ -143,8 +176,8 @@ export function JournalView() {
   const userOptions = useMemo(() => {
     if (users.length > 0) return users;
     const seen = new Map<number, string>();
-    for (const item of journal.items.slice(0, 2000)) {
-      for (const p of item.participants) if (p.user_id != null && !seen.has(p.user_id)) seen.set(p.user_id, p.name || p.number);
+    for (const row of journal.items.slice(0, 2000)) {
+      for (const [id, name] of row.people ?? []) if (!seen.has(id)) seen.set(id, name);
     }
     return [...seen].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
   }, [users, journal.items]);
@@ -246,7 +279,7 @@ export function JournalView() {
   );
 }
 
-export function JournalRow({ item, selected, onOpen }: { item: JournalItem; selected: boolean; onOpen: () => void }) {
+export function JournalRow({ item, selected, onOpen }: { item: Row; selected: boolean; onOpen: () => void }) {
   return (
     <div
       class={selected ? 'jrow selected' : 'jrow'}
@@ -257,18 +290,18 @@ export function JournalRow({ item, selected, onOpen }: { item: JournalItem; sele
       data-testid="journal-row"
       data-call-id={item.id}
     >
-      <span class="jcol when">{formatDateTime(item.started_at)}</span>
+      <span class="jcol when">{formatDateTime(item.startedAt)}</span>
       <span class="jcol dir">
         <span class={`chip chip-${item.direction}`}>{directionLabel(item.direction)}</span>
       </span>
-      <span class="jcol parties" title={partiesLabel(item)}>
-        {partiesLabel(item)}
+      <span class="jcol parties" title={item.parties}>
+        {item.parties}
       </span>
-      <span class="jcol dur">{formatDuration(item.duration_ms)}</span>
+      <span class="jcol dur">{formatDuration(item.durationMs)}</span>
       <span class="jcol rec">
-        {item.recording_count > 0 && (
-          <span class="rec-badge" title={`${item.recording_count} recording(s)`} data-testid="rec-badge">
-            REC <b>{item.recording_count}</b>
+        {item.recordings > 0 && (
+          <span class="rec-badge" title={`${item.recordings} recording(s)`} data-testid="rec-badge">
+            REC <b>{item.recordings}</b>
           </span>
         )}
       </span>
