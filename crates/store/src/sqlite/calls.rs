@@ -130,7 +130,7 @@ pub(super) async fn load_call(conn: &mut SqliteConnection, id: i64) -> Result<(C
 }
 
 pub async fn create_call(pool: &SqlitePool, c: &NewCall) -> Result<Call> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let id = insert_call(&mut tx, c).await?;
     let (call, _) = load_call(&mut tx, id).await?;
     tx.commit().await?;
@@ -138,7 +138,7 @@ pub async fn create_call(pool: &SqlitePool, c: &NewCall) -> Result<Call> {
 }
 
 pub async fn import_calls(pool: &SqlitePool, calls: &[(NewCall, Vec<NewRecording>)]) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     for (c, recs) in calls {
         let id = insert_call(&mut tx, c).await?;
         for r in recs {
@@ -152,7 +152,7 @@ pub async fn import_calls(pool: &SqlitePool, calls: &[(NewCall, Vec<NewRecording
 }
 
 pub async fn update_call(pool: &SqlitePool, c: &Call, trace: &[TraceLine]) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let n = sqlx::query(
         "UPDATE calls SET direction = ?, origin = ?, mon_mode = ?, answered_at = ?, ended_at = ?, state = ?,
          participants = ?, sip_call_ids = ?, trace = ?, search = ? WHERE id = ?",

@@ -60,7 +60,7 @@ pub async fn count_users(pool: &SqlitePool) -> Result<i64> {
 }
 
 pub async fn create_user(pool: &SqlitePool, u: &NewUserRecord) -> Result<User> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO users (username, display_name, password_hash, level, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
@@ -124,7 +124,7 @@ pub async fn list_users(pool: &SqlitePool) -> Result<Vec<User>> {
 }
 
 pub async fn update_user(pool: &SqlitePool, id: UserId, u: &UserUpdate) -> Result<User> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     load_user(&mut tx, id.0).await?;
     if let Some(name) = &u.username {
         sqlx::query("UPDATE users SET username = ? WHERE id = ?")
@@ -260,7 +260,7 @@ impl Group {
     }
 
     async fn create(&self, pool: &SqlitePool, name: &str, lists: [&[i64]; 2]) -> Result<(i64, String, [Vec<i64>; 2])> {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let id: i64 = sqlx::query_scalar(&format!("INSERT INTO {} (name) VALUES (?) RETURNING id", self.table))
             .bind(name)
             .fetch_one(&mut *tx)
@@ -279,7 +279,7 @@ impl Group {
         name: &str,
         lists: [&[i64]; 2],
     ) -> Result<(i64, String, [Vec<i64>; 2])> {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let n = sqlx::query(&format!("UPDATE {} SET name = ? WHERE id = ?", self.table))
             .bind(name)
             .bind(id)

@@ -1,5 +1,9 @@
 //! The SQLite backend: one WAL-mode database file, migrations applied at open, and the `Store`
 //! trait implemented by delegating to one module per noun.
+//!
+//! Every transaction here writes, so each starts with `BEGIN IMMEDIATE`: it takes the write
+//! lock up front and waits (busy timeout) for another writer, instead of starting as a reader
+//! and failing with `SQLITE_BUSY` when it upgrades after another connection wrote.
 
 mod calls;
 mod directory;

@@ -91,7 +91,7 @@ async fn load(conn: &mut SqliteConnection, id: i64) -> Result<StoredRecording> {
 }
 
 pub async fn create_recording(pool: &SqlitePool, r: &NewRecording) -> Result<Recording> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let id = insert_recording(&mut tx, r).await?;
     let rec = load(&mut tx, id).await?;
     tx.commit().await?;
@@ -159,7 +159,7 @@ pub async fn set_legal_hold(pool: &SqlitePool, id: RecordingId, hold: bool) -> R
 }
 
 pub async fn delete_recording(pool: &SqlitePool, id: RecordingId) -> Result<StoredRecording> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let rec = load(&mut tx, id.0).await?;
     sqlx::query("DELETE FROM recordings WHERE id = ?")
         .bind(id.0)
@@ -242,7 +242,7 @@ pub async fn queue_dispatch(
     targets: &[NewDispatch],
     now: DateTime<Utc>,
 ) -> Result<Vec<DispatchTarget>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     for (i, t) in targets.iter().enumerate() {
         // Stable per recording and target: the same copy keeps the same key through retries.
         let key = format!("callrec-{}-{}-{}", rec.0, t.rule_id.map(|r| r.0).unwrap_or(0), i);
