@@ -680,6 +680,45 @@ async fn long_words_are_found_by_their_grams_only_where_they_are_one_substring()
     );
 }
 
+/// A common text in a narrow scope: more matches than a scoped search examines through the
+/// index (200 at least), few of them the viewer's, so the page comes from walking the
+/// viewer's own calls instead; the answer must not change.
+#[tokio::test]
+async fn a_common_text_in_a_narrow_scope_finds_the_viewers_calls_all_the_same() {
+    let mut f = Fixture::new().await;
+    let anna = user(&f.store, "Anna Schmidt", "201").await;
+    let ben = user(&f.store, "Ben Weber", "202").await;
+    use ParticipantRole::{Callee, Caller};
+    for i in 0..260i64 {
+        // Anna's calls: the two oldest and the newest; the rest are Ben's. A page of two or
+        // more is not among the newest 200 matches.
+        let who = if matches!(i, 0 | 1 | 259) { anna } else { ben };
+        f.call(
+            t0() + Duration::seconds(i),
+            vec![
+                external("", &format!("+493012{i:04}"), Caller),
+                internal("x", "20x", who, Callee),
+            ],
+            0,
+        )
+        .await;
+    }
+    for text in ["+4930", "493012", "+493012"] {
+        for limit in [1, 2, 3, 50] {
+            for scope in [Scope::Users(vec![anna]), Scope::All] {
+                let mut q = query(scope.clone());
+                q.q = Some(text.to_string());
+                q.limit = limit;
+                let want = f.model(&q);
+                assert_eq!(f.all_pages(&q).await, want, "q {text:?}, limit {limit}, {scope:?}");
+            }
+        }
+    }
+    let mut q = query(Scope::Users(vec![anna]));
+    q.q = Some("+4930".into());
+    assert_eq!(f.all_pages(&q).await.len(), 3, "Anna's three calls");
+}
+
 #[tokio::test]
 async fn the_scope_limits_what_a_viewer_sees_and_intersects_the_user_filter() {
     let s = small().await;
