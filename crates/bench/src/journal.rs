@@ -32,6 +32,8 @@ pub enum Shape {
     SearchExtension,
     /// `q` = two digits (the LIKE path for terms shorter than a trigram).
     SearchShort,
+    /// `q` = a common prefix (`+4930`, `+49151`, …): thousands of matches.
+    SearchCommon,
     /// `from`/`to` one weekday.
     Day,
     /// The page after the previous response's `next_cursor`, walking ever deeper.
@@ -88,6 +90,11 @@ pub const CASES: &[Case] = &[
         shape: Shape::Newest,
     },
     Case {
+        name: "agent scope, search a common prefix",
+        who: Who::Agent,
+        shape: Shape::SearchCommon,
+    },
+    Case {
         name: "next page by cursor (admin)",
         who: Who::Admin,
         shape: Shape::NextPage,
@@ -98,6 +105,9 @@ pub const CASES: &[Case] = &[
         shape: Shape::NextPage,
     },
 ];
+
+/// Prefixes shared by thousands of the seeded numbers (trigram and gram paths both).
+const COMMON: &[&str] = &["+4930", "+4989", "+4940", "+49151", "+49176", "+49171"];
 
 /// Page size of every request (the server's default).
 pub const PAGE: u32 = 50;
@@ -151,6 +161,7 @@ impl Terms {
             Shape::SearchExternal => q.q = Some(self.external[k % self.external.len()].clone()),
             Shape::SearchExtension => q.q = Some(self.extension[k % self.extension.len()].clone()),
             Shape::SearchShort => q.q = Some(self.short[k % self.short.len()].clone()),
+            Shape::SearchCommon => q.q = Some(COMMON[k % COMMON.len()].to_string()),
             Shape::Day => {
                 let from = self.days[k % self.days.len()];
                 q.from = Some(from);
