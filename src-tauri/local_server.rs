@@ -78,6 +78,8 @@ impl LocalServer {
             )
         })?;
         let port = free_port()?;
+        // SIP on a free port too: 5060 may be taken, and the demo calls find the bound one.
+        let sip_port = free_port()?;
         let url = format!("http://127.0.0.1:{port}");
         std::fs::create_dir_all(&self.data_dir)
             .map_err(|e| AppError::failed(format!("Cannot create {}: {e}.", self.data_dir.display())))?;
@@ -88,6 +90,8 @@ impl LocalServer {
             .arg(&self.data_dir)
             .arg("--http")
             .arg(format!("127.0.0.1:{port}"))
+            .arg("--sip")
+            .arg(format!("127.0.0.1:{sip_port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

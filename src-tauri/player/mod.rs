@@ -592,3 +592,23 @@ fn decode_loop(mut decoder: Decoder, shared: Arc<Shared>, commands: mpsc::Receiv
 fn send(feed: &Option<mpsc::Sender<Feed>>, item: Feed) -> bool {
     feed.as_ref().is_some_and(|f| f.send(item).is_ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_audio_device_is_said_plainly_and_suggests_the_download() {
+        let e = AppError::from(PlayerError::NoAudioDevice("DeviceNotAvailable".into()));
+        assert_eq!(e.code, ErrorCode::NoAudioDevice);
+        assert!(e.message.contains("No audio output device"), "{}", e.message);
+        assert!(e.message.contains("download"), "{}", e.message);
+        assert!(!e.message.contains("DeviceNotAvailable"), "no internals: {}", e.message);
+    }
+
+    #[test]
+    fn a_shown_error_passes_through_unchanged() {
+        let shown = AppError::new(ErrorCode::NotPermitted, "You may not play this.");
+        assert_eq!(AppError::from(PlayerError::Shown(shown.clone())), shown);
+    }
+}

@@ -269,3 +269,47 @@ fn an_expired_session_sends_the_window_back_to_the_login_form() {
         "still connected: the login form shows"
     );
 }
+
+#[test]
+fn the_live_stream_reconnects_by_itself_after_the_server_comes_back() {
+    let mut server = TestServer::start();
+    let app = App::new();
+    app.ok("connect", json!({"choice": {"kind": "remote", "url": server.url}}));
+    app.ok("login", json!({"username": "alice", "password": support::PASSWORD}));
+    app.wait_for("the live stream", |e| {
+        matches!(
+            e,
+            UiEvent::Feed {
+                state: callrec_desktop::events::FeedState::Connected,
+                ..
+            }
+        )
+    });
+    app.events.lock().expect("events").clear();
+
+    server.restart();
+    app.wait_for("the drop to be noticed", |e| {
+        matches!(
+            e,
+            UiEvent::Feed {
+                state: callrec_desktop::events::FeedState::Reconnecting,
+                ..
+            }
+        )
+    });
+    app.wait_for("the stream to come back", |e| {
+        matches!(
+            e,
+            UiEvent::Feed {
+                state: callrec_desktop::events::FeedState::Connected,
+                ..
+            }
+        )
+    });
+    // And it carries calls again: one rings on the restarted server.
+    let call_id = server.live_call();
+    app.wait_for(
+        "the live call after the reconnect",
+        |e| matches!(e, UiEvent::LiveCalls { calls } if calls.iter().any(|c| c.call.id == call_id)),
+    );
+}

@@ -101,3 +101,25 @@ describe('the window', () => {
     expect(root.querySelector('[data-testid=journal-empty]')!.textContent).toContain('could not be loaded');
   });
 });
+
+import { demoLogins } from '../src/screens/login';
+
+describe('this computer', () => {
+  test('the demo sign-ins are picked out of the local server output', () => {
+    const log = [
+      'callrec: created user "admin" with password abc123  (set CALLREC_BOOTSTRAP_ADMIN_PASSWORD to choose it)',
+      'callrec-server: HTTP on http://127.0.0.1:1',
+      'callrec demo: seeded a demo directory. Log in as any of (password "callrec-demo"):',
+      '  alice  agent, Support, ext 201',
+      '  sam    supervisor of Support and Sales, ext 300',
+      'callrec demo: placing simulated calls',
+    ];
+    expect(demoLogins(log)).toEqual([
+      'seeded a demo directory. Log in as any of (password "callrec-demo"):',
+      'alice  agent, Support, ext 201',
+      'sam    supervisor of Support and Sales, ext 300',
+      'created user "admin" with password abc123',
+    ]);
+    expect(demoLogins(['nothing here'])).toEqual([]);
+  });
+});

@@ -49,48 +49,44 @@ pub struct TestServer {
     pub url: String,
     pub state: ServerState,
     pub cast: Cast,
-    rt: Arc<tokio::runtime::Runtime>,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server's own runtime; dropping it drops every connection, like a crash.
+    rt: Option<tokio::runtime::Runtime>,
+    dir: tempfile::TempDir,
 }
 
 impl TestServer {
     pub fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("a temp dir for the server");
-        let rt = Arc::new(
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a runtime for the server"),
-        );
-        let mut config = Config::for_data_dir(dir.path().to_path_buf());
-        config.bootstrap_admin_password = Some(Secret::new(ADMIN_PASSWORD));
-        config.ingest_token = Some(Secret::new(INGEST_TOKEN));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (url, state) = rt.block_on(async move {
-            let server = callrec_server::Server::bind(config).await.expect("the server binds");
-            let url = format!("http://{}", server.http_addr);
-            let state = server.state().clone();
-            tokio::spawn(server.run(async move {
-                let _ = stopped.await;
-            }));
-            (url, state)
-        });
+        let rt = runtime();
+        let config = config_for(dir.path(), None);
+        let (url, state) = rt.block_on(serve(config));
         let cast = rt.block_on(build_cast(&url));
         TestServer {
             url,
             state,
             cast,
-            rt,
-            _dir: dir,
-            stop: Some(stop),
+            rt: Some(rt),
+            dir,
         }
+    }
+
+    /// Stops the server abruptly (every connection drops, as in a crash or a network cut)
+    /// and starts it again on the same address and data directory.
+    pub fn restart(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+        }
+        let addr: std::net::SocketAddr = self.url.trim_start_matches("http://").parse().expect("host:port");
+        let rt = runtime();
+        let (url, state) = rt.block_on(serve(config_for(self.dir.path(), Some(addr))));
+        assert_eq!(url, self.url, "the server came back on the same address");
+        self.state = state;
+        self.rt = Some(rt);
     }
 
     /// Runs `f` on the server's runtime and waits for it.
     pub fn block_on<F: Future>(&self, f: F) -> F::Output {
-        self.rt.block_on(f)
+        self.rt.as_ref().expect("the server runs").block_on(f)
     }
 
     pub fn client(&self, username: &str) -> Client {
@@ -174,10 +170,37 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
         }
     }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for the server")
+}
+
+fn config_for(dir: &std::path::Path, http: Option<std::net::SocketAddr>) -> Config {
+    let mut config = Config::for_data_dir(dir.to_path_buf());
+    if let Some(addr) = http {
+        config.http = addr;
+    }
+    config.bootstrap_admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    config.ingest_token = Some(Secret::new(INGEST_TOKEN));
+    config
+}
+
+/// Binds (so the address is known before anyone connects) and serves in the background.
+async fn serve(config: Config) -> (String, ServerState) {
+    let server = callrec_server::Server::bind(config).await.expect("the server binds");
+    let url = format!("http://{}", server.http_addr);
+    let state = server.state().clone();
+    tokio::spawn(server.run(std::future::pending::<()>()));
+    (url, state)
 }
 
 async fn login(url: &str, username: &str, password: &str) -> Client {

@@ -181,7 +181,9 @@ impl Drop for TauriDriver {
     /// SIGTERM first: tauri-driver then stops WebKitWebDriver and the app, which a kill
     /// would leave running (holding the display and the test's output pipe).
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -249,6 +251,7 @@ async fn journal_ids(d: &Driver) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs a display, tauri-driver and the built app: run tests/desktop/run-e2e.sh"]
+#[allow(clippy::await_holding_lock)] // SERIAL: one window at a time, held on purpose
 async fn agent_records_a_live_call_plays_and_downloads_it_and_only_the_right_people_see_it() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let shots = screens();
@@ -384,6 +387,7 @@ async fn agent_records_a_live_call_plays_and_downloads_it_and_only_the_right_peo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs a display, tauri-driver and the built app: run tests/desktop/run-e2e.sh"]
+#[allow(clippy::await_holding_lock)] // SERIAL: one window at a time, held on purpose
 async fn the_app_stays_within_its_memory_budget_with_10000_journal_entries() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     memory::run().await;

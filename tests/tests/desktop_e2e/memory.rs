@@ -153,7 +153,7 @@ fn app_processes(binary: &Path) -> Vec<(u32, String)> {
         }
     }
     let mut out = Vec::new();
-    for (&pid, _) in &parent {
+    for &pid in parent.keys() {
         let mut p = pid;
         for _ in 0..32 {
             if roots.contains(&p) {

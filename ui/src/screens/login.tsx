@@ -4,6 +4,20 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, toApiError, type ConnectionInfo, type SessionInfo, type TokenStorage } from '../api';
 import { Logo } from '../components/logo';
 
+/** The demo directory's sign-ins as the local server printed them (`callrec demo: …`). */
+export function demoLogins(log: string[]): string[] {
+  const start = log.findIndex((l) => l.startsWith('callrec demo:') && l.includes('Log in'));
+  if (start < 0) return [];
+  const out = [log[start].replace(/^callrec demo:\s*/, '')];
+  for (const line of log.slice(start + 1)) {
+    if (!line.startsWith('  ')) break;
+    out.push(line.trim());
+  }
+  const admin = log.find((l) => l.includes('created user "admin" with password'));
+  if (admin) out.push(admin.replace(/^callrec:\s*/, '').replace(/\s*\(set CALLREC.*$/, ''));
+  return out;
+}
+
 export function LoginScreen(props: {
   connection: ConnectionInfo;
   message?: string;
@@ -19,9 +33,21 @@ export function LoginScreen(props: {
   const [serverLog, setServerLog] = useState<string[]>([]);
   const local = props.connection.choice.kind === 'local';
 
+  // The demo directory is seeded just after the server answers: read its output a few times.
   useEffect(() => {
     if (!local) return;
-    api.localServer().then((s) => setServerLog(s.log), () => undefined);
+    let tries = 0;
+    const read = () =>
+      api.localServer().then(
+        (s) => {
+          setServerLog(s.log);
+          if (demoLogins(s.log).length > 0 || ++tries >= 15) clearInterval(timer);
+        },
+        () => clearInterval(timer),
+      );
+    const timer = setInterval(read, 1000);
+    read();
+    return () => clearInterval(timer);
   }, [local]);
 
   const submit = async (e: Event) => {
@@ -96,9 +122,15 @@ export function LoginScreen(props: {
             Use another server
           </button>
         </div>
+        {local && demoLogins(serverLog).length > 0 && (
+          <div class="demo-logins" data-testid="demo-logins">
+            <strong>Demo sign-ins</strong>
+            <pre>{demoLogins(serverLog).join('\n')}</pre>
+          </div>
+        )}
         {local && serverLog.length > 0 && (
           <details class="server-log">
-            <summary>Server output (demo sign-ins)</summary>
+            <summary>Server output</summary>
             <pre>{serverLog.slice(-40).join('\n')}</pre>
           </details>
         )}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the desktop app and runs its end-to-end tests in a real window: Xvfb + a D-Bus
+# session, tauri-driver + Debian's WebKitWebDriver, the ALSA null device (set by the tests).
+# Screenshots and the app's log go to target/e2e-screens/.
+#
+# Usage: bash tests/desktop/run-e2e.sh [cargo test filter, e.g. agent_records]
+# Env:   CALLREC_DESKTOP_APP=/abs/path/to/callrec-desktop   test another build (e.g. release)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev libsoup-3.0-dev libgtk-3-dev librsvg2-dev
+      libayatana-appindicator3-dev libasound2-dev libdbus-1-dev xvfb xauth webkit2gtk-driver
+      dbus dbus-x11 python3-aiosmtpd)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked
+
+echo "== the window (ui/)"
+npm --prefix ui ci --no-audit --no-fund
+npm --prefix ui run build
+echo "== the app and the server it can start"
+cargo build -p callrec-desktop --bin callrec-desktop
+cargo build -p callrec-server --bin callrec-server
+
+echo "== end-to-end in a real window"
+exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- env NO_AT_BRIDGE=1 \
+  cargo test -p callrec-tests --test desktop_e2e -- --ignored --nocapture --test-threads=1 "$@"
