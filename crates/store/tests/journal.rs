@@ -680,9 +680,9 @@ async fn long_words_are_found_by_their_grams_only_where_they_are_one_substring()
     );
 }
 
-/// A common text in a narrow scope: more matches than a scoped search examines through the
-/// index (200 at least), few of them the viewer's, so the page comes from walking the
-/// viewer's own calls instead; the answer must not change.
+/// A common text in a narrow scope: enough matches (200 for a small page) that the journal
+/// walks the viewer's own calls with LIKE instead of the index; later pages, with fewer matches
+/// left, go through the index again. The answer must not change either way.
 #[tokio::test]
 async fn a_common_text_in_a_narrow_scope_finds_the_viewers_calls_all_the_same() {
     let mut f = Fixture::new().await;

@@ -461,9 +461,6 @@ fn all_calls(q: &JournalQuery, text: &Text, limit: i64) -> Result<Sql> {
     Ok(sql)
 }
 
-/// A text search through an index in journal order (`journal_fts` or `journal_grams`; keys
-/// ascending are newest first, migrations 0003–0005), any walk: newest match first, every
-/// other condition checked per match, and the walk stops at the end of the page.
 /// Appends the time range and the cursor as a key range of `table`; the cursor's own
 /// millisecond is included whole (the caller compares (started_at, id) exactly if it needs to).
 fn push_key_range(q: &JournalQuery, table: &str, sql: &mut Sql) -> Result<()> {
@@ -484,8 +481,9 @@ fn push_key_range(q: &JournalQuery, table: &str, sql: &mut Sql) -> Result<()> {
     Ok(())
 }
 
-/// `through`: only the matches up to this key (the newest matches a scoped search examines
-/// before it gives up on the index, see [`scoped_search`]).
+/// A text search through an index in journal order (`journal_fts` or `journal_grams`; keys
+/// ascending are newest first, migrations 0003–0005), any walk: newest match first, every
+/// other condition checked per match, and the walk stops at the end of the page.
 fn text_search(
     q: &JournalQuery,
     table: &str,
@@ -493,7 +491,6 @@ fn text_search(
     verify: Option<&str>,
     walk: &Walk,
     limit: i64,
-    through: Option<i64>,
 ) -> Result<Sql> {
     let mut sql = Sql::new(&format!(
         "SELECT {CALL_COLS} FROM {table} JOIN journal_keys k ON k.key = {table}.rowid \
@@ -501,9 +498,6 @@ fn text_search(
     ));
     sql.bind(expr.to_string())?;
     push_key_range(q, table, &mut sql)?;
-    if let Some(last) = through {
-        sql.push(&format!(" AND {table}.rowid <= ?")).bind(last)?;
-    }
     if let Upper::Cursor(c) = Upper::of(q) {
         // The key range ends after the cursor's millisecond; within it the exact comparison
         // drops the few calls at or above the cursor.
@@ -647,18 +641,22 @@ async fn scoped_page(
     fetch_calls(pool, sql).await
 }
 
-/// How many of the newest matches a scoped search examines through the index before it walks
-/// the viewer's own calls instead.
-fn candidate_cap(limit: i64) -> i64 {
+/// How many matches of the index make a text "common" for [`scoped_search`].
+fn common_matches(limit: i64) -> i64 {
     (limit * 20).clamp(200, 5000)
 }
 
-/// A text search within a scope. Through the index, a match costs a check of who took part,
-/// which is cheap when the viewer sees many of the matches (a supervisor) and wasteful when a
-/// common text meets a narrow scope (an agent searching `+4930`: 40 ms over 1M calls). So the
-/// index is asked for its newest [`candidate_cap`] matches first; if the page is not found
-/// among them, the viewer's own calls are walked newest first and checked with LIKE instead,
-/// which is fast exactly then (the text is common).
+/// Scopes of fewer users than this are "narrow" for [`scoped_search`].
+const NARROW_SCOPE: usize = 8;
+
+/// A text search within a scope. Through the index, each match costs a check of who took
+/// part: cheap when the viewer sees many of the matches (a supervisor of teams), wasteful when
+/// a common text meets a narrow scope (an agent searching `+4930` would examine ~10,000 matches
+/// for a page: 40 ms over 1M calls). Walking the viewer's own calls and checking each with
+/// LIKE costs the opposite: little when the text is common, all of the viewer's calls when it
+/// is rare. So for a narrow scope the index is first asked how many matches there are, up to
+/// [`common_matches`] and without touching the calls; a common text then walks the viewer's
+/// calls, a rare one goes through the index.
 async fn scoped_search(
     pool: &SqlitePool,
     q: &JournalQuery,
@@ -676,27 +674,28 @@ async fn scoped_search(
     else {
         return scoped_page(pool, q, text, users, within, limit).await;
     };
-    let cap = candidate_cap(limit);
-    let mut probe = Sql::new(&format!("SELECT rowid FROM {table} WHERE {table} MATCH ?"));
-    probe.bind(expr.clone())?;
-    push_key_range(q, table, &mut probe)?;
-    probe.push(&format!(" ORDER BY {table}.rowid LIMIT ?")).bind(cap)?;
-    let keys: Vec<i64> = sqlx::query_scalar_with(&probe.text, probe.args).fetch_all(pool).await?;
-    let Some(&last) = keys.last() else {
-        return Ok(Vec::new());
-    };
-    let complete = (keys.len() as i64) < cap;
+    if users.len() < NARROW_SCOPE {
+        let cap = common_matches(limit);
+        let mut probe = Sql::new(&format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ?"
+        ));
+        probe.bind(expr.clone())?;
+        push_key_range(q, table, &mut probe)?;
+        probe.push(" LIMIT ?)").bind(cap)?;
+        let matches: i64 = sqlx::query_scalar_with(&probe.text, probe.args).fetch_one(pool).await?;
+        if matches == 0 {
+            return Ok(Vec::new());
+        }
+        if matches >= cap {
+            return scoped_page(pool, q, &Text::Like(pattern.clone()), users, within, limit).await;
+        }
+    }
     let walk = Walk::Users {
         users: users.to_vec(),
         within: within.map(<[i64]>::to_vec),
     };
     let verify = verify.then_some(pattern.as_str());
-    let through = (!complete).then_some(last);
-    let calls = fetch_calls(pool, text_search(q, table, expr, verify, &walk, limit, through)?).await?;
-    if complete || calls.len() as i64 == limit {
-        return Ok(calls);
-    }
-    scoped_page(pool, q, &Text::Like(pattern.clone()), users, within, limit).await
+    fetch_calls(pool, text_search(q, table, expr, verify, &walk, limit)?).await
 }
 
 fn item(call: Call) -> JournalItem {
@@ -731,7 +730,7 @@ pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<Journal
             Walk::All,
         ) => {
             let verify = verify.then_some(pattern.as_str());
-            fetch_calls(pool, text_search(q, table, expr, verify, &walk, limit, None)?).await?
+            fetch_calls(pool, text_search(q, table, expr, verify, &walk, limit)?).await?
         }
         (_, Walk::All) => fetch_calls(pool, all_calls(q, &text, limit)?).await?,
         (_, Walk::Users { users, within }) => scoped_search(pool, q, &text, users, within.as_deref(), limit).await?,
