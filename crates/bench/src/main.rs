@@ -38,7 +38,7 @@ struct Args {
     #[arg(long, default_value_t = 200)]
     users: usize,
     /// The SQLite database, seeded when missing and reused when it holds the same seeding
-    /// [default: target/bench/journal-<calls>.db]
+    /// (default: `target/bench/journal-<calls>.db`)
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
     /// Calls per `import_calls` transaction while seeding
