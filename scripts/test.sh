@@ -49,9 +49,6 @@ bash crates/media/fuzz/smoke.sh 15
 
 # --- the desktop app in its real window (Xvfb + tauri-driver + WebKitWebDriver) ---------------
 step "desktop end to end under Xvfb"
-command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked
-cargo build -p callrec-desktop
-xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- env NO_AT_BRIDGE=1 \
-  cargo test -p callrec-tests --test desktop_e2e -- --ignored --test-threads=1
+bash tests/desktop/run-e2e.sh
 
 step "all tests passed"
