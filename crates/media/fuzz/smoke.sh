@@ -32,7 +32,7 @@ fi
 
 failed=()
 for target in $("${fuzz[@]}" list); do
-    mkdir -p "fuzz/corpus/$target"
+    mkdir -p "fuzz/corpus/$target" fuzz/artifacts
     seeds=()
     [ -d "fuzz/seeds/$target" ] && seeds=("fuzz/seeds/$target")
     echo "=== $target: ${secs}s"
