@@ -83,7 +83,9 @@ impl LocalServer {
         let url = format!("http://127.0.0.1:{port}");
         std::fs::create_dir_all(&self.data_dir)
             .map_err(|e| AppError::failed(format!("Cannot create {}: {e}.", self.data_dir.display())))?;
-        let mut child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        stop_with_parent(&mut command);
+        let mut child = command
             .arg("serve")
             .arg("--demo")
             .arg("--data-dir")
@@ -165,6 +167,27 @@ impl Drop for LocalServer {
         self.stop();
     }
 }
+
+/// If the app dies without its exit handler (killed, crashed), the kernel sends the server
+/// SIGTERM. Linux delivers it when the spawning *thread* ends: the server is started from the
+/// async runtime's worker threads, which live as long as the app.
+#[cfg(target_os = "linux")]
+fn stop_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: runs in the forked child before exec; prctl(2) is async-signal-safe and touches
+    // no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop_with_parent(_command: &mut Command) {}
 
 #[cfg(unix)]
 fn terminate(child: &Child) {

@@ -160,9 +160,9 @@ function RecordingRow({ recording: r, detail }: { recording: Recording; detail: 
         <button class="btn btn-primary btn-sm" onClick={play} disabled={r.state === 'recording'} data-testid="play-recording">
           ▶ Play
         </button>
-        <select class="input input-sm" value={format} onChange={(e) => setFormat((e.target as HTMLSelectElement).value as DownloadFormat)} data-testid="download-format">
-          <option value="original">Original WAV</option>
-          <option value="pcm16">PCM 16-bit WAV</option>
+        <select class="input input-sm" value={format} onChange={(e) => setFormat((e.target as HTMLSelectElement).value as DownloadFormat)} title="Original: the WAV as recorded (G.711). PCM16: 16-bit PCM WAV, converted by the server." data-testid="download-format">
+          <option value="original">Original</option>
+          <option value="pcm16">PCM16</option>
         </select>
         <button class="btn btn-ghost btn-sm" onClick={save} disabled={r.state === 'recording' || download?.state === 'running'} data-testid="download-recording">
           Download
