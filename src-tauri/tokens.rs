@@ -121,4 +121,16 @@ mod tests {
         assert_eq!(store.load("http://a"), None, "logout forgets the token");
         assert_eq!(store.load("local").as_deref(), Some("t2"));
     }
+
+    #[test]
+    #[ignore = "needs a Secret Service: see docs/desktop.md (dbus-run-session + gnome-keyring-daemon --unlock)"]
+    fn the_os_keyring_keeps_the_token_for_the_next_run() {
+        let store = TokenStore::detect();
+        assert_eq!(store.storage(), TokenStorage::Keyring, "a Secret Service is running");
+        store.save("test://keyring", "token-123");
+        let next_run = TokenStore::detect();
+        assert_eq!(next_run.load("test://keyring").as_deref(), Some("token-123"));
+        next_run.clear("test://keyring");
+        assert_eq!(TokenStore::detect().load("test://keyring"), None, "logout removes it");
+    }
 }

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 
 pkgs=(build-essential pkg-config libwebkit2gtk-4.1-dev libsoup-3.0-dev libgtk-3-dev librsvg2-dev
       libayatana-appindicator3-dev libasound2-dev libdbus-1-dev xvfb xauth webkit2gtk-driver
-      dbus dbus-x11 python3-aiosmtpd)
+      dbus dbus-x11 gnome-keyring python3-aiosmtpd)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,5 +27,11 @@ cargo build -p callrec-desktop --bin callrec-desktop
 cargo build -p callrec-server --bin callrec-server
 
 echo "== end-to-end in a real window"
-exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- env NO_AT_BRIDGE=1 \
-  cargo test -p callrec-tests --test desktop_e2e -- --ignored --nocapture --test-threads=1 "$@"
+# A Secret Service in the test's D-Bus session (its keyring files in a temp dir), so the app
+# keeps sessions in the OS keyring as on a desktop.
+keyring_home=$(mktemp -d)
+trap 'rm -rf "$keyring_home"' EXIT
+xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- sh -c '
+  echo -n e2e | HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec env NO_AT_BRIDGE=1 cargo test -p callrec-tests --test desktop_e2e -- --ignored --nocapture --test-threads=1 "$@"
+' "$keyring_home" "$@"
