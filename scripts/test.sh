@@ -42,6 +42,14 @@ step "cargo test --workspace"
 # sipp is installed above, so its interop test must run rather than skip.
 CALLREC_REQUIRE_SIPP=1 cargo test --workspace --no-fail-fast
 
+# The OS keyring test (ignored by a plain `cargo test`: it needs a Secret Service) runs against
+# an unlocked gnome-keyring in its own D-Bus session, with its keyring files in a temp dir.
+step "desktop: OS keyring round trip"
+keyring_home=$(mktemp -d)
+dbus-run-session -- sh -c 'echo -n ci | HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec cargo test -p callrec-desktop --lib tokens -- --ignored' "$keyring_home"
+rm -rf "$keyring_home"
+
 # --- fuzz smoke: every parser's fuzz target for a short run -----------------------------------
 step "fuzz smoke (15 s per target)"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
