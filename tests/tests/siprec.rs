@@ -873,3 +873,39 @@ async fn a_crash_mid_recording_is_repaired_at_restart() {
     a.assert_channels("repaired recording");
     recorder.stop().await;
 }
+
+#[tokio::test]
+async fn demo_mode_seeds_a_directory_and_keeps_simulated_calls_going() {
+    let recorder = Recorder::start_with(|c| c.demo = true).await;
+    let mut events = recorder.state.events.subscribe();
+    // The first demo call (a customer calling alice, recorded automatically) starts at once.
+    let recording = async {
+        loop {
+            if let Ok(e) = events.recv().await {
+                if let Event::Recording(r) = &e.event {
+                    return r.call_id;
+                }
+            }
+        }
+    };
+    let call = tokio::time::timeout(Duration::from_secs(20), recording)
+        .await
+        .expect("a demo call is being recorded within seconds");
+    let alice = recorder.login("alice", callrec_server::demo::DEMO_PASSWORD).await;
+    let live = alice.live_calls().await.expect("alice lists live calls");
+    assert!(
+        live.iter().any(|c| c.call.id == call),
+        "alice sees the recorded demo call live"
+    );
+    let admin = recorder.admin().await;
+    let users = admin.list_users().await.expect("users");
+    for name in ["alice", "bob", "carol", "sam"] {
+        assert!(users.iter().any(|u| u.username == name), "demo user {name} exists");
+    }
+    assert_eq!(
+        admin.list_rules().await.expect("rules").len(),
+        2,
+        "an automatic and a manual rule"
+    );
+    recorder.stop().await;
+}

@@ -420,7 +420,9 @@ impl SimCall {
             Some(Method::Ack) => Ok(()),
             Some(Method::Bye) => {
                 self.ended_by_server = true;
-                self.streams.clear();
+                for (_, s) in &self.streams {
+                    s.set_sending(false);
+                }
                 self.reply(m, 200).await
             }
             Some(Method::Options) => self.reply(m, 200).await,
@@ -601,18 +603,31 @@ impl SimCall {
         Ok(self.finish())
     }
 
-    /// Hangs up: BYE, waits for its final response, stops RTP.
+    /// Hangs up: stops RTP (waiting for the last packet to leave), BYE, waits for its final
+    /// response.
     pub async fn bye(mut self) -> Result<CallReport, SimError> {
-        for (_, s) in &self.streams {
-            s.set_sending(false);
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut report = CallReport::default();
+        for (index, s) in std::mem::take(&mut self.streams) {
+            let c = s.stop().await;
+            if index == self.spec.caller_stream {
+                report.caller_packets += c.sent.load(Relaxed);
+            } else {
+                report.callee_packets += c.sent.load(Relaxed);
+            }
+            report.skipped += c.skipped.load(Relaxed);
+            report.reordered += c.reordered.load(Relaxed);
         }
+        report.ended_by_server = self.ended_by_server;
         if self.ended_by_server {
-            return Ok(self.finish());
+            self.close();
+            return Ok(report);
         }
         self.cseq += 1;
         let bye = self.base_request(Method::Bye);
         let response = self.transaction(bye).await;
-        let report = self.finish();
+        report.ended_by_server = self.ended_by_server;
+        self.close();
         match response?.status() {
             Some(c) if (200..300).contains(&c) => Ok(report),
             Some(c) => Err(SimError::Rejected(c)),

@@ -54,7 +54,7 @@ pub struct StreamCounters {
 
 enum Command {
     Add(u64, Box<StreamSpec>, Arc<StreamCounters>),
-    Remove(u64),
+    Remove(u64, Option<tokio::sync::oneshot::Sender<()>>),
     Sending(u64, bool),
 }
 
@@ -70,6 +70,7 @@ pub struct StreamHandle {
     id: u64,
     tx: mpsc::Sender<Command>,
     counters: Arc<StreamCounters>,
+    stopped: bool,
 }
 
 impl StreamHandle {
@@ -82,11 +83,24 @@ impl StreamHandle {
     pub fn counters(&self) -> &Arc<StreamCounters> {
         &self.counters
     }
+
+    /// Stops the stream and waits until its sender thread has sent its last packet, so the
+    /// counters are final (a source stops its media before it sends BYE).
+    pub async fn stop(mut self) -> Arc<StreamCounters> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.stopped = true;
+        if self.tx.send(Command::Remove(self.id, Some(tx))).is_ok() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), rx).await;
+        }
+        self.counters.clone()
+    }
 }
 
 impl Drop for StreamHandle {
     fn drop(&mut self) {
-        let _ = self.tx.send(Command::Remove(self.id));
+        if !self.stopped {
+            let _ = self.tx.send(Command::Remove(self.id, None));
+        }
     }
 }
 
@@ -119,7 +133,12 @@ impl RtpSender {
         let tx = self.threads[thread].0.clone();
         let counters = Arc::new(StreamCounters::default());
         let _ = tx.send(Command::Add(id, Box::new(spec), counters.clone()));
-        StreamHandle { id, tx, counters }
+        StreamHandle {
+            id,
+            tx,
+            counters,
+            stopped: false,
+        }
     }
 }
 
@@ -128,7 +147,7 @@ impl Drop for RtpSender {
         self.stop.store(true, Ordering::Relaxed);
         for (tx, handle) in &mut self.threads {
             // Wakes a thread blocked on an empty wheel.
-            let _ = tx.send(Command::Remove(0));
+            let _ = tx.send(Command::Remove(0, None));
             if let Some(h) = handle.take() {
                 let _ = h.join();
             }
@@ -244,11 +263,14 @@ impl Wheel {
                 self.slots[slot].push(id);
                 self.streams.insert(id, TxStream::new(*spec, counters));
             }
-            Command::Remove(id) => {
+            Command::Remove(id, done) => {
                 if let Some(mut s) = self.streams.remove(&id) {
                     s.set_sending(false);
                     let slot = usize::try_from(id % SLOTS).unwrap_or(0);
                     self.slots[slot].retain(|x| *x != id);
+                }
+                if let Some(done) = done {
+                    let _ = done.send(());
                 }
             }
             Command::Sending(id, on) => {

@@ -15,7 +15,7 @@
 //! [`JitterConfig::max_drift`] away from where it arrived — a timestamp jump, a sender that
 //! kept its timestamps through a hold, or accumulated clock drift.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 use crate::g711::Law;
 use crate::rtp::RtpPacket;
@@ -26,6 +26,17 @@ pub const MAX_DROPOUT: i64 = 3000;
 pub const MAX_MISORDER: i64 = 100;
 /// Sequence numbers remembered for duplicate detection.
 const WINDOW: i64 = 128;
+/// Payload buffers kept for reuse, so a steady stream allocates nothing per packet.
+const SPARE_BUFFERS: usize = 32;
+
+/// A buffered packet: its place on the timeline and its samples (in the buffer's law).
+#[derive(Debug, Clone)]
+struct Buffered {
+    pos: u64,
+    /// Arrival order, so packets overlapping at the same position keep theirs.
+    order: u64,
+    data: Vec<u8>,
+}
 
 /// Tuning of a [`JitterBuffer`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,8 +188,11 @@ pub struct JitterBuffer {
     config: JitterConfig,
     emitted: u64,
     source: Option<Source>,
-    /// Keyed by (position, arrival order) so overlapping packets coexist.
-    packets: BTreeMap<(u64, u64), Vec<u8>>,
+    /// Sorted by (position, arrival order) so overlapping packets coexist. Packets almost
+    /// always arrive in order, so an insertion is a push at the back.
+    packets: VecDeque<Buffered>,
+    /// Emptied payload buffers for reuse.
+    spare: Vec<Vec<u8>>,
     arrivals: u64,
     /// Loss of the sources before the current one.
     lost_before: u64,
@@ -193,7 +207,8 @@ impl JitterBuffer {
             config,
             emitted: start,
             source: None,
-            packets: BTreeMap::new(),
+            packets: VecDeque::new(),
+            spare: Vec::new(),
             arrivals: 0,
             lost_before: 0,
             stats: JitterStats::default(),
@@ -214,7 +229,7 @@ impl JitterBuffer {
     pub fn buffered_end(&self) -> u64 {
         self.packets
             .iter()
-            .map(|((pos, _), data)| pos + data.len() as u64)
+            .map(|b| b.pos + b.data.len() as u64)
             .max()
             .unwrap_or(self.emitted)
             .max(self.emitted)
@@ -346,15 +361,29 @@ impl JitterBuffer {
             self.stats.late += 1;
             return Err(Outcome::Late);
         };
-        let data = if packet.law == self.law {
-            packet.payload.to_vec()
+        let mut data = self.spare.pop().unwrap_or_default();
+        data.clear();
+        if packet.law == self.law {
+            data.extend_from_slice(packet.payload);
         } else {
             let (from, to) = (packet.law, self.law);
-            packet.payload.iter().map(|&c| to.encode(from.decode(c))).collect()
-        };
+            data.extend(packet.payload.iter().map(|&c| to.encode(from.decode(c))));
+        }
         self.arrivals += 1;
-        self.packets.insert((pos, self.arrivals), data);
+        let order = self.arrivals;
+        self.insert_sorted(Buffered { pos, order, data });
         Ok(())
+    }
+
+    /// Inserts in (position, arrival) order, searching from the back: in-order packets are
+    /// a push at the end.
+    fn insert_sorted(&mut self, b: Buffered) {
+        let at = self
+            .packets
+            .iter()
+            .rposition(|x| (x.pos, x.order) <= (b.pos, b.order))
+            .map_or(0, |i| i + 1);
+        self.packets.insert(at, b);
     }
 
     /// Emits every sample from [`position`](Self::position) up to `until` into `out`:
@@ -381,7 +410,7 @@ impl JitterBuffer {
     fn advance(&mut self, until: u64, mut out: Option<&mut Vec<u8>>) {
         let silence = self.law.silence();
         while self.emitted < until {
-            let next = self.packets.first_key_value().map(|(&(pos, _), _)| pos);
+            let next = self.packets.front().map(|b| b.pos);
             let gap_end = next.unwrap_or(until).clamp(self.emitted, until);
             if gap_end > self.emitted {
                 let n = gap_end - self.emitted;
@@ -392,7 +421,7 @@ impl JitterBuffer {
                 self.emitted = gap_end;
                 continue;
             }
-            let Some(((pos, order), mut data)) = self.packets.pop_first() else {
+            let Some(Buffered { pos, order, mut data }) = self.packets.pop_front() else {
                 break;
             };
             let len = data.len() as u64;
@@ -408,7 +437,13 @@ impl JitterBuffer {
             if end < len && end > start {
                 // The packet runs past `until`: keep the rest for the next call.
                 data.drain(..end as usize);
-                self.packets.insert((pos + end, order), data);
+                self.insert_sorted(Buffered {
+                    pos: pos + end,
+                    order,
+                    data,
+                });
+            } else if self.spare.len() < SPARE_BUFFERS {
+                self.spare.push(data);
             }
         }
     }

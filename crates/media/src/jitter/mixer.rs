@@ -78,10 +78,11 @@ impl StereoMixer {
         let m = self.callee.drain_to(until, b);
         debug_assert_eq!(n, m, "both sides start at the same position");
         let frames = n.min(m);
-        out.reserve(frames * 2);
-        for (l, r) in a[..frames].iter().zip(&b[..frames]) {
-            out.push(*l);
-            out.push(*r);
+        let start = out.len();
+        out.resize(start + frames * 2, 0);
+        for ((frame, l), r) in out[start..].chunks_exact_mut(2).zip(&a[..frames]).zip(&b[..frames]) {
+            frame[0] = *l;
+            frame[1] = *r;
         }
         frames
     }

@@ -3,7 +3,7 @@
 //! - [`PortPool`]: even ports (RFC 3550 §11) from `--rtp-ports`, bound on allocation and
 //!   reused least-recently-released first, so a late packet of an ended call rarely lands
 //!   in a new one.
-//! - [`RtpEngine`]: a fixed number of worker threads (one per core, at most four), each
+//! - [`RtpEngine`]: a fixed number of worker threads (one per two cores, one to four), each
 //!   draining the sockets of its calls with one epoll set — no thread and no task per call.
 //!   See [`worker`] for the loop.
 //! - [`RtpCall`]: one call's handle; it is the call's [`CallMedia`], so `live.rs` starts and
@@ -134,6 +134,10 @@ pub struct RtpCounters {
     pub overflow: Arc<AtomicU64>,
     /// Timeline re-anchorings (timestamp jumps, new SSRCs).
     pub resyncs: Arc<AtomicU64>,
+    /// Calls whose RTP was opened.
+    pub calls_opened: Arc<AtomicU64>,
+    /// Calls whose RTP was closed (sockets drained and closed, counters final).
+    pub calls_closed: Arc<AtomicU64>,
 }
 
 impl RtpCounters {
@@ -170,6 +174,11 @@ impl RtpCounters {
                 "callrec_rtp_resyncs_total",
                 "Times a stream's timeline was re-anchored (timestamp jump, new SSRC).",
             ),
+            calls_opened: m.counter("callrec_rtp_calls_opened_total", "Calls whose RTP ports were opened."),
+            calls_closed: m.counter(
+                "callrec_rtp_calls_closed_total",
+                "Calls whose RTP ports were drained and closed (their counters are final).",
+            ),
         }
     }
 }
@@ -196,15 +205,18 @@ impl WorkerHandle {
 /// The RTP workers and the port pool.
 pub struct RtpEngine {
     workers: Vec<WorkerHandle>,
+    counters: Arc<RtpCounters>,
     ports: Arc<PortPool>,
     epoch: Instant,
     next_id: AtomicU64,
 }
 
 impl RtpEngine {
-    /// Starts one worker per core (at most four) receiving on `ip` in `ports`.
+    /// Starts one worker per two cores (one to four) receiving on `ip` in `ports`: the
+    /// kernel's UDP work, SIP, the database and the writes need the other cores, and fewer
+    /// workers batch more packets per `epoll_wait`.
     pub fn start(metrics: &Metrics, ip: IpAddr, ports: (u16, u16)) -> io::Result<Arc<RtpEngine>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let threads = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).clamp(1, 4));
         Self::start_with(metrics, ip, ports, threads)
     }
 
@@ -230,6 +242,7 @@ impl RtpEngine {
         }
         Ok(Arc::new(RtpEngine {
             workers,
+            counters,
             ports: pool,
             epoch,
             next_id: AtomicU64::new(1),
@@ -247,6 +260,7 @@ impl RtpEngine {
             return Err(RtpError::TooManyStreams(streams.len()));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.counters.calls_opened.fetch_add(1, Ordering::Relaxed);
         let worker = usize::try_from(id).unwrap_or(0) % self.workers.len();
         let activity = Arc::new(AtomicU64::new(
             u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -346,8 +360,11 @@ impl Drop for RtpCall {
 
 impl CallMedia for RtpCall {
     fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()> {
+        // Truncate rather than create_new: the server builds the path, and a file already
+        // there is this segment's own from an attempt whose bookkeeping failed and is retried.
         let file = std::fs::OpenOptions::new()
-            .create_new(true)
+            .create(true)
+            .truncate(true)
             .read(true)
             .write(true)
             .open(&path)?;

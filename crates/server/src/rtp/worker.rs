@@ -52,6 +52,8 @@ const STREAM_BITS: u32 = 8;
 pub const MAX_STREAMS: usize = 1 << STREAM_BITS;
 /// Samples per second.
 const RATE: u64 = 8000;
+/// Datagrams read at most per socket when draining at a stop or a hang-up.
+const MAX_DRAIN: usize = 4096;
 
 /// A stream to receive.
 pub struct NewStream {
@@ -262,34 +264,7 @@ impl Worker {
         let Some(call) = self.calls.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        let Some(stream) = call.streams.get(si) else { return };
-        let n = match stream.socket.recv(buf) {
-            Ok(n) => n,
-            Err(_) => return,
-        };
-        self.local.packets += 1;
-        call.last_packet_ms = now_ms;
-        match classify(&buf[..n], &stream.payload) {
-            Err(_) => self.local.malformed += 1,
-            Ok(PacketKind::Rtcp) => {}
-            Ok(PacketKind::Audio { packet, law }) => {
-                if let Some(side) = stream.side {
-                    let outcome = call.mixer.push(side, Packet::from_rtp(&packet, law), now_pos);
-                    match outcome {
-                        Outcome::Late => self.local.late += 1,
-                        Outcome::Duplicate => self.local.duplicates += 1,
-                        Outcome::Overflow => self.local.overflow += 1,
-                        Outcome::Accepted | Outcome::Reordered | Outcome::Resync => {}
-                    }
-                }
-            }
-            Ok(PacketKind::TelephoneEvent(p) | PacketKind::ComfortNoise(p)) => {
-                if let Some(side) = stream.side {
-                    call.mixer.mark_received(side, p.header.sequence, p.header.ssrc);
-                }
-            }
-            Ok(PacketKind::Other(_)) => self.local.unexpected += 1,
-        }
+        recv_one(call, si, buf, now_pos, now_ms, &mut self.local);
     }
 
     fn apply(&mut self, cmd: Command) {
@@ -308,22 +283,28 @@ impl Worker {
                 }
                 call.segment = Some(Segment {
                     file,
-                    pending: Vec::with_capacity(2 * (CHUNK_FRAMES + 1024)),
+                    // One second plus one tick of frames: written when a second is reached.
+                    pending: Vec::with_capacity(2 * (CHUNK_FRAMES + 800)),
                     failed: false,
                 });
             }
             Command::Stop { id, at, reply } => {
                 let end = position(self.epoch, at);
-                let result = match self.call_mut(id) {
+                let epoch = self.epoch;
+                let slot = self.index.get(&id).copied();
+                let call = slot.and_then(|s| self.calls.get_mut(s)).and_then(Option::as_mut);
+                let result = match call {
                     None => Err(io::Error::other("the call is not receiving RTP")),
                     Some(call) => match call.segment.take() {
-                        None => Err(io::Error::other("no segment is open")),
+                        Some(seg) if seg.failed => finish_segment(seg),
                         Some(mut seg) => {
+                            drain_sockets(call, epoch, &mut self.local);
                             if end > call.mixer.position() {
                                 call.mixer.drain_to(end, &mut seg.pending);
                             }
                             finish_segment(seg)
                         }
+                        None => Err(io::Error::other("no segment is open")),
                     },
                 };
                 let _ = reply.send(result);
@@ -383,6 +364,8 @@ impl Worker {
             return;
         };
         self.free.push(slot);
+        // Packets sent before the hang-up but not read yet are counted (and discarded).
+        drain_sockets(&mut call, self.epoch, &mut self.local);
         if let Some(seg) = call.segment.take() {
             // The session ended without stopping the segment: keep what was received.
             let _ = finish_segment(seg);
@@ -398,6 +381,9 @@ impl Worker {
         let ports: Vec<u16> = call.streams.iter().map(|s| s.port).collect();
         drop(call); // closes the sockets before their ports are handed out again
         self.ports.release(&ports);
+        // The loop may sleep without ticks once no call is left: publish now.
+        self.publish_counters();
+        self.counters.calls_closed.fetch_add(1, Ordering::Relaxed);
     }
 
     fn tick(&mut self, now: Instant) {
@@ -417,6 +403,11 @@ impl Worker {
                 }
             }
         }
+        self.publish_counters();
+    }
+
+    /// Adds the worker's local counts to the shared counters.
+    fn publish_counters(&mut self) {
         let l = std::mem::take(&mut self.local);
         let c = &self.counters;
         c.packets.fetch_add(l.packets, Ordering::Relaxed);
@@ -431,6 +422,55 @@ impl Worker {
         let ids: Vec<u64> = self.index.keys().copied().collect();
         for id in ids {
             self.remove(id);
+        }
+    }
+}
+
+/// Reads one datagram of stream `si` into the call's mixer; false when none was waiting.
+fn recv_one(call: &mut Call, si: usize, buf: &mut [u8], now_pos: u64, now_ms: u64, local: &mut Local) -> bool {
+    let Some(stream) = call.streams.get(si) else {
+        return false;
+    };
+    let n = match stream.socket.recv(buf) {
+        Ok(n) => n,
+        Err(_) => return false,
+    };
+    local.packets += 1;
+    call.last_packet_ms = now_ms;
+    match classify(&buf[..n], &stream.payload) {
+        Err(_) => local.malformed += 1,
+        Ok(PacketKind::Rtcp) => {}
+        Ok(PacketKind::Audio { packet, law }) => {
+            if let Some(side) = stream.side {
+                match call.mixer.push(side, Packet::from_rtp(&packet, law), now_pos) {
+                    Outcome::Late => local.late += 1,
+                    Outcome::Duplicate => local.duplicates += 1,
+                    Outcome::Overflow => local.overflow += 1,
+                    Outcome::Accepted | Outcome::Reordered | Outcome::Resync => {}
+                }
+            }
+        }
+        Ok(PacketKind::TelephoneEvent(p) | PacketKind::ComfortNoise(p)) => {
+            if let Some(side) = stream.side {
+                call.mixer.mark_received(side, p.header.sequence, p.header.ssrc);
+            }
+        }
+        Ok(PacketKind::Other(_)) => local.unexpected += 1,
+    }
+    true
+}
+
+/// Reads everything queued on the call's sockets (bounded), so a stop or a hang-up sees every
+/// packet sent before it even when the worker is behind.
+fn drain_sockets(call: &mut Call, epoch: Instant, local: &mut Local) {
+    let mut buf = [0u8; 2048];
+    let now = Instant::now();
+    let (now_pos, now_ms) = (position(epoch, now), ms_since(epoch, now));
+    for si in 0..call.streams.len() {
+        for _ in 0..MAX_DRAIN {
+            if !recv_one(call, si, &mut buf, now_pos, now_ms, local) {
+                break;
+            }
         }
     }
 }

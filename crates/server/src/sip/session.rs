@@ -259,17 +259,20 @@ impl Session {
         let participants = offer::participants(parsed.metadata.as_ref(), &invite);
         self.metadata = parsed.metadata;
         let state = self.core.state().clone();
-        let opened = live::open(
-            &state,
-            NewLiveCall {
-                sip_call_id: self.call_id.clone(),
-                participants,
-                mon_mode,
-                source: CallSource::Siprec,
-                started_at: state.clock.now(),
-            },
-            rtp.clone(),
-        )
+        let started_at = state.clock.now();
+        let opened = retry(|| {
+            live::open(
+                &state,
+                NewLiveCall {
+                    sip_call_id: self.call_id.clone(),
+                    participants: participants.clone(),
+                    mon_mode,
+                    source: CallSource::Siprec,
+                    started_at,
+                },
+                rtp.clone(),
+            )
+        })
         .await;
         self.media = Some(Media { rtp, ports, plan });
         let id = match opened {
@@ -298,7 +301,7 @@ impl Session {
                 _ => self.reply(&message, 481, "", &from),
             }
         }
-        if let Err(e) = live::answer(&state, id).await {
+        if let Err(e) = retry(|| live::answer(&state, id)).await {
             tracing::error!(call_id = %self.call_id, error = %e, "SIPREC: cannot answer the call");
         }
         self.held = self.media.as_ref().is_some_and(|m| offer::is_held(&m.plan));
@@ -314,6 +317,8 @@ impl Session {
         self.last_2xx = Some((self.remote_cseq, bytes.clone()));
         self.awaiting_ack = Some(Retransmit::new(bytes, self.remote_cseq, Instant::now()));
         self.last_sip = Instant::now();
+        // The body was read; the headers stay for the BYE we may owe. Less memory per call.
+        self.invite.body = Vec::new();
         tracing::info!(call_id = %self.call_id, call = %id, "SIPREC: session answered");
         true
     }
@@ -581,6 +586,23 @@ impl Session {
         // Its response, if any, is absorbed by the core: nothing waits for it.
         self.peer.send(bye.to_bytes());
     }
+}
+
+/// Runs `op` up to three times: call set-up must survive a transiently busy database
+/// (every step it retries leaves nothing behind when it fails).
+async fn retry<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T, E>>>(
+    mut op: impl FnMut() -> F,
+) -> Result<T, E> {
+    let mut pause = Duration::from_millis(20);
+    for _ in 0..2 {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) => tracing::warn!(error = %e, "SIPREC: call set-up step failed; retrying"),
+        }
+        tokio::time::sleep(pause + Duration::from_millis(rand::random::<u64>() % 20)).await;
+        pause *= 3;
+    }
+    op().await
 }
 
 /// The law of the recording: the caller's stream's, else the first stream's.

@@ -48,6 +48,10 @@ struct Cli {
     /// RTP port range of the server.
     #[arg(long, default_value = "20000-29999")]
     rtp_ports: String,
+    /// Run a warm-up round of N calls first and also report the memory per call over that
+    /// warmed-up baseline (what N more calls cost a server that already carried N).
+    #[arg(long)]
+    warmup: bool,
 }
 
 struct ServerProcess {
@@ -192,6 +196,9 @@ struct Outcome {
     cpu_per_packet_us: f64,
     rss_per_call_kib: f64,
     server_cpu_pct: f64,
+    sim_cpu_pct: f64,
+    window_pps: f64,
+    rss_warm_per_call_kib: f64,
     wavs: u64,
     wav_bytes: u64,
 }
@@ -207,56 +214,98 @@ impl Outcome {
     }
 }
 
-fn run_one(cli: &Cli, bin: &Path, calls: u64) -> anyhow::Result<Outcome> {
-    let server = start_server(bin, &cli.rtp_ports)?;
-    let pid = server.child.id();
-    std::thread::sleep(Duration::from_secs(1));
-    let rss_idle = rss_kib(pid)?;
-    #[allow(clippy::cast_precision_loss)]
-    let ramp = Duration::from_secs_f64(calls as f64 / cli.rate.max(1.0));
-    let settle = Duration::from_secs(3);
-    let window = Duration::from_secs(cli.window);
-    let mut opts = Options::new(server.sip);
+fn options(cli: &Cli, sip: SocketAddr, calls: u64, duration: Duration) -> Options {
+    let mut opts = Options::new(sip);
     opts.transport = Transport::Udp;
     opts.calls = calls;
     opts.concurrency = calls;
     opts.rate = cli.rate;
-    opts.duration = ramp + settle + window + Duration::from_secs(2);
+    opts.duration = duration;
     opts.law = Law::Ulaw;
     opts.caller = "sip:+4930123456@carrier.example".into();
     opts.callee = "sip:201@pbx.example".into();
     opts.mon_mode = Some("force".into());
     opts.rtp_threads = cli.rtp_threads;
-    let sim = std::thread::spawn(move || -> anyhow::Result<Summary> {
+    opts
+}
+
+fn simulate(opts: Options) -> std::thread::JoinHandle<anyhow::Result<Summary>> {
+    std::thread::spawn(move || -> anyhow::Result<Summary> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         Ok(rt.block_on(callrec_sim::run(&opts))?)
-    });
+    })
+}
+
+/// Waits until the server has finalised every call and closed its RTP (so the counters are
+/// final); returns its metrics then.
+fn until_idle(http: SocketAddr) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut m = metrics(http)?;
+    let busy = |m: &str| {
+        metric(m, "callrec_calls_live") > 0
+            || metric(m, "callrec_rtp_calls_closed_total") < metric(m, "callrec_rtp_calls_opened_total")
+    };
+    while busy(&m) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        m = metrics(http)?;
+    }
+    Ok(m)
+}
+
+fn run_one(cli: &Cli, bin: &Path, calls: u64) -> anyhow::Result<Outcome> {
+    let server = start_server(bin, &cli.rtp_ports)?;
+    let pid = server.child.id();
+    std::thread::sleep(Duration::from_secs(1));
+    let rss_cold = rss_kib(pid)?;
+    #[allow(clippy::cast_precision_loss)]
+    let ramp = Duration::from_secs_f64(calls as f64 / cli.rate.max(1.0));
+    let settle = Duration::from_secs(3);
+    let window = Duration::from_secs(cli.window);
+    if cli.warmup {
+        // As many calls at once as the measured round, so the baseline holds what a server
+        // that has carried N calls keeps (database cache, event ring, allocator arenas).
+        let warm = simulate(options(cli, server.sip, calls, ramp + Duration::from_secs(3)));
+        let s = warm.join().map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
+        if s.calls_failed > 0 {
+            eprintln!(
+                "  warm-up: {} of {calls} calls failed: {:?}",
+                s.calls_failed, s.failures
+            );
+        }
+        until_idle(server.http)?;
+    }
+    let base = metrics(server.http)?;
+    let (wavs_before, bytes_before) = count_wavs(&server.data.path().join("recordings"));
+    let rss_idle = rss_kib(pid)?;
+    let opts = options(cli, server.sip, calls, ramp + settle + window + Duration::from_secs(2));
+    let sim = simulate(opts);
 
     std::thread::sleep(ramp + settle);
     let live = metric(&metrics(server.http)?, "callrec_calls_live");
     if live < calls {
         eprintln!("  only {live} of {calls} calls are up after the ramp");
     }
-    let (cpu0, m0, t0) = (cpu_time(pid)?, metrics(server.http)?, Instant::now());
+    let me = std::process::id();
+    let (cpu0, m0, t0, sim0) = (cpu_time(pid)?, metrics(server.http)?, Instant::now(), cpu_time(me)?);
     std::thread::sleep(window);
-    let (cpu1, m1, t1) = (cpu_time(pid)?, metrics(server.http)?, Instant::now());
+    let (cpu1, m1, t1, sim1) = (cpu_time(pid)?, metrics(server.http)?, Instant::now(), cpu_time(me)?);
     let rss_busy = rss_kib(pid)?;
     let summary = sim.join().map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
 
-    // Wait until the server has finalised every call.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut fin = metrics(server.http)?;
-    while metric(&fin, "callrec_calls_live") > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(250));
-        fin = metrics(server.http)?;
-    }
+    let fin = until_idle(server.http)?;
+    let delta = |name: &str| metric(&fin, name).saturating_sub(metric(&base, name));
     let packets = metric(&m1, "callrec_rtp_packets_total").saturating_sub(metric(&m0, "callrec_rtp_packets_total"));
     let cpu = cpu1.saturating_sub(cpu0);
     #[allow(clippy::cast_precision_loss)]
     let cpu_per_packet_us = cpu.as_secs_f64() * 1e6 / packets.max(1) as f64;
     let server_cpu_pct = cpu.as_secs_f64() * 100.0 / (t1 - t0).as_secs_f64();
+    let sim_cpu_pct = sim1.saturating_sub(sim0).as_secs_f64() * 100.0 / (t1 - t0).as_secs_f64();
     #[allow(clippy::cast_precision_loss)]
-    let rss_per_call_kib = rss_busy.saturating_sub(rss_idle) as f64 / calls.max(1) as f64;
+    let window_pps = packets as f64 / (t1 - t0).as_secs_f64();
+    #[allow(clippy::cast_precision_loss)]
+    let rss_per_call_kib = rss_busy.saturating_sub(rss_cold) as f64 / calls.max(1) as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let rss_warm_per_call_kib = rss_busy.saturating_sub(rss_idle) as f64 / calls.max(1) as f64;
     let dropped = [
         "callrec_rtp_late_total",
         "callrec_rtp_overflow_total",
@@ -265,20 +314,23 @@ fn run_one(cli: &Cli, bin: &Path, calls: u64) -> anyhow::Result<Outcome> {
         "callrec_rtp_unexpected_payload_total",
     ]
     .iter()
-    .map(|n| metric(&fin, n))
+    .map(|n| delta(n))
     .sum();
     let (wavs, wav_bytes) = count_wavs(&server.data.path().join("recordings"));
     Ok(Outcome {
         calls,
-        received: metric(&fin, "callrec_rtp_packets_total"),
-        lost: metric(&fin, "callrec_rtp_lost_total"),
+        received: delta("callrec_rtp_packets_total"),
+        lost: delta("callrec_rtp_lost_total"),
         dropped,
         summary,
         cpu_per_packet_us,
         rss_per_call_kib,
         server_cpu_pct,
-        wavs,
-        wav_bytes,
+        sim_cpu_pct,
+        window_pps,
+        wavs: wavs - wavs_before,
+        wav_bytes: wav_bytes - bytes_before,
+        rss_warm_per_call_kib,
     })
 }
 
@@ -321,6 +373,18 @@ fn main() -> anyhow::Result<()> {
             o.wav_bytes as f64 / 1e6,
             if o.zero_loss() { "zero loss" } else { "LOSS" }
         );
+        println!(
+            "       window: {:.0} packets/s received (expected {}), simulator {:.0}% CPU",
+            o.window_pps,
+            o.calls * 100,
+            o.sim_cpu_pct,
+        );
+        if cli.warmup {
+            println!(
+                "       over the warmed-up baseline: {:.1} KiB per call",
+                o.rss_warm_per_call_kib
+            );
+        }
         if !o.summary.failures.is_empty() {
             println!("       failures: {:?}", o.summary.failures);
         }
