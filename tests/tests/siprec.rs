@@ -909,3 +909,99 @@ async fn demo_mode_seeds_a_directory_and_keeps_simulated_calls_going() {
     );
     recorder.stop().await;
 }
+
+/// Reads SIP responses from `sock` until `deadline`; returns their status codes in order.
+fn statuses_until(sock: &UdpSocket, deadline: Instant) -> Vec<u16> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        sock.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .expect("timeout");
+        let Ok(n) = sock.recv(&mut buf) else { break };
+        let text = String::from_utf8_lossy(&buf[..n]);
+        if let Some(code) = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()) {
+            out.push(code);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_retransmitted_invite_is_absorbed_and_the_200_repeats_until_the_ack() {
+    use callrec_sim::offer::{metadata, multipart, sdp, OfferSpec, Party, MULTIPART_TYPE};
+    let recorder = Recorder::start().await;
+    let sip = recorder.sip;
+    let caller = Party {
+        aor: "sip:+4930123@carrier.example".into(),
+        name: "Caller".into(),
+    };
+    let callee = Party {
+        aor: "sip:201@pbx.example".into(),
+        name: "Callee".into(),
+    };
+    let spec = OfferSpec {
+        ip: "127.0.0.1".parse().expect("ip"),
+        ports: [49170, 49172],
+        law: Law::Ulaw,
+        session_id: 1,
+        version: 1,
+        direction: Direction::SendOnly,
+        caller_stream: 0,
+        caller: &caller,
+        callee: &callee,
+        recording_id: "retx",
+    };
+    let body = multipart(&sdp(&spec), &metadata(&spec));
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let me = sock.local_addr().expect("addr");
+    let head = |method: &str, cseq: &str, to_tag: &str| {
+        format!(
+            "{method} sip:srs@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKretx{method}\r\n\
+             From: <sip:src@{me}>;tag=src1\r\nTo: <sip:srs@{sip}>{to_tag}\r\nCall-ID: retx-1\r\n\
+             CSeq: {cseq}\r\nContact: <sip:src@{me}>\r\nMax-Forwards: 70\r\n"
+        )
+    };
+    let mut invite = head("INVITE", "1 INVITE", "").into_bytes();
+    invite.extend_from_slice(
+        format!(
+            "Content-Type: {MULTIPART_TYPE}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    invite.extend_from_slice(&body);
+    let (sock, codes) = tokio::task::spawn_blocking(move || {
+        sock.send_to(&invite, sip).expect("send INVITE");
+        sock.send_to(&invite, sip).expect("send the same INVITE again");
+        // No ACK: the 200 must come again after T1 (0.5 s) and 2·T1.
+        let codes = statuses_until(&sock, Instant::now() + Duration::from_millis(1800));
+        (sock, codes)
+    })
+    .await
+    .expect("task");
+    let oks = codes.iter().filter(|c| **c == 200).count();
+    assert!(oks >= 3, "the 200 OK is retransmitted until the ACK: {codes:?}");
+    assert_eq!(
+        recorder.metric("callrec_sip_sessions_total").await,
+        1,
+        "the retransmitted INVITE made no second session"
+    );
+    let ack = head("ACK", "1 ACK", ";tag=x") + "Content-Length: 0\r\n\r\n";
+    let bye = head("BYE", "2 BYE", ";tag=x") + "Content-Length: 0\r\n\r\n";
+    let after_ack = tokio::task::spawn_blocking(move || {
+        sock.send_to(ack.as_bytes(), sip).expect("send ACK");
+        let quiet = statuses_until(&sock, Instant::now() + Duration::from_millis(1200));
+        sock.send_to(bye.as_bytes(), sip).expect("send BYE");
+        let bye_answer = statuses_until(&sock, Instant::now() + Duration::from_millis(1000));
+        (quiet, bye_answer)
+    })
+    .await
+    .expect("task");
+    assert!(
+        after_ack.0.iter().all(|c| *c != 200),
+        "no 200 after the ACK: {:?}",
+        after_ack.0
+    );
+    assert_eq!(after_ack.1.first(), Some(&200), "the BYE is answered 200");
+    recorder.stop().await;
+}
