@@ -7,7 +7,7 @@
 //! into the open segment, or into nothing when the call is not being recorded, so audio
 //! outside a recording never reaches the disk. A segment's frames are written and the WAV
 //! header brought up to date once [`CHUNK_FRAMES`] have accumulated: one `write` per call
-//! per second, never one per packet. While there are calls the loop pauses [`PAUSE`] after
+//! per second, never one per packet. While there are calls the loop pauses a millisecond after
 //! a small batch, so each `epoll_wait` returns many sockets (the kernel queues the
 //! datagrams meanwhile): that is what keeps the cost per packet near one `recv`.
 //!

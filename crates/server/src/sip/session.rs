@@ -1,6 +1,6 @@
 //! One SIPREC recording session (RFC 7866): the dialog of one INVITE, from offer to BYE.
 //!
-//! INVITE: 100 Trying at once; the body is read ([`offer`](super::offer)); ports are
+//! INVITE: 100 Trying at once; the body is read ([`super::offer`]); ports are
 //! allocated and the streams handed to an RTP worker; `live::open` registers the call and
 //! runs the rules; a CANCEL that arrived meanwhile ends it with 487 (RFC 3261 §9.2);
 //! `live::answer` starts automatic recordings; then 200 OK with the answer SDP —
