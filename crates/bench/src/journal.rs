@@ -267,10 +267,16 @@ async fn measure(
 
 /// Every case at every concurrency; returns the table rows and the average page size per
 /// case.
-pub async fn run(clients: &Clients, terms: Terms, concurrency: &[usize], requests: usize) -> Result<Vec<(Row, f64)>> {
+pub async fn run(
+    clients: &Clients,
+    terms: Terms,
+    concurrency: &[usize],
+    requests: usize,
+    only: Option<&str>,
+) -> Result<Vec<(Row, f64)>> {
     let terms = Arc::new(terms);
     let mut rows = Vec::new();
-    for &case in CASES {
+    for &case in CASES.iter().filter(|c| only.is_none_or(|o| c.name.contains(o))) {
         // Warm-up: the first requests of a shape pay for statement preparation and cold pages.
         measure(clients, &terms, case, 1, (requests / 10).clamp(10, 100)).await?;
         let mut row = Row {

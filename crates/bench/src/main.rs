@@ -59,6 +59,9 @@ struct Args {
     /// Only seed (or check the cache), then stop
     #[arg(long)]
     seed_only: bool,
+    /// Only the journal cases whose name contains this text (e.g. "supervisor")
+    #[arg(long, value_name = "TEXT")]
+    only: Option<String>,
 }
 
 fn sqlite_url(path: &Path) -> String {
@@ -233,6 +236,7 @@ fn main() -> Result<()> {
             journal::Terms::new(&plan, &mark),
             &args.clients,
             args.requests,
+            args.only.as_deref(),
         )
         .await
     })?;
