@@ -374,6 +374,21 @@ async fn a_changed_participant_is_found_by_the_new_text_only() {
         vec![id],
         "the unchanged participant is still found"
     );
+    // Anna's own journal tests short texts on her rows of call_users (migration 0006), which
+    // must follow the change as well.
+    let anna_search = |text: &str| {
+        let mut q = query(Scope::Users(vec![anna]));
+        q.q = Some(text.to_string());
+        let f = &f;
+        async move { f.all_pages(&q).await }
+    };
+    assert_eq!(anna_search("ze").await, vec![id], "the new name, in Anna's scope");
+    assert_eq!(
+        anna_search("11").await,
+        Vec::<CallId>::new(),
+        "the old number, in Anna's scope"
+    );
+    assert_eq!(anna_search("99").await, vec![id], "the new number, in Anna's scope");
 }
 
 #[tokio::test]
@@ -391,8 +406,9 @@ async fn a_calls_start_time_cannot_change_under_the_journal() {
     assert!(err.to_string().contains("never changes"), "{err}");
 }
 
-/// Migrations 0003 and 0004 on a database that 0001 already filled: every call gets a key in
-/// journal order (ascending = newest first), and the search finds what it found before.
+/// Migrations 0003 to 0006 on a database that 0001 already filled: every call gets a key in
+/// journal order (ascending = newest first), the search finds what it found before, and each
+/// participant's row gets the call's search text.
 #[tokio::test]
 async fn the_migration_keys_existing_calls_in_journal_order() {
     use sqlx::{Connection, Row};
@@ -424,6 +440,12 @@ async fn the_migration_keys_existing_calls_in_journal_order() {
         .execute(&mut conn)
         .await
         .expect("old call inserted");
+        sqlx::query("INSERT INTO call_users (user_id, started_at, call_id) VALUES (7, ?, ?)")
+            .bind(started(id))
+            .bind(id)
+            .execute(&mut conn)
+            .await
+            .expect("old participant inserted");
     }
     sqlx::raw_sql(include_str!("../migrations/sqlite/0003_journal_search.sql"))
         .execute(&mut conn)
@@ -437,6 +459,29 @@ async fn the_migration_keys_existing_calls_in_journal_order() {
         .execute(&mut conn)
         .await
         .expect("0005 applies");
+    sqlx::raw_sql(include_str!("../migrations/sqlite/0006_call_users_search.sql"))
+        .execute(&mut conn)
+        .await
+        .expect("0006 applies");
+    let copied: Vec<(i64, String)> =
+        sqlx::query("SELECT call_id, search FROM call_users WHERE user_id = 7 ORDER BY call_id")
+            .fetch_all(&mut conn)
+            .await
+            .expect("call_users")
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    assert_eq!(
+        copied,
+        vec![
+            (1, "anna +49301234 ".to_string()),
+            (2, "ben +4989 ".to_string()),
+            (3, "carla +4930555 ".to_string()),
+            (4, "anna ".to_string()),
+            (5, "deniz +4930 ".to_string()),
+        ],
+        "0006 copies each call's search text to its participants' rows"
+    );
     let keys: Vec<(i64, i64)> = sqlx::query("SELECT key, call_id FROM journal_keys ORDER BY key")
         .fetch_all(&mut conn)
         .await

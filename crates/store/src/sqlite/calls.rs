@@ -62,6 +62,8 @@ fn search_text(ps: &[Participant]) -> String {
     s
 }
 
+/// Writes who took part in call `id` (`call_users`, with the call's search text: migration
+/// 0006) and its SIP Call-IDs, replacing what was there.
 async fn write_members(
     conn: &mut SqliteConnection,
     id: i64,
@@ -69,16 +71,18 @@ async fn write_members(
     call: &[Participant],
     sip_ids: &[String],
 ) -> Result<()> {
+    let search = search_text(call);
     sqlx::query("DELETE FROM call_users WHERE call_id = ?")
         .bind(id)
         .execute(&mut *conn)
         .await?;
     for p in call {
         if let Some(u) = p.user_id {
-            sqlx::query("INSERT OR IGNORE INTO call_users (user_id, started_at, call_id) VALUES (?, ?, ?)")
+            sqlx::query("INSERT OR IGNORE INTO call_users (user_id, started_at, call_id, search) VALUES (?, ?, ?, ?)")
                 .bind(u.0)
                 .bind(started)
                 .bind(id)
+                .bind(&search)
                 .execute(&mut *conn)
                 .await?;
         }
@@ -409,8 +413,9 @@ impl Upper {
     }
 }
 
-/// Appends the filters on the call row itself (`c`): direction, recordings, short text.
-fn push_call_filters(q: &JournalQuery, text: &Text, sql: &mut Sql) -> Result<()> {
+/// Appends the filters on the call row itself (`c`): direction, recordings, and a short text
+/// tested with LIKE on `search_col` (`c.search`, or `cu.search` when walking `call_users`).
+fn push_call_filters(q: &JournalQuery, text: &Text, search_col: &str, sql: &mut Sql) -> Result<()> {
     if let Some(d) = q.direction {
         sql.push(" AND c.direction = ?").bind(d.as_str().to_string())?;
     }
@@ -424,7 +429,8 @@ fn push_call_filters(q: &JournalQuery, text: &Text, sql: &mut Sql) -> Result<()>
         None => {}
     }
     if let Text::Like(pattern) = text {
-        sql.push(" AND c.search LIKE ? ESCAPE '\\'").bind(pattern.clone())?;
+        sql.push(&format!(" AND {search_col} LIKE ? ESCAPE '\\'"))
+            .bind(pattern.clone())?;
     }
     Ok(())
 }
@@ -456,7 +462,7 @@ fn all_calls(q: &JournalQuery, text: &Text, limit: i64) -> Result<Sql> {
                 .bind(c.id)?;
         }
     }
-    push_call_filters(q, text, &mut sql)?;
+    push_call_filters(q, text, "c.search", &mut sql)?;
     sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ?").bind(limit)?;
     Ok(sql)
 }
@@ -508,7 +514,7 @@ fn text_search(
     if let Some(pattern) = verify {
         sql.push(" AND c.search LIKE ? ESCAPE '\\'").bind(pattern.to_string())?;
     }
-    push_call_filters(q, &Text::None, &mut sql)?;
+    push_call_filters(q, &Text::None, "c.search", &mut sql)?;
     if let Walk::Users { users, within } = walk {
         push_took_part(&mut sql, "cu", "k.call_id", users)?;
         if let Some(within) = within {
@@ -522,21 +528,26 @@ fn text_search(
 /// Users allowed in one statement's compound SELECT (SQLite allows 500 terms).
 const USERS_PER_STATEMENT: usize = 100;
 
-/// Scoped, no text or short text: per user, a walk down `call_users` (user_id, started_at,
-/// call_id) newest first, at most `limit` each; the walks are merged in one compound SELECT
-/// that returns only keys, so a supervisor's page reads O(users × limit) index entries and
-/// loads just the `limit` calls it shows.
+/// Whether the scoped walk must look at the call row: the direction and the recordings are
+/// only there (the search text is in `call_users` too, migration 0006).
+fn needs_call_row(q: &JournalQuery) -> bool {
+    q.direction.is_some() || q.has_recordings.is_some()
+}
+
+/// Scoped, with a filter on the call row: per user, a walk down `call_users` (user_id,
+/// started_at, call_id) newest first, at most `limit` each; the walks are merged in one
+/// compound SELECT that returns only keys, so a supervisor's page reads O(users × limit) index
+/// entries and loads just the `limit` calls it shows.
 fn user_walks(q: &JournalQuery, text: &Text, users: &[i64], within: Option<&[i64]>, limit: i64) -> Result<Sql> {
-    let needs_call = q.direction.is_some() || q.has_recordings.is_some() || matches!(text, Text::Like(_));
     let mut sql = Sql::new("SELECT s, i FROM (");
     for (n, user) in users.iter().enumerate() {
         if n > 0 {
             sql.push(" UNION ");
         }
-        sql.push("SELECT * FROM (SELECT cu.started_at AS s, cu.call_id AS i FROM call_users cu");
-        if needs_call {
-            sql.push(" JOIN calls c ON c.id = cu.call_id");
-        }
+        sql.push(
+            "SELECT * FROM (SELECT cu.started_at AS s, cu.call_id AS i FROM call_users cu \
+             JOIN calls c ON c.id = cu.call_id",
+        );
         sql.push(" WHERE cu.user_id = ?").bind(*user)?;
         if let Some(from) = q.from {
             sql.push(" AND cu.started_at >= ?").bind(ms(from))?;
@@ -552,9 +563,7 @@ fn user_walks(q: &JournalQuery, text: &Text, users: &[i64], within: Option<&[i64
                     .bind(c.id)?;
             }
         }
-        if needs_call {
-            push_call_filters(q, text, &mut sql)?;
-        }
+        push_call_filters(q, text, "cu.search", &mut sql)?;
         if let Some(within) = within {
             push_took_part(&mut sql, "cw", "cu.call_id", within)?;
         }
@@ -579,8 +588,9 @@ async fn fetch_calls(pool: &SqlitePool, sql: Sql) -> Result<Vec<Call>> {
 /// `user_id IN (…) ORDER BY started_at DESC, call_id DESC LIMIT n`, which SQLite answers as
 /// the merge of one index walk per user, each abandoned as soon as it cannot improve the page
 /// (0.2 ms for a supervisor of 24 users over 1M calls; the UNION of per-user walks below
-/// takes 0.7 ms). DISTINCT: a call between two of the users is one row of the page.
-fn scope_walk(q: &JournalQuery, users: &[i64], within: Option<&[i64]>, limit: i64) -> Result<Sql> {
+/// takes 0.7 ms). DISTINCT: a call between two of the users is one row of the page. A short or
+/// common text is tested with LIKE on the walked rows' own copy of the search text.
+fn scope_walk(q: &JournalQuery, text: &Text, users: &[i64], within: Option<&[i64]>, limit: i64) -> Result<Sql> {
     let mut sql = Sql::new(&format!(
         "SELECT {CALL_COLS} FROM (SELECT DISTINCT cu.started_at AS s, cu.call_id AS i FROM call_users cu \
          WHERE cu.user_id"
@@ -599,6 +609,9 @@ fn scope_walk(q: &JournalQuery, users: &[i64], within: Option<&[i64]>, limit: i6
                 .bind(c.started_at_ms)?
                 .bind(c.id)?;
         }
+    }
+    if let Text::Like(pattern) = text {
+        sql.push(" AND cu.search LIKE ? ESCAPE '\\'").bind(pattern.clone())?;
     }
     if let Some(within) = within {
         push_took_part(&mut sql, "cw", "cu.call_id", within)?;
@@ -619,9 +632,8 @@ async fn scoped_page(
     within: Option<&[i64]>,
     limit: i64,
 ) -> Result<Vec<Call>> {
-    let needs_call = q.direction.is_some() || q.has_recordings.is_some() || matches!(text, Text::Like(_));
-    if !needs_call {
-        return fetch_calls(pool, scope_walk(q, users, within, limit)?).await;
+    if !needs_call_row(q) {
+        return fetch_calls(pool, scope_walk(q, text, users, within, limit)?).await;
     }
     let mut keys: Vec<(i64, i64)> = Vec::new();
     for chunk in users.chunks(USERS_PER_STATEMENT) {
