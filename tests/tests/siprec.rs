@@ -25,7 +25,7 @@ use callrec_sim::{CallReport, Sim, SimCall, SimError, Transport};
 use callrec_tests::directory::{self, add_rule, rule, Cast, PASSWORD};
 use callrec_tests::wav::zero_crossing_hz;
 use callrec_tests::{test_config, ADMIN_PASSWORD};
-use callrec_types::calls::{CallDetail, CallState, Recording, RecordingState, Trigger};
+use callrec_types::calls::{AudioCodec, CallDetail, CallState, Recording, RecordingState, Trigger};
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
 use callrec_types::wire::{Event, RecordingAction};
 use callrec_types::CallId;
@@ -439,12 +439,23 @@ async fn force_mode_records_without_any_rule() {
         .expect("the recorder answers");
     let id = recorder.call_id(call.call_id()).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let live = admin.get_call(id).await.expect("the live call is visible");
+    assert_eq!(
+        live.recordings.first().map(|r| r.codec),
+        Some(AudioCodec::Pcma),
+        "while recording, the row already names A-law"
+    );
     recorder.hang_up(call, id).await;
     let detail = finished_call(&admin, id).await;
     assert_eq!(detail.recordings.len(), 1, "force records from answer to hangup");
     assert!(
         matches!(detail.recordings[0].trigger, Trigger::Force),
         "trigger is force"
+    );
+    assert_eq!(
+        detail.recordings[0].codec,
+        AudioCodec::Pcma,
+        "the recording's metadata names the codec of its file"
     );
     let a = audio(&admin, &detail.recordings[0]).await;
     assert_eq!(a.law, Law::Alaw, "stored as received: A-law");
@@ -844,6 +855,7 @@ async fn a_crash_mid_recording_is_repaired_at_restart() {
     let call = sim
         .call()
         .mon_mode("force")
+        .codec(Law::Alaw)
         .invite()
         .await
         .expect("the recorder answers");
@@ -870,6 +882,8 @@ async fn a_crash_mid_recording_is_repaired_at_restart() {
         rec.duration_ms,
         "the header was repaired to the audio on disk"
     );
+    assert_eq!(a.law, Law::Alaw, "the repaired file is still A-law");
+    assert_eq!(rec.codec, AudioCodec::Pcma, "and its row says so");
     a.assert_channels("repaired recording");
     recorder.stop().await;
 }

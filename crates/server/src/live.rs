@@ -42,6 +42,9 @@ pub trait CallMedia: Send + Sync + 'static {
     fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()>;
     /// Pads up to `at`, flushes, fixes the header and closes the segment.
     fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts>;
+    /// The codec segments are written in (stereo, 8 kHz), for the row of a segment that has
+    /// just started; the closed segment's [`SegmentFacts`] are what the row keeps.
+    fn codec(&self) -> AudioCodec;
 }
 
 /// Media for a call announced without audio (tests, PBX call events): the segment's timeline
@@ -54,6 +57,10 @@ pub struct SilentMedia {
 const LAW: Law = Law::Ulaw;
 
 impl CallMedia for SilentMedia {
+    fn codec(&self) -> AudioCodec {
+        AudioCodec::Pcmu
+    }
+
     fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()> {
         let file = std::fs::OpenOptions::new()
             .create_new(true)
@@ -491,7 +498,7 @@ async fn start_segment(
             start_offset_ms: offset,
             duration_ms: 0,
             bytes: 0,
-            codec: AudioCodec::Pcmu,
+            codec: lc.media.codec(),
             sample_rate: 8000,
             channels: 2,
             sha256: String::new(),
@@ -523,14 +530,7 @@ async fn stop_segment(state: &AppState, lc: &mut LiveCall) -> Result<(), ToggleE
     let facts = blocking(move || media.stop_segment(now))
         .await
         .map_err(ApiError::from)?;
-    finish(
-        state,
-        &active.recording,
-        &active.rel_path,
-        facts.duration_ms,
-        active.dispatch,
-    )
-    .await?;
+    finish(state, &active.recording, &active.rel_path, &facts, active.dispatch).await?;
     let _ = active.by;
     Ok(())
 }
@@ -541,7 +541,7 @@ pub async fn finish(
     state: &AppState,
     rec: &Recording,
     rel_path: &str,
-    duration_ms: i64,
+    facts: &SegmentFacts,
     dispatch: Vec<(Option<RuleId>, Dispatch)>,
 ) -> Result<Recording, ApiError> {
     let abs = state.files.abs(rel_path)?;
@@ -551,9 +551,12 @@ pub async fn finish(
         .finish_recording(
             rec.id,
             &FinishedRecording {
-                duration_ms,
+                duration_ms: facts.duration_ms,
                 bytes: bytes as i64,
                 sha256,
+                codec: facts.codec,
+                sample_rate: facts.sample_rate,
+                channels: facts.channels,
             },
         )
         .await?;

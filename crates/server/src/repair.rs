@@ -5,7 +5,8 @@
 use crate::calls;
 use crate::live;
 use crate::state::AppState;
-use callrec_media::wav::{repair_file, WavInfo, MAX_HEADER_LEN};
+use callrec_media::wav::{repair_file, Codec, WavInfo, MAX_HEADER_LEN};
+use callrec_types::calls::AudioCodec;
 use callrec_types::calls::CallState;
 use std::io::Read;
 
@@ -14,24 +15,42 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<()> {
     for rec in unfinished {
         let path = state.files.abs(&rec.rel_path)?;
         let p = path.clone();
-        let fixed = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        let (codec, sample_rate, channels) = (rec.recording.codec, rec.recording.sample_rate, rec.recording.channels);
+        let fixed = tokio::task::spawn_blocking(move || -> anyhow::Result<live::SegmentFacts> {
             let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&p)?;
             repair_file(&mut f)?;
             let len = f.metadata()?.len();
             let mut head = vec![0u8; MAX_HEADER_LEN.min(len as usize)];
             let mut g = std::fs::File::open(&p)?;
             g.read_exact(&mut head)?;
-            Ok(WavInfo::parse_with_file_len(&head, len)
-                .map(|i| i.duration_ms())
-                .unwrap_or(0))
+            // The repaired header says what the file holds; without one, the row keeps what
+            // the recorder said when the segment started.
+            Ok(match WavInfo::parse_with_file_len(&head, len) {
+                Ok(info) => live::SegmentFacts {
+                    duration_ms: info.duration_ms() as i64,
+                    codec: match info.codec {
+                        Codec::Ulaw => AudioCodec::Pcmu,
+                        Codec::Alaw => AudioCodec::Pcma,
+                        Codec::Pcm16 => AudioCodec::Pcm16,
+                    },
+                    sample_rate: info.sample_rate,
+                    channels: info.channels,
+                },
+                Err(_) => live::SegmentFacts {
+                    duration_ms: 0,
+                    codec,
+                    sample_rate,
+                    channels,
+                },
+            })
         })
         .await?;
         match fixed {
-            Ok(duration_ms) => {
-                live::finish(state, &rec.recording, &rec.rel_path, duration_ms as i64, Vec::new())
+            Ok(facts) => {
+                live::finish(state, &rec.recording, &rec.rel_path, &facts, Vec::new())
                     .await
                     .map_err(|e| anyhow::anyhow!(e.body.message))?;
-                tracing::warn!(recording = %rec.recording.id, duration_ms, "repaired a recording cut off by a crash");
+                tracing::warn!(recording = %rec.recording.id, duration_ms = facts.duration_ms, "repaired a recording cut off by a crash");
             }
             Err(e) => {
                 tracing::error!(recording = %rec.recording.id, error = %e, "could not repair a recording cut off by a crash")

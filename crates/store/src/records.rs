@@ -69,6 +69,10 @@ pub struct FinishedRecording {
     pub duration_ms: i64,
     pub bytes: i64,
     pub sha256: String,
+    /// The format of the closed file (a SIPREC call's codec is known for sure only then).
+    pub codec: AudioCodec,
+    pub sample_rate: u32,
+    pub channels: u16,
 }
 
 /// A recording with where its file lives.

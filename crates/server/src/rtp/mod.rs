@@ -359,6 +359,13 @@ impl Drop for RtpCall {
 }
 
 impl CallMedia for RtpCall {
+    fn codec(&self) -> AudioCodec {
+        match self.law {
+            Law::Ulaw => AudioCodec::Pcmu,
+            Law::Alaw => AudioCodec::Pcma,
+        }
+    }
+
     fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()> {
         // Truncate rather than create_new: the server builds the path, and a file already
         // there is this segment's own from an attempt whose bookkeeping failed and is retried.
@@ -397,10 +404,7 @@ impl CallMedia for RtpCall {
         file.sync_all()?;
         Ok(SegmentFacts {
             duration_ms,
-            codec: match self.law {
-                Law::Ulaw => AudioCodec::Pcmu,
-                Law::Alaw => AudioCodec::Pcma,
-            },
+            codec: self.codec(),
             sample_rate: 8000,
             channels: 2,
         })

@@ -99,15 +99,21 @@ pub async fn create_recording(pool: &SqlitePool, r: &NewRecording) -> Result<Rec
 }
 
 pub async fn finish_recording(pool: &SqlitePool, id: RecordingId, f: &FinishedRecording) -> Result<Recording> {
-    let n = sqlx::query("UPDATE recordings SET duration_ms = ?, bytes = ?, sha256 = ?, state = ? WHERE id = ?")
-        .bind(f.duration_ms)
-        .bind(f.bytes)
-        .bind(&f.sha256)
-        .bind(word(&RecordingState::Complete))
-        .bind(id.0)
-        .execute(pool)
-        .await?
-        .rows_affected();
+    let n = sqlx::query(
+        "UPDATE recordings SET duration_ms = ?, bytes = ?, sha256 = ?, codec = ?, sample_rate = ?, channels = ?,
+         state = ? WHERE id = ?",
+    )
+    .bind(f.duration_ms)
+    .bind(f.bytes)
+    .bind(&f.sha256)
+    .bind(f.codec.as_str())
+    .bind(i64::from(f.sample_rate))
+    .bind(i64::from(f.channels))
+    .bind(word(&RecordingState::Complete))
+    .bind(id.0)
+    .execute(pool)
+    .await?
+    .rows_affected();
     if n == 0 {
         return Err(StoreError::NotFound);
     }
