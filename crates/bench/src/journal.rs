@@ -90,6 +90,11 @@ pub const CASES: &[Case] = &[
         shape: Shape::Newest,
     },
     Case {
+        name: "agent scope, search external number",
+        who: Who::Agent,
+        shape: Shape::SearchExternal,
+    },
+    Case {
         name: "agent scope, search a common prefix",
         who: Who::Agent,
         shape: Shape::SearchCommon,

@@ -764,6 +764,89 @@ async fn a_common_text_in_a_narrow_scope_finds_the_viewers_calls_all_the_same() 
     assert_eq!(f.all_pages(&q).await.len(), 3, "Anna's three calls");
 }
 
+/// A narrow scope with a long history: the journal tests the newest 3,000 of the viewer's own
+/// rows with LIKE and turns to the index when the page is not full by then. Texts that are
+/// common, rare (only beyond those 3,000 rows, or only among them) and absent must all give
+/// the model's answer, with and without a filter on the call row and a time range.
+#[tokio::test]
+async fn a_narrow_scope_with_a_long_history_finds_rare_and_common_texts() {
+    let mut f = Fixture::new().await;
+    let anna = user(&f.store, "Anna Schmidt", "201").await;
+    let ben = user(&f.store, "Ben Weber", "202").await;
+    use ParticipantRole::{Callee, Caller};
+    let n = 3_300i64;
+    for i in 0..n {
+        // Oldest first: i = 0 is the oldest call. Zora called Anna long ago (beyond the
+        // walked rows) and once recently; Ben shares a few calls.
+        let name = match i {
+            5 | 40 | 3_290 => "Zora Quist",
+            _ => "",
+        };
+        let mut ps = vec![
+            external(name, &format!("+4930{:07}", 1_000_000 + i), Caller),
+            internal("Anna Schmidt", "201", anna, Callee),
+        ];
+        if i % 500 == 7 {
+            ps.push(internal("Ben Weber", "202", ben, Callee));
+        }
+        f.call(t0() + Duration::seconds(i), ps, usize::from(i % 3 == 0)).await;
+    }
+    let late = t0() + Duration::seconds(n - 100);
+    for text in [
+        "zora",
+        "zora quist",
+        "+4930",
+        "+49301000005",
+        "1000040",
+        "nobody",
+        "weber",
+    ] {
+        for limit in [1, 50] {
+            for (direction, from) in [(None, None), (Some(CallDirection::Incoming), None), (None, Some(late))] {
+                let mut q = query(Scope::Users(vec![anna]));
+                q.q = Some(text.to_string());
+                q.limit = limit;
+                q.direction = direction;
+                q.from = from;
+                let want = f.model(&q);
+                let got = if limit == 50 {
+                    f.all_pages(&q).await
+                } else {
+                    // One-call pages through all 3,300 calls would take long in a debug build:
+                    // the first few pages.
+                    let mut out = Vec::new();
+                    let mut q = q.clone();
+                    for _ in 0..4 {
+                        let (items, next) = f.store.journal(&q).await.expect("journal answers");
+                        out.extend(items.iter().map(|i| i.call.id));
+                        match next {
+                            Some(c) => q.cursor = Some(c),
+                            None => break,
+                        }
+                    }
+                    out
+                };
+                let want: Vec<CallId> = if limit == 50 {
+                    want
+                } else {
+                    want.into_iter().take(4).collect()
+                };
+                assert_eq!(
+                    got, want,
+                    "q {text:?}, limit {limit}, direction {direction:?}, from {from:?}"
+                );
+            }
+        }
+    }
+    let mut q = query(Scope::Users(vec![anna]));
+    q.q = Some("zora".into());
+    assert_eq!(
+        f.all_pages(&q).await.len(),
+        3,
+        "all three of Zora's calls, the old ones too"
+    );
+}
+
 #[tokio::test]
 async fn the_scope_limits_what_a_viewer_sees_and_intersects_the_user_filter() {
     let s = small().await;

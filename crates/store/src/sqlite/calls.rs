@@ -590,11 +590,35 @@ async fn fetch_calls(pool: &SqlitePool, sql: Sql) -> Result<Vec<Call>> {
 /// (0.2 ms for a supervisor of 24 users over 1M calls; the UNION of per-user walks below
 /// takes 0.7 ms). DISTINCT: a call between two of the users is one row of the page. A short or
 /// common text is tested with LIKE on the walked rows' own copy of the search text.
-fn scope_walk(q: &JournalQuery, text: &Text, users: &[i64], within: Option<&[i64]>, limit: i64) -> Result<Sql> {
+fn scope_walk(
+    q: &JournalQuery,
+    text: &Text,
+    users: &[i64],
+    within: Option<&[i64]>,
+    down_to: Option<i64>,
+    limit: i64,
+) -> Result<Sql> {
     let mut sql = Sql::new(&format!(
         "SELECT {CALL_COLS} FROM (SELECT DISTINCT cu.started_at AS s, cu.call_id AS i FROM call_users cu \
          WHERE cu.user_id"
     ));
+    push_users_range(q, users, &mut sql)?;
+    if let Some(bound) = down_to {
+        sql.push(" AND cu.started_at >= ?").bind(bound)?;
+    }
+    if let Text::Like(pattern) = text {
+        sql.push(" AND cu.search LIKE ? ESCAPE '\\'").bind(pattern.clone())?;
+    }
+    if let Some(within) = within {
+        push_took_part(&mut sql, "cw", "cu.call_id", within)?;
+    }
+    sql.push(" ORDER BY s DESC, i DESC LIMIT ?) k JOIN calls c ON c.id = k.i ORDER BY k.s DESC, k.i DESC")
+        .bind(limit)?;
+    Ok(sql)
+}
+
+/// Appends ` IN (users)` and the time range and cursor as conditions on `call_users cu`.
+fn push_users_range(q: &JournalQuery, users: &[i64], sql: &mut Sql) -> Result<()> {
     sql.bind_in(users)?;
     if let Some(from) = q.from {
         sql.push(" AND cu.started_at >= ?").bind(ms(from))?;
@@ -610,15 +634,7 @@ fn scope_walk(q: &JournalQuery, text: &Text, users: &[i64], within: Option<&[i64
                 .bind(c.id)?;
         }
     }
-    if let Text::Like(pattern) = text {
-        sql.push(" AND cu.search LIKE ? ESCAPE '\\'").bind(pattern.clone())?;
-    }
-    if let Some(within) = within {
-        push_took_part(&mut sql, "cw", "cu.call_id", within)?;
-    }
-    sql.push(" ORDER BY s DESC, i DESC LIMIT ?) k JOIN calls c ON c.id = k.i ORDER BY k.s DESC, k.i DESC")
-        .bind(limit)?;
-    Ok(sql)
+    Ok(())
 }
 
 /// The scoped journal without an index search: [`scope_walk`] when no filter needs the call
@@ -633,7 +649,7 @@ async fn scoped_page(
     limit: i64,
 ) -> Result<Vec<Call>> {
     if !needs_call_row(q) {
-        return fetch_calls(pool, scope_walk(q, text, users, within, limit)?).await;
+        return fetch_calls(pool, scope_walk(q, text, users, within, None, limit)?).await;
     }
     let mut keys: Vec<(i64, i64)> = Vec::new();
     for chunk in users.chunks(USERS_PER_STATEMENT) {
@@ -661,14 +677,21 @@ fn common_matches(limit: i64) -> i64 {
 /// Scopes of fewer users than this are "narrow" for [`scoped_search`].
 const NARROW_SCOPE: usize = 8;
 
+/// How many of a narrow scope's own rows (newest first) [`scoped_search`] tests with LIKE
+/// before it turns to the index: ~0.1 µs each over a million calls, so at most ~0.3 ms.
+const WALK_ROWS: i64 = 3000;
+
 /// A text search within a scope. Through the index, each match costs a check of who took
 /// part: cheap when the viewer sees many of the matches (a supervisor of teams), wasteful when
 /// a common text meets a narrow scope (an agent searching `+4930` would examine ~10,000 matches
-/// for a page: 40 ms over 1M calls). Walking the viewer's own calls and checking each with
+/// for a page: 40 ms over 1M calls). Walking the viewer's own calls and testing each with
 /// LIKE costs the opposite: little when the text is common, all of the viewer's calls when it
-/// is rare. So for a narrow scope the index is first asked how many matches there are, up to
-/// [`common_matches`] and without touching the calls; a common text then walks the viewer's
-/// calls, a rare one goes through the index.
+/// is rare. So a narrow scope first walks at most [`WALK_ROWS`] of its own rows (the search
+/// text is in `call_users`, migration 0006): a full page, or a walk that reached the end of
+/// the range, is the answer; otherwise the text is rare among the viewer's calls and the index
+/// answers. With a filter on the call row (direction, recordings) the walk needs the calls
+/// too, so there the index is first asked how many matches there are (up to
+/// [`common_matches`], without touching the calls) and a common text walks the viewer's calls.
 async fn scoped_search(
     pool: &SqlitePool,
     q: &JournalQuery,
@@ -686,7 +709,22 @@ async fn scoped_search(
     else {
         return scoped_page(pool, q, text, users, within, limit).await;
     };
-    if users.len() < NARROW_SCOPE {
+    if users.len() < NARROW_SCOPE && !needs_call_row(q) {
+        // The start time of the WALK_ROWS-th row: an index-only walk; none if the range
+        // holds fewer rows, and then the walk below covers all of them.
+        let mut edge = Sql::new("SELECT cu.started_at FROM call_users cu WHERE cu.user_id");
+        push_users_range(q, users, &mut edge)?;
+        edge.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT 1 OFFSET ?")
+            .bind(WALK_ROWS - 1)?;
+        let edge: Option<i64> = sqlx::query_scalar_with(&edge.text, edge.args)
+            .fetch_optional(pool)
+            .await?;
+        let like = Text::Like(pattern.clone());
+        let calls = fetch_calls(pool, scope_walk(q, &like, users, within, edge, limit)?).await?;
+        if edge.is_none() || calls.len() as i64 == limit {
+            return Ok(calls);
+        }
+    } else if users.len() < NARROW_SCOPE {
         let cap = common_matches(limit);
         let mut probe = Sql::new(&format!(
             "SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ?"

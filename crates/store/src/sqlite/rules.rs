@@ -2,11 +2,11 @@
 
 use super::{ms, rule_row};
 use crate::{Result, StoreError};
-use callrec_types::directory::User;
+use callrec_types::directory::{Level, User};
 use callrec_types::rules::{Rule, RuleInput};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+use sqlx::{Row, SqlitePool};
 
 pub async fn create_session(
     pool: &SqlitePool,
@@ -25,20 +25,28 @@ pub async fn create_session(
     Ok(())
 }
 
+/// The user of a live session: one statement (session, user and extensions), since every
+/// authenticated request asks it first.
 pub async fn session_user(pool: &SqlitePool, hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
-    let uid: Option<i64> = sqlx::query_scalar("SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?")
-        .bind(hash)
-        .bind(ms(now))
-        .fetch_optional(pool)
-        .await?;
-    match uid {
-        None => Ok(None),
-        Some(id) => match super::directory::get_user(pool, UserId(id)).await {
-            Ok(u) => Ok(Some(u)),
-            Err(StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        },
-    }
+    let row = sqlx::query(
+        "SELECT u.id, u.username, u.display_name, u.level,
+                (SELECT json_group_array(a.raw ORDER BY a.position) FROM user_addresses a WHERE a.user_id = u.id)
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = ? AND s.expires_at > ?",
+    )
+    .bind(hash)
+    .bind(ms(now))
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let level: &str = row.get(3);
+    Ok(Some(User {
+        id: UserId(row.get(0)),
+        username: row.get(1),
+        display_name: row.get(2),
+        level: Level::parse(level).ok_or_else(|| StoreError::Corrupt(format!("level {level:?}")))?,
+        extensions: serde_json::from_str(row.get(4)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    }))
 }
 
 pub async fn delete_session(pool: &SqlitePool, hash: &str) -> Result<()> {
