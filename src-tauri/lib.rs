@@ -18,6 +18,7 @@ pub mod session;
 pub mod settings;
 pub mod state;
 pub mod tokens;
+pub mod webview;
 
 use events::{Notifier, UiEvent, EVENT};
 use state::{AppState, StateConfig};
@@ -117,6 +118,7 @@ fn init_logging() {
 
 /// Runs the desktop app until its window closes.
 pub fn run() {
+    webview::prepare_environment();
     init_logging();
     let app = builder(tauri::Builder::default())
         .plugin(tauri_plugin_dialog::init())

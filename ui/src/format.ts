@@ -22,9 +22,15 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
 }
 
-export function formatDateTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
+/** 10000 → "10,000", without Intl: `toLocaleString` pages in ICU's locale data (~3 MB). */
+export function formatCount(n: number): string {
+  return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** An ISO time or epoch milliseconds → "Today 14:05" or "2024-05-01 14:05". */
+export function formatDateTime(when: string | number): string {
+  const d = new Date(when);
+  if (Number.isNaN(d.getTime())) return String(when);
   const today = new Date();
   const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
   if (d.toDateString() === today.toDateString()) return `Today ${time}`;

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { act } from 'preact/test-utils';
-import { JournalRow, JournalView, ROW_HEIGHT, toApiFilter, toRow } from '../src/screens/journal';
+import { addPeople, JournalRow, JournalView, ROW_HEIGHT, toApiFilter, toRow } from '../src/screens/journal';
+import { formatCount } from '../src/format';
 import { VirtualList } from '../src/components/virtual-list';
 import { cleanup, click, journalItem, mount, settle, shared, type, waitFor, withShared } from './helpers';
 
@@ -21,6 +22,39 @@ describe('the journal', () => {
     const badges = root.querySelectorAll('[data-testid=rec-badge]');
     expect(badges).toHaveLength(1);
     expect(badges[0].textContent).toBe('REC 3');
+  });
+
+  test('a row keeps only what the list shows: six fields, the start as epoch milliseconds', () => {
+    const item = journalItem(7, 2);
+    const row = toRow(item);
+    expect(row).toEqual({
+      id: 7,
+      startedMs: Date.parse(item.started_at),
+      direction: 'incoming',
+      parties: 'Customer (+497) → Alice (201)',
+      durationMs: 95_000,
+      recordings: 2,
+    });
+  });
+
+  test('the people seen in the journal are gathered once per page, not kept per row', () => {
+    const none = new Map<number, string>();
+    const seen = addPeople(none, [journalItem(1), journalItem(2)]);
+    expect([...seen]).toEqual([[1, 'Alice']]);
+    // Nobody new: the same map, so the user filter is not rebuilt.
+    expect(addPeople(seen, [journalItem(3)])).toBe(seen);
+    const bob = { ...journalItem(4), participants: [{ name: '', number: '202', user_id: 2, role: 'callee' as const }] };
+    expect([...addPeople(seen, [bob])]).toEqual([
+      [1, 'Alice'],
+      [2, '202'],
+    ]);
+  });
+
+  test('counts read with thousands separators', () => {
+    expect(formatCount(0)).toBe('0');
+    expect(formatCount(999)).toBe('999');
+    expect(formatCount(10_000)).toBe('10,000');
+    expect(formatCount(1_234_567)).toBe('1,234,567');
   });
 
   test('100,000 entries put only the visible rows in the DOM', async () => {

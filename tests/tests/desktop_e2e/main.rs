@@ -153,7 +153,6 @@ impl TauriDriver {
             .env("XDG_CACHE_HOME", home.path().join(".cache"))
             .env("ALSA_CONFIG_PATH", &asound)
             .env("CALLREC_DESKTOP_SAVE_DIR", &downloads)
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("NO_AT_BRIDGE", "1")
             .env("CALLREC_LOG_FILE", screens().join("app.log"))
             .env(

@@ -6,7 +6,7 @@ import { api, type CallDirection, type CallId, type JournalFilter, type JournalI
 import { useShared } from '../context';
 import { VirtualList } from '../components/virtual-list';
 import { CallDetailPanel } from '../components/call-detail';
-import { directionLabel, formatDateTime, formatDuration, partiesLabel } from '../format';
+import { directionLabel, formatCount, formatDateTime, formatDuration, partiesLabel } from '../format';
 
 export const ROW_HEIGHT = 52;
 const PAGE = 200;
@@ -35,38 +35,54 @@ export function toApiFilter(f: Filters): JournalFilter {
 }
 
 /**
- * One journal row as the list keeps it: only what the row shows and the filters need, so
- * 10,000 loaded entries stay small in the window's memory (the full call is fetched when a
+ * One journal row as the list keeps it: only what the row shows, so 10,000 loaded entries
+ * stay small in the window's memory (six fields, one string; the full call is fetched when a
  * row is opened).
  */
 export interface Row {
   id: CallId;
-  startedAt: string;
+  /** Epoch milliseconds (a number costs nothing more; an ISO string is one more string). */
+  startedMs: number;
   direction: CallDirection;
   parties: string;
   durationMs: number | null;
   recordings: number;
-  /** The users taking part, `[id, name]`, for the supervisor's user filter. */
-  people: [number, string][] | null;
 }
 
 export function toRow(i: JournalItem): Row {
-  const people = i.participants
-    .filter((p) => p.user_id != null)
-    .map((p): [number, string] => [p.user_id as number, p.name || p.number]);
   return {
     id: i.id,
-    startedAt: i.started_at,
+    startedMs: Date.parse(i.started_at),
     direction: i.direction,
     parties: partiesLabel(i),
     durationMs: i.duration_ms ?? null,
     recordings: i.recording_count,
-    people: people.length ? people : null,
   };
+}
+
+/** The users seen in the journal so far, `id → name`, for the supervisor's user filter. */
+export type People = ReadonlyMap<number, string>;
+
+/** Most people the filter offers from what the journal showed. */
+const MAX_PEOPLE = 500;
+
+/** `people` with the users taking part in `items` added; the same map when none is new. */
+export function addPeople(people: People, items: JournalItem[]): People {
+  let out: Map<number, string> | null = null;
+  for (const item of items) {
+    for (const p of item.participants) {
+      if (p.user_id == null || (out ?? people).has(p.user_id)) continue;
+      if ((out ?? people).size >= MAX_PEOPLE) return out ?? people;
+      out ??= new Map(people);
+      out.set(p.user_id, p.name || p.number);
+    }
+  }
+  return out ?? people;
 }
 
 interface Page {
   items: Row[];
+  people: People;
   cursor: string | null;
   loading: boolean;
   done: boolean;
@@ -74,7 +90,7 @@ interface Page {
 }
 
 export function useJournal(filter: JournalFilter, report: (e: unknown) => void) {
-  const [page, setPage] = useState<Page>({ items: [], cursor: null, loading: true, done: false, error: null });
+  const [page, setPage] = useState<Page>({ items: [], people: new Map(), cursor: null, loading: true, done: false, error: null });
   const generation = useRef(0);
   const busy = useRef(false);
   const pageRef = useRef(page);
@@ -85,7 +101,7 @@ export function useJournal(filter: JournalFilter, report: (e: unknown) => void) 
     if (busy.current && !reset) return;
     const gen = reset ? ++generation.current : generation.current;
     busy.current = true;
-    setPage((p) => (reset ? { items: [], cursor: null, loading: true, done: false, error: null } : { ...p, loading: true }));
+    setPage((p) => (reset ? { items: [], people: new Map(), cursor: null, loading: true, done: false, error: null } : { ...p, loading: true }));
     try {
       const cursor = reset ? null : pageRef.current.cursor;
       const res = await api.journal({ ...filter, cursor });
@@ -93,6 +109,7 @@ export function useJournal(filter: JournalFilter, report: (e: unknown) => void) 
       const rows = res.items.map(toRow);
       setPage((p) => ({
         items: reset ? rows : p.items.concat(rows),
+        people: addPeople(p.people, res.items),
         cursor: res.next_cursor ?? null,
         loading: false,
         done: !res.next_cursor,
@@ -121,9 +138,9 @@ export function useJournal(filter: JournalFilter, report: (e: unknown) => void) 
         const fresh = new Map(rows.map((r) => [r.id, r]));
         const items = p.items.map((r) => fresh.get(r.id) ?? r);
         const known = new Set(items.map((r) => r.id));
-        const newest = items[0]?.startedAt ?? '';
-        const added = rows.filter((r) => !known.has(r.id) && r.startedAt >= newest);
-        return { ...p, items: [...added, ...items] };
+        const newest = items[0]?.startedMs ?? -Infinity;
+        const added = rows.filter((r) => !known.has(r.id) && r.startedMs >= newest);
+        return { ...p, items: [...added, ...items], people: addPeople(p.people, res.items) };
       });
     } catch (e) {
       report(e);
@@ -175,12 +192,8 @@ export function JournalView() {
   // Supervisors may not list the directory: offer the people seen in the journal instead.
   const userOptions = useMemo(() => {
     if (users.length > 0) return users;
-    const seen = new Map<number, string>();
-    for (const row of journal.items.slice(0, 2000)) {
-      for (const [id, name] of row.people ?? []) if (!seen.has(id)) seen.set(id, name);
-    }
-    return [...seen].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
-  }, [users, journal.items]);
+    return [...journal.people].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
+  }, [users, journal.people]);
 
   const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
   const active = filters.from || filters.to || filters.direction || filters.hasRecordings || filters.userId || filters.q;
@@ -270,7 +283,7 @@ export function JournalView() {
           />
         )}
         <div class="jfoot" data-testid="journal-count">
-          {journal.items.length.toLocaleString()} {journal.items.length === 1 ? 'call' : 'calls'}
+          {formatCount(journal.items.length)} {journal.items.length === 1 ? 'call' : 'calls'}
           {journal.loading ? ' · loading…' : journal.done ? '' : ' · scroll for more'}
         </div>
       </div>
@@ -290,7 +303,7 @@ export function JournalRow({ item, selected, onOpen }: { item: Row; selected: bo
       data-testid="journal-row"
       data-call-id={item.id}
     >
-      <span class="jcol when">{formatDateTime(item.startedAt)}</span>
+      <span class="jcol when">{formatDateTime(item.startedMs)}</span>
       <span class="jcol dir">
         <span class={`chip chip-${item.direction}`}>{directionLabel(item.direction)}</span>
       </span>
