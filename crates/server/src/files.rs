@@ -117,6 +117,17 @@ pub async fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// SHA-256 (hex) and length of a file, streamed.
+/// The codec a WAV header names, as a recording's metadata says it.
+pub fn audio_codec(codec: callrec_media::wav::Codec) -> callrec_types::calls::AudioCodec {
+    use callrec_media::wav::Codec;
+    use callrec_types::calls::AudioCodec;
+    match codec {
+        Codec::Ulaw => AudioCodec::Pcmu,
+        Codec::Alaw => AudioCodec::Pcma,
+        Codec::Pcm16 => AudioCodec::Pcm16,
+    }
+}
+
 pub async fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
     let mut f = tokio::fs::File::open(path).await?;
     let mut h = Sha256::new();

@@ -11,11 +11,9 @@ use axum::extract::{Multipart, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
-use callrec_media::wav::{Codec, WavInfo, MAX_HEADER_LEN};
+use callrec_media::wav::{WavInfo, MAX_HEADER_LEN};
 use callrec_store::{NewCall, NewDispatch, NewRecording};
-use callrec_types::calls::{
-    AudioCodec, CallDirection, CallSource, CallState, ManualVia, ParticipantRole, RecordingState, Trigger,
-};
+use callrec_types::calls::{CallDirection, CallSource, CallState, ManualVia, ParticipantRole, RecordingState, Trigger};
 use callrec_types::engine::Refusal;
 use callrec_types::wire::{Event, IngestCall, IngestResponse, IngestRole, IngestTrigger};
 use rand::RngCore;
@@ -338,11 +336,7 @@ async fn store_upload(
     tokio::fs::rename(&spool.path, &abs).await?;
     spool.keep = true;
     let rec_start = c.recording_started_at.or(c.answered_at).unwrap_or(c.started_at);
-    let codec = match info.codec {
-        Codec::Ulaw => AudioCodec::Pcmu,
-        Codec::Alaw => AudioCodec::Pcma,
-        Codec::Pcm16 => AudioCodec::Pcm16,
-    };
+    let codec = crate::files::audio_codec(info.codec);
     let new_rec = NewRecording {
         call_id: call.id,
         seq,

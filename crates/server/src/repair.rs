@@ -5,8 +5,7 @@
 use crate::calls;
 use crate::live;
 use crate::state::AppState;
-use callrec_media::wav::{repair_file, Codec, WavInfo, MAX_HEADER_LEN};
-use callrec_types::calls::AudioCodec;
+use callrec_media::wav::{repair_file, WavInfo, MAX_HEADER_LEN};
 use callrec_types::calls::CallState;
 use std::io::Read;
 
@@ -28,11 +27,7 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<()> {
             Ok(match WavInfo::parse_with_file_len(&head, len) {
                 Ok(info) => live::SegmentFacts {
                     duration_ms: info.duration_ms() as i64,
-                    codec: match info.codec {
-                        Codec::Ulaw => AudioCodec::Pcmu,
-                        Codec::Alaw => AudioCodec::Pcma,
-                        Codec::Pcm16 => AudioCodec::Pcm16,
-                    },
+                    codec: crate::files::audio_codec(info.codec),
                     sample_rate: info.sample_rate,
                     channels: info.channels,
                 },

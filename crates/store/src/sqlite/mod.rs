@@ -7,6 +7,7 @@
 
 mod calls;
 mod directory;
+mod journal;
 mod recordings;
 mod rules;
 
@@ -233,7 +234,7 @@ impl Store for SqliteStore {
         calls::call_visible(&self.pool, id, s).await
     }
     async fn journal(&self, q: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)> {
-        calls::journal(&self.pool, q).await
+        journal::journal(&self.pool, q).await
     }
 
     async fn create_recording(&self, r: &NewRecording) -> Result<Recording> {
