@@ -42,12 +42,14 @@ step "cargo test --workspace"
 # sipp is installed above, so its interop test must run rather than skip.
 CALLREC_REQUIRE_SIPP=1 cargo test --workspace --no-fail-fast
 
+# Every cargo command below uses `--workspace` so it resolves the same features as the one
+# above and builds nothing new (a `-p` would rebuild the Tauri stack with other features).
 # The OS keyring test (ignored by a plain `cargo test`: it needs a Secret Service) runs against
 # an unlocked gnome-keyring in its own D-Bus session, with its keyring files in a temp dir.
 step "desktop: OS keyring round trip"
 keyring_home=$(mktemp -d)
 dbus-run-session -- sh -c 'echo -n ci | HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  exec cargo test -p callrec-desktop --lib tokens -- --ignored' "$keyring_home"
+  exec cargo test --workspace --lib -- --ignored tokens::' "$keyring_home"
 rm -rf "$keyring_home"
 
 # --- fuzz smoke: every parser's fuzz target for a short run -----------------------------------

@@ -23,8 +23,11 @@ echo "== the window (ui/)"
 npm --prefix ui ci --no-audit --no-fund
 npm --prefix ui run build
 echo "== the app and the server it can start"
-cargo build -p callrec-desktop --bin callrec-desktop
-cargo build -p callrec-server --bin callrec-server
+# The same command and features as `cargo test --workspace` in scripts/test.sh, so after it
+# this builds nothing: target/debug/callrec-desktop and callrec-server are the binaries that
+# command built for its integration tests. (`cargo build -p …` would resolve other features —
+# no dev-dependencies — and rebuild the Tauri stack and the server, minutes on a cold CI.)
+cargo test --workspace --no-run
 
 echo "== end-to-end in a real window"
 # A Secret Service in the test's D-Bus session (its keyring files in a temp dir), so the app
@@ -33,5 +36,5 @@ keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- sh -c '
   echo -n e2e | HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  exec env NO_AT_BRIDGE=1 cargo test -p callrec-tests --test desktop_e2e -- --ignored --nocapture --test-threads=1 "$@"
+  exec env NO_AT_BRIDGE=1 cargo test --workspace --test desktop_e2e -- --ignored --nocapture --test-threads=1 "$@"
 ' "$keyring_home" "$@"

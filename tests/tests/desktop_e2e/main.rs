@@ -162,10 +162,15 @@ impl TauriDriver {
             .stdin(Stdio::null())
             .spawn()
             .expect("tauri-driver runs (cargo install tauri-driver --locked)");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(50));
+        // tauri-driver listens at once but starts WebKitWebDriver behind it on `native`; on a
+        // machine that never ran it, that takes seconds, and a session asked for before it
+        // listens is refused (issue #13.9). Wait for both; `Driver::start` also retries.
+        for (what, p) in [("tauri-driver", port), ("WebKitWebDriver (--native-port)", native)] {
+            let deadline = Instant::now() + Duration::from_secs(90);
+            while std::net::TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(Instant::now() < deadline, "{what} did not listen on {p} within 90 s");
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
         TauriDriver {
             child,

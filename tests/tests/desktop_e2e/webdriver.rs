@@ -31,9 +31,22 @@ impl Driver {
                 }
             }
         });
-        let value = send(&http, reqwest::Method::POST, &format!("{base}/session"), Some(caps))
-            .await
-            .unwrap_or_else(|e| panic!("tauri-driver starts a session for {}: {e}", application.display()));
+        // A cold machine can still refuse the first session while WebKitWebDriver finishes
+        // starting (issue #13.9): retry within a deadline, then report the last error.
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let value = loop {
+            match send(&http, reqwest::Method::POST, &format!("{base}/session"), Some(caps.clone())).await {
+                Ok(v) => break v,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("tauri-driver did not start a session yet ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!(
+                    "tauri-driver starts a session for {} within 90 s: {e}",
+                    application.display()
+                ),
+            }
+        };
         let session = value["sessionId"].as_str().expect("a session id").to_string();
         Driver { http, base, session }
     }
