@@ -35,7 +35,14 @@ impl Driver {
         // starting (issue #13.9): retry within a deadline, then report the last error.
         let deadline = Instant::now() + Duration::from_secs(90);
         let value = loop {
-            match send(&http, reqwest::Method::POST, &format!("{base}/session"), Some(caps.clone())).await {
+            match send(
+                &http,
+                reqwest::Method::POST,
+                &format!("{base}/session"),
+                Some(caps.clone()),
+            )
+            .await
+            {
                 Ok(v) => break v,
                 Err(e) if Instant::now() < deadline => {
                     eprintln!("tauri-driver did not start a session yet ({e}); retrying");
