@@ -1,6 +1,9 @@
 //! callrec-server as a library: `Server::bind` opens the store, repairs what a crash left and
 //! binds every socket (port 0 allowed, so tests bind first and then serve); `Server::run`
-//! serves until the shutdown future completes. `run` is what the binary calls.
+//! serves until the shutdown future completes, then stops within `shutdown_grace_secs`
+//! whatever the clients do: push streams end, SIP sessions end and their recordings are
+//! finalised, calls announced over HTTP are ended, HTTP clients get until the deadline to
+//! finish their responses and are then disconnected. `run` is what the binary calls.
 
 pub mod audio;
 pub mod auth;
@@ -12,6 +15,8 @@ pub mod dispatch;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod heartbeat;
+pub mod http;
 pub mod ingest;
 pub mod live;
 pub mod metrics;
@@ -79,26 +84,57 @@ impl Server {
         &self.state
     }
 
-    /// Serves HTTP until `shutdown` completes.
+    /// Serves HTTP, SIP and the schedule until `shutdown` completes, then stops (module doc).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let app = routes::router(self.state.clone());
-        // Dispatch and retention run on the schedule while we serve; dropped, it stops.
-        let _scheduler = schedule::start(self.state.clone());
-        // The SIPREC recorder: SIP tasks and RTP workers, stopped after HTTP.
-        let sip = sip::SipService::start(self.state.clone(), self.sip)?;
-        let demo = self
-            .state
-            .config
-            .demo
-            .then(|| demo::start(self.state.clone(), self.sip_addr));
-        tracing::info!(http = %self.http_addr, data_dir = %self.state.config.data_dir.display(), "callrec-server is serving");
-        let served = axum::serve(self.http, app).with_graceful_shutdown(shutdown).await;
+        let state = self.state;
+        let app = routes::router(state.clone());
+        // Dispatch and retention run on the schedule while we serve; dropped, it stops. A
+        // dispatch cut off mid-send keeps its lease and is sent again: nothing queued is lost.
+        let scheduler = schedule::start(state.clone());
+        let heartbeat = heartbeat::start(state.clone());
+        // The SIPREC recorder: SIP tasks and RTP workers.
+        let sip = sip::SipService::start(state.clone(), self.sip)?;
+        let demo = state.config.demo.then(|| demo::start(state.clone(), self.sip_addr));
+        let http = http::HttpServer::start(self.http, app, http::Limits::of(&state.config));
+        tracing::info!(http = %self.http_addr, data_dir = %state.config.data_dir.display(), "callrec-server is serving");
+        shutdown.await;
+
+        let grace = std::time::Duration::from_secs(state.config.shutdown_grace_secs.into());
+        let deadline = tokio::time::Instant::now() + grace;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "stopping: ending push streams, calls and recordings"
+        );
+        state.stopping.cancel();
         if let Some(demo) = demo {
             demo.abort();
         }
-        sip.stop().await;
-        served?;
+        drop(scheduler);
+        // HTTP drains while the calls are finalised; both are bounded by the deadline.
+        let http_done = tokio::spawn(http.shutdown(deadline));
+        let calls = async {
+            sip.stop().await;
+            end_live_calls(&state).await;
+        };
+        if tokio::time::timeout_at(deadline, calls).await.is_err() {
+            tracing::warn!(
+                "calls still finishing at the shutdown deadline; their recordings are repaired at the next start"
+            );
+        }
+        let _ = http_done.await;
+        heartbeat.abort();
+        tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Ends the calls still live after SIP stopped: those announced over HTTP (`POST
+/// /api/v1/calls`), whose recordings are finalised like at a hang-up.
+async fn end_live_calls(state: &AppState) {
+    for id in state.live.ids() {
+        if let Err(e) = live::end(state, id).await {
+            tracing::warn!(call = %id, error = ?e, "could not end a live call at shutdown");
+        }
     }
 }
 
@@ -110,7 +146,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     server.run(shutdown_signal()).await
 }
 
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -41,6 +41,8 @@ pub struct App {
     pub run_now: tokio::sync::Notify,
     /// Bumped on every settings change, so readers can cache the settings until it moves.
     pub settings_epoch: std::sync::atomic::AtomicU64,
+    /// Cancelled when the server starts to stop: push streams end, so clients disconnect.
+    pub stopping: tokio_util::sync::CancellationToken,
 }
 
 impl std::ops::Deref for AppState {
@@ -64,6 +66,7 @@ impl AppState {
             events,
             run_now: tokio::sync::Notify::new(),
             settings_epoch: std::sync::atomic::AtomicU64::new(0),
+            stopping: tokio_util::sync::CancellationToken::new(),
         }))
     }
 

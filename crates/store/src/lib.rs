@@ -118,6 +118,9 @@ pub trait Store: Send + Sync + 'static {
     async fn update_call(&self, call: &Call, trace: &[TraceLine]) -> Result<()>;
     async fn get_call(&self, id: CallId) -> Result<(Call, Vec<TraceLine>)>;
     /// The newest call with this SIP Call-ID.
+    /// Calls not yet ended (ringing, active or held), oldest first. With no live calls in
+    /// memory — at start-up — these are the calls a crash cut off.
+    async fn unfinished_calls(&self) -> Result<Vec<CallId>>;
     async fn call_by_sip_id(&self, sip_call_id: &str) -> Result<Option<CallId>>;
     async fn call_visible(&self, id: CallId, scope: &Scope) -> Result<bool>;
     async fn journal(&self, query: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)>;

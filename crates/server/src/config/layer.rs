@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::values::{
     boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
-    MAX_UPLOAD_BYTES, RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SIP_SESSION_TIMEOUT_SECS,
+    HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES, RETENTION_DAYS,
+    SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_SESSION_TIMEOUT_SECS,
 };
 use super::{Config, ConfigError, Origin, Secret, ServeArgs, MAX_CONFIG_FILE_BYTES};
 
@@ -33,6 +34,10 @@ pub(super) struct Layer {
     retention_days: Option<u32>,
     dispatch_schedule: Option<String>,
     script_timeout_secs: Option<u32>,
+    shutdown_grace_secs: Option<u32>,
+    http_header_timeout_secs: Option<u32>,
+    http_idle_timeout_secs: Option<u32>,
+    http_max_connections: Option<u32>,
     log: Option<String>,
 }
 
@@ -64,6 +69,10 @@ impl Layer {
         set(&mut config.retention_days, self.retention_days);
         set(&mut config.dispatch_schedule, self.dispatch_schedule);
         set(&mut config.script_timeout_secs, self.script_timeout_secs);
+        set(&mut config.shutdown_grace_secs, self.shutdown_grace_secs);
+        set(&mut config.http_header_timeout_secs, self.http_header_timeout_secs);
+        set(&mut config.http_idle_timeout_secs, self.http_idle_timeout_secs);
+        set(&mut config.http_max_connections, self.http_max_connections);
         set(&mut config.log, self.log);
     }
 }
@@ -86,6 +95,10 @@ struct FileConfig {
     retention_days: Option<u32>,
     dispatch_schedule: Option<String>,
     script_timeout_secs: Option<u32>,
+    shutdown_grace_secs: Option<u32>,
+    http_header_timeout_secs: Option<u32>,
+    http_idle_timeout_secs: Option<u32>,
+    http_max_connections: Option<u32>,
     log: Option<String>,
 }
 
@@ -172,6 +185,29 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .script_timeout_secs
             .map(|v| in_range(origin("script_timeout_secs"), v, SCRIPT_TIMEOUT_SECS, "seconds"))
             .transpose()?,
+        shutdown_grace_secs: raw
+            .shutdown_grace_secs
+            .map(|v| in_range(origin("shutdown_grace_secs"), v, SHUTDOWN_GRACE_SECS, "seconds"))
+            .transpose()?,
+        http_header_timeout_secs: raw
+            .http_header_timeout_secs
+            .map(|v| {
+                in_range(
+                    origin("http_header_timeout_secs"),
+                    v,
+                    HTTP_HEADER_TIMEOUT_SECS,
+                    "seconds",
+                )
+            })
+            .transpose()?,
+        http_idle_timeout_secs: raw
+            .http_idle_timeout_secs
+            .map(|v| in_range(origin("http_idle_timeout_secs"), v, HTTP_IDLE_TIMEOUT_SECS, "seconds"))
+            .transpose()?,
+        http_max_connections: raw
+            .http_max_connections
+            .map(|v| in_range(origin("http_max_connections"), v, HTTP_MAX_CONNECTIONS, "connections"))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -233,6 +269,18 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("script_timeout_secs") {
         l.script_timeout_secs = Some(number(o, &v, SCRIPT_TIMEOUT_SECS, "seconds")?);
     }
+    if let Some((o, v)) = get("shutdown_grace_secs") {
+        l.shutdown_grace_secs = Some(number(o, &v, SHUTDOWN_GRACE_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("http_header_timeout_secs") {
+        l.http_header_timeout_secs = Some(number(o, &v, HTTP_HEADER_TIMEOUT_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("http_idle_timeout_secs") {
+        l.http_idle_timeout_secs = Some(number(o, &v, HTTP_IDLE_TIMEOUT_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("http_max_connections") {
+        l.http_max_connections = Some(number(o, &v, HTTP_MAX_CONNECTIONS, "connections")?);
+    }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);
     }
@@ -278,7 +326,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 15] = [
+        let values: [(&str, &str, &str); 19] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -293,6 +341,10 @@ mod tests {
             ("retention_days", "7", "7"),
             ("dispatch_schedule", "\"30 2 * * 1-5\"", "30 2 * * 1-5"),
             ("script_timeout_secs", "9", "9"),
+            ("shutdown_grace_secs", "7", "7"),
+            ("http_header_timeout_secs", "7", "7"),
+            ("http_idle_timeout_secs", "7", "7"),
+            ("http_max_connections", "7", "7"),
             ("log", "\"debug\"", "debug"),
         ];
         assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

@@ -33,7 +33,7 @@ use layer::{env_layer, file_layer, flag_layer, read_config_file};
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 19] = [
     "data_dir",
     "http",
     "sip",
@@ -48,6 +48,10 @@ pub const KEYS: [&str; 15] = [
     "retention_days",
     "dispatch_schedule",
     "script_timeout_secs",
+    "shutdown_grace_secs",
+    "http_header_timeout_secs",
+    "http_idle_timeout_secs",
+    "http_max_connections",
     "log",
 ];
 
@@ -62,6 +66,10 @@ const DEFAULT_SIP_SESSION_TIMEOUT_SECS: u32 = 60;
 const DEFAULT_RETENTION_DAYS: u32 = 90;
 const DEFAULT_DISPATCH_SCHEDULE: &str = "0 20 * * *";
 const DEFAULT_SCRIPT_TIMEOUT_SECS: u32 = 60;
+const DEFAULT_SHUTDOWN_GRACE_SECS: u32 = 5;
+const DEFAULT_HTTP_HEADER_TIMEOUT_SECS: u32 = 10;
+const DEFAULT_HTTP_IDLE_TIMEOUT_SECS: u32 = 60;
+const DEFAULT_HTTP_MAX_CONNECTIONS: u32 = 4096;
 const DEFAULT_LOG: &str = "info";
 
 /// The validated configuration the server runs with.
@@ -95,6 +103,14 @@ pub struct Config {
     pub dispatch_schedule: String,
     /// A dispatch script running longer than this is killed.
     pub script_timeout_secs: u32,
+    /// On SIGTERM or Ctrl-C: how long to wait for recordings to be finalised and HTTP clients to finish before the process exits anyway.
+    pub shutdown_grace_secs: u32,
+    /// An HTTP connection that has not sent a whole request head this long after it began is closed.
+    pub http_header_timeout_secs: u32,
+    /// An HTTP connection with no bytes read or written for this long is closed (push streams send a keep-alive every 15 s).
+    pub http_idle_timeout_secs: u32,
+    /// Most HTTP connections open at once; at the limit the connection idle longest is closed to make room.
+    pub http_max_connections: u32,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
 }
@@ -116,6 +132,10 @@ impl Default for Config {
             retention_days: DEFAULT_RETENTION_DAYS,
             dispatch_schedule: DEFAULT_DISPATCH_SCHEDULE.to_owned(),
             script_timeout_secs: DEFAULT_SCRIPT_TIMEOUT_SECS,
+            shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
+            http_header_timeout_secs: DEFAULT_HTTP_HEADER_TIMEOUT_SECS,
+            http_idle_timeout_secs: DEFAULT_HTTP_IDLE_TIMEOUT_SECS,
+            http_max_connections: DEFAULT_HTTP_MAX_CONNECTIONS,
             log: DEFAULT_LOG.to_owned(),
         }
     }

@@ -61,6 +61,22 @@ dispatch_schedule = "{schedule}"
 # A dispatch script running longer than this many seconds is killed.
 script_timeout_secs = {script_timeout}
 
+# On SIGTERM or Ctrl-C the server stops taking calls and requests, ends push streams,
+# finalises every recording and exits; clients that have not finished within this many
+# seconds are disconnected.
+shutdown_grace_secs = {shutdown_grace_secs}
+
+# An HTTP client must send a whole request head within this many seconds of starting it.
+http_header_timeout_secs = {http_header_timeout_secs}
+
+# An HTTP connection with no traffic either way for this many seconds is closed. Push
+# streams (GET /api/v1/events) send a keep-alive every 15 s, so keep this above 15.
+http_idle_timeout_secs = {http_idle_timeout_secs}
+
+# Most HTTP connections open at once. At the limit, the connection idle longest is closed
+# to make room for the new one, so a flood of idle connections cannot lock users out.
+http_max_connections = {http_max_connections}
+
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
 "#,
@@ -76,6 +92,10 @@ log = "{log}"
         retention = d.retention_days,
         schedule = d.dispatch_schedule,
         script_timeout = d.script_timeout_secs,
+        shutdown_grace_secs = d.shutdown_grace_secs,
+        http_header_timeout_secs = d.http_header_timeout_secs,
+        http_idle_timeout_secs = d.http_idle_timeout_secs,
+        http_max_connections = d.http_max_connections,
         log = d.log,
     )
 }

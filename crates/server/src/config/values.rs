@@ -16,6 +16,10 @@ pub(super) const SESSION_TTL_HOURS: (u32, u32) = (1, 24 * 366);
 pub(super) const SIP_SESSION_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
 pub(super) const RETENTION_DAYS: (u32, u32) = (1, 100 * 366);
 pub(super) const SCRIPT_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
+pub(super) const SHUTDOWN_GRACE_SECS: (u32, u32) = (1, 3600);
+pub(super) const HTTP_HEADER_TIMEOUT_SECS: (u32, u32) = (1, 3600);
+pub(super) const HTTP_IDLE_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
+pub(super) const HTTP_MAX_CONNECTIONS: (u32, u32) = (1, 1_000_000);
 pub(super) const MAX_UPLOAD_BYTES: (u64, u64) = (1024, u64::MAX);
 
 fn invalid(origin: Origin, value: impl fmt::Display, expected: impl Into<String>) -> ConfigError {

@@ -1,6 +1,6 @@
 //! `GET /api/v1/events`: server-sent events, filtered per viewer. A new subscriber first gets
 //! the live calls it may see, then every change. `call` events carry the viewer's own
-//! permission to press record.
+//! permission to press record. The stream ends when the server starts to stop.
 
 use crate::auth::Caller;
 use crate::calls::{self, detail_for};
@@ -32,6 +32,9 @@ fn frame(e: &Event) -> Option<SseEvent> {
 
 async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let mut rx = s.events.subscribe();
+    // Every 15 s, or more often when the idle timeout is shorter, so an idle-timeout sweep
+    // never closes a push stream that is only quiet.
+    let every = Duration::from_secs(15).min(Duration::from_secs(s.config.http_idle_timeout_secs.into()) / 3);
     let stream = async_stream::stream! {
         for id in s.live.ids() {
             if let Some((call, trace, decision, rec)) = s.live.snapshot(&s, id).await {
@@ -42,7 +45,13 @@ async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = 
             }
         }
         loop {
-            match rx.recv().await {
+            // The server is stopping: end the stream so the client's connection can close
+            // (it reconnects to the next server, or sees it gone).
+            let received = tokio::select! {
+                r = rx.recv() => r,
+                _ = s.stopping.cancelled() => break,
+            };
+            match received {
                 Ok(env) => {
                     if !calls::visible(&c.scope, &env.users) {
                         continue;
@@ -64,5 +73,5 @@ async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = 
             }
         }
     };
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(every).text("keep-alive"))
 }

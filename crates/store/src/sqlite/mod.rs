@@ -227,6 +227,9 @@ impl Store for SqliteStore {
     async fn get_call(&self, id: CallId) -> Result<(Call, Vec<TraceLine>)> {
         calls::get_call(&self.pool, id).await
     }
+    async fn unfinished_calls(&self) -> Result<Vec<CallId>> {
+        calls::unfinished_calls(&self.pool).await
+    }
     async fn call_by_sip_id(&self, s: &str) -> Result<Option<CallId>> {
         calls::call_by_sip_id(&self.pool, s).await
     }
