@@ -7,6 +7,11 @@
 //! loss and reordering (padded, counted), SIP over TCP, CANCEL before the answer, silence
 //! timeout, malformed SIP/SDP/XML/RTP (4xx or dropped, counted), and a crash of the server
 //! process mid-recording followed by a restart that repairs the file.
+//!
+//! Issue #13, items 4 and 5 (what the recorder lets in: unacknowledged sessions, the
+//! per-source limit, SIP over TCP limits) are in [`siprec_admission`].
+
+mod siprec_admission;
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};

@@ -291,11 +291,16 @@ impl AppState {
 
 /// The call was answered: automatic recordings start now.
 pub async fn answer(state: &AppState, id: CallId) -> Result<(), ToggleError> {
+    answer_at(state, id, state.clock.now()).await
+}
+
+/// The call was answered at `at` (a moment ago: SIPREC confirms an answer when its ACK
+/// arrives): automatic recordings start from `at`, as far back as the media still holds.
+pub async fn answer_at(state: &AppState, id: CallId, at: DateTime<Utc>) -> Result<(), ToggleError> {
     let lc = state.live.get(id).ok_or(ToggleError::NotLive)?;
     let mut lc = lc.lock().await;
-    let now = state.clock.now();
     if lc.call.answered_at.is_none() {
-        lc.call.answered_at = Some(now);
+        lc.call.answered_at = Some(at);
     }
     lc.call.state = CallState::Active;
     state
@@ -314,12 +319,13 @@ pub async fn answer(state: &AppState, id: CallId) -> Result<(), ToggleError> {
                 lc.decision.auto_dispatch(),
             )
         };
-        start_segment(
+        start_segment_at(
             state,
             &mut lc,
             trigger,
             None,
             dispatch.into_iter().map(|(r, d)| (Some(r), d)).collect(),
+            at,
         )
         .await?;
     }
@@ -465,6 +471,48 @@ pub async fn end(state: &AppState, id: CallId) -> Result<(), ToggleError> {
     Ok(())
 }
 
+/// The call's session was answered but never established (SIPREC: the recording client did
+/// not acknowledge the 200 OK). The call ends unanswered with `why` in its trace. Nothing of
+/// it was recorded automatically, and no journal document is written, so it leaves nothing
+/// on disk — unless someone started a recording by hand meanwhile, which is kept and
+/// finalised like any other.
+pub async fn abandon(state: &AppState, id: CallId, why: &str) -> Result<(), ToggleError> {
+    let Some(lc) = state.live.calls.lock().expect("live lock").remove(&id) else {
+        return Err(ToggleError::NotLive);
+    };
+    state
+        .metrics
+        .calls_live
+        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    let mut lc = lc.lock().await;
+    let manual = lc.active.is_some();
+    if manual {
+        stop_segment(state, &mut lc).await?;
+    }
+    let now = state.clock.now();
+    lc.call.ended_at = Some(now);
+    lc.call.state = CallState::Ended;
+    lc.trace.push(TraceLine {
+        kind: TraceKind::Decision,
+        rule_id: None,
+        user_id: None,
+        message: why.to_string(),
+        at: Some(now),
+    });
+    state
+        .store
+        .update_call(&lc.call, &lc.trace)
+        .await
+        .map_err(ApiError::from)?;
+    if manual {
+        calls::write_journal(state, id).await?;
+    }
+    let users = calls::internal_users(&lc.call);
+    state.publish(Event::CallEnded { call_id: id }, users.clone(), None);
+    state.publish(Event::Journal { call_id: id }, users, None);
+    Ok(())
+}
+
 async fn start_segment(
     state: &AppState,
     lc: &mut LiveCall,
@@ -473,6 +521,18 @@ async fn start_segment(
     dispatch: Vec<(Option<RuleId>, Dispatch)>,
 ) -> Result<(), ToggleError> {
     let now = state.clock.now();
+    start_segment_at(state, lc, trigger, by, dispatch, now).await
+}
+
+/// Starts a segment whose audio begins at `now` (the present, or the answer a moment ago).
+async fn start_segment_at(
+    state: &AppState,
+    lc: &mut LiveCall,
+    trigger: Trigger,
+    by: Option<UserId>,
+    dispatch: Vec<(Option<RuleId>, Dispatch)>,
+    now: DateTime<Utc>,
+) -> Result<(), ToggleError> {
     let seq = lc.next_seq;
     let rel_path = Files::recording_rel_path(lc.call.started_at, &lc.call.call_key, seq);
     let abs = state.files.abs(&rel_path).map_err(ApiError::from)?;

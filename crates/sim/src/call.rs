@@ -46,8 +46,19 @@ impl Sim {
 
     /// Connects with `rtp_threads` RTP sender threads.
     pub async fn with_threads(server: SocketAddr, transport: Transport, rtp_threads: usize) -> Result<Sim, SimError> {
+        Sim::counting(server, transport, rtp_threads, Arc::default()).await
+    }
+
+    /// Connects with `rtp_threads` RTP sender threads that add every datagram sent to
+    /// `packets_sent` (read it while the calls run: the rate actually offered).
+    pub async fn counting(
+        server: SocketAddr,
+        transport: Transport,
+        rtp_threads: usize,
+        packets_sent: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<Sim, SimError> {
         let link = Link::connect(server, transport).await?;
-        let rtp = Arc::new(RtpSender::start(rtp_threads)?);
+        let rtp = Arc::new(RtpSender::start_counting(rtp_threads, packets_sent)?);
         Ok(Sim { link, rtp })
     }
 

@@ -21,6 +21,7 @@ pub mod signal;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,6 +114,9 @@ pub struct Options {
     pub cancel: bool,
     /// RTP sender threads.
     pub rtp_threads: usize,
+    /// RTP datagrams sent so far by the run, readable while it goes on: what a load test
+    /// compares with the rate it meant to offer.
+    pub packets_sent: Arc<AtomicU64>,
 }
 
 impl Options {
@@ -135,6 +139,7 @@ impl Options {
             reorder_pct: 0.0,
             cancel: false,
             rtp_threads: 1,
+            packets_sent: Arc::default(),
         }
     }
 }
@@ -188,7 +193,7 @@ impl Summary {
 /// Places `opts.calls` calls, at most `opts.concurrency` at once, starting `opts.rate` per
 /// second, each lasting `opts.duration`; returns what happened.
 pub async fn run(opts: &Options) -> Result<Summary, SimError> {
-    let sim = Sim::with_threads(opts.sip, opts.transport, opts.rtp_threads).await?;
+    let sim = Sim::counting(opts.sip, opts.transport, opts.rtp_threads, opts.packets_sent.clone()).await?;
     let started = Instant::now();
     let permits = Arc::new(tokio::sync::Semaphore::new(
         usize::try_from(opts.concurrency.max(1)).unwrap_or(usize::MAX),

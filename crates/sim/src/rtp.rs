@@ -63,6 +63,7 @@ pub struct RtpSender {
     threads: Vec<(mpsc::Sender<Command>, Option<JoinHandle<()>>)>,
     stop: Arc<AtomicBool>,
     next_id: AtomicU64,
+    sent: Arc<AtomicU64>,
 }
 
 /// One running stream; dropping it stops the stream.
@@ -107,21 +108,34 @@ impl Drop for StreamHandle {
 impl RtpSender {
     /// Starts `threads` sender threads (at least one).
     pub fn start(threads: usize) -> std::io::Result<RtpSender> {
+        RtpSender::start_counting(threads, Arc::default())
+    }
+
+    /// Starts `threads` sender threads that add every datagram they send to `sent`, so a
+    /// load test can read the rate it actually offers while it runs.
+    pub fn start_counting(threads: usize, sent: Arc<AtomicU64>) -> std::io::Result<RtpSender> {
         let stop = Arc::new(AtomicBool::new(false));
         let mut list = Vec::new();
         for n in 0..threads.max(1) {
             let (tx, rx) = mpsc::channel();
             let stop = stop.clone();
+            let wheel = Wheel::new(sent.clone());
             let handle = std::thread::Builder::new()
                 .name(format!("sim-rtp-{n}"))
-                .spawn(move || Wheel::default().run(&rx, &stop))?;
+                .spawn(move || wheel.run(&rx, &stop))?;
             list.push((tx, Some(handle)));
         }
         Ok(RtpSender {
             threads: list,
             stop,
             next_id: AtomicU64::new(1),
+            sent,
         })
+    }
+
+    /// Datagrams sent so far by every stream, ended ones included.
+    pub fn packets_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// Starts sending a stream; it runs until the handle is dropped.
@@ -186,11 +200,13 @@ impl TxStream {
         }
     }
 
-    fn tick(&mut self) {
+    /// Sends this interval's packet (or not: hold, loss, reordering); returns the datagrams
+    /// sent.
+    fn tick(&mut self) -> u64 {
         if !self.sending {
             // The clock runs on while paused; the sequence number does not.
             self.ts = self.ts.wrapping_add(TS_STEP);
-            return;
+            return 0;
         }
         let mut packet = [0u8; RTP_HEADER_LEN + SAMPLES_PER_PACKET];
         let mut header = [0u8; RTP_HEADER_LEN];
@@ -215,47 +231,66 @@ impl TxStream {
 
         if self.rng.chance(self.spec.loss_pct) {
             self.counters.skipped.fetch_add(1, Ordering::Relaxed);
-            return;
+            return 0;
         }
         if let Some(held) = self.held.take() {
-            self.send(&packet);
-            self.send(&held);
+            u64::from(self.send(&packet)) + u64::from(self.send(&held))
         } else if self.rng.chance(self.spec.reorder_pct) {
             self.counters.reordered.fetch_add(1, Ordering::Relaxed);
             self.held = Some(packet);
+            0
         } else {
-            self.send(&packet);
+            u64::from(self.send(&packet))
         }
     }
 
-    fn send(&self, packet: &[u8]) {
+    /// Sends one datagram; whether the kernel took it.
+    fn send(&self, packet: &[u8]) -> bool {
         match self.spec.socket.send(packet) {
-            Ok(_) => self.counters.sent.fetch_add(1, Ordering::Relaxed),
-            Err(_) => self.counters.errors.fetch_add(1, Ordering::Relaxed),
-        };
+            Ok(_) => {
+                self.counters.sent.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(_) => {
+                self.counters.errors.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
     }
 
-    fn set_sending(&mut self, sending: bool) {
+    /// Pauses or resumes; returns the datagrams sent (a held-back packet goes out first).
+    fn set_sending(&mut self, sending: bool) -> u64 {
         if sending && !self.sending {
             self.marker = true; // RFC 3551 §4.1: first packet of a talkspurt
         }
+        let mut sent = 0;
         if !sending {
             // A packet held back for reordering goes out before the pause.
             if let Some(held) = self.held.take() {
-                self.send(&held);
+                sent += u64::from(self.send(&held));
             }
         }
         self.sending = sending;
+        sent
     }
 }
 
-#[derive(Default)]
 struct Wheel {
     streams: HashMap<u64, TxStream>,
     slots: [Vec<u64>; SLOTS as usize],
+    /// The sender's total, added to once per slot rather than once per packet.
+    sent: Arc<AtomicU64>,
 }
 
 impl Wheel {
+    fn new(sent: Arc<AtomicU64>) -> Wheel {
+        Wheel {
+            streams: HashMap::new(),
+            slots: Default::default(),
+            sent,
+        }
+    }
+
     fn apply(&mut self, cmd: Command) {
         match cmd {
             Command::Add(id, spec, counters) => {
@@ -265,7 +300,8 @@ impl Wheel {
             }
             Command::Remove(id, done) => {
                 if let Some(mut s) = self.streams.remove(&id) {
-                    s.set_sending(false);
+                    let n = s.set_sending(false);
+                    self.sent.fetch_add(n, Ordering::Relaxed);
                     let slot = usize::try_from(id % SLOTS).unwrap_or(0);
                     self.slots[slot].retain(|x| *x != id);
                 }
@@ -275,7 +311,8 @@ impl Wheel {
             }
             Command::Sending(id, on) => {
                 if let Some(s) = self.streams.get_mut(&id) {
-                    s.set_sending(on);
+                    let n = s.set_sending(on);
+                    self.sent.fetch_add(n, Ordering::Relaxed);
                 }
             }
         }
@@ -307,12 +344,14 @@ impl Wheel {
                 std::thread::sleep(due - now);
             }
             let slot = usize::try_from(tick % SLOTS).unwrap_or(0);
+            let mut sent = 0;
             for i in 0..self.slots[slot].len() {
                 let id = self.slots[slot][i];
                 if let Some(s) = self.streams.get_mut(&id) {
-                    s.tick();
+                    sent += s.tick();
                 }
             }
+            self.sent.fetch_add(sent, Ordering::Relaxed);
             tick += 1;
         }
     }

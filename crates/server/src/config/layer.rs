@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::values::{
     boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
     HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES, RETENTION_DAYS,
-    SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_SESSION_TIMEOUT_SECS,
+    SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS, SIP_SESSION_TIMEOUT_SECS,
+    SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS, SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
 use super::{Config, ConfigError, Origin, Secret, ServeArgs, MAX_CONFIG_FILE_BYTES};
 
@@ -31,6 +32,11 @@ pub(super) struct Layer {
     session_ttl_hours: Option<u32>,
     max_upload_bytes: Option<u64>,
     sip_session_timeout_secs: Option<u32>,
+    sip_ack_timeout_secs: Option<u32>,
+    sip_unacknowledged_per_source: Option<u32>,
+    sip_tcp_max_connections: Option<u32>,
+    sip_tcp_idle_timeout_secs: Option<u32>,
+    sip_tcp_fd_reserve: Option<u32>,
     retention_days: Option<u32>,
     dispatch_schedule: Option<String>,
     script_timeout_secs: Option<u32>,
@@ -66,6 +72,14 @@ impl Layer {
         set(&mut config.session_ttl_hours, self.session_ttl_hours);
         set(&mut config.max_upload_bytes, self.max_upload_bytes);
         set(&mut config.sip_session_timeout_secs, self.sip_session_timeout_secs);
+        set(&mut config.sip_ack_timeout_secs, self.sip_ack_timeout_secs);
+        set(
+            &mut config.sip_unacknowledged_per_source,
+            self.sip_unacknowledged_per_source,
+        );
+        set(&mut config.sip_tcp_max_connections, self.sip_tcp_max_connections);
+        set(&mut config.sip_tcp_idle_timeout_secs, self.sip_tcp_idle_timeout_secs);
+        set(&mut config.sip_tcp_fd_reserve, self.sip_tcp_fd_reserve);
         set(&mut config.retention_days, self.retention_days);
         set(&mut config.dispatch_schedule, self.dispatch_schedule);
         set(&mut config.script_timeout_secs, self.script_timeout_secs);
@@ -92,6 +106,11 @@ struct FileConfig {
     session_ttl_hours: Option<u32>,
     max_upload_bytes: Option<u64>,
     sip_session_timeout_secs: Option<u32>,
+    sip_ack_timeout_secs: Option<u32>,
+    sip_unacknowledged_per_source: Option<u32>,
+    sip_tcp_max_connections: Option<u32>,
+    sip_tcp_idle_timeout_secs: Option<u32>,
+    sip_tcp_fd_reserve: Option<u32>,
     retention_days: Option<u32>,
     dispatch_schedule: Option<String>,
     script_timeout_secs: Option<u32>,
@@ -172,6 +191,47 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
                     "seconds",
                 )
             })
+            .transpose()?,
+        sip_ack_timeout_secs: raw
+            .sip_ack_timeout_secs
+            .map(|v| in_range(origin("sip_ack_timeout_secs"), v, SIP_ACK_TIMEOUT_SECS, "seconds"))
+            .transpose()?,
+        sip_unacknowledged_per_source: raw
+            .sip_unacknowledged_per_source
+            .map(|v| {
+                in_range(
+                    origin("sip_unacknowledged_per_source"),
+                    v,
+                    SIP_UNACKNOWLEDGED_PER_SOURCE,
+                    "sessions",
+                )
+            })
+            .transpose()?,
+        sip_tcp_max_connections: raw
+            .sip_tcp_max_connections
+            .map(|v| {
+                in_range(
+                    origin("sip_tcp_max_connections"),
+                    v,
+                    SIP_TCP_MAX_CONNECTIONS,
+                    "connections",
+                )
+            })
+            .transpose()?,
+        sip_tcp_idle_timeout_secs: raw
+            .sip_tcp_idle_timeout_secs
+            .map(|v| {
+                in_range(
+                    origin("sip_tcp_idle_timeout_secs"),
+                    v,
+                    SIP_TCP_IDLE_TIMEOUT_SECS,
+                    "seconds",
+                )
+            })
+            .transpose()?,
+        sip_tcp_fd_reserve: raw
+            .sip_tcp_fd_reserve
+            .map(|v| in_range(origin("sip_tcp_fd_reserve"), v, SIP_TCP_FD_RESERVE, "file descriptors"))
             .transpose()?,
         retention_days: raw
             .retention_days
@@ -260,6 +320,21 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("sip_session_timeout_secs") {
         l.sip_session_timeout_secs = Some(number(o, &v, SIP_SESSION_TIMEOUT_SECS, "seconds")?);
     }
+    if let Some((o, v)) = get("sip_ack_timeout_secs") {
+        l.sip_ack_timeout_secs = Some(number(o, &v, SIP_ACK_TIMEOUT_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("sip_unacknowledged_per_source") {
+        l.sip_unacknowledged_per_source = Some(number(o, &v, SIP_UNACKNOWLEDGED_PER_SOURCE, "sessions")?);
+    }
+    if let Some((o, v)) = get("sip_tcp_max_connections") {
+        l.sip_tcp_max_connections = Some(number(o, &v, SIP_TCP_MAX_CONNECTIONS, "connections")?);
+    }
+    if let Some((o, v)) = get("sip_tcp_idle_timeout_secs") {
+        l.sip_tcp_idle_timeout_secs = Some(number(o, &v, SIP_TCP_IDLE_TIMEOUT_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("sip_tcp_fd_reserve") {
+        l.sip_tcp_fd_reserve = Some(number(o, &v, SIP_TCP_FD_RESERVE, "file descriptors")?);
+    }
     if let Some((o, v)) = get("retention_days") {
         l.retention_days = Some(number(o, &v, RETENTION_DAYS, "days")?);
     }
@@ -326,7 +401,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 19] = [
+        let values: [(&str, &str, &str); 24] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -338,6 +413,11 @@ mod tests {
             ("session_ttl_hours", "3", "3"),
             ("max_upload_bytes", "4096", "4096"),
             ("sip_session_timeout_secs", "5", "5"),
+            ("sip_ack_timeout_secs", "3", "3"),
+            ("sip_unacknowledged_per_source", "7", "7"),
+            ("sip_tcp_max_connections", "9", "9"),
+            ("sip_tcp_idle_timeout_secs", "11", "11"),
+            ("sip_tcp_fd_reserve", "13", "13"),
             ("retention_days", "7", "7"),
             ("dispatch_schedule", "\"30 2 * * 1-5\"", "30 2 * * 1-5"),
             ("script_timeout_secs", "9", "9"),

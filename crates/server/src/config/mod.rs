@@ -33,7 +33,7 @@ use layer::{env_layer, file_layer, flag_layer, read_config_file};
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 19] = [
+pub const KEYS: [&str; 24] = [
     "data_dir",
     "http",
     "sip",
@@ -45,6 +45,11 @@ pub const KEYS: [&str; 19] = [
     "session_ttl_hours",
     "max_upload_bytes",
     "sip_session_timeout_secs",
+    "sip_ack_timeout_secs",
+    "sip_unacknowledged_per_source",
+    "sip_tcp_max_connections",
+    "sip_tcp_idle_timeout_secs",
+    "sip_tcp_fd_reserve",
     "retention_days",
     "dispatch_schedule",
     "script_timeout_secs",
@@ -63,6 +68,18 @@ const DEFAULT_RTP_PORTS: (u16, u16) = (20000, 29999);
 const DEFAULT_SESSION_TTL_HOURS: u32 = 12;
 const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 const DEFAULT_SIP_SESSION_TIMEOUT_SECS: u32 = 60;
+/// 64·T1, RFC 3261 §13.3.1.4: how long a UAS retransmits a 2xx waiting for its ACK.
+const DEFAULT_SIP_ACK_TIMEOUT_SECS: u32 = 32;
+/// Far above what one recording client has in flight (its ACKs come one round trip after our
+/// 200 OK), far below the 2,500 calls the default port range holds.
+const DEFAULT_SIP_UNACKNOWLEDGED_PER_SOURCE: u32 = 50;
+/// A recording client keeps one or a few connections; this bounds what a flood can hold.
+const DEFAULT_SIP_TCP_MAX_CONNECTIONS: u32 = 1024;
+/// Two minutes without a byte and without a session: the client opens a new connection when
+/// it next has something to send (RFC 3261 §18).
+const DEFAULT_SIP_TCP_IDLE_TIMEOUT_SECS: u32 = 120;
+/// About 80 calls' worth (two RTP sockets and a file each), plus the database's files.
+const DEFAULT_SIP_TCP_FD_RESERVE: u32 = 256;
 const DEFAULT_RETENTION_DAYS: u32 = 90;
 const DEFAULT_DISPATCH_SCHEDULE: &str = "0 20 * * *";
 const DEFAULT_SCRIPT_TIMEOUT_SECS: u32 = 60;
@@ -97,6 +114,19 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// A SIPREC session with neither RTP nor SIP for this long is closed.
     pub sip_session_timeout_secs: u32,
+    /// A SIPREC session whose 200 OK is not acknowledged within this long is closed without a
+    /// recording.
+    pub sip_ack_timeout_secs: u32,
+    /// Most sessions one source IP may have waiting for their ACK; more INVITEs get 503.
+    pub sip_unacknowledged_per_source: u32,
+    /// Most SIP TCP connections open at once; more are closed as soon as accepted.
+    pub sip_tcp_max_connections: u32,
+    /// A SIP TCP connection that carries no session and has received nothing for this long is
+    /// closed.
+    pub sip_tcp_idle_timeout_secs: u32,
+    /// New SIP TCP connections are refused while fewer file descriptors than this are free,
+    /// so RTP ports and recording files still get one.
+    pub sip_tcp_fd_reserve: u32,
     /// Initial retention; admins change it through the API afterwards.
     pub retention_days: u32,
     /// Initial dispatch schedule (cron, local time); admins change it through the API.
@@ -129,6 +159,11 @@ impl Default for Config {
             session_ttl_hours: DEFAULT_SESSION_TTL_HOURS,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
             sip_session_timeout_secs: DEFAULT_SIP_SESSION_TIMEOUT_SECS,
+            sip_ack_timeout_secs: DEFAULT_SIP_ACK_TIMEOUT_SECS,
+            sip_unacknowledged_per_source: DEFAULT_SIP_UNACKNOWLEDGED_PER_SOURCE,
+            sip_tcp_max_connections: DEFAULT_SIP_TCP_MAX_CONNECTIONS,
+            sip_tcp_idle_timeout_secs: DEFAULT_SIP_TCP_IDLE_TIMEOUT_SECS,
+            sip_tcp_fd_reserve: DEFAULT_SIP_TCP_FD_RESERVE,
             retention_days: DEFAULT_RETENTION_DAYS,
             dispatch_schedule: DEFAULT_DISPATCH_SCHEDULE.to_owned(),
             script_timeout_secs: DEFAULT_SCRIPT_TIMEOUT_SECS,

@@ -50,6 +50,26 @@ max_upload_bytes = {max_upload}
 # A SIPREC session with neither RTP nor SIP traffic for this many seconds is closed.
 sip_session_timeout_secs = {sip_timeout}
 
+# A SIPREC session whose 200 OK is not acknowledged (ACK) within this many seconds is closed
+# with a BYE and leaves no recording: the call is ended unanswered. RFC 3261 §13.3.1.4: 64·T1.
+sip_ack_timeout_secs = {ack_timeout}
+
+# Most SIPREC sessions one source IP address may have between its INVITE and our receipt of
+# its ACK. Further INVITEs from that address get 503 Service Unavailable with Retry-After.
+sip_unacknowledged_per_source = {unacked}
+
+# Most SIP TCP connections open at once; a connection beyond it is closed as soon as it is
+# accepted (the client sees the connection close, not a hang).
+sip_tcp_max_connections = {tcp_max}
+
+# A SIP TCP connection that carries no session and has received nothing (not even a CRLF
+# keep-alive) for this many seconds is closed.
+sip_tcp_idle_timeout_secs = {tcp_idle}
+
+# New SIP TCP connections are refused while fewer than this many file descriptors are free
+# (the open-file limit minus those open), so RTP ports and recording files still get one.
+sip_tcp_fd_reserve = {fd_reserve}
+
 # Initial retention of recordings, in days. Only used to seed a new database; afterwards
 # admins change it with PUT /api/v1/settings.
 retention_days = {retention}
@@ -89,6 +109,11 @@ log = "{log}"
         ttl = d.session_ttl_hours,
         max_upload = d.max_upload_bytes,
         sip_timeout = d.sip_session_timeout_secs,
+        ack_timeout = d.sip_ack_timeout_secs,
+        unacked = d.sip_unacknowledged_per_source,
+        tcp_max = d.sip_tcp_max_connections,
+        tcp_idle = d.sip_tcp_idle_timeout_secs,
+        fd_reserve = d.sip_tcp_fd_reserve,
         retention = d.retention_days,
         schedule = d.dispatch_schedule,
         script_timeout = d.script_timeout_secs,

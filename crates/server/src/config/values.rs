@@ -14,6 +14,13 @@ use super::{ConfigError, Origin, Secret};
 // to catch a value in the wrong unit (milliseconds for seconds, a size in KiB for bytes).
 pub(super) const SESSION_TTL_HOURS: (u32, u32) = (1, 24 * 366);
 pub(super) const SIP_SESSION_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
+// T1 may be raised on slow links (RFC 3261 §17.1.1.1), and 64·T1 with it; five minutes is
+// already a very slow network.
+pub(super) const SIP_ACK_TIMEOUT_SECS: (u32, u32) = (1, 300);
+pub(super) const SIP_UNACKNOWLEDGED_PER_SOURCE: (u32, u32) = (1, 1_000_000);
+pub(super) const SIP_TCP_MAX_CONNECTIONS: (u32, u32) = (1, 1_000_000);
+pub(super) const SIP_TCP_IDLE_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
+pub(super) const SIP_TCP_FD_RESERVE: (u32, u32) = (0, 10_000_000);
 pub(super) const RETENTION_DAYS: (u32, u32) = (1, 100 * 366);
 pub(super) const SCRIPT_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
 pub(super) const SHUTDOWN_GRACE_SECS: (u32, u32) = (1, 3600);

@@ -6,12 +6,15 @@
 //! - [`RtpEngine`]: a fixed number of worker threads (one per two cores, one to four), each
 //!   draining the sockets of its calls with one epoll set — no thread and no task per call.
 //!   See [`worker`] for the loop.
+//! - [`fds`]: the open-file limit and free descriptors; a failed `bind` for lack of
+//!   descriptors is reported as that, never as a port shortage.
 //! - [`RtpCall`]: one call's handle; it is the call's [`CallMedia`], so `live.rs` starts and
 //!   stops recording segments on it (automatically at answer, by the red toggle, by the
 //!   phone's key). A segment is a stereo G.711 WAV (channel 1 = caller, channel 2 = callee)
 //!   whose header is rewritten every second, so a crash loses at most the last second.
 
 pub mod epoll;
+pub mod fds;
 pub mod worker;
 
 use std::collections::VecDeque;
@@ -46,6 +49,13 @@ pub enum RtpError {
     /// Every port of the range is in use.
     #[error("no free RTP port in the configured range")]
     NoPorts,
+    /// The process (EMFILE) or the system (ENFILE) has no file descriptor left for a socket:
+    /// ports may well be free.
+    #[error("out of file descriptors, not of RTP ports ({0}); raise the open-file limit (LimitNOFILE)")]
+    OutOfFds(#[source] io::Error),
+    /// A port could not be bound for another reason (address not local, permission).
+    #[error("cannot bind an RTP port: {0}")]
+    Bind(#[source] io::Error),
     /// More streams than a call may have.
     #[error("too many media streams ({0})")]
     TooManyStreams(usize),
@@ -83,10 +93,13 @@ impl PortPool {
     }
 
     /// Binds `n` non-blocking UDP sockets on free even ports. A port some other program
-    /// holds is skipped (and tried again later).
+    /// holds is skipped (and tried again later). Running out of file descriptors stops at once
+    /// with [`RtpError::OutOfFds`]: trying every other port would fail the same way and blame
+    /// the range.
     pub fn allocate(&self, n: usize) -> Result<Vec<(u16, UdpSocket)>, RtpError> {
         let mut got = Vec::with_capacity(n);
         let mut busy = Vec::new();
+        let mut failure = None;
         let attempts = self.available();
         for _ in 0..attempts {
             if got.len() == n {
@@ -95,7 +108,17 @@ impl PortPool {
             let Some(port) = self.lock().pop_front() else { break };
             match UdpSocket::bind(SocketAddr::new(self.ip, port)).and_then(|s| s.set_nonblocking(true).map(|()| s)) {
                 Ok(s) => got.push((port, s)),
-                Err(_) => busy.push(port),
+                Err(e) if fds::exhausted(&e) => {
+                    busy.push(port);
+                    failure = Some(RtpError::OutOfFds(e));
+                    break;
+                }
+                Err(e) => {
+                    busy.push(port);
+                    if e.kind() != io::ErrorKind::AddrInUse {
+                        failure = Some(RtpError::Bind(e));
+                    }
+                }
             }
         }
         self.release(&busy);
@@ -103,7 +126,7 @@ impl PortPool {
             let ports: Vec<u16> = got.iter().map(|(p, _)| *p).collect();
             drop(got);
             self.release(&ports);
-            return Err(RtpError::NoPorts);
+            return Err(failure.unwrap_or(RtpError::NoPorts));
         }
         Ok(got)
     }
@@ -222,7 +245,7 @@ impl RtpEngine {
 
     /// Starts `threads` workers.
     pub fn start_with(metrics: &Metrics, ip: IpAddr, ports: (u16, u16), threads: usize) -> io::Result<Arc<RtpEngine>> {
-        raise_fd_limit();
+        fds::raise_limit();
         let counters = Arc::new(RtpCounters::register(metrics));
         let pool = Arc::new(PortPool::new(ip, ports));
         let epoch = Instant::now();
@@ -408,20 +431,5 @@ impl CallMedia for RtpCall {
             sample_rate: 8000,
             channels: 2,
         })
-    }
-}
-
-/// Raises the open-file limit to its hard maximum: every call holds two sockets and a file.
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
     }
 }

@@ -3,18 +3,21 @@
 //! session that turns it into a live call (`live::open`/`answer`/`set_held`/`end`) whose
 //! audio the [`rtp`](crate::rtp) workers receive.
 //!
-//! - [`transport`]: sockets, framing, where responses go.
+//! - [`transport`]: sockets, framing, where responses go; TCP idle timeout.
+//! - [`admission`]: the per-source limit on sessions without an ACK (503 beyond it), the TCP
+//!   connection limit and the file-descriptor reserve.
 //! - [`transaction`]: retransmission absorption, 2xx retransmission, 400 for unparsable
 //!   requests.
 //! - [`offer`]: the INVITE body (SDP + rs-metadata), `X-MDC-MON-MODE`, participants and
 //!   channels.
-//! - [`session`]: the dialog: INVITE → 200 (or 4xx), ACK, re-INVITE (hold, metadata), BYE,
-//!   CANCEL, silence timeout.
+//! - [`session`]: the dialog: INVITE → 200 (or 4xx), ACK (recording starts), re-INVITE
+//!   (hold, metadata), BYE, CANCEL, ACK timeout (nothing recorded), silence timeout.
 //!
 //! Requests outside a dialog: INVITE starts a session; OPTIONS is answered 200 (RFC 3261
 //! §11.2); BYE, CANCEL and other in-dialog requests for an unknown Call-ID get 481
 //! (§12.2.2, §9.2); ACK is absorbed; other methods get 405 with `Allow`.
 
+pub mod admission;
 pub mod offer;
 pub mod session;
 pub mod transaction;
@@ -58,6 +61,14 @@ pub struct SipCounters {
     pub sessions: Arc<AtomicU64>,
     /// Sessions closed for silence.
     pub timeouts: Arc<AtomicU64>,
+    /// Sessions closed because the 200 OK was never acknowledged (nothing recorded).
+    pub unacknowledged: Arc<AtomicU64>,
+    /// INVITEs refused (503) because their source had too many sessions without an ACK.
+    pub source_limited: Arc<AtomicU64>,
+    /// TCP connections closed at once: the connection limit or the descriptor reserve.
+    pub tcp_refused: Arc<AtomicU64>,
+    /// TCP connections closed for idleness.
+    pub tcp_idle: Arc<AtomicU64>,
 }
 
 impl SipCounters {
@@ -81,6 +92,22 @@ impl SipCounters {
             timeouts: m.counter(
                 "callrec_sip_session_timeouts_total",
                 "SIPREC sessions closed after neither RTP nor SIP for the timeout.",
+            ),
+            unacknowledged: m.counter(
+                "callrec_sip_unacknowledged_total",
+                "SIPREC sessions closed because their 200 OK was never acknowledged (nothing recorded).",
+            ),
+            source_limited: m.counter(
+                "callrec_sip_source_limited_total",
+                "INVITEs refused (503) because their source had too many sessions without an ACK.",
+            ),
+            tcp_refused: m.counter(
+                "callrec_sip_tcp_refused_total",
+                "SIP TCP connections closed when accepted: connection limit or file-descriptor reserve.",
+            ),
+            tcp_idle: m.counter(
+                "callrec_sip_tcp_idle_closed_total",
+                "SIP TCP connections closed after the idle timeout.",
             ),
         }
     }
@@ -111,6 +138,8 @@ pub struct SipCore {
     counters: SipCounters,
     shutdown: watch::Receiver<bool>,
     sessions: Sessions,
+    unacknowledged: admission::Unacknowledged,
+    tcp: admission::TcpAdmission,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -186,6 +215,30 @@ impl SipCore {
         }
     }
 
+    /// Answers `request` 503 Service Unavailable with `Retry-After` (RFC 3261 §21.5.4: without
+    /// it the client must treat the 503 as a 500).
+    pub fn reply_retry_after(&self, request: &Message, secs: u32, peer: &Peer) {
+        if let Ok(mut r) = response_to(request, 503, "", Some(&session::new_tag())) {
+            r.headers.push("Retry-After", &secs.to_string());
+            self.respond(request, &r, peer);
+        }
+    }
+
+    /// The configuration's ACK timeout (64·T1 by default).
+    pub fn ack_timeout(&self) -> Duration {
+        Duration::from_secs(u64::from(self.state.config.sip_ack_timeout_secs.max(1)))
+    }
+
+    /// Sessions from `ip` still waiting for their ACK.
+    pub fn unacknowledged_from(&self, ip: IpAddr) -> u32 {
+        self.unacknowledged.of(ip)
+    }
+
+    /// TCP connection admission.
+    pub fn tcp(&self) -> &admission::TcpAdmission {
+        &self.tcp
+    }
+
     /// A message that did not parse: counted, answered 400 when it looks like a request.
     pub fn malformed(&self, raw: &[u8], peer: &Peer, why: &str) {
         self.counters.malformed.fetch_add(1, Ordering::Relaxed);
@@ -255,13 +308,23 @@ impl SipCore {
     }
 
     fn start_session(self: &Arc<Self>, invite: Message, peer: Peer) {
+        let ip = peer.addr().ip();
+        let Some(pending) = self.unacknowledged.admit(ip) else {
+            // Before any work (no dialog, no ports, no row): this is what a flood of INVITEs
+            // that are never acknowledged meets once its source has used up its share.
+            self.counters.source_limited.fetch_add(1, Ordering::Relaxed);
+            self.counters.rejected.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(source = %ip, "SIPREC: too many sessions without an ACK from this source; 503");
+            self.reply_retry_after(&invite, admission::RETRY_AFTER_SECS, &peer);
+            return;
+        };
         let call_id = invite.call_id().unwrap_or_default().to_owned();
         let (tx, rx) = mpsc::unbounded_channel();
         lock(&self.dialogs).insert(call_id.clone(), tx);
         self.sessions.running.fetch_add(1, Ordering::Relaxed);
         let core = self.clone();
         tokio::spawn(async move {
-            session::run(core.clone(), invite, peer, rx).await;
+            session::run(core.clone(), invite, peer, rx, pending).await;
             lock(&core.dialogs).remove(&call_id);
             if core.sessions.running.fetch_sub(1, Ordering::Relaxed) == 1 {
                 core.sessions.idle.notify_waiters();
@@ -323,6 +386,13 @@ impl SipService {
         let udp = Arc::new(tokio::net::UdpSocket::from_std(sockets.udp).context("SIP UDP socket")?);
         let tcp = tokio::net::TcpListener::from_std(sockets.tcp).context("SIP TCP listener")?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let cfg = &state.config;
+        let unacknowledged = admission::Unacknowledged::new(cfg.sip_unacknowledged_per_source);
+        let tcp_admission = admission::TcpAdmission::new(
+            cfg.sip_tcp_max_connections,
+            cfg.sip_tcp_fd_reserve,
+            crate::rtp::fds::FreeFds::default(),
+        );
         let core = Arc::new(SipCore {
             counters: SipCounters::register(&state.metrics),
             state,
@@ -332,6 +402,8 @@ impl SipService {
             completed: Mutex::default(),
             shutdown: shutdown_rx,
             sessions: Sessions::default(),
+            unacknowledged,
+            tcp: tcp_admission,
         });
         let purge = {
             let core = core.clone();

@@ -2,10 +2,18 @@
 //!
 //! INVITE: 100 Trying at once; the body is read ([`super::offer`]); ports are
 //! allocated and the streams handed to an RTP worker; `live::open` registers the call and
-//! runs the rules; a CANCEL that arrived meanwhile ends it with 487 (RFC 3261 §9.2);
-//! `live::answer` starts automatic recordings; then 200 OK with the answer SDP —
-//! `a=recvonly`, or `a=inactive` on every stream when the mode is `deny` — retransmitted
-//! until the ACK (§13.3.1.4). No ACK within 64·T1 ends the session (and a BYE is sent).
+//! runs the rules; a CANCEL that arrived meanwhile ends it with 487 (RFC 3261 §9.2); then
+//! 200 OK with the answer SDP — `a=recvonly`, or `a=inactive` on every stream when the mode
+//! is `deny` — retransmitted until the ACK (§13.3.1.4).
+//!
+//! The ACK establishes the session, and only then does `live::answer` start automatic
+//! recordings, from the moment of the 200 OK: the RTP workers hold the last 300 ms of audio
+//! unrecorded (the reorder window), which covers the ACK's round trip, so nothing the client
+//! sent after our 200 is lost. A session whose 200 OK is never acknowledged within
+//! `sip_ack_timeout_secs` (64·T1 by default) is closed with a BYE (§13.3.1.4) and its call
+//! ended unanswered with no recording and no file (issue #13, item 4: a flood of INVITEs
+//! that never ACK used to leave a recording of silence each). Until its ACK a session also
+//! counts against its source's limit ([`super::admission`]).
 //!
 //! In the dialog: re-INVITE (and UPDATE with a body) changes the hold state (every stream
 //! `inactive`/`recvonly` = held, `live::set_held`) and applies rs-metadata updates to the
@@ -27,8 +35,10 @@ use callrec_media::sip::{response_to, Message, Method, NameAddr};
 use callrec_types::calls::CallSource;
 use callrec_types::rules::MonMode;
 use callrec_types::CallId;
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
+use super::admission::Pending;
 use super::offer::{self, Reject, RejectKind};
 use super::transaction::Retransmit;
 use super::transport::Peer;
@@ -45,8 +55,15 @@ pub fn new_tag() -> String {
 }
 
 /// Runs the session of `invite` until it ends.
-pub async fn run(core: Arc<SipCore>, invite: Message, peer: Peer, rx: mpsc::UnboundedReceiver<Inbound>) {
+pub async fn run(
+    core: Arc<SipCore>,
+    invite: Message,
+    peer: Peer,
+    rx: mpsc::UnboundedReceiver<Inbound>,
+    pending: Pending,
+) {
     let mut s = Session::new(core, invite, peer, rx);
+    s.pending = Some(pending);
     if s.establish().await {
         s.dialog().await;
     }
@@ -82,6 +99,15 @@ struct Session {
     last_sip: Instant,
     /// A BYE is owed to the SRC when the recorder ends the dialog.
     send_bye: bool,
+    /// When the 200 OK to the initial INVITE was sent: the call's answer time, and where
+    /// automatic recordings start once the ACK arrives.
+    answered_at: Option<DateTime<Utc>>,
+    /// The ACK of that 200 OK arrived: the session is established and may be recorded.
+    confirmed: bool,
+    /// Why the session ended before its ACK, for the call's trace.
+    unconfirmed_end: &'static str,
+    /// Counts against the source's limit of sessions without an ACK until dropped.
+    pending: Option<Pending>,
 }
 
 impl Session {
@@ -108,6 +134,10 @@ impl Session {
             awaiting_ack: None,
             last_sip: Instant::now(),
             send_bye: false,
+            answered_at: None,
+            confirmed: false,
+            unconfirmed_end: "not recorded: the session ended before the recording client acknowledged the answer",
+            pending: None,
         }
     }
 
@@ -215,7 +245,18 @@ impl Session {
             Ok(s) => s,
             Err(e) => {
                 self.core.counters().rejected.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(call_id = %self.call_id, error = %e, "SIPREC: no RTP ports");
+                // The error names the real cause: descriptors (EMFILE/ENFILE) or the range.
+                match &e {
+                    crate::rtp::RtpError::OutOfFds(_) => {
+                        tracing::error!(call_id = %self.call_id, error = %e, "SIPREC: cannot open RTP sockets; 503");
+                    }
+                    _ => tracing::warn!(
+                        call_id = %self.call_id,
+                        error = %e,
+                        free_ports = self.core.rtp().ports().available(),
+                        "SIPREC: cannot allocate RTP ports; 503"
+                    ),
+                }
                 if let Some(mut r) = self.response(&invite, 503) {
                     r.headers.push("Retry-After", "5");
                     self.respond(&invite, &r, &peer);
@@ -301,26 +342,49 @@ impl Session {
                 _ => self.reply(&message, 481, "", &from),
             }
         }
-        if let Err(e) = retry(|| live::answer(&state, id)).await {
+        let Some(ok) = self.ok_with_answer(&invite) else {
+            self.reply(&invite, 500, "", &peer);
+            return false;
+        };
+        let bytes = ok.to_bytes();
+        self.answered_at = Some(state.clock.now());
+        peer.send(bytes.clone());
+        self.last_2xx = Some((self.remote_cseq, bytes.clone()));
+        self.awaiting_ack = Some(Retransmit::new(
+            bytes,
+            self.remote_cseq,
+            Instant::now(),
+            self.core.ack_timeout(),
+        ));
+        self.last_sip = Instant::now();
+        // The body was read; the headers stay for the BYE we may owe. Less memory per call.
+        self.invite.body = Vec::new();
+        tracing::info!(call_id = %self.call_id, call = %id, "SIPREC: session answered");
+        true
+    }
+
+    /// The CSeq number of the INVITE that opened the dialog.
+    fn initial_cseq(&self) -> u32 {
+        self.invite.cseq().map(|c| c.seq).unwrap_or(0)
+    }
+
+    /// The ACK arrived: the session is established. Automatic recordings start from the
+    /// 200 OK (the RTP workers still hold that audio), and the source's count of sessions
+    /// without an ACK goes down.
+    async fn confirm(&mut self) {
+        self.confirmed = true;
+        self.pending = None;
+        let Some(id) = self.call else { return };
+        let state = self.core.state().clone();
+        let at = self.answered_at.unwrap_or_else(|| state.clock.now());
+        if let Err(e) = retry(|| live::answer_at(&state, id, at)).await {
             tracing::error!(call_id = %self.call_id, error = %e, "SIPREC: cannot answer the call");
         }
         self.held = self.media.as_ref().is_some_and(|m| offer::is_held(&m.plan));
         if self.held {
             let _ = live::set_held(&state, id, true).await;
         }
-        let Some(ok) = self.ok_with_answer(&invite) else {
-            self.reply(&invite, 500, "", &peer);
-            return false;
-        };
-        let bytes = ok.to_bytes();
-        peer.send(bytes.clone());
-        self.last_2xx = Some((self.remote_cseq, bytes.clone()));
-        self.awaiting_ack = Some(Retransmit::new(bytes, self.remote_cseq, Instant::now()));
-        self.last_sip = Instant::now();
-        // The body was read; the headers stay for the BYE we may owe. Less memory per call.
-        self.invite.body = Vec::new();
-        tracing::info!(call_id = %self.call_id, call = %id, "SIPREC: session answered");
-        true
+        tracing::debug!(call_id = %self.call_id, call = %id, "SIPREC: session established (ACK)");
     }
 
     /// A 200 OK to `request` carrying the SDP answer for the current plan.
@@ -386,12 +450,18 @@ impl Session {
                 }
                 continue;
             }
+            let initial_cseq = self.initial_cseq();
             if let Some(r) = &mut self.awaiting_ack {
                 if now >= r.deadline {
-                    let initial = r.cseq == self.invite.cseq().map(|c| c.seq).unwrap_or(0);
+                    let initial = r.cseq == initial_cseq;
                     self.awaiting_ack = None;
-                    if initial {
-                        tracing::warn!(call_id = %self.call_id, "SIPREC: no ACK for the 200 OK; ending the session");
+                    if initial && !self.confirmed {
+                        self.core.counters().unacknowledged.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(call_id = %self.call_id, source = %self.peer.addr(), "SIPREC: no ACK for the 200 OK; ending the session unrecorded");
+                        self.unconfirmed_end =
+                            "not recorded: the recording client never acknowledged the answer (no ACK)";
+                        // §13.3.1.4: the dialog is confirmed, but the session SHOULD be
+                        // terminated with a BYE.
                         self.send_bye = true;
                         return;
                     }
@@ -424,6 +494,10 @@ impl Session {
             if self.awaiting_ack.as_ref().is_some_and(|r| r.cseq == seq) {
                 self.awaiting_ack = None;
             }
+            // The ACK of a re-INVITE's 2xx also proves the client had our first 200.
+            if !self.confirmed && seq >= self.initial_cseq() {
+                self.confirm().await;
+            }
             return false;
         }
         if method == Method::Invite && seq == self.remote_cseq {
@@ -448,6 +522,10 @@ impl Session {
         self.peer = peer.clone();
         match method {
             Method::Bye => {
+                if !self.confirmed {
+                    self.unconfirmed_end =
+                        "not recorded: the recording client ended the session before acknowledging the answer";
+                }
                 self.reply(&message, 200, "", &peer);
                 true
             }
@@ -536,7 +614,7 @@ impl Session {
             peer.send(bytes.clone());
             let seq = request.cseq().map(|c| c.seq).unwrap_or(0);
             self.last_2xx = Some((seq, bytes.clone()));
-            self.awaiting_ack = Some(Retransmit::new(bytes, seq, Instant::now()));
+            self.awaiting_ack = Some(Retransmit::new(bytes, seq, Instant::now(), self.core.ack_timeout()));
         } else {
             self.respond(request, &ok, peer);
         }
@@ -544,8 +622,15 @@ impl Session {
 
     /// Ends the call (files, journal, events), sends the BYE owed, frees the media.
     async fn close(&mut self) {
+        self.pending = None;
         if let Some(id) = self.call.take() {
-            if let Err(e) = live::end(self.core.state(), id).await {
+            // Answered but never acknowledged: the session never existed for the client.
+            let ended = if self.answered_at.is_some() && !self.confirmed {
+                live::abandon(self.core.state(), id, self.unconfirmed_end).await
+            } else {
+                live::end(self.core.state(), id).await
+            };
+            if let Err(e) = ended {
                 tracing::error!(call_id = %self.call_id, error = %e, "SIPREC: cannot finalise the call");
             }
             tracing::info!(call_id = %self.call_id, call = %id, "SIPREC: session ended");

@@ -7,7 +7,7 @@
 //!   INVITEs answered 3xx–6xx, the effect of Timer G: the client's retransmissions are
 //!   answered until it ACKs or gives up.
 //! - The 2xx retransmission schedule of an INVITE (§13.3.1.4): T1, doubling up to T2,
-//!   until the ACK arrives or 64·T1 pass.
+//!   until the ACK arrives or 64·T1 pass (`sip_ack_timeout_secs`).
 //! - A 400 built from raw bytes that did not parse, when they look like a request (start
 //!   line + Via/From/To/Call-ID/CSeq lines), so even a malformed request gets an answer.
 
@@ -103,14 +103,15 @@ pub struct Retransmit {
 }
 
 impl Retransmit {
-    /// The schedule of a 2xx sent at `now`.
-    pub fn new(bytes: Vec<u8>, cseq: u32, now: Instant) -> Retransmit {
+    /// The schedule of a 2xx sent at `now`, given up after `give_up` without its ACK
+    /// ([`TIMEOUT`] unless configured otherwise).
+    pub fn new(bytes: Vec<u8>, cseq: u32, now: Instant, give_up: Duration) -> Retransmit {
         Retransmit {
             bytes,
             cseq,
             next: now + T1,
             interval: T1,
-            deadline: now + TIMEOUT,
+            deadline: now + give_up,
         }
     }
 
@@ -230,7 +231,7 @@ mod tests {
     #[test]
     fn retransmit_schedule_doubles_up_to_t2() {
         let now = Instant::now();
-        let mut r = Retransmit::new(Vec::new(), 1, now);
+        let mut r = Retransmit::new(Vec::new(), 1, now, TIMEOUT);
         let mut intervals = vec![r.interval];
         for _ in 0..5 {
             r.backoff(now);

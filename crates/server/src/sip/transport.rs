@@ -6,9 +6,17 @@
 //! over TCP on the connection the request came in on. A TCP connection is framed by
 //! Content-Length (§18.3); a framing error cannot be resynchronised, so the connection is
 //! answered 400 where possible and closed.
+//!
+//! TCP connections are admitted by [`super::admission::TcpAdmission`] (a connection limit
+//! and a file-descriptor reserve; one refused is closed at once), and one that carries no
+//! session and has received nothing for `sip_tcp_idle_timeout_secs` is closed. A connection
+//! that a session still answers on stays open however quiet: a long call sends no SIP, and
+//! closing it would leave the session's BYE nowhere to go.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use callrec_media::sip::{parse_datagram, parse_stream, Limits, Streamed};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,11 +25,14 @@ use tokio::sync::mpsc;
 
 use super::transaction::bad_request_from_raw;
 use super::SipCore;
+use crate::rtp::fds;
 
 /// Largest UDP datagram read (the SIP limit is enforced by the parser).
 const MAX_DATAGRAM: usize = 65_535;
-/// Most TCP connections served at once; more are refused until one closes.
-const MAX_TCP_CONNECTIONS: usize = 4096;
+/// The pause after a failed `accept`: the listener stays readable, and retrying at once would
+/// spin. Longer when out of descriptors, which only a closing call or connection cures.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
+const ACCEPT_RETRY_NO_FDS: Duration = Duration::from_millis(250);
 
 /// Where a request came from, and so where its responses go.
 #[derive(Clone, Debug)]
@@ -60,6 +71,15 @@ impl Peer {
         match self {
             Peer::Udp { .. } => "UDP",
             Peer::Tcp { .. } => "TCP",
+        }
+    }
+
+    /// Whether anything besides the connection's own reader holds this TCP peer (a session
+    /// answers on it, a request waits in a dialog's queue). Always false for UDP.
+    pub fn in_use(&self) -> bool {
+        match self {
+            Peer::Udp { .. } => false,
+            Peer::Tcp { conn, .. } => conn.strong_count() > 1,
         }
     }
 
@@ -108,19 +128,45 @@ pub async fn serve_udp(core: Arc<SipCore>, socket: Arc<UdpSocket>) {
 
 /// Accepts TCP connections until the task is aborted.
 pub async fn serve_tcp(core: Arc<SipCore>, listener: TcpListener) {
-    let open = Arc::new(tokio::sync::Semaphore::new(MAX_TCP_CONNECTIONS));
+    // Refusals are logged when they start, not once per connection of a flood.
+    let mut refusing = false;
+    let mut out_of_fds = false;
     loop {
-        let Ok(permit) = open.clone().acquire_owned().await else {
-            return;
-        };
         let (stream, addr) = match listener.accept().await {
             Ok(x) => x,
+            Err(e) if fds::exhausted(&e) => {
+                if !out_of_fds {
+                    tracing::error!(error = %e, "SIP: out of file descriptors; cannot accept TCP connections (raise the open-file limit)");
+                    out_of_fds = true;
+                }
+                tokio::time::sleep(ACCEPT_RETRY_NO_FDS).await;
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "SIP: TCP accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(ACCEPT_RETRY).await;
                 continue;
             }
         };
+        out_of_fds = false;
+        let permit = match core.tcp().admit(Instant::now()) {
+            Ok(p) => p,
+            Err(why) => {
+                core.counters().tcp_refused.fetch_add(1, Ordering::Relaxed);
+                if refusing {
+                    tracing::debug!(peer = %addr, %why, "SIP: TCP connection refused");
+                } else {
+                    tracing::warn!(peer = %addr, %why, "SIP: refusing new TCP connections");
+                    refusing = true;
+                }
+                drop(stream); // closed at once: the client fails fast instead of hanging
+                continue;
+            }
+        };
+        if refusing {
+            tracing::info!(open = core.tcp().open(), "SIP: accepting TCP connections again");
+            refusing = false;
+        }
         let core = core.clone();
         tokio::spawn(async move {
             connection(core, stream, addr).await;
@@ -141,6 +187,7 @@ async fn connection(core: Arc<SipCore>, stream: TcpStream, addr: SocketAddr) {
         }
         let _ = wr.shutdown().await;
     });
+    let idle = Duration::from_secs(u64::from(core.state().config.sip_tcp_idle_timeout_secs.max(1)));
     let peer = Peer::Tcp { conn: tx, addr };
     let limits = Limits::DEFAULT;
     let mut buf: Vec<u8> = Vec::with_capacity(8 * 1024);
@@ -164,7 +211,19 @@ async fn connection(core: Arc<SipCore>, stream: TcpStream, addr: SocketAddr) {
                 }
             }
         }
-        match rd.read(&mut chunk).await {
+        let n = loop {
+            match tokio::time::timeout(idle, rd.read(&mut chunk)).await {
+                Ok(read) => break read,
+                // Sessions hold clones of the peer to answer on: the connection is in use.
+                Err(_) if peer.in_use() => {}
+                Err(_) => {
+                    core.counters().tcp_idle.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(peer = %addr, idle_secs = idle.as_secs(), "SIP: closing an idle TCP connection");
+                    break 'read;
+                }
+            }
+        };
+        match n {
             Ok(0) | Err(_) => break,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }

@@ -187,7 +187,7 @@ pub async fn get_call(pool: &SqlitePool, id: CallId) -> Result<(Call, Vec<TraceL
 }
 
 pub async fn unfinished_calls(pool: &SqlitePool) -> Result<Vec<CallId>> {
-    // Served by the partial index of migration 0007: a few rows, not a scan of the journal.
+    // Served by the partial index of migration 0008: a few rows, not a scan of the journal.
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM calls WHERE state <> 'ended' ORDER BY id")
         .fetch_all(pool)
         .await?;
