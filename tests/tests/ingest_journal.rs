@@ -481,3 +481,270 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
     // And a good one still works.
     assert!(c.ingest_bytes(INGEST_TOKEN, &force, good).await.is_ok());
 }
+
+/// Every `.wav` under the data directory's recordings.
+fn stored_wavs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.join("recordings")];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "wav") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+#[tokio::test]
+async fn issue13_nul_in_search_is_a_clear_400_for_every_role_and_fts_syntax_is_literal() {
+    let World { server, admin, cast: _ } = world().await;
+    upload(
+        &server.client(),
+        &call(
+            "c-search",
+            t(20, 9),
+            ("+4930123456", "Customer \"A\" *"),
+            ("201", "Alice"),
+        ),
+        wav::stereo_ulaw(0.5),
+    )
+    .await
+    .expect("an automatic rule covers alice's call");
+    let alice = server.login("alice", PASSWORD).await;
+    let search = |c: &callrec_client::Client, q: &str| {
+        let query = JournalQuery {
+            q: Some(q.to_string()),
+            ..JournalQuery::default()
+        };
+        let c = c.clone();
+        async move { c.journal(&query).await }
+    };
+    for (who, c) in [("admin", &admin), ("agent", &alice)] {
+        for q in ["abc\0", "\0", "ali\u{1}ce", "cus\ttomer", "a\u{7f}b"] {
+            let e = search(c, q)
+                .await
+                .expect_err("a search text with a control character is refused");
+            assert_eq!(
+                (e.status(), e.code()),
+                (Some(400), Some("bad_query")),
+                "{who} searching {q:?} gets the same clear 400"
+            );
+            assert!(
+                e.body().is_some_and(|b| b.message.contains("control characters")),
+                "the message says why: {e}"
+            );
+        }
+        for q in ["cust*", "NEAR(customer alice)", "customer AND alice", "(", "^cu", "x:y"] {
+            let page = search(c, q)
+                .await
+                .unwrap_or_else(|e| panic!("{who} searching {q:?} gets an answer, not {e}"));
+            assert!(page.items.is_empty(), "{who}: no call holds {q:?} literally");
+        }
+        for q in ["\"", "*", "\"a\"", "\"a\" *", "omer \"a"] {
+            let page = search(c, q)
+                .await
+                .unwrap_or_else(|e| panic!("{who} searching {q:?} gets an answer, not {e}"));
+            assert_eq!(
+                page.items.len(),
+                1,
+                "{who}: quotes and stars are found where a name holds them ({q:?})"
+            );
+        }
+    }
+}
+
+/// `wav::stereo_ulaw(secs)` with its RIFF and data sizes replaced.
+fn lying_wav(secs: f64, riff: u32, data: u32) -> Vec<u8> {
+    let mut bytes = wav::stereo_ulaw(secs);
+    bytes[4..8].copy_from_slice(&riff.to_le_bytes());
+    bytes[54..58].copy_from_slice(&data.to_le_bytes());
+    bytes
+}
+
+#[tokio::test]
+async fn issue13_wav_placeholder_sizes_are_repaired_and_the_stored_header_tells_the_truth() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    directory::build(&admin).await;
+    let mut force = call("c-stream", t(20, 9), ("+4930123456", "Customer"), ("201", "Alice"));
+    force.mon_mode = Some("force".into());
+    let c = server.client();
+
+    let sent = lying_wav(2.0, u32::MAX, u32::MAX);
+    let r = upload(&c, &force, sent.clone())
+        .await
+        .expect("a streaming writer's placeholder sizes are repaired, not refused");
+    let rec = admin.get_call(r.call_id).await.expect("the call").recordings[0].clone();
+    assert_eq!(rec.duration_ms, 2000, "the row has the real duration, not 74 hours");
+    let files = stored_wavs(server.data_dir());
+    assert_eq!(files.len(), 1, "one recording stored: {files:?}");
+    let stored = std::fs::read(&files[0]).expect("the stored file");
+    assert_eq!(stored.len(), sent.len(), "the audio is stored whole");
+    assert_eq!(
+        u32_at(&stored, 4) as usize,
+        stored.len() - 8,
+        "the RIFF size matches the file"
+    );
+    assert_eq!(
+        u32_at(&stored, 54) as usize,
+        stored.len() - 58,
+        "the data size matches the audio"
+    );
+    assert_eq!(u32_at(&stored, 46), 16_000, "the fact chunk counts 2 s of samples");
+    assert_eq!(&stored[58..], &sent[58..], "the audio bytes are unchanged");
+    assert_eq!(rec.bytes as usize, stored.len(), "the row's size is the stored file's");
+    assert_eq!(
+        rec.sha256,
+        hex::encode(Sha256::digest(&stored)),
+        "the row's checksum is of the stored file"
+    );
+}
+
+#[tokio::test]
+async fn issue13_wav_with_a_short_data_size_and_trailing_bytes_is_refused_and_nothing_stored() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    directory::build(&admin).await;
+    let mut force = call("c-short", t(20, 9), ("+4930123456", "Customer"), ("201", "Alice"));
+    force.mon_mode = Some("force".into());
+    // Declares 100 bytes of audio (6 ms) in a consistent header; 32,000 more bytes follow.
+    let mut lie = lying_wav(2.0, 50 + 100, 100);
+    lie.extend(std::iter::repeat_n(0xD5u8, 100));
+    let e = upload(&server.client(), &force, lie)
+        .await
+        .expect_err("the header and the body disagree");
+    assert_eq!((e.status(), e.code()), (Some(422), Some("invalid_wav")), "{e}");
+    assert!(
+        e.body()
+            .is_some_and(|b| b.message.contains("declares 100 bytes") && b.message.contains("32000 more")),
+        "the message says what disagrees: {e}"
+    );
+    assert!(
+        stored_wavs(server.data_dir()).is_empty(),
+        "no recording file was written"
+    );
+    assert!(
+        admin
+            .journal(&JournalQuery::default())
+            .await
+            .expect("journal")
+            .items
+            .is_empty(),
+        "no call was created"
+    );
+}
+
+#[tokio::test]
+async fn issue13_a_call_in_the_far_future_is_refused_with_400_and_nothing_stored() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    directory::build(&admin).await;
+    let c = server.client();
+    let far = Utc.with_ymd_and_hms(9999, 1, 1, 0, 0, 0).single().expect("valid time");
+    let mut future = call("c-future", far, ("+4930123456", "Customer"), ("201", "Alice"));
+    future.mon_mode = Some("force".into());
+    let e = upload(&c, &future, wav::stereo_ulaw(0.5))
+        .await
+        .expect_err("a call in the year 9999 is refused");
+    assert_eq!((e.status(), e.code()), (Some(400), Some("time_in_future")), "{e}");
+    assert!(
+        e.body().is_some_and(|b| b.message.contains("started_at")),
+        "the message names the field: {e}"
+    );
+    assert!(
+        admin
+            .journal(&JournalQuery::default())
+            .await
+            .expect("journal")
+            .items
+            .is_empty(),
+        "no call was created"
+    );
+    assert!(
+        stored_wavs(server.data_dir()).is_empty(),
+        "no recording file was written"
+    );
+    let spool: Vec<_> = std::fs::read_dir(server.data_dir().join("tmp"))
+        .map(|d| d.collect())
+        .unwrap_or_default();
+    assert!(spool.is_empty(), "no spooled upload is left behind: {spool:?}");
+
+    // A PBX clock a little ahead of ours is within the tolerance.
+    let mut ahead = call(
+        "c-ahead",
+        Utc::now() + Duration::hours(2),
+        ("+4930123456", "Customer"),
+        ("201", "Alice"),
+    );
+    ahead.mon_mode = Some("force".into());
+    upload(&c, &ahead, wav::stereo_ulaw(0.5))
+        .await
+        .expect("two hours ahead is accepted");
+}
+
+#[tokio::test]
+async fn issue13_leftover_upload_spool_files_are_removed_at_start_up() {
+    let dir = tempfile::tempdir().expect("a temp dir for the data");
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp dir");
+    std::fs::write(tmp.join("upload-x.part"), b"half an upload").expect("a leftover spool file");
+    std::fs::write(tmp.join("other.txt"), b"not ours").expect("another file");
+    let server = TestServer::start_on(dir.path()).await;
+    assert!(
+        !tmp.join("upload-x.part").exists(),
+        "the spool file a crash left behind is gone once the server is bound"
+    );
+    assert!(tmp.join("other.txt").exists(), "other files in tmp are left alone");
+    drop(server);
+}
+
+#[tokio::test]
+async fn issue13_ingest_without_a_multipart_boundary_answers_json() {
+    let server = TestServer::start().await;
+    let cases: [(&str, Option<&str>); 3] = [
+        ("multipart without a boundary", Some("multipart/form-data")),
+        ("not multipart", Some("application/json")),
+        ("no content type", None),
+    ];
+    for (what, content_type) in cases {
+        let mut req = server
+            .client()
+            .raw(reqwest::Method::POST, "/api/v1/ingest")
+            .bearer_auth(INGEST_TOKEN)
+            .body("{}");
+        if let Some(ct) = content_type {
+            req = req.header(reqwest::header::CONTENT_TYPE, ct);
+        }
+        let res = req.send().await.expect("answer");
+        assert_eq!(res.status().as_u16(), 400, "{what}: a 400");
+        let body: serde_json::Value = res
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: the answer is a JSON error body, not plain text: {e}"));
+        assert_eq!(body["code"], "malformed_upload", "{what}: {body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("multipart/form-data")),
+            "{what}: the message says what is expected: {body}"
+        );
+    }
+    // The token is checked first: without it the format is not discussed.
+    let res = server
+        .client()
+        .raw(reqwest::Method::POST, "/api/v1/ingest")
+        .header(reqwest::header::CONTENT_TYPE, "multipart/form-data")
+        .body("{}")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 401, "no token, no upload");
+}

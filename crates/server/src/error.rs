@@ -2,6 +2,7 @@
 //! errors are logged with their cause and answered with a generic message: nothing of the
 //! server's insides reaches the wire.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -106,6 +107,19 @@ impl From<JsonRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         ApiError::bad_request("bad_query", r.body_text())
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    /// A body that is not `multipart/form-data` with a boundary (#13.8).
+    fn from(r: MultipartRejection) -> Self {
+        ApiError::bad_request(
+            "malformed_upload",
+            format!(
+                "the upload must be multipart/form-data with a boundary: {}",
+                r.body_text()
+            ),
+        )
     }
 }
 

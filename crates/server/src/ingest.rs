@@ -1,29 +1,38 @@
 //! `POST /api/v1/ingest` (SPEC §4.2): a PBX that records by itself uploads the WAV with the
 //! call's facts. The audio is streamed to a spool file (never whole in memory) while it is
-//! hashed, its WAV header validated, the rules applied, and only then moved into place.
+//! hashed, its WAV header checked against the bytes received (and its sizes made to tell the
+//! truth), the rules applied, and only then moved into place. Every refusal is `{code,
+//! message}`; spool files a crash left behind are removed at start-up.
 
 use crate::auth::{bearer, secret_eq};
 use crate::calls::{self, AddressBook, RawParticipant};
 use crate::error::{ApiError, ApiResult};
 use crate::files::Files;
 use crate::state::AppState;
-use axum::extract::{Multipart, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
-use callrec_media::wav::{WavInfo, MAX_HEADER_LEN};
+use callrec_media::wav::{check_upload_file, WavInfo, WavIoError};
 use callrec_store::{NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{CallDirection, CallSource, CallState, ManualVia, ParticipantRole, RecordingState, Trigger};
 use callrec_types::engine::Refusal;
 use callrec_types::wire::{Event, IngestCall, IngestResponse, IngestRole, IngestTrigger};
+use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use tokio::io::AsyncWriteExt;
 
 const MAX_CALL_JSON: usize = 64 * 1024;
 const MAX_PARTICIPANTS: usize = 32;
+/// How far in the future a call's times may be: the PBX's clock may run ahead of ours, but
+/// not by more than this (a year 9999 start is a bug, and would sort above every real call).
+pub const FUTURE_TOLERANCE: TimeDelta = TimeDelta::days(1);
+/// Spool files are `<data_dir>/tmp/upload-<hex>.part`.
+const SPOOL_PREFIX: &str = "upload-";
+const SPOOL_SUFFIX: &str = ".part";
 
 /// The spooled upload; removed on drop unless it was moved into place.
 struct Spool {
@@ -55,6 +64,30 @@ fn check_token(state: &AppState, parts: &Parts) -> ApiResult<()> {
     }
 }
 
+/// Refuses call times more than [`FUTURE_TOLERANCE`] after `now` (400 `time_in_future`).
+fn check_not_future(c: &IngestCall, now: DateTime<Utc>) -> ApiResult<()> {
+    let latest = now + FUTURE_TOLERANCE;
+    let times = [
+        ("started_at", Some(c.started_at)),
+        ("answered_at", c.answered_at),
+        ("ended_at", c.ended_at),
+        ("recording_started_at", c.recording_started_at),
+    ];
+    for (field, at) in times {
+        if let Some(at) = at.filter(|at| *at > latest) {
+            return Err(ApiError::bad_request(
+                "time_in_future",
+                format!(
+                    "{field} {} is more than {} hours ahead of the server's clock",
+                    at.to_rfc3339(),
+                    FUTURE_TOLERANCE.num_hours()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn validate_call(c: &IngestCall) -> ApiResult<()> {
     let bad = |m: String| unprocessable("invalid_call", m);
     if c.sip_call_id.trim().is_empty() || c.sip_call_id.len() > 256 {
@@ -84,13 +117,17 @@ fn validate_call(c: &IngestCall) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn ingest(
-    State(state): State<AppState>,
-    parts: Parts,
-    mut multipart: Multipart,
-) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
+/// The handler takes the whole request so that the token is checked before the body is
+/// looked at (a caller without it learns nothing about the upload format), and so that a
+/// body that is not `multipart/form-data` with a boundary is refused as `{code, message}`
+/// rather than by axum's plain-text rejection (#13.8).
+pub async fn ingest(State(state): State<AppState>, request: Request) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
+    let (parts, body) = request.into_parts();
     check_token(&state, &parts)?;
-    let result = receive(&state, &mut multipart).await;
+    let result = match Multipart::from_request(Request::from_parts(parts, body), &state).await {
+        Ok(mut multipart) => receive(&state, &mut multipart).await,
+        Err(rejection) => Err(ApiError::from(rejection)),
+    };
     if result.is_err() {
         state.metrics.ingest_rejected.fetch_add(1, Ordering::Relaxed);
     }
@@ -140,6 +177,7 @@ async fn receive(state: &AppState, multipart: &mut Multipart) -> ApiResult<(Stat
     let (mut spool, info, sha256, bytes) =
         audio.ok_or_else(|| ApiError::bad_request("malformed_upload", "the upload has no `audio` part"))?;
     validate_call(&call)?;
+    check_not_future(&call, state.clock.now())?;
     store_upload(state, call, &mut spool, info, sha256, bytes).await
 }
 
@@ -152,12 +190,11 @@ async fn spool_audio(
     let mut rnd = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut rnd);
     let spool = Spool {
-        path: dir.join(format!("upload-{}.part", hex::encode(rnd))),
+        path: dir.join(format!("{SPOOL_PREFIX}{}{SPOOL_SUFFIX}", hex::encode(rnd))),
         keep: false,
     };
     let mut file = tokio::fs::File::create(&spool.path).await?;
     let mut hasher = Sha256::new();
-    let mut header = Vec::new();
     let mut total = 0u64;
     let limit = state.config.max_upload_bytes;
     while let Some(chunk) = field.chunk().await.map_err(|e| {
@@ -174,10 +211,6 @@ async fn spool_audio(
                 format!("the recording is over the limit of {limit} bytes"),
             ));
         }
-        if header.len() < MAX_HEADER_LEN {
-            let take = (MAX_HEADER_LEN - header.len()).min(chunk.len());
-            header.extend_from_slice(&chunk[..take]);
-        }
         hasher.update(&chunk);
         file.write_all(&chunk).await.map_err(|e| {
             if e.raw_os_error() == Some(libc::ENOSPC) {
@@ -193,15 +226,60 @@ async fn spool_audio(
     }
     file.sync_all().await?;
     drop(file);
-    let info = WavInfo::parse_with_file_len(&header, total)
-        .map_err(|e| unprocessable("invalid_wav", format!("the audio is not a usable WAV file: {e}")))?;
-    if info.data_end() > total {
-        return Err(unprocessable(
-            "invalid_wav",
-            "the WAV file is truncated: its data chunk is longer than the upload",
-        ));
+    // The declared sizes against the bytes received: placeholders repaired, lies refused
+    // (callrec_media::wav::upload has the policy).
+    let path = spool.path.clone();
+    let report = tokio::task::spawn_blocking(move || -> Result<_, WavIoError> {
+        let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+        check_upload_file(&mut f)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| match e {
+        WavIoError::Wav(e) => unprocessable("invalid_wav", format!("the audio is not a usable WAV file: {e}")),
+        WavIoError::TooLarge => unprocessable("invalid_wav", "the audio is longer than a WAV file can describe"),
+        other => ApiError::internal(other),
+    })?;
+    let (sha256, bytes) = if report.rewritten {
+        // The stored bytes are not the received ones: the checksum is of what is stored.
+        crate::files::sha256_file(&spool.path).await?
+    } else {
+        (hex::encode(hasher.finalize()), total)
+    };
+    Ok((spool, report.info, sha256, bytes))
+}
+
+/// Removes the upload spool files (`<data_dir>/tmp/upload-*.part`) a crash or kill left
+/// behind: an upload in progress is lost with its connection, so at start-up every one is
+/// garbage. Returns how many were removed; one that cannot be removed is logged and skipped.
+pub async fn remove_leftover_uploads(files: &Files) -> std::io::Result<usize> {
+    let dir = files.tmp_dir();
+    let mut entries = match tokio::fs::read_dir(&dir).await {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    while let Some(entry) = entries.next_entry().await? {
+        let path = entry.path();
+        if !is_spool_file(&path) || !entry.file_type().await?.is_file() {
+            continue;
+        }
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => removed += 1,
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove a leftover upload"),
+        }
     }
-    Ok((spool, info, hex::encode(hasher.finalize()), total))
+    if removed > 0 {
+        tracing::warn!(removed, dir = %dir.display(), "removed uploads a crash left unfinished");
+    }
+    Ok(removed)
+}
+
+fn is_spool_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(SPOOL_PREFIX) && n.ends_with(SPOOL_SUFFIX))
 }
 
 async fn store_upload(

@@ -71,6 +71,7 @@ impl Server {
         let state = AppState::new(config, store, clock);
         auth::bootstrap_admin(&state).await?;
         repair::at_startup(&state).await?;
+        ingest::remove_leftover_uploads(&state.files).await?;
         Ok(Server {
             state,
             http,

@@ -129,6 +129,21 @@ pub struct JournalQuery {
     pub limit: i64,
 }
 
+impl JournalQuery {
+    /// Why `q` cannot be searched for, in words for the API; `None` when it can.
+    ///
+    /// Control characters (U+0000–U+001F, U+007F–U+009F) are refused: no name or number
+    /// holds one, and SQLite's FTS5 query parser ends a string at NUL ("unterminated
+    /// string", #13.6), so a search for them could only fail or find nothing. Every other
+    /// character, FTS5 syntax included (`"`, `*`, `NEAR`, `AND`, parentheses), is searched
+    /// for literally.
+    pub fn text_problem(q: &str) -> Option<&'static str> {
+        q.chars()
+            .any(char::is_control)
+            .then_some("q must not contain control characters")
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct StorageTotals {
     pub bytes: i64,

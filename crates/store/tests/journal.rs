@@ -7,7 +7,9 @@
 //! with every combination of scope and filters and compares the result with a plain Rust
 //! filter over the same calls.
 
-use callrec_store::{JournalCursor, JournalQuery, NewCall, NewRecording, NewUserRecord, Scope, SqliteStore, Store};
+use callrec_store::{
+    JournalCursor, JournalQuery, NewCall, NewRecording, NewUserRecord, Scope, SqliteStore, Store, StoreError,
+};
 use callrec_types::calls::{
     AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
 };
@@ -656,6 +658,101 @@ async fn text_search_finds_substrings_of_numbers_and_names() {
     assert_eq!(search("%").await, ids(f, &[3]), "% is a literal, not a wildcard");
     assert_eq!(search("_t").await, ids(f, &[3]), "_ is a literal, not a wildcard");
     assert_eq!(search("  ").await, ids(f, &[3, 2, 1, 0]), "a blank search is no search");
+}
+
+/// Every query shape a text can take: the admin's walk, a narrow scope with and without a
+/// filter on the call row, and a wide scope (eight users and more).
+fn every_query_shape(s: &Small, text: &str) -> Vec<(String, JournalQuery)> {
+    let narrow = Scope::Users(vec![s.anna]);
+    let mut wide = vec![s.anna, s.ben, s.carla];
+    wide.extend((1000..1006).map(UserId));
+    let mut shapes = Vec::new();
+    for (name, scope) in [("admin", Scope::All), ("narrow", narrow), ("wide", Scope::Users(wide))] {
+        for direction in [None, Some(CallDirection::Incoming)] {
+            let mut q = query(scope.clone());
+            q.q = Some(text.to_string());
+            q.direction = direction;
+            shapes.push((format!("{name} scope, direction {direction:?}"), q));
+        }
+    }
+    shapes
+}
+
+#[tokio::test]
+async fn issue13_control_characters_in_search_are_refused_for_every_scope() {
+    let s = small().await;
+    for text in [
+        "abc\0",
+        "\0",
+        "müller\0gmbh",
+        "ann\u{1}a",
+        "we\tber",
+        "ben\u{7f}",
+        "x\u{85}yz",
+    ] {
+        for (shape, q) in every_query_shape(&s, text) {
+            match s.f.store.journal(&q).await {
+                Err(StoreError::Invalid(m)) => assert!(
+                    m.contains("control characters"),
+                    "the refusal of {text:?} ({shape}) says why: {m}"
+                ),
+                other => panic!("a search for {text:?} ({shape}) must be refused as invalid, not {other:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn issue13_fts_syntax_in_search_is_searched_for_literally_in_every_scope() {
+    let s = small().await;
+    let f = &s.f;
+    let texts = [
+        "\"",
+        "\"\"",
+        "\"müller\"",
+        "*",
+        "müll*",
+        "NEAR(müller anna)",
+        "müller AND anna",
+        "anna NOT ben",
+        "müller OR ben",
+        "(müller)",
+        "^müller",
+        "-müller",
+        "müller:",
+        "{müller}",
+        "'",
+        "\\",
+        "[a-z]",
+        "a+b",
+        "📞 anna",
+        "e\u{301}",
+        "müller gmbh\"",
+        "\"\"\"\"\"\"",
+        "****",
+        "müller*gmbh",
+        "NEAR",
+        "AND",
+    ];
+    for text in texts {
+        for (shape, q) in every_query_shape(&s, text) {
+            let (items, _) = f
+                .store
+                .journal(&q)
+                .await
+                .unwrap_or_else(|e| panic!("a search for {text:?} ({shape}) answers, not {e}"));
+            assert!(
+                items.is_empty(),
+                "no call holds {text:?} literally, so none is found ({shape}): {items:?}"
+            );
+        }
+    }
+    // And the same characters are found where a call holds them.
+    for (text, want) in [("100% sure_", vec![3]), ("+49 30", vec![0]), ("gmbh", vec![0])] {
+        let mut q = query(Scope::All);
+        q.q = Some(text.to_string());
+        assert_eq!(f.all_pages(&q).await, ids(f, &want), "{text:?} is found literally");
+    }
 }
 
 #[tokio::test]

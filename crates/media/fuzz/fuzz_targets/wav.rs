@@ -1,10 +1,11 @@
-//! WAV: header parsing, PCM16 range transcoding against a whole-file reference, and crash
-//! repair (whose result must parse with the length it reports).
+//! WAV: header parsing, PCM16 range transcoding against a whole-file reference, crash
+//! repair (whose result must parse with the length it reports), and the upload size check
+//! (whose result's header must describe the file).
 #![no_main]
 
 use std::io::Cursor;
 
-use callrec_media::wav::{repair, Pcm16Transcoder, WavInfo};
+use callrec_media::wav::{check_upload, repair, Pcm16Transcoder, WavInfo};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -31,6 +32,16 @@ fuzz_target!(|data: &[u8]| {
                 pos += w as u64;
             }
         }
+    }
+    let mut file = Cursor::new(data.to_vec());
+    if let Ok(report) = check_upload(&mut file) {
+        let mut bytes = file.into_inner();
+        bytes.truncate(report.file_len as usize);
+        assert_eq!(bytes.len() as u64, report.file_len, "the checked length is in the file");
+        let riff = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+        assert_eq!(u64::from(riff) + 8, report.file_len, "the RIFF size is the file");
+        let info = WavInfo::parse(&bytes).expect("a checked upload parses without the file length");
+        assert_eq!(info.data_len, report.info.data_len, "the header says what was checked");
     }
     let mut file = Cursor::new(data.to_vec());
     if let Ok(report) = repair(&mut file) {

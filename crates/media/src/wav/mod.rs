@@ -8,6 +8,8 @@
 //! - [`writer`]: a growing recording that stays playable up to its last flush
 //!   ([`WavWriter`], [`WavFile`]).
 //! - [`mod@repair`]: fix the header of a recording left behind by a crash ([`repair()`]).
+//! - [`upload`]: check an uploaded file's sizes against its length, repairing placeholders
+//!   and refusing lies ([`check_upload`]).
 //!
 //! Stereo recordings interleave channel 1 = caller, channel 2 = callee.
 //!
@@ -18,12 +20,14 @@ pub mod header;
 pub mod parse;
 pub mod pcm16;
 pub mod repair;
+pub mod upload;
 pub mod writer;
 
 pub use header::{header_len, wav_header, G711_HEADER_LEN, PCM16_HEADER_LEN};
 pub use parse::{WavError, WavInfo, MAX_CHUNKS, MAX_HEADER_LEN};
 pub use pcm16::{g711_to_pcm16_range, Pcm16Transcoder, TranscodeError};
 pub use repair::{repair, repair_file, RepairReport};
+pub use upload::{check_upload, check_upload_file, UploadReport};
 pub use writer::{HeaderPatch, WavFile, WavIoError, WavWriter};
 
 use crate::g711::Law;

@@ -85,6 +85,15 @@ pub enum WavError {
     /// given to compute it: use [`WavInfo::parse_with_file_len`].
     #[error("data chunk length unknown; the file length is needed")]
     UnknownDataLen,
+    /// The `data` chunk is followed by bytes that are not RIFF chunks: its declared size
+    /// disagrees with the file (see [`check_upload`](super::upload::check_upload())).
+    #[error("data chunk declares {declared} bytes but {trailing} more bytes follow it that are not RIFF chunks")]
+    TrailingBytes {
+        /// The size in the `data` chunk header.
+        declared: u32,
+        /// Bytes from the end of the data chunk to the end of the file.
+        trailing: u64,
+    },
     /// The `data` chunk claims more bytes than the file holds.
     #[error("data chunk declares {declared} bytes but the file holds {available}")]
     DataTruncated {

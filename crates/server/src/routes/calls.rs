@@ -129,6 +129,10 @@ async fn journal(
     if q.as_ref().is_some_and(|q| q.len() > 100) {
         return Err(bad("q is at most 100 characters"));
     }
+    // The same answer for every role: the store would refuse it too, but as 422 (#13.6).
+    if let Some(problem) = q.as_deref().and_then(JournalQuery::text_problem) {
+        return Err(bad(problem));
+    }
     let direction = match p.direction.as_deref().filter(|d| !d.is_empty()) {
         None => None,
         Some(d) => Some(CallDirection::parse(d).ok_or_else(|| bad("direction is incoming, outgoing or internal"))?),

@@ -553,13 +553,19 @@ fn item(call: Call) -> JournalItem {
 }
 
 /// One page of the journal, newest first (started_at, then id, descending), with the cursor
-/// of the next page when this one is full.
+/// of the next page when this one is full. A search text with control characters is
+/// [`StoreError::Invalid`] ([`JournalQuery::text_problem`]).
 ///
 /// Three query shapes, each reading about one page's worth of index entries per walked user
 /// whatever the journal's size (see `docs/benchmarks.md` for the figures at a million calls):
 /// the admin's walk down `calls_newest`, the scoped per-user walks down `call_users`, and
 /// any search of three characters and more through `journal_fts` in journal order.
 pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)> {
+    if let Some(problem) = q.q.as_deref().and_then(JournalQuery::text_problem) {
+        // Refused for every scope alike, before any walk: a scoped walk would answer with
+        // LIKE and the admin's with FTS5, which fails on NUL (#13.6).
+        return Err(StoreError::Invalid(problem.to_string()));
+    }
     let limit = q.limit.clamp(1, 500);
     let walk = Walk::of(q);
     let text = Text::of(q);
