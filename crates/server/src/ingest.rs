@@ -90,6 +90,7 @@ pub async fn ingest(
     mut multipart: Multipart,
 ) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
     check_token(&state, &parts)?;
+    crate::disk::refuse_upload(&state)?;
     let result = receive(&state, &mut multipart).await;
     if result.is_err() {
         state.metrics.ingest_rejected.fetch_add(1, Ordering::Relaxed);

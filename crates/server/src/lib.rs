@@ -8,6 +8,7 @@ pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod disk;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
@@ -84,6 +85,8 @@ impl Server {
         let app = routes::router(self.state.clone());
         // Dispatch and retention run on the schedule while we serve; dropped, it stops.
         let _scheduler = schedule::start(self.state.clone());
+        // Ends the disk-full condition when space returns while no call is writing.
+        let disk_watch = disk::watch(self.state.clone());
         // The SIPREC recorder: SIP tasks and RTP workers, stopped after HTTP.
         let sip = sip::SipService::start(self.state.clone(), self.sip)?;
         let demo = self
@@ -96,6 +99,7 @@ impl Server {
         if let Some(demo) = demo {
             demo.abort();
         }
+        disk_watch.abort();
         sip.stop().await;
         served?;
         Ok(())

@@ -24,7 +24,7 @@ pub use header::{header_len, wav_header, G711_HEADER_LEN, PCM16_HEADER_LEN};
 pub use parse::{WavError, WavInfo, MAX_CHUNKS, MAX_HEADER_LEN};
 pub use pcm16::{g711_to_pcm16_range, Pcm16Transcoder, TranscodeError};
 pub use repair::{repair, repair_file, RepairReport};
-pub use writer::{HeaderPatch, WavFile, WavIoError, WavWriter};
+pub use writer::{HeaderPatch, SetLen, WavFile, WavIoError, WavWriter};
 
 use crate::g711::Law;
 

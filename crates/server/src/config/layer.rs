@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::values::{
     boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
-    MAX_UPLOAD_BYTES, RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SIP_SESSION_TIMEOUT_SECS,
+    DISK_FULL_BUFFER_SECS, MAX_UPLOAD_BYTES, RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS,
+    SIP_SESSION_TIMEOUT_SECS,
 };
 use super::{Config, ConfigError, Origin, Secret, ServeArgs, MAX_CONFIG_FILE_BYTES};
 
@@ -33,6 +34,7 @@ pub(super) struct Layer {
     retention_days: Option<u32>,
     dispatch_schedule: Option<String>,
     script_timeout_secs: Option<u32>,
+    disk_full_buffer_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -64,6 +66,7 @@ impl Layer {
         set(&mut config.retention_days, self.retention_days);
         set(&mut config.dispatch_schedule, self.dispatch_schedule);
         set(&mut config.script_timeout_secs, self.script_timeout_secs);
+        set(&mut config.disk_full_buffer_secs, self.disk_full_buffer_secs);
         set(&mut config.log, self.log);
     }
 }
@@ -86,6 +89,7 @@ struct FileConfig {
     retention_days: Option<u32>,
     dispatch_schedule: Option<String>,
     script_timeout_secs: Option<u32>,
+    disk_full_buffer_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -172,6 +176,10 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .script_timeout_secs
             .map(|v| in_range(origin("script_timeout_secs"), v, SCRIPT_TIMEOUT_SECS, "seconds"))
             .transpose()?,
+        disk_full_buffer_secs: raw
+            .disk_full_buffer_secs
+            .map(|v| in_range(origin("disk_full_buffer_secs"), v, DISK_FULL_BUFFER_SECS, "seconds"))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -233,6 +241,9 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("script_timeout_secs") {
         l.script_timeout_secs = Some(number(o, &v, SCRIPT_TIMEOUT_SECS, "seconds")?);
     }
+    if let Some((o, v)) = get("disk_full_buffer_secs") {
+        l.disk_full_buffer_secs = Some(number(o, &v, DISK_FULL_BUFFER_SECS, "seconds")?);
+    }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);
     }
@@ -278,7 +289,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 15] = [
+        let values: [(&str, &str, &str); 16] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -293,6 +304,7 @@ mod tests {
             ("retention_days", "7", "7"),
             ("dispatch_schedule", "\"30 2 * * 1-5\"", "30 2 * * 1-5"),
             ("script_timeout_secs", "9", "9"),
+            ("disk_full_buffer_secs", "2", "2"),
             ("log", "\"debug\"", "debug"),
         ];
         assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

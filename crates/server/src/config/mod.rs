@@ -33,7 +33,7 @@ use layer::{env_layer, file_layer, flag_layer, read_config_file};
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "data_dir",
     "http",
     "sip",
@@ -48,6 +48,7 @@ pub const KEYS: [&str; 15] = [
     "retention_days",
     "dispatch_schedule",
     "script_timeout_secs",
+    "disk_full_buffer_secs",
     "log",
 ];
 
@@ -62,6 +63,7 @@ const DEFAULT_SIP_SESSION_TIMEOUT_SECS: u32 = 60;
 const DEFAULT_RETENTION_DAYS: u32 = 90;
 const DEFAULT_DISPATCH_SCHEDULE: &str = "0 20 * * *";
 const DEFAULT_SCRIPT_TIMEOUT_SECS: u32 = 60;
+const DEFAULT_DISK_FULL_BUFFER_SECS: u32 = 30;
 const DEFAULT_LOG: &str = "info";
 
 /// The validated configuration the server runs with.
@@ -95,6 +97,10 @@ pub struct Config {
     pub dispatch_schedule: String,
     /// A dispatch script running longer than this is killed.
     pub script_timeout_secs: u32,
+    /// While the disk refuses writes, each call keeps up to this many seconds of audio in
+    /// memory (16 KB a second) to write when space returns; audio beyond it is dropped and
+    /// recorded as a gap.
+    pub disk_full_buffer_secs: u32,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
 }
@@ -116,6 +122,7 @@ impl Default for Config {
             retention_days: DEFAULT_RETENTION_DAYS,
             dispatch_schedule: DEFAULT_DISPATCH_SCHEDULE.to_owned(),
             script_timeout_secs: DEFAULT_SCRIPT_TIMEOUT_SECS,
+            disk_full_buffer_secs: DEFAULT_DISK_FULL_BUFFER_SECS,
             log: DEFAULT_LOG.to_owned(),
         }
     }
@@ -247,6 +254,10 @@ mod tests {
         assert_eq!(c.rtp_ports, (20000, 29999), "rtp ports");
         assert_eq!(c.max_upload_bytes, 2 << 30, "2 GiB");
         assert_eq!(c.dispatch_schedule, "0 20 * * *", "schedule");
+        assert_eq!(
+            c.disk_full_buffer_secs, 30,
+            "30 s of audio per call while the disk is full"
+        );
     }
 
     #[test]

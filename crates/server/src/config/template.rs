@@ -61,6 +61,11 @@ dispatch_schedule = "{schedule}"
 # A dispatch script running longer than this many seconds is killed.
 script_timeout_secs = {script_timeout}
 
+# While the disk refuses writes (full, over quota), each call keeps up to this many seconds
+# of audio in memory (16 KB a second per call) and writes it when space returns; audio beyond
+# it is dropped, padded with silence and listed as a gap of the recording. 2 to 600.
+disk_full_buffer_secs = {disk_full_buffer}
+
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
 "#,
@@ -76,6 +81,7 @@ log = "{log}"
         retention = d.retention_days,
         schedule = d.dispatch_schedule,
         script_timeout = d.script_timeout_secs,
+        disk_full_buffer = d.disk_full_buffer_secs,
         log = d.log,
     )
 }
