@@ -20,6 +20,8 @@ pub const INGEST_TOKEN: &str = "ingest-token-for-tests-0123456789";
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The SIP (SIPREC) address, UDP and TCP.
+    pub sip: SocketAddr,
     pub url: String,
     pub state: AppState,
     /// Set when started with `start_with_manual_clock`.
@@ -59,6 +61,12 @@ impl TestServer {
         Self::start_in(Some(dir), cfg, clock.clone(), Some(clock)).await
     }
 
+    /// Starts with `cfg` as given; the caller owns its data directory (a file system the test
+    /// mounted, say).
+    pub async fn start_with_config(cfg: Config) -> TestServer {
+        Self::start_in(None, cfg, Arc::new(SystemClock), None).await
+    }
+
     /// Starts on an existing data directory (to test a restart); the caller owns the dir.
     pub async fn start_on(data_dir: &Path) -> TestServer {
         Self::start_in(None, test_config(data_dir), Arc::new(SystemClock), None).await
@@ -75,6 +83,7 @@ impl TestServer {
             .await
             .expect("the server binds and opens its store");
         let addr = server.http_addr;
+        let sip = server.sip_addr;
         let state = server.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async move {
@@ -82,6 +91,7 @@ impl TestServer {
         }));
         TestServer {
             addr,
+            sip,
             url: format!("http://{addr}"),
             state,
             clock: manual,

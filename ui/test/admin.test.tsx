@@ -2,10 +2,10 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { act } from 'preact/test-utils';
 import { App } from '../src/app';
-import type { CallDetail, Role, Rule, SessionInfo, TraceLine } from '../src/api';
+import type { CallDetail, Role, Rule, SessionInfo, StorageReport, TraceLine } from '../src/api';
 import { RuleEditor, RulesPanel, toInput } from '../src/screens/admin/rules';
 import { UserEditor } from '../src/screens/admin/directory';
-import { SettingsPanel } from '../src/screens/admin/settings';
+import { SettingsPanel, StorageView, diskWarning } from '../src/screens/admin/settings';
 import { CallDetailPanel } from '../src/components/call-detail';
 import { TraceView, orderTrace } from '../src/components/trace';
 import { normalizeMac, splitList, validateRule, validateUser, type RuleForm } from '../src/screens/admin/validate';
@@ -305,4 +305,37 @@ describe('the admin screens are for admins', () => {
       }
     });
   }
+});
+
+describe('storage', () => {
+  const fine: StorageReport = {
+    bytes_used: 5e9,
+    bytes_free: 0,
+    bytes_per_day: 1e9,
+    days_until_full: 0,
+    recordings: 1234,
+    disk_full: false,
+    calls_waiting: 0,
+    audio_lost_ms: 0,
+    write_errors: 0,
+  };
+  test('issue 13: a full disk is a plain warning with the calls waiting and the audio lost', async () => {
+    const full = { ...fine, disk_full: true, calls_waiting: 3, audio_lost_ms: 12_500, write_errors: 40 };
+    const root = await mount(<StorageView s={full} />);
+    const warning = root.querySelector('[data-testid=disk-warning]');
+    expect(warning!.textContent).toBe(
+      'The disk is full: 3 calls waiting to write, 12.5 s of audio lost. New calls are refused until space is freed.',
+    );
+    expect(warning!.getAttribute('role')).toBe('alert');
+  });
+  test('issue 13: after the disk recovers the loss is still told; a disk never full shows nothing', async () => {
+    expect(diskWarning({ ...fine, audio_lost_ms: 3_000 })).toBe(
+      'The disk was full: 3.0 s of audio lost since the server started. The affected recordings list their gaps.',
+    );
+    expect(diskWarning({ ...fine, disk_full: true, calls_waiting: 1 })).toBe(
+      'The disk is full: 1 call waiting to write, 0.0 s of audio lost. New calls are refused until space is freed.',
+    );
+    const root = await mount(<StorageView s={fine} />);
+    expect(root.querySelector('[data-testid=disk-warning]')).toBeNull();
+  });
 });

@@ -124,6 +124,7 @@ fn validate_call(c: &IngestCall) -> ApiResult<()> {
 pub async fn ingest(State(state): State<AppState>, request: Request) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
     let (parts, body) = request.into_parts();
     check_token(&state, &parts)?;
+    crate::disk::refuse_upload(&state)?;
     let result = match Multipart::from_request(Request::from_parts(parts, body), &state).await {
         Ok(mut multipart) => receive(&state, &mut multipart).await,
         Err(rejection) => Err(ApiError::from(rejection)),

@@ -11,6 +11,7 @@ pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod disk;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
@@ -93,6 +94,8 @@ impl Server {
         // dispatch cut off mid-send keeps its lease and is sent again: nothing queued is lost.
         let scheduler = schedule::start(state.clone());
         let heartbeat = heartbeat::start(state.clone());
+        // Ends the disk-full condition when space returns while no call is writing.
+        let disk_watch = disk::watch(state.clone());
         // The SIPREC recorder: SIP tasks and RTP workers.
         let sip = sip::SipService::start(state.clone(), self.sip)?;
         let demo = state.config.demo.then(|| demo::start(state.clone(), self.sip_addr));
@@ -124,6 +127,7 @@ impl Server {
         }
         let _ = http_done.await;
         heartbeat.abort();
+        disk_watch.abort();
         tracing::info!("stopped");
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! the bookkeeping, never the packets.
 
 use crate::calls::{self, AddressBook, RawParticipant};
+use crate::disk::Disk;
 use crate::error::ApiError;
 use crate::files::{sha256_file, Files};
 use crate::state::AppState;
@@ -13,7 +14,7 @@ use callrec_media::wav::{WavFile, WavWriter};
 use callrec_store::{FinishedRecording, NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{
     AudioCodec, Call, CallDetail, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording,
-    RecordingState, Trigger,
+    RecordingGap, RecordingState, Trigger,
 };
 use callrec_types::engine::{Decision, Refusal, TraceKind, TraceLine};
 use callrec_types::rules::{Dispatch, MonMode};
@@ -32,14 +33,17 @@ pub struct SegmentFacts {
     pub codec: AudioCodec,
     pub sample_rate: u32,
     pub channels: u16,
+    /// Spans lost to a full disk.
+    pub gaps: Vec<RecordingGap>,
 }
 
 /// Writes a call's audio into segment files. Implemented by the SIPREC recorder; calls are
 /// started and stopped from async code through `spawn_blocking`, so implementations may do
 /// blocking file I/O.
 pub trait CallMedia: Send + Sync + 'static {
-    /// From `at` on, the call's audio goes to a new stereo WAV at `path` (absolute).
-    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()>;
+    /// From `at` on, the call's audio goes to a new stereo WAV at `path` (absolute); write
+    /// failures are reported to `disk`. On an error no file is left at `path`.
+    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()>;
     /// Pads up to `at`, flushes, fixes the header and closes the segment.
     fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts>;
     /// The codec segments are written in (stereo, 8 kHz), for the row of a segment that has
@@ -61,14 +65,18 @@ impl CallMedia for SilentMedia {
         AudioCodec::Pcmu
     }
 
-    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()> {
+    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()> {
         let file = std::fs::OpenOptions::new()
             .create_new(true)
             .read(true)
             .write(true)
             .open(&path)?;
         let w = WavWriter::stereo(LAW, 8000).map_err(io::Error::other)?;
-        let wav = WavFile::create(file, w).map_err(io::Error::other)?;
+        let wav = WavFile::create(file, w).map_err(|e| {
+            let _ = std::fs::remove_file(&path);
+            disk.write_failed(&e);
+            io::Error::other(e)
+        })?;
         *self.open.lock().expect("media lock") = Some((wav, at));
         Ok(())
     }
@@ -96,6 +104,7 @@ impl CallMedia for SilentMedia {
             codec: AudioCodec::Pcmu,
             sample_rate: 8000,
             channels: 2,
+            gaps: Vec::new(),
         })
     }
 }
@@ -540,8 +549,8 @@ async fn start_segment_at(
         tokio::fs::create_dir_all(dir).await.map_err(ApiError::from)?;
     }
     let media = lc.media.clone();
-    let p = abs.clone();
-    blocking(move || media.start_segment(p, now))
+    let (p, disk) = (abs.clone(), state.disk.clone());
+    blocking(move || media.start_segment(p, now, disk))
         .await
         .map_err(ApiError::from)?;
     let offset = (now - lc.call.answered_at.unwrap_or(lc.call.started_at))
@@ -565,8 +574,17 @@ async fn start_segment_at(
             trigger,
             state: RecordingState::Recording,
         })
-        .await
-        .map_err(ApiError::from)?;
+        .await;
+    let recording = match recording {
+        Ok(r) => r,
+        Err(e) => {
+            // No file without its row: close the segment and remove what it wrote.
+            let media = lc.media.clone();
+            let _ = blocking(move || media.stop_segment(now)).await;
+            let _ = tokio::fs::remove_file(&abs).await;
+            return Err(ApiError::from(e).into());
+        }
+    };
     lc.next_seq += 1;
     lc.call.recording_count += 1;
     state.publish(
@@ -617,6 +635,7 @@ pub async fn finish(
                 codec: facts.codec,
                 sample_rate: facts.sample_rate,
                 channels: facts.channels,
+                gaps: facts.gaps.clone(),
             },
         )
         .await?;

@@ -14,6 +14,8 @@ pub struct Metrics {
     pub logins_failed: AtomicU64,
     /// Counters owned by other parts (SIP, RTP, dispatch) register here by name.
     pub extra: std::sync::Mutex<Vec<(&'static str, &'static str, std::sync::Arc<AtomicU64>)>>,
+    /// Gauges owned by other parts (the disk-full condition) register here by name.
+    pub gauges: std::sync::Mutex<Vec<(&'static str, &'static str, std::sync::Arc<AtomicI64>)>>,
 }
 
 impl Metrics {
@@ -27,6 +29,13 @@ impl Metrics {
         let c = std::sync::Arc::new(AtomicU64::new(0));
         self.extra.lock().expect("metrics lock").push((name, help, c.clone()));
         c
+    }
+
+    /// Registers a gauge owned elsewhere (name, help) and returns it.
+    pub fn gauge(&self, name: &'static str, help: &'static str) -> std::sync::Arc<AtomicI64> {
+        let g = std::sync::Arc::new(AtomicI64::new(0));
+        self.gauges.lock().expect("metrics lock").push((name, help, g.clone()));
+        g
     }
 
     pub fn render(&self) -> String {
@@ -90,6 +99,13 @@ impl Metrics {
                 s,
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
                 c.load(Ordering::Relaxed)
+            );
+        }
+        for (name, help, g) in self.gauges.lock().expect("metrics lock").iter() {
+            let _ = writeln!(
+                s,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}",
+                g.load(Ordering::Relaxed)
             );
         }
         s

@@ -40,12 +40,14 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<()> {
                     codec: crate::files::audio_codec(info.codec),
                     sample_rate: info.sample_rate,
                     channels: info.channels,
+                    gaps: Vec::new(),
                 },
                 Err(_) => live::SegmentFacts {
                     duration_ms: 0,
                     codec,
                     sample_rate,
                     channels,
+                    gaps: Vec::new(),
                 },
             })
         })

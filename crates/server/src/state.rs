@@ -4,6 +4,7 @@
 use crate::auth::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::disk::Disk;
 use crate::files::Files;
 use crate::live::LiveCalls;
 use crate::metrics::Metrics;
@@ -35,6 +36,8 @@ pub struct App {
     pub files: Files,
     pub live: LiveCalls,
     pub metrics: Metrics,
+    /// Whether recordings can be written now, and what a full disk has cost.
+    pub disk: Arc<Disk>,
     pub throttle: LoginThrottle,
     pub events: broadcast::Sender<Arc<Envelope>>,
     /// Wakes the scheduler to run dispatch and retention now.
@@ -55,13 +58,16 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
         let (events, _) = broadcast::channel(4096);
+        let metrics = Metrics::default();
+        let disk = Arc::new(Disk::new(&metrics, config.disk_full_buffer_secs));
         AppState(Arc::new(App {
             files: Files::new(config.data_dir.clone()),
             config,
             store,
             clock,
             live: LiveCalls::default(),
-            metrics: Metrics::default(),
+            metrics,
+            disk,
             throttle: LoginThrottle::default(),
             events,
             run_now: tokio::sync::Notify::new(),

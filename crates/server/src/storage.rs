@@ -1,7 +1,9 @@
 //! The disk forecast (SPEC §6, `GET /api/v1/storage`): bytes used by recordings, bytes free on
 //! the data directory's file system, the average bytes recorded per day over the last 30 days,
-//! and how many days that leaves until the disk is full.
+//! and how many days that leaves until the disk is full — and whether it is full right now
+//! ([`crate::disk`]).
 
+use crate::disk::DiskCondition;
 use crate::state::AppState;
 use callrec_store::{StorageTotals, StoreError};
 use callrec_types::wire::StorageReport;
@@ -43,8 +45,9 @@ pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
     Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
 }
 
-/// The report from the store's totals and the free space; pure, so the arithmetic is tested.
-pub fn forecast(totals: &StorageTotals, bytes_free: u64, now: DateTime<Utc>) -> StorageReport {
+/// The report from the store's totals, the free space and the disk-full condition; pure, so
+/// the arithmetic is tested.
+pub fn forecast(totals: &StorageTotals, bytes_free: u64, disk: DiskCondition, now: DateTime<Utc>) -> StorageReport {
     // Average over the full window, or over the time since the first recording in it when the
     // history is shorter (a new installation), but never over less than a day.
     let window_start = now - Duration::days(RATE_WINDOW_DAYS);
@@ -58,6 +61,10 @@ pub fn forecast(totals: &StorageTotals, bytes_free: u64, now: DateTime<Utc>) -> 
         bytes_per_day: per_day.round() as u64,
         days_until_full: (per_day >= 1.0).then(|| bytes_free as f64 / per_day),
         recordings: totals.recordings.max(0) as u64,
+        disk_full: disk.full,
+        calls_waiting: disk.calls_waiting,
+        audio_lost_ms: disk.audio_lost_ms,
+        write_errors: disk.write_errors,
     }
 }
 
@@ -72,7 +79,7 @@ pub async fn report(state: &AppState) -> Result<StorageReport, StorageError> {
         .await
         .map_err(|e| StorageError::Statvfs(std::io::Error::other(e)))?
         .map_err(StorageError::Statvfs)?;
-    Ok(forecast(&totals, free, now))
+    Ok(forecast(&totals, free, state.disk.condition(), now))
 }
 
 #[cfg(test)]
@@ -80,13 +87,37 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    fn fine() -> DiskCondition {
+        DiskCondition {
+            full: false,
+            calls_waiting: 0,
+            audio_lost_ms: 0,
+            write_errors: 0,
+        }
+    }
+
+    #[test]
+    fn issue_13_the_report_says_the_disk_is_full() {
+        let full = DiskCondition {
+            full: true,
+            calls_waiting: 3,
+            audio_lost_ms: 12_500,
+            write_errors: 40,
+        };
+        let r = forecast(&StorageTotals::default(), 0, full, now());
+        assert!(r.disk_full, "full");
+        assert_eq!(r.calls_waiting, 3, "calls waiting to write");
+        assert_eq!(r.audio_lost_ms, 12_500, "audio lost");
+        assert_eq!(r.write_errors, 40, "write errors");
+    }
+
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 30, 12, 0, 0).single().expect("valid")
     }
 
     #[test]
     fn nothing_recorded_means_the_disk_never_fills() {
-        let r = forecast(&StorageTotals::default(), 1_000_000, now());
+        let r = forecast(&StorageTotals::default(), 1_000_000, fine(), now());
         assert_eq!(r.bytes_per_day, 0);
         assert_eq!(r.days_until_full, None, "no rate, no forecast");
     }
@@ -99,7 +130,7 @@ mod tests {
             bytes_since: 3_000,
             oldest_since: Some(now() - Duration::days(29)),
         };
-        let r = forecast(&totals, 10_000, now());
+        let r = forecast(&totals, 10_000, fine(), now());
         assert_eq!(r.bytes_per_day, 103, "3000 bytes over 29 days");
         let days = r.days_until_full.expect("a rate gives a forecast");
         assert!((days - 96.67).abs() < 0.1, "10000 free at ~103/day: {days}");
@@ -113,7 +144,7 @@ mod tests {
             bytes_since: 500,
             oldest_since: Some(now() - Duration::hours(2)),
         };
-        let r = forecast(&totals, 5_000, now());
+        let r = forecast(&totals, 5_000, fine(), now());
         assert_eq!(r.bytes_per_day, 500, "two hours of history count as one day");
         assert_eq!(r.days_until_full, Some(10.0));
     }

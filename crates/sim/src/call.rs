@@ -210,6 +210,29 @@ impl CallBuilder {
         Ok(call)
     }
 
+    /// Places the call like [`invite`](Self::invite), but a non-2xx final response is
+    /// acknowledged (RFC 3261 §17.1.1.3) and handed back, so a test can read its headers
+    /// (`Retry-After` of a 503).
+    pub async fn invite_or_refusal(self) -> Result<Result<SimCall, Message>, SimError> {
+        let mut call = SimCall::prepare(self)?;
+        let invite = call.build_invite();
+        let response = match call.transaction(invite.clone()).await {
+            Ok(r) => r,
+            Err(e) => {
+                call.close();
+                return Err(e);
+            }
+        };
+        if !response.status().is_some_and(|c| (200..300).contains(&c)) {
+            let sent = call.sim.link.send(&ack_non_2xx(&invite, &response)).await;
+            call.close();
+            sent?;
+            return Ok(Err(response));
+        }
+        call.on_answer(&response, &invite).await?;
+        Ok(Ok(call))
+    }
+
     /// Sends the INVITE and at once a CANCEL (RFC 3261 §9.1); returns the INVITE's final
     /// status (487 when the CANCEL won, 200 when the answer did — that call is then BYEd).
     pub async fn invite_and_cancel(self) -> Result<u16, SimError> {

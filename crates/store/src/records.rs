@@ -2,7 +2,8 @@
 //! queries) and the few stored facts it gets back beyond the domain types (file paths).
 
 use callrec_types::calls::{
-    AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, Recording, RecordingState, Trigger,
+    AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, Recording, RecordingGap,
+    RecordingState, Trigger,
 };
 use callrec_types::directory::Level;
 use callrec_types::engine::{CallOrigin, TraceLine};
@@ -73,6 +74,8 @@ pub struct FinishedRecording {
     pub codec: AudioCodec,
     pub sample_rate: u32,
     pub channels: u16,
+    /// Spans whose audio was lost to a full disk (empty when nothing was).
+    pub gaps: Vec<RecordingGap>,
 }
 
 /// A recording with where its file lives.

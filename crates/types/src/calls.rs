@@ -184,6 +184,21 @@ pub struct Recording {
     pub legal_hold: bool,
     #[serde(default)]
     pub dispatch: Vec<DispatchTarget>,
+    /// Spans of the call whose audio was lost (the disk refused it for longer than the
+    /// recorder could hold it in memory), in order. The file holds silence there, so its
+    /// timeline stays the call's; a span at the very end may be missing from the file when
+    /// the call ended before the disk recovered.
+    #[serde(default)]
+    pub gaps: Vec<RecordingGap>,
+}
+
+/// A span of a recording whose audio was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingGap {
+    /// Milliseconds from the recording's start to the first lost audio.
+    pub offset_ms: i64,
+    /// Milliseconds of audio lost.
+    pub duration_ms: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

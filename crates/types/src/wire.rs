@@ -186,6 +186,20 @@ pub struct StorageReport {
     /// `None` when nothing is being recorded (the disk never fills).
     pub days_until_full: Option<f64>,
     pub recordings: u64,
+    /// The disk refused a recording write and has taken none since: new calls are refused
+    /// until it does.
+    #[serde(default)]
+    pub disk_full: bool,
+    /// Calls holding audio in memory until the disk takes it.
+    #[serde(default)]
+    pub calls_waiting: u64,
+    /// Milliseconds of audio lost to a full disk since the server started; each loss is a
+    /// gap of its recording.
+    #[serde(default)]
+    pub audio_lost_ms: u64,
+    /// Recording writes the disk refused since the server started (retries included).
+    #[serde(default)]
+    pub write_errors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

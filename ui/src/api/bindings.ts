@@ -401,6 +401,27 @@ export type Recording = {
   state: RecordingState;
   legal_hold: boolean;
   dispatch: DispatchTarget[];
+  /**
+   * Spans of the call whose audio was lost (the disk refused it for longer than the
+   * recorder could hold it in memory), in order. The file holds silence there, so its
+   * timeline stays the call's; a span at the very end may be missing from the file when
+   * the call ended before the disk recovered.
+   */
+  gaps: RecordingGap[];
+};
+
+/**
+ * A span of a recording whose audio was lost.
+ */
+export type RecordingGap = {
+  /**
+   * Milliseconds from the recording's start to the first lost audio.
+   */
+  offset_ms: number;
+  /**
+   * Milliseconds of audio lost.
+   */
+  duration_ms: number;
 };
 
 export type DispatchStatus =
@@ -611,6 +632,24 @@ export type StorageReport = {
    */
   days_until_full: number | null;
   recordings: number;
+  /**
+   * The disk refused a recording write and has taken none since: new calls are refused
+   * until it does.
+   */
+  disk_full: boolean;
+  /**
+   * Calls holding audio in memory until the disk takes it.
+   */
+  calls_waiting: number;
+  /**
+   * Milliseconds of audio lost to a full disk since the server started; each loss is a
+   * gap of its recording.
+   */
+  audio_lost_ms: number;
+  /**
+   * Recording writes the disk refused since the server started (retries included).
+   */
+  write_errors: number;
 };
 
 export type AuditEntry = {

@@ -28,7 +28,7 @@ pub use parse::{WavError, WavInfo, MAX_CHUNKS, MAX_HEADER_LEN};
 pub use pcm16::{g711_to_pcm16_range, Pcm16Transcoder, TranscodeError};
 pub use repair::{repair, repair_file, RepairReport};
 pub use upload::{check_upload, check_upload_file, UploadReport};
-pub use writer::{HeaderPatch, WavFile, WavIoError, WavWriter};
+pub use writer::{HeaderPatch, SetLen, WavFile, WavIoError, WavWriter};
 
 use crate::g711::Law;
 

@@ -10,8 +10,14 @@
 //! syncs the file (`File::sync_data`) after a flush; if the machine dies between the audio
 //! and the header reaching the disk, [`repair`](super::repair()) recomputes the sizes from
 //! the file length at start-up.
+//!
+//! A failed write (a full disk, a quota) never leaves the header and the file disagreeing:
+//! the whole frames that did reach the file stay appended, a half frame a short write left
+//! behind is cut off again ([`SetLen`]), and the next write continues right after the last
+//! whole frame. So after any error the caller may flush, retry the rest, or finish, and the
+//! header still describes exactly the bytes on disk.
 
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Cursor, Seek, SeekFrom, Write};
 
 use super::header::{
     data_size_offset, fact_count_offset, header_len, max_data_len, riff_size, wav_header, RIFF_SIZE_OFFSET,
@@ -181,6 +187,27 @@ impl WavWriter {
     }
 }
 
+/// A file whose length can be cut back: how a write that stopped in the middle of a frame
+/// is undone, so the file never ends in half a frame.
+pub trait SetLen {
+    /// Truncates (or extends) the file to `len` bytes.
+    fn set_len(&mut self, len: u64) -> io::Result<()>;
+}
+
+impl SetLen for std::fs::File {
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        std::fs::File::set_len(self, len)
+    }
+}
+
+impl SetLen for Cursor<Vec<u8>> {
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        let len = usize::try_from(len).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "length"))?;
+        self.get_mut().resize(len, 0);
+        Ok(())
+    }
+}
+
 /// A [`WavWriter`] driving a `Write + Seek` file.
 #[derive(Debug)]
 pub struct WavFile<W: Write + Seek> {
@@ -188,6 +215,9 @@ pub struct WavFile<W: Write + Seek> {
     state: WavWriter,
     /// Where `inner`'s cursor is, to avoid a seek per write.
     pos: u64,
+    /// A failed write may have left bytes past the last whole frame that could not be cut
+    /// off yet; the next flush tries again, so the header and the length agree.
+    ragged_tail: bool,
 }
 
 impl<W: Write + Seek> WavFile<W> {
@@ -197,47 +227,15 @@ impl<W: Write + Seek> WavFile<W> {
         inner.seek(SeekFrom::Start(0))?;
         inner.write_all(&header)?;
         let pos = header.len() as u64;
-        let mut file = WavFile { inner, state, pos };
+        let mut file = WavFile {
+            inner,
+            state,
+            pos,
+            ragged_tail: false,
+        };
         // Sizes for what `state` already holds (0 for a new writer).
         file.write_patches()?;
         Ok(file)
-    }
-
-    /// Appends whole interleaved frames (stereo: caller byte, callee byte, …).
-    pub fn write_frames(&mut self, frames: &[u8]) -> Result<(), WavIoError> {
-        if frames.is_empty() {
-            return Ok(());
-        }
-        let before = self.state.clone();
-        let at = self.state.append(frames.len())?;
-        let written = self.seek_to(at).and_then(|()| self.inner.write_all(frames));
-        match written {
-            Ok(()) => {
-                self.pos = at + frames.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                // The file is now in an unknown state past the header's sizes; keep the
-                // state at what is known to be there so a retry or a flush stays truthful.
-                self.state = before;
-                self.pos = u64::MAX;
-                Err(e.into())
-            }
-        }
-    }
-
-    /// Writes the audio out, then rewrites the header sizes to cover it.
-    pub fn flush(&mut self) -> Result<(), WavIoError> {
-        self.inner.flush()?;
-        self.write_patches()?;
-        self.inner.flush()?;
-        Ok(())
-    }
-
-    /// Flushes and returns the inner writer.
-    pub fn finish(mut self) -> Result<W, WavIoError> {
-        self.flush()?;
-        Ok(self.inner)
     }
 
     /// The recording's state.
@@ -269,6 +267,79 @@ impl<W: Write + Seek> WavFile<W> {
             self.seek_to(patch.offset)?;
             self.inner.write_all(&patch.bytes)?;
             self.pos = patch.offset + 4;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write + Seek + SetLen> WavFile<W> {
+    /// Appends whole interleaved frames (stereo: caller byte, callee byte, …).
+    ///
+    /// On an error the frames that did reach the file stay appended — `state().data_len()`
+    /// says how far the write got — and a half frame left by a short write is cut off, so
+    /// the caller can flush, keep the rest and retry it later, or finish. Refused without
+    /// writing anything: a partial frame ([`WavIoError::PartialFrame`]) and the size limit.
+    pub fn write_frames(&mut self, frames: &[u8]) -> Result<(), WavIoError> {
+        if frames.is_empty() {
+            return Ok(());
+        }
+        // Validate on a copy first, so a refusal changes nothing.
+        let at = self.state.clone().append(frames.len())?;
+        let mut done = 0;
+        let result = self.seek_to(at).and_then(|()| {
+            while done < frames.len() {
+                match self.inner.write(&frames[done..]) {
+                    Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+                    Ok(n) => done += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        });
+        let block_align = usize::from(self.state.block_align());
+        let whole = done - done % block_align;
+        self.state
+            .append(whole)
+            .expect("a prefix of an accepted append is accepted");
+        match result {
+            Ok(()) => {
+                self.pos = at + frames.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                self.pos = u64::MAX;
+                // Whatever the kernel took past the last whole frame (or, when the error
+                // came after a write we cannot see, any stray bytes) goes: the file ends
+                // exactly where the state says, so the next flush is truthful.
+                self.ragged_tail = true;
+                let _ = self.cut_tail();
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Writes the audio out, then rewrites the header sizes to cover it. When a failed write
+    /// may have left bytes past the last whole frame, they are cut off first: the header then
+    /// describes exactly what the file holds.
+    pub fn flush(&mut self) -> Result<(), WavIoError> {
+        self.cut_tail()?;
+        self.inner.flush()?;
+        self.write_patches()?;
+        self.inner.flush()?;
+        Ok(())
+    }
+
+    /// Flushes and returns the inner writer.
+    pub fn finish(mut self) -> Result<W, WavIoError> {
+        self.flush()?;
+        Ok(self.inner)
+    }
+
+    fn cut_tail(&mut self) -> io::Result<()> {
+        if self.ragged_tail {
+            self.inner.set_len(self.state.file_len())?;
+            self.ragged_tail = false;
         }
         Ok(())
     }
@@ -368,5 +439,134 @@ mod tests {
             Some(WavError::UnsupportedChannels(3)),
             "three channels"
         );
+    }
+    /// A file on a disk with room for `cap` bytes in all: a write past it stores what fits,
+    /// then fails with ENOSPC, as a full file system does.
+    struct SmallDisk {
+        file: Cursor<Vec<u8>>,
+        cap: usize,
+    }
+
+    impl Write for SmallDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let at = usize::try_from(self.file.position()).expect("small");
+            let room = self.cap.saturating_sub(at);
+            if room == 0 && !buf.is_empty() {
+                return Err(io::Error::from_raw_os_error(28)); // ENOSPC
+            }
+            self.file.write(&buf[..buf.len().min(room)])
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Seek for SmallDisk {
+        fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+            self.file.seek(to)
+        }
+    }
+
+    impl SetLen for SmallDisk {
+        fn set_len(&mut self, len: u64) -> io::Result<()> {
+            self.file.set_len(len)
+        }
+    }
+
+    fn small_disk(cap: usize) -> WavFile<SmallDisk> {
+        let state = WavWriter::stereo(Law::Ulaw, 8000).expect("valid format");
+        let disk = SmallDisk {
+            file: Cursor::new(Vec::new()),
+            cap,
+        };
+        WavFile::create(disk, state).expect("the header fits")
+    }
+
+    /// Asserts that the header's sizes describe exactly the bytes of the file.
+    fn assert_header_matches_file(bytes: &[u8], what: &str) -> WavInfo {
+        let info = WavInfo::parse(bytes).expect("the header parses");
+        assert_eq!(
+            info.data_offset + info.data_len,
+            bytes.len() as u64,
+            "{what}: the data size covers every byte after the header and no more"
+        );
+        let riff = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+        assert_eq!(
+            u64::from(riff) + 8,
+            bytes.len() as u64,
+            "{what}: the RIFF size is the file length minus 8"
+        );
+        assert_eq!(info.data_len % 2, 0, "{what}: whole stereo frames only");
+        info
+    }
+
+    #[test]
+    fn issue_13_short_write_on_a_full_disk_keeps_whole_frames_and_cuts_the_half_frame() {
+        // Room for 1001 audio bytes: 500 whole stereo frames and half of the next one.
+        let mut f = small_disk(58 + 1001);
+        let frames: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
+        let err = f.write_frames(&frames).expect_err("the disk is full after 1001 bytes");
+        assert!(
+            matches!(&err, WavIoError::Io(e) if e.raw_os_error() == Some(28)),
+            "the error is the disk's ENOSPC: {err}"
+        );
+        assert_eq!(
+            f.state().data_len(),
+            1000,
+            "the 500 whole frames that reached the file stay"
+        );
+        f.flush().expect("the header can be rewritten in place on a full disk");
+        let bytes = f.get_ref().file.get_ref().clone();
+        assert_eq!(bytes.len(), 58 + 1000, "the half frame was cut off again");
+        let info = assert_header_matches_file(&bytes, "after the short write");
+        assert_eq!(info.data_len, 1000, "readers see the whole frames");
+        assert_eq!(
+            &bytes[58..],
+            &frames[..1000],
+            "the audio kept is the start of what was offered"
+        );
+    }
+
+    #[test]
+    fn issue_13_retry_after_space_returns_continues_after_the_last_whole_frame() {
+        let mut f = small_disk(58 + 1001);
+        let frames: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
+        f.write_frames(&frames).expect_err("the disk is full");
+        let done = usize::try_from(f.state().data_len()).expect("small");
+        f.get_mut().cap = usize::MAX; // space returns
+        f.write_frames(&frames[done..]).expect("the rest fits now");
+        let bytes = f.finish().expect("finish").file.into_inner();
+        let info = assert_header_matches_file(&bytes, "after the retry");
+        assert_eq!(info.data_len, 2000, "every frame is in the file once");
+        assert_eq!(&bytes[58..], &frames[..], "in order, with nothing doubled or skipped");
+    }
+
+    #[test]
+    fn issue_13_a_write_refused_outright_changes_nothing() {
+        let mut f = small_disk(58);
+        f.write_frames(&[7u8; 320]).expect_err("no room at all");
+        assert_eq!(f.state().data_len(), 0, "nothing appended");
+        let bytes = f.finish().expect("finish").file.into_inner();
+        assert_eq!(bytes.len(), 58, "header only");
+        assert_header_matches_file(&bytes, "an empty recording");
+    }
+
+    #[test]
+    fn issue_13_a_frame_split_over_two_failed_writes_is_written_once_whole() {
+        // 3 bytes of room: one whole frame, half of the second.
+        let mut f = small_disk(58 + 3);
+        f.write_frames(&[1, 2, 3, 4]).expect_err("full after 3 bytes");
+        assert_eq!(f.state().data_len(), 2, "one whole frame kept");
+        f.get_mut().cap = 58 + 5; // one more byte than needed for the second frame
+        f.write_frames(&[3, 4, 5, 6])
+            .expect_err("full again in the middle of frame 3");
+        assert_eq!(
+            f.state().data_len(),
+            4,
+            "the second frame is complete now, the third was cut"
+        );
+        let bytes = f.finish().expect("finish").file.into_inner();
+        assert_eq!(&bytes[58..], &[1, 2, 3, 4], "whole frames, each once");
+        assert_header_matches_file(&bytes, "after two short writes");
     }
 }

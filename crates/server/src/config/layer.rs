@@ -12,9 +12,10 @@ use serde::Deserialize;
 
 use super::values::{
     boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
-    HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES, RETENTION_DAYS,
-    SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS, SIP_SESSION_TIMEOUT_SECS,
-    SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS, SIP_UNACKNOWLEDGED_PER_SOURCE,
+    DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES,
+    RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS,
+    SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS,
+    SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
 use super::{Config, ConfigError, Origin, Secret, ServeArgs, MAX_CONFIG_FILE_BYTES};
 
@@ -44,6 +45,7 @@ pub(super) struct Layer {
     http_header_timeout_secs: Option<u32>,
     http_idle_timeout_secs: Option<u32>,
     http_max_connections: Option<u32>,
+    disk_full_buffer_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -87,6 +89,7 @@ impl Layer {
         set(&mut config.http_header_timeout_secs, self.http_header_timeout_secs);
         set(&mut config.http_idle_timeout_secs, self.http_idle_timeout_secs);
         set(&mut config.http_max_connections, self.http_max_connections);
+        set(&mut config.disk_full_buffer_secs, self.disk_full_buffer_secs);
         set(&mut config.log, self.log);
     }
 }
@@ -118,6 +121,7 @@ struct FileConfig {
     http_header_timeout_secs: Option<u32>,
     http_idle_timeout_secs: Option<u32>,
     http_max_connections: Option<u32>,
+    disk_full_buffer_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -268,6 +272,10 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .http_max_connections
             .map(|v| in_range(origin("http_max_connections"), v, HTTP_MAX_CONNECTIONS, "connections"))
             .transpose()?,
+        disk_full_buffer_secs: raw
+            .disk_full_buffer_secs
+            .map(|v| in_range(origin("disk_full_buffer_secs"), v, DISK_FULL_BUFFER_SECS, "seconds"))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -356,6 +364,9 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("http_max_connections") {
         l.http_max_connections = Some(number(o, &v, HTTP_MAX_CONNECTIONS, "connections")?);
     }
+    if let Some((o, v)) = get("disk_full_buffer_secs") {
+        l.disk_full_buffer_secs = Some(number(o, &v, DISK_FULL_BUFFER_SECS, "seconds")?);
+    }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);
     }
@@ -401,7 +412,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 24] = [
+        let values: [(&str, &str, &str); 25] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -425,6 +436,7 @@ mod tests {
             ("http_header_timeout_secs", "7", "7"),
             ("http_idle_timeout_secs", "7", "7"),
             ("http_max_connections", "7", "7"),
+            ("disk_full_buffer_secs", "2", "2"),
             ("log", "\"debug\"", "debug"),
         ];
         assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

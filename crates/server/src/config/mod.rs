@@ -33,7 +33,7 @@ use layer::{env_layer, file_layer, flag_layer, read_config_file};
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 24] = [
+pub const KEYS: [&str; 25] = [
     "data_dir",
     "http",
     "sip",
@@ -57,6 +57,7 @@ pub const KEYS: [&str; 24] = [
     "http_header_timeout_secs",
     "http_idle_timeout_secs",
     "http_max_connections",
+    "disk_full_buffer_secs",
     "log",
 ];
 
@@ -87,6 +88,7 @@ const DEFAULT_SHUTDOWN_GRACE_SECS: u32 = 5;
 const DEFAULT_HTTP_HEADER_TIMEOUT_SECS: u32 = 10;
 const DEFAULT_HTTP_IDLE_TIMEOUT_SECS: u32 = 60;
 const DEFAULT_HTTP_MAX_CONNECTIONS: u32 = 4096;
+const DEFAULT_DISK_FULL_BUFFER_SECS: u32 = 30;
 const DEFAULT_LOG: &str = "info";
 
 /// The validated configuration the server runs with.
@@ -141,6 +143,10 @@ pub struct Config {
     pub http_idle_timeout_secs: u32,
     /// Most HTTP connections open at once; at the limit the connection idle longest is closed to make room.
     pub http_max_connections: u32,
+    /// While the disk refuses writes, each call keeps up to this many seconds of audio in
+    /// memory (16 KB a second) to write when space returns; audio beyond it is dropped and
+    /// recorded as a gap.
+    pub disk_full_buffer_secs: u32,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
 }
@@ -171,6 +177,7 @@ impl Default for Config {
             http_header_timeout_secs: DEFAULT_HTTP_HEADER_TIMEOUT_SECS,
             http_idle_timeout_secs: DEFAULT_HTTP_IDLE_TIMEOUT_SECS,
             http_max_connections: DEFAULT_HTTP_MAX_CONNECTIONS,
+            disk_full_buffer_secs: DEFAULT_DISK_FULL_BUFFER_SECS,
             log: DEFAULT_LOG.to_owned(),
         }
     }
@@ -302,6 +309,10 @@ mod tests {
         assert_eq!(c.rtp_ports, (20000, 29999), "rtp ports");
         assert_eq!(c.max_upload_bytes, 2 << 30, "2 GiB");
         assert_eq!(c.dispatch_schedule, "0 20 * * *", "schedule");
+        assert_eq!(
+            c.disk_full_buffer_secs, 30,
+            "30 s of audio per call while the disk is full"
+        );
     }
 
     #[test]

@@ -96,6 +96,10 @@ http_idle_timeout_secs = {http_idle_timeout_secs}
 # Most HTTP connections open at once. At the limit, the connection idle longest is closed
 # to make room for the new one, so a flood of idle connections cannot lock users out.
 http_max_connections = {http_max_connections}
+# While the disk refuses writes (full, over quota), each call keeps up to this many seconds
+# of audio in memory (16 KB a second per call) and writes it when space returns; audio beyond
+# it is dropped, padded with silence and listed as a gap of the recording. 2 to 600.
+disk_full_buffer_secs = {disk_full_buffer}
 
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
@@ -121,6 +125,7 @@ log = "{log}"
         http_header_timeout_secs = d.http_header_timeout_secs,
         http_idle_timeout_secs = d.http_idle_timeout_secs,
         http_max_connections = d.http_max_connections,
+        disk_full_buffer = d.disk_full_buffer_secs,
         log = d.log,
     )
 }

@@ -28,6 +28,10 @@ pub(super) const HTTP_HEADER_TIMEOUT_SECS: (u32, u32) = (1, 3600);
 pub(super) const HTTP_IDLE_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
 pub(super) const HTTP_MAX_CONNECTIONS: (u32, u32) = (1, 1_000_000);
 pub(super) const MAX_UPLOAD_BYTES: (u64, u64) = (1024, u64::MAX);
+// At least two seconds: a recording holds up to one second (plus a tick) in memory between
+// writes even when the disk is fine. Ten minutes of stereo G.711 is 9.6 MB per call: more is
+// a memory risk, not a safety margin.
+pub(super) const DISK_FULL_BUFFER_SECS: (u32, u32) = (2, 600);
 
 fn invalid(origin: Origin, value: impl fmt::Display, expected: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
@@ -224,6 +228,8 @@ mod tests {
             ("CALLREC_SIP_SESSION_TIMEOUT_SECS", "0"),
             ("CALLREC_RETENTION_DAYS", "0"),
             ("CALLREC_SCRIPT_TIMEOUT_SECS", "99999999"),
+            ("CALLREC_DISK_FULL_BUFFER_SECS", "0"),
+            ("CALLREC_DISK_FULL_BUFFER_SECS", "30000"),
         ] {
             let e = message(load_with(&ServeArgs::default(), &[(var, value)]));
             assert!(

@@ -12,7 +12,9 @@
 //!   stops recording segments on it (automatically at answer, by the red toggle, by the
 //!   phone's key). A segment is a stereo G.711 WAV (channel 1 = caller, channel 2 = callee)
 //!   whose header is rewritten every second, so a crash loses at most the last second.
+//! - [`backlog`]: a segment's audio waiting for the disk, and the gaps a full disk leaves.
 
+pub mod backlog;
 pub mod epoll;
 pub mod fds;
 pub mod worker;
@@ -31,6 +33,7 @@ use callrec_media::wav::{WavFile, WavWriter};
 use callrec_types::calls::AudioCodec;
 use chrono::{DateTime, Utc};
 
+use crate::disk::Disk;
 use crate::live::{CallMedia, SegmentFacts};
 use crate::metrics::Metrics;
 use epoll::EventFd;
@@ -389,7 +392,7 @@ impl CallMedia for RtpCall {
         }
     }
 
-    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>) -> io::Result<()> {
+    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()> {
         // Truncate rather than create_new: the server builds the path, and a file already
         // there is this segment's own from an attempt whose bookkeeping failed and is retried.
         let file = std::fs::OpenOptions::new()
@@ -399,11 +402,20 @@ impl CallMedia for RtpCall {
             .write(true)
             .open(&path)?;
         let writer = WavWriter::stereo(self.law, 8000).map_err(io::Error::other)?;
-        let wav = WavFile::create(file, writer).map_err(io::Error::other)?;
+        let wav = match WavFile::create(file, writer) {
+            Ok(wav) => wav,
+            Err(e) => {
+                // No room for even the header: no file may stay behind without its row.
+                let _ = std::fs::remove_file(&path);
+                disk.write_failed(&e);
+                return Err(io::Error::other(e));
+            }
+        };
         let sent = self.send(Command::Start {
             id: self.id,
             file: Box::new(wav),
             at: Self::instant_of(at),
+            disk,
         });
         if sent {
             Ok(())
@@ -419,17 +431,18 @@ impl CallMedia for RtpCall {
             at: Self::instant_of(at),
             reply,
         });
-        let wav = answer
+        let closed = answer
             .recv_timeout(STOP_TIMEOUT)
             .map_err(|_| io::Error::other("the RTP worker did not close the segment"))??;
-        let duration_ms = i64::try_from(wav.state().duration_ms()).unwrap_or(i64::MAX);
-        let file = wav.finish().map_err(io::Error::other)?;
+        let duration_ms = i64::try_from(closed.file.state().duration_ms()).unwrap_or(i64::MAX);
+        let file = closed.file.finish().map_err(io::Error::other)?;
         file.sync_all()?;
         Ok(SegmentFacts {
             duration_ms,
             codec: self.codec(),
             sample_rate: 8000,
             channels: 2,
+            gaps: closed.gaps,
         })
     }
 }

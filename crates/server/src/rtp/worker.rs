@@ -7,9 +7,11 @@
 //! into the open segment, or into nothing when the call is not being recorded, so audio
 //! outside a recording never reaches the disk. A segment's frames are written and the WAV
 //! header brought up to date once [`CHUNK_FRAMES`] have accumulated: one `write` per call
-//! per second, never one per packet. While there are calls the loop pauses a millisecond after
-//! a small batch, so each `epoll_wait` returns many sockets (the kernel queues the
-//! datagrams meanwhile): that is what keeps the cost per packet near one `recv`.
+//! per second, never one per packet. When the disk refuses a write the frames wait in the
+//! segment's [`Backlog`] and are retried every [`RETRY`] (see [`super::backlog`]). While there
+//! are calls the loop pauses a millisecond after a small batch, so each `epoll_wait` returns
+//! many sockets (the kernel queues the datagrams meanwhile): that is what keeps the cost per
+//! packet near one `recv`.
 //!
 //! Positions are samples (8 kHz) since the engine's epoch: one clock for every call, so a
 //! position is computed once per batch.
@@ -27,9 +29,12 @@ use callrec_media::g711::Law;
 use callrec_media::jitter::{JitterConfig, JitterStats, Outcome, Packet, Side, StereoMixer};
 use callrec_media::rtp::{classify, PacketKind, PayloadMap};
 use callrec_media::wav::WavFile;
+use callrec_types::calls::RecordingGap;
 
+use super::backlog::Backlog;
 use super::epoll::{Epoll, EventFd, Token};
 use super::{PortPool, RtpCounters};
+use crate::disk::Disk;
 
 /// How often mixers are drained and counters published.
 pub const TICK: Duration = Duration::from_millis(50);
@@ -54,6 +59,9 @@ pub const MAX_STREAMS: usize = 1 << STREAM_BITS;
 const RATE: u64 = 8000;
 /// Datagrams read at most per socket when draining at a stop or a hang-up.
 const MAX_DRAIN: usize = 4096;
+/// How often a segment whose write failed tries again: the retry is how a worker notices
+/// that space has returned.
+pub const RETRY: Duration = Duration::from_millis(500);
 
 /// A stream to receive.
 pub struct NewStream {
@@ -91,6 +99,8 @@ pub enum Command {
         file: Box<WavFile<File>>,
         /// Where the segment starts on the engine clock.
         at: Instant,
+        /// Where write failures are reported, and how much audio the segment may hold.
+        disk: Arc<Disk>,
     },
     /// Pad and write the segment up to `at` and hand the file back.
     Stop {
@@ -98,8 +108,9 @@ pub enum Command {
         id: u64,
         /// Where the segment ends.
         at: Instant,
-        /// The file, its audio written and header flushed (or why not).
-        reply: mpsc::SyncSender<io::Result<Box<WavFile<File>>>>,
+        /// The file, its audio written and header flushed, with the gaps a full disk left
+        /// (or why not).
+        reply: mpsc::SyncSender<io::Result<ClosedSegment>>,
     },
     /// Change which channel each stream feeds (metadata update).
     Sides {
@@ -124,16 +135,99 @@ struct Stream {
     side: Option<Side>,
 }
 
+/// A segment's file once closed: its header matches its length.
+pub struct ClosedSegment {
+    /// The file.
+    pub file: Box<WavFile<File>>,
+    /// Spans lost to a full disk.
+    pub gaps: Vec<RecordingGap>,
+}
+
 struct Segment {
+    /// The call's engine id, for logs.
+    call: u64,
     file: Box<WavFile<File>>,
-    /// Frames drained but not written yet.
-    pending: Vec<u8>,
-    /// The first write or flush error; later audio of the segment is dropped.
-    failed: bool,
+    /// Frames drained from the mixer this tick (a reused buffer).
+    incoming: Vec<u8>,
+    /// Frames not written yet, and the gaps.
+    backlog: Backlog,
+    disk: Arc<Disk>,
+    /// Set while the last write failed: when to try again.
+    retry_at: Option<Instant>,
+    /// The backlog's size as last added to the `buffered` gauge.
+    reported_held: usize,
+}
+
+impl Segment {
+    fn new(call: u64, file: Box<WavFile<File>>, disk: Arc<Disk>) -> Segment {
+        let law = file.state().codec().law().unwrap_or(Law::Ulaw);
+        Segment {
+            call,
+            file,
+            // One tick of frames, or a stop's drain of the delay window.
+            incoming: Vec::with_capacity(2 * (DELAY_SAMPLES as usize + 800)),
+            backlog: Backlog::new(law, disk.buffer_bytes),
+            disk,
+            retry_at: None,
+            reported_held: 0,
+        }
+    }
+
+    /// Moves the frames of `incoming` into the backlog (dropped beyond its limit).
+    fn take_incoming(&mut self) {
+        let dropped = self.backlog.push(&self.incoming);
+        self.incoming.clear();
+        self.disk.dropped(dropped);
+    }
+
+    /// Writes the backlog; on a failure the disk is marked full and a retry scheduled.
+    fn write(&mut self, now: Instant) {
+        let call = self.call;
+        match self.backlog.write_to(&mut self.file) {
+            Ok(()) => {
+                if self.retry_at.take().is_some() {
+                    self.disk.waiting(-1);
+                    tracing::info!(call, "the disk took the recording's held audio");
+                }
+                self.disk.write_succeeded();
+            }
+            Err(e) => {
+                if self.retry_at.is_none() {
+                    self.disk.waiting(1);
+                    tracing::warn!(call, error = %e, "cannot write a recording; holding its audio in memory");
+                }
+                self.retry_at = Some(now + RETRY);
+                self.disk.write_failed(&e);
+            }
+        }
+        self.report_held();
+    }
+
+    fn report_held(&mut self) {
+        let held = self.backlog.held();
+        if held != self.reported_held {
+            self.disk.buffered(held as i64 - self.reported_held as i64);
+            self.reported_held = held;
+        }
+    }
+
+    /// One last try to write everything, then the gaps; the file's header matches its
+    /// length even when the try fails.
+    fn close(mut self) -> io::Result<ClosedSegment> {
+        self.take_incoming();
+        self.write(Instant::now());
+        if self.retry_at.take().is_some() {
+            self.disk.waiting(-1);
+        }
+        self.disk.buffered(-(self.reported_held as i64));
+        let (gaps, lost) = self.backlog.close(&self.file);
+        self.disk.dropped(lost);
+        self.file.flush().map_err(io::Error::other)?;
+        Ok(ClosedSegment { file: self.file, gaps })
+    }
 }
 
 struct Call {
-    id: u64,
     streams: Vec<Stream>,
     mixer: StereoMixer,
     segment: Option<Segment>,
@@ -270,23 +364,18 @@ impl Worker {
     fn apply(&mut self, cmd: Command) {
         match cmd {
             Command::Add(new) => self.add(*new),
-            Command::Start { id, file, at } => {
+            Command::Start { id, file, at, disk } => {
                 let start = position(self.epoch, at);
                 let Some(call) = self.call_mut(id) else { return };
                 if let Some(old) = call.segment.take() {
                     // Never expected (live.rs stops before it starts); keep the old file valid.
-                    let _ = finish_segment(old);
+                    let _ = old.close();
                 }
                 // Audio before the segment is not recorded.
                 if start > call.mixer.position() {
                     call.mixer.discard_to(start);
                 }
-                call.segment = Some(Segment {
-                    file,
-                    // One second plus one tick of frames: written when a second is reached.
-                    pending: Vec::with_capacity(2 * (CHUNK_FRAMES + 800)),
-                    failed: false,
-                });
+                call.segment = Some(Segment::new(id, file, disk));
             }
             Command::Stop { id, at, reply } => {
                 let end = position(self.epoch, at);
@@ -296,13 +385,12 @@ impl Worker {
                 let result = match call {
                     None => Err(io::Error::other("the call is not receiving RTP")),
                     Some(call) => match call.segment.take() {
-                        Some(seg) if seg.failed => finish_segment(seg),
                         Some(mut seg) => {
                             drain_sockets(call, epoch, &mut self.local);
                             if end > call.mixer.position() {
-                                call.mixer.drain_to(end, &mut seg.pending);
+                                call.mixer.drain_to(end, &mut seg.incoming);
                             }
-                            finish_segment(seg)
+                            seg.close()
                         }
                         None => Err(io::Error::other("no segment is open")),
                     },
@@ -348,7 +436,6 @@ impl Worker {
             });
         }
         self.calls[slot] = Some(Call {
-            id: new.id,
             streams,
             mixer: StereoMixer::new(new.law, now_pos, self.jitter),
             segment: None,
@@ -368,7 +455,7 @@ impl Worker {
         drain_sockets(&mut call, self.epoch, &mut self.local);
         if let Some(seg) = call.segment.take() {
             // The session ended without stopping the segment: keep what was received.
-            let _ = finish_segment(seg);
+            let _ = seg.close();
         }
         for s in &call.streams {
             let _ = self.epoll.delete(s.socket.as_raw_fd());
@@ -396,9 +483,16 @@ impl Worker {
             match &mut call.segment {
                 None => call.mixer.discard_to(until),
                 Some(seg) => {
-                    call.mixer.drain_to(until, &mut seg.pending);
-                    if seg.pending.len() >= 2 * CHUNK_FRAMES {
-                        write_pending(seg, call.id);
+                    call.mixer.drain_to(until, &mut seg.incoming);
+                    seg.take_incoming();
+                    let due = match seg.retry_at {
+                        Some(at) => now >= at,
+                        None => seg.backlog.held() >= 2 * CHUNK_FRAMES,
+                    };
+                    if due {
+                        seg.write(now);
+                    } else {
+                        seg.report_held();
                     }
                 }
             }
@@ -473,30 +567,6 @@ fn drain_sockets(call: &mut Call, epoch: Instant, local: &mut Local) {
             }
         }
     }
-}
-
-/// Writes the pending frames and rewrites the header sizes (the file is playable up to
-/// here even if the server dies next).
-fn write_pending(seg: &mut Segment, call: u64) {
-    if seg.failed {
-        seg.pending.clear();
-        return;
-    }
-    let result = seg.file.write_frames(&seg.pending).and_then(|()| seg.file.flush());
-    seg.pending.clear();
-    if let Err(e) = result {
-        seg.failed = true;
-        tracing::error!(call, error = %e, "cannot write a recording; the rest of this segment is lost");
-    }
-}
-
-fn finish_segment(mut seg: Segment) -> io::Result<Box<WavFile<File>>> {
-    if seg.failed {
-        seg.pending.clear();
-    }
-    seg.file.write_frames(&seg.pending).map_err(io::Error::other)?;
-    seg.file.flush().map_err(io::Error::other)?;
-    Ok(seg.file)
 }
 
 impl RtpCounters {

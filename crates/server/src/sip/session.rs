@@ -193,6 +193,14 @@ impl Session {
         if let Ok(trying) = response_to(&invite, 100, "", None) {
             peer.send(trying.to_bytes());
         }
+        // A call the disk cannot take is refused, not answered and left unrecorded (#13).
+        if self.core.state().refuse_while_disk_full() {
+            self.core.counters().rejected.fetch_add(1, Ordering::Relaxed);
+            if let Some(r) = crate::disk::refusal(self.response(&invite, 503)) {
+                self.respond(&invite, &r, &peer);
+            }
+            return false;
+        }
         let unsupported = offer::unsupported_requirements(&invite);
         if !unsupported.is_empty() {
             self.core.counters().rejected.fetch_add(1, Ordering::Relaxed);

@@ -14,7 +14,7 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 
 const REC_COLS: &str =
     "r.id, r.call_id, r.seq, r.rel_path, r.file_name, r.started_at, r.start_offset_ms, r.duration_ms, \
-     r.bytes, r.codec, r.sample_rate, r.channels, r.sha256, r.trigger, r.state, r.legal_hold, c.call_key";
+     r.bytes, r.codec, r.sample_rate, r.channels, r.sha256, r.trigger, r.state, r.legal_hold, c.call_key, r.gaps";
 
 fn rec_row(r: &SqliteRow) -> Result<StoredRecording> {
     Ok(StoredRecording {
@@ -35,6 +35,7 @@ fn rec_row(r: &SqliteRow) -> Result<StoredRecording> {
             state: parse_word(r.get(14))?,
             legal_hold: r.get(15),
             dispatch: Vec::new(),
+            gaps: serde_json::from_str(r.get(17)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         },
         rel_path: r.get(3),
         call_key: r.get(16),
@@ -101,7 +102,7 @@ pub async fn create_recording(pool: &SqlitePool, r: &NewRecording) -> Result<Rec
 pub async fn finish_recording(pool: &SqlitePool, id: RecordingId, f: &FinishedRecording) -> Result<Recording> {
     let n = sqlx::query(
         "UPDATE recordings SET duration_ms = ?, bytes = ?, sha256 = ?, codec = ?, sample_rate = ?, channels = ?,
-         state = ? WHERE id = ?",
+         state = ?, gaps = ? WHERE id = ?",
     )
     .bind(f.duration_ms)
     .bind(f.bytes)
@@ -110,6 +111,7 @@ pub async fn finish_recording(pool: &SqlitePool, id: RecordingId, f: &FinishedRe
     .bind(i64::from(f.sample_rate))
     .bind(i64::from(f.channels))
     .bind(word(&RecordingState::Complete))
+    .bind(serde_json::to_string(&f.gaps).expect("gaps serialise"))
     .bind(id.0)
     .execute(pool)
     .await?

@@ -230,12 +230,36 @@ export function SettingsPanel() {
   );
 }
 
+/**
+ * What a full disk is costing, in plain words, or null when it has never refused a write. The
+ * server keeps a call's audio in memory while the disk is full and drops (and lists as a gap of
+ * the recording) what does not fit; new calls are refused meanwhile.
+ */
+export function diskWarning(s: StorageReport): string | null {
+  const lost = `${((s.audio_lost_ms ?? 0) / 1000).toFixed(1)} s of audio lost`;
+  if (s.disk_full) {
+    const n = s.calls_waiting ?? 0;
+    const waiting = `${n.toLocaleString()} ${n === 1 ? 'call' : 'calls'} waiting to write`;
+    return `The disk is full: ${waiting}, ${lost}. New calls are refused until space is freed.`;
+  }
+  if ((s.audio_lost_ms ?? 0) > 0) {
+    return `The disk was full: ${lost} since the server started. The affected recordings list their gaps.`;
+  }
+  return null;
+}
+
 export function StorageView({ s }: { s: StorageReport }) {
   const total = s.bytes_used + s.bytes_free;
   const pct = total > 0 ? Math.min(100, (s.bytes_used / total) * 100) : 0;
   const days = s.days_until_full;
+  const warning = diskWarning(s);
   return (
     <div class="storage-view">
+      {warning && (
+        <p class={s.disk_full ? 'disk-warning full' : 'disk-warning'} role="alert" data-testid="disk-warning">
+          {warning}
+        </p>
+      )}
       <div class="progress big" title={`${pct.toFixed(1)} %`}>
         <div class={days != null && days < 30 ? 'progress-bar warn' : 'progress-bar'} style={{ width: `${pct}%` }} />
       </div>
