@@ -241,12 +241,192 @@ async fn signal_phase(args: &Args, bin: &Path, sig: libc::c_int) -> Result<Row> 
     })
 }
 
-async fn disk_full_phase(_args: &Args, _bin: &Path) -> Result<Row> {
-    bail!("disk-full: not yet written")
+/// The data directory on a tmpfs of its own, filled with a ballast file for `--full-secs`.
+async fn disk_full_phase(args: &Args, bin: &Path) -> Result<Row> {
+    let dir = data_dir()?;
+    let mount = Tmpfs::mount(dir.path(), 512)?;
+    let server = ServerProcess::start(bin, dir.path(), &args.rtp_ports, &[])?;
+    let calls = place_calls(&server, args.calls).await?;
+    tokio::time::sleep(Duration::from_secs(args.before)).await;
+    let probe = Probe::start(server.http);
+    let ballast = dir.path().join("ballast");
+    let full_at = Instant::now();
+    fill(&ballast)?;
+    tokio::time::sleep(Duration::from_secs(args.full_secs)).await;
+    // A call offered while full must be refused honestly, not answered and lost.
+    let sim = Sim::connect(server.sip, Transport::Udp).await?;
+    let refused = match sim.call().mon_mode("force").invite_or_refusal().await {
+        Ok(Err(response)) => format!("a call offered while full got {}", response.status().unwrap_or(0)),
+        Ok(Ok(call)) => {
+            let _ = call.bye().await;
+            "a call offered while full was ANSWERED".to_owned()
+        }
+        Err(e) => format!("a call offered while full failed: {e}"),
+    };
+    std::fs::remove_file(&ballast)?;
+    let full_for = full_at.elapsed();
+    tokio::time::sleep(Duration::from_secs(args.before)).await;
+    let healthz = probe.finish();
+    let offered = calls.hang_up().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.stop(Duration::from_secs(30));
+    let audit = audit(dir.path(), &offered).await?;
+    let gaps = gaps_ms(dir.path(), &offered).await?;
+    // What counts as lost here is audio missing *outside* the recorded gaps: the timeline is
+    // padded, so a recording's duration should still be the call's.
+    let worst_gap = gaps.iter().copied().max().unwrap_or(0);
+    drop(mount);
+    Ok(Row {
+        phase: "disk-full",
+        audit,
+        healthz: Some(healthz),
+        note: format!(
+            "disk full for {:.1} s; {} recordings with a gap, longest {:.1} s, total {:.1} s; {refused} \
+             (lost/rec below = offered − kept, with gaps padded it is the timeline error)",
+            full_for.as_secs_f64(),
+            gaps.iter().filter(|g| **g > 0).count(),
+            worst_gap as f64 / 1000.0,
+            gaps.iter().sum::<i64>() as f64 / 1000.0
+        ),
+    })
 }
 
-async fn flood_phase(_args: &Args, _bin: &Path) -> Result<Row> {
-    bail!("invite-flood: not yet written")
+/// The gaps (total ms) of each recording of these calls.
+async fn gaps_ms(data_dir: &Path, calls: &[(String, i64)]) -> Result<Vec<i64>> {
+    let url = format!("sqlite://{}?mode=rwc", data_dir.join("callrec.db").display());
+    let store = callrec_store::open(&url).await?;
+    let mut out = Vec::new();
+    for (sip_id, _) in calls {
+        let Some(id) = store.call_by_sip_id(sip_id).await? else { continue };
+        for rec in store.list_recordings(id).await? {
+            out.push(rec.gaps.iter().map(|g| g.duration_ms).sum());
+        }
+    }
+    Ok(out)
+}
+
+/// A size-limited tmpfs over a directory, unmounted on drop.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &Path, mib: u64) -> Result<Tmpfs> {
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(at)
+            .status()?;
+        if !status.success() {
+            bail!("cannot mount a tmpfs on {} (the disk-full phase needs root)", at.display());
+        }
+        Ok(Tmpfs(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Writes zeros until the filesystem refuses more.
+fn fill(path: &Path) -> Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    let chunk = vec![0u8; 1 << 20];
+    loop {
+        if f.write_all(&chunk).is_err() {
+            break;
+        }
+    }
+    // The last partial megabyte too.
+    while f.write(&chunk[..4096]).map(|n| n > 0).unwrap_or(false) {}
+    Ok(())
+}
+
+/// `--flood` INVITEs that are never acknowledged, over 10 s from one source, while the calls
+/// run. None may leave a recording; the calls must lose nothing.
+async fn flood_phase(args: &Args, bin: &Path) -> Result<Row> {
+    use callrec_media::sdp::Direction;
+    use callrec_sim::offer::{metadata, multipart, sdp, OfferSpec, Party, MULTIPART_TYPE};
+    let dir = data_dir()?;
+    let server = ServerProcess::start(bin, dir.path(), &args.rtp_ports, &[])?;
+    let calls = place_calls(&server, args.calls).await?;
+    tokio::time::sleep(Duration::from_secs(args.before)).await;
+    let probe = Probe::start(server.http);
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    sock.set_nonblocking(true)?;
+    let me = sock.local_addr()?;
+    let (caller, callee) = (
+        Party {
+            aor: "sip:+4930999@carrier.example".into(),
+            name: "Flood".into(),
+        },
+        Party {
+            aor: "sip:299@pbx.example".into(),
+            name: "Nobody".into(),
+        },
+    );
+    let started = Instant::now();
+    let mut codes = std::collections::BTreeMap::<String, u64>::new();
+    let mut buf = vec![0u8; 65536];
+    for i in 0..args.flood {
+        let call_id = format!("flood-{i}");
+        let spec = OfferSpec {
+            ip: "127.0.0.1".parse()?,
+            ports: [49170, 49172],
+            law: callrec_media::g711::Law::Ulaw,
+            session_id: 1,
+            version: 1,
+            direction: Direction::SendOnly,
+            caller_stream: 0,
+            caller: &caller,
+            callee: &callee,
+            recording_id: &call_id,
+        };
+        let body = multipart(&sdp(&spec), &metadata(&spec));
+        let sip = server.sip;
+        let mut invite = format!(
+            "INVITE sip:srs@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}\r\n\
+             From: <sip:src@{me}>;tag=flood\r\nTo: <sip:srs@{sip}>\r\nCall-ID: {call_id}\r\n\
+             CSeq: 1 INVITE\r\nContact: <sip:src@{me}>\r\nMax-Forwards: 70\r\nX-MDC-MON-MODE: force\r\n\
+             Content-Type: {MULTIPART_TYPE}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        invite.extend_from_slice(&body);
+        sock.send_to(&invite, sip)?;
+        // Spread over 10 s; count the final answers as they come.
+        let due = started + Duration::from_secs(10).mul_f64((i + 1) as f64 / args.flood as f64);
+        while Instant::now() < due {
+            while let Ok((n, _)) = sock.recv_from(&mut buf) {
+                let text = String::from_utf8_lossy(&buf[..n]);
+                if let Some(code) = text.strip_prefix("SIP/2.0 ").and_then(|r| r.get(..3)) {
+                    if code != "100" {
+                        *codes.entry(code.to_owned()).or_default() += 1;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    let healthz = probe.finish();
+    let offered = calls.hang_up().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.stop(Duration::from_secs(30));
+    let audit = audit(dir.path(), &offered).await?;
+    let flood_ids: Vec<(String, i64)> = (0..args.flood).map(|i| (format!("flood-{i}"), 0)).collect();
+    let from_flood = gaps_ms(dir.path(), &flood_ids).await?.len();
+    Ok(Row {
+        phase: "invite-flood",
+        audit,
+        healthz: Some(healthz),
+        note: format!(
+            "{} unacknowledged INVITEs in {:.1} s; answers (incl. retransmissions): {:?}; recordings left by them: {}",
+            args.flood,
+            started.elapsed().as_secs_f64(),
+            codes,
+            from_flood
+        ),
+    })
 }
 
 /// `--idle` silent TCP connections to the HTTP port while the calls run.
