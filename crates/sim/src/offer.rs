@@ -4,7 +4,7 @@
 //! which stream.
 
 use std::fmt::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use callrec_media::g711::Law;
 use callrec_media::sdp::Direction;
@@ -141,6 +141,45 @@ pub fn multipart(sdp: &str, metadata: &str) -> Vec<u8> {
          Content-Disposition: recording-session\r\n\r\n{metadata}\r\n--{BOUNDARY}--\r\n"
     )
     .into_bytes()
+}
+
+/// A whole SIPREC INVITE from `me` to the recorder at `sip`, as bytes, over `transport`
+/// (`UDP` or `TCP`, for the Via), with `X-MDC-MON-MODE: mon_mode`, a fixed caller
+/// (+4930123) and callee (201), and RTP ports that nobody sends from. For tests and floods
+/// that speak SIP without the simulator's dialog: a session never acknowledged, a source
+/// over its limit.
+pub fn raw_invite(sip: SocketAddr, me: SocketAddr, call_id: &str, transport: &str, mon_mode: &str) -> Vec<u8> {
+    let caller = Party {
+        aor: "sip:+4930123@carrier.example".into(),
+        name: "Caller".into(),
+    };
+    let callee = Party {
+        aor: "sip:201@pbx.example".into(),
+        name: "Callee".into(),
+    };
+    let spec = OfferSpec {
+        ip: me.ip(),
+        ports: [49170, 49172],
+        law: Law::Ulaw,
+        session_id: 1,
+        version: 1,
+        direction: Direction::SendOnly,
+        caller_stream: 0,
+        caller: &caller,
+        callee: &callee,
+        recording_id: call_id,
+    };
+    let body = multipart(&sdp(&spec), &metadata(&spec));
+    let mut invite = format!(
+        "INVITE sip:srs@{sip} SIP/2.0\r\nVia: SIP/2.0/{transport} {me};branch=z9hG4bK{call_id}\r\n\
+         From: <sip:src@{me}>;tag=src1\r\nTo: <sip:srs@{sip}>\r\nCall-ID: {call_id}\r\n\
+         CSeq: 1 INVITE\r\nContact: <sip:src@{me}>\r\nMax-Forwards: 70\r\nX-MDC-MON-MODE: {mon_mode}\r\n\
+         Content-Type: {MULTIPART_TYPE}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    invite.extend_from_slice(&body);
+    invite
 }
 
 #[cfg(test)]

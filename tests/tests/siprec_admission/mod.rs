@@ -9,47 +9,13 @@ use std::io::{Read, Write as _};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use callrec_media::sdp::Direction;
-use callrec_sim::offer::{metadata, multipart, sdp, OfferSpec, Party, MULTIPART_TYPE};
-
 use super::{cast_with, wait_ended, Recorder};
-use callrec_media::g711::Law;
 use callrec_sim::Transport;
 use callrec_types::calls::CallState;
 
 /// A SIPREC INVITE in `force` mode from `me` (over `transport`), as raw bytes.
 fn force_invite(sip: SocketAddr, me: SocketAddr, call_id: &str, transport: &str) -> Vec<u8> {
-    let caller = Party {
-        aor: "sip:+4930123@carrier.example".into(),
-        name: "Caller".into(),
-    };
-    let callee = Party {
-        aor: "sip:201@pbx.example".into(),
-        name: "Callee".into(),
-    };
-    let spec = OfferSpec {
-        ip: "127.0.0.1".parse().expect("ip"),
-        ports: [49170, 49172],
-        law: Law::Ulaw,
-        session_id: 1,
-        version: 1,
-        direction: Direction::SendOnly,
-        caller_stream: 0,
-        caller: &caller,
-        callee: &callee,
-        recording_id: call_id,
-    };
-    let body = multipart(&sdp(&spec), &metadata(&spec));
-    let mut invite = format!(
-        "INVITE sip:srs@{sip} SIP/2.0\r\nVia: SIP/2.0/{transport} {me};branch=z9hG4bK{call_id}\r\n\
-         From: <sip:src@{me}>;tag=src1\r\nTo: <sip:srs@{sip}>\r\nCall-ID: {call_id}\r\n\
-         CSeq: 1 INVITE\r\nContact: <sip:src@{me}>\r\nMax-Forwards: 70\r\nX-MDC-MON-MODE: force\r\n\
-         Content-Type: {MULTIPART_TYPE}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    invite.extend_from_slice(&body);
-    invite
+    callrec_sim::offer::raw_invite(sip, me, call_id, transport, "force")
 }
 
 /// The ACK of the 200 OK to [`force_invite`] (the recorder matches it by Call-ID and CSeq).

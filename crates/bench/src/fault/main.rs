@@ -297,7 +297,9 @@ async fn gaps_ms(data_dir: &Path, calls: &[(String, i64)]) -> Result<Vec<i64>> {
     let store = callrec_store::open(&url).await?;
     let mut out = Vec::new();
     for (sip_id, _) in calls {
-        let Some(id) = store.call_by_sip_id(sip_id).await? else { continue };
+        let Some(id) = store.call_by_sip_id(sip_id).await? else {
+            continue;
+        };
         for rec in store.list_recordings(id).await? {
             out.push(rec.gaps.iter().map(|g| g.duration_ms).sum());
         }
@@ -315,7 +317,10 @@ impl Tmpfs {
             .arg(at)
             .status()?;
         if !status.success() {
-            bail!("cannot mount a tmpfs on {} (the disk-full phase needs root)", at.display());
+            bail!(
+                "cannot mount a tmpfs on {} (the disk-full phase needs root)",
+                at.display()
+            );
         }
         Ok(Tmpfs(at.to_path_buf()))
     }
@@ -345,8 +350,6 @@ fn fill(path: &Path) -> Result<()> {
 /// `--flood` INVITEs that are never acknowledged, over 10 s from one source, while the calls
 /// run. None may leave a recording; the calls must lose nothing.
 async fn flood_phase(args: &Args, bin: &Path) -> Result<Row> {
-    use callrec_media::sdp::Direction;
-    use callrec_sim::offer::{metadata, multipart, sdp, OfferSpec, Party, MULTIPART_TYPE};
     let dir = data_dir()?;
     let server = ServerProcess::start(bin, dir.path(), &args.rtp_ports, &[])?;
     let calls = place_calls(&server, args.calls).await?;
@@ -355,44 +358,13 @@ async fn flood_phase(args: &Args, bin: &Path) -> Result<Row> {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
     sock.set_nonblocking(true)?;
     let me = sock.local_addr()?;
-    let (caller, callee) = (
-        Party {
-            aor: "sip:+4930999@carrier.example".into(),
-            name: "Flood".into(),
-        },
-        Party {
-            aor: "sip:299@pbx.example".into(),
-            name: "Nobody".into(),
-        },
-    );
     let started = Instant::now();
     let mut codes = std::collections::BTreeMap::<String, u64>::new();
     let mut buf = vec![0u8; 65536];
     for i in 0..args.flood {
         let call_id = format!("flood-{i}");
-        let spec = OfferSpec {
-            ip: "127.0.0.1".parse()?,
-            ports: [49170, 49172],
-            law: callrec_media::g711::Law::Ulaw,
-            session_id: 1,
-            version: 1,
-            direction: Direction::SendOnly,
-            caller_stream: 0,
-            caller: &caller,
-            callee: &callee,
-            recording_id: &call_id,
-        };
-        let body = multipart(&sdp(&spec), &metadata(&spec));
         let sip = server.sip;
-        let mut invite = format!(
-            "INVITE sip:srs@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}\r\n\
-             From: <sip:src@{me}>;tag=flood\r\nTo: <sip:srs@{sip}>\r\nCall-ID: {call_id}\r\n\
-             CSeq: 1 INVITE\r\nContact: <sip:src@{me}>\r\nMax-Forwards: 70\r\nX-MDC-MON-MODE: force\r\n\
-             Content-Type: {MULTIPART_TYPE}\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        invite.extend_from_slice(&body);
+        let invite = callrec_sim::offer::raw_invite(sip, me, &call_id, "UDP", "force");
         sock.send_to(&invite, sip)?;
         // Spread over 10 s; count the final answers as they come.
         let due = started + Duration::from_secs(10).mul_f64((i + 1) as f64 / args.flood as f64);
