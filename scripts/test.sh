@@ -42,23 +42,17 @@ step "cargo test --workspace"
 # sipp is installed above, so its interop test must run rather than skip.
 CALLREC_REQUIRE_SIPP=1 cargo test --workspace --no-fail-fast
 
-# Every cargo command below uses `--workspace` so it resolves the same features as the one
-# above and builds nothing new (a `-p` would rebuild the Tauri stack with other features).
-# The OS keyring test (ignored by a plain `cargo test`: it needs a Secret Service) runs against
-# an unlocked gnome-keyring in its own D-Bus session, with its keyring files in a temp dir.
-step "desktop: OS keyring round trip"
-keyring_home=$(mktemp -d)
-dbus-run-session -- sh -c 'echo -n ci | HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  exec cargo test --workspace --lib -- --ignored tokens::' "$keyring_home"
-rm -rf "$keyring_home"
+# Every cargo command below resolves the same features as the one above and builds nothing
+# new (a `-p` or a `--test` filter would rebuild with other features).
 
 # --- fuzz smoke: every parser's fuzz target for a short run -----------------------------------
 step "fuzz smoke (15 s per target)"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 bash crates/media/fuzz/smoke.sh 15
 
-# --- the desktop app in its real window (Xvfb + tauri-driver + WebKitWebDriver) ---------------
-step "desktop end to end under Xvfb"
-bash tests/desktop/run-e2e.sh
+# --- every ignored test: the desktop in its real window (Xvfb + tauri-driver + WebKitWebDriver)
+# and the OS keyring round trip, against an unlocked gnome-keyring in their own D-Bus session --
+step "desktop end to end under Xvfb, and the OS keyring"
+CALLREC_E2E_UI_BUILT=1 bash tests/desktop/run-e2e.sh
 
 step "all tests passed"

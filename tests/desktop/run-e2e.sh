@@ -19,9 +19,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v tauri-driver >/dev/null 2>&1 || cargo install tauri-driver --locked
 
-echo "== the window (ui/)"
-npm --prefix ui ci --no-audit --no-fund
-npm --prefix ui run build
+# scripts/test.sh has just built ui/dist; building it again would change the files the app
+# embeds and make cargo rebuild the app.
+if [ "${CALLREC_E2E_UI_BUILT:-}" != 1 ]; then
+  echo "== the window (ui/)"
+  npm --prefix ui ci --no-audit --no-fund
+  npm --prefix ui run build
+fi
 echo "== the app and the server it can start"
 # The same command and features as `cargo test --workspace` in scripts/test.sh, so after it
 # this builds nothing: target/debug/callrec-desktop and callrec-server are the binaries that
@@ -30,11 +34,14 @@ echo "== the app and the server it can start"
 cargo test --workspace --no-run
 
 echo "== end-to-end in a real window"
+# Every `#[ignore]`d test of the workspace: the real-window tests and the OS keyring test. Not
+# `--test desktop_e2e`: selecting one target resolves other features than the whole
+# workspace's `cargo test` did, and cargo would rebuild every dependency (~15 min cold).
 # A Secret Service in the test's D-Bus session (its keyring files in a temp dir), so the app
 # keeps sessions in the OS keyring as on a desktop.
 keyring_home=$(mktemp -d)
 trap 'rm -rf "$keyring_home"' EXIT
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- sh -c '
   echo -n e2e | HOME="$0" gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  exec env NO_AT_BRIDGE=1 cargo test --workspace --test desktop_e2e -- --ignored --nocapture --test-threads=1 "$@"
+  exec env NO_AT_BRIDGE=1 cargo test --workspace -- --ignored --nocapture --test-threads=1 "$@"
 ' "$keyring_home" "$@"

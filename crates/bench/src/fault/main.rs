@@ -63,6 +63,10 @@ struct Args {
     /// Idle HTTP connections opened
     #[arg(long, default_value_t = 5000)]
     idle: usize,
+    /// `disk_full_buffer_secs` of the server in the disk-full phase (its default is 30, more
+    /// than `--full-secs`, so nothing is lost; set it below to see gaps recorded)
+    #[arg(long)]
+    disk_full_buffer_secs: Option<u32>,
     /// The server binary (default: `callrec-server` next to this one)
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -245,7 +249,12 @@ async fn signal_phase(args: &Args, bin: &Path, sig: libc::c_int) -> Result<Row> 
 async fn disk_full_phase(args: &Args, bin: &Path) -> Result<Row> {
     let dir = data_dir()?;
     let mount = Tmpfs::mount(dir.path(), 512)?;
-    let server = ServerProcess::start(bin, dir.path(), &args.rtp_ports, &[])?;
+    let env: Vec<(&str, String)> = args
+        .disk_full_buffer_secs
+        .map(|s| ("CALLREC_DISK_FULL_BUFFER_SECS", s.to_string()))
+        .into_iter()
+        .collect();
+    let server = ServerProcess::start(bin, dir.path(), &args.rtp_ports, &env)?;
     let calls = place_calls(&server, args.calls).await?;
     tokio::time::sleep(Duration::from_secs(args.before)).await;
     let probe = Probe::start(server.http);
@@ -281,9 +290,11 @@ async fn disk_full_phase(args: &Args, bin: &Path) -> Result<Row> {
         audit,
         healthz: Some(healthz),
         note: format!(
-            "disk full for {:.1} s; {} recordings with a gap, longest {:.1} s, total {:.1} s; {refused} \
-             (lost/rec below = offered − kept, with gaps padded it is the timeline error)",
+            "disk full for {:.1} s (memory bound {}); {} recordings with a gap, longest {:.1} s, total {:.1} s; {refused} \
+             (lost/rec below = offered − kept: with gaps padded it is the timeline error)",
             full_for.as_secs_f64(),
+            args.disk_full_buffer_secs
+                .map_or("30 s, the default".to_owned(), |s| format!("{s} s")),
             gaps.iter().filter(|g| **g > 0).count(),
             worst_gap as f64 / 1000.0,
             gaps.iter().sum::<i64>() as f64 / 1000.0
@@ -328,7 +339,8 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        // Lazily: the audit's database pool may still be closing its file.
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
 
