@@ -64,7 +64,7 @@ pub fn exhausted(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
 }
 
-/// A count of free descriptors for the accept loop: taken again every [`RECOUNT_AFTER`], and
+/// A count of free descriptors for the accept loop: taken again every 100 ms (`RECOUNT_AFTER`), and
 /// lowered meanwhile by what the caller says it took, so a burst of connections between two
 /// counts cannot overrun the reserve by more than the connections it was told about.
 pub struct FreeFds {
