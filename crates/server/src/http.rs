@@ -45,7 +45,10 @@ impl Limits {
         Limits {
             header_timeout: Duration::from_secs(config.http_header_timeout_secs.into()),
             idle_timeout: Duration::from_secs(config.http_idle_timeout_secs.into()),
-            max_connections: config.http_max_connections as usize,
+            // Never more than half the open-file limit: the other half is for the calls' RTP
+            // sockets and files, SIP and the database (issue #13.5).
+            max_connections: (config.http_max_connections as usize)
+                .min(crate::rtp::fds::limit().map_or(usize::MAX, |l| (l / 2).max(1) as usize)),
         }
     }
 }

@@ -62,7 +62,6 @@ fn serve(config: Config) -> anyhow::Result<()> {
         tracing_subscriber::EnvFilter::try_new(&config.log).with_context(|| format!("log filter {:?}", config.log))?;
     tracing_subscriber::fmt().with_env_filter(filter).init();
     tracing::info!(?config, "configuration loaded");
-    raise_open_file_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -72,26 +71,4 @@ fn serve(config: Config) -> anyhow::Result<()> {
     // (a hung disk) must not keep the process alive past it.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result
-}
-
-/// Every call takes RTP sockets and every client a connection: the default soft limit of
-/// 1,024 descriptors is reached long before the machine is busy (issue #13.5). Raise it to
-/// the hard limit the administrator allows, and say what it is.
-fn raise_open_file_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit read and write the local struct only.
-    let ok = unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0
-        }
-    };
-    if ok {
-        tracing::info!(open_files = lim.rlim_cur, "open file limit");
-    } else {
-        tracing::warn!("cannot raise the open file limit");
-    }
 }
