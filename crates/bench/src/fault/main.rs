@@ -85,7 +85,8 @@ struct Row {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    raise_fd_limit();
+    // 5,000 connections need more descriptors than a default soft limit of 1,024.
+    callrec_server::rtp::fds::raise_limit();
     let bin = match &args.server_bin {
         Some(b) => b.clone(),
         None => std::env::current_exe()?
@@ -458,19 +459,4 @@ async fn idle_phase(args: &Args, bin: &Path) -> Result<Row> {
             closed
         ),
     })
-}
-
-/// 5,000 connections need more descriptors than a default soft limit of 1,024.
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit with a valid pointer to a local.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
 }

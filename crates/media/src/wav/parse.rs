@@ -351,3 +351,14 @@ fn parse_fmt(b: &[u8]) -> Result<Fmt, WavError> {
 #[cfg(test)]
 #[path = "parse_tests.rs"]
 mod tests;
+
+/// A file's length and its first [`MAX_HEADER_LEN`] bytes (fewer when it is shorter), for
+/// the checks that rewrite a header in place (`repair`, `check_upload`).
+pub(super) fn read_head<F: std::io::Read + std::io::Seek>(file: &mut F) -> std::io::Result<(u64, Vec<u8>)> {
+    use std::io::{Read, SeekFrom};
+    let len = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(0))?;
+    let mut head = Vec::with_capacity(MAX_HEADER_LEN.min(4096));
+    Read::by_ref(file).take(MAX_HEADER_LEN as u64).read_to_end(&mut head)?;
+    Ok((len, head))
+}

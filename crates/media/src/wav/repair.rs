@@ -13,7 +13,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use super::header::RIFF_SIZE_OFFSET;
-use super::parse::MAX_HEADER_LEN;
+use super::parse::read_head;
 use super::{WavInfo, WavIoError};
 
 /// What [`repair`] found and did.
@@ -38,12 +38,7 @@ pub struct RepairReport {
 /// whole frame in the file. Writes only when a field is wrong. Does not truncate (a generic
 /// `Write` cannot): truncate to [`RepairReport::file_len`], or use [`repair_file`].
 pub fn repair<F: Read + Write + Seek>(file: &mut F) -> Result<RepairReport, WavIoError> {
-    let file_len_before = file.seek(SeekFrom::End(0))?;
-    file.seek(SeekFrom::Start(0))?;
-    let mut header = Vec::with_capacity(MAX_HEADER_LEN.min(4096));
-    Read::by_ref(file)
-        .take(MAX_HEADER_LEN as u64)
-        .read_to_end(&mut header)?;
+    let (file_len_before, header) = read_head(file)?;
     let mut info = WavInfo::parse_to_file_end(&header, file_len_before)?;
 
     // Keep the RIFF size (data_offset - 8 + data + pad) within a u32, in whole frames.

@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 
 use super::header::RIFF_SIZE_OFFSET;
-use super::parse::{MAX_CHUNKS, MAX_HEADER_LEN};
+use super::parse::{read_head, MAX_CHUNKS};
 use super::{WavError, WavInfo, WavIoError};
 
 /// What [`check_upload`] found and did.
@@ -45,12 +45,7 @@ pub struct UploadReport {
 /// not truncate (a generic `Write` cannot): truncate to [`UploadReport::file_len`], or use
 /// [`check_upload_file`].
 pub fn check_upload<F: Read + Write + Seek>(file: &mut F) -> Result<UploadReport, WavIoError> {
-    let file_len_before = file.seek(SeekFrom::End(0))?;
-    file.seek(SeekFrom::Start(0))?;
-    let mut header = Vec::with_capacity(MAX_HEADER_LEN.min(4096));
-    Read::by_ref(file)
-        .take(MAX_HEADER_LEN as u64)
-        .read_to_end(&mut header)?;
+    let (file_len_before, header) = read_head(file)?;
     let mut info = WavInfo::parse_with_file_len(&header, file_len_before)?;
     let declared = info.declared_data_len;
 
