@@ -87,7 +87,11 @@ impl From<ClientError> for AppError {
     fn from(e: ClientError) -> AppError {
         tracing::debug!(error = %e, "server request failed");
         match &e {
-            ClientError::Transport(t) if t.is_connect() || t.is_timeout() || t.is_request() => AppError::new(
+            ClientError::Transport(t) if t.is_timeout() => AppError::new(
+                ErrorCode::Unreachable,
+                "The server did not answer in time. Check that it is running and not overloaded, then try again.",
+            ),
+            ClientError::Transport(t) if t.is_connect() || t.is_request() => AppError::new(
                 ErrorCode::Unreachable,
                 "Cannot reach the server. Check that it is running and that the address is right.",
             ),
@@ -129,6 +133,10 @@ impl From<ClientError> for AppError {
             ClientError::Io { context, source } => {
                 AppError::failed(format!("{}: {source}.", sentence(context).trim_end_matches('.')))
             }
+            ClientError::Sse(callrec_client::sse::SseError::Silent(secs)) => AppError::new(
+                ErrorCode::Unreachable,
+                format!("The server stopped answering (nothing for {secs} seconds)."),
+            ),
             ClientError::Encode(_) | ClientError::Sse(_) => {
                 AppError::failed(format!("Talking to the server failed: {e}."))
             }

@@ -158,6 +158,7 @@ async fn follow_once(client: &Client, calls: &Calls, notify: &Notifier) -> AppRe
         state: FeedState::Connected,
         message: None,
     });
+    // A stream silent past the client's limit (no keep-alive either) ends with an error.
     while let Some(event) = stream.next().await {
         let event = event?;
         match &event {

@@ -6,6 +6,7 @@ use crate::download::{DownloadFormat, DownloadRequest, DownloadResult};
 use crate::error::{AppError, AppResult};
 use crate::player::PlayerStatus;
 use crate::state::AppState;
+use callrec_types::calls::Recording;
 use callrec_types::RecordingId;
 use std::path::PathBuf;
 
@@ -19,28 +20,40 @@ pub async fn player_play(state: &AppState, recording_id: RecordingId, start_ms: 
         .map_err(|e| state.check(e.into()))
 }
 
-/// The file name offered in the save dialog: the server's name, made safe for any file
-/// system, with the format in it for `pcm16`.
-pub fn suggested_file_name(server_name: &str, pcm16: bool) -> String {
-    let base: String = server_name
+/// Longest file name offered (characters, before the extension).
+const NAME_CHARS: usize = 120;
+
+/// The file name offered in the save dialog: the window's name for the recording (date,
+/// parties, sequence), made safe for any file system — no path separators, no characters
+/// Windows refuses, no control characters, no leading dot — with the format in it for
+/// `pcm16`.
+pub fn suggested_file_name(wanted: &str, pcm16: bool) -> String {
+    let safe: String = wanted
         .trim()
         .trim_end_matches(".wav")
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+            if c.is_alphanumeric()
+                || matches!(
+                    c,
+                    ' ' | '-' | '_' | '.' | '(' | ')' | '+' | ',' | '&' | '#' | '@' | '\''
+                )
+            {
                 c
             } else {
                 '_'
             }
         })
+        .take(NAME_CHARS)
         .collect();
-    let base = if base.trim_matches(['.', '_']).is_empty() {
-        "recording".to_string()
+    let base = safe.trim_start_matches(['.', ' ']).trim_end_matches([' ', '.']);
+    let base = if base.trim_matches(['.', '_', ' ']).is_empty() {
+        "recording"
     } else {
         base
     };
     if pcm16 {
-        format!("{base}_pcm16.wav")
+        format!("{base} pcm16.wav")
     } else {
         format!("{base}.wav")
     }
@@ -90,6 +103,24 @@ fn dirs_download() -> Option<PathBuf> {
     Some(if downloads.is_dir() { downloads } else { home })
 }
 
+/// `hold_recording`: sets or clears a recording's legal hold (admins).
+pub async fn hold_recording(state: &AppState, recording_id: RecordingId, legal_hold: bool) -> AppResult<Recording> {
+    let client = state.client()?;
+    client
+        .hold_recording(recording_id, legal_hold)
+        .await
+        .map_err(|e| state.check(e.into()))
+}
+
+/// `delete_recording`: deletes a recording for good (admins; refused while on hold).
+pub async fn delete_recording(state: &AppState, recording_id: RecordingId) -> AppResult<()> {
+    let client = state.client()?;
+    client
+        .delete_recording(recording_id)
+        .await
+        .map_err(|e| state.check(e.into()))
+}
+
 /// `download_recording`: streams a recording to the chosen file.
 pub async fn download_recording(state: &AppState, request: DownloadRequest) -> AppResult<DownloadResult> {
     let client = state.client()?;
@@ -107,11 +138,21 @@ mod tests {
     #[test]
     fn offered_file_names_are_safe() {
         assert_eq!(
-            suggested_file_name("20240501-0800_ab12_001.wav", false),
-            "20240501-0800_ab12_001.wav"
+            suggested_file_name("2026-12-02 14-05 Alice Adams (201) to +49 30 1234 001.wav", false),
+            "2026-12-02 14-05 Alice Adams (201) to +49 30 1234 001.wav"
         );
-        assert_eq!(suggested_file_name("20240501_001.wav", true), "20240501_001_pcm16.wav");
-        assert_eq!(suggested_file_name("../../etc/passwd", false), ".._.._etc_passwd.wav");
+        assert_eq!(
+            suggested_file_name("Jürgen Groß 001", true),
+            "Jürgen Groß 001 pcm16.wav"
+        );
+        assert_eq!(suggested_file_name("../../etc/passwd", false), "_.._etc_passwd.wav");
+        assert_eq!(
+            suggested_file_name("a:b*c?d\"e<f>g|h\\i\u{7}", false),
+            "a_b_c_d_e_f_g_h_i_.wav"
+        );
         assert_eq!(suggested_file_name("", false), "recording.wav");
+        assert_eq!(suggested_file_name(" .. ", false), "recording.wav");
+        let long = "x".repeat(500);
+        assert_eq!(suggested_file_name(&long, false).chars().count(), NAME_CHARS + 4);
     }
 }

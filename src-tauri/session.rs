@@ -9,6 +9,7 @@ use crate::tokens::TokenStorage;
 use callrec_types::directory::User;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionInfo {
@@ -101,8 +102,73 @@ pub async fn startup(state: &AppState) -> Startup {
 }
 
 /// `connect`: checks that a callrec server answers (starting this computer's first if
-/// chosen) and remembers the choice.
+/// chosen) and remembers the choice. [`cancel_connect`] ends it early with `cancelled`;
+/// otherwise a server that never answers is given up after the client's timeouts.
 pub async fn connect(state: &AppState, choice: ServerChoice) -> AppResult<ConnectionInfo> {
+    let cancel = CancellationToken::new();
+    if let Some(previous) = state
+        .connecting
+        .lock()
+        .expect("connecting lock")
+        .replace(cancel.clone())
+    {
+        previous.cancel();
+    }
+    let result = tokio::select! {
+        r = connect_now(state, choice) => r,
+        () = cancel.cancelled() => Err(AppError::new(ErrorCode::Cancelled, "Connecting was cancelled.")),
+    };
+    let mut connecting = state.connecting.lock().expect("connecting lock");
+    if connecting.as_ref().is_some_and(|c| c.is_cancelled() || result.is_ok()) {
+        *connecting = None;
+    }
+    result
+}
+
+/// `cancel_connect`: gives up the `connect` in progress, if any; `true` when there was one.
+pub fn cancel_connect(state: &AppState) -> bool {
+    match state.connecting.lock().expect("connecting lock").take() {
+        Some(c) => {
+            c.cancel();
+            true
+        }
+        None => false,
+    }
+}
+
+/// `restart_local_server`: starts this computer's server again on its data (after it died);
+/// a signed-in session stays valid, and the live feed reconnects by itself.
+pub async fn restart_local_server(state: &AppState) -> AppResult<LocalServerStatus> {
+    if !state.on_local_server() {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            "The app is not using the server on this computer.",
+        ));
+    }
+    let url = state.local.start().await?;
+    // The port is new: every client of the link must follow it.
+    let server = Server {
+        choice: ServerChoice::Local,
+        url: url.clone(),
+        client: state.client_for(&url)?,
+    };
+    match state.auth.link() {
+        Link::LoggedIn(session) => {
+            let mut client = server.client.clone();
+            client.set_token(session.client.token().map(str::to_string));
+            state.auth.set_link(Link::LoggedIn(Arc::new(Session {
+                server,
+                client: client.clone(),
+                user: session.user.clone(),
+            })));
+            state.feed.start(client, state.auth.clone());
+        }
+        _ => state.auth.set_link(Link::Connected(server)),
+    }
+    Ok(state.local.status())
+}
+
+async fn connect_now(state: &AppState, choice: ServerChoice) -> AppResult<ConnectionInfo> {
     let choice = match choice {
         ServerChoice::Remote { url } => ServerChoice::Remote {
             url: normalize_url(&url)?,
@@ -132,7 +198,26 @@ async fn open(state: &AppState, choice: ServerChoice) -> AppResult<Server> {
     let client = state.client_for(&url)?;
     match client.healthz().await {
         Ok(true) => Ok(Server { choice, url, client }),
-        Ok(false) | Err(_) => Err(AppError::new(
+        Ok(false) => Err(AppError::new(
+            ErrorCode::Unreachable,
+            format!("The server at {url} answers but is not ready (its health check failed). Try again shortly."),
+        )),
+        Err(e) if choice == ServerChoice::Local => {
+            tracing::warn!(error = %e, "the local server does not answer");
+            Err(AppError::new(
+                ErrorCode::Unreachable,
+                "The callrec server on this computer started but does not answer.",
+            ))
+        }
+        Err(callrec_client::ClientError::Transport(t)) if t.is_timeout() => Err(AppError::new(
+            ErrorCode::Unreachable,
+            format!(
+                "{url} accepted the connection but did not answer within {} seconds. \
+                 Check the address: it may not be a callrec server.",
+                callrec_client::HEALTH_TIMEOUT.as_secs()
+            ),
+        )),
+        Err(_) => Err(AppError::new(
             ErrorCode::Unreachable,
             format!("No callrec server answers at {url}. Check the address and that the server is running."),
         )),

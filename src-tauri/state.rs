@@ -13,8 +13,12 @@ use crate::tokens::TokenStore;
 use callrec_client::Client;
 use callrec_types::directory::User;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What the window is told when this computer's server stopped.
+pub const LOCAL_STOPPED: &str = "The callrec server on this computer has stopped. Restart it to go on.";
 
 /// The server the app is connected to.
 #[derive(Debug, Clone)]
@@ -131,6 +135,8 @@ pub struct AppState {
     pub downloads: Downloads,
     pub notify: Notifier,
     pub save_dir: Option<PathBuf>,
+    /// Cancels the `connect` in progress (the window's Cancel button).
+    pub connecting: Mutex<Option<CancellationToken>>,
     http: reqwest::Client,
 }
 
@@ -154,6 +160,7 @@ impl AppState {
             player: Player::new(notify.clone()),
             downloads: Downloads::default(),
             save_dir: config.save_dir,
+            connecting: Mutex::new(None),
             auth,
             notify,
             http,
@@ -171,9 +178,26 @@ impl AppState {
     }
 
     /// Runs after every server call that failed: an expired session sends the window back to
-    /// the login form.
+    /// the login form; "cannot reach the server" on this computer's server that died says so
+    /// (the window then offers to restart it) instead of asking to check an address the user
+    /// never typed.
     pub fn check(&self, error: AppError) -> AppError {
-        self.auth.check(error)
+        let error = self.auth.check(error);
+        if error.code == ErrorCode::Unreachable && self.on_local_server() && self.local.died() {
+            return AppError::new(ErrorCode::Unreachable, LOCAL_STOPPED);
+        }
+        error
+    }
+
+    /// Whether the chosen server is this computer's.
+    pub fn on_local_server(&self) -> bool {
+        matches!(
+            self.auth.server(),
+            Ok(Server {
+                choice: ServerChoice::Local,
+                ..
+            })
+        )
     }
 
     /// Stops what runs in the background: the feed, the player, downloads, the local server.

@@ -1,9 +1,11 @@
-//! Commands: where to save a recording, the download, cancelling it.
+//! Commands: where to save a recording, the download, cancelling it; legal hold and delete.
 
 use crate::download::{DownloadFormat, DownloadRequest, DownloadResult};
 use crate::error::AppError;
 use crate::recordings;
 use crate::state::AppState;
+use callrec_types::calls::Recording;
+use callrec_types::RecordingId;
 use tauri::{AppHandle, Runtime, State};
 
 #[tauri::command]
@@ -27,4 +29,18 @@ pub async fn download_recording(
 #[tauri::command]
 pub fn cancel_download(state: State<'_, AppState>, download_id: String) -> bool {
     state.downloads.cancel(&download_id)
+}
+
+#[tauri::command]
+pub async fn hold_recording(
+    state: State<'_, AppState>,
+    recording_id: RecordingId,
+    legal_hold: bool,
+) -> Result<Recording, AppError> {
+    recordings::hold_recording(&state, recording_id, legal_hold).await
+}
+
+#[tauri::command]
+pub async fn delete_recording(state: State<'_, AppState>, recording_id: RecordingId) -> Result<(), AppError> {
+    recordings::delete_recording(&state, recording_id).await
 }

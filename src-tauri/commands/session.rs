@@ -36,3 +36,13 @@ pub async fn disconnect(state: State<'_, AppState>) -> Result<(), AppError> {
 pub fn local_server(state: State<'_, AppState>) -> LocalServerStatus {
     session::local_server(&state)
 }
+
+#[tauri::command]
+pub fn cancel_connect(state: State<'_, AppState>) -> bool {
+    session::cancel_connect(&state)
+}
+
+#[tauri::command]
+pub async fn restart_local_server(state: State<'_, AppState>) -> Result<LocalServerStatus, AppError> {
+    session::restart_local_server(&state).await
+}

@@ -94,7 +94,18 @@ pub struct PlayerStatus {
     pub speed: f32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<AppError>,
+    /// Something the listener should know that is not an error (the output played far
+    /// faster than real time: no real sound device, nothing was heard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
+
+/// Shown when the output takes audio much faster than real time (e.g. ALSA's null device).
+pub const NOT_REAL_TIME: &str = "The audio output took the sound faster than real time, so nothing was heard: \
+     this computer seems to have no real sound device. You can still download the recording.";
+
+/// How much audio must have gone out before the pace is judged.
+const PACE_MIN_MS: u64 = 2_000;
 
 /// Timings of the current generation, for tests and the benchmark.
 #[derive(Debug, Clone, Copy)]
@@ -210,9 +221,31 @@ struct Playback {
     output: Option<Output>,
     paused: bool,
     speed: f32,
+    /// Wall time and frame when audio last (re)started flowing; `None` while paused.
+    pace: Option<(Instant, u64)>,
+    /// Set once the output was seen taking audio faster than real time.
+    notice: Option<String>,
 }
 
 impl Playback {
+    /// Restarts the pace measurement at `frame` (after play, seek, resume, speed).
+    fn pace_from(&mut self, frame: u64) {
+        self.pace = (!self.paused).then(|| (Instant::now(), frame));
+    }
+
+    /// Notes (once) that the output runs far faster than real time.
+    fn check_pace(&mut self, frame: u64) {
+        let Some((since, from)) = self.pace else { return };
+        if self.notice.is_some() || frame <= from {
+            return;
+        }
+        let audio_ms = self.info.ms_at_frame(frame) - self.info.ms_at_frame(from);
+        let audio_ms = (audio_ms as f64 / f64::from(self.speed)) as u64;
+        if too_fast(audio_ms, since.elapsed()) {
+            self.notice = Some(NOT_REAL_TIME.to_string());
+        }
+    }
+
     fn status(&self) -> PlayerStatus {
         let failure = self.shared.failure();
         let state = if failure.is_some() {
@@ -234,6 +267,7 @@ impl Playback {
             duration_ms: self.info.duration_ms(),
             speed: self.speed,
             error: failure.map(|m| AppError::from(PlayerError::Stream(m))),
+            notice: self.notice.clone(),
         }
     }
 
@@ -254,6 +288,7 @@ impl Playback {
         output.opened().await?;
         output.start(source);
         self.output = Some(output);
+        self.pace_from(frame);
         Ok(())
     }
 }
@@ -263,6 +298,8 @@ pub struct Player {
     now: Arc<tokio::sync::Mutex<Option<Playback>>>,
     notify: Notifier,
     speed: Mutex<f32>,
+    /// The play that failed last (client, recording, position): "play" tries it again.
+    failed: Mutex<Option<(Client, RecordingId, u64)>>,
 }
 
 impl Player {
@@ -271,6 +308,7 @@ impl Player {
             now: Arc::new(tokio::sync::Mutex::new(None)),
             notify,
             speed: Mutex::new(1.0),
+            failed: Mutex::new(None),
         }
     }
 
@@ -278,9 +316,11 @@ impl Player {
     /// the device is ready; the first sample follows within milliseconds.
     pub async fn play(&self, client: Client, id: RecordingId, start_ms: u64) -> Result<PlayerStatus, PlayerError> {
         let speed = *self.speed.lock().expect("speed lock");
-        match self.start(client, id, start_ms).await {
+        *self.failed.lock().expect("failed lock") = None;
+        match self.start(client.clone(), id, start_ms).await {
             Ok(status) => Ok(status),
             Err(e) => {
+                *self.failed.lock().expect("failed lock") = Some((client, id, start_ms));
                 // The bar says why nothing plays (no device, not permitted, unreachable).
                 let error = AppError::from(e);
                 (self.notify)(UiEvent::Player {
@@ -291,6 +331,7 @@ impl Player {
                         duration_ms: 0,
                         speed,
                         error: Some(error.clone()),
+                        notice: None,
                     },
                 });
                 Err(PlayerError::Shown(error))
@@ -300,7 +341,8 @@ impl Player {
 
     async fn start(&self, client: Client, id: RecordingId, start_ms: u64) -> Result<PlayerStatus, PlayerError> {
         let requested = Instant::now();
-        self.stop().await;
+        // Unload what plays now (the bar stays: the loading status follows at once).
+        drop(self.now.lock().await.take());
         let speed = *self.speed.lock().expect("speed lock");
         let mut guard = self.now.lock().await;
         (self.notify)(UiEvent::Player {
@@ -311,6 +353,7 @@ impl Player {
                 duration_ms: 0,
                 speed,
                 error: None,
+                notice: None,
             },
         });
         // The device opens while the first request is on its way.
@@ -352,7 +395,7 @@ impl Player {
             .ok_or_else(|| PlayerError::Decode("no channels or no sample rate".into()))?;
         output.opened().await?;
         output.start(source);
-        let playback = Playback {
+        let mut playback = Playback {
             recording_id: id,
             info,
             shared,
@@ -360,7 +403,10 @@ impl Player {
             output: Some(output),
             paused: false,
             speed,
+            pace: None,
+            notice: None,
         };
+        playback.pace_from(frame);
         let status = playback.status();
         *guard = Some(playback);
         drop(guard);
@@ -380,7 +426,13 @@ impl Player {
                 let Some(p) = guard.as_mut() else { break };
                 if p.output.is_some() && p.shared.ended.load(Ordering::Acquire) {
                     p.output = None;
-                    p.shared.position.store(p.info.frames.unwrap_or(0), Ordering::Release);
+                    let end = p.info.frames.unwrap_or(0);
+                    p.shared.position.store(end, Ordering::Release);
+                    p.check_pace(end);
+                    p.pace = None;
+                } else if p.output.is_some() {
+                    let frame = p.shared.position.load(Ordering::Acquire);
+                    p.check_pace(frame);
                 }
                 let status = p.status();
                 drop(guard);
@@ -403,6 +455,7 @@ impl Player {
                 duration_ms: 0,
                 speed,
                 error: None,
+                notice: None,
             },
         }
     }
@@ -418,6 +471,7 @@ impl Player {
         if let Some(o) = &p.output {
             o.send(OutputCommand::Pause);
             p.paused = true;
+            p.pace = None;
         }
         let status = p.status();
         drop(guard);
@@ -425,14 +479,26 @@ impl Player {
         Ok(status)
     }
 
-    /// Resumes; after the end, plays again from the start.
+    /// Resumes; after the end, plays again from the start; after a play that failed (no
+    /// device, server gone), tries that play again.
     pub async fn resume(&self) -> Result<PlayerStatus, PlayerError> {
         let requested = Instant::now();
         let mut guard = self.now.lock().await;
-        let p = guard.as_mut().ok_or(PlayerError::Idle)?;
+        let Some(p) = guard.as_mut() else {
+            drop(guard);
+            let failed = self.failed.lock().expect("failed lock").clone();
+            return match failed {
+                Some((client, id, start_ms)) => self.play(client, id, start_ms).await,
+                None => Err(PlayerError::Idle),
+            };
+        };
         p.paused = false;
         match &p.output {
-            Some(o) => o.send(OutputCommand::Resume),
+            Some(o) => {
+                o.send(OutputCommand::Resume);
+                let frame = p.shared.position.load(Ordering::Acquire);
+                p.pace_from(frame);
+            }
             None => p.attach_output(0, requested).await?,
         }
         let status = p.status();
@@ -452,6 +518,7 @@ impl Player {
             p.decoder
                 .send(DecoderCommand::Seek { frame, generation })
                 .map_err(|_| PlayerError::Stream("the decoder stopped".into()))?;
+            p.pace_from(frame);
         } else {
             p.attach_output(frame, requested).await?;
         }
@@ -479,6 +546,8 @@ impl Player {
             p.speed = speed;
             if let Some(o) = &p.output {
                 o.send(OutputCommand::Speed(speed));
+                let frame = p.shared.position.load(Ordering::Acquire);
+                p.pace_from(frame);
             }
         }
         drop(guard);
@@ -487,15 +556,15 @@ impl Player {
         Ok(status)
     }
 
-    /// Stops and unloads; closes the device.
+    /// Stops and unloads; closes the device. Always tells the window the player is idle
+    /// (also after a play that failed and left nothing loaded, so its bar can close).
     pub async fn stop(&self) {
         let old = self.now.lock().await.take();
-        if old.is_some() {
-            drop(old);
-            (self.notify)(UiEvent::Player {
-                status: self.status().await,
-            });
-        }
+        drop(old);
+        *self.failed.lock().expect("failed lock") = None;
+        (self.notify)(UiEvent::Player {
+            status: self.status().await,
+        });
     }
 }
 
@@ -589,6 +658,11 @@ fn decode_loop(mut decoder: Decoder, shared: Arc<Shared>, commands: mpsc::Receiv
     }
 }
 
+/// Whether `audio_ms` of sound (at speed 1) went out in far less wall time than it lasts.
+fn too_fast(audio_ms: u64, wall: Duration) -> bool {
+    audio_ms >= PACE_MIN_MS && (wall.as_millis() as u64).saturating_mul(2) < audio_ms
+}
+
 fn send(feed: &Option<mpsc::Sender<Feed>>, item: Feed) -> bool {
     feed.as_ref().is_some_and(|f| f.send(item).is_ok())
 }
@@ -604,6 +678,14 @@ mod tests {
         assert!(e.message.contains("No audio output device"), "{}", e.message);
         assert!(e.message.contains("download"), "{}", e.message);
         assert!(!e.message.contains("DeviceNotAvailable"), "no internals: {}", e.message);
+    }
+
+    #[test]
+    fn an_output_much_faster_than_real_time_is_noticed_only_past_two_seconds() {
+        assert!(too_fast(21_000, Duration::from_millis(300)), "the ALSA null device");
+        assert!(!too_fast(21_000, Duration::from_millis(20_500)), "a real device");
+        assert!(!too_fast(21_000, Duration::from_millis(11_000)), "a loaded machine");
+        assert!(!too_fast(1_500, Duration::from_millis(10)), "too little to judge");
     }
 
     #[test]

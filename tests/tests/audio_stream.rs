@@ -118,7 +118,15 @@ async fn original_audio_streams_whole_and_by_ranges() {
     let cd = h["content-disposition"].to_str().expect("cd");
     assert!(cd.starts_with("attachment;") && cd.contains("_001.wav"), "{cd}");
 
-    // The download helper checks what arrives against the server's SHA-256.
+    // The download helper checks what arrives against the server's SHA-256, and is audited
+    // as one download, not as a play (the desktop downloads through it).
+    let count = |items: &[callrec_types::wire::AuditEntry], action: &str| {
+        items
+            .iter()
+            .filter(|e| e.action == action && e.target == format!("recording {id}"))
+            .count()
+    };
+    let before = admin.audit(None, Some(500)).await.expect("audit").items;
     let dir = tempfile::tempdir().expect("tmp");
     let report = admin
         .download_to(id, AudioFormat::Original, &dir.path().join("a.wav"), |_, _| {})
@@ -128,6 +136,12 @@ async fn original_audio_streams_whole_and_by_ranges() {
     assert_eq!(report.sha256_hex, meta.sha256);
     assert_eq!(std::fs::read(dir.path().join("a.wav")).expect("file"), audio);
 
+    let after = admin.audit(None, Some(500)).await.expect("audit").items;
+    assert_eq!(
+        (count(&after, "download"), count(&after, "play")),
+        (count(&before, "download") + 1, count(&before, "play")),
+        "download_to is audited as one download and no play"
+    );
     let audit = admin.audit(None, Some(500)).await.expect("audit");
     let plays = audit
         .items

@@ -44,7 +44,7 @@ impl Client {
         }
         let mut url = self.url("/api/v1/audit");
         set_query(&mut url, &pairs);
-        self.send_json(self.request(Method::GET, url)).await
+        self.send_json(self.limited(self.request(Method::GET, url))).await
     }
 
     /// `GET /api/v1/storage`: bytes used and free, bytes per day, days until full.
@@ -55,7 +55,12 @@ impl Client {
     /// `GET /healthz`: `true` for a 2xx, `false` for any other status; `Err` only when the
     /// server cannot be reached.
     pub async fn healthz(&self) -> Result<bool> {
-        let response = self.anonymous(Method::GET, self.url("/healthz")).send().await?;
+        let timeout = self.request_timeout_or(crate::HEALTH_TIMEOUT);
+        let response = self
+            .anonymous(Method::GET, self.url("/healthz"))
+            .timeout(timeout)
+            .send()
+            .await?;
         Ok(response.status().is_success())
     }
 
@@ -109,7 +114,7 @@ impl Client {
         }
         let mut url = self.url("/api/v1/audit");
         set_query(&mut url, &pairs);
-        self.send_json(self.request(Method::GET, url)).await
+        self.send_json(self.limited(self.request(Method::GET, url))).await
     }
 
     /// `GET /api/v1/settings/schedule/preview?cron=`: the next three runs of `cron` (of the
@@ -119,7 +124,7 @@ impl Client {
         if let Some(cron) = cron {
             set_query(&mut url, &[("cron", cron.to_string())]);
         }
-        self.send_json(self.request(Method::GET, url)).await
+        self.send_json(self.limited(self.request(Method::GET, url))).await
     }
 
     /// `POST /api/v1/settings/smtp/test {to}`: sends a test message with the saved SMTP

@@ -143,18 +143,20 @@ impl Client {
     pub async fn journal(&self, query: &JournalQuery) -> Result<JournalPage> {
         let mut url = self.url("/api/v1/journal");
         set_query(&mut url, &query.to_pairs());
-        self.send_json(self.request(Method::GET, url)).await
+        self.send_json(self.limited(self.request(Method::GET, url))).await
     }
 
     /// `GET /api/v1/events`: opens the server-sent event stream. An HTTP error (401 …) is
     /// returned here; afterwards the stream yields events until the server closes it.
-    /// Keep-alive comments and events this client does not know are skipped.
+    /// Keep-alive comments and events this client does not know are skipped. A stream
+    /// silent for [`crate::sse::MAX_SILENCE`] (no keep-alive either) ends with
+    /// [`crate::sse::SseError::Silent`].
     pub async fn events(&self) -> Result<EventStream> {
         let builder = self
             .request(Method::GET, self.url("/api/v1/events"))
             .header(header::ACCEPT, "text/event-stream");
         let response = check(builder.send().await?).await?;
-        Ok(event_stream(response))
+        Ok(event_stream(response, Some(crate::sse::MAX_SILENCE)))
     }
 
     /// `GET /mobydickcmd/provisioning/snom/snom-record.php?mac=&sipcallid=`: a snom phone's

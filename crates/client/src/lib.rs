@@ -38,7 +38,20 @@ pub struct Client {
     base: Url,
     http: reqwest::Client,
     token: Option<String>,
+    /// The limit for one plain JSON request (see [`Client::with_request_timeout`]).
+    request_timeout: Option<Duration>,
 }
+
+/// How long a plain JSON request may take by default, from connecting to the last byte of
+/// the answer. Streams (events, audio, downloads, uploads) have none: they run for long.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long `GET /healthz` may take: a server that accepts connections and never answers
+/// must not leave "Connecting…" on screen for minutes.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long establishing a TCP (and TLS) connection may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,10 +66,9 @@ impl Client {
     /// A client for the server at `base_url` (`http://127.0.0.1:8080`; a path prefix such
     /// as `https://host/callrec/` is kept). Not logged in.
     pub fn new(base_url: &str) -> Result<Client> {
-        // No overall timeout: event streams and downloads legitimately run for long.
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()?;
+        // No overall timeout here: event streams and downloads legitimately run for long. The
+        // plain JSON requests get theirs per request ([`REQUEST_TIMEOUT`]).
+        let http = reqwest::Client::builder().connect_timeout(CONNECT_TIMEOUT).build()?;
         Self::with_http_client(base_url, http)
     }
 
@@ -82,7 +94,28 @@ impl Client {
             base,
             http,
             token: None,
+            request_timeout: Some(REQUEST_TIMEOUT),
         })
+    }
+
+    /// The same client with another limit for plain JSON requests (`None`: wait forever).
+    /// Event streams, audio, downloads and uploads are never limited as a whole.
+    pub fn with_request_timeout(mut self, timeout: Option<Duration>) -> Client {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The plain-request timeout, capped at `cap`.
+    pub(crate) fn request_timeout_or(&self, cap: Duration) -> Duration {
+        self.request_timeout.map_or(cap, |t| t.min(cap))
+    }
+
+    /// `builder` with the plain-request timeout, if one is set.
+    pub(crate) fn limited(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.request_timeout {
+            Some(t) => builder.timeout(t),
+            None => builder,
+        }
     }
 
     /// The same client carrying `token` as its bearer token.
@@ -161,7 +194,8 @@ impl Client {
 
     /// `GET path` → JSON.
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.send_json(self.request(Method::GET, self.url(path))).await
+        self.send_json(self.limited(self.request(Method::GET, self.url(path))))
+            .await
     }
 
     /// `method path` with a JSON body → JSON.
@@ -176,12 +210,13 @@ impl Client {
             .request(method, self.url(path))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(bytes);
-        self.send_json(builder).await
+        self.send_json(self.limited(builder)).await
     }
 
     /// `DELETE path` → nothing.
     pub(crate) async fn delete_path(&self, path: &str) -> Result<()> {
-        self.send_empty(self.request(Method::DELETE, self.url(path))).await
+        self.send_empty(self.limited(self.request(Method::DELETE, self.url(path))))
+            .await
     }
 
     /// Sends and decodes a 2xx JSON body; an empty body (204) decodes as JSON `null`, so

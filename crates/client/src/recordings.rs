@@ -64,9 +64,15 @@ impl Client {
         self.get_json(&format!("/api/v1/recordings/{id}")).await
     }
 
-    fn audio_url(&self, id: RecordingId, format: AudioFormat) -> Url {
+    /// The audio route; `download` adds `download=1`, which makes the server audit the
+    /// request as a download (not a play) and send it as an attachment.
+    fn audio_url(&self, id: RecordingId, format: AudioFormat, download: bool) -> Url {
         let mut url = self.url(&format!("/api/v1/recordings/{id}/audio"));
-        set_query(&mut url, &[("format", format.as_str().to_string())]);
+        let mut query = vec![("format", format.as_str().to_string())];
+        if download {
+            query.push(("download", "1".to_string()));
+        }
+        set_query(&mut url, &query);
         url
     }
 
@@ -80,7 +86,7 @@ impl Client {
         format: AudioFormat,
         range: Option<(u64, Option<u64>)>,
     ) -> Result<reqwest::Response> {
-        let mut builder = self.request(Method::GET, self.audio_url(id, format));
+        let mut builder = self.request(Method::GET, self.audio_url(id, format, false));
         if let Some(range) = range {
             builder = builder.header(RANGE, range_header(range));
         }
@@ -103,14 +109,17 @@ impl Client {
     /// `HEAD /api/v1/recordings/{id}/audio?format=…`: `(status, headers)`, whatever the
     /// status.
     pub async fn audio_head(&self, id: RecordingId, format: AudioFormat) -> Result<(u16, HeaderMap)> {
-        let response = self.request(Method::HEAD, self.audio_url(id, format)).send().await?;
+        let response = self
+            .request(Method::HEAD, self.audio_url(id, format, false))
+            .send()
+            .await?;
         Ok((response.status().as_u16(), response.headers().clone()))
     }
 
     /// Downloads a recording's audio to `path`, hashing as it streams: the bytes go to
     /// `<path>.part`, which is renamed to `path` only when complete (and removed on
     /// failure). `progress(done, total)` is called after every chunk, `total` from
-    /// `Content-Length`.
+    /// `Content-Length`. The request says `download=1`: the server audits it as a download.
     pub async fn download_to(
         &self,
         id: RecordingId,
@@ -118,7 +127,12 @@ impl Client {
         path: &Path,
         mut progress: impl FnMut(u64, Option<u64>) + Send,
     ) -> Result<DownloadReport> {
-        let response = check(self.audio(id, format, None).await?).await?;
+        let response = check(
+            self.request(Method::GET, self.audio_url(id, format, true))
+                .send()
+                .await?,
+        )
+        .await?;
         let part = part_path(path);
         let result = write_hashed(response, &part, &mut progress).await;
         match result {
@@ -202,8 +216,13 @@ mod tests {
     fn the_audio_url_carries_the_format() {
         let c = Client::new("http://h:1").expect("valid");
         assert_eq!(
-            c.audio_url(RecordingId(3), AudioFormat::Pcm16).as_str(),
+            c.audio_url(RecordingId(3), AudioFormat::Pcm16, false).as_str(),
             "http://h:1/api/v1/recordings/3/audio?format=pcm16"
+        );
+        assert_eq!(
+            c.audio_url(RecordingId(3), AudioFormat::Original, true).as_str(),
+            "http://h:1/api/v1/recordings/3/audio?format=original&download=1",
+            "downloads say so, to be audited as downloads"
         );
     }
 }
@@ -250,7 +269,7 @@ mod download_tests {
         let requests = server.await.expect("server ran");
         assert_eq!(
             requests[0].request_line(),
-            "GET /api/v1/recordings/9/audio?format=original HTTP/1.1"
+            "GET /api/v1/recordings/9/audio?format=original&download=1 HTTP/1.1"
         );
         assert_eq!(requests[0].header("range"), None);
     }

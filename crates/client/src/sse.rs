@@ -24,6 +24,10 @@ pub enum SseError {
     LineTooLong,
     #[error("an event's data is longer than {MAX_DATA} bytes")]
     DataTooLong,
+    /// Nothing arrived — not even a keep-alive — for this many seconds: the server or the
+    /// path to it is dead even if TCP has not noticed.
+    #[error("the server sent nothing for {0} seconds")]
+    Silent(u64),
 }
 
 /// One dispatched frame.
@@ -182,8 +186,13 @@ pub fn decode_event(frame: &SseFrame) -> Result<Option<Event>, ClientError> {
 /// closes the stream; a transport or framing error is yielded once and ends it too.
 pub type EventStream = BoxStream<'static, Result<Event, ClientError>>;
 
-pub(crate) fn event_stream(response: reqwest::Response) -> EventStream {
+/// The server sends a keep-alive comment at least every 15 s: an event stream silent for
+/// this long is treated as broken ([`SseError::Silent`]).
+pub const MAX_SILENCE: std::time::Duration = std::time::Duration::from_secs(45);
+
+pub(crate) fn event_stream(response: reqwest::Response, max_silence: Option<std::time::Duration>) -> EventStream {
     struct State {
+        max_silence: Option<std::time::Duration>,
         body: BoxStream<'static, reqwest::Result<bytes::Bytes>>,
         parser: SseParser,
         ready: VecDeque<SseFrame>,
@@ -192,6 +201,7 @@ pub(crate) fn event_stream(response: reqwest::Response) -> EventStream {
         done: bool,
     }
     let state = State {
+        max_silence,
         body: response.bytes_stream().boxed(),
         parser: SseParser::new(),
         ready: VecDeque::new(),
@@ -213,7 +223,18 @@ pub(crate) fn event_stream(response: reqwest::Response) -> EventStream {
             if st.done {
                 return None;
             }
-            match st.body.next().await {
+            let next = match st.max_silence {
+                Some(limit) => match tokio::time::timeout(limit, st.body.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        st.done = true;
+                        st.failed = Some(ClientError::Sse(SseError::Silent(limit.as_secs())));
+                        continue;
+                    }
+                },
+                None => st.body.next().await,
+            };
+            match next {
                 None => return None,
                 Some(Err(e)) => {
                     st.done = true;
@@ -347,5 +368,56 @@ mod tests {
             decode_event(&frame("call_ended", "not json", None)),
             Err(ClientError::Decode { .. })
         ));
+    }
+}
+
+#[cfg(test)]
+mod silence_tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that sends the stream's head, keep-alives every 50 ms for a while, then
+    /// nothing at all while keeping the connection open.
+    async fn stalling_server(keep_alives: usize) -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/events", listener.local_addr().expect("addr"));
+        let task = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+            socket.write_all(head.as_bytes()).await.expect("head");
+            for _ in 0..keep_alives {
+                socket
+                    .write_all(b"e\r\n: keep-alive\n\n\r\n")
+                    .await
+                    .expect("keep-alive");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        (url, task)
+    }
+
+    #[tokio::test]
+    async fn a_silent_stream_ends_with_an_error_but_keep_alives_keep_it_open() {
+        let (url, server) = stalling_server(8).await;
+        let response = reqwest::get(&url).await.expect("response");
+        let started = std::time::Instant::now();
+        let mut stream = event_stream(response, Some(Duration::from_millis(200)));
+        let end = stream.next().await.expect("an item, not the end");
+        assert!(
+            matches!(end, Err(ClientError::Sse(SseError::Silent(_)))),
+            "silence is an error: {end:?}"
+        );
+        // 8 keep-alives 50 ms apart (each under the 200 ms limit) came first.
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(stream.next().await.is_none(), "then the stream ends");
+        server.abort();
     }
 }
