@@ -15,6 +15,7 @@
 //! under Xvfb (see docs/desktop.md).
 
 mod admin;
+mod defects;
 mod memory;
 mod webdriver;
 
@@ -126,13 +127,23 @@ pub struct TauriDriver {
     pub downloads: PathBuf,
 }
 
+/// The ALSA configuration of the null device: "plays" far faster than real time.
+pub const ALSA_NULL: &str = "pcm.!default { type null }\nctl.!default { type hw card 0 }\n";
+/// An ALSA configuration whose default device does not exist: no audio output at all.
+pub const ALSA_NONE: &str = "pcm.!default { type hw card 29 }\nctl.!default { type hw card 29 }\n";
+
 impl TauriDriver {
     pub fn start() -> TauriDriver {
+        TauriDriver::start_with(ALSA_NULL)
+    }
+
+    /// With `alsa` as the app's ALSA configuration.
+    pub fn start_with(alsa: &str) -> TauriDriver {
         let home = tempfile::tempdir().expect("a home for the app");
         let downloads = home.path().join("Downloads");
         std::fs::create_dir_all(&downloads).expect("downloads");
         let asound = home.path().join("asound.conf");
-        std::fs::write(&asound, "pcm.!default { type null }\nctl.!default { type hw card 0 }\n").expect("alsa conf");
+        std::fs::write(&asound, alsa).expect("alsa conf");
         let port = free_port();
         let native = free_port();
         let mut command = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()));
@@ -243,7 +254,7 @@ fn capitalised(s: &str) -> String {
 }
 
 /// The journal rows' call ids.
-async fn journal_ids(d: &Driver) -> Vec<String> {
+pub async fn journal_ids(d: &Driver) -> Vec<String> {
     let mut ids = Vec::new();
     for row in d.find_all("[data-testid=journal-row]").await {
         if let Some(id) = d.attribute(&row, "data-call-id").await {

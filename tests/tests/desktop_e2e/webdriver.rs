@@ -6,6 +6,11 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// W3C WebDriver key codes.
+pub const ARROW_DOWN: &str = "\u{E015}";
+pub const ARROW_UP: &str = "\u{E013}";
+pub const ARROW_RIGHT: &str = "\u{E014}";
+
 /// The key W3C uses for element references in JSON.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -181,6 +186,53 @@ impl Driver {
         )
         .await
         .unwrap_or_else(|err| panic!("typing into `{css}`: {err}"));
+    }
+
+    /// Sends keys to `e` (focusing it) without clearing it first: `" "` is Space,
+    /// [`ARROW_DOWN`] and friends are the W3C key codes.
+    pub async fn send_keys(&self, e: &Element, keys: &str) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{}/value", e.0),
+            Some(json!({"text": keys})),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("sending keys: {err}"));
+    }
+
+    /// The `data-testid` of the focused element (`""` when it has none).
+    pub async fn focused_testid(&self) -> String {
+        self.execute("const e = document.activeElement; return (e && e.dataset && e.dataset.testid) || '';")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The window's inner size after asking for `width`×`height` (`None` if the driver cannot
+    /// resize it).
+    pub async fn resize(&self, width: u32, height: u32) -> Option<(u64, u64)> {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await
+        .ok()?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let v = self.execute("return [window.innerWidth, window.innerHeight];").await;
+        Some((v[0].as_u64()?, v[1].as_u64()?))
+    }
+
+    /// The bounding box `[x, y, width, height]` of the first match of `css`.
+    pub async fn rect_of(&self, css: &str) -> Option<[f64; 4]> {
+        let script = format!(
+            "const e = document.querySelector({}); if (!e) return null; const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height];",
+            serde_json::to_string(css).expect("a JSON string")
+        );
+        let v = self.execute(&script).await;
+        let a = v.as_array()?;
+        Some([a[0].as_f64()?, a[1].as_f64()?, a[2].as_f64()?, a[3].as_f64()?])
     }
 
     pub async fn text(&self, e: &Element) -> String {
