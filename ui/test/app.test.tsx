@@ -123,3 +123,81 @@ describe('this computer', () => {
     expect(demoLogins(['nothing here'])).toEqual([]);
   });
 });
+
+describe('issue 17: the window after a day of real use', () => {
+  const remote = { ...noStartup, connection: { choice: { kind: 'remote', url: 'http://rec' }, url: 'http://rec' }, session };
+  const local = { ...noStartup, connection: { choice: { kind: 'local' }, url: 'http://127.0.0.1:9' }, session };
+
+  test('the top bar never says Live while the banner says the server cannot be reached; reconnecting clears it', async () => {
+    mockIPC(
+      (cmd) => {
+        if (cmd === 'startup') return remote;
+        if (cmd === 'journal') throw { code: 'unreachable', message: 'Cannot reach the server.' };
+        return [];
+      },
+      { shouldMockEvents: true },
+    );
+    const root = await mount(<App />);
+    await act(async () => {
+      await emit(EVENT, { kind: 'feed', state: 'connected' });
+    });
+    await settle(5);
+    expect(root.querySelector('[data-testid=feed]')!.textContent).toContain('Live');
+    await click(root.querySelector('[data-testid=tab-journal]'));
+    await settle(5);
+    expect(root.querySelector('[data-testid=banner]')).not.toBeNull();
+    expect(root.querySelector('[data-testid=feed]')!.textContent).not.toContain('Live');
+    await act(async () => {
+      await emit(EVENT, { kind: 'feed', state: 'reconnecting' });
+      await emit(EVENT, { kind: 'feed', state: 'connected' });
+    });
+    await settle(5);
+    expect(root.querySelector('[data-testid=banner]'), 'the banner goes when the feed is back').toBeNull();
+    expect(root.querySelector('[data-testid=feed]')!.textContent).toContain('Live');
+  });
+
+  test('the live cards say the state is unknown while the feed is lost, and come back with it', async () => {
+    mockIPC((cmd) => (cmd === 'startup' ? remote : null), { shouldMockEvents: true });
+    const root = await mount(<App />);
+    await act(async () => {
+      await emit(EVENT, { kind: 'live_calls', calls: [liveCall({ recording: { kind: 'recording_auto' } })] });
+      await emit(EVENT, { kind: 'feed', state: 'connected' });
+    });
+    await settle(5);
+    expect(root.querySelector('[data-testid=live-lost]')).toBeNull();
+    expect(root.querySelector('.rec-dot')).not.toBeNull();
+    await act(async () => {
+      await emit(EVENT, { kind: 'feed', state: 'reconnecting' });
+    });
+    await settle(5);
+    expect(root.querySelector('[data-testid=live-lost]')).not.toBeNull();
+    expect(root.querySelector('.rec-dot')).toBeNull();
+    expect((root.querySelector('[data-testid=record-toggle]') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  test("this computer's server stopped: the banner says so and Restart starts it again", async () => {
+    const calls: string[] = [];
+    mockIPC(
+      (cmd) => {
+        calls.push(cmd);
+        if (cmd === 'startup') return local;
+        if (cmd === 'journal') throw { code: 'unreachable', message: 'Cannot reach http://127.0.0.1:9 — check the address.' };
+        if (cmd === 'local_server') return { running: false, url: null, data_dir: '/d', log: [], sign_ins: [], exit: 'exited with status 1' };
+        if (cmd === 'restart_local_server') return { running: true, url: 'http://127.0.0.1:9', data_dir: '/d', log: [], sign_ins: [], exit: null };
+        return [];
+      },
+      { shouldMockEvents: true },
+    );
+    const root = await mount(<App />);
+    await click(root.querySelector('[data-testid=tab-journal]'));
+    await settle(5);
+    const banner = root.querySelector('[data-testid=banner]')!;
+    expect(banner.textContent).toContain('The callrec server on this computer has stopped.');
+    expect(banner.textContent).toContain('exited with status 1');
+    expect(banner.textContent).not.toContain('check the address');
+    await click(root.querySelector('[data-testid=restart-local]'));
+    await settle(5);
+    expect(calls).toContain('restart_local_server');
+    expect(root.querySelector('[data-testid=banner]')).toBeNull();
+  });
+});

@@ -158,6 +158,6 @@ describe('the journal', () => {
     expect(recs[0].textContent).toContain('656.3 KB');
     expect(recs[0].textContent).toContain('+1:00 into the call');
     expect(recs[0].textContent).toContain('Manual by Alice (app)');
-    expect(recs[1].textContent).toContain('Automatic (rule 3)');
+    expect(recs[1].textContent, 'issue 17: never "rule 3"').toContain('Automatic (a recording rule)');
   });
 });

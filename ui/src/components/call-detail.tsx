@@ -142,7 +142,7 @@ function RecordingRow({ recording: r, detail }: { recording: Recording; detail: 
   };
 
   return (
-    <div class={isCurrent ? 'recording current' : 'recording'} data-testid="recording" data-recording-id={r.id}>
+    <div class={isCurrent ? 'rec-item current' : 'rec-item'} data-testid="recording" data-recording-id={r.id}>
       <div class="recording-main">
         <div class="recording-title">
           <strong>{recordingTitle(r)}</strong>
