@@ -22,7 +22,7 @@ import {
 import type { ComponentChildren } from 'preact';
 import { SharedContext, useShared, type DownloadState, type NowPlaying, type Shared } from './context';
 import { ConnectScreen } from './screens/connect';
-import { LoginScreen } from './screens/login';
+import { LOCAL_STOPPED, LoginScreen } from './screens/login';
 import { LiveView } from './screens/live';
 import { JournalView } from './screens/journal';
 import { AdminView } from './screens/admin';
@@ -34,8 +34,6 @@ export interface Banner {
   text: string;
   local: boolean;
 }
-
-export const LOCAL_STOPPED = 'The callrec server on this computer has stopped.';
 
 type Screen =
   | { kind: 'starting' }
