@@ -73,16 +73,19 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
-export function caller(call: Call): Participant | undefined {
+/** Anything with participants: a call, a journal row, the dispatch queue's call. */
+type WithParties = Pick<Call, 'participants'>;
+
+export function caller(call: WithParties): Participant | undefined {
   return call.participants.find((p) => p.role === 'caller');
 }
 
-export function callee(call: Call): Participant | undefined {
+export function callee(call: WithParties): Participant | undefined {
   return call.participants.find((p) => p.role === 'callee');
 }
 
 /** "Alice (201) → +49 30 1234" */
-export function partiesLabel(call: Call): string {
+export function partiesLabel(call: WithParties): string {
   const from = caller(call);
   const to = callee(call);
   const others = call.participants.filter((p) => p !== from && p !== to);
