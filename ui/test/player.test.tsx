@@ -67,7 +67,7 @@ import { App } from '../src/app';
 import { LiveCallCard } from '../src/screens/live';
 import { EVENT } from '../src/api';
 import { emit } from '@tauri-apps/api/event';
-import { click, liveCall, session } from './helpers';
+import { click, journalItem, liveCall, session, waitFor } from './helpers';
 
 describe('issue 17: keys and the player after an error', () => {
   test('Space on the focused red Record button records; the player does not take it', async () => {
@@ -161,5 +161,42 @@ describe('issue 17: keys and the player after an error', () => {
     });
     await settle(5);
     expect(root.querySelector('[data-testid=player]'), 'stays closed until the next play').toBeNull();
+  });
+
+  test('after ×, the next Play in the call panel shows the bar again with the recording\'s title', async () => {
+    const rec = {
+      id: 11, call_id: 5, seq: 1, file_name: 'k5_001.wav', started_at: '2024-05-01T08:01:00Z', start_offset_ms: 0, duration_ms: 42_000, bytes: 1000,
+      codec: 'pcmu', sample_rate: 8000, channels: 2, sha256: 'ab', trigger: { kind: 'force' }, state: 'complete', legal_hold: false, dispatch: [], gaps: [],
+    };
+    mockIPC(
+      (cmd) => {
+        if (cmd === 'startup')
+          return { connection: { choice: { kind: 'remote', url: 'http://rec' }, url: 'http://rec' }, session, last_username: null, token_storage: 'keyring', error: null, saved: null };
+        if (cmd === 'player_stop') throw { code: 'failed', message: 'x' };
+        if (cmd === 'journal') return { items: [journalItem(5, 1)], next_cursor: null };
+        if (cmd === 'get_call') return { ...journalItem(5, 1), recordings: [rec], trace: [], recording: { kind: 'not_recording' }, can_toggle: false };
+        if (cmd === 'player_play') return playing({ recording_id: 11, state: 'loading' });
+        return [];
+      },
+      { shouldMockEvents: true },
+    );
+    const root = await mount(<App />);
+    await act(async () => {
+      await emit(EVENT, { kind: 'player', status: playing({ recording_id: 10, state: 'failed', error: { code: 'no_audio_device', message: 'No audio output device was found.' } }) });
+    });
+    await settle(5);
+    await click(root.querySelector('[data-testid=player-close]'));
+    expect(root.querySelector('[data-testid=player]')).toBeNull();
+    await click(root.querySelector('[data-testid=tab-journal]'));
+    await waitFor(() => expect(root.querySelector('[data-testid=journal-row]')).not.toBeNull());
+    await click(root.querySelector('[data-testid=journal-row]'));
+    await waitFor(() => expect(root.querySelector('[data-testid=play-recording]')).not.toBeNull());
+    await click(root.querySelector('[data-testid=play-recording]'));
+    await act(async () => {
+      await emit(EVENT, { kind: 'player', status: playing({ recording_id: 11, state: 'playing' }) });
+    });
+    await settle(5);
+    expect(root.querySelector('[data-testid=player]')).not.toBeNull();
+    expect(root.querySelector('.player-title')!.textContent).toContain('Recording 001');
   });
 });

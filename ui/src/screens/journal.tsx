@@ -217,6 +217,7 @@ export function JournalView() {
   const journal = useJournal(apiFilter, report);
   useEffect(() => {
     scrolledAway.current = false;
+    setReveal(null);
   }, [JSON.stringify(apiFilter)]);
 
   // Pushed changes: refresh the head of the list (debounced: a busy PBX sends many). New rows
@@ -469,7 +470,11 @@ export function DateField(props: { label: string; value: string; onChange: (day:
 export function JournalRow({ item, selected, focused = false, onOpen }: { item: Row; selected: boolean; focused?: boolean; onOpen: () => void }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    if (focused) ref.current?.focus({ preventScroll: true });
+    if (!focused) return;
+    // Only while the keyboard is in the list (or nowhere): a row scrolled back into view must
+    // not take focus from the search field.
+    const active = document.activeElement;
+    if (!active || active === document.body || active.closest('[data-testid=journal-list]')) ref.current?.focus({ preventScroll: true });
   }, [focused, item.id]);
   const [day, time] = formatDateTime(item.startedMs).split(/ (?=\d\d:\d\d$)/);
   return (
