@@ -30,6 +30,8 @@ import { PlayerBar } from './components/player';
 import { Logo } from './components/logo';
 
 /** The banner over every screen: the server cannot be reached (`local`: this computer's stopped). */
+const LOCAL_NOT_ANSWERING = 'The callrec server on this computer is not answering.';
+
 export interface Banner {
   text: string;
   local: boolean;
@@ -86,8 +88,8 @@ export function App() {
   const explainLocalStop = useCallback(() => {
     api.localServer().then(
       (s) => {
-        if (s.running) return;
-        const text = s.exit ? `${LOCAL_STOPPED} (${s.exit})` : LOCAL_STOPPED;
+        // Still running: it does not answer (busy, hung) — say that, not "stopped".
+        const text = s.running ? LOCAL_NOT_ANSWERING : s.exit ? `${LOCAL_STOPPED} (${s.exit})` : LOCAL_STOPPED;
         setBanner((b) => (b?.local ? { text, local: true } : b));
       },
       () => undefined,
