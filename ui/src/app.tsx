@@ -1,5 +1,8 @@
 // The window: picks the screen (connect → sign in → the app), follows the Rust side's pushes,
 // and routes errors by code (expired session → sign in; unreachable → banner; else a notice).
+// A banner about an unreachable server wins over the feed: the top bar never says "Live"
+// while it shows; the feed's reconnecting clears it. When the server is this computer's own,
+// the banner says it stopped and offers to start it again.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   api,
@@ -19,12 +22,20 @@ import {
 import type { ComponentChildren } from 'preact';
 import { SharedContext, useShared, type DownloadState, type NowPlaying, type Shared } from './context';
 import { ConnectScreen } from './screens/connect';
-import { LoginScreen } from './screens/login';
+import { LOCAL_STOPPED, LoginScreen } from './screens/login';
 import { LiveView } from './screens/live';
 import { JournalView } from './screens/journal';
 import { AdminView } from './screens/admin';
 import { PlayerBar } from './components/player';
 import { Logo } from './components/logo';
+
+/** The banner over every screen: the server cannot be reached (`local`: this computer's stopped). */
+const LOCAL_NOT_ANSWERING = 'The callrec server on this computer is not answering.';
+
+export interface Banner {
+  text: string;
+  local: boolean;
+}
 
 type Screen =
   | { kind: 'starting' }
@@ -42,16 +53,21 @@ export function App() {
   const [screen, setScreen] = useState<Screen>({ kind: 'starting' });
   const [tokenStorage, setTokenStorage] = useState<TokenStorage>('keyring');
   const [lastUsername, setLastUsername] = useState<string>('');
-  const [banner, setBanner] = useState<string | null>(null);
+  const [banner, setBanner] = useState<Banner | null>(null);
+  const [restarting, setRestarting] = useState(false);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [liveCalls, setLiveCalls] = useState<CallDetail[]>([]);
   const [feed, setFeed] = useState<{ state: FeedState; message?: string | null }>({ state: 'stopped' });
   const [player, setPlayer] = useState<PlayerStatus | null>(null);
-  const [nowPlaying, setNowPlaying] = useState<NowPlaying | null>(null);
+  const [nowPlaying, setNowPlayingState] = useState<NowPlaying | null>(null);
+  // The bar closed by its ×: hidden here at once, whatever the Rust side answers, until the next play.
+  const [playerClosed, setPlayerClosed] = useState(false);
   const [downloads, setDownloads] = useState<Record<string, DownloadState>>({});
   const [journalChange, setJournalChange] = useState<{ seq: number; callId: CallId | null }>({ seq: 0, callId: null });
   const toastSeq = useRef(0);
   const connectionRef = useRef<ConnectionInfo | null>(null);
+  const screenRef = useRef(screen);
+  screenRef.current = screen;
 
   const notify = useCallback((text: string, kind: Toast['kind'] = 'info') => {
     const id = ++toastSeq.current;
@@ -59,9 +75,32 @@ export function App() {
     setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), kind === 'error' ? 8000 : 5000);
   }, []);
 
+  const setNowPlaying = useCallback((n: NowPlaying | null) => {
+    setNowPlayingState(n);
+    if (n) setPlayerClosed(false);
+  }, []);
+  const closePlayer = useCallback(() => {
+    setPlayerClosed(true);
+    setNowPlayingState(null);
+  }, []);
+
+  /** The local server's own words on why it stopped, added to the banner when it says. */
+  const explainLocalStop = useCallback(() => {
+    api.localServer().then(
+      (s) => {
+        // Still running: it does not answer (busy, hung) — say that, not "stopped".
+        const text = s.running ? LOCAL_NOT_ANSWERING : s.exit ? `${LOCAL_STOPPED} (${s.exit})` : LOCAL_STOPPED;
+        setBanner((b) => (b?.local ? { text, local: true } : b));
+      },
+      () => undefined,
+    );
+  }, []);
+
   const toLogin = useCallback((message?: string) => {
     const connection = connectionRef.current;
-    // Nothing of one user's session stays on screen for the next.
+    // Nothing of one user's session stays on screen for the next (the login screen says the
+    // rest, so the banner goes too: one message, not the same twice).
+    setBanner(null);
     setLiveCalls([]);
     setNowPlaying(null);
     setPlayer(null);
@@ -77,13 +116,32 @@ export function App() {
       if (err.code === 'session_expired') {
         toLogin(err.message);
       } else if (err.code === 'unreachable') {
-        setBanner(err.message);
+        if (connectionRef.current?.choice.kind === 'local') {
+          setBanner({ text: LOCAL_STOPPED, local: true });
+          explainLocalStop();
+        } else {
+          setBanner({ text: err.message, local: false });
+        }
       } else if (err.code !== 'cancelled') {
         notify(err.message, 'error');
       }
     },
-    [notify, toLogin],
+    [notify, toLogin, explainLocalStop],
   );
+
+  const restartLocal = async () => {
+    setRestarting(true);
+    try {
+      const s = await api.restartLocalServer();
+      if (s.running) setBanner(null);
+      else setBanner({ text: s.exit ? `${LOCAL_STOPPED} (${s.exit})` : LOCAL_STOPPED, local: true });
+    } catch (e) {
+      const err = toApiError(e);
+      setBanner({ text: `${LOCAL_STOPPED} Starting it again failed: ${err.message}`, local: true });
+    } finally {
+      setRestarting(false);
+    }
+  };
 
   const applyStartup = useCallback((s: Startup) => {
     setTokenStorage(s.token_storage);
@@ -130,6 +188,13 @@ export function App() {
           });
           break;
         case 'local_server':
+          // This computer's server stopped or came back: say so, or take the banner down.
+          if (connectionRef.current?.choice.kind !== 'local') break;
+          if (e.status.running) setBanner((b) => (b?.local ? null : b));
+          else {
+            const text = e.status.exit ? `${LOCAL_STOPPED} (${e.status.exit})` : LOCAL_STOPPED;
+            if (screenRef.current.kind === 'main') setBanner({ text, local: true });
+          }
           break;
       }
     };
@@ -187,6 +252,8 @@ export function App() {
             player,
             nowPlaying,
             setNowPlaying,
+            playerClosed,
+            closePlayer,
             downloads,
             setDownload,
             journalChange,
@@ -194,14 +261,19 @@ export function App() {
             notify,
           }
         : null,
-    [screen, liveCalls, feed, player, nowPlaying, downloads, setDownload, journalChange, report, notify],
+    [screen, liveCalls, feed, player, nowPlaying, setNowPlaying, playerClosed, closePlayer, downloads, setDownload, journalChange, report, notify],
   );
 
   return (
     <div class="app">
       {banner && (
         <div class="banner" role="alert" data-testid="banner">
-          <span>{banner}</span>
+          <span>{banner.text}</span>
+          {banner.local && screen.kind === 'main' && (
+            <button class="btn btn-sm btn-ghost" onClick={restartLocal} disabled={restarting} data-testid="restart-local">
+              {restarting ? 'Starting…' : 'Restart it'}
+            </button>
+          )}
           <button class="link" onClick={() => setBanner(null)}>
             Dismiss
           </button>
@@ -226,7 +298,7 @@ export function App() {
       )}
       {screen.kind === 'main' && shared && (
         <SharedContext.Provider value={shared}>
-          <Main onSignOut={signOut} />
+          <Main onSignOut={signOut} unreachable={banner != null} />
         </SharedContext.Provider>
       )}
       <div class="toasts" aria-live="polite">
@@ -242,10 +314,10 @@ export function App() {
 
 type Tab = 'live' | 'journal' | 'admin';
 
-function Main({ onSignOut }: { onSignOut: () => void }) {
+function Main({ onSignOut, unreachable }: { onSignOut: () => void; unreachable: boolean }) {
   const [tab, setTab] = useState<Tab>('live');
   return (
-    <MainShell tab={tab} setTab={setTab} onSignOut={onSignOut}>
+    <MainShell tab={tab} setTab={setTab} onSignOut={onSignOut} unreachable={unreachable}>
       {tab === 'live' ? <LiveView onOpenJournal={() => setTab('journal')} /> : tab === 'journal' ? <JournalView /> : <AdminView />}
     </MainShell>
   );
@@ -255,11 +327,15 @@ function MainShell(props: {
   tab: Tab;
   setTab: (t: Tab) => void;
   onSignOut: () => void;
+  /** A banner says the server cannot be reached. */
+  unreachable: boolean;
   children: ComponentChildren;
 }) {
-  const { session, liveCalls, feed, player } = useShared();
+  const { session, liveCalls, feed, player, playerClosed } = useShared();
+  const shown = feedShown(feed.state, props.unreachable);
   const feedLabel =
-    feed.state === 'connected' ? 'Live' : feed.state === 'stopped' ? 'Offline' : feed.state === 'connecting' ? 'Connecting…' : 'Reconnecting…';
+    shown === 'connected' ? 'Live' : shown === 'stopped' ? 'Offline' : shown === 'connecting' ? 'Connecting…' : 'Reconnecting…';
+  const showPlayer = player?.recording_id != null && !playerClosed;
   return (
     <div class="shell">
       <header class="topbar">
@@ -300,7 +376,7 @@ function MainShell(props: {
           )}
         </nav>
         <div class="spacer" />
-        <span class={`feed feed-${feed.state}`} title={feed.message ?? ''} data-testid="feed">
+        <span class={`feed feed-${shown}`} title={feed.message ?? ''} data-testid="feed" data-state={shown}>
           <span class="dot" />
           {feedLabel}
         </span>
@@ -315,8 +391,13 @@ function MainShell(props: {
       {session.token_storage === 'memory' && (
         <div class="notice-strip">No system keyring is available: you will be asked to sign in again after a restart.</div>
       )}
-      <main class={player?.recording_id != null ? 'content with-player' : 'content'}>{props.children}</main>
-      {player?.recording_id != null && <PlayerBar />}
+      <main class={showPlayer ? 'content with-player' : 'content'}>{props.children}</main>
+      {showPlayer && <PlayerBar />}
     </div>
   );
+}
+
+/** The feed as the top bar shows it: never "connected" (Live) while a banner says the server cannot be reached. */
+export function feedShown(state: FeedState, unreachable: boolean): FeedState {
+  return unreachable && state === 'connected' ? 'reconnecting' : state;
 }

@@ -26,7 +26,11 @@ export interface Shared {
   feed: { state: FeedState; message?: string | null };
   player: PlayerStatus | null;
   nowPlaying: NowPlaying | null;
+  /** Sets what plays; a recording (not null) also shows the player bar again after its ×. */
   setNowPlaying: (n: NowPlaying | null) => void;
+  /** The player bar was closed by its × (hidden here, whatever the Rust side answered). */
+  playerClosed: boolean;
+  closePlayer: () => void;
   downloads: Record<string, DownloadState>;
   setDownload: (d: DownloadState) => void;
   /** Bumped whenever a journal row may have changed (with the call, when known). */

@@ -1,5 +1,5 @@
 // How numbers, times and people read in the window.
-import type { CallDetail, CallDirection, Call, LiveRecording, Participant, Recording, Trigger } from './api';
+import { plainMessage, type CallDetail, type CallDirection, type Call, type LiveRecording, type Participant, type Recording, type Trigger } from './api';
 
 export function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
@@ -53,22 +53,39 @@ export function displayNumber(raw: string): string {
   return m ? m[1] : s;
 }
 
+/**
+ * The name to show for a participant: the directory's name of an internal participant
+ * (`user_name`, e.g. "Alice Adams") before what the PBX sent (often just "Caller"), else "".
+ */
+export function participantName(p: Participant): string {
+  const directory = p.user_id != null ? (p.user_name ?? '').trim() : '';
+  return directory || p.name.trim();
+}
+
 export function participantLabel(p: Participant): string {
-  const name = p.name.trim();
+  const name = participantName(p);
   const number = displayNumber(p.number);
   return name && name !== number && name !== p.number ? `${name} (${number})` : number;
 }
 
-export function caller(call: Call): Participant | undefined {
+/** "1 recording", "3 recordings". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/** Anything with participants: a call, a journal row, the dispatch queue's call. */
+type WithParties = Pick<Call, 'participants'>;
+
+export function caller(call: WithParties): Participant | undefined {
   return call.participants.find((p) => p.role === 'caller');
 }
 
-export function callee(call: Call): Participant | undefined {
+export function callee(call: WithParties): Participant | undefined {
   return call.participants.find((p) => p.role === 'callee');
 }
 
 /** "Alice (201) → +49 30 1234" */
-export function partiesLabel(call: Call): string {
+export function partiesLabel(call: WithParties): string {
   const from = caller(call);
   const to = callee(call);
   const others = call.participants.filter((p) => p !== from && p !== to);
@@ -80,12 +97,12 @@ export function partiesLabel(call: Call): string {
 /** The state line next to the red toggle (SPEC §5). */
 export function recordingStateLabel(d: CallDetail): string {
   const r: LiveRecording = d.recording;
-  if (r.kind === 'recording_auto') return 'Recording (automatic)';
+  if (r.kind === 'recording_auto') return d.mon_mode === 'force' ? 'Recording (required by the phone system)' : 'Recording (automatic)';
   if (r.kind === 'recording_manual') {
     const who = d.participants.find((p) => p.user_id != null && p.user_id === r.user_id);
-    return `Recording (manual, by ${who?.name.trim() || r.by})`;
+    return `Recording (manual, by ${(who && participantName(who)) || r.by})`;
   }
-  if (!d.can_toggle && d.not_allowed_reason) return `Recording not allowed: ${d.not_allowed_reason}`;
+  if (!d.can_toggle && d.not_allowed_reason) return `Recording not allowed: ${plainMessage('not_permitted', d.not_allowed_reason)}`;
   return 'Not recording';
 }
 
@@ -96,13 +113,16 @@ export function isRecording(d: CallDetail): boolean {
 /** Who or what started a recording. */
 export function triggerLabel(t: Trigger, call?: Call): string {
   switch (t.kind) {
-    case 'auto':
-      return t.rule_id != null ? `Automatic (rule ${t.rule_id})` : 'Automatic';
+    case 'auto': {
+      // Never "rule 1": an id means nothing to the reader; the rule's description does.
+      const name = t.rule_name?.trim();
+      return name ? `Automatic (rule “${name}”)` : 'Automatic (a recording rule)';
+    }
     case 'force':
-      return 'Forced by the PBX';
+      return 'Required by the phone system';
     case 'manual': {
       const who = call?.participants.find((p) => p.user_id != null && p.user_id === t.user_id);
-      const name = who ? who.name || who.number : t.user_id != null ? `user ${t.user_id}` : 'the PBX';
+      const name = who ? participantName(who) || displayNumber(who.number) : t.user_id != null ? 'a user' : 'the phone system';
       const via = { client: 'app', phone: 'phone key', pbx: 'PBX' }[t.via];
       return `Manual by ${name} (${via})`;
     }
@@ -110,7 +130,39 @@ export function triggerLabel(t: Trigger, call?: Call): string {
 }
 
 export function recordingTitle(r: Recording): string {
-  return `Recording ${String(r.seq).padStart(3, '0')}`;
+  return `Recording ${seqLabel(r.seq)}`;
+}
+
+/** A recording's number within its call: 1 → "001". */
+export function seqLabel(seq: number): string {
+  return String(seq).padStart(3, '0');
+}
+
+/** Characters no file system or file dialog takes in a name, and control characters. */
+const UNSAFE_FILE_CHARS = /[\\/:*?"<>|\u0000-\u001f]/g;
+const MAX_FILE_NAME = 120;
+
+function fileWho(p: Participant | undefined): string {
+  if (!p) return 'unknown';
+  return participantName(p) || displayNumber(p.number) || 'unknown';
+}
+
+/**
+ * The name a download is offered under: `2026-12-02 14-05 Alice Adams to +49 30 1234 001.wav`
+ * (the call's local start, its parties, the recording's number), with nothing a file system
+ * refuses and at most 120 characters (the parties are shortened, the rest kept).
+ */
+export function downloadFileName(call: Call, recording: Recording): string {
+  const d = new Date(call.started_at);
+  const when = Number.isNaN(d.getTime())
+    ? ''
+    : `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}-${pad2(d.getMinutes())} `;
+  const clean = (s: string) => s.replace(UNSAFE_FILE_CHARS, ' ').replace(/\s+/g, ' ').trim();
+  const suffix = ` ${seqLabel(recording.seq)}.wav`;
+  let parties = clean(`${fileWho(caller(call))} to ${fileWho(callee(call))}`);
+  const room = MAX_FILE_NAME - when.length - suffix.length;
+  if (parties.length > room) parties = parties.slice(0, Math.max(0, room)).trim();
+  return clean(`${when}${parties}`) + suffix;
 }
 
 /** The live timer: from answer (or ring) to now. */

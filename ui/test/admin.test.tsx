@@ -229,7 +229,7 @@ describe('settings', () => {
     await waitFor(() => expect(root.querySelectorAll('[data-testid=schedule-preview] li').length).toBe(3));
     expect(root.querySelector('[data-testid=days-until-full]')!.textContent).toBe('95 days');
     await type(root.querySelector('[data-testid=settings-cron]'), '0 2 32 * *');
-    await waitFor(() => expect(root.querySelector('[data-testid=schedule-preview]')!.textContent).toBe('Day of month 32 is out of range.'));
+    await waitFor(() => expect(root.querySelector('[data-testid=schedule-preview]')!.textContent).toBe('The day of month must be 1–31, not 32.'));
     await type(root.querySelector('[data-testid=settings-cron]'), '0 2 * * *');
     await type(root.querySelector('[data-testid=settings-smtp-host]'), 'mail example');
     await type(root.querySelector('[data-testid=settings-smtp-from]'), 'rec@example.com');
@@ -337,5 +337,80 @@ describe('storage', () => {
     );
     const root = await mount(<StorageView s={fine} />);
     expect(root.querySelector('[data-testid=disk-warning]')).toBeNull();
+  });
+});
+
+import { DispatchPanel, dispatchCallLabel } from '../src/screens/admin/dispatch';
+import { AuditPanel, detailLines } from '../src/screens/admin/audit';
+import { validateCron, plainCronError } from '../src/screens/admin/validate';
+import type { DispatchTarget } from '../src/api';
+
+describe('issue 17: admin words and details', () => {
+  const target = (over: Partial<DispatchTarget>): DispatchTarget => ({
+    id: 1,
+    recording_id: 339,
+    rule_id: 2,
+    target: { kind: 'email', recipients: ['qa@example.com'] },
+    status: 'pending',
+    attempts: 0,
+    last_error: null,
+    next_attempt_at: null,
+    sent_at: null,
+    detail: null,
+    call: {
+      id: 7,
+      started_at: '2024-05-01T08:00:00Z',
+      participants: [
+        { name: 'Customer', number: '+49301234', user_id: null, role: 'caller' },
+        { name: 'Caller', number: '201', user_id: 1, user_name: 'Alice Adams', role: 'callee' },
+      ],
+      recording_seq: 1,
+    },
+    ...over,
+  });
+
+  test('the dispatch queue names the call, not the recording id; Retry only on failed items', async () => {
+    expect(dispatchCallLabel(target({}))).toMatch(/^2024-05-01 \d\d:00 · Customer \(\+49301234\) → Alice Adams \(201\) · recording 001$/);
+    mockIPC((cmd) =>
+      cmd === 'list_dispatch' ? [target({ id: 1, status: 'pending' }), target({ id: 2, status: 'failed', last_error: 'refused' }), target({ id: 3, status: 'sent' })] : null,
+    );
+    const root = await mount(withShared(shared({ session: admin }), <DispatchPanel />));
+    await waitFor(() => expect(root.querySelectorAll('[data-testid=dispatch-row]')).toHaveLength(3));
+    expect(root.querySelector('[data-testid=dispatch-table]')!.textContent).not.toContain('339');
+    const withRetry = [...root.querySelectorAll('[data-testid=dispatch-row]')].filter((r) => r.querySelector('[data-testid=dispatch-retry]'));
+    expect(withRetry.map((r) => r.getAttribute('data-status'))).toEqual(['failed']);
+  });
+
+  test('an audit detail reads as key: value lines in a row that opens, not raw JSON in a tooltip', async () => {
+    expect(detailLines('{"username":"bob","level":"agent","old":{"display_name":"B"}}')).toEqual([
+      ['Username', 'bob'],
+      ['Level', 'agent'],
+      ['Old display name', 'B'],
+    ]);
+    expect(detailLines('plain words')).toEqual([['', 'plain words']]);
+    expect(detailLines('')).toEqual([]);
+    mockIPC((cmd) => {
+      if (cmd === 'audit') return { items: [{ id: 1, at: '2024-05-01T08:00:00Z', user_id: 9, actor: 'admin', action: 'user_create', target: 'user 4', detail: '{"username":"bob","level":"agent"}' }], next_cursor: null };
+      return [];
+    });
+    const root = await mount(withShared(shared({ session: admin }), <AuditPanel />));
+    await waitFor(() => expect(root.querySelector('[data-testid=audit-row]')).not.toBeNull());
+    expect(root.querySelector('[data-testid=audit-row] [title*="{"]'), 'no JSON tooltip').toBeNull();
+    expect(root.querySelector('[data-testid=audit-detail]')).toBeNull();
+    await click(root.querySelector('[data-testid=audit-detail-toggle]'));
+    const detail = root.querySelector('[data-testid=audit-detail]')!;
+    expect(detail.textContent).toContain('Username');
+    expect(detail.textContent).toContain('bob');
+    expect(detail.textContent).not.toContain('{');
+  });
+
+  test('a schedule is checked here in words; the parser’s own words never show', () => {
+    expect(validateCron('0 2 * * *')).toEqual({});
+    expect(validateCron('*/15 8-18 * jan-jun mon-fri')).toEqual({});
+    expect(validateCron('0 25 * * *').dispatch_schedule).toBe('The hour must be 0–23, not 25.');
+    expect(validateCron('0 2 * 13 *').dispatch_schedule).toBe('The month must be 1–12, not 13.');
+    expect(validateCron('x 2 * * *').dispatch_schedule).toContain('minute');
+    expect(validateCron('0 2 * *').dispatch_schedule).toBe('Five fields: minute hour day month weekday.');
+    expect(plainCronError('Component error: Number out of bounds')).not.toMatch(/Component|bounds/);
   });
 });

@@ -78,6 +78,8 @@ export function shared(overrides: Partial<Shared> = {}): Shared {
     player: null,
     nowPlaying: null,
     setNowPlaying: () => undefined,
+    playerClosed: false,
+    closePlayer: () => undefined,
     downloads: {},
     setDownload: () => undefined,
     journalChange: { seq: 0, callId: null },

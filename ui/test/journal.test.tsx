@@ -158,6 +158,169 @@ describe('the journal', () => {
     expect(recs[0].textContent).toContain('656.3 KB');
     expect(recs[0].textContent).toContain('+1:00 into the call');
     expect(recs[0].textContent).toContain('Manual by Alice (app)');
-    expect(recs[1].textContent).toContain('Automatic (rule 3)');
+    expect(recs[1].textContent, 'issue 17: never "rule 3"').toContain('Automatic (a recording rule)');
+  });
+});
+
+import { parseDay } from '../src/screens/journal';
+import { session } from './helpers';
+
+function keydown(el: Element, key: string) {
+  el.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+}
+
+describe('issue 17: the journal in daily use', () => {
+  const page = (ids: number[]) => ({ items: ids.map((id) => journalItem(id, id % 2)), next_cursor: null });
+
+  test('↑/↓ move the selection, open the call and keep focus and the row in view; Home/End go to the ends', async () => {
+    const opened: number[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'journal') return page(Array.from({ length: 100 }, (_, i) => i + 1));
+      if (cmd === 'get_call') {
+        const id = (args as { callId: number }).callId;
+        opened.push(id);
+        return { ...journalItem(id), recordings: [], trace: [], recording: { kind: 'not_recording' }, can_toggle: false };
+      }
+      return [];
+    });
+    const root = await mount(withShared(shared(), <JournalView />));
+    await waitFor(() => expect(root.querySelector('[data-testid=journal-row]')).not.toBeNull());
+    const first = root.querySelector('[data-testid=journal-row]') as HTMLElement;
+    first.focus();
+    await act(() => keydown(first, 'ArrowDown'));
+    await settle(5);
+    expect(root.querySelector('.jrow.selected')!.getAttribute('data-call-id')).toBe('1');
+    await act(() => keydown(document.activeElement!, 'ArrowDown'));
+    await settle(5);
+    expect(root.querySelector('.jrow.selected')!.getAttribute('data-call-id')).toBe('2');
+    expect(document.activeElement!.getAttribute('data-call-id'), 'focus follows the selection').toBe('2');
+    await waitFor(() => expect(opened).toContain(2));
+    await act(() => keydown(document.activeElement!, 'ArrowUp'));
+    await settle(5);
+    expect(root.querySelector('.jrow.selected')!.getAttribute('data-call-id')).toBe('1');
+
+    await act(() => keydown(document.activeElement!, 'End'));
+    await settle(30);
+    const list = root.querySelector('[data-testid=journal-list]') as HTMLElement;
+    expect(list.scrollTop, 'the last row is scrolled into view').toBeGreaterThan(90 * ROW_HEIGHT - 1000);
+    await waitFor(() => expect(document.activeElement!.getAttribute('data-call-id')).toBe('100'));
+    await act(() => keydown(document.activeElement!, 'Home'));
+    await settle(30);
+    expect(list.scrollTop).toBe(0);
+    await waitFor(() => expect(document.activeElement!.getAttribute('data-call-id')).toBe('1'));
+  });
+
+  test('new calls wait behind a bar while the pointer is over the list; "show" puts them on top', async () => {
+    let ids = [10, 11, 12];
+    mockIPC((cmd) => (cmd === 'journal' ? page(ids) : []));
+    let change = { seq: 0, callId: null as number | null };
+    const view = () => withShared(shared({ journalChange: change }), <JournalView />);
+    const root = await mount(view());
+    await waitFor(() => expect(root.querySelectorAll('[data-testid=journal-row]')).toHaveLength(3));
+    const firstBefore = root.querySelector('[data-testid=journal-row]')!.getAttribute('data-call-id');
+    const jlist = root.querySelector('.jlist')!;
+    await act(() => {
+      jlist.dispatchEvent(new Event('mouseenter'));
+    });
+
+    ids = [8, 9, 10, 11, 12];
+    change = { seq: 1, callId: 9 };
+    const { render } = await import('preact');
+    await act(() => render(view(), root));
+    await settle(450);
+    await waitFor(() => expect(root.querySelector('[data-testid=journal-new]')).not.toBeNull());
+    expect(root.querySelector('[data-testid=journal-new]')!.textContent).toBe('2 new calls — show');
+    expect(root.querySelector('[data-testid=journal-row]')!.getAttribute('data-call-id'), 'the rows stay where they were').toBe(firstBefore);
+    expect(root.querySelectorAll('[data-testid=journal-row]')).toHaveLength(3);
+
+    await click(root.querySelector('[data-testid=journal-new]'));
+    expect(root.querySelector('[data-testid=journal-new]')).toBeNull();
+    expect([...root.querySelectorAll('[data-testid=journal-row]')].map((r) => r.getAttribute('data-call-id'))).toEqual(['8', '9', '10', '11', '12']);
+  });
+
+  test('not hovered and at the top, new calls go straight in', async () => {
+    let ids = [10, 11];
+    mockIPC((cmd) => (cmd === 'journal' ? page(ids) : []));
+    let change = { seq: 0, callId: null as number | null };
+    const view = () => withShared(shared({ journalChange: change }), <JournalView />);
+    const root = await mount(view());
+    await waitFor(() => expect(root.querySelectorAll('[data-testid=journal-row]')).toHaveLength(2));
+    ids = [9, 10, 11];
+    change = { seq: 1, callId: 9 };
+    const { render } = await import('preact');
+    await act(() => render(view(), root));
+    await settle(450);
+    await waitFor(() => expect(root.querySelectorAll('[data-testid=journal-row]')).toHaveLength(3));
+    expect(root.querySelector('[data-testid=journal-new]')).toBeNull();
+  });
+
+  test('dates are typed: YYYY-MM-DD, 2026-12-2 or 2.12.2026; anything else is marked and not applied', async () => {
+    expect(parseDay('2026-12-02')).toBe('2026-12-02');
+    expect(parseDay('2026-12-2')).toBe('2026-12-02');
+    expect(parseDay(' 2.12.2026 ')).toBe('2026-12-02');
+    expect(parseDay('')).toBe('');
+    expect(parseDay('2026-02-30')).toBeNull();
+    expect(parseDay('12/02/2026')).toBeNull();
+    expect(parseDay('2026-13-01')).toBeNull();
+
+    const asked: { from?: string | null }[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'journal') asked.push((args as { filter: { from?: string | null } }).filter);
+      return cmd === 'journal' ? page([1]) : [];
+    });
+    const root = await mount(withShared(shared(), <JournalView />));
+    await waitFor(() => expect(asked).toHaveLength(1));
+    const from = root.querySelector('[data-testid=journal-from]') as HTMLInputElement;
+    expect(from.type).toBe('text');
+    expect(from.placeholder).toBe('YYYY-MM-DD');
+    expect(from.value, 'empty, not a grey date that looks like a filter').toBe('');
+    await type(from, '2026-12-');
+    await settle(5);
+    expect(from.className).toContain('invalid');
+    expect(from.title).toContain('YYYY-MM-DD');
+    expect(asked, 'an unfinished date is not applied').toHaveLength(1);
+    await type(from, '2.12.2026');
+    await waitFor(() => expect(asked).toHaveLength(2));
+    expect(new Date(asked[1].from!).getDate()).toBe(2);
+    expect(from.className).not.toContain('invalid');
+    await click(root.querySelector('[data-testid=journal-from-clear]'));
+    await waitFor(() => expect(asked).toHaveLength(3));
+    expect(asked[2].from).toBeUndefined();
+    expect(from.value).toBe('');
+  });
+
+  test('a failed load says so below the list too, never "0 calls · scroll for more"', async () => {
+    mockIPC((cmd) => {
+      if (cmd === 'journal') throw { code: 'failed', message: 'boom' };
+      return [];
+    });
+    const root = await mount(withShared(shared(), <JournalView />));
+    await waitFor(() => expect(root.querySelector('[data-testid=journal-empty]')).not.toBeNull());
+    const foot = root.querySelector('[data-testid=journal-count]')!.textContent!;
+    expect(foot).not.toContain('scroll for more');
+    expect(foot).toContain('could not be loaded');
+  });
+
+  test('the empty journal speaks to the level; badges count properly', async () => {
+    mockIPC((cmd) => (cmd === 'journal' ? { items: [], next_cursor: null } : []));
+    const admin = { ...session, user: { ...session.user, level: 'admin' as const } };
+    let root = await mount(withShared(shared({ session: admin }), <JournalView />));
+    await waitFor(() => expect(root.querySelector('[data-testid=journal-empty]')).not.toBeNull());
+    expect(root.textContent).toContain('Calls appear here when they end.');
+    expect(root.textContent).not.toContain('you take part in');
+    await cleanup();
+    root = await mount(withShared(shared(), <JournalView />));
+    await waitFor(() => expect(root.querySelector('[data-testid=journal-empty]')).not.toBeNull());
+    expect(root.textContent).toContain('Calls you take part in appear here');
+    await cleanup();
+    root = await mount(
+      <div>
+        <JournalRow item={toRow(journalItem(1, 3))} selected={false} onOpen={() => undefined} />
+        <JournalRow item={toRow(journalItem(2, 1))} selected={false} onOpen={() => undefined} />
+      </div>,
+    );
+    const badges = root.querySelectorAll('[data-testid=rec-badge]');
+    expect(badges[0].getAttribute('title')).toBe('3 recordings');
+    expect(badges[1].getAttribute('title')).toBe('1 recording');
   });
 });

@@ -75,3 +75,104 @@ describe('the live call', () => {
     expect(root.querySelector('[data-testid=live-empty]')!.textContent).toContain('No calls right now');
   });
 });
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOST_REASON, LOST_STATE } from '../src/screens/live';
+import { recordingStateLabel } from '../src/format';
+import { session } from './helpers';
+
+/** The selectors of styles.css whose rules set `property`, each with the rule's body. */
+function selectorsSetting(property: string): string[] {
+  const css = readFileSync(join(__dirname, '../src/styles.css'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  const out: string[] = [];
+  for (const m of css.matchAll(/([^{}@]+)\{([^{}]*)\}/g)) {
+    if (!new RegExp(`(^|[;\\s])${property}\\s*:`).test(m[2])) continue;
+    for (const sel of m[1].split(',')) if (sel.trim() && !sel.includes('%')) out.push(sel.trim());
+  }
+  return out;
+}
+
+describe('issue 17: the live card', () => {
+  test('while the feed is not connected every card says the state is unknown, with no clock, dot or toggle', async () => {
+    for (const state of ['reconnecting', 'connecting', 'stopped'] as const) {
+      const detail = liveCall({ recording: { kind: 'recording_manual', by: 'Alice', user_id: 1 } });
+      const root = await mount(withShared(shared({ feed: { state } }), <LiveCallCard detail={detail} now={Date.now()} />));
+      const card = root.querySelector('[data-testid=live-call]')!;
+      expect(root.querySelector('[data-testid=recording-state]')!.textContent).toBe(LOST_STATE);
+      expect(root.querySelector('[data-testid=live-lost]'), 'the lost state is marked').not.toBeNull();
+      expect(root.querySelector('.rec-dot'), 'no pulsing dot').toBeNull();
+      expect(root.querySelector('[data-testid=live-timer]')!.textContent, 'no running clock').not.toMatch(/\d/);
+      const toggle = root.querySelector('[data-testid=record-toggle]') as HTMLButtonElement;
+      expect(toggle.disabled).toBe(true);
+      expect(toggle.title).toBe(LOST_REASON);
+      expect(card.className).not.toContain('is-recording');
+      await cleanup();
+    }
+  });
+
+  test('the live view stops ticking while the connection is lost', async () => {
+    const root = await mount(withShared(shared({ feed: { state: 'reconnecting' }, liveCalls: [liveCall()] }), <LiveView onOpenJournal={() => undefined} />));
+    expect(root.querySelector('[data-testid=live-lost]')).not.toBeNull();
+    expect(root.querySelector('[data-testid=live-timer]')!.textContent).toBe('–:––');
+  });
+
+  test('a recording card keeps the card rule: no class the recording items’ rules match, and the padding only from .call-card', async () => {
+    const detail = liveCall({ recording: { kind: 'recording_auto' }, can_toggle: true });
+    const root = await mount(withShared(shared(), <LiveCallCard detail={detail} now={Date.now()} />));
+    const card = root.querySelector('[data-testid=live-call]')!;
+    expect(card.matches('.recording')).toBe(false);
+    expect(card.className).toContain('is-recording');
+    const padding = selectorsSetting('padding').filter((sel) => {
+      try {
+        return card.matches(sel);
+      } catch {
+        return false;
+      }
+    });
+    expect(padding).toEqual(['.call-card']);
+    const toggle = root.querySelector('[data-testid=record-toggle]') as HTMLButtonElement;
+    expect(toggle.textContent).toContain('Stop');
+    expect(toggle.title).toBe('Stop recording');
+  });
+
+  test('a refused Stop says what is refused, never "Start recording"', async () => {
+    const detail = liveCall({ recording: { kind: 'recording_auto' }, can_toggle: false, not_allowed_reason: 'MDC_MON_MODE=force' });
+    const root = await mount(withShared(shared(), <LiveCallCard detail={detail} now={Date.now()} />));
+    const toggle = root.querySelector('[data-testid=record-toggle]') as HTMLButtonElement;
+    expect(toggle.title).toMatch(/^Stop recording/);
+    expect(toggle.title).not.toContain('MDC_');
+  });
+
+  test('a call the phone system must record says so; names come from the directory', () => {
+    expect(recordingStateLabel(liveCall({ mon_mode: 'force', recording: { kind: 'recording_auto' } }))).toBe('Recording (required by the phone system)');
+    expect(recordingStateLabel(liveCall({ recording: { kind: 'recording_auto' } }))).toBe('Recording (automatic)');
+    const denied = recordingStateLabel(liveCall({ can_toggle: false, not_allowed_reason: 'MDC_MON_MODE=deny' }));
+    expect(denied).not.toContain('MDC_');
+    expect(denied).toContain('phone system');
+  });
+
+  test('the internal party shows its directory name', async () => {
+    const detail = liveCall({
+      participants: [
+        { name: 'Customer', number: '+49301234', user_id: null, role: 'caller' },
+        { name: 'Caller', number: '201', user_id: 1, user_name: 'Alice Adams', role: 'callee' },
+      ],
+    });
+    const root = await mount(withShared(shared(), <LiveCallCard detail={detail} now={Date.now()} />));
+    expect(root.querySelectorAll('.party')[1].textContent).toContain('Alice Adams');
+    expect(root.querySelectorAll('.party')[1].textContent).not.toContain('Caller');
+  });
+
+  test('the page says whose calls it shows, by level', async () => {
+    const level = (l: 'agent' | 'supervisor' | 'admin') => ({ ...session, user: { ...session.user, level: l } });
+    let root = await mount(withShared(shared({ session: level('supervisor') }), <LiveView onOpenJournal={() => undefined} />));
+    expect(root.textContent).toContain('Calls of your teams in progress');
+    await cleanup();
+    root = await mount(withShared(shared({ session: level('admin') }), <LiveView onOpenJournal={() => undefined} />));
+    expect(root.textContent).toContain('All calls in progress');
+    await cleanup();
+    root = await mount(withShared(shared(), <LiveView onOpenJournal={() => undefined} />));
+    expect(root.textContent).toContain('Your calls in progress');
+  });
+});

@@ -301,6 +301,11 @@ export type Participant = {
    */
   user_id: UserId | null;
   role: ParticipantRole;
+  /**
+   * The directory's display name of `user_id` (internal participants), when known.
+   * (Added by hand in the window's half of issue #17; the Rust side adds the field.)
+   */
+  user_name?: string | null;
 };
 
 /**
@@ -355,6 +360,10 @@ export type Trigger =
   | {
     kind: "auto";
     rule_id?: RuleId | null;
+    /**
+     * The matching rule's description, when known (added by hand, issue #17).
+     */
+    rule_name?: string | null;
   }
   | { kind: "force" }
   | {
@@ -446,6 +455,20 @@ export type DispatchTarget = {
    * Extra facts of the last attempt (script output, "attachment too large", …).
    */
   detail: string | null;
+  /**
+   * The call the recording belongs to, so the queue can name it (added by hand, issue #17).
+   */
+  call?: DispatchCall | null;
+};
+
+/**
+ * What the dispatch queue shows of a target's call (added by hand, issue #17).
+ */
+export type DispatchCall = {
+  id: CallId;
+  started_at: string;
+  participants: Participant[];
+  recording_seq: number;
 };
 
 /**
@@ -842,9 +865,18 @@ export type LocalServerStatus = {
   url: string | null;
   data_dir: string;
   /**
-   * The last lines the server printed (demo logins among them).
+   * The last lines the server printed, without terminal colour codes.
    */
   log: string[];
+  /**
+   * The demo sign-in lines and the first admin password, remembered across restarts
+   * (added by hand, issue #17).
+   */
+  sign_ins: string[];
+  /**
+   * Why it stopped ("exited with status 1") when it is not running (added by hand, issue #17).
+   */
+  exit?: string | null;
 };
 
 // ---- src-tauri/journal.rs
@@ -883,6 +915,11 @@ export type PlayerStatus = {
   duration_ms: number;
   speed: number;
   error?: AppError | null;
+  /**
+   * Something worth knowing that is not an error, e.g. "Finished sooner than the recording's
+   * length: the audio output is not a real sound device" (added by hand, issue #17).
+   */
+  notice?: string | null;
 };
 
 // ---- src-tauri/download.rs

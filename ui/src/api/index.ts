@@ -16,6 +16,7 @@ import type {
   JournalPage,
   LocalServerStatus,
   PlayerStatus,
+  Recording,
   RecordingAction,
   RecordingActionResponse,
   RecordingId,
@@ -47,10 +48,43 @@ function isAppError(e: unknown): e is AppError {
   return typeof e === 'object' && e !== null && 'code' in e && 'message' in e;
 }
 
+const CODES: readonly ErrorCode[] = ['unreachable', 'session_expired', 'bad_credentials', 'not_permitted', 'invalid', 'no_audio_device', 'cancelled', 'failed'];
+
+/** What each code means, for messages that are empty or not fit to show. */
+const PLAIN: Record<ErrorCode, string> = {
+  unreachable: 'The server cannot be reached.',
+  session_expired: 'Your session has ended. Please sign in again.',
+  bad_credentials: 'Wrong username or password.',
+  not_permitted: 'You are not allowed to do this.',
+  invalid: 'Some of what was entered is not valid.',
+  no_audio_device: 'No audio output device was found.',
+  cancelled: 'Cancelled.',
+  failed: 'Something went wrong. Please try again.',
+};
+
+/** A PBX or configuration variable (`MDC_MON_MODE=deny`, `CALLREC_X`): nothing an agent can read. */
+const VARIABLE = /\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/;
+
+/**
+ * A server's or the PBX's text as a person may read it: kept when it is plain words, replaced
+ * by the code's sentence when it is empty or names a variable (the PBX's mon mode is said in words).
+ */
+export function plainMessage(code: ErrorCode, message: string | null | undefined): string {
+  const m = (message ?? '').trim();
+  if (!m) return PLAIN[code];
+  if (/MON_MODE/.test(m)) return 'The phone system does not allow recording this call.';
+  if (VARIABLE.test(m)) return PLAIN[code];
+  return m;
+}
+
 /** Whatever a command threw, as an ApiError with a message a person can read. */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
-  if (isAppError(e)) return new ApiError(e.code, e.message, e.fields ?? []);
+  if (isAppError(e)) {
+    // A code this window does not know (a newer Rust side) is handled as `failed`.
+    const code = CODES.includes(e.code) ? e.code : 'failed';
+    return new ApiError(code, plainMessage(code, e.message), e.fields ?? []);
+  }
   // A failure of the bridge itself (a command that does not exist, bad arguments).
   return new ApiError('failed', 'Something went wrong in the app. Please try again.');
 }
@@ -66,10 +100,14 @@ export async function call<T>(command: string, args?: Record<string, unknown>): 
 export const api = {
   startup: () => call<Startup>('startup'),
   connect: (choice: ServerChoice) => call<ConnectionInfo>('connect', { choice }),
+  /** Gives up a pending `connect`, which then rejects with code `cancelled`. */
+  cancelConnect: () => call<null>('cancel_connect'),
   login: (username: string, password: string) => call<SessionInfo>('login', { username, password }),
   logout: () => call<null>('logout'),
   disconnect: () => call<null>('disconnect'),
   localServer: () => call<LocalServerStatus>('local_server'),
+  /** Starts the bundled server again on its existing data (the session stays valid). */
+  restartLocalServer: () => call<LocalServerStatus>('restart_local_server'),
 
   liveCalls: () => call<CallDetail[]>('live_calls'),
   setRecording: (callId: CallId, action: RecordingAction) =>
@@ -78,6 +116,8 @@ export const api = {
   journal: (filter: JournalFilter) => call<JournalPage>('journal', { filter }),
   getCall: (callId: CallId) => call<CallDetail>('get_call', { callId }),
   listUsers: () => call<User[]>('list_users'),
+  holdRecording: (recordingId: RecordingId, legalHold: boolean) => call<Recording>('hold_recording', { recordingId, legalHold }),
+  deleteRecording: (recordingId: RecordingId) => call<null>('delete_recording', { recordingId }),
 
   playerPlay: (recordingId: RecordingId, startMs = 0) => call<PlayerStatus>('player_play', { recordingId, startMs }),
   playerPause: () => call<PlayerStatus>('player_pause'),

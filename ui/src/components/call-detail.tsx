@@ -1,11 +1,14 @@
 // One call opened from the journal: its facts and every recording (seq, start, duration,
-// size, who or what started it) with play and download.
+// size, who or what started it) with play and download — offered under a readable file name
+// (date, parties, number). Admins also put a recording on legal hold (or release it) and
+// delete one after a confirmation step; a held recording cannot be deleted.
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, toApiError, type CallDetail, type CallId, type DownloadFormat, type Recording } from '../api';
 import { useShared, type DownloadState } from '../context';
 import {
   directionLabel,
+  downloadFileName,
   formatBytes,
   formatDateTime,
   formatDuration,
@@ -20,6 +23,7 @@ import { WhyRecorded } from './trace';
 export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: () => void }) {
   const { journalChange, report, session } = useShared();
   const seesTrace = session.user.level === 'admin' || session.user.level === 'supervisor';
+  const isAdmin = session.user.level === 'admin';
   const [detail, setDetail] = useState<CallDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -64,7 +68,7 @@ export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: 
           {detail.recordings.length === 0 ? (
             <p class="muted">This call was not recorded.</p>
           ) : (
-            detail.recordings.map((r) => <RecordingRow key={r.id} recording={r} detail={detail} />)
+            detail.recordings.map((r) => <RecordingRow key={r.id} recording={r} detail={detail} isAdmin={isAdmin} onChanged={load} />)
           )}
         </div>
       )}
@@ -84,7 +88,7 @@ function CallFacts({ detail }: { detail: CallDetail }) {
         {directionLabel(c.direction)} · {c.origin}
       </dd>
       <dt>Duration</dt>
-      <dd>{duration != null ? formatDuration(duration) : c.state}</dd>
+      <dd>{duration != null ? formatDuration(duration) : c.state === 'ended' ? '–' : 'In progress'}</dd>
       {c.participants.map((p, i) => (
         <Fragment key={i}>
           <dt>{p.role === 'caller' ? 'From' : 'To'}</dt>
@@ -95,7 +99,17 @@ function CallFacts({ detail }: { detail: CallDetail }) {
   );
 }
 
-function RecordingRow({ recording: r, detail }: { recording: Recording; detail: CallDetail }) {
+function RecordingRow({
+  recording: r,
+  detail,
+  isAdmin,
+  onChanged,
+}: {
+  recording: Recording;
+  detail: CallDetail;
+  isAdmin: boolean;
+  onChanged: () => void;
+}) {
   const { setNowPlaying, report, downloads, setDownload, notify, player } = useShared();
   const [format, setFormat] = useState<DownloadFormat>('original');
   const download = Object.values(downloads)
@@ -115,7 +129,7 @@ function RecordingRow({ recording: r, detail }: { recording: Recording; detail: 
   const save = async () => {
     let path: string | null;
     try {
-      path = await api.chooseDownloadPath(r.file_name, format);
+      path = await api.chooseDownloadPath(downloadFileName(detail, r), format);
     } catch (e) {
       report(e);
       return;
@@ -142,7 +156,7 @@ function RecordingRow({ recording: r, detail }: { recording: Recording; detail: 
   };
 
   return (
-    <div class={isCurrent ? 'recording current' : 'recording'} data-testid="recording" data-recording-id={r.id}>
+    <div class={isCurrent ? 'rec-item current' : 'rec-item'} data-testid="recording" data-recording-id={r.id}>
       <div class="recording-main">
         <div class="recording-title">
           <strong>{recordingTitle(r)}</strong>
@@ -169,6 +183,87 @@ function RecordingRow({ recording: r, detail }: { recording: Recording; detail: 
         </button>
       </div>
       {download && <DownloadLine d={download} />}
+      {isAdmin && <AdminActions recording={r} onChanged={onChanged} />}
+    </div>
+  );
+}
+
+/** Legal hold and delete, for admins: each acts at once on the server, then the call reloads. */
+function AdminActions({ recording: r, onChanged }: { recording: Recording; onChanged: () => void }) {
+  const { report, notify } = useShared();
+  const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const title = recordingTitle(r);
+
+  const hold = async (legalHold: boolean) => {
+    setBusy(true);
+    try {
+      await api.holdRecording(r.id, legalHold);
+      notify(legalHold ? `${title} is on legal hold.` : `${title} is no longer on legal hold.`, 'success');
+    } catch (e) {
+      report(e);
+    } finally {
+      setBusy(false);
+      onChanged();
+    }
+  };
+
+  const remove = async () => {
+    setBusy(true);
+    try {
+      await api.deleteRecording(r.id);
+      notify(`${title} was deleted.`, 'success');
+    } catch (e) {
+      report(e);
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+      onChanged();
+    }
+  };
+
+  const noDelete = r.legal_hold
+    ? 'On legal hold: release the hold before deleting it.'
+    : r.state === 'recording'
+      ? 'Still recording: it can be deleted once the recording ends.'
+      : null;
+  return (
+    <div class="rec-admin">
+      <label
+        class="check"
+        title={r.legal_hold ? 'On legal hold: kept regardless of retention, and cannot be deleted. Untick to release.' : 'Keep regardless of retention and protect from deletion.'}
+      >
+        <input type="checkbox" checked={r.legal_hold} disabled={busy} onChange={(e) => hold((e.target as HTMLInputElement).checked)} data-testid="legal-hold" />
+        Legal hold{r.legal_hold ? ' (on)' : ''}
+      </label>
+      <span class="spacer" />
+      {!confirming && (
+        <button
+          type="button"
+          class="btn btn-ghost btn-sm danger"
+          disabled={busy || noDelete != null}
+          title={noDelete ?? `Delete ${title} from the server`}
+          onClick={() => setConfirming(true)}
+          data-testid="delete-recording"
+        >
+          Delete…
+        </button>
+      )}
+      {confirming && (
+        <div class="rec-confirm" role="alertdialog" aria-label={`Delete ${title}?`}>
+          <p>
+            Delete <strong>{title}</strong> of this call? Its audio is removed from the server for good.
+          </p>
+          <div class="rec-confirm-actions">
+            <button type="button" class="btn btn-ghost btn-sm" onClick={() => setConfirming(false)} disabled={busy}>
+              Keep it
+            </button>
+            <button type="button" class="btn btn-danger btn-sm" onClick={remove} disabled={busy} data-testid="delete-confirm">
+              {busy ? 'Deleting…' : `Delete ${title}`}
+            </button>
+          </div>
+        </div>
+      )}
     </div>
   );
 }

@@ -1,6 +1,16 @@
 // The player bar: play/pause, ±10 s, a seek slider, position/duration, speed 0.5–2×.
-// Keys: space plays/pauses, ←/→ jump 10 s (not while typing in a field).
-import { useEffect, useState } from 'preact/hooks';
+//
+// Keys (issue #17: a shortcut never steals a key from a focused control):
+// - Space plays/pauses when nothing in particular has focus (the page itself) or the bar itself
+//   has it (the bar is focusable: click its background or Tab to it).
+// - ←/→ jump 10 s only while the bar itself has focus; on the page they are left to scrolling
+//   and to the journal's list, on the seek slider they move the slider natively.
+// - On any control — a button (the red Record button, the player's own buttons), link, field,
+//   select, tab, summary, editable text, a journal row or anything else focusable — the key
+//   does that control's own thing and the player does nothing.
+// After an error (no audio device…) Play starts the recording again from where it was; × hides
+// the bar at once, whatever the Rust side answers, until the next Play.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { useShared } from '../context';
 import { formatDuration, partiesLabel, recordingTitle } from '../format';
@@ -8,46 +18,71 @@ import { formatDuration, partiesLabel, recordingTitle } from '../format';
 export const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const SKIP_MS = 10_000;
 
-function typingIn(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  if (target instanceof HTMLInputElement) return target.type !== 'range' && target.type !== 'checkbox' && target.type !== 'radio';
-  return target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement || target.isContentEditable;
+/** What owns its keys: focus on (or inside) one of these means "not a shortcut". */
+const CONTROL =
+  'button, a[href], input, select, textarea, summary, [role=button], [role=tab], [role=link], [role=option], [role=listbox], [role=slider], [contenteditable]:not([contenteditable=false]), [data-testid=journal-row], [data-testid=journal-list], [tabindex]';
+
+/** Where a key went: the page, the player bar itself, or a control (which keeps it). */
+export function keyTarget(target: EventTarget | null): 'page' | 'bar' | 'control' {
+  if (!(target instanceof Element)) return 'page';
+  if (target === document.body || target === document.documentElement) return 'page';
+  if (target instanceof HTMLElement && target.isContentEditable) return 'control';
+  // The bar is focusable itself, so inside it the nearest "control" is the bar for its text.
+  const control = target.closest(CONTROL);
+  if (target.closest('[data-player-bar]') && (control === null || control.hasAttribute('data-player-bar'))) return 'bar';
+  return control ? 'control' : 'page';
 }
 
 export function PlayerBar() {
-  const { player, nowPlaying, setNowPlaying, report } = useShared();
+  const { player, nowPlaying, closePlayer, report } = useShared();
   const [dragging, setDragging] = useState<number | null>(null);
   const status = player;
   const state = status?.state ?? 'idle';
   const running = state === 'playing' || state === 'loading';
 
-  const toggle = () => (running ? api.playerPause() : api.playerResume()).catch(report);
+  /**
+   * Play or pause. After an error, at the end, or with nothing loaded, "resume" has nothing to
+   * resume ("Nothing is loaded"): start the recording again, from where it was (or the start).
+   */
+  const toggle = () => {
+    if (running) return api.playerPause().catch(report);
+    if (status?.recording_id != null && (status.error || state === 'failed' || state === 'idle' || state === 'ended')) {
+      const from = state === 'ended' ? 0 : status.position_ms;
+      return api.playerPlay(status.recording_id, from).catch(report);
+    }
+    return api.playerResume().catch(report);
+  };
   const skip = (delta: number) => api.playerSkip(delta).catch(report);
+  const toggleRef = useRef(toggle);
+  toggleRef.current = toggle;
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (typingIn(e.target) || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+      const where = keyTarget(e.target);
+      if (where === 'control') return;
       if (e.code === 'Space' || e.key === ' ') {
         e.preventDefault();
-        toggle();
-      } else if (e.key === 'ArrowLeft') {
+        toggleRef.current();
+      } else if (where === 'bar' && e.key === 'ArrowLeft') {
         e.preventDefault();
         skip(-SKIP_MS);
-      } else if (e.key === 'ArrowRight') {
+      } else if (where === 'bar' && e.key === 'ArrowRight') {
         e.preventDefault();
         skip(SKIP_MS);
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [running]);
+  }, []);
 
   if (!status) return null;
   const duration = status.duration_ms;
   const position = dragging ?? status.position_ms;
   const close = () => {
-    setNowPlaying(null);
-    api.playerStop().catch(report);
+    // Hidden at once: a Rust side that cannot stop (no device, gone) must not keep it open.
+    closePlayer();
+    api.playerStop().catch(() => undefined);
   };
   const stateLabel: Record<string, string> = {
     loading: 'Loading…',
@@ -59,13 +94,23 @@ export function PlayerBar() {
   };
 
   return (
-    <div class="player" data-testid="player" data-state={state}>
+    <div
+      class="player"
+      data-testid="player"
+      data-state={state}
+      data-player-bar
+      tabIndex={0}
+      role="region"
+      aria-label="Player"
+      title="Space: play or pause · ← →: 10 seconds back or forward (while the player has focus)"
+    >
       <div class="player-title">
-        <strong>{nowPlaying ? recordingTitle(nowPlaying.recording) : `Recording ${status.recording_id}`}</strong>
+        {/* Never "Recording <database id>": the title and parties when known, else just "Recording". */}
+        <strong>{nowPlaying ? recordingTitle(nowPlaying.recording) : 'Recording'}</strong>
         <span class="muted">{nowPlaying ? partiesLabel(nowPlaying.call) : ''}</span>
       </div>
       <div class="player-controls">
-        <button class="icon-btn" onClick={() => skip(-SKIP_MS)} title="Back 10 seconds (←)" aria-label="Back 10 seconds" data-testid="player-back">
+        <button class="icon-btn" onClick={() => skip(-SKIP_MS)} title="Back 10 seconds (← while the player has focus)" aria-label="Back 10 seconds" data-testid="player-back">
           <svg viewBox="0 0 24 24" width="18" height="18"><path d="M12 5V1L7 6l5 5V7a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z" fill="currentColor" /></svg>
         </button>
         <button class="play-btn" onClick={toggle} title={running ? 'Pause (space)' : 'Play (space)'} aria-label={running ? 'Pause' : 'Play'} data-testid="play-pause">
@@ -75,7 +120,7 @@ export function PlayerBar() {
             <svg viewBox="0 0 24 24" width="20" height="20"><path d="M8 5.5v13a1 1 0 0 0 1.5.86l10.2-6.5a1 1 0 0 0 0-1.72L9.5 4.64A1 1 0 0 0 8 5.5z" fill="currentColor" /></svg>
           )}
         </button>
-        <button class="icon-btn" onClick={() => skip(SKIP_MS)} title="Forward 10 seconds (→)" aria-label="Forward 10 seconds" data-testid="player-forward">
+        <button class="icon-btn" onClick={() => skip(SKIP_MS)} title="Forward 10 seconds (→ while the player has focus)" aria-label="Forward 10 seconds" data-testid="player-forward">
           <svg viewBox="0 0 24 24" width="18" height="18"><path d="M12 5V1l5 5-5 5V7a6 6 0 1 0 6 6h2a8 8 0 1 1-8-8z" fill="currentColor" /></svg>
         </button>
       </div>
@@ -110,9 +155,16 @@ export function PlayerBar() {
           </option>
         ))}
       </select>
-      <span class={`player-state state-${state}`} data-testid="player-state">
-        {status.error ? status.error.message : stateLabel[state]}
-      </span>
+      <div class="player-status">
+        <span class={`player-state state-${state}`} data-testid="player-state" title={status.error?.message ?? undefined}>
+          {status.error ? status.error.message : stateLabel[state]}
+        </span>
+        {status.notice && (
+          <span class="player-notice" data-testid="player-notice" title={status.notice}>
+            {status.notice}
+          </span>
+        )}
+      </div>
       <button class="icon-btn" onClick={close} title="Close the player" aria-label="Close the player" data-testid="player-close">
         ×
       </button>

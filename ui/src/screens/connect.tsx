@@ -1,5 +1,6 @@
 // The first-run screen: a server somewhere else (its URL), or this computer (the bundled
-// server, started with the demo directory).
+// server, started with the demo directory). A connect in progress can be cancelled; one that
+// times out says the server could not be reached (issue #17).
 import { useState } from 'preact/hooks';
 import { api, toApiError, type ConnectionInfo, type ServerChoice } from '../api';
 import { Logo } from '../components/logo';
@@ -13,18 +14,35 @@ export function ConnectScreen(props: {
   const [url, setUrl] = useState(props.saved?.kind === 'remote' ? props.saved.url : '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(props.error);
+  const [note, setNote] = useState<string | null>(null);
+  const [cancelling, setCancelling] = useState(false);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setError(undefined);
+    setNote(null);
     try {
       const choice: ServerChoice = mode === 'local' ? { kind: 'local' } : { kind: 'remote', url };
       props.onConnected(await api.connect(choice));
     } catch (err) {
-      setError(toApiError(err).message);
+      const ae = toApiError(err);
+      // Cancelled by the user: nothing went wrong, back to the form.
+      if (ae.code === 'cancelled') setNote('Cancelled.');
+      else setError(ae.message);
     } finally {
       setBusy(false);
+      setCancelling(false);
+    }
+  };
+
+  const cancel = async () => {
+    setCancelling(true);
+    try {
+      await api.cancelConnect();
+    } catch {
+      // Nothing to cancel any more (it just finished): the pending connect settles by itself.
+      setCancelling(false);
     }
   };
 
@@ -69,9 +87,21 @@ export function ConnectScreen(props: {
             {error}
           </p>
         )}
-        <button class="btn btn-primary btn-block" type="submit" disabled={busy || (mode === 'remote' && !url.trim())} data-testid="connect">
-          {busy ? (mode === 'local' ? 'Starting the server…' : 'Connecting…') : 'Connect'}
-        </button>
+        {note && !error && (
+          <p class="muted" role="status" data-testid="connect-note">
+            {note}
+          </p>
+        )}
+        <div class="connect-actions">
+          <button class="btn btn-primary btn-block" type="submit" disabled={busy || (mode === 'remote' && !url.trim())} data-testid="connect">
+            {busy ? (mode === 'local' ? 'Starting the server…' : 'Connecting…') : 'Connect'}
+          </button>
+          {busy && (
+            <button type="button" class="btn btn-ghost" onClick={cancel} disabled={cancelling} data-testid="connect-cancel">
+              {cancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
+        </div>
       </form>
     </div>
   );

@@ -1,23 +1,39 @@
 // The live call(s): who is on it, which way, for how long, whether it is recorded — and the
 // red toggle, enabled only where the rules permit (otherwise the reason is shown).
+// While the push feed is not connected nothing on a card can be trusted: each card says the
+// state is unknown, its clock stops and the toggle is off until a fresh list arrives (#17).
 import { useEffect, useState } from 'preact/hooks';
-import { api, type CallDetail } from '../api';
+import { api, plainMessage, type CallDetail } from '../api';
 import { useShared } from '../context';
-import { directionLabel, displayNumber, elapsedMs, formatDuration, isRecording, recordingStateLabel } from '../format';
+import { directionLabel, displayNumber, elapsedMs, formatDuration, isRecording, participantName, recordingStateLabel } from '../format';
+import type { Level } from '../api';
+
+export const LOST_STATE = 'Connection lost — state unknown';
+export const LOST_REASON = "The connection to the server is lost; the call's state is unknown";
+
+const INTRO: Record<Level, string> = {
+  agent: 'Your calls in progress.',
+  supervisor: 'Calls of your teams in progress.',
+  admin: 'All calls in progress.',
+};
 
 export function LiveView({ onOpenJournal }: { onOpenJournal: () => void }) {
-  const { liveCalls, feed } = useShared();
+  const { liveCalls, feed, session } = useShared();
+  const connected = feed.state === 'connected';
   const [now, setNow] = useState(Date.now());
+  // No clock runs while the calls' state is unknown.
   useEffect(() => {
+    if (!connected) return;
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
-  }, []);
+  }, [connected]);
 
   return (
     <section class="page live-page" data-testid="live-view">
       <div class="page-head">
         <h2>Live calls</h2>
-        <p class="muted">Your calls in progress. Press the red button to record, press it again to stop.</p>
+        <p class="muted">{INTRO[session.user.level] ?? INTRO.agent} Press the red button to record, press it again to stop.</p>
       </div>
       {liveCalls.length === 0 ? (
         <div class="empty" data-testid="live-empty">
@@ -32,7 +48,9 @@ export function LiveView({ onOpenJournal }: { onOpenJournal: () => void }) {
           <h3>No calls right now</h3>
           <p class="muted">
             {feed.state === 'connected'
-              ? 'Your calls appear here the moment they ring.'
+              ? session.user.level === 'agent'
+                ? 'Your calls appear here the moment they ring.'
+                : 'Calls appear here the moment they ring.'
               : 'Waiting for the connection to the server…'}
           </p>
           <button class="btn btn-ghost" onClick={onOpenJournal}>
@@ -51,10 +69,22 @@ export function LiveView({ onOpenJournal }: { onOpenJournal: () => void }) {
 }
 
 export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number }) {
-  const { report } = useShared();
+  const { report, feed } = useShared();
   const [busy, setBusy] = useState(false);
   const call = detail;
+  const lost = feed.state !== 'connected';
   const recording = isRecording(detail);
+  // The title names what a press would do, from the same fact as the label (never "Start" on Stop).
+  const action = recording ? 'Stop recording' : 'Start recording';
+  const title = lost
+    ? LOST_REASON
+    : !detail.can_toggle
+      ? detail.not_allowed_reason
+        ? `${action} is not allowed: ${plainMessage('not_permitted', detail.not_allowed_reason)}`
+        : recording
+          ? 'This recording cannot be stopped from here'
+          : 'Recording cannot be started for this call'
+      : action;
 
   const toggle = async () => {
     setBusy(true);
@@ -67,24 +97,38 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
     }
   };
 
-  const stateClass = recording ? 'rec-state on' : !detail.can_toggle && detail.not_allowed_reason ? 'rec-state denied' : 'rec-state';
+  const stateClass = lost
+    ? 'rec-state lost'
+    : recording
+      ? 'rec-state on'
+      : !detail.can_toggle && detail.not_allowed_reason
+        ? 'rec-state denied'
+        : 'rec-state';
+  // `is-recording`, not `recording`: the call panel's recording items own that class (#17).
+  const cardClass = lost ? 'call-card is-lost' : recording ? 'call-card is-recording' : 'call-card';
   return (
-    <article class={recording ? 'call-card recording' : 'call-card'} data-testid="live-call" data-call-id={call.id}>
+    <article class={cardClass} data-testid="live-call" data-call-id={call.id}>
       <header class="call-card-head">
         <span class={`chip chip-${call.direction}`}>{directionLabel(call.direction)}</span>
         <span class={`chip chip-state-${call.state}`}>{call.state === 'ringing' ? 'Ringing' : call.state === 'held' ? 'On hold' : 'Active'}</span>
         <span class="spacer" />
-        <span class="timer" data-testid="live-timer">
-          {formatDuration(elapsedMs(call, now))}
-        </span>
+        {lost ? (
+          <span class="timer frozen" data-testid="live-timer" title="Unknown while the connection is lost">
+            –:––
+          </span>
+        ) : (
+          <span class="timer" data-testid="live-timer">
+            {formatDuration(elapsedMs(call, now))}
+          </span>
+        )}
       </header>
       <div class="parties">
         {call.participants.map((p, i) => (
           <div class="party" key={i}>
             <span class="party-role">{p.role === 'caller' ? 'From' : 'To'}</span>
             <div class="party-who" title={p.number}>
-              <span class="party-name">{p.name.trim() || displayNumber(p.number)}</span>
-              {p.name.trim() && <span class="party-number">{displayNumber(p.number)}</span>}
+              <span class="party-name">{participantName(p) || displayNumber(p.number)}</span>
+              {participantName(p) && <span class="party-number">{displayNumber(p.number)}</span>}
             </div>
             {p.user_id == null && <span class="tag">external</span>}
           </div>
@@ -92,15 +136,24 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
       </div>
       <footer class="call-card-foot">
         <span class={stateClass} data-testid="recording-state">
-          {recording && <span class="rec-dot" aria-hidden="true" />}
-          {recordingStateLabel(detail)}
+          {lost ? (
+            <span data-testid="live-lost" title={LOST_REASON}>
+              {LOST_STATE}
+            </span>
+          ) : (
+            <>
+              {recording && <span class="rec-dot" aria-hidden="true" />}
+              {recordingStateLabel(detail)}
+            </>
+          )}
         </span>
         <button
-          class={recording ? 'rec-toggle on' : 'rec-toggle'}
+          class={recording && !lost ? 'rec-toggle on' : 'rec-toggle'}
           onClick={toggle}
-          disabled={busy || !detail.can_toggle}
+          disabled={lost || busy || !detail.can_toggle}
           aria-pressed={recording}
-          title={!detail.can_toggle ? detail.not_allowed_reason ?? 'Recording cannot be changed for this call' : recording ? 'Stop recording' : 'Start recording'}
+          title={title}
+          aria-label={action}
           data-testid="record-toggle"
         >
           <span class="rec-icon" aria-hidden="true" />

@@ -1,22 +1,15 @@
 // Sign in on the chosen server. Shows why we are here (an expired session), whether the
-// session will survive a restart, and for this computer's server its output (demo logins).
-import { useEffect, useState } from 'preact/hooks';
-import { api, toApiError, type ConnectionInfo, type SessionInfo, type TokenStorage } from '../api';
+// session will survive a restart, and for this computer's server: the sign-ins it remembers
+// (the demo users, the first admin password), its output, and — when it stopped — why, with a
+// button that starts it again (issue #17). The Rust side picks the sign-ins out of the output.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, toApiError, type ConnectionInfo, type LocalServerStatus, type SessionInfo, type TokenStorage } from '../api';
 import { Logo } from '../components/logo';
 
-/** The demo directory's sign-ins as the local server printed them (`callrec demo: …`). */
-export function demoLogins(log: string[]): string[] {
-  const start = log.findIndex((l) => l.startsWith('callrec demo:') && l.includes('Log in'));
-  if (start < 0) return [];
-  const out = [log[start].replace(/^callrec demo:\s*/, '')];
-  for (const line of log.slice(start + 1)) {
-    if (!line.startsWith('  ')) break;
-    out.push(line.trim());
-  }
-  const admin = log.find((l) => l.includes('created user "admin" with password'));
-  if (admin) out.push(admin.replace(/^callrec:\s*/, '').replace(/\s*\(set CALLREC.*$/, ''));
-  return out;
-}
+export const LOCAL_STOPPED = 'The callrec server on this computer has stopped.';
+
+/** How often the login screen asks after this computer's server (a local call, cheap). */
+const LOCAL_POLL_MS = 2000;
 
 export function LoginScreen(props: {
   connection: ConnectionInfo;
@@ -30,25 +23,46 @@ export function LoginScreen(props: {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ text: string; field?: 'password' } | null>(null);
-  const [serverLog, setServerLog] = useState<string[]>([]);
+  const [server, setServer] = useState<LocalServerStatus | null>(null);
+  const [restarting, setRestarting] = useState<string | null>(null);
   const local = props.connection.choice.kind === 'local';
+  const usernameRef = useRef<HTMLInputElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
 
-  // The demo directory is seeded just after the server answers: read its output a few times.
+  // autoFocus is not reliable when the screen swaps: focus by hand once shown.
+  useEffect(() => {
+    (props.lastUsername ? passwordRef : usernameRef).current?.focus();
+  }, []);
+
+  // This computer's server: its sign-ins and output, and whether it still runs.
+  const readServer = () =>
+    api.localServer().then(
+      (st) => {
+        setServer(st);
+        return st;
+      },
+      () => null,
+    );
   useEffect(() => {
     if (!local) return;
-    let tries = 0;
-    const read = () =>
-      api.localServer().then(
-        (s) => {
-          setServerLog(s.log);
-          if (demoLogins(s.log).length > 0 || ++tries >= 15) clearInterval(timer);
-        },
-        () => clearInterval(timer),
-      );
-    const timer = setInterval(read, 1000);
-    read();
+    readServer();
+    const timer = setInterval(readServer, LOCAL_POLL_MS);
     return () => clearInterval(timer);
   }, [local]);
+  const stopped = local && server != null && !server.running;
+
+  const restart = async () => {
+    setRestarting('Starting…');
+    setError(null);
+    try {
+      setServer(await api.restartLocalServer());
+      setRestarting(null);
+    } catch (err) {
+      setRestarting(null);
+      setError({ text: `Starting it again failed: ${toApiError(err).message}` });
+      readServer();
+    }
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -58,12 +72,21 @@ export function LoginScreen(props: {
       props.onSignedIn(await api.login(username, password));
     } catch (err) {
       const ae = toApiError(err);
-      setError({ text: ae.message, field: ae.code === 'bad_credentials' ? 'password' : undefined });
-      setPassword('');
+      if (local && ae.code === 'unreachable') {
+        // Not "check the address": the address is this computer's; say what is wrong with it.
+        const st = await readServer();
+        setError(st && !st.running ? null : { text: 'The callrec server on this computer is not answering. Try again in a moment.' });
+      } else {
+        setError({ text: ae.message, field: ae.code === 'bad_credentials' ? 'password' : undefined });
+        setPassword('');
+      }
     } finally {
       setBusy(false);
     }
   };
+
+  // One message at a time: the reason we are here goes once there is a newer one.
+  const message = props.message && !error && !stopped ? props.message : null;
 
   return (
     <div class="center-screen">
@@ -77,9 +100,20 @@ export function LoginScreen(props: {
             </p>
           </div>
         </div>
-        {props.message && !error && (
+        {stopped && (
+          <div class="form-error local-stopped" role="alert" data-testid="local-stopped">
+            <span>
+              {LOCAL_STOPPED}
+              {server?.exit ? ` It ${server.exit}.` : ''}
+            </span>
+            <button type="button" class="btn btn-sm btn-ghost" onClick={restart} disabled={restarting != null} data-testid="restart-local">
+              {restarting ?? 'Restart it'}
+            </button>
+          </div>
+        )}
+        {message && (
           <p class="form-note" role="status" data-testid="login-message">
-            {props.message}
+            {message}
           </p>
         )}
         <label class="field">
@@ -89,7 +123,7 @@ export function LoginScreen(props: {
             type="text"
             autocomplete="username"
             value={username}
-            autoFocus={!username}
+            ref={usernameRef}
             onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
             data-testid="username"
           />
@@ -101,7 +135,7 @@ export function LoginScreen(props: {
             type="password"
             autocomplete="current-password"
             value={password}
-            autoFocus={!!username}
+            ref={passwordRef}
             onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
             data-testid="password"
           />
@@ -122,16 +156,16 @@ export function LoginScreen(props: {
             Use another server
           </button>
         </div>
-        {local && demoLogins(serverLog).length > 0 && (
+        {local && server && server.sign_ins.length > 0 && (
           <div class="demo-logins" data-testid="demo-logins">
-            <strong>Demo sign-ins</strong>
-            <pre>{demoLogins(serverLog).join('\n')}</pre>
+            <strong>Sign-ins on this computer</strong>
+            <pre data-testid="sign-ins">{server.sign_ins.join('\n')}</pre>
           </div>
         )}
-        {local && serverLog.length > 0 && (
+        {local && server && server.log.length > 0 && (
           <details class="server-log">
             <summary>Server output</summary>
-            <pre>{serverLog.slice(-40).join('\n')}</pre>
+            <pre>{server.log.slice(-40).join('\n')}</pre>
           </details>
         )}
       </form>

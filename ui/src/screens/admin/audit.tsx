@@ -1,5 +1,7 @@
 // The audit log, newest first: who did what to which object, filtered by action and user,
-// paged with the server's cursor.
+// paged with the server's cursor. An entry's detail (JSON from the server) reads as
+// "key: value" lines in a row that opens below the entry, not as raw JSON in a tooltip.
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AuditEntry, User } from '../../api';
 import { adminApi } from '../../api/admin';
@@ -40,6 +42,46 @@ export const ACTIONS = [
   'ingest',
 ];
 
+/** "old_value" → "Old value". */
+function keyLabel(k: string): string {
+  const s = k.replace(/[_.]+/g, ' ').trim();
+  return s ? s[0].toUpperCase() + s.slice(1) : k;
+}
+
+function valueText(v: unknown): string {
+  if (v == null) return '–';
+  if (typeof v === 'string') return v || '–';
+  if (typeof v === 'number' || typeof v === 'boolean') return v === true ? 'yes' : v === false ? 'no' : String(v);
+  if (Array.isArray(v)) return v.length ? v.map(valueText).join(', ') : '–';
+  return JSON.stringify(v);
+}
+
+/**
+ * An audit detail as readable lines: a JSON object → one `[key, value]` per field (nested
+ * objects as `outer inner`); anything else → one line without a key.
+ */
+export function detailLines(detail: string): [string, string][] {
+  const text = detail.trim();
+  if (!text) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [['', text]];
+  }
+  if (parsed == null || typeof parsed !== 'object' || Array.isArray(parsed)) return [['', valueText(parsed)]];
+  const out: [string, string][] = [];
+  const walk = (o: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(o)) {
+      const key = prefix ? `${prefix} ${k}` : k;
+      if (v && typeof v === 'object' && !Array.isArray(v)) walk(v as Record<string, unknown>, key);
+      else out.push([keyLabel(key), valueText(v)]);
+    }
+  };
+  walk(parsed as Record<string, unknown>, '');
+  return out;
+}
+
 export function AuditPanel() {
   const { report } = useShared();
   const [action, setAction] = useState('');
@@ -48,6 +90,7 @@ export function AuditPanel() {
   const [items, setItems] = useState<AuditEntry[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
+  const [open, setOpen] = useState<number | null>(null);
 
   const filter = (c: string | null) => ({ action: action || null, user_id: userId ? Number(userId) : null, cursor: c, limit: 100 });
   const load = async (more: boolean) => {
@@ -107,19 +150,49 @@ export function AuditPanel() {
             </tr>
           </thead>
           <tbody>
-            {items.map((a) => (
-              <tr key={a.id} data-testid="audit-row">
-                <td class="nowrap">{formatDateTime(a.at)}</td>
-                <td>{a.actor}</td>
-                <td>
-                  <span class="chip">{a.action.replace(/_/g, ' ')}</span>
-                </td>
-                <td>{a.target}</td>
-                <td class="ellipsis wide-cell" title={a.detail}>
-                  {a.detail}
-                </td>
-              </tr>
-            ))}
+            {items.map((a) => {
+              const lines = detailLines(a.detail);
+              const isOpen = open === a.id;
+              const summary = lines.map(([k, v]) => (k ? `${k}: ${v}` : v)).join(' · ');
+              return (
+                <Fragment key={a.id}>
+                  <tr data-testid="audit-row" class={isOpen ? 'open' : ''}>
+                    <td class="nowrap">{formatDateTime(a.at)}</td>
+                    <td>{a.actor}</td>
+                    <td>
+                      <span class="chip">{a.action.replace(/_/g, ' ')}</span>
+                    </td>
+                    <td>{a.target}</td>
+                    <td class="ellipsis wide-cell">
+                      {lines.length > 0 && (
+                        <button
+                          class="link detail-toggle"
+                          aria-expanded={isOpen}
+                          onClick={() => setOpen(isOpen ? null : a.id)}
+                          data-testid="audit-detail-toggle"
+                        >
+                          <span aria-hidden="true">{isOpen ? '▾' : '▸'}</span> {summary}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                  {isOpen && (
+                    <tr class="audit-detail" data-testid="audit-detail">
+                      <td colSpan={5}>
+                        <dl class="facts plain">
+                          {lines.map(([k, v], i) => (
+                            <Fragment key={i}>
+                              <dt>{k || 'Detail'}</dt>
+                              <dd>{v}</dd>
+                            </Fragment>
+                          ))}
+                        </dl>
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              );
+            })}
           </tbody>
         </table>
         {items.length === 0 && !loading && <p class="muted pad">No entries match.</p>}

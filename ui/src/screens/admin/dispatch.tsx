@@ -1,13 +1,20 @@
 // The dispatch queue: one row per recording and target (e-mail or script) with its status,
-// attempts and last error; "run now" runs the job at once, "retry" sends one target again.
+// attempts and last error; "run now" runs the job at once, "retry" sends a failed one again.
+// Each row names its call (when, who, which recording), not a database id (issue #17).
 import { useEffect, useState } from 'preact/hooks';
 import type { DispatchStatus, DispatchTarget } from '../../api';
 import { adminApi } from '../../api/admin';
 import { useShared } from '../../context';
-import { formatDateTime } from '../../format';
+import { formatDateTime, partiesLabel, seqLabel } from '../../format';
 import { dispatchLabel } from './rules';
 
 const STATUS: Record<DispatchStatus, string> = { pending: 'Pending', sent: 'Sent', failed: 'Failed' };
+
+/** "2026-12-02 14:05 · Alice (201) → +49 30 1234 · recording 001". */
+export function dispatchCallLabel(t: DispatchTarget): string {
+  if (!t.call) return 'A recording (its call is not known to this window)';
+  return `${formatDateTime(t.call.started_at)} · ${partiesLabel(t.call)} · recording ${seqLabel(t.call.recording_seq)}`;
+}
 
 export function DispatchPanel() {
   const { report, notify } = useShared();
@@ -79,7 +86,7 @@ export function DispatchPanel() {
         <table class="atable" data-testid="dispatch-table">
           <thead>
             <tr>
-              <th class="num">Recording</th>
+              <th class="call-col">Call</th>
               <th>Target</th>
               <th>Status</th>
               <th class="num">Attempts</th>
@@ -91,7 +98,9 @@ export function DispatchPanel() {
           <tbody>
             {shown.map((t) => (
               <tr key={t.id} data-testid="dispatch-row" data-status={t.status}>
-                <td class="num">{t.recording_id}</td>
+                <td class="ellipsis call-col" title={dispatchCallLabel(t)} data-testid="dispatch-call">
+                  {dispatchCallLabel(t)}
+                </td>
                 <td class="ellipsis" title={dispatchLabel(t.target)}>
                   {dispatchLabel(t.target)}
                 </td>
@@ -106,8 +115,8 @@ export function DispatchPanel() {
                   {t.sent_at ? `sent ${formatDateTime(t.sent_at)}` : t.next_attempt_at && t.status === 'pending' ? `next ${formatDateTime(t.next_attempt_at)}` : ''}
                 </td>
                 <td class="actions">
-                  {t.status !== 'sent' && (
-                    <button class="btn btn-sm btn-ghost" onClick={() => retry(t)} data-testid="dispatch-retry">
+                  {t.status === 'failed' && (
+                    <button class="btn btn-sm btn-ghost" onClick={() => retry(t)} title="Send this one again now" data-testid="dispatch-retry">
                       Retry
                     </button>
                   )}

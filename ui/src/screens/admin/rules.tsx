@@ -115,7 +115,16 @@ export function RulesPanel() {
           </div>
         )}
         {rules && rules.length > 0 && (
-          <table class="atable" data-testid="rules-table">
+          <table class="atable fit rules-table" data-testid="rules-table">
+            <colgroup>
+              <col class="c-num" />
+              <col />
+              <col class="c-role" />
+              <col class="c-mode" />
+              <col class="c-dispatch" />
+              <col class="c-enabled" />
+              <col class="c-actions" />
+            </colgroup>
             <thead>
               <tr>
                 <th class="num">#</th>
@@ -132,11 +141,13 @@ export function RulesPanel() {
                 <tr key={r.id} class={r.enabled ? '' : 'off'} data-testid="rule-row" data-rule-id={r.id}>
                   <td class="num">{i + 1}</td>
                   <td class="desc">
-                    <button class="link strong" onClick={() => setEditing(r)} data-testid="rule-edit">
+                    <button class="link strong" onClick={() => setEditing(r)} title={r.description} data-testid="rule-edit">
                       {r.description}
                     </button>
                   </td>
-                  <td>{roleName(r.role_id)}</td>
+                  <td class="ellipsis" title={roleName(r.role_id)}>
+                    {roleName(r.role_id)}
+                  </td>
                   <td>
                     <div class="mode-cell">
                       <span class={`chip chip-mode-${r.mode}`}>{MODE[r.mode]}</span>

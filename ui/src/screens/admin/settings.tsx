@@ -8,7 +8,7 @@ import { toApiError } from '../../api';
 import { useShared } from '../../context';
 import { formatBytes, formatDateTime } from '../../format';
 import { Field, inputValue } from './form';
-import { formErrors, hasErrors, isPlausibleEmail, validateCron, validateRetention, without, type Errors } from './validate';
+import { formErrors, hasErrors, isPlausibleEmail, plainCronError, validateCron, validateRetention, without, type Errors } from './validate';
 
 interface Form {
   retention: string;
@@ -62,12 +62,18 @@ export function SettingsPanel() {
   const cron = form?.cron;
   useEffect(() => {
     if (cron == null) return;
+    // What can be said here is said at once, in words; the server is asked about the rest.
+    const local = validateCron(cron).dispatch_schedule;
+    if (local) {
+      setPreview({ next: [], error: local });
+      return;
+    }
     const t = setTimeout(() => {
       adminApi.schedulePreview(cron).then(
         (p) => setPreview({ next: p.next }),
         (e) => {
           const fields = formErrors(e);
-          setPreview({ next: [], error: fields?.dispatch_schedule ?? toApiError(e).message });
+          setPreview({ next: [], error: plainCronError(fields?.dispatch_schedule ?? toApiError(e).message) });
         },
       );
     }, 300);
@@ -114,6 +120,7 @@ export function SettingsPanel() {
       notify('Settings saved.', 'success');
     } catch (err) {
       const fields = formErrors(err);
+      if (fields?.dispatch_schedule) fields.dispatch_schedule = plainCronError(fields.dispatch_schedule);
       if (fields) setErrors(fields);
       else report(err);
     }

@@ -113,8 +113,52 @@ export function validateRetention(days: string): Errors {
   return Number.isInteger(n) && n >= 1 && n <= 36500 ? {} : { retention_days: 'Whole days, 1 or more.' };
 }
 
+const CRON_FIELDS: { name: string; min: number; max: number; names?: string[] }[] = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+  { name: 'weekday', min: 0, max: 7, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
+];
+
+/** What is wrong with one cron field, in words, or null. */
+function cronFieldError(text: string, f: (typeof CRON_FIELDS)[number]): string | null {
+  const value = (v: string): number | null => {
+    if (/^\d+$/.test(v)) return Number(v);
+    const i = f.names?.indexOf(v.toLowerCase()) ?? -1;
+    return i >= 0 ? i + (f.name === 'month' ? 1 : 0) : null;
+  };
+  const range = `${f.min}–${f.max}`;
+  for (const item of text.split(',')) {
+    const [base, step, extra] = item.split('/');
+    if (extra !== undefined || base === '') return `The ${f.name} “${text}” is not a value, a range or a list.`;
+    if (step !== undefined && !/^[1-9]\d*$/.test(step)) return `The step “/${step}” of the ${f.name} must be a whole number from 1.`;
+    if (base === '*') continue;
+    const bounds = base.split('-');
+    if (bounds.length > 2) return `The ${f.name} “${text}” is not a value, a range or a list.`;
+    const nums = bounds.map(value);
+    if (nums.some((n) => n == null)) return `The ${f.name} “${text}” is not a value, a range or a list.`;
+    for (const n of nums as number[]) if (n < f.min || n > f.max) return `The ${f.name} must be ${range}, not ${n}.`;
+    if (nums.length === 2 && (nums[0] as number) > (nums[1] as number)) return `The ${f.name} range ${base} runs backwards.`;
+  }
+  return null;
+}
+
+/** A dispatch schedule: five fields (minute hour day month weekday), each in its range. */
 export function validateCron(cron: string): Errors {
-  return cron.trim().split(/\s+/).length === 5 ? {} : { dispatch_schedule: 'Five fields: minute hour day month weekday.' };
+  const parts = cron.trim().split(/\s+/).filter(Boolean);
+  if (parts.length !== 5) return { dispatch_schedule: 'Five fields: minute hour day month weekday.' };
+  for (let i = 0; i < 5; i++) {
+    const problem = cronFieldError(parts[i], CRON_FIELDS[i]);
+    if (problem) return { dispatch_schedule: problem };
+  }
+  return {};
+}
+
+/** The schedule parser's own words ("Component error: Number out of bounds") as a sentence. */
+export function plainCronError(message: string): string {
+  if (/component|out of bounds|parse|invalid|error:/i.test(message)) return 'The server cannot read this schedule: check each field is in its range.';
+  return message;
 }
 
 /** A sentence from a server field message ("must not be empty" → "Must not be empty."). */
