@@ -160,7 +160,7 @@ async fn rules_decide_what_is_stored_and_each_user_sees_only_their_calls() {
     // Triggers and files as the spec says.
     let rec = admin.get_recording(a.recording_id).await.expect("recording");
     assert!(
-        matches!(rec.trigger, Trigger::Auto { rule_id: Some(_) }),
+        matches!(rec.trigger, Trigger::Auto { rule_id: Some(_), .. }),
         "{:?}",
         rec.trigger
     );

@@ -199,7 +199,10 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
     live::end(&server.state, auto).await.expect("end");
     let d = alice.get_call(auto).await.expect("call");
     assert_eq!(d.recordings.len(), 1);
-    assert!(matches!(d.recordings[0].trigger, Trigger::Auto { rule_id: Some(_) }));
+    assert!(matches!(
+        d.recordings[0].trigger,
+        Trigger::Auto { rule_id: Some(_), .. }
+    ));
 
     // Carol has no rule: not permitted, with the reason shown.
     let none = open_call(&server, "none", "+4930333", "203", MonMode::Auto).await;

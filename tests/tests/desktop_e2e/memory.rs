@@ -62,6 +62,7 @@ async fn seed(server: &Recorder) {
                     number: "201".into(),
                     user_id: Some(alice.id),
                     role: ParticipantRole::Callee,
+                    user_name: None,
                 },
             ],
             direction: CallDirection::Incoming,
