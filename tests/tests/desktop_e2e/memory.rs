@@ -56,6 +56,7 @@ async fn seed(server: &Recorder) {
                     number: format!("+4930{:07}", 1_000_000 + n),
                     user_id: None,
                     role: ParticipantRole::Caller,
+                    user_name: None,
                 },
                 Participant {
                     name: alice.display_name.clone(),
