@@ -160,7 +160,7 @@ async fn rules_decide_what_is_stored_and_each_user_sees_only_their_calls() {
     // Triggers and files as the spec says.
     let rec = admin.get_recording(a.recording_id).await.expect("recording");
     assert!(
-        matches!(rec.trigger, Trigger::Auto { rule_id: Some(_) }),
+        matches!(rec.trigger, Trigger::Auto { rule_id: Some(_), .. }),
         "{:?}",
         rec.trigger
     );
@@ -747,4 +747,199 @@ async fn issue13_ingest_without_a_multipart_boundary_answers_json() {
         .await
         .expect("answer");
     assert_eq!(res.status().as_u16(), 401, "no token, no upload");
+}
+
+fn journal_q(q: &str) -> JournalQuery {
+    JournalQuery {
+        q: Some(q.into()),
+        ..JournalQuery::default()
+    }
+}
+
+/// #17 (defects 9 and 10): the PBX labelled alice "Caller"; the journal search finds her call
+/// by her directory name, each call names her as the directory does now (renames included),
+/// automatic recordings name their rule, and the dispatch queue names the call.
+#[tokio::test]
+async fn issue17_calls_carry_directory_names_and_are_found_by_them() {
+    use callrec_types::directory::UserPatch;
+    let World { server, admin, cast } = world().await;
+    admin
+        .update_user(
+            cast.alice.id,
+            &UserPatch {
+                display_name: Some("Alice Adams".into()),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .expect("alice gets her full name");
+    let up = upload(
+        &server.client(),
+        &call("c-17", t(21, 9), ("+4930170017", "Customer"), ("201", "Caller")),
+        wav::stereo_ulaw(1.0),
+    )
+    .await
+    .expect("the automatic rule records alice's incoming call");
+    let alice = server.login("alice", PASSWORD).await;
+    let bob = server.login("bob", PASSWORD).await;
+
+    let user_name_in = |page: &callrec_types::calls::JournalPage| -> Option<Option<String>> {
+        page.items.iter().find(|i| i.call.id == up.call_id).map(|i| {
+            i.call
+                .participants
+                .iter()
+                .find(|p| p.user_id == Some(cast.alice.id))
+                .and_then(|p| p.user_name.clone())
+        })
+    };
+    for (who, c) in [("admin", &admin), ("alice", &alice)] {
+        let page = c.journal(&journal_q("alice")).await.expect("journal");
+        assert_eq!(
+            user_name_in(&page),
+            Some(Some("Alice Adams".to_string())),
+            "{who} finds the call the PBX labelled “Caller” by “alice”, named as the directory names her"
+        );
+    }
+    let page = admin.journal(&journal_q("Adams")).await.expect("journal");
+    assert!(user_name_in(&page).is_some(), "the display name alone finds it too");
+    let page = bob.journal(&journal_q("alice")).await.expect("journal");
+    assert_eq!(
+        user_name_in(&page),
+        None,
+        "bob was not on the call and still does not see it"
+    );
+
+    // The call and its recording as the detail shows them.
+    let detail = admin.get_call(up.call_id).await.expect("call");
+    let p = detail
+        .call
+        .participants
+        .iter()
+        .find(|p| p.user_id == Some(cast.alice.id))
+        .expect("alice takes part");
+    assert_eq!(
+        (p.name.as_str(), p.user_name.as_deref()),
+        ("Caller", Some("Alice Adams"))
+    );
+    assert!(
+        detail
+            .call
+            .participants
+            .iter()
+            .any(|p| p.user_id.is_none() && p.user_name.is_none()),
+        "the external party has no directory name"
+    );
+    let auto = Trigger::Auto {
+        rule_id: admin
+            .list_rules()
+            .await
+            .expect("rules")
+            .iter()
+            .find(|r| r.description == "Support incoming")
+            .map(|r| r.id),
+        rule_name: Some("Support incoming".into()),
+    };
+    assert_eq!(detail.recordings[0].trigger, auto, "the recording names its rule");
+    assert_eq!(
+        admin.get_recording(up.recording_id).await.expect("recording").trigger,
+        auto,
+        "so does the recording's own metadata"
+    );
+    let key = detail.recordings[0].file_name.trim_end_matches("_001.wav").to_string();
+    let on_disk: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(server.data_dir().join(format!("recordings/2026/11/21/{key}.json")))
+            .expect("journal JSON on disk"),
+    )
+    .expect("valid");
+    assert!(
+        on_disk.to_string().contains("\"user_name\":\"Alice Adams\""),
+        "the journal document on disk names alice as the directory did: {on_disk}"
+    );
+
+    // The dispatch queue names the call, not just recording id.
+    let queue = admin.list_dispatch().await.expect("queue");
+    let item = queue
+        .iter()
+        .find(|d| d.recording_id == up.recording_id)
+        .expect("the e-mail copy is queued");
+    let call = item.call.as_ref().expect("the queue item names its call");
+    assert_eq!((call.id, call.recording_seq), (up.call_id, 1));
+    assert_eq!(call.started_at, t(21, 9));
+    assert!(
+        call.participants
+            .iter()
+            .any(|p| p.user_name.as_deref() == Some("Alice Adams")),
+        "with the directory's names: {:?}",
+        call.participants
+    );
+
+    // A rename shows at once, on the calls stored before it.
+    admin
+        .update_user(
+            cast.alice.id,
+            &UserPatch {
+                display_name: Some("Alice Baker".into()),
+                ..UserPatch::default()
+            },
+        )
+        .await
+        .expect("renamed");
+    let page = admin.journal(&journal_q("baker")).await.expect("journal");
+    assert_eq!(
+        user_name_in(&page),
+        Some(Some("Alice Baker".to_string())),
+        "the new name finds the old call and is the name shown"
+    );
+    let page = admin.journal(&journal_q("adams")).await.expect("journal");
+    assert_eq!(user_name_in(&page), None, "the old name no longer finds it");
+
+    // A deleted rule has no name.
+    let rule = auto_rule_id(&auto);
+    admin.delete_rule(rule).await.expect("rule deleted");
+    assert_eq!(
+        admin.get_recording(up.recording_id).await.expect("recording").trigger,
+        Trigger::Auto {
+            rule_id: Some(rule),
+            rule_name: None
+        }
+    );
+}
+
+fn auto_rule_id(t: &Trigger) -> callrec_types::RuleId {
+    match t {
+        Trigger::Auto { rule_id: Some(r), .. } => *r,
+        other => panic!("not an automatic rule's trigger: {other:?}"),
+    }
+}
+
+/// #17 (defect 10): a bad cron expression is refused in plain words, not the cron crate's
+/// "Component error: Number out of bounds", when saved and when previewed.
+#[tokio::test]
+async fn issue17_a_bad_dispatch_schedule_is_explained_in_plain_words() {
+    use callrec_types::wire::SettingsPatch;
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let want = "“75 * * * *”: the minute must be 0–59";
+    let e = admin
+        .update_settings(&SettingsPatch {
+            dispatch_schedule: Some("75 * * * *".into()),
+            ..SettingsPatch::default()
+        })
+        .await
+        .expect_err("minute 75 does not exist");
+    let body = e.body().expect("an API error body");
+    assert_eq!(body.code, "invalid");
+    let fields = body.fields.as_ref().expect("the field is named");
+    assert_eq!(
+        (fields[0].field.as_str(), fields[0].message.as_str()),
+        ("dispatch_schedule", want)
+    );
+    let e = admin
+        .schedule_preview(Some("75 * * * *"))
+        .await
+        .expect_err("the preview refuses it too");
+    let body = e.body().expect("an API error body");
+    assert_eq!(body.code, "invalid");
+    assert_eq!(body.fields.as_ref().expect("fields")[0].message, want);
+    assert!(!body.message.contains("Component"), "{}", body.message);
 }

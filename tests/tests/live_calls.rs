@@ -191,15 +191,45 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
     let d = alice.get_call(auto).await.expect("call");
     assert_eq!(d.recording, LiveRecording::RecordingAuto);
     assert!(!d.can_toggle);
+    // #17: the reason in plain words, and the PBX's nameless participant named by the
+    // directory on the live call and in the list of live calls.
+    assert_eq!(
+        d.not_allowed_reason.as_deref(),
+        Some("this call is recorded automatically and cannot be stopped")
+    );
+    let named = |ps: &[callrec_types::calls::Participant]| {
+        ps.iter()
+            .find(|p| p.user_id == Some(cast.alice.id))
+            .and_then(|p| p.user_name.clone())
+    };
+    assert_eq!(named(&d.call.participants).as_deref(), Some("Alice"));
+    let listed = alice.live_calls().await.expect("live calls");
+    let listed = listed.iter().find(|l| l.call.id == auto).expect("listed");
+    assert_eq!(named(&listed.call.participants).as_deref(), Some("Alice"));
+    assert_eq!(
+        listed.recordings[0].trigger,
+        Trigger::Auto {
+            rule_id: Some(admin.list_rules().await.expect("rules")[0].id),
+            rule_name: Some("Support always".into())
+        },
+        "the running recording names its rule"
+    );
     let e = alice
         .set_recording(auto, RecordingAction::Stop)
         .await
         .expect_err("cannot stop");
     assert_eq!((e.status(), e.code()), (Some(403), Some("not_permitted")));
+    assert_eq!(
+        e.body().map(|b| b.message.as_str()),
+        Some("this call is recorded automatically and cannot be stopped")
+    );
     live::end(&server.state, auto).await.expect("end");
     let d = alice.get_call(auto).await.expect("call");
     assert_eq!(d.recordings.len(), 1);
-    assert!(matches!(d.recordings[0].trigger, Trigger::Auto { rule_id: Some(_) }));
+    assert!(matches!(
+        d.recordings[0].trigger,
+        Trigger::Auto { rule_id: Some(_), .. }
+    ));
 
     // Carol has no rule: not permitted, with the reason shown.
     let none = open_call(&server, "none", "+4930333", "203", MonMode::Auto).await;
@@ -208,7 +238,7 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
     assert!(
         d.not_allowed_reason
             .as_deref()
-            .is_some_and(|r| r.contains("no recording rule")),
+            .is_some_and(|r| r == "you are not allowed to record this call"),
         "{:?}",
         d.not_allowed_reason
     );
@@ -223,13 +253,15 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
 
     // deny: 409 recording_denied; manual mode: allowed for every participant.
     let deny = open_call(&server, "deny", "+4930444", "203", MonMode::Deny).await;
+    let e = carol
+        .set_recording(deny, RecordingAction::Start)
+        .await
+        .expect_err("deny");
+    assert_eq!(e.code(), Some("recording_denied"));
     assert_eq!(
-        carol
-            .set_recording(deny, RecordingAction::Start)
-            .await
-            .expect_err("deny")
-            .code(),
-        Some("recording_denied")
+        e.body().map(|b| b.message.as_str()),
+        Some("the phone system does not allow this call to be recorded"),
+        "plain words, not MDC_MON_MODE (#17)"
     );
     let manual = open_call(&server, "manual", "+4930555", "203", MonMode::Manual).await;
     assert!(carol.set_recording(manual, RecordingAction::Start).await.is_ok());

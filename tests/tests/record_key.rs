@@ -188,7 +188,11 @@ async fn the_record_key_refuses_clearly_and_changes_nothing() {
     assert_eq!(status, 403, "not a participant: {body}");
     let (status, body) = phone.pui_record(CAROL_MAC, "key-3@pbx").await.expect("answers");
     assert_eq!(status, 403, "no manual rule: {body}");
-    assert!(body.contains("no recording rule"), "{body}");
+    assert_eq!(
+        body.trim(),
+        "you are not allowed to record this call",
+        "plain words (#17)"
+    );
 
     // MDC_MON_MODE=deny: 409.
     let (status, body) = phone.snom_record(BOB_MAC, "key-4@pbx").await.expect("answers");

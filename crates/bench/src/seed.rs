@@ -427,6 +427,7 @@ impl Generator<'_> {
             number: p.ext.clone(),
             user_id: Some(self.ids[i]),
             role,
+            user_name: None,
         }
     }
 
@@ -440,6 +441,7 @@ impl Generator<'_> {
             number: e.number.clone(),
             user_id: None,
             role,
+            user_name: None,
         }
     }
 
@@ -570,6 +572,7 @@ impl Generator<'_> {
                     },
                     _ => Trigger::Auto {
                         rule_id: Some(RuleId(1 + (index % 5) as i64)),
+                        rule_name: None,
                     },
                 };
                 recordings.push(NewRecording {

@@ -72,6 +72,7 @@ impl AddressBook {
                 number: p.number.clone(),
                 user_id: self.resolve(&p.number),
                 role: p.role,
+                user_name: None,
             })
             .collect()
     }
@@ -130,16 +131,18 @@ pub async fn visible_call(state: &AppState, caller: &Caller, id: CallId) -> Resu
     Ok(state.store.get_call(id).await?)
 }
 
-/// Writes (or rewrites) the call's journal document next to its recordings.
+/// Writes (or rewrites) the call's journal document next to its recordings, with the
+/// directory's names as they are at the time of writing.
 pub async fn write_journal(state: &AppState, call_id: CallId) -> Result<JournalDocument, ApiError> {
     let (call, trace) = state.store.get_call(call_id).await?;
     let recordings = state.store.list_recordings(call_id).await?;
-    let doc = JournalDocument {
+    let mut doc = JournalDocument {
         version: 1,
         call,
         recordings,
         decision_trace: trace,
     };
+    crate::names::fill_or_log(state, &mut doc).await;
     state.files.write_journal(&doc).await?;
     Ok(doc)
 }

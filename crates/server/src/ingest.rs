@@ -330,6 +330,7 @@ async fn store_upload(
             (callrec_types::rules::MonMode::Force, _, _) => Trigger::Force,
             _ => Trigger::Auto {
                 rule_id: decision.auto_matches.first().map(|m| m.rule_id),
+                rule_name: None,
             },
         };
         (t, decision.auto_dispatch())
@@ -465,8 +466,8 @@ async fn store_upload(
     )
     .await;
     let users = calls::internal_users(&call);
-    state.publish(Event::Recording(rec.clone()), users.clone(), None);
-    state.publish(Event::Journal { call_id: call.id }, users, None);
+    state.publish(Event::Recording(rec.clone()), users.clone(), None).await;
+    state.publish(Event::Journal { call_id: call.id }, users, None).await;
     Ok((
         StatusCode::CREATED,
         Json(IngestResponse {

@@ -21,6 +21,7 @@ pub mod http;
 pub mod ingest;
 pub mod live;
 pub mod metrics;
+pub mod names;
 pub mod record_key;
 pub mod repair;
 pub mod retention;

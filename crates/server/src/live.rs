@@ -149,7 +149,7 @@ impl LiveCall {
 /// Why a toggle was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ToggleError {
-    #[error("the call is not in progress")]
+    #[error("the call has ended")]
     NotLive,
     #[error(transparent)]
     Refused(#[from] Refusal),
@@ -230,7 +230,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 
     tokio::task::spawn_blocking(f).await.map_err(io::Error::other)?
 }
 
-fn publish_call(state: &AppState, lc: &LiveCall) {
+async fn publish_call(state: &AppState, lc: &LiveCall) {
     let detail = CallDetail {
         call: lc.call.clone(),
         recordings: Vec::new(),
@@ -239,11 +239,13 @@ fn publish_call(state: &AppState, lc: &LiveCall) {
         can_toggle: false,
         not_allowed_reason: None,
     };
-    state.publish(
-        Event::Call(detail),
-        calls::internal_users(&lc.call),
-        Some(lc.decision.clone()),
-    );
+    state
+        .publish(
+            Event::Call(detail),
+            calls::internal_users(&lc.call),
+            Some(lc.decision.clone()),
+        )
+        .await;
 }
 
 /// Registers a ringing call, decides how it is recorded and announces it.
@@ -277,7 +279,7 @@ pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>)
         active: None,
         next_seq: 1,
     };
-    publish_call(state, &lc);
+    publish_call(state, &lc).await;
     state.calls_opened(id, lc);
     Ok(id)
 }
@@ -324,6 +326,7 @@ pub async fn answer_at(state: &AppState, id: CallId, at: DateTime<Utc>) -> Resul
             (
                 Trigger::Auto {
                     rule_id: lc.decision.auto_matches.first().map(|m| m.rule_id),
+                    rule_name: None,
                 },
                 lc.decision.auto_dispatch(),
             )
@@ -338,7 +341,7 @@ pub async fn answer_at(state: &AppState, id: CallId, at: DateTime<Utc>) -> Resul
         )
         .await?;
     }
-    publish_call(state, &lc);
+    publish_call(state, &lc).await;
     Ok(())
 }
 
@@ -352,7 +355,7 @@ pub async fn set_held(state: &AppState, id: CallId, held: bool) -> Result<(), To
         .update_call(&lc.call, &lc.trace)
         .await
         .map_err(ApiError::from)?;
-    publish_call(state, &lc);
+    publish_call(state, &lc).await;
     Ok(())
 }
 
@@ -380,7 +383,7 @@ pub async fn toggle(
             kind: TraceKind::Refused,
             rule_id: None,
             user_id: Some(user),
-            message: format!("{who} pressed record and was refused: {refusal}"),
+            message: format!("{who} pressed record and was refused: {}", refusal.trace_reason()),
             at: Some(now),
         });
         let _ = state.store.update_call(&lc.call, &lc.trace).await;
@@ -448,7 +451,7 @@ pub async fn toggle(
         .update_call(&lc.call, &lc.trace)
         .await
         .map_err(ApiError::from)?;
-    publish_call(state, &lc);
+    publish_call(state, &lc).await;
     let rid = lc.active.as_ref().map(|a| a.recording.id);
     Ok((lc.recording_state(state), rid))
 }
@@ -475,8 +478,10 @@ pub async fn end(state: &AppState, id: CallId) -> Result<(), ToggleError> {
         .map_err(ApiError::from)?;
     calls::write_journal(state, id).await?;
     let users = calls::internal_users(&lc.call);
-    state.publish(Event::CallEnded { call_id: id }, users.clone(), None);
-    state.publish(Event::Journal { call_id: id }, users, None);
+    state
+        .publish(Event::CallEnded { call_id: id }, users.clone(), None)
+        .await;
+    state.publish(Event::Journal { call_id: id }, users, None).await;
     Ok(())
 }
 
@@ -517,8 +522,10 @@ pub async fn abandon(state: &AppState, id: CallId, why: &str) -> Result<(), Togg
         calls::write_journal(state, id).await?;
     }
     let users = calls::internal_users(&lc.call);
-    state.publish(Event::CallEnded { call_id: id }, users.clone(), None);
-    state.publish(Event::Journal { call_id: id }, users, None);
+    state
+        .publish(Event::CallEnded { call_id: id }, users.clone(), None)
+        .await;
+    state.publish(Event::Journal { call_id: id }, users, None).await;
     Ok(())
 }
 
@@ -587,11 +594,13 @@ async fn start_segment_at(
     };
     lc.next_seq += 1;
     lc.call.recording_count += 1;
-    state.publish(
-        Event::Recording(recording.clone()),
-        calls::internal_users(&lc.call),
-        None,
-    );
+    state
+        .publish(
+            Event::Recording(recording.clone()),
+            calls::internal_users(&lc.call),
+            None,
+        )
+        .await;
     lc.active = Some(Active {
         recording,
         rel_path,
@@ -656,6 +665,8 @@ pub async fn finish(
         .fetch_add(bytes as i64, std::sync::atomic::Ordering::Relaxed);
     let done = state.store.get_recording(done.id).await?.recording;
     let (call, _) = state.store.get_call(rec.call_id).await?;
-    state.publish(Event::Recording(done.clone()), calls::internal_users(&call), None);
+    state
+        .publish(Event::Recording(done.clone()), calls::internal_users(&call), None)
+        .await;
     Ok(done)
 }

@@ -27,7 +27,7 @@ pub enum KeyError {
     NoCall,
     #[error("recording is denied for this call")]
     Denied,
-    #[error("not allowed: {0}")]
+    #[error("{0}")]
     NotPermitted(Refusal),
     #[error("the server failed: {0}")]
     Internal(String),

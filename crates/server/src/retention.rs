@@ -134,7 +134,9 @@ async fn after_deletions(state: &AppState, calls_touched: &BTreeSet<CallId>) {
             continue;
         }
         if let Ok((call, _)) = state.store.get_call(call_id).await {
-            state.publish(Event::Journal { call_id }, calls::internal_users(&call), None);
+            state
+                .publish(Event::Journal { call_id }, calls::internal_users(&call), None)
+                .await;
         }
     }
 }

@@ -76,7 +76,10 @@ impl AppState {
         }))
     }
 
-    pub fn publish(&self, event: Event, users: Vec<UserId>, decision: Option<Arc<Decision>>) {
+    /// Sends an event to the push streams, with the directory's names filled in (once here,
+    /// not once per viewer).
+    pub async fn publish(&self, mut event: Event, users: Vec<UserId>, decision: Option<Arc<Decision>>) {
+        crate::names::fill_or_log(self, &mut event).await;
         // No receivers is fine: nobody is listening.
         let _ = self.events.send(Arc::new(Envelope { event, users, decision }));
     }

@@ -17,6 +17,7 @@ use callrec_types::rules::{Rule, RuleInput};
 use callrec_types::wire::AuditEntry;
 use callrec_types::*;
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,9 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self) -> Result<Vec<User>>;
     async fn update_user(&self, id: UserId, update: &UserUpdate) -> Result<User>;
     async fn delete_user(&self, id: UserId) -> Result<()>;
+    /// The directory's name of each of `ids` that exists: its display name, or its username
+    /// when the display name is empty. One statement, for the participants of a page of calls.
+    async fn user_names(&self, ids: &[UserId]) -> Result<HashMap<UserId, String>>;
     /// Every (normalised address → user) pair, to match call participants to users.
     async fn list_addresses(&self) -> Result<Vec<(String, UserId)>>;
 
@@ -109,6 +113,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_rule(&self, rule: &RuleInput) -> Result<Rule>;
     async fn update_rule(&self, id: RuleId, rule: &RuleInput) -> Result<Rule>;
     async fn delete_rule(&self, id: RuleId) -> Result<()>;
+    /// The description of each of `ids` that still exists. One statement.
+    async fn rule_names(&self, ids: &[RuleId]) -> Result<HashMap<RuleId, String>>;
 
     // --- calls and recordings --------------------------------------------------------------
     async fn create_call(&self, call: &NewCall) -> Result<Call>;
@@ -123,6 +129,9 @@ pub trait Store: Send + Sync + 'static {
     async fn unfinished_calls(&self) -> Result<Vec<CallId>>;
     async fn call_by_sip_id(&self, sip_call_id: &str) -> Result<Option<CallId>>;
     async fn call_visible(&self, id: CallId, scope: &Scope) -> Result<bool>;
+    /// One page of the journal. The text `q` matches a participant's name or number as the PBX
+    /// gave it, and also every call in which a user whose directory name (display name or
+    /// username) contains it took part, whenever the call was stored.
     async fn journal(&self, query: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)>;
 
     async fn create_recording(&self, rec: &NewRecording) -> Result<Recording>;
@@ -146,6 +155,8 @@ pub trait Store: Send + Sync + 'static {
         targets: &[NewDispatch],
         now: DateTime<Utc>,
     ) -> Result<Vec<DispatchTarget>>;
+    /// The queue, newest first, each target with its `call` (participants as stored, without
+    /// directory names).
     async fn list_dispatch(&self, filter: &DispatchFilter) -> Result<Vec<DispatchTarget>>;
     /// Pending targets whose next attempt is due.
     async fn due_dispatch(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DispatchTarget>>;

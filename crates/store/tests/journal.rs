@@ -9,6 +9,7 @@
 
 use callrec_store::{
     JournalCursor, JournalQuery, NewCall, NewRecording, NewUserRecord, Scope, SqliteStore, Store, StoreError,
+    UserUpdate,
 };
 use callrec_types::calls::{
     AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
@@ -35,6 +36,9 @@ struct Fixture {
     store: SqliteStore,
     _dir: tempfile::TempDir,
     made: Vec<Made>,
+    /// Each user's directory names (display name and username), lower case: the journal's
+    /// text also finds the calls of users whose directory name holds it (#17).
+    directory: Vec<(UserId, String)>,
 }
 
 fn t0() -> DateTime<Utc> {
@@ -68,6 +72,7 @@ fn internal(name: &str, ext: &str, id: UserId, role: ParticipantRole) -> Partici
         number: ext.into(),
         user_id: Some(id),
         role,
+        user_name: None,
     }
 }
 
@@ -77,6 +82,7 @@ fn external(name: &str, number: &str, role: ParticipantRole) -> Participant {
         number: number.into(),
         user_id: None,
         role,
+        user_name: None,
     }
 }
 
@@ -106,7 +112,16 @@ impl Fixture {
             store,
             _dir: dir,
             made: Vec::new(),
+            directory: Vec::new(),
         }
+    }
+
+    /// Creates a user like [`user`] and remembers their directory names for the model.
+    async fn user(&mut self, name: &str, ext: &str) -> UserId {
+        let id = user(&self.store, name, ext).await;
+        self.directory.push((id, name.to_lowercase()));
+        self.directory.push((id, name.to_lowercase().replace(' ', ".")));
+        id
     }
 
     /// Adds one call (through `import_calls`, as bulk imports do) with `recordings` recordings.
@@ -210,8 +225,13 @@ impl Fixture {
             .filter(|m| q.direction.is_none_or(|d| m.direction == d))
             .filter(|m| q.has_recordings.is_none_or(|h| (m.recordings > 0) == h))
             .filter(|m| {
-                text.as_ref()
-                    .is_none_or(|t| m.texts.iter().any(|s| s.contains(t.as_str())))
+                text.as_ref().is_none_or(|t| {
+                    m.texts.iter().any(|s| s.contains(t.as_str()))
+                        || self
+                            .directory
+                            .iter()
+                            .any(|(u, n)| m.users.contains(u) && n.contains(t.as_str()))
+                })
             })
             .collect();
         hits.sort_by_key(|m| std::cmp::Reverse((m.started_ms, m.id)));
@@ -1020,7 +1040,7 @@ async fn every_combination_of_scope_filters_and_paging_matches_the_model() {
     let mut users = Vec::new();
     for (i, n) in names.iter().enumerate() {
         let ext = format!("{}", 201 + i);
-        users.push((user(&f.store, n, &ext).await, n.to_string(), ext));
+        users.push((f.user(n, &ext).await, n.to_string(), ext));
     }
     let callers = ["Müller GmbH", "", "Jonas Becker", "", "Praxis Dr. Koch"];
     let mut rng = Mix(7);
@@ -1031,6 +1051,15 @@ async fn every_combination_of_scope_filters_and_paging_matches_the_model() {
         let b = &users[rng.below(users.len() as u64) as usize];
         let number = format!("+49{}{:07}", [30, 89, 40][rng.below(3) as usize], rng.below(10_000_000));
         let ext_name = callers[rng.below(callers.len() as u64) as usize];
+        // Every fourth call the PBX labels its users "Caller" (#17): only the directory
+        // knows who they are.
+        let pbx = |u: &(UserId, String, String)| (u.0, "Caller".to_string(), u.2.clone());
+        let (a, b) = if i % 4 == 0 {
+            (pbx(a), pbx(b))
+        } else {
+            (a.clone(), b.clone())
+        };
+        let (a, b) = (&a, &b);
         use ParticipantRole::{Callee, Caller};
         let ps = match rng.below(4) {
             0 => vec![external(ext_name, &number, Caller), internal(&a.1, &a.2, a.0, Callee)],
@@ -1063,6 +1092,9 @@ async fn every_combination_of_scope_filters_and_paging_matches_the_model() {
         Some("koch"),
         Some("becker"),
         Some("dr. koch"),
+        Some("schmidt"),
+        Some("fatma.y"),
+        Some("caller"),
     ];
     let mut checked = 0;
     for scope in &scopes {
@@ -1095,5 +1127,158 @@ async fn every_combination_of_scope_filters_and_paging_matches_the_model() {
     assert!(
         checked > 100,
         "most combinations have hits ({checked}), so the check means something"
+    );
+}
+
+/// #17: the PBX names its users as it likes ("Caller (201)"); the journal's text also finds
+/// every call of a user whose directory name (display name or username) holds it, for calls
+/// stored before the name was given too, within the viewer's scope, with exact paging.
+#[tokio::test]
+async fn issue17_a_directory_name_finds_the_calls_the_pbx_named_otherwise() {
+    let mut f = Fixture::new().await;
+    let alice = f.user("Alice Adams", "201").await;
+    let bob = f.user("Bob Brown", "202").await;
+    use ParticipantRole::{Callee, Caller};
+    let t = t0();
+    // 0: alice, labelled "Caller" by the PBX.
+    let c0 = f
+        .call(
+            t,
+            vec![
+                internal("Caller", "201", alice, Caller),
+                external("", "+4930111", Callee),
+            ],
+            1,
+        )
+        .await;
+    // 1: bob with a customer whose PBX name holds "alice" (the text match).
+    let c1 = f
+        .call(
+            t + Duration::minutes(1),
+            vec![
+                external("Alice Cooper Ltd", "+4930222", Caller),
+                internal("Bob", "202", bob, Callee),
+            ],
+            0,
+        )
+        .await;
+    // 2: bob alone with someone else.
+    f.call(
+        t + Duration::minutes(2),
+        vec![external("Zed", "+4930333", Caller), internal("Bob", "202", bob, Callee)],
+        0,
+    )
+    .await;
+    // 3: alice again, labelled by number only.
+    let c3 = f
+        .call(
+            t + Duration::minutes(3),
+            vec![internal("", "201", alice, Caller), internal("Bob", "202", bob, Callee)],
+            0,
+        )
+        .await;
+
+    let search = |scope: Scope, text: &str| {
+        let mut q = query(scope);
+        q.q = Some(text.into());
+        q
+    };
+    for text in ["alice", "ALICE", "ali", "al", "adams", "alice.ad"] {
+        let q = search(Scope::All, text);
+        assert_eq!(f.all_pages(&q).await, f.model(&q), "the model agrees for {text:?}");
+    }
+    assert_eq!(
+        f.all_pages(&search(Scope::All, "alice")).await,
+        vec![c3, c1, c0],
+        "an admin finds alice's calls by her directory name and the customer by the PBX's"
+    );
+    assert_eq!(
+        f.all_pages(&search(Scope::All, "adams")).await,
+        vec![c3, c0],
+        "the directory name alone finds calls whose PBX names say nothing of it"
+    );
+    let mut one = search(Scope::All, "alice");
+    one.limit = 1;
+    assert_eq!(
+        f.all_pages(&one).await,
+        vec![c3, c1, c0],
+        "pages of one walk both kinds of match in order without repeats or gaps"
+    );
+    assert_eq!(
+        f.all_pages(&search(Scope::Users(vec![bob]), "adams")).await,
+        vec![c3],
+        "bob sees only the call of alice's he took part in"
+    );
+    let mut filtered = search(Scope::All, "adams");
+    filtered.has_recordings = Some(true);
+    assert_eq!(f.all_pages(&filtered).await, vec![c0], "filters still apply");
+    let mut narrowed = search(Scope::Users(vec![alice, bob]), "adams");
+    narrowed.user_id = Some(bob);
+    assert_eq!(
+        f.all_pages(&narrowed).await,
+        vec![c3],
+        "a user filter intersects with the name's calls"
+    );
+
+    // A rename: the new name finds the old calls, the old one no longer does.
+    f.store
+        .update_user(
+            alice,
+            &UserUpdate {
+                username: Some("zoe".into()),
+                display_name: Some("Zoe Adams-Young".into()),
+                ..UserUpdate::default()
+            },
+        )
+        .await
+        .expect("renamed");
+    assert_eq!(
+        f.all_pages(&search(Scope::All, "young")).await,
+        vec![c3, c0],
+        "the new directory name finds the calls stored before it"
+    );
+    assert_eq!(
+        f.all_pages(&search(Scope::All, "alice")).await,
+        vec![c1],
+        "the old name finds only the PBX's text"
+    );
+}
+
+/// #17: the names the server shows come from the directory and the rules as they are now;
+/// the stored call and recording keep only the PBX's facts.
+#[tokio::test]
+async fn issue17_directory_and_rule_names_are_looked_up_and_never_stored() {
+    let mut f = Fixture::new().await;
+    let alice = f.user("Alice Adams", "201").await;
+    let blank = f
+        .store
+        .create_user(&NewUserRecord {
+            username: "nodisplay".into(),
+            display_name: "  ".into(),
+            password_hash: "not-a-real-hash".into(),
+            level: Level::Agent,
+            extensions: vec!["209".into()],
+        })
+        .await
+        .expect("user created")
+        .id;
+    let names = f.store.user_names(&[alice, blank, UserId(9999)]).await.expect("names");
+    assert_eq!(names.get(&alice).map(String::as_str), Some("Alice Adams"));
+    assert_eq!(
+        names.get(&blank).map(String::as_str),
+        Some("nodisplay"),
+        "a blank display name falls back to the username"
+    );
+    assert!(!names.contains_key(&UserId(9999)), "an unknown user has no name");
+
+    let mut p = internal("Caller", "201", alice, ParticipantRole::Caller);
+    p.user_name = Some("Sent Name".into());
+    let id = f
+        .call(t0(), vec![p, external("", "+4930111", ParticipantRole::Callee)], 0)
+        .await;
+    let (call, _) = f.store.get_call(id).await.expect("call");
+    assert_eq!(
+        call.participants[0].user_name, None,
+        "a directory name handed in is not stored as the participant's"
     );
 }

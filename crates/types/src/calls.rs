@@ -32,6 +32,12 @@ pub struct Participant {
     /// The user this number belongs to; `None` for an external party.
     pub user_id: Option<UserId>,
     pub role: ParticipantRole,
+    /// The directory's name of `user_id` (its display name, or its username when that is
+    /// empty), filled by the server from the directory as it is now whenever it sends a call,
+    /// so old calls and renamed users show the right name. Never stored: `name` is what the
+    /// PBX said, this is who the user is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
 }
 
 /// The direction of the call as a whole, used by the journal filter: `incoming` when the caller
@@ -112,6 +118,17 @@ pub enum ManualVia {
     Pbx,
 }
 
+impl Participant {
+    /// Removes what the server fills in when it sends a participant (`user_name`), so that
+    /// only the PBX's facts are stored.
+    pub fn without_directory_name(&self) -> Participant {
+        Participant {
+            user_name: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// What caused a recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -119,6 +136,10 @@ pub enum Trigger {
     Auto {
         #[serde(default)]
         rule_id: Option<RuleId>,
+        /// The rule's description as it is now, filled by the server whenever it sends a
+        /// recording; `None` when the rule was deleted. Never stored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule_name: Option<String>,
     },
     Force,
     Manual {
@@ -126,6 +147,19 @@ pub enum Trigger {
         user_id: Option<UserId>,
         via: ManualVia,
     },
+}
+
+impl Trigger {
+    /// The trigger as it is stored: without the names the server fills in when it sends it.
+    pub fn without_names(&self) -> Trigger {
+        match self {
+            Trigger::Auto { rule_id, .. } => Trigger::Auto {
+                rule_id: *rule_id,
+                rule_name: None,
+            },
+            other => other.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +275,21 @@ pub struct DispatchTarget {
     pub sent_at: Option<DateTime<Utc>>,
     /// Extra facts of the last attempt (script output, "attachment too large", …).
     pub detail: Option<String>,
+    /// The call of the recording, so a queue names the call rather than a recording id;
+    /// filled by the dispatch queue route (`GET /api/v1/dispatch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<DispatchCall>,
+}
+
+/// The call a dispatch target's recording belongs to, as the dispatch queue shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DispatchCall {
+    pub id: CallId,
+    pub started_at: DateTime<Utc>,
+    /// With `user_name` filled from the directory.
+    pub participants: Vec<Participant>,
+    /// The recording's sequence number within the call (`<callkey>_<seq>.wav`).
+    pub recording_seq: u32,
 }
 
 /// The recording state next to the red toggle, as seen by one user.

@@ -127,17 +127,32 @@ pub struct Decision {
     pub trace: Vec<TraceLine>,
 }
 
-/// Why a user may not start or stop a recording.
+/// Why a user may not start or stop a recording. The messages reach agents (the record
+/// toggle's `not_allowed_reason`, the toggle's error), so they are plain words without the
+/// PBX's or the rule engine's terms; the decision trace, read by admins, names those.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
-    #[error("recording is denied for this call (MDC_MON_MODE=deny)")]
+    #[error("the phone system does not allow this call to be recorded")]
     Denied,
-    #[error("you are not a participant of this call")]
+    #[error("only people taking part in this call can record it")]
     NotParticipant,
-    #[error("no recording rule allows you to record this call")]
+    #[error("you are not allowed to record this call")]
     NoManualRule,
-    #[error("this call is recorded automatically; an automatic recording cannot be stopped")]
+    #[error("this call is recorded automatically and cannot be stopped")]
     Automatic,
+}
+
+impl Refusal {
+    /// The refusal as the decision trace tells it to admins, in the rule engine's terms
+    /// (the `Display` text is for the agent who pressed record).
+    pub fn trace_reason(&self) -> &'static str {
+        match self {
+            Refusal::Denied => "recording is denied for this call (MDC_MON_MODE=deny)",
+            Refusal::NotParticipant => "you are not a participant of this call",
+            Refusal::NoManualRule => "no recording rule allows you to record this call",
+            Refusal::Automatic => "this call is recorded automatically; an automatic recording cannot be stopped",
+        }
+    }
 }
 
 impl Decision {

@@ -1279,3 +1279,33 @@ proptest! {
         prop_assert_eq!(d.origin == CallOrigin::External, external, "external iff some participant is not a user");
     }
 }
+
+/// #17: refusals reach agents as `not_allowed_reason` and error messages, so they speak plain
+/// words; the trace, read by admins, keeps the engine's terms.
+#[test]
+fn issue17_refusals_speak_plain_words_to_agents_and_the_trace_keeps_the_terms() {
+    let all = [
+        Refusal::Denied,
+        Refusal::NotParticipant,
+        Refusal::NoManualRule,
+        Refusal::Automatic,
+    ];
+    for r in &all {
+        let text = r.to_string();
+        for jargon in ["MDC_MON_MODE", "deny", "rule", "automatic recording", ";", "("] {
+            assert!(!text.contains(jargon), "{r:?} says {text:?}, which has {jargon:?}");
+        }
+    }
+    assert_eq!(
+        Refusal::Denied.to_string(),
+        "the phone system does not allow this call to be recorded"
+    );
+    assert_eq!(
+        Refusal::Automatic.to_string(),
+        "this call is recorded automatically and cannot be stopped"
+    );
+    assert!(
+        Refusal::Denied.trace_reason().contains("MDC_MON_MODE=deny"),
+        "the admin's trace still names the PBX's setting"
+    );
+}

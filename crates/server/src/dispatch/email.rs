@@ -118,8 +118,11 @@ fn facts(m: &Material, audio_note: Option<&str>) -> String {
             .join(", ")
     };
     let trigger = match &r.trigger {
-        Trigger::Auto { rule_id: Some(id) } => format!("automatic (rule {id})"),
-        Trigger::Auto { rule_id: None } => "automatic".to_string(),
+        Trigger::Auto {
+            rule_name: Some(name), ..
+        } => format!("automatic (rule “{name}”)"),
+        Trigger::Auto { rule_id: Some(id), .. } => format!("automatic (rule {id})"),
+        Trigger::Auto { rule_id: None, .. } => "automatic".to_string(),
         Trigger::Force => "forced by the PBX (MDC_MON_MODE=force)".to_string(),
         Trigger::Manual { user_id, via } => {
             let by = user_id

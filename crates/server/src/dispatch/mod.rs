@@ -290,6 +290,9 @@ async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material,
             .map_err(|e| format!("cannot write the journal: {}", e.body.message))?;
     }
     let journal = absolute(state, &journal_rel)?;
+    let (mut recording, mut call) = (recording, call);
+    crate::names::fill_or_log(state, &mut recording.recording).await;
+    crate::names::fill_or_log(state, &mut call).await;
     Ok(Material {
         recording,
         call,

@@ -6,6 +6,7 @@ use crate::calls::{self, detail_for, visible_call};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Id};
 use crate::live;
+use crate::names;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -39,16 +40,18 @@ async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
         }
     }
     out.sort_by_key(|d| std::cmp::Reverse(d.call.started_at));
+    names::fill(&s, &mut out).await?;
     Ok(Json(out))
 }
 
 async fn get_call(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<Json<CallDetail>> {
     let (call, trace) = visible_call(&s, &c, id).await?;
     let recordings = s.store.list_recordings(id).await?;
-    let detail = match s.live.snapshot(&s, id).await {
+    let mut detail = match s.live.snapshot(&s, id).await {
         Some((call, trace, decision, rec)) => detail_for(call, recordings, trace, Some((&decision, rec)), c.id()),
         None => detail_for(call, recordings, trace, None, c.id()),
     };
+    names::fill(&s, &mut detail).await?;
     Ok(Json(detail))
 }
 
@@ -173,7 +176,8 @@ async fn journal(
         cursor,
         limit,
     };
-    let (items, next) = s.store.journal(&query).await?;
+    let (mut items, next) = s.store.journal(&query).await?;
+    names::fill(&s, &mut items).await?;
     Ok(Json(JournalPage {
         items,
         next_cursor: next.map(|c| c.encode()),

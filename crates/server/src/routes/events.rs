@@ -4,6 +4,7 @@
 
 use crate::auth::Caller;
 use crate::calls::{self, detail_for};
+use crate::names;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -36,13 +37,17 @@ async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = 
     // never closes a push stream that is only quiet.
     let every = Duration::from_secs(15).min(Duration::from_secs(s.config.http_idle_timeout_secs.into()) / 3);
     let stream = async_stream::stream! {
+        let mut live = Vec::new();
         for id in s.live.ids() {
             if let Some((call, trace, decision, rec)) = s.live.snapshot(&s, id).await {
                 if calls::visible(&c.scope, &calls::internal_users(&call)) {
-                    let d = detail_for(call, Vec::new(), trace, Some((&decision, rec)), c.id());
-                    if let Some(f) = frame(&Event::Call(d)) { yield Ok(f); }
+                    live.push(detail_for(call, Vec::new(), trace, Some((&decision, rec)), c.id()));
                 }
             }
+        }
+        names::fill_or_log(&s, &mut live).await;
+        for d in live {
+            if let Some(f) = frame(&Event::Call(d)) { yield Ok(f); }
         }
         loop {
             // The server is stopping: end the stream so the client's connection can close

@@ -8,6 +8,7 @@ use crate::calls::audit;
 use crate::dispatch::{self, email};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Id};
+use crate::names;
 use crate::retention;
 use crate::schedule::{self, RunReport, Schedule};
 use crate::settings;
@@ -174,15 +175,16 @@ async fn list_dispatch(
                 .ok_or_else(|| bad("limit is 1 to 10000"))?,
         ),
     };
-    Ok(Json(
-        s.store
-            .list_dispatch(&DispatchFilter {
-                status,
-                recording_id,
-                limit,
-            })
-            .await?,
-    ))
+    let mut queue = s
+        .store
+        .list_dispatch(&DispatchFilter {
+            status,
+            recording_id,
+            limit,
+        })
+        .await?;
+    names::fill(&s, &mut queue).await?;
+    Ok(Json(queue))
 }
 
 /// Runs the job now. Targets waiting for their backoff are sent too: an admin who presses
@@ -244,7 +246,7 @@ async fn hold_recording(
     ApiJson(req): ApiJson<HoldRequest>,
 ) -> ApiResult<Json<Recording>> {
     admin(&c)?;
-    let rec = s.store.set_legal_hold(id, req.legal_hold).await.map_err(|e| match e {
+    let mut rec = s.store.set_legal_hold(id, req.legal_hold).await.map_err(|e| match e {
         callrec_store::StoreError::NotFound => ApiError::not_found("recording"),
         other => other.into(),
     })?;
@@ -261,6 +263,7 @@ async fn hold_recording(
         format!("legal hold {}", if req.legal_hold { "set" } else { "released" }),
     )
     .await;
+    names::fill(&s, &mut rec).await?;
     Ok(Json(rec))
 }
 

@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::calls;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, Id};
+use crate::names;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method};
@@ -36,7 +37,9 @@ pub async fn visible_recording(s: &AppState, c: &Caller, id: RecordingId) -> Api
 }
 
 async fn get_recording(State(s): State<AppState>, c: Caller, Id(id): Id<RecordingId>) -> ApiResult<Json<Recording>> {
-    Ok(Json(visible_recording(&s, &c, id).await?.recording))
+    let mut rec = visible_recording(&s, &c, id).await?.recording;
+    names::fill(&s, &mut rec).await?;
+    Ok(Json(rec))
 }
 
 #[derive(Deserialize)]

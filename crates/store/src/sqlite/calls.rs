@@ -38,6 +38,13 @@ fn word<T: serde::Serialize>(v: &T) -> String {
         .to_string()
 }
 
+/// The participants as stored: the PBX's facts, without the directory names the server fills
+/// in when it sends a call (they are looked up afresh each time, so a rename shows at once).
+fn participants_json(ps: &[Participant]) -> String {
+    let stored: Vec<Participant> = ps.iter().map(Participant::without_directory_name).collect();
+    serde_json::to_string(&stored).expect("participants serialise")
+}
+
 /// Lower-case names, numbers and their normalised forms, for substring search. A normalised
 /// number equal to the number as written is left out: the index would only grow (and every
 /// search of it slow down) by the repeat.
@@ -111,7 +118,7 @@ pub(super) async fn insert_call(conn: &mut SqliteConnection, c: &NewCall) -> Res
     .bind(opt_ms(c.answered_at))
     .bind(opt_ms(c.ended_at))
     .bind(word(&c.state))
-    .bind(serde_json::to_string(&c.participants).expect("participants serialise"))
+    .bind(participants_json(&c.participants))
     .bind(serde_json::to_string(&c.sip_call_ids).expect("ids serialise"))
     .bind(serde_json::to_string(&c.trace).expect("trace serialises"))
     .bind(search_text(&c.participants))
@@ -166,7 +173,7 @@ pub async fn update_call(pool: &SqlitePool, c: &Call, trace: &[TraceLine]) -> Re
     .bind(opt_ms(c.answered_at))
     .bind(opt_ms(c.ended_at))
     .bind(word(&c.state))
-    .bind(serde_json::to_string(&c.participants).expect("participants serialise"))
+    .bind(participants_json(&c.participants))
     .bind(serde_json::to_string(&c.sip_call_ids).expect("ids serialise"))
     .bind(serde_json::to_string(trace).expect("trace serialises"))
     .bind(search_text(&c.participants))

@@ -7,7 +7,7 @@ use callrec_types::engine::{DirectoryView, RoleView, TeamView};
 use callrec_types::*;
 use chrono::Utc;
 use sqlx::{Row, SqliteConnection, SqlitePool};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 fn level(s: &str) -> Result<Level> {
     Level::parse(s).ok_or_else(|| StoreError::Corrupt(format!("level {s:?}")))
@@ -536,4 +536,43 @@ pub async fn phone_by_mac(pool: &SqlitePool, mac: &str) -> Result<Option<Phone>>
         .fetch_optional(pool)
         .await?;
     Ok(r.as_ref().map(phone_row))
+}
+
+/// The display name, or the username when the display name is blank: what people call a user.
+const NAME_OF_USER: &str = "CASE WHEN trim(display_name) = '' THEN username ELSE display_name END";
+
+pub async fn user_names(pool: &SqlitePool, ids: &[UserId]) -> Result<HashMap<UserId, String>> {
+    let mut ids: Vec<i64> = ids.iter().map(|u| u.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = HashMap::new();
+    // SQLite binds at most 32,766 values per statement; a page names far fewer users.
+    for chunk in ids.chunks(10_000) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!("SELECT id, {NAME_OF_USER} FROM users WHERE id IN ({marks})");
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(pool).await? {
+            out.insert(UserId(r.get(0)), r.get(1));
+        }
+    }
+    Ok(out)
+}
+
+/// The users whose display name or username contains `text` (already lower case), for the
+/// journal's name search. The directory is small: it is read whole and compared here, so the
+/// comparison is Unicode-aware (SQLite's `lower` and `LIKE` fold ASCII only).
+pub(super) async fn users_named(pool: &SqlitePool, text: &str) -> Result<Vec<i64>> {
+    let rows = sqlx::query("SELECT id, username, display_name FROM users ORDER BY id")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .filter(|r| {
+            r.get::<&str, _>(1).to_lowercase().contains(text) || r.get::<&str, _>(2).to_lowercase().contains(text)
+        })
+        .map(|r| r.get::<i64, _>(0))
+        .collect())
 }

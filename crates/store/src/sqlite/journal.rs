@@ -2,6 +2,7 @@
 //! keyset paging, filters and text search through the indexes of migrations 0003–0006.
 
 use super::calls::{call_row, CALL_COLS};
+use super::directory;
 use super::ms;
 use crate::{JournalCursor, JournalQuery, Result, Scope, StoreError};
 use callrec_types::calls::{Call, JournalItem};
@@ -81,9 +82,10 @@ impl Sql {
 enum Walk {
     /// Every call: an admin without a user filter.
     All,
-    /// The calls of `users`; with `within`, only those in which one of `within` took part too
-    /// (a user filter naming someone outside the viewer's scope: the intersection).
-    Users { users: Vec<i64>, within: Option<Vec<i64>> },
+    /// The calls of `users`; with `within`, only those in which one of each list of `within`
+    /// took part too (a user filter naming someone outside the viewer's scope, users found by
+    /// name: the intersection).
+    Users { users: Vec<i64>, within: Vec<Vec<i64>> },
 }
 
 impl Walk {
@@ -93,17 +95,34 @@ impl Walk {
             (Scope::All, None) => Walk::All,
             (Scope::All, Some(u)) => Walk::Users {
                 users: vec![u.0],
-                within: None,
+                within: Vec::new(),
             },
             (Scope::Users(list), None) => Walk::Users {
                 users: ids(list),
-                within: None,
+                within: Vec::new(),
             },
             (Scope::Users(list), Some(u)) => Walk::Users {
                 users: vec![u.0],
-                within: (!list.contains(&u)).then(|| ids(list)),
+                within: if list.contains(&u) { Vec::new() } else { vec![ids(list)] },
             },
         }
+    }
+
+    /// This walk narrowed to the calls in which one of `users` took part: the smallest list is
+    /// walked, every other one checked per call.
+    fn narrowed_to(&self, users: Vec<i64>) -> (Vec<i64>, Vec<Vec<i64>>) {
+        let mut lists = match self {
+            Walk::All => Vec::new(),
+            Walk::Users { users, within } => {
+                let mut l = vec![users.clone()];
+                l.extend(within.iter().cloned());
+                l
+            }
+        };
+        lists.push(users);
+        lists.sort_by_key(Vec::len);
+        let walked = lists.remove(0);
+        (walked, lists)
     }
 }
 
@@ -159,12 +178,19 @@ enum Text {
     Like(String),
 }
 
+/// The search text as it is compared: trimmed and lower case; `None` when there is none.
+fn search_text(q: &JournalQuery) -> Option<String> {
+    q.q.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+}
+
 impl Text {
     fn of(q: &JournalQuery) -> Text {
-        match q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        match search_text(q) {
             None => Text::None,
             Some(t) => {
-                let t = t.to_lowercase();
                 if let Some(expr) = gram_query(&t) {
                     Text::Index {
                         table: "journal_grams",
@@ -226,6 +252,15 @@ fn push_call_filters(q: &JournalQuery, text: &Text, search_col: &str, sql: &mut 
     if let Text::Like(pattern) = text {
         sql.push(&format!(" AND {search_col} LIKE ? ESCAPE '\\'"))
             .bind(pattern.clone())?;
+    }
+    Ok(())
+}
+
+/// Appends "one of each list of `within` took part in the call `call_col`" (aliases
+/// `{alias}0`, `{alias}1`, …).
+fn push_took_part_all(sql: &mut Sql, alias: &str, call_col: &str, within: &[Vec<i64>]) -> Result<()> {
+    for (n, users) in within.iter().enumerate() {
+        push_took_part(sql, &format!("{alias}{n}"), call_col, users)?;
     }
     Ok(())
 }
@@ -315,9 +350,7 @@ fn text_search(
     push_call_filters(q, &Text::None, "c.search", &mut sql)?;
     if let Walk::Users { users, within } = walk {
         push_took_part(&mut sql, "cu", "k.call_id", users)?;
-        if let Some(within) = within {
-            push_took_part(&mut sql, "cw", "k.call_id", within)?;
-        }
+        push_took_part_all(&mut sql, "cw", "k.call_id", within)?;
     }
     sql.push(&format!(" ORDER BY {table}.rowid LIMIT ?")).bind(limit)?;
     Ok(sql)
@@ -336,7 +369,7 @@ fn needs_call_row(q: &JournalQuery) -> bool {
 /// started_at, call_id) newest first, at most `limit` each; the walks are merged in one
 /// compound SELECT that returns only keys, so a supervisor's page reads O(users × limit) index
 /// entries and loads just the `limit` calls it shows.
-fn user_walks(q: &JournalQuery, text: &Text, users: &[i64], within: Option<&[i64]>, limit: i64) -> Result<Sql> {
+fn user_walks(q: &JournalQuery, text: &Text, users: &[i64], within: &[Vec<i64>], limit: i64) -> Result<Sql> {
     let mut sql = Sql::new("SELECT s, i FROM (");
     for (n, user) in users.iter().enumerate() {
         if n > 0 {
@@ -362,9 +395,7 @@ fn user_walks(q: &JournalQuery, text: &Text, users: &[i64], within: Option<&[i64
             }
         }
         push_call_filters(q, text, "cu.search", &mut sql)?;
-        if let Some(within) = within {
-            push_took_part(&mut sql, "cw", "cu.call_id", within)?;
-        }
+        push_took_part_all(&mut sql, "cw", "cu.call_id", within)?;
         sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ?)")
             .bind(limit)?;
     }
@@ -392,7 +423,7 @@ fn scope_walk(
     q: &JournalQuery,
     text: &Text,
     users: &[i64],
-    within: Option<&[i64]>,
+    within: &[Vec<i64>],
     down_to: Option<i64>,
     limit: i64,
 ) -> Result<Sql> {
@@ -407,9 +438,7 @@ fn scope_walk(
     if let Text::Like(pattern) = text {
         sql.push(" AND cu.search LIKE ? ESCAPE '\\'").bind(pattern.clone())?;
     }
-    if let Some(within) = within {
-        push_took_part(&mut sql, "cw", "cu.call_id", within)?;
-    }
+    push_took_part_all(&mut sql, "cw", "cu.call_id", within)?;
     sql.push(" ORDER BY s DESC, i DESC LIMIT ?) k JOIN calls c ON c.id = k.i ORDER BY k.s DESC, k.i DESC")
         .bind(limit)?;
     Ok(sql)
@@ -443,7 +472,7 @@ async fn scoped_page(
     q: &JournalQuery,
     text: &Text,
     users: &[i64],
-    within: Option<&[i64]>,
+    within: &[Vec<i64>],
     limit: i64,
 ) -> Result<Vec<Call>> {
     if !needs_call_row(q) {
@@ -495,7 +524,7 @@ async fn scoped_search(
     q: &JournalQuery,
     text: &Text,
     users: &[i64],
-    within: Option<&[i64]>,
+    within: &[Vec<i64>],
     limit: i64,
 ) -> Result<Vec<Call>> {
     let Text::Index {
@@ -540,7 +569,7 @@ async fn scoped_search(
     }
     let walk = Walk::Users {
         users: users.to_vec(),
-        within: within.map(<[i64]>::to_vec),
+        within: within.to_vec(),
     };
     let verify = verify.then_some(pattern.as_str());
     fetch_calls(pool, text_search(q, table, expr, verify, &walk, limit)?).await
@@ -569,8 +598,7 @@ pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<Journal
     let limit = q.limit.clamp(1, 500);
     let walk = Walk::of(q);
     let text = Text::of(q);
-    if matches!(&walk, Walk::Users { users, within } if users.is_empty() || within.as_ref().is_some_and(Vec::is_empty))
-    {
+    if matches!(&walk, Walk::Users { users, within } if users.is_empty() || within.iter().any(Vec::is_empty)) {
         return Ok((Vec::new(), None));
     }
     let mut calls = match (&text, &walk) {
@@ -587,8 +615,24 @@ pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<Journal
             fetch_calls(pool, text_search(q, table, expr, verify, &walk, limit)?).await?
         }
         (_, Walk::All) => fetch_calls(pool, all_calls(q, &text, limit)?).await?,
-        (_, Walk::Users { users, within }) => scoped_search(pool, q, &text, users, within.as_deref(), limit).await?,
+        (_, Walk::Users { users, within }) => scoped_search(pool, q, &text, users, within, limit).await?,
     };
+    // The directory's names (#17): the calls of every user whose display name or username
+    // holds the text, whatever the PBX called them, within the same walk, filters and range.
+    // Each part is the newest `limit` of its own matches, so the newest `limit` of the two
+    // together are the page, and the cursor stays exact.
+    let named = match search_text(q) {
+        Some(t) => directory::users_named(pool, &t).await?,
+        None => Vec::new(),
+    };
+    if !named.is_empty() {
+        let (users, within) = walk.narrowed_to(named);
+        let more = scoped_page(pool, q, &Text::None, &users, &within, limit).await?;
+        calls.extend(more);
+        calls.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
+        calls.dedup_by_key(|c| c.id);
+        calls.truncate(limit as usize);
+    }
     calls.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
     let next = if calls.len() as i64 == limit {
         calls.last().map(|c| JournalCursor {

@@ -17,6 +17,7 @@ use callrec_types::wire::AuditEntry;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -128,6 +129,9 @@ impl Store for SqliteStore {
     async fn delete_user(&self, id: UserId) -> Result<()> {
         directory::delete_user(&self.pool, id).await
     }
+    async fn user_names(&self, ids: &[UserId]) -> Result<HashMap<UserId, String>> {
+        directory::user_names(&self.pool, ids).await
+    }
     async fn list_addresses(&self) -> Result<Vec<(String, UserId)>> {
         directory::list_addresses(&self.pool).await
     }
@@ -210,6 +214,9 @@ impl Store for SqliteStore {
     }
     async fn update_rule(&self, id: RuleId, r: &RuleInput) -> Result<Rule> {
         rules::update_rule(&self.pool, id, r).await
+    }
+    async fn rule_names(&self, ids: &[RuleId]) -> Result<HashMap<RuleId, String>> {
+        rules::rule_names(&self.pool, ids).await
     }
     async fn delete_rule(&self, id: RuleId) -> Result<()> {
         rules::delete_rule(&self.pool, id).await

@@ -6,7 +6,7 @@ use crate::{
     DispatchFilter, DispatchOutcome, FinishedRecording, NewDispatch, NewRecording, Result, StorageTotals, StoreError,
     StoredRecording,
 };
-use callrec_types::calls::{DispatchStatus, DispatchTarget, Recording, RecordingState};
+use callrec_types::calls::{DispatchCall, DispatchStatus, DispatchTarget, Recording, RecordingState};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -66,7 +66,8 @@ pub(super) async fn insert_recording(conn: &mut SqliteConnection, r: &NewRecordi
     .bind(r.sample_rate as i64)
     .bind(r.channels as i64)
     .bind(&r.sha256)
-    .bind(serde_json::to_string(&r.trigger).expect("trigger serialises"))
+    // Without the rule's name: the server fills it in from the rule as it is now.
+    .bind(serde_json::to_string(&r.trigger.without_names()).expect("trigger serialises"))
     .bind(word(&r.state))
     .fetch_one(&mut *conn)
     .await
@@ -231,6 +232,7 @@ fn dispatch_row(r: &SqliteRow) -> Result<DispatchTarget> {
         next_attempt_at: r.get::<Option<i64>, _>(7).map(from_ms),
         sent_at: r.get::<Option<i64>, _>(8).map(from_ms),
         detail: r.get(9),
+        call: None,
     })
 }
 
@@ -272,15 +274,25 @@ pub async fn queue_dispatch(
     Ok(out)
 }
 
+/// The queue, newest first, each target with its recording's call (one statement: the call's
+/// few facts come by primary key with each row).
 pub async fn list_dispatch(pool: &SqlitePool, f: &DispatchFilter) -> Result<Vec<DispatchTarget>> {
-    let mut sql = format!("SELECT {DISPATCH_COLS} FROM dispatch WHERE 1 = 1");
+    let cols = DISPATCH_COLS
+        .split(", ")
+        .map(|c| format!("d.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!(
+        "SELECT {cols}, c.id, c.started_at, c.participants, r.seq FROM dispatch d \
+         JOIN recordings r ON r.id = d.recording_id JOIN calls c ON c.id = r.call_id WHERE 1 = 1"
+    );
     if f.status.is_some() {
-        sql.push_str(" AND status = ?");
+        sql.push_str(" AND d.status = ?");
     }
     if f.recording_id.is_some() {
-        sql.push_str(" AND recording_id = ?");
+        sql.push_str(" AND d.recording_id = ?");
     }
-    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    sql.push_str(" ORDER BY d.id DESC LIMIT ?");
     let mut q = sqlx::query(&sql);
     if let Some(s) = f.status {
         q = q.bind(s.as_str());
@@ -289,7 +301,19 @@ pub async fn list_dispatch(pool: &SqlitePool, f: &DispatchFilter) -> Result<Vec<
         q = q.bind(r.0);
     }
     let rows = q.bind(f.limit.unwrap_or(1000).clamp(1, 10_000)).fetch_all(pool).await?;
-    rows.iter().map(dispatch_row).collect()
+    rows.iter()
+        .map(|r| {
+            let mut t = dispatch_row(r)?;
+            t.call = Some(DispatchCall {
+                id: CallId(r.get(10)),
+                started_at: from_ms(r.get(11)),
+                participants: serde_json::from_str(r.get(12)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                recording_seq: u32::try_from(r.get::<i64, _>(13))
+                    .map_err(|_| StoreError::Corrupt("recording seq".into()))?,
+            });
+            Ok(t)
+        })
+        .collect()
 }
 
 pub async fn due_dispatch(pool: &SqlitePool, now: DateTime<Utc>, limit: i64) -> Result<Vec<DispatchTarget>> {

@@ -7,6 +7,7 @@ use callrec_types::rules::{Rule, RuleInput};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqlitePool};
+use std::collections::HashMap;
 
 pub async fn create_session(
     pool: &SqlitePool,
@@ -155,4 +156,24 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
 
 pub async fn delete_rule(pool: &SqlitePool, id: RuleId) -> Result<()> {
     super::directory::delete_by_id(pool, "DELETE FROM rules WHERE id = ?", id.0).await
+}
+
+pub async fn rule_names(pool: &SqlitePool, ids: &[RuleId]) -> Result<HashMap<RuleId, String>> {
+    let mut ids: Vec<i64> = ids.iter().map(|r| r.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let sql = format!("SELECT id, description FROM rules WHERE id IN ({marks})");
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| (RuleId(r.get(0)), r.get(1)))
+        .collect())
 }
