@@ -101,8 +101,8 @@ pub struct PlayerStatus {
 }
 
 /// Shown when the output takes audio much faster than real time (e.g. ALSA's null device).
-pub const NOT_REAL_TIME: &str = "The audio output took the sound faster than real time, so nothing was heard: \
-     this computer seems to have no real sound device. You can still download the recording.";
+pub const NOT_REAL_TIME: &str =
+    "Nothing was heard: the audio output is not a real sound device (it ran faster than real time).";
 
 /// How much audio must have gone out before the pace is judged.
 const PACE_MIN_MS: u64 = 2_000;

@@ -302,8 +302,10 @@ export type Participant = {
   user_id: UserId | null;
   role: ParticipantRole;
   /**
-   * The directory's display name of `user_id` (internal participants), when known.
-   * (Added by hand in the window's half of issue #17; the Rust side adds the field.)
+   * The directory's name of `user_id` (its display name, or its username when that is
+   * empty), filled by the server from the directory as it is now whenever it sends a call,
+   * so old calls and renamed users show the right name. Never stored: `name` is what the
+   * PBX said, this is who the user is.
    */
   user_name?: string | null;
 };
@@ -361,7 +363,8 @@ export type Trigger =
     kind: "auto";
     rule_id?: RuleId | null;
     /**
-     * The matching rule's description, when known (added by hand, issue #17).
+     * The rule's description as it is now, filled by the server whenever it sends a
+     * recording; `None` when the rule was deleted. Never stored.
      */
     rule_name?: string | null;
   }
@@ -456,18 +459,25 @@ export type DispatchTarget = {
    */
   detail: string | null;
   /**
-   * The call the recording belongs to, so the queue can name it (added by hand, issue #17).
+   * The call of the recording, so a queue names the call rather than a recording id;
+   * filled by the dispatch queue route (`GET /api/v1/dispatch`).
    */
   call?: DispatchCall | null;
 };
 
 /**
- * What the dispatch queue shows of a target's call (added by hand, issue #17).
+ * The call a dispatch target's recording belongs to, as the dispatch queue shows it.
  */
 export type DispatchCall = {
   id: CallId;
   started_at: string;
+  /**
+   * With `user_name` filled from the directory.
+   */
   participants: Participant[];
+  /**
+   * The recording's sequence number within the call (`<callkey>_<seq>.wav`).
+   */
   recording_seq: number;
 };
 
@@ -869,14 +879,23 @@ export type LocalServerStatus = {
    */
   log: string[];
   /**
-   * The demo sign-in lines and the first admin password, remembered across restarts
-   * (added by hand, issue #17).
+   * How to sign in: the demo users and the first admin password, as the server printed
+   * them when it created them (remembered across restarts; empty until it did).
    */
   sign_ins: string[];
   /**
-   * Why it stopped ("exited with status 1") when it is not running (added by hand, issue #17).
+   * Why it is not running any more ("exit status: 1"), after it stopped by itself.
    */
   exit?: string | null;
+};
+
+/**
+ * The sign-ins the local server printed: the demo block (`callrec demo: … Log in …` and
+ * the indented lines after it) and the bootstrap admin's password.
+ */
+export type SignIns = {
+  demo: string[];
+  admin: string | null;
 };
 
 // ---- src-tauri/journal.rs
@@ -916,8 +935,8 @@ export type PlayerStatus = {
   speed: number;
   error?: AppError | null;
   /**
-   * Something worth knowing that is not an error, e.g. "Finished sooner than the recording's
-   * length: the audio output is not a real sound device" (added by hand, issue #17).
+   * Something the listener should know that is not an error (the output played far
+   * faster than real time: no real sound device, nothing was heard).
    */
   notice?: string | null;
 };

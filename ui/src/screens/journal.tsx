@@ -333,7 +333,10 @@ export function JournalView() {
           <span class="jcol when">When</span>
           <span class="jcol dir">Direction</span>
           <span class="jcol parties">Parties</span>
-          <span class="jcol dur">Duration</span>
+          <span class="jcol dur">
+            <span class="label-full">Duration</span>
+            <span class="label-short">Length</span>
+          </span>
           <span class="jcol rec">
             <span class="label-full">Recordings</span>
             <span class="label-short">Rec</span>
