@@ -235,7 +235,10 @@ pub async fn login(state: &AppState, username: &str, password: &str) -> AppResul
         ));
     }
     let mut client = server.client.clone();
-    let response = client.login(username, password).await?;
+    let response = client
+        .login(username, password)
+        .await
+        .map_err(|e| state.check(e.into()))?;
     state.auth.tokens.save(&server.token_key(), &response.token);
     state.auth.set_link(Link::LoggedIn(Arc::new(Session {
         server: server.clone(),
