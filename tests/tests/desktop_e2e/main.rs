@@ -367,7 +367,23 @@ async fn agent_records_a_live_call_plays_and_downloads_it_and_only_the_right_peo
         .audio_bytes(recording.id, AudioFormat::Original, None)
         .await
         .expect("the server's bytes");
-    let saved = std::fs::read(driver.downloads.join(&recording.file_name)).expect("the downloaded file");
+    // Saved under a name a person can read: date and time, the parties, the sequence (#17).
+    let names: Vec<String> = std::fs::read_dir(&driver.downloads)
+        .expect("the downloads folder")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(names.len(), 1, "one file: {names:?}");
+    let name = &names[0];
+    let day = recording
+        .started_at
+        .with_timezone(&chrono::Local)
+        .format("%Y-%m-%d")
+        .to_string();
+    assert!(
+        name.starts_with(&day) && name.contains("4930555123") && name.contains("Alice") && name.ends_with(" 001.wav"),
+        "a readable name, not the call key: {name:?}"
+    );
+    let saved = std::fs::read(driver.downloads.join(name)).expect("the downloaded file");
     assert_eq!(saved.len(), server_bytes.len(), "the download has the server's length");
     assert!(saved == server_bytes.to_vec(), "the download is the server's bytes");
 
