@@ -55,26 +55,7 @@ impl App {
 
     /// Invokes `cmd` with `args` as the window would; `Err` is the error's JSON.
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: tauri::ipc::CallbackFn(0),
-                error: tauri::ipc::CallbackFn(1),
-                // The app's own origin (remote origins may not call app commands).
-                url: if cfg!(windows) {
-                    "http://tauri.localhost"
-                } else {
-                    "tauri://localhost"
-                }
-                .parse()
-                .expect("a URL"),
-                body: tauri::ipc::InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
+        invoke_on(&self.window, cmd, args)
     }
 
     fn ok(&self, cmd: &str, args: Value) -> Value {
@@ -105,6 +86,30 @@ impl App {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// Invokes `cmd` on `window` as the window's script would; `Err` is the error's JSON.
+fn invoke_on(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        window,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            // The app's own origin (remote origins may not call app commands).
+            url: if cfg!(windows) {
+                "http://tauri.localhost"
+            } else {
+                "tauri://localhost"
+            }
+            .parse()
+            .expect("a URL"),
+            body: tauri::ipc::InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
 }
 
 #[test]
@@ -312,4 +317,109 @@ fn the_live_stream_reconnects_by_itself_after_the_server_comes_back() {
         "the live call after the reconnect",
         |e| matches!(e, UiEvent::LiveCalls { calls } if calls.iter().any(|c| c.call.id == call_id)),
     );
+}
+
+/// `callrec-server` as `cargo test --workspace` built it, beside this test's `deps/` folder.
+fn server_binary() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("callrec-server");
+    path.is_file().then_some(path)
+}
+
+#[test]
+fn this_computers_server_shows_its_sign_ins_says_when_it_died_and_restarts_with_the_session_kept() {
+    let Some(binary) = server_binary() else {
+        panic!("target/<profile>/callrec-server is missing: run the whole workspace's `cargo test`");
+    };
+    std::env::set_var("CALLREC_SERVER_BIN", &binary);
+    let app = App::new();
+    let connected = app.ok("connect", json!({"choice": {"kind": "local"}}));
+    assert_eq!(connected["choice"]["kind"], "local");
+    // The demo prints its sign-ins once, just after it answers.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let s = app.ok("local_server", json!({}));
+        if s["sign_ins"].as_array().is_some_and(|a| a.len() >= 3) {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the sign-ins within 20 s: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let sign_ins = status["sign_ins"].to_string();
+    assert!(sign_ins.contains("alice") && sign_ins.contains("admin"), "{sign_ins}");
+    assert!(
+        !status["log"].to_string().contains("\\u001b"),
+        "no terminal colour codes: {}",
+        status["log"]
+    );
+    app.ok("login", json!({"username": "alice", "password": "callrec-demo"}));
+    app.ok("journal", json!({"filter": {}}));
+
+    // It dies (as after a crash): the window is told so, with no address to check.
+    let data_dir = status["data_dir"].as_str().expect("its data dir").to_string();
+    let killed = std::process::Command::new("pkill")
+        .args(["-KILL", "-f", &data_dir])
+        .status()
+        .expect("pkill runs");
+    assert!(killed.success(), "the server process was found and killed");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let dead = loop {
+        let s = app.ok("local_server", json!({}));
+        if s["running"] == false {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "the death is noticed: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        dead["exit"]
+            .as_str()
+            .is_some_and(|e| e.contains('9') || e.contains("KILL")),
+        "{dead}"
+    );
+    let err = app
+        .invoke("journal", json!({"filter": {}}))
+        .expect_err("the server is gone");
+    assert_eq!(err["code"], "unreachable");
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(message.contains("on this computer has stopped"), "{message}");
+    assert!(!message.contains("address"), "{message}");
+
+    // Restart: the same data, the session still valid, the sign-ins still known.
+    let back = app.ok("restart_local_server", json!({}));
+    assert_eq!(back["running"], true, "{back}");
+    assert_eq!(back["sign_ins"].to_string(), sign_ins, "remembered across the restart");
+    app.ok("journal", json!({"filter": {}}));
+    app.ok("logout", json!({}));
+    app.ok("disconnect", json!({}));
+}
+
+#[test]
+fn a_connect_to_a_server_that_never_answers_can_be_cancelled() {
+    // Accepts connections, never answers.
+    let mute = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", mute.local_addr().expect("addr"));
+    let held = std::thread::spawn(move || mute.incoming().take(4).collect::<Vec<_>>());
+    let app = App::new();
+    assert_eq!(app.ok("cancel_connect", json!({})), false, "nothing to cancel yet");
+    let connecting = {
+        let window = app.window.clone();
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            let r = invoke_on(&window, "connect", json!({"choice": {"kind": "remote", "url": url}}));
+            (r, started.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(app.ok("cancel_connect", json!({})), true, "a connect was in progress");
+    let (result, took) = connecting.join().expect("the connect returns");
+    let err = result.expect_err("a cancelled connect fails");
+    assert_eq!(err["code"], "cancelled", "{err}");
+    assert!(
+        took < Duration::from_secs(5),
+        "cancelled at once, not after a timeout: {took:?}"
+    );
+    let startup = app.ok("startup", json!({}));
+    assert_eq!(startup["connection"], Value::Null, "nothing was connected");
+    drop(held);
 }
