@@ -380,7 +380,7 @@ async fn agent_records_a_live_call_plays_and_downloads_it_and_only_the_right_peo
         .format("%Y-%m-%d")
         .to_string();
     assert!(
-        name.starts_with(&day) && name.contains("4930555123") && name.contains("Alice") && name.ends_with(" 001.wav"),
+        name.starts_with(&day) && name.contains("Customer to Alice") && name.ends_with(" 001.wav"),
         "a readable name, not the call key: {name:?}"
     );
     let saved = std::fs::read(driver.downloads.join(name)).expect("the downloaded file");
