@@ -158,6 +158,21 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller at the admin level: the extractor of every admin route. It runs before the path id,
+/// query and body extractors (axum runs them in order, the body last), so anyone else gets 403
+/// before any of those is parsed: a non-admin's malformed body is refused as not permitted, not
+/// answered with a 400 or 422 that describes the admin API.
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(Level::Admin)?;
+        Ok(Admin(caller))
+    }
+}
+
 /// Slows down repeated failed logins per username: after `FREE_FAILURES` failures within the
 /// window, each further attempt must wait an exponentially growing time (capped), answered 429
 /// with `Retry-After`. A success clears the count.

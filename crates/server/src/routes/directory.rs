@@ -1,6 +1,6 @@
 //! Admin CRUD of the directory: users, teams, roles and phones. Every change is audited.
 
-use crate::auth::{self, Caller};
+use crate::auth::{self, Admin};
 use crate::calls::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Id};
@@ -39,10 +39,6 @@ pub fn routes() -> Router<AppState> {
                 .patch(update_phone)
                 .delete(delete_phone),
         )
-}
-
-fn admin(c: &Caller) -> ApiResult<()> {
-    c.require(Level::Admin)
 }
 
 fn check_name(field: &str, v: &str, max: usize) -> Result<(), FieldError> {
@@ -87,17 +83,15 @@ fn fields(errs: Vec<Result<(), FieldError>>) -> ApiResult<()> {
     }
 }
 
-async fn list_users(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<User>>> {
-    admin(&c)?;
+async fn list_users(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(s.store.list_users().await?))
 }
 
 async fn create_user(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(u): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    admin(&c)?;
     fields(vec![check_username(&u.username), check_extensions(&u.extensions)])?;
     auth::check_password_policy(&u.password)?;
     let display_name = if u.display_name.trim().is_empty() {
@@ -128,18 +122,16 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-async fn get_user(State(s): State<AppState>, c: Caller, Id(id): Id<UserId>) -> ApiResult<Json<User>> {
-    admin(&c)?;
+async fn get_user(State(s): State<AppState>, _: Admin, Id(id): Id<UserId>) -> ApiResult<Json<User>> {
     Ok(Json(s.store.get_user(id).await?))
 }
 
 async fn update_user(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<UserId>,
     ApiJson(p): ApiJson<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    admin(&c)?;
     let mut checks = Vec::new();
     if let Some(n) = &p.username {
         checks.push(check_username(n));
@@ -200,8 +192,7 @@ async fn update_user(
     Ok(Json(user))
 }
 
-async fn delete_user(State(s): State<AppState>, c: Caller, Id(id): Id<UserId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_user(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<UserId>) -> ApiResult<StatusCode> {
     if id == c.id() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -214,17 +205,15 @@ async fn delete_user(State(s): State<AppState>, c: Caller, Id(id): Id<UserId>) -
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_teams(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Team>>> {
-    admin(&c)?;
+async fn list_teams(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<Team>>> {
     Ok(Json(s.store.list_teams().await?))
 }
 
 async fn create_team(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(t): ApiJson<TeamInput>,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
-    admin(&c)?;
     fields(vec![check_name("name", &t.name, 128)])?;
     let team = s.store.create_team(&t).await?;
     audit(
@@ -239,18 +228,16 @@ async fn create_team(
     Ok((StatusCode::CREATED, Json(team)))
 }
 
-async fn get_team(State(s): State<AppState>, c: Caller, Id(id): Id<TeamId>) -> ApiResult<Json<Team>> {
-    admin(&c)?;
+async fn get_team(State(s): State<AppState>, _: Admin, Id(id): Id<TeamId>) -> ApiResult<Json<Team>> {
     Ok(Json(s.store.get_team(id).await?))
 }
 
 async fn update_team(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<TeamId>,
     ApiJson(t): ApiJson<TeamInput>,
 ) -> ApiResult<Json<Team>> {
-    admin(&c)?;
     fields(vec![check_name("name", &t.name, 128)])?;
     let team = s.store.update_team(id, &t).await?;
     audit(
@@ -265,24 +252,21 @@ async fn update_team(
     Ok(Json(team))
 }
 
-async fn delete_team(State(s): State<AppState>, c: Caller, Id(id): Id<TeamId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_team(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<TeamId>) -> ApiResult<StatusCode> {
     s.store.delete_team(id).await?;
     audit(&s, Some(&c), "", "team_delete", format!("team {id}"), String::new()).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_roles(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Role>>> {
-    admin(&c)?;
+async fn list_roles(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<Role>>> {
     Ok(Json(s.store.list_roles().await?))
 }
 
 async fn create_role(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(r): ApiJson<RoleInput>,
 ) -> ApiResult<(StatusCode, Json<Role>)> {
-    admin(&c)?;
     fields(vec![check_name("name", &r.name, 128)])?;
     let role = s.store.create_role(&r).await?;
     audit(
@@ -297,18 +281,16 @@ async fn create_role(
     Ok((StatusCode::CREATED, Json(role)))
 }
 
-async fn get_role(State(s): State<AppState>, c: Caller, Id(id): Id<RoleId>) -> ApiResult<Json<Role>> {
-    admin(&c)?;
+async fn get_role(State(s): State<AppState>, _: Admin, Id(id): Id<RoleId>) -> ApiResult<Json<Role>> {
     Ok(Json(s.store.get_role(id).await?))
 }
 
 async fn update_role(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<RoleId>,
     ApiJson(r): ApiJson<RoleInput>,
 ) -> ApiResult<Json<Role>> {
-    admin(&c)?;
     fields(vec![check_name("name", &r.name, 128)])?;
     let role = s.store.update_role(id, &r).await?;
     audit(
@@ -323,8 +305,7 @@ async fn update_role(
     Ok(Json(role))
 }
 
-async fn delete_role(State(s): State<AppState>, c: Caller, Id(id): Id<RoleId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_role(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<RoleId>) -> ApiResult<StatusCode> {
     s.store.delete_role(id).await?;
     audit(&s, Some(&c), "", "role_delete", format!("role {id}"), String::new()).await;
     Ok(StatusCode::NO_CONTENT)
@@ -343,17 +324,15 @@ fn phone_input(p: PhoneInput) -> ApiResult<PhoneInput> {
     })
 }
 
-async fn list_phones(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Phone>>> {
-    admin(&c)?;
+async fn list_phones(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<Phone>>> {
     Ok(Json(s.store.list_phones().await?))
 }
 
 async fn create_phone(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(p): ApiJson<PhoneInput>,
 ) -> ApiResult<(StatusCode, Json<Phone>)> {
-    admin(&c)?;
     let phone = s.store.create_phone(&phone_input(p)?).await?;
     audit(
         &s,
@@ -367,18 +346,16 @@ async fn create_phone(
     Ok((StatusCode::CREATED, Json(phone)))
 }
 
-async fn get_phone(State(s): State<AppState>, c: Caller, Id(id): Id<PhoneId>) -> ApiResult<Json<Phone>> {
-    admin(&c)?;
+async fn get_phone(State(s): State<AppState>, _: Admin, Id(id): Id<PhoneId>) -> ApiResult<Json<Phone>> {
     Ok(Json(s.store.get_phone(id).await?))
 }
 
 async fn update_phone(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<PhoneId>,
     ApiJson(p): ApiJson<PhoneInput>,
 ) -> ApiResult<Json<Phone>> {
-    admin(&c)?;
     let phone = s.store.update_phone(id, &phone_input(p)?).await?;
     audit(
         &s,
@@ -392,8 +369,7 @@ async fn update_phone(
     Ok(Json(phone))
 }
 
-async fn delete_phone(State(s): State<AppState>, c: Caller, Id(id): Id<PhoneId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_phone(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<PhoneId>) -> ApiResult<StatusCode> {
     s.store.delete_phone(id).await?;
     audit(&s, Some(&c), "", "phone_delete", format!("phone {id}"), String::new()).await;
     Ok(StatusCode::NO_CONTENT)
