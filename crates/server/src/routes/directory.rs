@@ -41,46 +41,9 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn check_name(field: &str, v: &str, max: usize) -> Result<(), FieldError> {
-    if v.trim().is_empty() {
-        Err(FieldError::new(field, "must not be empty"))
-    } else if v.chars().count() > max || v.chars().any(char::is_control) {
-        Err(FieldError::new(field, format!("at most {max} printable characters")))
-    } else {
-        Ok(())
-    }
-}
-
-fn check_username(v: &str) -> Result<(), FieldError> {
-    check_name("username", v, 64)?;
-    if !v.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
-        return Err(FieldError::new("username", "letters, digits and . _ - @ only"));
-    }
-    Ok(())
-}
-
-fn check_extensions(ext: &[String]) -> Result<(), FieldError> {
-    if ext.len() > 16 {
-        return Err(FieldError::new("extensions", "at most 16 extensions"));
-    }
-    for e in ext {
-        if normalize_address(e).is_empty() || e.len() > 256 || e.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "extensions",
-                format!("not an extension or SIP address: {e:?}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn fields(errs: Vec<Result<(), FieldError>>) -> ApiResult<()> {
-    let errs: Vec<FieldError> = errs.into_iter().filter_map(Result::err).collect();
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_fields(errs))
-    }
+/// 422 with the fields' errors.
+fn fields(checked: Result<(), Vec<FieldError>>) -> ApiResult<()> {
+    checked.map_err(ApiError::invalid_fields)
 }
 
 async fn list_users(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<User>>> {
@@ -92,7 +55,7 @@ async fn create_user(
     Admin(c): Admin,
     ApiJson(u): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    fields(vec![check_username(&u.username), check_extensions(&u.extensions)])?;
+    fields(u.validate())?;
     auth::check_password_policy(&u.password)?;
     let display_name = if u.display_name.trim().is_empty() {
         u.username.clone()
@@ -132,23 +95,16 @@ async fn update_user(
     Id(id): Id<UserId>,
     ApiJson(p): ApiJson<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    let mut checks = Vec::new();
-    if let Some(n) = &p.username {
-        checks.push(check_username(n));
-    }
-    if let Some(n) = &p.display_name {
-        checks.push(check_name("display_name", n, 128));
-    }
-    if let Some(e) = &p.extensions {
-        checks.push(check_extensions(e));
-    }
-    fields(checks)?;
-    if id == c.id() && p.level.is_some_and(|l| l != Level::Admin) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "you cannot take away your own admin level",
-        ));
+    match p.validate(id, c.id()) {
+        Ok(()) => {}
+        Err(UserPatchError::Fields(errs)) => return Err(ApiError::invalid_fields(errs)),
+        Err(UserPatchError::SelfDemotion) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "you cannot take away your own admin level",
+            ))
+        }
     }
     let password_hash = match p.password.clone() {
         Some(pw) => {
@@ -214,7 +170,7 @@ async fn create_team(
     Admin(c): Admin,
     ApiJson(t): ApiJson<TeamInput>,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
-    fields(vec![check_name("name", &t.name, 128)])?;
+    fields(t.validate())?;
     let team = s.store.create_team(&t).await?;
     audit(
         &s,
@@ -238,7 +194,7 @@ async fn update_team(
     Id(id): Id<TeamId>,
     ApiJson(t): ApiJson<TeamInput>,
 ) -> ApiResult<Json<Team>> {
-    fields(vec![check_name("name", &t.name, 128)])?;
+    fields(t.validate())?;
     let team = s.store.update_team(id, &t).await?;
     audit(
         &s,
@@ -267,7 +223,7 @@ async fn create_role(
     Admin(c): Admin,
     ApiJson(r): ApiJson<RoleInput>,
 ) -> ApiResult<(StatusCode, Json<Role>)> {
-    fields(vec![check_name("name", &r.name, 128)])?;
+    fields(r.validate())?;
     let role = s.store.create_role(&r).await?;
     audit(
         &s,
@@ -291,7 +247,7 @@ async fn update_role(
     Id(id): Id<RoleId>,
     ApiJson(r): ApiJson<RoleInput>,
 ) -> ApiResult<Json<Role>> {
-    fields(vec![check_name("name", &r.name, 128)])?;
+    fields(r.validate())?;
     let role = s.store.update_role(id, &r).await?;
     audit(
         &s,
