@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of callrec on a fresh Debian 12 as root, installing what the tests need:
 # Debian packages (SMTP sink, sipp, the desktop's WebKit/GTK, Xvfb, WebKitWebDriver), the UI's
-# npm packages, cargo-fuzz and tauri-driver. Nothing is skipped: the real-window desktop tests
-# (ignored by a plain `cargo test` because they need a display) run here under Xvfb.
+# npm packages, cargo-machete, cargo-fuzz and tauri-driver. Nothing is skipped: the real-window
+# desktop tests (ignored by a plain `cargo test` because they need a display) run here under Xvfb.
 # Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,19 @@ npm --prefix ui run build
 # --- Rust: formatting, then every unit, integration and end-to-end test -----------------------
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+# Lints, docs and unused dependencies, before the tests. Clippy and rustdoc run in check mode
+# with the features `cargo test --workspace` uses (no `-p`), so they add no second build of the
+# dependencies.
+step "cargo clippy --workspace --all-targets"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo doc --workspace"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+step "cargo machete (unused dependencies)"
+command -v cargo-machete >/dev/null 2>&1 || cargo install cargo-machete --locked
+cargo machete
 
 step "cargo test --workspace"
 # sipp is installed above, so its interop test must run rather than skip.

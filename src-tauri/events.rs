@@ -41,6 +41,8 @@ pub enum UiEvent {
     JournalChanged {
         call_id: CallId,
     },
+    /// The push stream missed events: journal rows may have changed without a `journal_changed`.
+    JournalStale,
     /// A recording started, stopped or was finished.
     RecordingChanged {
         recording: Recording,

@@ -98,8 +98,20 @@ fn apply(calls: &Calls, event: Event) -> bool {
             true
         }
         Event::CallEnded { call_id } => calls.remove(&call_id).is_some(),
-        Event::Recording(_) | Event::Journal { .. } => false,
+        Event::Recording(_) | Event::Journal { .. } | Event::Lagged {} => false,
     }
+}
+
+/// Replaces the live calls with `current` (a fresh `GET /api/v1/calls/live`).
+fn replace(calls: &Calls, current: Vec<CallDetail>) {
+    let mut map = calls.lock().expect("calls lock");
+    map.clear();
+    map.extend(
+        current
+            .into_iter()
+            .filter(|d| d.call.state != CallState::Ended)
+            .map(|d| (d.call.id, d)),
+    );
 }
 
 async fn follow(client: Client, auth: Arc<Auth>, calls: Calls, notify: Notifier) {
@@ -142,17 +154,7 @@ async fn follow(client: Client, auth: Arc<Auth>, calls: Calls, notify: Notifier)
 /// stream ends or fails.
 async fn follow_once(client: &Client, calls: &Calls, notify: &Notifier) -> AppResult<()> {
     let mut stream = client.events().await?;
-    let current = client.live_calls().await?;
-    {
-        let mut map = calls.lock().expect("calls lock");
-        map.clear();
-        map.extend(
-            current
-                .into_iter()
-                .filter(|d| d.call.state != CallState::Ended)
-                .map(|d| (d.call.id, d)),
-        );
-    }
+    replace(calls, client.live_calls().await?);
     notify(UiEvent::LiveCalls { calls: sorted(calls) });
     notify(UiEvent::Feed {
         state: FeedState::Connected,
@@ -167,6 +169,14 @@ async fn follow_once(client: &Client, calls: &Calls, notify: &Notifier) -> AppRe
             }
             Event::Recording(r) => notify(UiEvent::RecordingChanged { recording: r.clone() }),
             Event::Call(_) => {}
+            // We fell behind and missed events: fetch the list again and let the window
+            // refresh the journal, as after a reconnect.
+            Event::Lagged {} => {
+                replace(calls, client.live_calls().await?);
+                notify(UiEvent::LiveCalls { calls: sorted(calls) });
+                notify(UiEvent::JournalStale);
+                continue;
+            }
         }
         if apply(calls, event) {
             notify(UiEvent::LiveCalls { calls: sorted(calls) });
@@ -230,6 +240,73 @@ mod tests {
             can_toggle: false,
             not_allowed_reason: None,
         }
+    }
+
+    /// A server for `follow_once`, one connection at a time: `GET /api/v1/events` answers
+    /// `events` and ends; each `GET /api/v1/calls/live` answers the next of `lists`.
+    async fn canned(events: &'static str, lists: Vec<Vec<CallDetail>>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let mut lists = lists.into_iter();
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let (content_type, body) = if head.starts_with(b"GET /api/v1/events ") {
+                    ("text/event-stream", events.to_owned())
+                } else {
+                    let list = lists.next().unwrap_or_default();
+                    ("application/json", serde_json::to_string(&list).expect("serialises"))
+                };
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// Issue #14: a stream that fell behind says `lagged`; the live list is fetched again and
+    /// the window is told the journal may be stale.
+    #[tokio::test]
+    async fn a_lagged_stream_reloads_the_live_list_and_marks_the_journal_stale() {
+        let url = canned(
+            "event: lagged\ndata: {}\n\n",
+            vec![Vec::new(), vec![detail(7, 0, CallState::Active)]],
+        )
+        .await;
+        let client = Client::new(&url).expect("valid URL");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let notify: Notifier = {
+            let seen = seen.clone();
+            Arc::new(move |e| seen.lock().expect("seen lock").push(e))
+        };
+        let calls: Calls = Arc::default();
+        follow_once(&client, &calls, &notify)
+            .await
+            .expect("the stream ends without an error");
+        let ids: Vec<_> = sorted(&calls).iter().map(|d| d.call.id.0).collect();
+        assert_eq!(ids, vec![7], "the list is the one fetched after the lag");
+        let seen = seen.lock().expect("seen lock");
+        assert_eq!(
+            seen[seen.len() - 2..],
+            [
+                UiEvent::LiveCalls {
+                    calls: vec![detail(7, 0, CallState::Active)]
+                },
+                UiEvent::JournalStale
+            ],
+            "the window gets the reloaded list, then the journal notice: {seen:?}"
+        );
     }
 
     #[test]

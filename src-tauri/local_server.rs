@@ -203,17 +203,16 @@ impl Drop for LocalServer {
 /// SIGTERM. Linux delivers it when the spawning *thread* ends: the server is started from the
 /// async runtime's worker threads, which live as long as the app.
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)] // `pre_exec`, below
 fn stop_with_parent(command: &mut Command) {
+    use rustix::process::{set_parent_process_death_signal, Signal};
     use std::os::unix::process::CommandExt;
-    // SAFETY: runs in the forked child before exec; prctl(2) is async-signal-safe and touches
-    // no memory of the parent.
+    // `pre_exec` is unsafe because the closure runs in the forked child before exec, where
+    // only async-signal-safe work is allowed; there is no safe way to run anything there.
+    // SAFETY: the closure makes one prctl(2) system call (async-signal-safe), allocates
+    // nothing and touches no memory of the parent.
     unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+        command.pre_exec(|| Ok(set_parent_process_death_signal(Some(Signal::TERM))?));
     }
 }
 
@@ -222,9 +221,9 @@ fn stop_with_parent(_command: &mut Command) {}
 
 #[cfg(unix)]
 fn terminate(child: &Child) {
-    // SAFETY: kill(2) with a pid we own and a valid signal number has no memory effects.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    use rustix::process::{kill_process, Pid, Signal};
+    if let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) {
+        let _ = kill_process(pid, Signal::TERM);
     }
 }
 

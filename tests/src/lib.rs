@@ -9,7 +9,7 @@ pub mod wav;
 use callrec_client::Client;
 use callrec_server::clock::{Clock, ManualClock, SystemClock};
 use callrec_server::config::{Config, Secret};
-use callrec_server::state::AppState;
+use callrec_server::state::{AppState, EVENT_BUFFER};
 use callrec_server::Server;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,6 +53,14 @@ impl TestServer {
         Self::start_in(Some(dir), cfg, Arc::new(SystemClock), None).await
     }
 
+    /// Starts with the push streams keeping only `event_buffer` events per subscriber, so a
+    /// test can make one fall behind without sending thousands.
+    pub async fn start_with_event_buffer(event_buffer: usize) -> TestServer {
+        let dir = tempfile::tempdir().expect("a temp dir for the data");
+        let cfg = test_config(dir.path());
+        Self::start_in_with(Some(dir), cfg, Arc::new(SystemClock), None, event_buffer).await
+    }
+
     /// Starts with a clock the test moves (`server.clock.as_ref().unwrap().advance(..)`).
     pub async fn start_with_manual_clock(at: chrono::DateTime<chrono::Utc>) -> TestServer {
         let dir = tempfile::tempdir().expect("a temp dir for the data");
@@ -78,8 +86,18 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         manual: Option<Arc<ManualClock>>,
     ) -> TestServer {
+        Self::start_in_with(dir, cfg, clock, manual, EVENT_BUFFER).await
+    }
+
+    async fn start_in_with(
+        dir: Option<tempfile::TempDir>,
+        cfg: Config,
+        clock: Arc<dyn Clock>,
+        manual: Option<Arc<ManualClock>>,
+        event_buffer: usize,
+    ) -> TestServer {
         let data_dir = cfg.data_dir.clone();
-        let server = Server::bind_with_clock(cfg, clock)
+        let server = Server::bind_with(cfg, clock, event_buffer)
             .await
             .expect("the server binds and opens its store");
         let addr = server.http_addr;

@@ -293,3 +293,58 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
         "nothing was created"
     );
 }
+
+/// Issue #14: on an admin route the caller is checked before the path id, the query or the
+/// body is parsed, so a non-admin sending a malformed body gets 403 `forbidden`, never a 400 or
+/// 422 that describes the admin API.
+#[tokio::test]
+async fn a_non_admin_is_refused_before_the_body_of_an_admin_route_is_read() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let cast = directory::build(&admin).await;
+    let sam = server.login("sam", PASSWORD).await;
+    let carol = server.login("carol", PASSWORD).await;
+    let user = format!("/api/v1/users/{}", cast.carol.id);
+    let cases: Vec<(Method, &str)> = vec![
+        (Method::POST, "/api/v1/users"),
+        (Method::PATCH, &user),
+        (Method::PATCH, "/api/v1/users/not-an-id"),
+        (Method::POST, "/api/v1/teams"),
+        (Method::POST, "/api/v1/roles"),
+        (Method::POST, "/api/v1/phones"),
+        (Method::POST, "/api/v1/rules"),
+        (Method::PUT, "/api/v1/rules/1"),
+        (Method::PUT, "/api/v1/settings"),
+        (Method::POST, "/api/v1/settings/smtp/test"),
+        (Method::PUT, "/api/v1/recordings/1/hold"),
+    ];
+    for (who, client) in [("supervisor sam", &sam), ("agent carol", &carol)] {
+        for (method, path) in &cases {
+            for body in ["{not json", r#"{"unexpected":true}"#] {
+                let res = client
+                    .raw(method.clone(), path)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("the server answers");
+                assert_eq!(res.status().as_u16(), 403, "{who}: {method} {path} {body}");
+                let answer: serde_json::Value = res.json().await.expect("errors are JSON");
+                assert_eq!(answer["code"], "forbidden", "{who}: {method} {path}: {answer}");
+                assert!(
+                    answer["message"].as_str().is_some_and(|m| !m.is_empty()),
+                    "a message in words: {answer}"
+                );
+            }
+        }
+    }
+    // The admin still gets the body's own errors.
+    let res = admin
+        .raw(Method::PUT, "/api/v1/settings")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(res.status().as_u16(), 400, "an admin's malformed body is a 400");
+}

@@ -5,6 +5,7 @@
 
 use callrec_server::calls::RawParticipant;
 use callrec_server::live::{self, NewLiveCall, SilentMedia};
+use callrec_server::state::Envelope;
 use callrec_tests::directory::{self, add_rule, rule, PASSWORD};
 use callrec_tests::TestServer;
 use callrec_types::calls::{CallSource, LiveRecording, ParticipantRole, RecordingState, Trigger};
@@ -52,6 +53,47 @@ async fn next_event(stream: &mut callrec_client::EventStream, want: &str) -> Eve
             return e;
         }
     }
+}
+
+/// Issue #14: a push-stream subscriber that falls behind is told so with a named `lagged`
+/// event (it used to be an SSE comment, which clients drop), then gets what the hub kept.
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_is_sent_a_lagged_event() {
+    let server = TestServer::start_with_event_buffer(2).await;
+    let admin = server.admin().await;
+    let mut events = admin.events().await.expect("admin subscribes");
+    // Sent without yielding (the test runtime has one thread): the stream cannot read any of
+    // them before the hub has dropped all but the last two.
+    for i in 0..10 {
+        let envelope = Envelope {
+            event: Event::Journal { call_id: CallId(i) },
+            users: Vec::new(),
+            decision: None,
+        };
+        server
+            .state
+            .events
+            .send(Arc::new(envelope))
+            .expect("the admin's stream is subscribed");
+    }
+    let mut received = Vec::new();
+    for _ in 0..3 {
+        let e = tokio::time::timeout(Duration::from_secs(5), events.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("the stream is open")
+            .expect("a well-formed event");
+        received.push(e);
+    }
+    assert_eq!(
+        received,
+        vec![
+            Event::Lagged {},
+            Event::Journal { call_id: CallId(8) },
+            Event::Journal { call_id: CallId(9) },
+        ],
+        "first the notice that events were missed, then the two the hub kept"
+    );
 }
 
 #[tokio::test]

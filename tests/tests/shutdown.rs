@@ -24,6 +24,7 @@ use callrec_store::Store;
 use callrec_tests::{test_config, ADMIN_PASSWORD};
 use callrec_types::calls::{CallState, RecordingState};
 use chrono::{DateTime, Utc};
+use rustix::process::{kill_process, Pid, Signal};
 
 /// The variable that turns this test binary into a server process (it holds the data dir).
 const CHILD_ENV: &str = "CALLREC_SHUTDOWN_CHILD_DATA_DIR";
@@ -103,10 +104,12 @@ impl Process {
         format!("http://{}", self.http)
     }
 
-    fn signal(&self, sig: libc::c_int) {
-        // SAFETY: kill(2) on our own child's pid; no memory is shared.
-        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
-        assert_eq!(rc, 0, "the signal is delivered");
+    fn signal(&self, sig: Signal) {
+        let pid = i32::try_from(self.child.id())
+            .ok()
+            .and_then(Pid::from_raw)
+            .expect("a child's pid is a positive i32");
+        kill_process(pid, sig).expect("the signal is delivered");
     }
 
     /// Waits up to `limit` for the process to exit; its exit status, or `None` if it still runs.
@@ -178,7 +181,7 @@ async fn issue13_sigterm_with_clients_attached_finalises_every_recording_and_exi
     let _idle = TcpStream::connect(server.http).expect("connect");
 
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    server.signal(libc::SIGTERM);
+    server.signal(Signal::TERM);
     let status = tokio::task::block_in_place(|| server.wait_for_exit(Duration::from_secs(u64::from(GRACE_SECS) + 10)));
     let status = status.unwrap_or_else(|| {
         panic!("SIGTERM with clients attached: the server must exit within its grace period ({GRACE_SECS} s) plus slack, and it still runs")
@@ -261,7 +264,7 @@ async fn issue13_after_sigkill_every_live_call_is_closed_when_the_server_was_las
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let killed_at: DateTime<Utc> = Utc::now();
-    server.signal(libc::SIGKILL);
+    server.signal(Signal::KILL);
     assert!(
         tokio::task::block_in_place(|| server.wait_for_exit(Duration::from_secs(10))).is_some(),
         "SIGKILL ends the process"

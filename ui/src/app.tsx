@@ -171,6 +171,9 @@ export function App() {
         case 'journal_changed':
           setJournalChange((j) => ({ seq: j.seq + 1, callId: e.call_id }));
           break;
+        case 'journal_stale':
+          setJournalChange((j) => ({ seq: j.seq + 1, callId: null }));
+          break;
         case 'recording_changed':
           setJournalChange((j) => ({ seq: j.seq + 1, callId: e.recording.call_id }));
           break;

@@ -166,7 +166,7 @@ impl SseParser {
 
 /// The event names `GET /api/v1/events` sends; others are skipped so that a newer server can
 /// add events without breaking an older client.
-const EVENT_NAMES: [&str; 4] = ["call", "call_ended", "recording", "journal"];
+const EVENT_NAMES: [&str; 5] = ["call", "call_ended", "recording", "journal", "lagged"];
 
 /// Rebuilds a [`Event`] from an SSE frame: the name selects the variant, the data is the
 /// variant's payload JSON. `Ok(None)` for events this client does not know.
@@ -354,6 +354,15 @@ mod tests {
         assert_eq!(event, Some(Event::CallEnded { call_id: CallId(42) }));
         let event = decode_event(&frame("journal", "{\"call_id\":3}", None)).expect("valid data");
         assert_eq!(event.as_ref().map(Event::name), Some("journal"));
+    }
+
+    /// Issue #14: a subscriber that fell behind is told with a named event, which this client
+    /// keeps (an SSE comment, as before, was dropped by every parser).
+    #[test]
+    fn a_lagged_event_is_decoded() {
+        let frames = parse_chunks(&[b"event: lagged\ndata: {}\n\n"]).expect("valid stream");
+        assert_eq!(frames.len(), 1, "one frame");
+        assert_eq!(decode_event(&frames[0]).ok(), Some(Some(Event::Lagged {})));
     }
 
     #[test]

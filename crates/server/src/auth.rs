@@ -1,6 +1,6 @@
 //! Authentication and authorisation: argon2 password hashes, random bearer tokens stored only
 //! as SHA-256 hashes with an expiry, the `Caller` extractor that every user route takes (who is
-//! asking and which calls they may see), the login throttle, and the bootstrap admin.
+//! asking and which calls they may see), [`login`] with its throttle, and the bootstrap admin.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -8,15 +8,18 @@ use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, Pass
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use callrec_store::{NewUserRecord, Scope};
 use callrec_types::directory::{Level, User};
+use callrec_types::wire::{LoginRequest, LoginResponse};
 use callrec_types::*;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 pub const MIN_PASSWORD_LEN: usize = 8;
@@ -155,6 +158,136 @@ impl FromRequestParts<AppState> for Caller {
             scope,
             token_hash: hash,
         })
+    }
+}
+
+/// A caller at the admin level: the extractor of every admin route. It runs before the path id,
+/// query and body extractors (axum runs them in order, the body last), so anyone else gets 403
+/// before any of those is parsed: a non-admin's malformed body is refused as not permitted, not
+/// answered with a 400 or 422 that describes the admin API.
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(Level::Admin)?;
+        Ok(Admin(caller))
+    }
+}
+
+/// `POST /api/v1/session`: checks the password (against a dummy hash when the user does not
+/// exist, so timing tells nothing), slowed down by the [`LoginThrottle`], then opens a session
+/// of `session_ttl_hours`. Both outcomes are audited.
+pub async fn login(state: &AppState, req: LoginRequest) -> Result<LoginResponse, LoginError> {
+    let now = state.clock.now();
+    if req.username.len() > 128 || req.password.len() > MAX_PASSWORD_LEN {
+        return Err(LoginError::Api(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong username or password",
+        )));
+    }
+    if let Err(wait) = state.throttle.check(&req.username, now) {
+        return Err(LoginError::Throttled { retry_after_secs: wait });
+    }
+    let found = state
+        .store
+        .user_credentials(&req.username)
+        .await
+        .map_err(ApiError::from)?;
+    let (hash, user) = match &found {
+        Some((u, h)) => (h.clone(), Some(u.clone())),
+        None => (dummy_hash().to_string(), None),
+    };
+    let password = req.password.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(user) = user.filter(|_| ok) else {
+        state.throttle.failure(&req.username, now);
+        state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
+        crate::calls::audit(
+            state,
+            None,
+            "anonymous",
+            "login_failed",
+            format!("user {}", truncate(&req.username)),
+            String::new(),
+        )
+        .await;
+        return Err(LoginError::Api(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong username or password",
+        )));
+    };
+    state.throttle.success(&req.username);
+    let token = new_token();
+    let expires_at = now + Duration::hours(i64::from(state.config.session_ttl_hours));
+    state
+        .store
+        .create_session(&token_hash(&token), user.id, now, expires_at)
+        .await
+        .map_err(ApiError::from)?;
+    let caller = Caller {
+        user: user.clone(),
+        scope: callrec_store::Scope::Users(vec![]),
+        token_hash: String::new(),
+    };
+    crate::calls::audit(
+        state,
+        Some(&caller),
+        "",
+        "login",
+        format!("user {}", user.id),
+        String::new(),
+    )
+    .await;
+    Ok(LoginResponse {
+        token,
+        user,
+        expires_at,
+    })
+}
+
+/// A username as the audit log keeps it: no control characters, at most 64 characters.
+fn truncate(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+/// Why [`login`] refused.
+#[derive(Debug)]
+pub enum LoginError {
+    /// Too many failed logins for this username: 429 with `Retry-After`.
+    Throttled {
+        retry_after_secs: i64,
+    },
+    Api(ApiError),
+}
+
+impl From<ApiError> for LoginError {
+    fn from(e: ApiError) -> Self {
+        LoginError::Api(e)
+    }
+}
+
+impl IntoResponse for LoginError {
+    fn into_response(self) -> Response {
+        match self {
+            LoginError::Throttled { retry_after_secs } => {
+                let mut r = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!("too many failed logins; try again in {retry_after_secs} s"),
+                )
+                .into_response();
+                r.headers_mut()
+                    .insert("retry-after", HeaderValue::from(retry_after_secs));
+                r
+            }
+            LoginError::Api(e) => e.into_response(),
+        }
     }
 }
 

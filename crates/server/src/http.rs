@@ -215,7 +215,7 @@ async fn accept_loop(
             Err(e) => {
                 // EMFILE/ENFILE: out of file descriptors; say so (the old log blamed RTP
                 // ports) and back off instead of spinning.
-                let fds = matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE));
+                let fds = crate::rtp::fds::exhausted(&e);
                 if fds {
                     tracing::error!(error = %e, "cannot accept an HTTP connection: the process is out of file descriptors");
                 } else {

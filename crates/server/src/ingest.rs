@@ -214,7 +214,7 @@ async fn spool_audio(
         }
         hasher.update(&chunk);
         file.write_all(&chunk).await.map_err(|e| {
-            if e.raw_os_error() == Some(libc::ENOSPC) {
+            if rustix::io::Errno::from_io_error(&e) == Some(rustix::io::Errno::NOSPC) {
                 ApiError::new(
                     StatusCode::INSUFFICIENT_STORAGE,
                     "disk_full",

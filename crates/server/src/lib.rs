@@ -57,6 +57,12 @@ impl Server {
     }
 
     pub async fn bind_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Server> {
+        Self::bind_with(config, clock, state::EVENT_BUFFER).await
+    }
+
+    /// [`Server::bind_with_clock`] with the push streams' event buffer set (see
+    /// [`AppState::with_event_buffer`]).
+    pub async fn bind_with(config: Config, clock: Arc<dyn Clock>, event_buffer: usize) -> anyhow::Result<Server> {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
@@ -70,7 +76,7 @@ impl Server {
         let http_addr = http.local_addr()?;
         let sip = sip::bind(config.sip).with_context(|| format!("cannot listen for SIP on {}", config.sip))?;
         let sip_addr = sip.addr;
-        let state = AppState::new(config, store, clock);
+        let state = AppState::with_event_buffer(config, store, clock, event_buffer);
         auth::bootstrap_admin(&state).await?;
         repair::at_startup(&state).await?;
         ingest::remove_leftover_uploads(&state.files).await?;

@@ -26,6 +26,10 @@ pub struct Envelope {
     pub decision: Option<Arc<Decision>>,
 }
 
+/// How many events the hub keeps for a subscriber that has not read them yet; one that falls
+/// further behind skips what it missed and is sent a `lagged` event instead.
+pub const EVENT_BUFFER: usize = 4096;
+
 #[derive(Clone)]
 pub struct AppState(Arc<App>);
 
@@ -57,7 +61,18 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        let (events, _) = broadcast::channel(4096);
+        Self::with_event_buffer(config, store, clock, EVENT_BUFFER)
+    }
+
+    /// [`AppState::new`] with the hub keeping `event_buffer` events per subscriber (at least
+    /// one) instead of [`EVENT_BUFFER`]: tests make a subscriber fall behind with a few.
+    pub fn with_event_buffer(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        event_buffer: usize,
+    ) -> Self {
+        let (events, _) = broadcast::channel(event_buffer.max(1));
         let metrics = Metrics::default();
         let disk = Arc::new(Disk::new(&metrics, config.disk_full_buffer_secs));
         AppState(Arc::new(App {

@@ -32,17 +32,8 @@ impl From<StorageError> for crate::error::ApiError {
 
 /// Bytes available to an unprivileged writer on the file system holding `path`.
 pub fn free_bytes(path: &Path) -> std::io::Result<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path contains a NUL byte"))?;
-    // SAFETY: `c` is a valid NUL-terminated path and `st` is a plain struct statvfs fills in.
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
-    Ok((st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+    let st = rustix::fs::statvfs(path)?;
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 /// The report from the store's totals, the free space and the disk-full condition; pure, so

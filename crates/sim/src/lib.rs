@@ -32,6 +32,24 @@ use tokio::time::Instant;
 pub use call::{CallBuilder, CallReport, Sim, SimCall};
 pub use link::Transport;
 
+/// Raises the soft open-file limit to the hard one: every call holds two RTP sockets (and, in
+/// the server, a file). The one copy of this, for the sim's binaries, the server and the
+/// benches (all of which link this crate); a limit that cannot be raised is left as it is.
+pub fn raise_fd_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut lim = getrlimit(Resource::Nofile);
+    // `None` is unlimited.
+    let below_hard = match (lim.current, lim.maximum) {
+        (Some(soft), Some(hard)) => soft < hard,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if below_hard {
+        lim.current = lim.maximum;
+        let _ = setrlimit(Resource::Nofile, lim);
+    }
+}
+
 /// Why a simulated call or run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {

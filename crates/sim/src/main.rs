@@ -88,21 +88,6 @@ fn options(cli: &Cli) -> anyhow::Result<Options> {
     Ok(o)
 }
 
-/// Raises the open-file limit to its hard maximum: every call holds two RTP sockets.
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
@@ -117,7 +102,7 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> anyhow::Result<bool> {
     let opts = options(cli)?;
-    raise_fd_limit();
+    callrec_sim::raise_fd_limit();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,6 +1,7 @@
 //! The directory (SPEC §1): users with access levels and extensions, teams, roles and phones.
 
 use crate::ids::{PhoneId, RoleId, TeamId, UserId};
+use crate::rules::FieldError;
 use serde::{Deserialize, Serialize};
 
 /// Access level. Ordered: an admin can do what a supervisor can, a supervisor what an agent can.
@@ -151,9 +152,185 @@ pub fn address_user_part(normalized: &str) -> &str {
     normalized.split('@').next().unwrap_or(normalized)
 }
 
+// --- validation: what can be checked without the store (uniqueness and ids are the store's);
+// the password policy is the server's (it belongs with the hashing).
+
+fn check_name(field: &str, v: &str, max: usize) -> Result<(), FieldError> {
+    if v.trim().is_empty() {
+        Err(FieldError::new(field, "must not be empty"))
+    } else if v.chars().count() > max || v.chars().any(char::is_control) {
+        Err(FieldError::new(field, format!("at most {max} printable characters")))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_username(v: &str) -> Result<(), FieldError> {
+    check_name("username", v, 64)?;
+    if !v.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
+        return Err(FieldError::new("username", "letters, digits and . _ - @ only"));
+    }
+    Ok(())
+}
+
+fn check_extensions(ext: &[String]) -> Result<(), FieldError> {
+    if ext.len() > 16 {
+        return Err(FieldError::new("extensions", "at most 16 extensions"));
+    }
+    for e in ext {
+        if normalize_address(e).is_empty() || e.len() > 256 || e.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "extensions",
+                format!("not an extension or SIP address: {e:?}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn collect(checks: Vec<Result<(), FieldError>>) -> Result<(), Vec<FieldError>> {
+    let errs: Vec<FieldError> = checks.into_iter().filter_map(Result::err).collect();
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs)
+    }
+}
+
+impl NewUser {
+    /// The username (1–64 of letters, digits and `. _ - @`) and the extensions (at most 16,
+    /// each an extension or SIP address).
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        collect(vec![check_username(&self.username), check_extensions(&self.extensions)])
+    }
+}
+
+/// Why a [`UserPatch`] is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserPatchError {
+    /// Fields with bad values.
+    Fields(Vec<FieldError>),
+    /// An admin tried to take away their own admin level (so that at least the one making
+    /// changes stays an admin).
+    SelfDemotion,
+}
+
+impl UserPatch {
+    /// Checks the fields present, as [`NewUser::validate`] (and the display name: 1–128
+    /// printable characters), then that `editor` does not take away their own admin level
+    /// when changing user `target`.
+    pub fn validate(&self, target: UserId, editor: UserId) -> Result<(), UserPatchError> {
+        let mut checks = Vec::new();
+        if let Some(n) = &self.username {
+            checks.push(check_username(n));
+        }
+        if let Some(n) = &self.display_name {
+            checks.push(check_name("display_name", n, 128));
+        }
+        if let Some(e) = &self.extensions {
+            checks.push(check_extensions(e));
+        }
+        collect(checks).map_err(UserPatchError::Fields)?;
+        if target == editor && self.level.is_some_and(|l| l != Level::Admin) {
+            return Err(UserPatchError::SelfDemotion);
+        }
+        Ok(())
+    }
+}
+
+impl TeamInput {
+    /// The name: 1–128 printable characters.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        collect(vec![check_name("name", &self.name, 128)])
+    }
+}
+
+impl RoleInput {
+    /// The name: 1–128 printable characters.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        collect(vec![check_name("name", &self.name, 128)])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn new_user(username: &str, extensions: &[&str]) -> NewUser {
+        NewUser {
+            username: username.into(),
+            display_name: String::new(),
+            password: "irrelevant here".into(),
+            level: Level::Agent,
+            extensions: extensions.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    fn field_names(errs: &[FieldError]) -> Vec<&str> {
+        errs.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_new_user_needs_a_plain_username_and_real_extensions() {
+        assert_eq!(new_user("carol.m@sales", &["203", "sip:203@pbx"]).validate(), Ok(()));
+        let errs = new_user("", &[]).validate().expect_err("empty username");
+        assert_eq!(field_names(&errs), ["username"]);
+        let errs = new_user("carol smith", &[""])
+            .validate()
+            .expect_err("space, empty extension");
+        assert_eq!(field_names(&errs), ["username", "extensions"], "both reported at once");
+        let many: Vec<String> = (0..17).map(|i| i.to_string()).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let errs = new_user("carol", &many).validate().expect_err("17 extensions");
+        assert_eq!(field_names(&errs), ["extensions"]);
+        let errs = new_user(&"x".repeat(65), &[]).validate().expect_err("65 characters");
+        assert_eq!(field_names(&errs), ["username"]);
+    }
+
+    #[test]
+    fn a_patch_checks_only_what_it_changes_and_an_admin_keeps_their_own_level() {
+        let me = UserId(1);
+        let other = UserId(2);
+        assert_eq!(UserPatch::default().validate(me, me), Ok(()), "an empty patch is fine");
+        let rename = UserPatch {
+            display_name: Some("\u{7}".into()),
+            ..UserPatch::default()
+        };
+        assert!(
+            matches!(rename.validate(other, me), Err(UserPatchError::Fields(f)) if field_names(&f) == ["display_name"]),
+            "a control character is not a name"
+        );
+        let demote = UserPatch {
+            level: Some(Level::Supervisor),
+            ..UserPatch::default()
+        };
+        assert_eq!(demote.validate(me, me), Err(UserPatchError::SelfDemotion));
+        assert_eq!(demote.validate(other, me), Ok(()), "demoting someone else is fine");
+        let stay = UserPatch {
+            level: Some(Level::Admin),
+            ..UserPatch::default()
+        };
+        assert_eq!(stay.validate(me, me), Ok(()), "keeping one's own admin level is fine");
+    }
+
+    #[test]
+    fn teams_and_roles_need_a_printable_name() {
+        let team = |name: &str| TeamInput {
+            name: name.into(),
+            members: vec![],
+            supervisors: vec![],
+        };
+        assert_eq!(team("Support").validate(), Ok(()));
+        assert!(team("  ").validate().is_err(), "blank");
+        assert!(team(&"t".repeat(129)).validate().is_err(), "129 characters");
+        let role = |name: &str| RoleInput {
+            name: name.into(),
+            users: vec![],
+            teams: vec![],
+        };
+        assert_eq!(role("Sales").validate(), Ok(()));
+        assert!(role("a\nb").validate().is_err(), "a line break");
+    }
 
     #[test]
     fn macs_are_normalised_or_refused() {

@@ -240,6 +240,9 @@ pub enum Event {
     Journal {
         call_id: CallId,
     },
+    /// This subscriber fell behind and missed events: what it shows (live calls, journal) may
+    /// be stale and should be fetched again. The data is `{}` (hence the empty braces).
+    Lagged {},
 }
 
 impl Event {
@@ -249,6 +252,7 @@ impl Event {
             Event::CallEnded { .. } => "call_ended",
             Event::Recording(_) => "recording",
             Event::Journal { .. } => "journal",
+            Event::Lagged {} => "lagged",
         }
     }
 }

@@ -727,6 +727,12 @@ export type Event =
    */
   | { event: "journal"; data: {
     call_id: CallId;
+  } }
+  /**
+   * This subscriber fell behind and missed events: what it shows (live calls, journal) may
+   * be stale and should be fetched again. The data is `{}` (hence the empty braces).
+   */
+  | { event: "lagged"; data: {
   } };
 
 // ---- src-tauri/error.rs
@@ -1015,6 +1021,10 @@ export type UiEvent =
     kind: "journal_changed";
     call_id: CallId;
   }
+  /**
+   * The push stream missed events: journal rows may have changed without a `journal_changed`.
+   */
+  | { kind: "journal_stale" }
   /**
    * A recording started, stopped or was finished.
    */

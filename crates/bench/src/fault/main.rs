@@ -31,6 +31,7 @@ mod server;
 use anyhow::{bail, Context, Result};
 use callrec_sim::{Sim, SimCall, Transport};
 use clap::Parser;
+use rustix::process::Signal;
 use server::{audit, Audit, Latency, Probe, ServerProcess};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -86,7 +87,7 @@ struct Row {
 fn main() -> Result<()> {
     let args = Args::parse();
     // 5,000 connections need more descriptors than a default soft limit of 1,024.
-    callrec_server::rtp::fds::raise_limit();
+    callrec_sim::raise_fd_limit();
     let bin = match &args.server_bin {
         Some(b) => b.clone(),
         None => std::env::current_exe()?
@@ -101,8 +102,8 @@ fn main() -> Result<()> {
     let mut rows = Vec::new();
     for phase in &args.phases {
         let row = match phase.as_str() {
-            "sigterm" => rt.block_on(signal_phase(&args, &bin, libc::SIGTERM))?,
-            "sigkill" => rt.block_on(signal_phase(&args, &bin, libc::SIGKILL))?,
+            "sigterm" => rt.block_on(signal_phase(&args, &bin, Signal::TERM))?,
+            "sigkill" => rt.block_on(signal_phase(&args, &bin, Signal::KILL))?,
             "disk-full" => rt.block_on(disk_full_phase(&args, &bin))?,
             "invite-flood" => rt.block_on(flood_phase(&args, &bin))?,
             "idle-connections" => rt.block_on(idle_phase(&args, &bin))?,
@@ -206,7 +207,7 @@ fn data_dir() -> Result<tempfile::TempDir> {
 }
 
 /// SIGTERM: the process must finalise and exit; SIGKILL: a restart must repair.
-async fn signal_phase(args: &Args, bin: &Path, sig: libc::c_int) -> Result<Row> {
+async fn signal_phase(args: &Args, bin: &Path, sig: Signal) -> Result<Row> {
     let dir = data_dir()?;
     let mut server = ServerProcess::start(bin, dir.path(), &args.rtp_ports, &[])?;
     let calls = place_calls(&server, args.calls).await?;
@@ -216,12 +217,12 @@ async fn signal_phase(args: &Args, bin: &Path, sig: libc::c_int) -> Result<Row> 
     let exit = tokio::task::block_in_place(|| server.wait_exit(Duration::from_secs(60)));
     let offered = calls.offered(at);
     drop(calls);
-    let phase = if sig == libc::SIGTERM { "sigterm" } else { "sigkill" };
+    let phase = if sig == Signal::TERM { "sigterm" } else { "sigkill" };
     let mut note = match exit {
         Some(d) => format!("exited {:.2} s after the signal", d.as_secs_f64()),
         None => "did NOT exit within 60 s".into(),
     };
-    if sig == libc::SIGKILL {
+    if sig == Signal::KILL {
         // The restart repairs; audit what it left, then stop it.
         let t = Instant::now();
         let again = ServerProcess::start(bin, dir.path(), &args.rtp_ports, &[])?;

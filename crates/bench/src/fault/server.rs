@@ -4,6 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use callrec_media::wav::{WavInfo, MAX_HEADER_LEN};
+use rustix::process::{kill_process, Pid, Signal};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -68,10 +69,9 @@ impl ServerProcess {
         })
     }
 
-    pub fn signal(&self, sig: libc::c_int) {
-        // SAFETY: kill(2) on our own child; no memory is shared.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, sig);
+    pub fn signal(&self, sig: Signal) {
+        if let Some(pid) = i32::try_from(self.child.id()).ok().and_then(Pid::from_raw) {
+            let _ = kill_process(pid, sig);
         }
     }
 
@@ -89,7 +89,7 @@ impl ServerProcess {
 
     /// SIGTERM, then SIGKILL after `limit`.
     pub fn stop(mut self, limit: Duration) -> Option<Duration> {
-        self.signal(libc::SIGTERM);
+        self.signal(Signal::TERM);
         let took = self.wait_exit(limit);
         if took.is_none() {
             let _ = self.child.kill();

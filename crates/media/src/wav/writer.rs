@@ -151,7 +151,7 @@ impl WavWriter {
     /// at the size limit.
     pub fn append(&mut self, len: usize) -> Result<u64, WavIoError> {
         let block_align = self.block_align();
-        if len % usize::from(block_align) != 0 {
+        if !len.is_multiple_of(usize::from(block_align)) {
             return Err(WavIoError::PartialFrame { len, block_align });
         }
         let at = self.next_offset();

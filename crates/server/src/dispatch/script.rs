@@ -83,9 +83,9 @@ struct GroupGuard(Option<i32>);
 impl GroupGuard {
     fn kill(&self) {
         if let Some(pgid) = self.0 {
-            // SAFETY: killpg only sends a signal; a stale group id fails with ESRCH.
-            unsafe {
-                libc::killpg(pgid, libc::SIGKILL);
+            // A stale group id fails with ESRCH, which is fine: nothing is left to kill.
+            if let Some(pgid) = rustix::process::Pid::from_raw(pgid) {
+                let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Admin CRUD of the directory: users, teams, roles and phones. Every change is audited.
 
-use crate::auth::{self, Caller};
+use crate::auth::{self, Admin};
 use crate::calls::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Id};
@@ -41,64 +41,21 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn admin(c: &Caller) -> ApiResult<()> {
-    c.require(Level::Admin)
+/// 422 with the fields' errors.
+fn fields(checked: Result<(), Vec<FieldError>>) -> ApiResult<()> {
+    checked.map_err(ApiError::invalid_fields)
 }
 
-fn check_name(field: &str, v: &str, max: usize) -> Result<(), FieldError> {
-    if v.trim().is_empty() {
-        Err(FieldError::new(field, "must not be empty"))
-    } else if v.chars().count() > max || v.chars().any(char::is_control) {
-        Err(FieldError::new(field, format!("at most {max} printable characters")))
-    } else {
-        Ok(())
-    }
-}
-
-fn check_username(v: &str) -> Result<(), FieldError> {
-    check_name("username", v, 64)?;
-    if !v.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
-        return Err(FieldError::new("username", "letters, digits and . _ - @ only"));
-    }
-    Ok(())
-}
-
-fn check_extensions(ext: &[String]) -> Result<(), FieldError> {
-    if ext.len() > 16 {
-        return Err(FieldError::new("extensions", "at most 16 extensions"));
-    }
-    for e in ext {
-        if normalize_address(e).is_empty() || e.len() > 256 || e.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "extensions",
-                format!("not an extension or SIP address: {e:?}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn fields(errs: Vec<Result<(), FieldError>>) -> ApiResult<()> {
-    let errs: Vec<FieldError> = errs.into_iter().filter_map(Result::err).collect();
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_fields(errs))
-    }
-}
-
-async fn list_users(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<User>>> {
-    admin(&c)?;
+async fn list_users(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(s.store.list_users().await?))
 }
 
 async fn create_user(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(u): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    admin(&c)?;
-    fields(vec![check_username(&u.username), check_extensions(&u.extensions)])?;
+    fields(u.validate())?;
     auth::check_password_policy(&u.password)?;
     let display_name = if u.display_name.trim().is_empty() {
         u.username.clone()
@@ -128,35 +85,26 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-async fn get_user(State(s): State<AppState>, c: Caller, Id(id): Id<UserId>) -> ApiResult<Json<User>> {
-    admin(&c)?;
+async fn get_user(State(s): State<AppState>, _: Admin, Id(id): Id<UserId>) -> ApiResult<Json<User>> {
     Ok(Json(s.store.get_user(id).await?))
 }
 
 async fn update_user(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<UserId>,
     ApiJson(p): ApiJson<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    admin(&c)?;
-    let mut checks = Vec::new();
-    if let Some(n) = &p.username {
-        checks.push(check_username(n));
-    }
-    if let Some(n) = &p.display_name {
-        checks.push(check_name("display_name", n, 128));
-    }
-    if let Some(e) = &p.extensions {
-        checks.push(check_extensions(e));
-    }
-    fields(checks)?;
-    if id == c.id() && p.level.is_some_and(|l| l != Level::Admin) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
-            "you cannot take away your own admin level",
-        ));
+    match p.validate(id, c.id()) {
+        Ok(()) => {}
+        Err(UserPatchError::Fields(errs)) => return Err(ApiError::invalid_fields(errs)),
+        Err(UserPatchError::SelfDemotion) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "you cannot take away your own admin level",
+            ))
+        }
     }
     let password_hash = match p.password.clone() {
         Some(pw) => {
@@ -200,8 +148,7 @@ async fn update_user(
     Ok(Json(user))
 }
 
-async fn delete_user(State(s): State<AppState>, c: Caller, Id(id): Id<UserId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_user(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<UserId>) -> ApiResult<StatusCode> {
     if id == c.id() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -214,18 +161,16 @@ async fn delete_user(State(s): State<AppState>, c: Caller, Id(id): Id<UserId>) -
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_teams(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Team>>> {
-    admin(&c)?;
+async fn list_teams(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<Team>>> {
     Ok(Json(s.store.list_teams().await?))
 }
 
 async fn create_team(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(t): ApiJson<TeamInput>,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
-    admin(&c)?;
-    fields(vec![check_name("name", &t.name, 128)])?;
+    fields(t.validate())?;
     let team = s.store.create_team(&t).await?;
     audit(
         &s,
@@ -239,19 +184,17 @@ async fn create_team(
     Ok((StatusCode::CREATED, Json(team)))
 }
 
-async fn get_team(State(s): State<AppState>, c: Caller, Id(id): Id<TeamId>) -> ApiResult<Json<Team>> {
-    admin(&c)?;
+async fn get_team(State(s): State<AppState>, _: Admin, Id(id): Id<TeamId>) -> ApiResult<Json<Team>> {
     Ok(Json(s.store.get_team(id).await?))
 }
 
 async fn update_team(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<TeamId>,
     ApiJson(t): ApiJson<TeamInput>,
 ) -> ApiResult<Json<Team>> {
-    admin(&c)?;
-    fields(vec![check_name("name", &t.name, 128)])?;
+    fields(t.validate())?;
     let team = s.store.update_team(id, &t).await?;
     audit(
         &s,
@@ -265,25 +208,22 @@ async fn update_team(
     Ok(Json(team))
 }
 
-async fn delete_team(State(s): State<AppState>, c: Caller, Id(id): Id<TeamId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_team(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<TeamId>) -> ApiResult<StatusCode> {
     s.store.delete_team(id).await?;
     audit(&s, Some(&c), "", "team_delete", format!("team {id}"), String::new()).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_roles(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Role>>> {
-    admin(&c)?;
+async fn list_roles(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<Role>>> {
     Ok(Json(s.store.list_roles().await?))
 }
 
 async fn create_role(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(r): ApiJson<RoleInput>,
 ) -> ApiResult<(StatusCode, Json<Role>)> {
-    admin(&c)?;
-    fields(vec![check_name("name", &r.name, 128)])?;
+    fields(r.validate())?;
     let role = s.store.create_role(&r).await?;
     audit(
         &s,
@@ -297,19 +237,17 @@ async fn create_role(
     Ok((StatusCode::CREATED, Json(role)))
 }
 
-async fn get_role(State(s): State<AppState>, c: Caller, Id(id): Id<RoleId>) -> ApiResult<Json<Role>> {
-    admin(&c)?;
+async fn get_role(State(s): State<AppState>, _: Admin, Id(id): Id<RoleId>) -> ApiResult<Json<Role>> {
     Ok(Json(s.store.get_role(id).await?))
 }
 
 async fn update_role(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<RoleId>,
     ApiJson(r): ApiJson<RoleInput>,
 ) -> ApiResult<Json<Role>> {
-    admin(&c)?;
-    fields(vec![check_name("name", &r.name, 128)])?;
+    fields(r.validate())?;
     let role = s.store.update_role(id, &r).await?;
     audit(
         &s,
@@ -323,8 +261,7 @@ async fn update_role(
     Ok(Json(role))
 }
 
-async fn delete_role(State(s): State<AppState>, c: Caller, Id(id): Id<RoleId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_role(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<RoleId>) -> ApiResult<StatusCode> {
     s.store.delete_role(id).await?;
     audit(&s, Some(&c), "", "role_delete", format!("role {id}"), String::new()).await;
     Ok(StatusCode::NO_CONTENT)
@@ -343,17 +280,15 @@ fn phone_input(p: PhoneInput) -> ApiResult<PhoneInput> {
     })
 }
 
-async fn list_phones(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Phone>>> {
-    admin(&c)?;
+async fn list_phones(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<Phone>>> {
     Ok(Json(s.store.list_phones().await?))
 }
 
 async fn create_phone(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(p): ApiJson<PhoneInput>,
 ) -> ApiResult<(StatusCode, Json<Phone>)> {
-    admin(&c)?;
     let phone = s.store.create_phone(&phone_input(p)?).await?;
     audit(
         &s,
@@ -367,18 +302,16 @@ async fn create_phone(
     Ok((StatusCode::CREATED, Json(phone)))
 }
 
-async fn get_phone(State(s): State<AppState>, c: Caller, Id(id): Id<PhoneId>) -> ApiResult<Json<Phone>> {
-    admin(&c)?;
+async fn get_phone(State(s): State<AppState>, _: Admin, Id(id): Id<PhoneId>) -> ApiResult<Json<Phone>> {
     Ok(Json(s.store.get_phone(id).await?))
 }
 
 async fn update_phone(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<PhoneId>,
     ApiJson(p): ApiJson<PhoneInput>,
 ) -> ApiResult<Json<Phone>> {
-    admin(&c)?;
     let phone = s.store.update_phone(id, &phone_input(p)?).await?;
     audit(
         &s,
@@ -392,8 +325,7 @@ async fn update_phone(
     Ok(Json(phone))
 }
 
-async fn delete_phone(State(s): State<AppState>, c: Caller, Id(id): Id<PhoneId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_phone(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<PhoneId>) -> ApiResult<StatusCode> {
     s.store.delete_phone(id).await?;
     audit(&s, Some(&c), "", "phone_delete", format!("phone {id}"), String::new()).await;
     Ok(StatusCode::NO_CONTENT)

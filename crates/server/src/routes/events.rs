@@ -26,6 +26,7 @@ fn frame(e: &Event) -> Option<SseEvent> {
         Event::CallEnded { call_id } => serde_json::to_string(&serde_json::json!({ "call_id": call_id })),
         Event::Recording(r) => serde_json::to_string(r),
         Event::Journal { call_id } => serde_json::to_string(&serde_json::json!({ "call_id": call_id })),
+        Event::Lagged {} => Ok("{}".to_owned()),
     }
     .ok()?;
     Some(SseEvent::default().event(e.name()).data(data))
@@ -70,9 +71,10 @@ async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = 
                     };
                     if let Some(f) = frame(&event) { yield Ok(f); }
                 }
-                // A slow reader missed events: tell it to reload what it shows.
+                // A slow reader missed events: tell it to reload what it shows. A named event,
+                // not a comment: SSE parsers drop comments, so the client would never know.
                 Err(RecvError::Lagged(_)) => {
-                    yield Ok(SseEvent::default().comment("lagged: reload"));
+                    if let Some(f) = frame(&Event::Lagged {}) { yield Ok(f); }
                 }
                 Err(RecvError::Closed) => break,
             }

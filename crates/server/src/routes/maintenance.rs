@@ -3,7 +3,7 @@
 //! forecast. Handlers check the caller, call `settings`, `schedule`, `dispatch`, `retention`
 //! or `storage`, audit what changed, and shape the answer.
 
-use crate::auth::Caller;
+use crate::auth::Admin;
 use crate::calls::audit;
 use crate::dispatch::{self, email};
 use crate::error::{ApiError, ApiResult};
@@ -20,7 +20,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use callrec_store::DispatchFilter;
 use callrec_types::calls::{DispatchStatus, DispatchTarget, Recording};
-use callrec_types::directory::Level;
 use callrec_types::rules::{is_plausible_email, FieldError};
 use callrec_types::wire::{HoldRequest, Settings, SettingsPatch, StorageReport};
 use callrec_types::*;
@@ -40,21 +39,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/storage", get(storage_report))
 }
 
-fn admin(c: &Caller) -> ApiResult<()> {
-    c.require(Level::Admin)
-}
-
-async fn get_settings(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Settings>> {
-    admin(&c)?;
+async fn get_settings(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Settings>> {
     Ok(Json(settings::redacted(settings::load(&s).await?)))
 }
 
 async fn put_settings(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(patch): ApiJson<SettingsPatch>,
 ) -> ApiResult<Json<Settings>> {
-    admin(&c)?;
     let (next, changes) = settings::update(&s, &patch).await?;
     if !changes.is_empty() {
         audit(
@@ -84,10 +77,9 @@ pub struct SchedulePreview {
 
 async fn schedule_preview(
     State(s): State<AppState>,
-    c: Caller,
+    _: Admin,
     ApiQuery(p): ApiQuery<PreviewParams>,
 ) -> ApiResult<Json<SchedulePreview>> {
-    admin(&c)?;
     let cron = match p.cron {
         Some(cron) => cron.trim().to_string(),
         None => settings::load(&s).await?.dispatch_schedule,
@@ -107,10 +99,9 @@ struct SmtpTestRequest {
 
 async fn smtp_test(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(req): ApiJson<SmtpTestRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    admin(&c)?;
     if !is_plausible_email(req.to.trim()) {
         return Err(ApiError::invalid_fields(vec![FieldError::new(
             "to",
@@ -150,10 +141,9 @@ struct DispatchParams {
 
 async fn list_dispatch(
     State(s): State<AppState>,
-    c: Caller,
+    _: Admin,
     ApiQuery(p): ApiQuery<DispatchParams>,
 ) -> ApiResult<Json<Vec<DispatchTarget>>> {
-    admin(&c)?;
     let bad = |m: &str| ApiError::bad_request("bad_query", m.to_string());
     let status = match p.status.as_deref().filter(|v| !v.is_empty()) {
         None => None,
@@ -189,8 +179,7 @@ async fn list_dispatch(
 
 /// Runs the job now. Targets waiting for their backoff are sent too: an admin who presses
 /// "run now" after fixing the SMTP server wants the queue out now.
-async fn run_dispatch(State(s): State<AppState>, c: Caller) -> ApiResult<Json<RunReport>> {
-    admin(&c)?;
+async fn run_dispatch(State(s): State<AppState>, Admin(c): Admin) -> ApiResult<Json<RunReport>> {
     s.store.expedite_dispatch(s.clock.now()).await?;
     let report = schedule::run_job(&s).await;
     audit(
@@ -213,10 +202,9 @@ async fn run_dispatch(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Ru
 
 async fn retry_dispatch(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<DispatchId>,
 ) -> ApiResult<Json<DispatchTarget>> {
-    admin(&c)?;
     let target = dispatch::retry(&s, id).await?;
     audit(
         &s,
@@ -241,11 +229,10 @@ async fn retry_dispatch(
 
 async fn hold_recording(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<RecordingId>,
     ApiJson(req): ApiJson<HoldRequest>,
 ) -> ApiResult<Json<Recording>> {
-    admin(&c)?;
     let mut rec = s.store.set_legal_hold(id, req.legal_hold).await.map_err(|e| match e {
         callrec_store::StoreError::NotFound => ApiError::not_found("recording"),
         other => other.into(),
@@ -267,13 +254,15 @@ async fn hold_recording(
     Ok(Json(rec))
 }
 
-async fn delete_recording(State(s): State<AppState>, c: Caller, Id(id): Id<RecordingId>) -> ApiResult<StatusCode> {
-    admin(&c)?;
+async fn delete_recording(
+    State(s): State<AppState>,
+    Admin(c): Admin,
+    Id(id): Id<RecordingId>,
+) -> ApiResult<StatusCode> {
     retention::delete(&s, id, &c).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn storage_report(State(s): State<AppState>, c: Caller) -> ApiResult<Json<StorageReport>> {
-    admin(&c)?;
+async fn storage_report(State(s): State<AppState>, _: Admin) -> ApiResult<Json<StorageReport>> {
     Ok(Json(storage::report(&s).await?))
 }

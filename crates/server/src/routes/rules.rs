@@ -1,6 +1,6 @@
 //! Admin CRUD of recording rules, validated field by field; every change audited.
 
-use crate::auth::Caller;
+use crate::auth::Admin;
 use crate::calls::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Id};
@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use callrec_store::StoreError;
-use callrec_types::directory::Level;
 use callrec_types::rules::{FieldError, Rule, RuleInput};
 use callrec_types::*;
 
@@ -36,22 +35,19 @@ fn summary(r: &Rule) -> String {
     serde_json::to_string(r).unwrap_or_default()
 }
 
-async fn list_rules(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Rule>>> {
-    c.require(Level::Admin)?;
+async fn list_rules(State(s): State<AppState>, _: Admin) -> ApiResult<Json<Vec<Rule>>> {
     Ok(Json(s.store.list_rules().await?))
 }
 
-async fn get_rule(State(s): State<AppState>, c: Caller, Id(id): Id<RuleId>) -> ApiResult<Json<Rule>> {
-    c.require(Level::Admin)?;
+async fn get_rule(State(s): State<AppState>, _: Admin, Id(id): Id<RuleId>) -> ApiResult<Json<Rule>> {
     Ok(Json(s.store.get_rule(id).await?))
 }
 
 async fn create_rule(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     ApiJson(r): ApiJson<RuleInput>,
 ) -> ApiResult<(StatusCode, Json<Rule>)> {
-    c.require(Level::Admin)?;
     validate(&r)?;
     let rule = s.store.create_rule(&r).await.map_err(role_error)?;
     audit(
@@ -68,19 +64,17 @@ async fn create_rule(
 
 async fn update_rule(
     State(s): State<AppState>,
-    c: Caller,
+    Admin(c): Admin,
     Id(id): Id<RuleId>,
     ApiJson(r): ApiJson<RuleInput>,
 ) -> ApiResult<Json<Rule>> {
-    c.require(Level::Admin)?;
     validate(&r)?;
     let rule = s.store.update_rule(id, &r).await.map_err(role_error)?;
     audit(&s, Some(&c), "", "rule_update", format!("rule {id}"), summary(&rule)).await;
     Ok(Json(rule))
 }
 
-async fn delete_rule(State(s): State<AppState>, c: Caller, Id(id): Id<RuleId>) -> ApiResult<StatusCode> {
-    c.require(Level::Admin)?;
+async fn delete_rule(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<RuleId>) -> ApiResult<StatusCode> {
     let old = s.store.get_rule(id).await?;
     s.store.delete_rule(id).await?;
     audit(&s, Some(&c), "", "rule_delete", format!("rule {id}"), summary(&old)).await;

@@ -1,6 +1,6 @@
 //! Liveness, Prometheus metrics and the audit log.
 
-use crate::auth::Caller;
+use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -10,7 +10,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use callrec_store::AuditFilter;
-use callrec_types::directory::Level;
 use callrec_types::wire::AuditPage;
 use callrec_types::*;
 use serde::Deserialize;
@@ -43,8 +42,7 @@ struct AuditParams {
     user_id: Option<String>,
 }
 
-async fn audit(State(s): State<AppState>, c: Caller, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Json<AuditPage>> {
-    c.require(Level::Admin)?;
+async fn audit(State(s): State<AppState>, _: Admin, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Json<AuditPage>> {
     let bad = |m: &str| ApiError::bad_request("bad_query", m.to_string());
     let before = p
         .cursor

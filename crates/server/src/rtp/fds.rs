@@ -17,28 +17,12 @@ const RECOUNT_AFTER: Duration = Duration::from_millis(100);
 
 /// Raises the soft open-file limit to the hard one: every call holds two sockets and a file.
 pub fn raise_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
+    callrec_sim::raise_fd_limit();
 }
 
-/// The soft open-file limit; `None` when unlimited or unknown.
+/// The soft open-file limit; `None` when unlimited.
 pub fn limit() -> Option<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit only writes the struct passed by pointer.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
-    (ok && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur)
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
 }
 
 /// Descriptors this process has open (the entries of `/proc/self/fd`, less the one reading it).
@@ -61,7 +45,8 @@ pub fn free() -> Option<u64> {
 
 /// Whether `e` says the process (EMFILE) or the whole system (ENFILE) has no descriptor left.
 pub fn exhausted(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+    use rustix::io::Errno;
+    matches!(Errno::from_io_error(e), Some(Errno::MFILE | Errno::NFILE))
 }
 
 /// A count of free descriptors for the accept loop: taken again every 100 ms (`RECOUNT_AFTER`), and
@@ -115,10 +100,10 @@ mod tests {
 
     #[test]
     fn emfile_and_enfile_are_exhaustion_and_a_port_in_use_is_not() {
-        assert!(exhausted(&io::Error::from_raw_os_error(libc::EMFILE)), "EMFILE");
-        assert!(exhausted(&io::Error::from_raw_os_error(libc::ENFILE)), "ENFILE");
+        assert!(exhausted(&io::Error::from(rustix::io::Errno::MFILE)), "EMFILE");
+        assert!(exhausted(&io::Error::from(rustix::io::Errno::NFILE)), "ENFILE");
         assert!(
-            !exhausted(&io::Error::from_raw_os_error(libc::EADDRINUSE)),
+            !exhausted(&io::Error::from(rustix::io::Errno::ADDRINUSE)),
             "a port in use is not a descriptor shortage"
         );
         assert!(!exhausted(&io::Error::other("x")), "an error without errno");

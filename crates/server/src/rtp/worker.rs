@@ -20,7 +20,6 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::net::UdpSocket;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -32,7 +31,7 @@ use callrec_media::wav::WavFile;
 use callrec_types::calls::RecordingGap;
 
 use super::backlog::Backlog;
-use super::epoll::{Epoll, EventFd, Token};
+use super::epoll::{Epoll, EventFd, Events, Token};
 use super::{PortPool, RtpCounters};
 use crate::disk::Disk;
 
@@ -287,7 +286,7 @@ impl Worker {
         counters: Arc<RtpCounters>,
     ) -> io::Result<Worker> {
         let epoll = Epoll::new()?;
-        epoll.add(wake.raw(), WAKE)?;
+        epoll.add(&wake, WAKE)?;
         Ok(Worker {
             epoll,
             wake,
@@ -305,7 +304,7 @@ impl Worker {
 
     /// Runs until [`Command::Shutdown`] or until every sender is gone.
     pub fn run(mut self) {
-        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+        let mut events = Events::with_capacity(MAX_EVENTS);
         let mut ready: Vec<Token> = Vec::with_capacity(MAX_EVENTS);
         let mut buf = [0u8; 2048];
         let mut next_tick = Instant::now() + TICK;
@@ -427,7 +426,7 @@ impl Worker {
         let now_pos = position(self.epoch, Instant::now());
         let mut streams = Vec::with_capacity(new.streams.len());
         for (i, s) in new.streams.into_iter().take(MAX_STREAMS).enumerate() {
-            if let Err(e) = self.epoll.add(s.socket.as_raw_fd(), token(slot, i)) {
+            if let Err(e) = self.epoll.add(&s.socket, token(slot, i)) {
                 tracing::error!(error = %e, port = s.port, "RTP worker: cannot watch a socket");
             }
             streams.push(Stream {
@@ -460,7 +459,7 @@ impl Worker {
             let _ = seg.close();
         }
         for s in &call.streams {
-            let _ = self.epoll.delete(s.socket.as_raw_fd());
+            let _ = self.epoll.delete(&s.socket);
         }
         let stats = [
             call.mixer.side(Side::Caller).stats(),

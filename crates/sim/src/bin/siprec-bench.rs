@@ -32,6 +32,7 @@ use anyhow::{bail, Context};
 use callrec_media::g711::Law;
 use callrec_sim::{Options, Summary, Transport};
 use clap::Parser;
+use rustix::process::{kill_process, Pid, Signal};
 
 /// Measures the SIPREC recorder under load (see the file's documentation).
 #[derive(Parser, Debug)]
@@ -72,11 +73,8 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         // SIGTERM first so the server finalises its files; SIGKILL if it lingers.
         let pid = self.child.id();
-        if let Ok(pid) = i32::try_from(pid) {
-            // SAFETY: sends a signal to our own child process.
-            unsafe {
-                libc::kill(pid, libc::SIGTERM);
-            }
+        if let Some(pid) = i32::try_from(pid).ok().and_then(Pid::from_raw) {
+            let _ = kill_process(pid, Signal::TERM);
         }
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -140,10 +138,7 @@ fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: u64 = fields.get(11).context("utime")?.parse()?;
     let stime: u64 = fields.get(12).context("stime")?.parse()?;
-    // SAFETY: sysconf has no memory effects.
-    let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
-        .unwrap_or(100)
-        .max(1);
+    let ticks = rustix::param::clock_ticks_per_second().max(1);
     Ok(Duration::from_nanos((utime + stime) * 1_000_000_000 / ticks))
 }
 
@@ -393,7 +388,7 @@ fn run_one(cli: &Cli, bin: &Path, calls: u64) -> anyhow::Result<Outcome> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    raise_fd_limit();
+    callrec_sim::raise_fd_limit();
     let bin = match &cli.server_bin {
         Some(b) => b.clone(),
         None => std::env::current_exe()?
@@ -471,21 +466,6 @@ fn main() -> anyhow::Result<()> {
         None => println!("no call count ran without loss at the full offered rate"),
     }
     Ok(())
-}
-
-/// Raises the open-file limit: every simulated call holds two sockets.
-fn raise_fd_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            lim.rlim_cur = lim.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-        }
-    }
 }
 
 #[cfg(test)]
