@@ -3,13 +3,12 @@
 //! at their names, previews the schedule, runs the dispatch queue and filters the audit log;
 //! an agent is refused; a supervisor reads why a call was recorded.
 
-use crate::support::{self, TestServer};
+use crate::support::{self, invoke_on, TestServer};
 use callrec_desktop::state::{AppState, StateConfig};
 use callrec_desktop::tokens::TokenStore;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::WebviewWindow;
 
 /// The app on the mock runtime, signed in as `username`.
@@ -49,25 +48,7 @@ impl Admin {
     }
 
     fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: tauri::ipc::CallbackFn(0),
-                error: tauri::ipc::CallbackFn(1),
-                url: if cfg!(windows) {
-                    "http://tauri.localhost"
-                } else {
-                    "tauri://localhost"
-                }
-                .parse()
-                .expect("a URL"),
-                body: tauri::ipc::InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
+        invoke_on(&self.window, cmd, args)
     }
 
     fn ok(&self, cmd: &str, args: Value) -> Value {

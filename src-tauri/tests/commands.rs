@@ -1,15 +1,14 @@
 //! The commands through Tauri's mock runtime (`tauri::test`), exactly as the window invokes
 //! them — argument names, JSON shapes and `{code, message}` errors — against a real server.
 
-use crate::support::{self, TestServer};
+use crate::support::{self, invoke_on, TestServer};
 use callrec_desktop::events::{Notifier, UiEvent};
 use callrec_desktop::state::{AppState, StateConfig};
 use callrec_desktop::tokens::TokenStore;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::{Manager, WebviewWindow};
 
 struct App {
@@ -86,30 +85,6 @@ impl App {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-}
-
-/// Invokes `cmd` on `window` as the window's script would; `Err` is the error's JSON.
-fn invoke_on(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
-    get_ipc_response(
-        window,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: tauri::ipc::CallbackFn(0),
-            error: tauri::ipc::CallbackFn(1),
-            // The app's own origin (remote origins may not call app commands).
-            url: if cfg!(windows) {
-                "http://tauri.localhost"
-            } else {
-                "tauri://localhost"
-            }
-            .parse()
-            .expect("a URL"),
-            body: tauri::ipc::InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
 }
 
 #[test]

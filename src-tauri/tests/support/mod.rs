@@ -288,3 +288,31 @@ pub fn expand_ulaw(wav: &[u8]) -> Vec<i16> {
         .map(|&b| callrec_media::g711::Law::Ulaw.decode(b))
         .collect()
 }
+
+/// Invokes `cmd` on `window` as the window's script would; `Err` is the error's JSON.
+pub fn invoke_on(
+    window: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+    cmd: &str,
+    args: serde_json::Value,
+) -> Result<serde_json::Value, serde_json::Value> {
+    tauri::test::get_ipc_response(
+        window,
+        tauri::webview::InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            // The app's own origin (remote origins may not call app commands).
+            url: if cfg!(windows) {
+                "http://tauri.localhost"
+            } else {
+                "tauri://localhost"
+            }
+            .parse()
+            .expect("a URL"),
+            body: tauri::ipc::InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<serde_json::Value>().expect("a JSON answer"))
+}
