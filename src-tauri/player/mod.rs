@@ -9,6 +9,7 @@
 //! At the end the audio device is closed; play or seek opens it again.
 
 pub mod decode;
+mod decoder_thread;
 pub mod output;
 pub mod range;
 
@@ -17,7 +18,8 @@ use crate::events::{Notifier, UiEvent};
 use callrec_client::{AudioFormat, Client, ClientError};
 use callrec_types::RecordingId;
 use decode::{Decoder, StreamInfo};
-use output::{Feed, Output, OutputCommand, StreamSource};
+use decoder_thread::{decode_loop, DecoderCommand};
+use output::{Output, OutputCommand, StreamSource};
 use range::RangeSource;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -198,18 +200,6 @@ impl Shared {
             .queued_frames
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| Some(q.saturating_sub(frames)));
     }
-}
-
-/// Commands to the decoder thread.
-enum DecoderCommand {
-    /// Continue at `frame` in `generation` on the same output.
-    Seek { frame: u64, generation: u64 },
-    /// Continue at `frame` in `generation` into a new output channel.
-    Restart {
-        frame: u64,
-        generation: u64,
-        feed: mpsc::Sender<Feed>,
-    },
 }
 
 struct Playback {
@@ -568,103 +558,9 @@ impl Player {
     }
 }
 
-/// The decoder thread: waits for a start, then keeps `AHEAD_SECS` of audio queued, following
-/// seeks, until the control goes away.
-fn decode_loop(mut decoder: Decoder, shared: Arc<Shared>, commands: mpsc::Receiver<DecoderCommand>) {
-    let info = decoder.info();
-    let channels = usize::from(info.channels);
-    let ahead = u64::from(info.sample_rate) * AHEAD_SECS;
-    let mut feed: Option<mpsc::Sender<Feed>> = None;
-    let mut generation = 0;
-    let mut idle = true;
-    loop {
-        let waiting = idle || shared.queued_frames.load(Ordering::Acquire) >= ahead;
-        let command = if waiting {
-            match commands.recv_timeout(Duration::from_millis(5)) {
-                Ok(c) => Some(c),
-                Err(mpsc::RecvTimeoutError::Timeout) => None,
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            }
-        } else {
-            match commands.try_recv() {
-                Ok(c) => Some(c),
-                Err(mpsc::TryRecvError::Empty) => None,
-                Err(mpsc::TryRecvError::Disconnected) => return,
-            }
-        };
-        if let Some(command) = command {
-            let frame = match command {
-                DecoderCommand::Seek { frame, generation: g } => {
-                    generation = g;
-                    frame
-                }
-                DecoderCommand::Restart {
-                    frame,
-                    generation: g,
-                    feed: f,
-                } => {
-                    generation = g;
-                    feed = Some(f);
-                    frame
-                }
-            };
-            idle = false;
-            if let Err(e) = decoder.seek(frame) {
-                send(
-                    &feed,
-                    Feed::Failed {
-                        generation,
-                        message: e.to_string(),
-                    },
-                );
-                idle = true;
-            }
-            continue;
-        }
-        if waiting {
-            continue;
-        }
-        match decoder.next_pcm() {
-            Ok(Some(pcm)) => {
-                let frames = (pcm.samples.len() / channels) as u64;
-                shared.queued_frames.fetch_add(frames, Ordering::AcqRel);
-                let samples = pcm.samples.iter().map(|&s| f32::from(s) / 32768.0).collect();
-                if !send(
-                    &feed,
-                    Feed::Audio {
-                        generation,
-                        start: pcm.start,
-                        samples,
-                    },
-                ) {
-                    shared.dequeued(frames);
-                }
-            }
-            Ok(None) => {
-                send(&feed, Feed::End { generation });
-                idle = true;
-            }
-            Err(e) => {
-                send(
-                    &feed,
-                    Feed::Failed {
-                        generation,
-                        message: e.to_string(),
-                    },
-                );
-                idle = true;
-            }
-        }
-    }
-}
-
 /// Whether `audio_ms` of sound (at speed 1) went out in far less wall time than it lasts.
 fn too_fast(audio_ms: u64, wall: Duration) -> bool {
     audio_ms >= PACE_MIN_MS && (wall.as_millis() as u64).saturating_mul(2) < audio_ms
-}
-
-fn send(feed: &Option<mpsc::Sender<Feed>>, item: Feed) -> bool {
-    feed.as_ref().is_some_and(|f| f.send(item).is_ok())
 }
 
 #[cfg(test)]
