@@ -1,14 +1,15 @@
 //! Commands: administration (rules, directory, settings, storage, dispatch queue, audit), one
 //! line each over `crate::admin`. The server refuses every one of them to non-admins.
 
-use crate::admin::{self, AuditFilter, DispatchRun, RuleMove};
+use crate::admin::{self, AuditFilter, RuleMove};
 use crate::error::AppError;
 use crate::state::AppState;
-use callrec_client::admin::SchedulePreview;
 use callrec_types::calls::DispatchTarget;
 use callrec_types::directory::{NewUser, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User, UserPatch};
 use callrec_types::rules::{Rule, RuleInput};
-use callrec_types::wire::{AuditPage, Settings, SettingsPatch, StorageReport};
+use callrec_types::wire::{
+    AuditPage, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestResult, StorageReport,
+};
 use callrec_types::{DispatchId, PhoneId, RoleId, RuleId, TeamId, UserId};
 use tauri::State;
 
@@ -133,7 +134,7 @@ pub async fn schedule_preview(state: State<'_, AppState>, cron: Option<String>) 
 }
 
 #[tauri::command]
-pub async fn smtp_test(state: State<'_, AppState>, to: String) -> Result<(), AppError> {
+pub async fn smtp_test(state: State<'_, AppState>, to: String) -> Result<SmtpTestResult, AppError> {
     admin::smtp_test(&state, to).await
 }
 
@@ -148,7 +149,7 @@ pub async fn list_dispatch(state: State<'_, AppState>) -> Result<Vec<DispatchTar
 }
 
 #[tauri::command]
-pub async fn run_dispatch(state: State<'_, AppState>) -> Result<DispatchRun, AppError> {
+pub async fn run_dispatch(state: State<'_, AppState>) -> Result<RunReport, AppError> {
     admin::run_dispatch(&state).await
 }
 

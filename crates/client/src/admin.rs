@@ -4,11 +4,11 @@
 use crate::calls::set_query;
 use crate::{check, Client, Result};
 use callrec_types::calls::DispatchTarget;
-use callrec_types::wire::{AuditPage, Settings, SettingsPatch, StorageReport};
+use callrec_types::wire::{
+    AuditPage, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestRequest, SmtpTestResult, StorageReport,
+};
 use callrec_types::{DispatchId, UserId};
-use chrono::{DateTime, FixedOffset};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
 
 impl Client {
     /// `GET /api/v1/settings` (the SMTP password shows as `""` or `"********"`).
@@ -21,9 +21,8 @@ impl Client {
         self.send_body(Method::PUT, "/api/v1/settings", patch).await
     }
 
-    /// `POST /api/v1/dispatch/run`: runs the dispatch job now. The response shape is not
-    /// fixed yet, so it comes back as JSON (`null` for an empty body).
-    pub async fn run_dispatch(&self) -> Result<serde_json::Value> {
+    /// `POST /api/v1/dispatch/run`: runs the dispatch job now; what the run did.
+    pub async fn run_dispatch(&self) -> Result<RunReport> {
         self.send_json(self.request(Method::POST, self.url("/api/v1/dispatch/run")))
             .await
     }
@@ -69,14 +68,6 @@ impl Client {
         let response = self.anonymous(Method::GET, self.url("/metrics")).send().await?;
         Ok(check(response).await?.text().await?)
     }
-}
-
-/// `GET /api/v1/settings/schedule/preview`: a dispatch schedule and its next run times (in
-/// the server's time zone, with its offset).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SchedulePreview {
-    pub cron: String,
-    pub next: Vec<DateTime<FixedOffset>>,
 }
 
 /// The audit log's filters; `None` leaves a filter out.
@@ -129,13 +120,9 @@ impl Client {
 
     /// `POST /api/v1/settings/smtp/test {to}`: sends a test message with the saved SMTP
     /// settings (422 on `to` or `smtp.host`, 502 `smtp_failed` with the server's reason).
-    pub async fn smtp_test(&self, to: &str) -> Result<serde_json::Value> {
-        self.send_body(
-            Method::POST,
-            "/api/v1/settings/smtp/test",
-            &serde_json::json!({ "to": to }),
-        )
-        .await
+    pub async fn smtp_test(&self, to: &str) -> Result<SmtpTestResult> {
+        let body = SmtpTestRequest { to: to.to_string() };
+        self.send_body(Method::POST, "/api/v1/settings/smtp/test", &body).await
     }
 }
 
@@ -149,7 +136,7 @@ mod tests {
             Canned::empty(200),
             Canned::text(503, "starting"),
             Canned::text(200, "callrec_calls_total 3\n"),
-            Canned::empty(204),
+            Canned::json(200, r#"{"sent":2,"pending":1}"#),
             Canned::json(200, r#"{"items":[],"next_cursor":null}"#),
         ])
         .await;
@@ -157,9 +144,11 @@ mod tests {
         assert!(client.healthz().await.expect("reachable"), "200 is healthy");
         assert!(!client.healthz().await.expect("reachable"), "503 is not healthy");
         assert_eq!(client.metrics().await.expect("metrics"), "callrec_calls_total 3\n");
+        let run = client.run_dispatch().await.expect("a run report");
         assert_eq!(
-            client.run_dispatch().await.expect("an empty 204 is fine"),
-            serde_json::Value::Null
+            (run.sent, run.pending, run.failed),
+            (2, 1, 0),
+            "missing counts read as zero"
         );
         let page = client.audit(Some("c 1"), Some(10)).await.expect("audit page");
         assert!(page.items.is_empty());

@@ -13,11 +13,10 @@ use crate::settings;
 use crate::state::AppState;
 use callrec_store::DispatchFilter;
 use callrec_types::calls::DispatchStatus;
-use callrec_types::RecordingId;
+use callrec_types::wire::RunReport;
 use chrono::{DateTime, Local, TimeZone, Utc};
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
-use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// How often the scheduler looks at the clock (cheap: the schedule is cached until the
@@ -245,27 +244,6 @@ impl Schedule {
         }
         out
     }
-}
-
-/// What one run of the job did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RunReport {
-    pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
-    /// Targets tried in this run.
-    pub attempted: u64,
-    pub sent: u64,
-    /// Attempts that failed in this run (each target stays pending for a retry, or is marked
-    /// failed when it has used its attempts).
-    pub failed: u64,
-    /// Of `failed`, targets now marked `failed` (no more automatic retries).
-    pub gave_up: u64,
-    /// Targets still pending after the run.
-    pub pending: u64,
-    /// Recordings deleted by retention in this run.
-    pub deleted_recordings: Vec<RecordingId>,
-    /// Expired recordings retention could not delete (see the log); tried again next run.
-    pub retention_errors: u64,
 }
 
 /// Sends the due dispatch queue, then runs retention. Errors of single targets or recordings

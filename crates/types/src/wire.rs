@@ -6,7 +6,7 @@ use crate::directory::User;
 use crate::engine::TraceLine;
 use crate::ids::{AuditId, CallId, RecordingId, UserId};
 use crate::rules::{FieldError, MonMode};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Every error the API returns: `{code, message}`; `fields` for validation problems and
@@ -176,6 +176,51 @@ pub struct SmtpPatch {
     pub password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+}
+
+/// `GET /api/v1/settings/schedule/preview`: a dispatch schedule and its next run times (in
+/// the server's time zone, with its offset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulePreview {
+    pub cron: String,
+    pub next: Vec<DateTime<FixedOffset>>,
+}
+
+/// The body of `POST /api/v1/settings/smtp/test`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpTestRequest {
+    pub to: String,
+}
+
+/// The answer of `POST /api/v1/settings/smtp/test` when the message went out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmtpTestResult {
+    pub sent: bool,
+    /// The address the test message went to (trimmed).
+    pub to: String,
+}
+
+/// `POST /api/v1/dispatch/run`: what one run of the dispatch and retention job did.
+/// A missing field reads as its default, so a report from an older server still decodes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunReport {
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    /// Targets tried in this run.
+    pub attempted: u64,
+    pub sent: u64,
+    /// Attempts that failed in this run (each target stays pending for a retry, or is marked
+    /// failed when it has used its attempts).
+    pub failed: u64,
+    /// Of `failed`, targets now marked `failed` (no more automatic retries).
+    pub gave_up: u64,
+    /// Targets still pending after the run.
+    pub pending: u64,
+    /// Recordings deleted by retention in this run.
+    pub deleted_recordings: Vec<RecordingId>,
+    /// Expired recordings retention could not delete (see the log); tried again next run.
+    pub retention_errors: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,14 +9,14 @@
 use callrec_client::Client;
 use callrec_server::clock::{Clock, ManualClock};
 use callrec_server::config::Config;
-use callrec_server::schedule::RunReport;
 use callrec_server::state::AppState;
 use callrec_server::Server;
 use callrec_tests::directory::{self, Cast};
 use callrec_tests::{test_config, ADMIN_PASSWORD, INGEST_TOKEN};
 use callrec_types::calls::DispatchTarget;
 use callrec_types::wire::{
-    IngestCall, IngestParticipant, IngestResponse, IngestRole, IngestTrigger, SettingsPatch, SmtpPatch, SmtpSecurity,
+    IngestCall, IngestParticipant, IngestResponse, IngestRole, IngestTrigger, RunReport, SettingsPatch, SmtpPatch,
+    SmtpSecurity,
 };
 use callrec_types::RecordingId;
 use chrono::{DateTime, Local, TimeZone, Utc};
@@ -176,8 +176,7 @@ pub async fn use_smtp(admin: &Client, port: u16) {
 
 /// `POST /api/v1/dispatch/run`, decoded.
 pub async fn run_now(admin: &Client) -> RunReport {
-    let v = admin.run_dispatch().await.expect("run now works");
-    serde_json::from_value(v).expect("the run report decodes")
+    admin.run_dispatch().await.expect("run now works")
 }
 
 /// The dispatch targets of a recording.

@@ -656,6 +656,68 @@ export type SmtpPatch = {
   from?: string | null;
 };
 
+/**
+ * `GET /api/v1/settings/schedule/preview`: a dispatch schedule and its next run times (in
+ * the server's time zone, with its offset).
+ */
+export type SchedulePreview = {
+  cron: string;
+  next: string[];
+};
+
+/**
+ * The body of `POST /api/v1/settings/smtp/test`.
+ */
+export type SmtpTestRequest = {
+  to: string;
+};
+
+/**
+ * The answer of `POST /api/v1/settings/smtp/test` when the message went out.
+ */
+export type SmtpTestResult = {
+  sent: boolean;
+  /**
+   * The address the test message went to (trimmed).
+   */
+  to: string;
+};
+
+/**
+ * `POST /api/v1/dispatch/run`: what one run of the dispatch and retention job did.
+ * A missing field reads as its default, so a report from an older server still decodes.
+ */
+export type RunReport = {
+  started_at: string;
+  finished_at: string;
+  /**
+   * Targets tried in this run.
+   */
+  attempted: number;
+  sent: number;
+  /**
+   * Attempts that failed in this run (each target stays pending for a retry, or is marked
+   * failed when it has used its attempts).
+   */
+  failed: number;
+  /**
+   * Of `failed`, targets now marked `failed` (no more automatic retries).
+   */
+  gave_up: number;
+  /**
+   * Targets still pending after the run.
+   */
+  pending: number;
+  /**
+   * Recordings deleted by retention in this run.
+   */
+  deleted_recordings: RecordingId[];
+  /**
+   * Expired recordings retention could not delete (see the log); tried again next run.
+   */
+  retention_errors: number;
+};
+
 export type StorageReport = {
   bytes_used: number;
   bytes_free: number;
@@ -1054,15 +1116,6 @@ export type UiEvent =
 
 // ---- crates/client/src/admin.rs
 
-/**
- * `GET /api/v1/settings/schedule/preview`: a dispatch schedule and its next run times (in
- * the server's time zone, with its offset).
- */
-export type SchedulePreview = {
-  cron: string;
-  next: string[];
-};
-
 // ---- src-tauri/admin.rs
 
 /**
@@ -1071,33 +1124,6 @@ export type SchedulePreview = {
 export type RuleMove =
   | "up"
   | "down";
-
-/**
- * What "run now" did, as the window reports it.
- */
-export type DispatchRun = {
-  /**
-   * Targets tried in this run.
-   */
-  attempted: number;
-  sent: number;
-  /**
-   * Attempts that failed in this run.
-   */
-  failed: number;
-  /**
-   * Of `failed`, targets with no automatic retries left.
-   */
-  gave_up: number;
-  /**
-   * Targets still waiting after the run.
-   */
-  pending: number;
-  /**
-   * Recordings retention deleted in this run.
-   */
-  deleted_recordings: RecordingId[];
-};
 
 /**
  * The audit log's filters as the window sends them; empty strings mean "no filter".

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Id};
 use crate::names;
 use crate::retention;
-use crate::schedule::{self, RunReport, Schedule};
+use crate::schedule::{self, Schedule};
 use crate::settings;
 use crate::state::AppState;
 use crate::storage;
@@ -21,10 +21,12 @@ use axum::{Json, Router};
 use callrec_store::DispatchFilter;
 use callrec_types::calls::{DispatchStatus, DispatchTarget, Recording};
 use callrec_types::rules::{is_plausible_email, FieldError};
-use callrec_types::wire::{HoldRequest, Settings, SettingsPatch, StorageReport};
+use callrec_types::wire::{
+    HoldRequest, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestRequest, SmtpTestResult, StorageReport,
+};
 use callrec_types::*;
-use chrono::{DateTime, Local};
-use serde::{Deserialize, Serialize};
+use chrono::DateTime;
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,13 +70,6 @@ struct PreviewParams {
     cron: Option<String>,
 }
 
-/// The next run times of a schedule, for the settings form.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SchedulePreview {
-    pub cron: String,
-    pub next: Vec<DateTime<Local>>,
-}
-
 async fn schedule_preview(
     State(s): State<AppState>,
     _: Admin,
@@ -87,21 +82,20 @@ async fn schedule_preview(
     let sched = Schedule::parse(&cron)
         .map_err(|e| ApiError::invalid_fields(vec![FieldError::new("dispatch_schedule", e.to_string())]))?;
     Ok(Json(SchedulePreview {
-        next: sched.next_runs(s.clock.now(), 3),
+        next: sched
+            .next_runs(s.clock.now(), 3)
+            .iter()
+            .map(DateTime::fixed_offset)
+            .collect(),
         cron,
     }))
-}
-
-#[derive(Deserialize)]
-struct SmtpTestRequest {
-    to: String,
 }
 
 async fn smtp_test(
     State(s): State<AppState>,
     Admin(c): Admin,
     ApiJson(req): ApiJson<SmtpTestRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<SmtpTestResult>> {
     if !is_plausible_email(req.to.trim()) {
         return Err(ApiError::invalid_fields(vec![FieldError::new(
             "to",
@@ -123,7 +117,10 @@ async fn smtp_test(
     )
     .await;
     match result {
-        Ok(()) => Ok(Json(serde_json::json!({ "sent": true, "to": req.to.trim() }))),
+        Ok(()) => Ok(Json(SmtpTestResult {
+            sent: true,
+            to: req.to.trim().to_string(),
+        })),
         Err(email::EmailError::NotConfigured) => Err(ApiError::invalid_fields(vec![FieldError::new(
             "smtp.host",
             email::EmailError::NotConfigured.to_string(),
