@@ -15,24 +15,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
-/// Which audio `GET /api/v1/recordings/{id}/audio` serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AudioFormat {
-    /// The stored file as recorded (G.711 WAV for SIPREC calls).
-    #[default]
-    Original,
-    /// Decoded to 16-bit linear PCM WAV, playable anywhere.
-    Pcm16,
-}
-
-impl AudioFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AudioFormat::Original => "original",
-            AudioFormat::Pcm16 => "pcm16",
-        }
-    }
-}
+pub use callrec_types::wire::AudioFormat;
 
 /// What [`Client::download_to`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]

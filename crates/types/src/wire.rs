@@ -265,6 +265,44 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+/// Which rendition of a recording `GET /api/v1/recordings/{id}/audio?format=` serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AudioFormat {
+    /// The stored file, byte for byte (G.711 WAV for SIPREC calls).
+    #[default]
+    Original,
+    /// A 16-bit PCM WAV, converted on the fly from G.711 (or the stored file if it is PCM16);
+    /// playable anywhere.
+    Pcm16,
+}
+
+impl AudioFormat {
+    /// The query value: `original` or `pcm16`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AudioFormat::Original => "original",
+            AudioFormat::Pcm16 => "pcm16",
+        }
+    }
+}
+
+/// A `?format=` value other than `original` and `pcm16`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown audio format {0:?}: expected original or pcm16")]
+pub struct UnknownAudioFormat(pub String);
+
+impl std::str::FromStr for AudioFormat {
+    type Err = UnknownAudioFormat;
+
+    fn from_str(s: &str) -> Result<AudioFormat, UnknownAudioFormat> {
+        match s {
+            "original" => Ok(AudioFormat::Original),
+            "pcm16" => Ok(AudioFormat::Pcm16),
+            other => Err(UnknownAudioFormat(other.to_owned())),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HoldRequest {
     pub legal_hold: bool,

@@ -38,7 +38,6 @@ mod representation;
 
 use std::io;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use axum::response::Response;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -54,42 +53,7 @@ use representation::Representation;
 /// Size of the chunks the body is read, converted and sent in.
 pub const CHUNK_BYTES: usize = 64 * 1024;
 
-/// Which rendition of a recording to serve (`?format=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AudioFormat {
-    /// The stored file, byte for byte.
-    #[default]
-    Original,
-    /// A 16-bit PCM WAV, converted on the fly from G.711 (or the stored file if it is PCM16).
-    Pcm16,
-}
-
-impl AudioFormat {
-    /// The query value: `original` or `pcm16`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AudioFormat::Original => "original",
-            AudioFormat::Pcm16 => "pcm16",
-        }
-    }
-}
-
-/// A `?format=` value other than `original` and `pcm16`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown audio format {0:?}: expected original or pcm16")]
-pub struct UnknownAudioFormat(pub String);
-
-impl FromStr for AudioFormat {
-    type Err = UnknownAudioFormat;
-
-    fn from_str(s: &str) -> Result<AudioFormat, UnknownAudioFormat> {
-        match s {
-            "original" => Ok(AudioFormat::Original),
-            "pcm16" => Ok(AudioFormat::Pcm16),
-            other => Err(UnknownAudioFormat(other.to_owned())),
-        }
-    }
-}
+pub use callrec_types::wire::{AudioFormat, UnknownAudioFormat};
 
 /// The recording file to serve, as the route handler resolved it.
 #[derive(Debug, Clone)]
