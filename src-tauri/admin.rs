@@ -19,6 +19,7 @@ use callrec_types::wire::{
 use callrec_types::{DispatchId, PhoneId, RoleId, RuleId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
+use ts_rs::TS;
 
 /// Audit entries per page unless the window asks otherwise, and the most it may ask for.
 const AUDIT_LIMIT: u32 = 100;
@@ -37,7 +38,7 @@ where
 // Rules
 
 /// Which way a rule moves in the list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleMove {
     Up,
@@ -262,7 +263,7 @@ pub async fn retry_dispatch(state: &AppState, id: DispatchId) -> AppResult<Dispa
 // Audit log
 
 /// The audit log's filters as the window sends them; empty strings mean "no filter".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AuditFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,

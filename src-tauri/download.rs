@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
 
 /// Progress events are sent at most this often (and always at start and end).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DownloadFormat {
     /// The stored file as recorded (G.711 WAV).
@@ -35,7 +36,7 @@ impl From<DownloadFormat> for AudioFormat {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DownloadRequest {
     /// Chosen by the window, so it can match progress events and cancel.
     pub download_id: String,
@@ -44,14 +45,14 @@ pub struct DownloadRequest {
     pub path: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DownloadProgress {
     pub download_id: String,
     pub done: u64,
     pub total: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DownloadResult {
     pub download_id: String,
     pub path: String,

@@ -7,9 +7,10 @@
 use callrec_client::ClientError;
 use callrec_types::rules::FieldError;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// What the UI does differently per error; everything else is `failed` with a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The server cannot be reached (refused, timed out, name not found): show the banner.
@@ -32,7 +33,7 @@ pub enum ErrorCode {
 }
 
 /// The error every command returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error, TS)]
 #[error("{message}")]
 pub struct AppError {
     pub code: ErrorCode,

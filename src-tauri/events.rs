@@ -10,12 +10,13 @@ use callrec_types::calls::{CallDetail, Recording};
 use callrec_types::CallId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use ts_rs::TS;
 
 /// The Tauri event name.
 pub const EVENT: &str = "callrec://event";
 
 /// The state of the server's push stream as the window shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FeedState {
     Connecting,
@@ -25,7 +26,7 @@ pub enum FeedState {
     Stopped,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum UiEvent {
     /// The user's live calls changed (the whole list, newest first).

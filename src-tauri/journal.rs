@@ -10,13 +10,14 @@ use callrec_types::directory::User;
 use callrec_types::{CallId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Rows per page unless the window asks otherwise, and the most it may ask for.
 const DEFAULT_LIMIT: u32 = 200;
 const MAX_LIMIT: u32 = 500;
 
 /// The journal's filters as the window sends them; empty strings mean "no filter".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct JournalFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,

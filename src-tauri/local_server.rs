@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use ts_rs::TS;
 
 /// How many lines of the server's output are kept.
 const LOG_LINES: usize = 200;
@@ -22,7 +23,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a SIGTERM gets before the kill.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct LocalServerStatus {
     pub running: bool,
     /// `http://127.0.0.1:PORT` while running.

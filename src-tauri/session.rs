@@ -10,14 +10,15 @@ use callrec_types::directory::User;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ConnectionInfo {
     pub choice: ServerChoice,
     pub url: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SessionInfo {
     pub user: User,
     pub url: String,
@@ -25,7 +26,7 @@ pub struct SessionInfo {
 }
 
 /// What the window needs to pick its first screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Startup {
     /// `None`: the first run, show the connect screen.
     pub connection: Option<ConnectionInfo>,

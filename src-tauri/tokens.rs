@@ -5,12 +5,13 @@
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
+use ts_rs::TS;
 
 /// The keyring service name every entry is filed under.
 const SERVICE: &str = "callrec-desktop";
 
 /// Which store holds the token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenStorage {
     /// The OS keyring: the session survives a restart.

@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use ts_rs::TS;
 
 /// How much decoded audio the decoder keeps ready ahead of the output.
 const AHEAD_SECS: u64 = 2;
@@ -75,7 +76,7 @@ impl From<PlayerError> for AppError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaybackState {
     Idle,
@@ -87,7 +88,7 @@ pub enum PlaybackState {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PlayerStatus {
     pub recording_id: Option<RecordingId>,
     pub state: PlaybackState,

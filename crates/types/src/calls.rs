@@ -7,8 +7,9 @@ use crate::ids::{CallId, DispatchId, RecordingId, RuleId, UserId};
 use crate::rules::MonMode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
     Ringing,
@@ -17,14 +18,14 @@ pub enum CallState {
     Ended,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ParticipantRole {
     Caller,
     Callee,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Participant {
     pub name: String,
     /// Extension, phone number or SIP AoR as the PBX reported it.
@@ -43,7 +44,7 @@ pub struct Participant {
 /// The direction of the call as a whole, used by the journal filter: `incoming` when the caller
 /// is external, `outgoing` when an internal caller reaches an external party, `internal` when
 /// every participant is a user. (Per-participant direction is the rule engine's business.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CallDirection {
     Incoming,
@@ -83,7 +84,7 @@ impl CallDirection {
 }
 
 /// Where a call came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CallSource {
     Siprec,
@@ -91,7 +92,7 @@ pub enum CallSource {
     Demo,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Call {
     pub id: CallId,
     /// The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
@@ -110,7 +111,7 @@ pub struct Call {
 }
 
 /// How a manual recording was started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ManualVia {
     Client,
@@ -130,7 +131,7 @@ impl Participant {
 }
 
 /// What caused a recording.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Trigger {
     Auto {
@@ -162,7 +163,7 @@ impl Trigger {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AudioCodec {
     Pcmu,
@@ -188,7 +189,7 @@ impl AudioCodec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordingState {
     /// Still being written (a live call).
@@ -196,7 +197,7 @@ pub enum RecordingState {
     Complete,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Recording {
     pub id: RecordingId,
     pub call_id: CallId,
@@ -227,7 +228,7 @@ pub struct Recording {
 }
 
 /// A span of a recording whose audio was lost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RecordingGap {
     /// Milliseconds from the recording's start to the first lost audio.
     pub offset_ms: i64,
@@ -235,7 +236,7 @@ pub struct RecordingGap {
     pub duration_ms: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DispatchStatus {
     Pending,
@@ -262,7 +263,7 @@ impl DispatchStatus {
 }
 
 /// One copy of one recording to send (e-mail or script), with its bookkeeping.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DispatchTarget {
     pub id: DispatchId,
     pub recording_id: RecordingId,
@@ -282,7 +283,7 @@ pub struct DispatchTarget {
 }
 
 /// The call a dispatch target's recording belongs to, as the dispatch queue shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DispatchCall {
     pub id: CallId,
     pub started_at: DateTime<Utc>,
@@ -293,7 +294,7 @@ pub struct DispatchCall {
 }
 
 /// The recording state next to the red toggle, as seen by one user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LiveRecording {
     /// An automatic (rule or force) recording is running.
@@ -307,7 +308,7 @@ pub enum LiveRecording {
 }
 
 /// A call with everything a viewer may know of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CallDetail {
     #[serde(flatten)]
     pub call: Call,
@@ -323,7 +324,7 @@ pub struct CallDetail {
 }
 
 /// The per-call journal document on disk (`<callkey>.json`), the `$2` of a script dispatch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct JournalDocument {
     pub version: u32,
     pub call: Call,
@@ -332,14 +333,14 @@ pub struct JournalDocument {
 }
 
 /// One row of the journal list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct JournalItem {
     #[serde(flatten)]
     pub call: Call,
     pub duration_ms: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct JournalPage {
     pub items: Vec<JournalItem>,
     pub next_cursor: Option<String>,

@@ -3,9 +3,10 @@
 use crate::ids::{PhoneId, RoleId, TeamId, UserId};
 use crate::rules::FieldError;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Access level. Ordered: an admin can do what a supervisor can, a supervisor what an agent can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Agent,
@@ -32,7 +33,7 @@ impl Level {
 }
 
 /// A user as the API shows it (never with a password hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -43,7 +44,7 @@ pub struct User {
 }
 
 /// `POST /api/v1/users`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct NewUser {
     pub username: String,
     #[serde(default)]
@@ -55,7 +56,7 @@ pub struct NewUser {
 }
 
 /// `PATCH /api/v1/users/{id}`: every field optional.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct UserPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
@@ -69,7 +70,7 @@ pub struct UserPatch {
     pub extensions: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Team {
     pub id: TeamId,
     pub name: String,
@@ -77,7 +78,7 @@ pub struct Team {
     pub supervisors: Vec<UserId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct TeamInput {
     pub name: String,
     #[serde(default)]
@@ -87,7 +88,7 @@ pub struct TeamInput {
 }
 
 /// A role only groups users and whole teams; it grants nothing by itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Role {
     pub id: RoleId,
     pub name: String,
@@ -95,7 +96,7 @@ pub struct Role {
     pub teams: Vec<TeamId>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RoleInput {
     pub name: String,
     #[serde(default)]
@@ -104,7 +105,7 @@ pub struct RoleInput {
     pub teams: Vec<TeamId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Phone {
     pub id: PhoneId,
     /// 12 lower-case hex digits.
@@ -112,7 +113,7 @@ pub struct Phone {
     pub user_id: UserId,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct PhoneInput {
     pub mac: String,
     pub user_id: UserId,

@@ -7,6 +7,7 @@ use crate::ids::{RoleId, RuleId, TeamId, UserId};
 use crate::rules::{Dispatch, MonMode, Rule, RuleDirection, RuleMode, RuleOrigin};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use ts_rs::TS;
 
 /// One participant of the call as the engine needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub struct DirectoryView {
 }
 
 /// How a user belongs to a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Via {
     Direct,
@@ -67,7 +68,7 @@ impl DirectoryView {
 }
 
 /// Whether a call is internal (every participant is a user) or external.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOrigin {
     Internal,
@@ -75,7 +76,7 @@ pub enum CallOrigin {
 }
 
 /// A rule that matched one internal participant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RuleMatch {
     pub rule_id: RuleId,
     pub user_id: UserId,
@@ -85,7 +86,7 @@ pub struct RuleMatch {
 
 /// One line of the decision trace. `message` is plain words for people; the other fields let a
 /// program find the rule or user it is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TraceLine {
     pub kind: TraceKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,7 +99,7 @@ pub struct TraceLine {
     pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceKind {
     MonMode,
@@ -112,7 +113,7 @@ pub enum TraceKind {
 }
 
 /// The outcome for one call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Decision {
     pub mon_mode: MonMode,
     pub origin: CallOrigin,

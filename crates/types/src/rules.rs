@@ -3,10 +3,11 @@
 
 use crate::ids::{RoleId, RuleId};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// `automatic`: the call is recorded from answer to hangup. `manual`: the participant may
 /// start/stop recordings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleMode {
     Automatic,
@@ -15,7 +16,7 @@ pub enum RuleMode {
 
 /// The direction of a call *for one participant*: outgoing for the caller, incoming for the
 /// callee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleDirection {
     Incoming,
@@ -23,7 +24,7 @@ pub enum RuleDirection {
     Both,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleOrigin {
     Internal,
@@ -32,7 +33,7 @@ pub enum RuleOrigin {
 }
 
 /// Where a recording goes besides the store (`store` is always implied).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Dispatch {
     Store,
@@ -41,7 +42,7 @@ pub enum Dispatch {
 }
 
 /// Per-call `MDC_MON_MODE` set by the PBX dial plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MonMode {
     #[default]
@@ -72,7 +73,7 @@ impl MonMode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Rule {
     pub id: RuleId,
     pub description: String,
@@ -86,7 +87,7 @@ pub struct Rule {
 }
 
 /// `POST /api/v1/rules` and `PUT /api/v1/rules/{id}`. A missing position appends the rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RuleInput {
     pub description: String,
     #[serde(default = "yes")]
@@ -109,7 +110,7 @@ fn store() -> Dispatch {
 }
 
 /// One problem with a field, so a form can show it where it belongs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -8,10 +8,11 @@ use crate::ids::{AuditId, CallId, RecordingId, UserId};
 use crate::rules::{FieldError, MonMode};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Every error the API returns: `{code, message}`; `fields` for validation problems and
 /// `trace` for a rule decision that refused an upload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
@@ -21,27 +22,27 @@ pub struct ErrorBody {
     pub trace: Option<Vec<TraceLine>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct LoginResponse {
     pub token: String,
     pub user: User,
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum IngestRole {
     Caller,
     Callee,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct IngestParticipant {
     pub number: String,
     #[serde(default)]
@@ -49,7 +50,7 @@ pub struct IngestParticipant {
     pub role: IngestRole,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum IngestTrigger {
     #[default]
@@ -58,7 +59,7 @@ pub enum IngestTrigger {
 }
 
 /// The `call` part of `POST /api/v1/ingest`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct IngestCall {
     pub sip_call_id: String,
     pub started_at: DateTime<Utc>,
@@ -84,32 +85,32 @@ impl IngestCall {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct IngestResponse {
     pub call_id: CallId,
     pub recording_id: RecordingId,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordingAction {
     Start,
     Stop,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RecordingActionRequest {
     pub action: RecordingAction,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct RecordingActionResponse {
     pub state: crate::calls::LiveRecording,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_id: Option<RecordingId>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpSecurity {
     #[default]
@@ -118,7 +119,7 @@ pub enum SmtpSecurity {
     Tls,
 }
 
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
@@ -144,7 +145,7 @@ impl std::fmt::Debug for SmtpSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Settings {
     pub retention_days: u32,
     pub dispatch_schedule: String,
@@ -152,7 +153,7 @@ pub struct Settings {
 }
 
 /// `PUT /api/v1/settings` may send a subset.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct SettingsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
@@ -162,7 +163,7 @@ pub struct SettingsPatch {
     pub smtp: Option<SmtpPatch>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct SmtpPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
@@ -180,20 +181,20 @@ pub struct SmtpPatch {
 
 /// `GET /api/v1/settings/schedule/preview`: a dispatch schedule and its next run times (in
 /// the server's time zone, with its offset).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SchedulePreview {
     pub cron: String,
     pub next: Vec<DateTime<FixedOffset>>,
 }
 
 /// The body of `POST /api/v1/settings/smtp/test`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SmtpTestRequest {
     pub to: String,
 }
 
 /// The answer of `POST /api/v1/settings/smtp/test` when the message went out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SmtpTestResult {
     pub sent: bool,
     /// The address the test message went to (trimmed).
@@ -202,7 +203,7 @@ pub struct SmtpTestResult {
 
 /// `POST /api/v1/dispatch/run`: what one run of the dispatch and retention job did.
 /// A missing field reads as its default, so a report from an older server still decodes.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct RunReport {
     pub started_at: DateTime<Utc>,
@@ -223,7 +224,7 @@ pub struct RunReport {
     pub retention_errors: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct StorageReport {
     pub bytes_used: u64,
     pub bytes_free: u64,
@@ -247,7 +248,7 @@ pub struct StorageReport {
     pub write_errors: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct AuditEntry {
     pub id: AuditId,
     pub at: DateTime<Utc>,
@@ -259,7 +260,7 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct AuditPage {
     pub items: Vec<AuditEntry>,
     pub next_cursor: Option<String>,
@@ -303,13 +304,13 @@ impl std::str::FromStr for AudioFormat {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct HoldRequest {
     pub legal_hold: bool,
 }
 
 /// Server-sent events of `GET /api/v1/events`; the SSE event name is the variant name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum Event {
     /// A live call appeared or changed (state, participants, recording state).
