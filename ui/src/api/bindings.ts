@@ -193,6 +193,27 @@ export type RuleInput = {
 };
 
 /**
+ * Which way a rule moves in the list: `POST /api/v1/rules/{id}/move` with `{"to": "up"}`.
+ */
+export type RuleMove =
+  | "up"
+  | "down";
+
+/**
+ * `POST /api/v1/rules/{id}/move`.
+ */
+export type RuleMoveInput = {
+  to: RuleMove;
+};
+
+/**
+ * `PUT /api/v1/rules/{id}/enabled`: switches one rule on or off, leaving the rest of it alone.
+ */
+export type RuleEnabledInput = {
+  enabled: boolean;
+};
+
+/**
  * One problem with a field, so a form can show it where it belongs.
  */
 export type FieldError = {
@@ -1064,13 +1085,6 @@ export type SchedulePreview = {
 };
 
 // ---- src-tauri/admin.rs
-
-/**
- * Which way a rule moves in the list.
- */
-export type RuleMove =
-  | "up"
-  | "down";
 
 /**
  * What "run now" did, as the window reports it.
