@@ -4,8 +4,6 @@
 //! python3-aiosmtpd) that writes what it receives to a directory; and small steps used by
 //! every test (ingest a recording, configure SMTP, run the job, find a dispatch target).
 
-#![allow(dead_code)] // each test binary uses a different part
-
 use callrec_client::Client;
 use callrec_server::clock::{Clock, ManualClock};
 use callrec_server::config::Config;
@@ -31,7 +29,6 @@ pub struct Srv {
     pub url: String,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
-    pub data_dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -53,7 +50,6 @@ impl Srv {
             url,
             state,
             clock,
-            data_dir: data_dir.to_path_buf(),
             shutdown: Some(tx),
             task: Some(task),
         }

@@ -6,7 +6,7 @@
 //! crash in between) is sent again after its lease ends, with the same idempotency key — see
 //! `a_crash_between_send_and_bookkeeping_loses_nothing_and_resends_with_the_same_key`.
 
-mod post_call;
+use crate::post_call;
 
 use callrec_client::{AudioFormat, Method};
 use callrec_server::dispatch::{self, email::MAX_ATTACHMENT_BYTES, script::MAX_OUTPUT, MAX_ATTEMPTS};

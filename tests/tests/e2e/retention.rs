@@ -3,7 +3,7 @@
 //! entry — except those on legal hold and those whose dispatch is still pending; every
 //! deletion is audited.
 
-mod post_call;
+use crate::post_call;
 
 use callrec_client::Method;
 use callrec_tests::directory::{add_rule, rule};
