@@ -1,8 +1,10 @@
 //! The scheduled job (SPEC §6): at the times of the cron schedule in the settings (local time,
 //! default daily at 20:00) it sends the dispatch queue and then runs retention. Time comes
-//! from the injected [`Clock`](crate::clock::Clock), so tests move it; the scheduler looks at
-//! the clock a few times a second and runs the job once when a scheduled time has passed
-//! since it last looked (once, however many times were missed).
+//! from the injected [`Clock`](crate::clock::Clock), so tests move it; the scheduler sleeps on
+//! the clock until the next scheduled time (a test's clock wakes it when moved; a change of
+//! settings wakes it too) and runs the job once when a scheduled time has passed since it
+//! last looked (once, however many times were missed). After each look it publishes the time
+//! it looked at (`AppState::scheduler_checked`), which tests wait on instead of sleeping.
 //!
 //! The time of the last run is kept in the store, so a server that was down at 20:00 runs the
 //! job once when it comes back. [`run_job`] is also what `POST /api/v1/dispatch/run` calls.
@@ -20,9 +22,6 @@ use croner::Cron;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How often the scheduler looks at the clock (cheap: the schedule is cached until the
-/// settings change, see `AppState::settings_epoch`).
-pub const TICK: Duration = Duration::from_millis(200);
 /// The store key of the last run's time (RFC 3339).
 pub const LAST_RUN_KEY: &str = "scheduler.last_run";
 
@@ -338,51 +337,65 @@ async fn last_run(state: &AppState) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(&text).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// How long the scheduler waits before reading settings again that could not be read.
+const SETTINGS_RETRY: Duration = Duration::from_secs(5);
+
 async fn scheduler_loop(state: AppState) {
-    // The window (last, now] is checked for a scheduled time on every tick.
+    // The window (last, now] is checked for a scheduled time on every pass; between passes
+    // the scheduler sleeps on the clock until the next scheduled time, or until it is told to
+    // run now, the settings change, or (a test's manual clock) the time is moved.
     let now = state.clock.now();
     let mut last = last_run(&state).await.map_or(now, |t| t.min(now));
     let mut cached: Option<(u64, Schedule)> = None;
     loop {
-        tokio::select! {
-            _ = state.run_now.notified() => {
-                run_job(&state).await;
-                continue;
-            }
-            _ = tokio::time::sleep(TICK) => {}
-        }
         let now = state.clock.now();
         // The settings are read again only after they changed (or failed to load).
         let epoch = state.settings_epoch.load(std::sync::atomic::Ordering::Acquire);
         if cached.as_ref().is_none_or(|(e, _)| *e != epoch) {
             let parsed = match settings::load(&state).await {
-                Ok(s) => Schedule::parse(&s.dispatch_schedule),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read the settings; the schedule waits");
-                    continue;
-                }
+                Ok(s) => Schedule::parse(&s.dispatch_schedule).map_err(|e| e.to_string()),
+                Err(e) => Err(format!("cannot read the settings: {e}")),
             };
             match parsed {
                 Ok(s) => cached = Some((epoch, s)),
                 Err(e) => {
-                    tracing::error!(error = %e, "the stored dispatch schedule is unusable");
-                    continue;
+                    tracing::error!(error = %e, "the dispatch schedule is unusable; the schedule waits");
+                    cached = None;
                 }
             }
         }
-        let Some((_, schedule)) = &cached else { continue };
-        if now < last {
-            // The clock went back: start the window again from here.
-            last = now;
-            continue;
-        }
-        if schedule.next_after(last).is_some_and(|due| due <= now) {
-            run_job(&state).await;
-            if let Err(e) = state.store.put_setting(LAST_RUN_KEY, &now.to_rfc3339()).await {
-                tracing::error!(error = %e, "cannot record the time of the scheduled run");
+        let mut next = None;
+        if let Some((_, schedule)) = &cached {
+            if now < last {
+                // The clock went back: start the window again from here.
+                last = now;
             }
+            if schedule.next_after(last).is_some_and(|due| due <= now) {
+                run_job(&state).await;
+                if let Err(e) = state.store.put_setting(LAST_RUN_KEY, &now.to_rfc3339()).await {
+                    tracing::error!(error = %e, "cannot record the time of the scheduled run");
+                }
+            }
+            last = now;
+            next = schedule.next_after(now);
         }
-        last = now;
+        state.scheduler_checked.send_replace(Some(now));
+        let due = async {
+            match (next, &cached) {
+                (Some(at), _) => state.clock.wait_until(at, now).await,
+                (None, None) => tokio::time::sleep(SETTINGS_RETRY).await,
+                // A schedule without a next time: a change of settings wakes it (or a test
+                // moving its clock, so that it is told the time was looked at).
+                (None, Some(_)) => state.clock.wait_until(DateTime::<Utc>::MAX_UTC, now).await,
+            }
+        };
+        tokio::select! {
+            _ = state.run_now.notified() => {
+                run_job(&state).await;
+            }
+            _ = state.settings_changed.notified() => {}
+            _ = due => {}
+        }
     }
 }
 

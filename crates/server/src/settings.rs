@@ -181,6 +181,7 @@ pub async fn update(state: &AppState, patch: &SettingsPatch) -> Result<(Settings
     state.store.put_setting(SETTINGS_KEY, &json).await?;
     // The scheduler re-reads the settings when this moves.
     state.settings_epoch.fetch_add(1, std::sync::atomic::Ordering::Release);
+    state.settings_changed.notify_one();
     Ok((next, changes))
 }
 

@@ -48,6 +48,11 @@ pub struct App {
     pub run_now: tokio::sync::Notify,
     /// Bumped on every settings change, so readers can cache the settings until it moves.
     pub settings_epoch: std::sync::atomic::AtomicU64,
+    /// Wakes the scheduler to read the schedule again (notified with the epoch's bump).
+    pub settings_changed: tokio::sync::Notify,
+    /// The clock time up to which the scheduler has looked, having run what was due by then:
+    /// whoever moves a test's clock waits on this instead of sleeping.
+    pub scheduler_checked: tokio::sync::watch::Sender<Option<chrono::DateTime<chrono::Utc>>>,
     /// Cancelled when the server starts to stop: push streams end, so clients disconnect.
     pub stopping: tokio_util::sync::CancellationToken,
 }
@@ -87,6 +92,8 @@ impl AppState {
             events,
             run_now: tokio::sync::Notify::new(),
             settings_epoch: std::sync::atomic::AtomicU64::new(0),
+            settings_changed: tokio::sync::Notify::new(),
+            scheduler_checked: tokio::sync::watch::Sender::new(None),
             stopping: tokio_util::sync::CancellationToken::new(),
         }))
     }

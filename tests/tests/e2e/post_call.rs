@@ -55,6 +55,20 @@ impl Srv {
         }
     }
 
+    /// Moves the server's clock to `at` and returns once the scheduler has looked at that
+    /// time — having run the job if one was due — as it publishes (no sleeping).
+    pub async fn set_clock(&self, at: DateTime<Utc>) {
+        self.clock.set(at);
+        let mut checked = self.state.scheduler_checked.subscribe();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            checked.wait_for(|t| t.is_some_and(|t| t >= at)),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the scheduler did not look at {at} within 30 s"))
+        .expect("the scheduler's state lives as long as the server");
+    }
+
     pub async fn admin(&self) -> Client {
         let mut c = Client::new(&self.url).expect("a valid URL");
         c.login("admin", ADMIN_PASSWORD).await.expect("the admin logs in");
