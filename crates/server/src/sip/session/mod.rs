@@ -20,39 +20,35 @@
 //! channel mapping; BYE ends the call (`live::end` finalises the files, the journal, the
 //! events); OPTIONS and INFO get 200; a lower CSeq gets 500 (§12.2.2). With neither SIP nor
 //! RTP for `sip_session_timeout_secs` the session is closed, finalised and a BYE sent.
+//!
+//! By noun: the initial INVITE up to the 200 OK in `invite`, the confirmed dialog in
+//! `dialog`; here the session itself, its responses, and its end (close, BYE).
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callrec_media::g711::Law;
-use callrec_media::jitter::Side;
 use callrec_media::metadata::Metadata;
-use callrec_media::rtp::PayloadMap;
 use callrec_media::sdp::{AnswerMode, AnswerPlan, LocalMedia};
 use callrec_media::sip::{response_to, Message, Method, NameAddr};
-use callrec_types::calls::CallSource;
-use callrec_types::rules::MonMode;
 use callrec_types::CallId;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
+mod dialog;
+mod invite;
+
 use super::admission::Pending;
-use super::offer::{self, Reject, RejectKind};
+use super::core::{new_tag, Inbound, SipCore, ALLOW};
+use super::offer::{Reject, RejectKind};
+use super::peer::Peer;
 use super::transaction::Retransmit;
-use super::transport::Peer;
-use super::{Inbound, SipCore, ALLOW};
-use crate::live::{self, NewLiveCall};
-use crate::rtp::{NewStream, RtpCall};
+use crate::live;
+use crate::rtp::RtpCall;
 
 /// How often the silence timeout is checked.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
-
-/// A random token for tags and branches.
-pub fn new_tag() -> String {
-    format!("{:016x}", rand::random::<u64>())
-}
 
 /// Runs the session of `invite` until it ends.
 pub async fn run(
@@ -186,213 +182,9 @@ impl Session {
         self.respond(request, &resp, peer);
     }
 
-    /// The initial INVITE up to the 200 OK. False when the session ends here.
-    async fn establish(&mut self) -> bool {
-        let invite = self.invite.clone();
-        let peer = self.peer.clone();
-        if let Ok(trying) = response_to(&invite, 100, "", None) {
-            peer.send(trying.to_bytes());
-        }
-        // A call the disk cannot take is refused, not answered and left unrecorded (#13).
-        if self.core.state().refuse_while_disk_full() {
-            self.core.counters().rejected.fetch_add(1, Ordering::Relaxed);
-            if let Some(r) = crate::disk::refusal(self.response(&invite, 503)) {
-                self.respond(&invite, &r, &peer);
-            }
-            return false;
-        }
-        let unsupported = offer::unsupported_requirements(&invite);
-        if !unsupported.is_empty() {
-            self.core.counters().rejected.fetch_add(1, Ordering::Relaxed);
-            if let Some(mut r) = self.response(&invite, 420) {
-                r.headers.push("Unsupported", &unsupported.join(", "));
-                self.respond(&invite, &r, &peer);
-            }
-            return false;
-        }
-        let mon_mode = match offer::mon_mode(&invite) {
-            Ok(m) => m,
-            Err(r) => {
-                self.refuse(&invite, &r, &peer);
-                return false;
-            }
-        };
-        self.mode = if mon_mode == MonMode::Deny {
-            AnswerMode::Deny
-        } else {
-            AnswerMode::Record
-        };
-        let parsed = match offer::parse(&invite) {
-            Ok(o) => o,
-            Err(r) => {
-                self.refuse(&invite, &r, &peer);
-                return false;
-            }
-        };
-        let plan = match AnswerPlan::new(&parsed.sdp, self.mode) {
-            Ok(p) => p,
-            Err(e) => {
-                self.refuse(&invite, &offer::unanswerable(&e), &peer);
-                return false;
-            }
-        };
-        let n = plan.accepted_count();
-        if n > crate::rtp::MAX_STREAMS {
-            self.refuse(
-                &invite,
-                &Reject {
-                    code: 488,
-                    reason: format!("too many audio streams ({n})"),
-                    kind: RejectKind::Unacceptable,
-                },
-                &peer,
-            );
-            return false;
-        }
-        let sockets = match self.core.rtp().ports().allocate(n) {
-            Ok(s) => s,
-            Err(e) => {
-                self.core.counters().rejected.fetch_add(1, Ordering::Relaxed);
-                // The error names the real cause: descriptors (EMFILE/ENFILE) or the range.
-                match &e {
-                    crate::rtp::RtpError::OutOfFds(_) => {
-                        tracing::error!(call_id = %self.call_id, error = %e, "SIPREC: cannot open RTP sockets; 503");
-                    }
-                    _ => tracing::warn!(
-                        call_id = %self.call_id,
-                        error = %e,
-                        free_ports = self.core.rtp().ports().available(),
-                        "SIPREC: cannot allocate RTP ports; 503"
-                    ),
-                }
-                if let Some(mut r) = self.response(&invite, 503) {
-                    r.headers.push("Retry-After", "5");
-                    self.respond(&invite, &r, &peer);
-                }
-                return false;
-            }
-        };
-        let sides = offer::sides(&plan, parsed.metadata.as_ref());
-        let law = recording_law(&plan, &sides);
-        let ports: Vec<u16> = sockets.iter().map(|(p, _)| *p).collect();
-        let streams = sockets
-            .into_iter()
-            .zip(plan.accepted())
-            .zip(&sides)
-            .map(|(((port, socket), s), side)| NewStream {
-                socket,
-                port,
-                payload: parsed
-                    .sdp
-                    .media
-                    .get(s.index)
-                    .map_or_else(PayloadMap::static_types, PayloadMap::from_media),
-                side: *side,
-            })
-            .collect();
-        let rtp = match self.core.rtp().open_call(streams, law) {
-            Ok(r) => r,
-            Err(e) => {
-                self.refuse(
-                    &invite,
-                    &Reject {
-                        code: 488,
-                        reason: e.to_string(),
-                        kind: RejectKind::Unacceptable,
-                    },
-                    &peer,
-                );
-                return false;
-            }
-        };
-        let participants = offer::participants(parsed.metadata.as_ref(), &invite);
-        self.metadata = parsed.metadata;
-        let state = self.core.state().clone();
-        let started_at = state.clock.now();
-        let opened = retry(|| {
-            live::open(
-                &state,
-                NewLiveCall {
-                    sip_call_id: self.call_id.clone(),
-                    participants: participants.clone(),
-                    mon_mode,
-                    source: CallSource::Siprec,
-                    started_at,
-                },
-                rtp.clone(),
-            )
-        })
-        .await;
-        self.media = Some(Media { rtp, ports, plan });
-        let id = match opened {
-            Ok(id) => id,
-            Err(e) => {
-                tracing::error!(call_id = %self.call_id, error = %e, "SIPREC: cannot register the call");
-                self.reply(&invite, 500, "", &peer);
-                return false;
-            }
-        };
-        self.call = Some(id);
-        self.core.counters().sessions.fetch_add(1, Ordering::Relaxed);
-        // A CANCEL (or a retransmission) may have arrived while the call was registered.
-        while let Ok(Inbound { message, peer: from }) = self.rx.try_recv() {
-            match message.method() {
-                Some(Method::Cancel) => {
-                    self.reply(&message, 200, "", &from);
-                    self.reply(&invite, 487, "", &peer);
-                    return false;
-                }
-                Some(Method::Invite) if message.cseq().is_ok_and(|c| c.seq == self.remote_cseq) => {
-                    if let Ok(trying) = response_to(&message, 100, "", None) {
-                        from.send(trying.to_bytes());
-                    }
-                }
-                _ => self.reply(&message, 481, "", &from),
-            }
-        }
-        let Some(ok) = self.ok_with_answer(&invite) else {
-            self.reply(&invite, 500, "", &peer);
-            return false;
-        };
-        let bytes = ok.to_bytes();
-        self.answered_at = Some(state.clock.now());
-        peer.send(bytes.clone());
-        self.last_2xx = Some((self.remote_cseq, bytes.clone()));
-        self.awaiting_ack = Some(Retransmit::new(
-            bytes,
-            self.remote_cseq,
-            Instant::now(),
-            self.core.ack_timeout(),
-        ));
-        self.last_sip = Instant::now();
-        // The body was read; the headers stay for the BYE we may owe. Less memory per call.
-        self.invite.body = Vec::new();
-        tracing::info!(call_id = %self.call_id, call = %id, "SIPREC: session answered");
-        true
-    }
-
     /// The CSeq number of the INVITE that opened the dialog.
     fn initial_cseq(&self) -> u32 {
         self.invite.cseq().map(|c| c.seq).unwrap_or(0)
-    }
-
-    /// The ACK arrived: the session is established. Automatic recordings start from the
-    /// 200 OK (the RTP workers still hold that audio), and the source's count of sessions
-    /// without an ACK goes down.
-    async fn confirm(&mut self) {
-        self.confirmed = true;
-        self.pending = None;
-        let Some(id) = self.call else { return };
-        let state = self.core.state().clone();
-        let at = self.answered_at.unwrap_or_else(|| state.clock.now());
-        if let Err(e) = retry(|| live::answer_at(&state, id, at)).await {
-            tracing::error!(call_id = %self.call_id, error = %e, "SIPREC: cannot answer the call");
-        }
-        self.held = self.media.as_ref().is_some_and(|m| offer::is_held(&m.plan));
-        if self.held {
-            let _ = live::set_held(&state, id, true).await;
-        }
-        tracing::debug!(call_id = %self.call_id, call = %id, "SIPREC: session established (ACK)");
     }
 
     /// A 200 OK to `request` carrying the SDP answer for the current plan.
@@ -426,206 +218,6 @@ impl Session {
         };
         let transport = if self.peer.is_reliable() { ";transport=tcp" } else { "" };
         format!("<sip:srs@{host}:{}{transport}>;+sip.srs", self.core.port())
-    }
-
-    /// The confirmed dialog, until BYE, timeout, shutdown or a lost ACK.
-    async fn dialog(&mut self) {
-        let timeout = Duration::from_secs(u64::from(self.core.state().config.sip_session_timeout_secs.max(1)));
-        let mut shutdown = self.core.shutdown_signal();
-        let mut next_idle_check = Instant::now() + IDLE_CHECK;
-        loop {
-            let mut wake = next_idle_check;
-            if let Some(r) = &self.awaiting_ack {
-                wake = wake.min(r.deadline);
-                if !self.peer.is_reliable() {
-                    wake = wake.min(r.next);
-                }
-            }
-            let inbound = tokio::select! {
-                m = self.rx.recv() => m,
-                _ = tokio::time::sleep_until(wake.into()) => None,
-                _ = shutdown.changed() => {
-                    tracing::info!(call_id = %self.call_id, "SIPREC: ending the session at shutdown");
-                    self.send_bye = true;
-                    return;
-                }
-            };
-            let now = Instant::now();
-            if let Some(Inbound { message, peer }) = inbound {
-                self.last_sip = now;
-                if self.on_request(message, peer).await {
-                    return;
-                }
-                continue;
-            }
-            let initial_cseq = self.initial_cseq();
-            if let Some(r) = &mut self.awaiting_ack {
-                if now >= r.deadline {
-                    let initial = r.cseq == initial_cseq;
-                    self.awaiting_ack = None;
-                    if initial && !self.confirmed {
-                        self.core.counters().unacknowledged.fetch_add(1, Ordering::Relaxed);
-                        tracing::info!(call_id = %self.call_id, source = %self.peer.addr(), "SIPREC: no ACK for the 200 OK; ending the session unrecorded");
-                        self.unconfirmed_end =
-                            "not recorded: the recording client never acknowledged the answer (no ACK)";
-                        // §13.3.1.4: the dialog is confirmed, but the session SHOULD be
-                        // terminated with a BYE.
-                        self.send_bye = true;
-                        return;
-                    }
-                } else if now >= r.next && !self.peer.is_reliable() {
-                    self.peer.send(r.bytes.clone());
-                    r.backoff(now);
-                }
-            }
-            if now >= next_idle_check {
-                next_idle_check = now + IDLE_CHECK;
-                let rtp_idle = self.media.as_ref().map_or(Duration::MAX, |m| m.rtp.idle_for());
-                let idle = rtp_idle.min(now.duration_since(self.last_sip));
-                if idle >= timeout {
-                    self.core.counters().timeouts.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(call_id = %self.call_id, idle_secs = idle.as_secs(), "SIPREC: session silent too long; closing it");
-                    self.send_bye = true;
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Handles an in-dialog request; true when the dialog is over.
-    async fn on_request(&mut self, message: Message, peer: Peer) -> bool {
-        let Some(method) = message.method().cloned() else {
-            return false;
-        };
-        let seq = message.cseq().map(|c| c.seq).unwrap_or(0);
-        if method == Method::Ack {
-            if self.awaiting_ack.as_ref().is_some_and(|r| r.cseq == seq) {
-                self.awaiting_ack = None;
-            }
-            // The ACK of a re-INVITE's 2xx also proves the client had our first 200.
-            if !self.confirmed && seq >= self.initial_cseq() {
-                self.confirm().await;
-            }
-            return false;
-        }
-        if method == Method::Invite && seq == self.remote_cseq {
-            // A retransmitted INVITE: the same answer again (§13.3.1.4).
-            if let Some((s, bytes)) = &self.last_2xx {
-                if *s == seq {
-                    peer.send(bytes.clone());
-                }
-            }
-            return false;
-        }
-        if method == Method::Cancel {
-            // Nothing left to cancel once the INVITE is answered (§9.2).
-            self.reply(&message, 200, "", &peer);
-            return false;
-        }
-        if seq < self.remote_cseq {
-            self.reply(&message, 500, "CSeq out of order", &peer);
-            return false;
-        }
-        self.remote_cseq = seq;
-        self.peer = peer.clone();
-        match method {
-            Method::Bye => {
-                if !self.confirmed {
-                    self.unconfirmed_end =
-                        "not recorded: the recording client ended the session before acknowledging the answer";
-                }
-                self.reply(&message, 200, "", &peer);
-                true
-            }
-            Method::Invite => {
-                self.reinvite(&message, &peer, true).await;
-                false
-            }
-            Method::Update if !message.body.is_empty() => {
-                self.reinvite(&message, &peer, false).await;
-                false
-            }
-            Method::Options | Method::Info | Method::Update | Method::Prack => {
-                self.reply(&message, 200, "", &peer);
-                false
-            }
-            _ => {
-                self.reply(&message, 405, "", &peer);
-                false
-            }
-        }
-    }
-
-    /// A re-INVITE or UPDATE: hold/resume and metadata updates (RFC 7866 §7.1.1, §9.3).
-    async fn reinvite(&mut self, message: &Message, peer: &Peer, needs_ack: bool) {
-        if message.body.is_empty() {
-            // An offerless re-INVITE: our current SDP is the offer, the ACK the answer.
-            if let Some(ok) = self.ok_with_answer(message) {
-                self.finish_reinvite(ok, needs_ack, message, peer);
-            }
-            return;
-        }
-        let parsed = match offer::parse(message) {
-            Ok(o) => o,
-            Err(r) => {
-                self.refuse(message, &r, peer);
-                return;
-            }
-        };
-        let plan = match AnswerPlan::new(&parsed.sdp, self.mode) {
-            Ok(p) => p,
-            Err(e) => {
-                self.refuse(message, &offer::unanswerable(&e), peer);
-                return;
-            }
-        };
-        let Some(media) = &mut self.media else { return };
-        if plan.accepted_count() != media.ports.len() {
-            self.refuse(
-                message,
-                &Reject {
-                    code: 488,
-                    reason: "the number of audio streams cannot change".into(),
-                    kind: RejectKind::Unacceptable,
-                },
-                peer,
-            );
-            return;
-        }
-        if let Some(update) = parsed.metadata {
-            match &mut self.metadata {
-                Some(m) => m.apply(update),
-                None => self.metadata = Some(update),
-            }
-        }
-        media.rtp.set_sides(offer::sides(&plan, self.metadata.as_ref()));
-        let held = offer::is_held(&plan);
-        media.plan = plan;
-        if held != self.held {
-            self.held = held;
-            if let Some(id) = self.call {
-                if let Err(e) = live::set_held(self.core.state(), id, held).await {
-                    tracing::warn!(call_id = %self.call_id, error = %e, "SIPREC: cannot record the hold state");
-                }
-            }
-            tracing::info!(call_id = %self.call_id, held, "SIPREC: hold state changed");
-        }
-        self.sdp_version += 1;
-        if let Some(ok) = self.ok_with_answer(message) {
-            self.finish_reinvite(ok, needs_ack, message, peer);
-        }
-    }
-
-    fn finish_reinvite(&mut self, ok: Message, needs_ack: bool, request: &Message, peer: &Peer) {
-        if needs_ack {
-            let bytes = ok.to_bytes();
-            peer.send(bytes.clone());
-            let seq = request.cseq().map(|c| c.seq).unwrap_or(0);
-            self.last_2xx = Some((seq, bytes.clone()));
-            self.awaiting_ack = Some(Retransmit::new(bytes, seq, Instant::now(), self.core.ack_timeout()));
-        } else {
-            self.respond(request, &ok, peer);
-        }
     }
 
     /// Ends the call (files, journal, events), sends the BYE owed, frees the media.
@@ -696,14 +288,4 @@ async fn retry<T, E: std::fmt::Display, F: std::future::Future<Output = Result<T
         pause *= 3;
     }
     op().await
-}
-
-/// The law of the recording: the caller's stream's, else the first stream's.
-fn recording_law(plan: &AnswerPlan, sides: &[Option<Side>]) -> Law {
-    plan.accepted()
-        .zip(sides)
-        .find(|(_, side)| **side == Some(Side::Caller))
-        .map(|(s, _)| s.law)
-        .or_else(|| plan.accepted().next().map(|s| s.law))
-        .unwrap_or(Law::Ulaw)
 }
