@@ -1,13 +1,13 @@
 //! The application state, built whole at start-up and shared as `Arc`, and the event hub that
 //! feeds the server-sent events.
 
-use crate::auth::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::disk::Disk;
 use crate::files::Files;
-use crate::live::LiveCalls;
+use crate::live::registry::LiveCalls;
 use crate::metrics::Metrics;
+use crate::throttle::LoginThrottle;
 use callrec_store::Store;
 use callrec_types::engine::Decision;
 use callrec_types::wire::Event;
@@ -96,13 +96,5 @@ impl AppState {
             scheduler_checked: tokio::sync::watch::Sender::new(None),
             stopping: tokio_util::sync::CancellationToken::new(),
         }))
-    }
-
-    /// Sends an event to the push streams, with the directory's names filled in (once here,
-    /// not once per viewer).
-    pub async fn publish(&self, mut event: Event, users: Vec<UserId>, decision: Option<Arc<Decision>>) {
-        crate::names::fill_or_log(self, &mut event).await;
-        // No receivers is fine: nobody is listening.
-        let _ = self.events.send(Arc::new(Envelope { event, users, decision }));
     }
 }
