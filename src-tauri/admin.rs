@@ -12,7 +12,7 @@ use callrec_client::admin::AuditQuery;
 use callrec_client::{Client, ClientError};
 use callrec_types::calls::DispatchTarget;
 use callrec_types::directory::{NewUser, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User, UserPatch};
-use callrec_types::rules::{Rule, RuleInput};
+use callrec_types::rules::{Rule, RuleInput, RuleMove};
 use callrec_types::wire::{
     AuditPage, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestResult, StorageReport,
 };
@@ -37,54 +37,6 @@ where
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/// Which way a rule moves in the list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleMove {
-    Up,
-    Down,
-}
-
-/// A rule as the form that would save it unchanged.
-pub fn rule_input(rule: &Rule) -> RuleInput {
-    RuleInput {
-        description: rule.description.clone(),
-        enabled: rule.enabled,
-        mode: rule.mode,
-        role_id: rule.role_id,
-        direction: rule.direction,
-        origin: rule.origin,
-        dispatch: rule.dispatch.clone(),
-        position: Some(rule.position),
-    }
-}
-
-/// The positions to save so that `id` swaps places with its neighbour: the rules in their
-/// order (position, then id, as the server lists them) numbered 1, 2, 3, … — only those whose
-/// position changes. Renumbering rather than swapping two numbers also repairs equal
-/// positions. Empty when the rule is unknown or already first (up) or last (down).
-pub fn reorder(rules: &[Rule], id: RuleId, to: RuleMove) -> Vec<(RuleId, i64)> {
-    let mut order: Vec<&Rule> = rules.iter().collect();
-    order.sort_by_key(|r| (r.position, r.id));
-    let Some(at) = order.iter().position(|r| r.id == id) else {
-        return Vec::new();
-    };
-    let other = match to {
-        RuleMove::Up if at > 0 => at - 1,
-        RuleMove::Down if at + 1 < order.len() => at + 1,
-        _ => return Vec::new(),
-    };
-    order.swap(at, other);
-    order
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            let position = i as i64 + 1;
-            (r.position != position).then_some((r.id, position))
-        })
-        .collect()
-}
-
 /// `list_rules`: every rule, in the order the engine reads them.
 pub async fn list_rules(state: &AppState) -> AppResult<Vec<Rule>> {
     with(state, |c| async move { c.list_rules().await }).await
@@ -105,33 +57,16 @@ pub async fn delete_rule(state: &AppState, id: RuleId) -> AppResult<()> {
     with(state, |c| async move { c.delete_rule(id).await }).await
 }
 
-/// `set_rule_enabled`: switches one rule on or off, leaving the rest of it as it is now.
+/// `set_rule_enabled`: switches one rule on or off, leaving the rest of it as it is now (one
+/// statement on the server).
 pub async fn set_rule_enabled(state: &AppState, id: RuleId, enabled: bool) -> AppResult<Rule> {
-    with(state, |c| async move {
-        let mut input = rule_input(&c.get_rule(id).await?);
-        input.enabled = enabled;
-        c.update_rule(id, &input).await
-    })
-    .await
+    with(state, |c| async move { c.set_rule_enabled(id, enabled).await }).await
 }
 
-/// `move_rule`: moves a rule one place up or down (saving the new positions of the rules that
-/// change); returns the list in its new order.
+/// `move_rule`: moves a rule one place up or down (one transaction on the server); returns
+/// the list in its new order.
 pub async fn move_rule(state: &AppState, id: RuleId, to: RuleMove) -> AppResult<Vec<Rule>> {
-    with(state, |c| async move {
-        let rules = c.list_rules().await?;
-        for (rule_id, position) in reorder(&rules, id, to) {
-            let rule = rules
-                .iter()
-                .find(|r| r.id == rule_id)
-                .expect("reorder only names rules of the list it was given");
-            let mut input = rule_input(rule);
-            input.position = Some(position);
-            c.update_rule(rule_id, &input).await?;
-        }
-        c.list_rules().await
-    })
-    .await
+    with(state, |c| async move { c.move_rule(id, to).await }).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,54 +236,6 @@ pub async fn audit(state: &AppState, filter: AuditFilter) -> AppResult<AuditPage
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
-
-    fn rule(id: i64, position: i64) -> Rule {
-        Rule {
-            id: RuleId(id),
-            description: format!("rule {id}"),
-            enabled: true,
-            mode: RuleMode::Manual,
-            role_id: RoleId(1),
-            direction: RuleDirection::Both,
-            origin: RuleOrigin::Both,
-            dispatch: Dispatch::Store,
-            position,
-        }
-    }
-
-    #[test]
-    fn moving_a_rule_swaps_it_with_its_neighbour_and_renumbers_only_what_changes() {
-        let rules = [rule(1, 1), rule(2, 2), rule(3, 3)];
-        assert_eq!(
-            reorder(&rules, RuleId(3), RuleMove::Up),
-            vec![(RuleId(3), 2), (RuleId(2), 3)]
-        );
-        assert_eq!(
-            reorder(&rules, RuleId(1), RuleMove::Down),
-            vec![(RuleId(2), 1), (RuleId(1), 2)]
-        );
-        assert!(
-            reorder(&rules, RuleId(1), RuleMove::Up).is_empty(),
-            "the first stays first"
-        );
-        assert!(
-            reorder(&rules, RuleId(3), RuleMove::Down).is_empty(),
-            "the last stays last"
-        );
-        assert!(
-            reorder(&rules, RuleId(9), RuleMove::Up).is_empty(),
-            "an unknown rule moves nothing"
-        );
-    }
-
-    #[test]
-    fn equal_or_sparse_positions_are_repaired_in_list_order() {
-        // Listed by (position, id): 1, 2, 3; rule 3 swaps with rule 2 and all are renumbered.
-        let rules = [rule(2, 5), rule(1, 5), rule(3, 9)];
-        let moves = reorder(&rules, RuleId(3), RuleMove::Up);
-        assert_eq!(moves, vec![(RuleId(1), 1), (RuleId(3), 2), (RuleId(2), 3)]);
-    }
 
     #[test]
     fn blank_audit_filters_are_left_out_and_the_limit_is_bounded() {

@@ -4,13 +4,12 @@
 //! so a cancelled or failed download never leaves a file that looks finished.
 
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::events::{Notifier, UiEvent};
 use callrec_client::{AudioFormat, Client};
 use callrec_types::RecordingId;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
@@ -63,13 +62,23 @@ pub struct DownloadResult {
     pub verified: bool,
 }
 
+/// Where a download reports its progress (the app turns it into a UI event).
+pub type OnProgress = Arc<dyn Fn(DownloadProgress) + Send + Sync>;
+
 /// The downloads in flight, by id, so they can be cancelled.
-#[derive(Default)]
 pub struct Downloads {
     running: Mutex<HashMap<String, CancellationToken>>,
+    on_progress: OnProgress,
 }
 
 impl Downloads {
+    pub fn new(on_progress: OnProgress) -> Downloads {
+        Downloads {
+            running: Mutex::default(),
+            on_progress,
+        }
+    }
+
     pub fn cancel(&self, download_id: &str) -> bool {
         match self.running.lock().expect("downloads lock").get(download_id) {
             Some(token) => {
@@ -87,7 +96,7 @@ impl Downloads {
     }
 
     /// Runs one download to completion, failure or cancellation.
-    pub async fn run(&self, client: &Client, request: DownloadRequest, notify: &Notifier) -> AppResult<DownloadResult> {
+    pub async fn run(&self, client: &Client, request: DownloadRequest) -> AppResult<DownloadResult> {
         let token = CancellationToken::new();
         {
             let mut running = self.running.lock().expect("downloads lock");
@@ -97,7 +106,7 @@ impl Downloads {
             running.insert(request.download_id.clone(), token.clone());
         }
         let result = tokio::select! {
-            r = download(client, &request, notify) => r,
+            r = download(client, &request, &self.on_progress) => r,
             () = token.cancelled() => Err(AppError::new(ErrorCode::Cancelled, "The download was cancelled.")),
         };
         self.running
@@ -114,7 +123,7 @@ impl Downloads {
     }
 }
 
-async fn download(client: &Client, request: &DownloadRequest, notify: &Notifier) -> AppResult<DownloadResult> {
+async fn download(client: &Client, request: &DownloadRequest, on_progress: &OnProgress) -> AppResult<DownloadResult> {
     let path = PathBuf::from(&request.path);
     if path.file_name().is_none() || path.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
         return Err(AppError::new(
@@ -129,12 +138,10 @@ async fn download(client: &Client, request: &DownloadRequest, notify: &Notifier)
         let finished = total == Some(done);
         if done == 0 || finished || last.elapsed() >= PROGRESS_EVERY {
             last = Instant::now();
-            notify(UiEvent::Download {
-                progress: DownloadProgress {
-                    download_id: id.clone(),
-                    done,
-                    total,
-                },
+            on_progress(DownloadProgress {
+                download_id: id.clone(),
+                done,
+                total,
             });
         }
     };

@@ -5,11 +5,13 @@
 //! on exit. The window (`ui/`) reaches all of it through `ui/src/api/`.
 
 pub mod admin;
+pub mod calls;
 pub mod commands;
 pub mod download;
 pub mod error;
 pub mod events;
 pub mod journal;
+pub mod link;
 pub mod live;
 pub mod local_server;
 pub mod player;

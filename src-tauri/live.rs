@@ -1,13 +1,13 @@
-//! The live call: the user's current calls kept from the server's push stream
-//! (`GET /api/v1/events`), reconnecting by itself with backoff after a drop, and the red
-//! toggle (`POST /api/v1/calls/{id}/recording`).
+//! The live feed: the user's current calls kept from the server's push stream
+//! (`GET /api/v1/events`), reconnecting by itself with backoff after a drop. The commands over
+//! it (the list, the red toggle) are in `calls.rs`.
 
 use crate::error::{AppError, AppResult};
 use crate::events::{FeedState, Notifier, UiEvent};
-use crate::state::{AppState, Auth};
+use crate::link::Auth;
 use callrec_client::Client;
 use callrec_types::calls::{CallDetail, CallState};
-use callrec_types::wire::{Event, RecordingAction, RecordingActionResponse};
+use callrec_types::wire::Event;
 use callrec_types::CallId;
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -62,7 +62,7 @@ impl LiveFeed {
     }
 
     /// Puts a fresher view of a call in place (after the toggle).
-    fn upsert(&self, detail: CallDetail) {
+    pub fn upsert(&self, detail: CallDetail) {
         if apply(&self.calls, Event::Call(detail)) {
             (self.notify)(UiEvent::LiveCalls { calls: self.calls() });
         }
@@ -183,30 +183,6 @@ async fn follow_once(client: &Client, calls: &Calls, notify: &Notifier) -> AppRe
         }
     }
     Ok(())
-}
-
-/// `live_calls`: the current list (the window asks once, then follows events).
-pub fn live_calls(state: &AppState) -> AppResult<Vec<CallDetail>> {
-    state.client()?;
-    Ok(state.feed.calls())
-}
-
-/// `set_recording`: the red toggle.
-pub async fn set_recording(
-    state: &AppState,
-    call_id: CallId,
-    action: RecordingAction,
-) -> AppResult<RecordingActionResponse> {
-    let client = state.client()?;
-    let response = client
-        .set_recording(call_id, action)
-        .await
-        .map_err(|e| state.check(e.into()))?;
-    // The push stream brings the change too; fetching it now makes the button answer at once.
-    if let Ok(detail) = client.get_call(call_id).await {
-        state.feed.upsert(detail);
-    }
-    Ok(response)
 }
 
 #[cfg(test)]

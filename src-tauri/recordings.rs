@@ -124,11 +124,7 @@ pub async fn delete_recording(state: &AppState, recording_id: RecordingId) -> Ap
 /// `download_recording`: streams a recording to the chosen file.
 pub async fn download_recording(state: &AppState, request: DownloadRequest) -> AppResult<DownloadResult> {
     let client = state.client()?;
-    state
-        .downloads
-        .run(&client, request, &state.notify)
-        .await
-        .map_err(|e| state.check(e))
+    state.downloads.run(&client, request).await.map_err(|e| state.check(e))
 }
 
 #[cfg(test)]

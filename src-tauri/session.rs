@@ -2,9 +2,10 @@
 //! with the token kept in the OS keyring, restoring the session at start-up, logout.
 
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::link::{Link, Server, Session};
 use crate::local_server::LocalServerStatus;
 use crate::settings::ServerChoice;
-use crate::state::{AppState, Link, Server, Session};
+use crate::state::AppState;
 use crate::tokens::TokenStorage;
 use callrec_types::directory::User;
 use serde::{Deserialize, Serialize};

@@ -5,113 +5,20 @@
 use crate::download::Downloads;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::events::{Notifier, UiEvent};
+use crate::link::{Auth, Server};
 use crate::live::LiveFeed;
 use crate::local_server::LocalServer;
 use crate::player::Player;
 use crate::settings::{ServerChoice, SettingsFile};
 use crate::tokens::TokenStore;
 use callrec_client::Client;
-use callrec_types::directory::User;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// What the window is told when this computer's server stopped.
 pub const LOCAL_STOPPED: &str = "The callrec server on this computer has stopped. Restart it to go on.";
-
-/// The server the app is connected to.
-#[derive(Debug, Clone)]
-pub struct Server {
-    pub choice: ServerChoice,
-    /// The base URL (for `Local`, the child server's loopback URL).
-    pub url: String,
-    /// A client without a session.
-    pub client: Client,
-}
-
-impl Server {
-    /// The key the session token is filed under: the URL, or `local` for this computer (its
-    /// port changes between runs, its database does not).
-    pub fn token_key(&self) -> String {
-        match &self.choice {
-            ServerChoice::Local => "local".to_string(),
-            ServerChoice::Remote { url } => url.clone(),
-        }
-    }
-}
-
-/// A signed-in user on a server.
-#[derive(Debug)]
-pub struct Session {
-    pub server: Server,
-    /// The client carrying the session token.
-    pub client: Client,
-    pub user: User,
-}
-
-#[derive(Debug, Clone)]
-pub enum Link {
-    Disconnected,
-    Connected(Server),
-    LoggedIn(Arc<Session>),
-}
-
-/// The link and the token store: what an expired session must reset, shared with the live
-/// feed's task.
-pub struct Auth {
-    link: RwLock<Link>,
-    pub tokens: TokenStore,
-    notify: Notifier,
-}
-
-impl Auth {
-    pub fn link(&self) -> Link {
-        self.link.read().expect("link lock").clone()
-    }
-
-    pub fn set_link(&self, link: Link) {
-        *self.link.write().expect("link lock") = link;
-    }
-
-    pub fn server(&self) -> AppResult<Server> {
-        match self.link() {
-            Link::Disconnected => Err(AppError::new(ErrorCode::Unreachable, "Choose a server first.")),
-            Link::Connected(server) => Ok(server),
-            Link::LoggedIn(session) => Ok(session.server.clone()),
-        }
-    }
-
-    /// The logged-in client.
-    pub fn client(&self) -> AppResult<Client> {
-        match self.link() {
-            Link::LoggedIn(session) => Ok(session.client.clone()),
-            _ => Err(AppError::not_logged_in()),
-        }
-    }
-
-    /// Forgets the session if `error` says it has expired; passes the error on.
-    pub fn check(&self, error: AppError) -> AppError {
-        if error.is_session_expired() {
-            self.expire(&error.message);
-        }
-        error
-    }
-
-    /// The session ended on the server: forget the token, go back to the login form.
-    pub fn expire(&self, message: &str) {
-        let mut link = self.link.write().expect("link lock");
-        if let Link::LoggedIn(session) = &*link {
-            let server = session.server.clone();
-            self.tokens.clear(&server.token_key());
-            *link = Link::Connected(server);
-            drop(link);
-            (self.notify)(UiEvent::SessionExpired {
-                message: message.to_string(),
-            });
-        }
-    }
-}
 
 /// Where the app keeps its files, and how it stores tokens; given by the caller so tests run
 /// in temp dirs with a memory token store.
@@ -148,17 +55,19 @@ impl AppState {
             .tcp_keepalive(Duration::from_secs(15))
             .build()
             .expect("the HTTP client builds with static settings");
-        let auth = Arc::new(Auth {
-            link: RwLock::new(Link::Disconnected),
-            tokens: config.tokens,
-            notify: notify.clone(),
-        });
+        let auth = Arc::new(Auth::new(config.tokens, notify.clone()));
+        // The player and downloads report through typed callbacks; here they become the
+        // window's events.
+        let player_events = notify.clone();
+        let download_events = notify.clone();
         AppState {
             settings: SettingsFile::new(config.config_dir.join("settings.json")),
             local: LocalServer::new(config.data_dir.join("local-server")),
             feed: LiveFeed::new(notify.clone()),
-            player: Player::new(notify.clone()),
-            downloads: Downloads::default(),
+            player: Player::new(Arc::new(move |status| player_events(UiEvent::Player { status }))),
+            downloads: Downloads::new(Arc::new(move |progress| {
+                download_events(UiEvent::Download { progress })
+            })),
             save_dir: config.save_dir,
             connecting: Mutex::new(None),
             auth,

@@ -1,7 +1,7 @@
 //! How the window's web engine is set up to stay small. The window is forms and lists: it needs
 //! no GPU and no optimising JavaScript compiler, and on Linux both cost resident memory in the
 //! app's three processes (the app, WebKit's web process and its network process). What each
-//! variable saves was measured by the memory benchmark (`tests/tests/desktop_e2e/memory.rs`,
+//! variable saves was measured by the memory benchmark (`tests/tests/e2e/desktop/memory.rs`,
 //! figures and the per-mapping breakdown in `docs/desktop.md`).
 //!
 //! [`prepare_environment`] runs first thing in `run`, before GTK or WebKit start: they read

@@ -10,8 +10,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use callrec_desktop::events::Notifier;
-use callrec_desktop::player::{Player, Timing};
+use callrec_desktop::player::{OnStatus, Player, Timing};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +34,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime for the player");
-    let notify: Notifier = Arc::new(|_| {});
+    let notify: OnStatus = Arc::new(|_| {});
     let player = Player::new(notify);
     rt.block_on(async {
         // Warm-up: connections, the audio device, page cache.

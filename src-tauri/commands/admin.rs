@@ -1,12 +1,12 @@
 //! Commands: administration (rules, directory, settings, storage, dispatch queue, audit), one
 //! line each over `crate::admin`. The server refuses every one of them to non-admins.
 
-use crate::admin::{self, AuditFilter, RuleMove};
+use crate::admin::{self, AuditFilter};
 use crate::error::AppError;
 use crate::state::AppState;
 use callrec_types::calls::DispatchTarget;
 use callrec_types::directory::{NewUser, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User, UserPatch};
-use callrec_types::rules::{Rule, RuleInput};
+use callrec_types::rules::{Rule, RuleInput, RuleMove};
 use callrec_types::wire::{
     AuditPage, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestResult, StorageReport,
 };

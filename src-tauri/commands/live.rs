@@ -1,7 +1,7 @@
 //! Commands: the live calls and the red record toggle.
 
+use crate::calls;
 use crate::error::AppError;
-use crate::live;
 use crate::state::AppState;
 use callrec_types::calls::CallDetail;
 use callrec_types::wire::{RecordingAction, RecordingActionResponse};
@@ -10,7 +10,7 @@ use tauri::State;
 
 #[tauri::command]
 pub fn live_calls(state: State<'_, AppState>) -> Result<Vec<CallDetail>, AppError> {
-    live::live_calls(&state)
+    calls::live_calls(&state)
 }
 
 #[tauri::command]
@@ -19,5 +19,5 @@ pub async fn set_recording(
     call_id: CallId,
     action: RecordingAction,
 ) -> Result<RecordingActionResponse, AppError> {
-    live::set_recording(&state, call_id, action).await
+    calls::set_recording(&state, call_id, action).await
 }

@@ -14,7 +14,6 @@ pub mod output;
 pub mod range;
 
 use crate::error::{AppError, ErrorCode};
-use crate::events::{Notifier, UiEvent};
 use callrec_client::{AudioFormat, Client, ClientError};
 use callrec_types::RecordingId;
 use decode::{Decoder, StreamInfo};
@@ -284,20 +283,23 @@ impl Playback {
     }
 }
 
+/// Where the player reports every change of its status (the app turns it into a UI event).
+pub type OnStatus = Arc<dyn Fn(PlayerStatus) + Send + Sync>;
+
 /// The app's one player.
 pub struct Player {
     now: Arc<tokio::sync::Mutex<Option<Playback>>>,
-    notify: Notifier,
+    on_status: OnStatus,
     speed: Mutex<f32>,
     /// The play that failed last (client, recording, position): "play" tries it again.
     failed: Mutex<Option<(Client, RecordingId, u64)>>,
 }
 
 impl Player {
-    pub fn new(notify: Notifier) -> Player {
+    pub fn new(on_status: OnStatus) -> Player {
         Player {
             now: Arc::new(tokio::sync::Mutex::new(None)),
-            notify,
+            on_status,
             speed: Mutex::new(1.0),
             failed: Mutex::new(None),
         }
@@ -314,16 +316,14 @@ impl Player {
                 *self.failed.lock().expect("failed lock") = Some((client, id, start_ms));
                 // The bar says why nothing plays (no device, not permitted, unreachable).
                 let error = AppError::from(e);
-                (self.notify)(UiEvent::Player {
-                    status: PlayerStatus {
-                        recording_id: Some(id),
-                        state: PlaybackState::Failed,
-                        position_ms: start_ms,
-                        duration_ms: 0,
-                        speed,
-                        error: Some(error.clone()),
-                        notice: None,
-                    },
+                (self.on_status)(PlayerStatus {
+                    recording_id: Some(id),
+                    state: PlaybackState::Failed,
+                    position_ms: start_ms,
+                    duration_ms: 0,
+                    speed,
+                    error: Some(error.clone()),
+                    notice: None,
                 });
                 Err(PlayerError::Shown(error))
             }
@@ -336,16 +336,14 @@ impl Player {
         drop(self.now.lock().await.take());
         let speed = *self.speed.lock().expect("speed lock");
         let mut guard = self.now.lock().await;
-        (self.notify)(UiEvent::Player {
-            status: PlayerStatus {
-                recording_id: Some(id),
-                state: PlaybackState::Loading,
-                position_ms: start_ms,
-                duration_ms: 0,
-                speed,
-                error: None,
-                notice: None,
-            },
+        (self.on_status)(PlayerStatus {
+            recording_id: Some(id),
+            state: PlaybackState::Loading,
+            position_ms: start_ms,
+            duration_ms: 0,
+            speed,
+            error: None,
+            notice: None,
         });
         // The device opens while the first request is on its way.
         let mut output = Output::spawn(false, speed);
@@ -408,7 +406,7 @@ impl Player {
     /// Emits the position while something is loaded; closes the device at the end.
     fn spawn_ticker(&self) {
         let now = self.now.clone();
-        let notify = self.notify.clone();
+        let on_status = self.on_status.clone();
         tokio::spawn(async move {
             let mut last: Option<PlayerStatus> = None;
             loop {
@@ -428,7 +426,7 @@ impl Player {
                 let status = p.status();
                 drop(guard);
                 if last.as_ref() != Some(&status) {
-                    notify(UiEvent::Player { status: status.clone() });
+                    on_status(status.clone());
                     last = Some(status);
                 }
             }
@@ -466,7 +464,7 @@ impl Player {
         }
         let status = p.status();
         drop(guard);
-        (self.notify)(UiEvent::Player { status: status.clone() });
+        (self.on_status)(status.clone());
         Ok(status)
     }
 
@@ -494,7 +492,7 @@ impl Player {
         }
         let status = p.status();
         drop(guard);
-        (self.notify)(UiEvent::Player { status: status.clone() });
+        (self.on_status)(status.clone());
         Ok(status)
     }
 
@@ -515,7 +513,7 @@ impl Player {
         }
         let status = p.status();
         drop(guard);
-        (self.notify)(UiEvent::Player { status: status.clone() });
+        (self.on_status)(status.clone());
         Ok(status)
     }
 
@@ -543,7 +541,7 @@ impl Player {
         }
         drop(guard);
         let status = self.status().await;
-        (self.notify)(UiEvent::Player { status: status.clone() });
+        (self.on_status)(status.clone());
         Ok(status)
     }
 
@@ -553,9 +551,7 @@ impl Player {
         let old = self.now.lock().await.take();
         drop(old);
         *self.failed.lock().expect("failed lock") = None;
-        (self.notify)(UiEvent::Player {
-            status: self.status().await,
-        });
+        (self.on_status)(self.status().await);
     }
 }
 

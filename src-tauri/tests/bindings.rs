@@ -105,6 +105,9 @@ pub fn generate() -> String {
             MonMode,
             Rule,
             RuleInput,
+            RuleMove,
+            RuleMoveInput,
+            RuleEnabledInput,
             FieldError,
         }
     );
@@ -233,11 +236,7 @@ pub fn generate() -> String {
         "callrec_desktop::events",
         callrec_desktop::events { FeedState, UiEvent }
     );
-    section!(
-        b,
-        "callrec_desktop::admin",
-        callrec_desktop::admin { RuleMove, AuditFilter }
-    );
+    section!(b, "callrec_desktop::admin", callrec_desktop::admin { AuditFilter });
     let missing: Vec<_> = b.used.difference(&b.defined).collect();
     assert!(
         missing.is_empty(),

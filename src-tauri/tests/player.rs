@@ -4,18 +4,17 @@
 
 use crate::support::{self, TestServer};
 use callrec_client::AudioFormat;
-use callrec_desktop::events::{Notifier, UiEvent};
 use callrec_desktop::player::decode::Decoder;
 use callrec_desktop::player::range::RangeSource;
-use callrec_desktop::player::{PlaybackState, Player};
+use callrec_desktop::player::{OnStatus, PlaybackState, Player, PlayerStatus};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn collecting() -> (Notifier, Arc<Mutex<Vec<UiEvent>>>) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    (Arc::new(move |e| sink.lock().expect("events lock").push(e)), events)
+fn collecting() -> (OnStatus, Arc<Mutex<Vec<PlayerStatus>>>) {
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let sink = statuses.clone();
+    (Arc::new(move |s| sink.lock().expect("statuses lock").push(s)), statuses)
 }
 
 #[test]
@@ -153,13 +152,8 @@ async fn play_seek_and_end(alice: callrec_client::Client, recording: callrec_typ
     wait_first_sample(&player).await;
     player.stop().await;
     assert_eq!(player.status().await.state, PlaybackState::Idle);
-    let seen = events
-        .lock()
-        .expect("events")
-        .iter()
-        .filter(|e| matches!(e, UiEvent::Player { .. }))
-        .count();
-    assert!(seen > 3, "the window hears about the player ({seen} events)");
+    let seen = events.lock().expect("statuses").len();
+    assert!(seen > 3, "the window hears about the player ({seen} statuses)");
 }
 
 async fn wait_first_sample(player: &Player) -> callrec_desktop::player::Timing {

@@ -35,7 +35,7 @@ cargo test --workspace --no-run
 
 echo "== end-to-end in a real window"
 # Every `#[ignore]`d test of the workspace: the real-window tests and the OS keyring test. Not
-# `--test desktop_e2e`: selecting one target resolves other features than the whole
+# `--test e2e`: selecting one target resolves other features than the whole
 # workspace's `cargo test` did, and cargo would rebuild every dependency (~15 min cold).
 # A Secret Service in the test's D-Bus session (its keyring files in a temp dir), so the app
 # keeps sessions in the OS keyring as on a desktop.

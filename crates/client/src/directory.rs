@@ -3,7 +3,7 @@
 
 use crate::{Client, Result};
 use callrec_types::directory::{NewUser, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User, UserPatch};
-use callrec_types::rules::{Rule, RuleInput};
+use callrec_types::rules::{Rule, RuleEnabledInput, RuleInput, RuleMove, RuleMoveInput};
 use callrec_types::wire::{LoginRequest, LoginResponse};
 use callrec_types::{PhoneId, RoleId, RuleId, TeamId, UserId};
 use reqwest::Method;
@@ -163,6 +163,23 @@ impl Client {
     /// `PUT /api/v1/rules/{id}`: replaces the rule.
     pub async fn update_rule(&self, id: RuleId, rule: &RuleInput) -> Result<Rule> {
         self.send_body(Method::PUT, &format!("/api/v1/rules/{id}"), rule).await
+    }
+
+    /// `PUT /api/v1/rules/{id}/enabled`: switches one rule on or off, nothing else changing.
+    pub async fn set_rule_enabled(&self, id: RuleId, enabled: bool) -> Result<Rule> {
+        self.send_body(
+            Method::PUT,
+            &format!("/api/v1/rules/{id}/enabled"),
+            &RuleEnabledInput { enabled },
+        )
+        .await
+    }
+
+    /// `POST /api/v1/rules/{id}/move`: one place up or down, in one transaction on the
+    /// server; the whole list in its new order.
+    pub async fn move_rule(&self, id: RuleId, to: RuleMove) -> Result<Vec<Rule>> {
+        self.send_body(Method::POST, &format!("/api/v1/rules/{id}/move"), &RuleMoveInput { to })
+            .await
     }
 
     /// `DELETE /api/v1/rules/{id}`.

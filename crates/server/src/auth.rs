@@ -2,6 +2,7 @@
 //! as SHA-256 hashes with an expiry, the `Caller` extractor that every user route takes (who is
 //! asking and which calls they may see), [`login`] with its throttle, and the bootstrap admin.
 
+pub use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -14,13 +15,10 @@ use base64::Engine;
 use callrec_store::{NewUserRecord, Scope};
 use callrec_types::directory::{Level, User};
 use callrec_types::wire::{LoginRequest, LoginResponse};
-use callrec_types::*;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 pub const MAX_PASSWORD_LEN: usize = 1024;
@@ -96,30 +94,6 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|t| !t.is_empty() && t.len() <= 512)
 }
 
-/// The authenticated user of a request, with the calls they may see.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user: User,
-    pub scope: Scope,
-    pub token_hash: String,
-}
-
-impl Caller {
-    pub fn id(&self) -> UserId {
-        self.user.id
-    }
-    pub fn require(&self, level: Level) -> Result<(), ApiError> {
-        if self.user.level >= level {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!("this needs the {} level", level.as_str())))
-        }
-    }
-    pub fn is_admin(&self) -> bool {
-        self.user.level == Level::Admin
-    }
-}
-
 /// Which calls a user may see (SPEC §1): an agent their own, a supervisor also those of the
 /// members of the teams they supervise, an admin all.
 pub async fn scope_of(state: &AppState, user: &User) -> Result<Scope, ApiError> {
@@ -177,7 +151,7 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 /// `POST /api/v1/session`: checks the password (against a dummy hash when the user does not
-/// exist, so timing tells nothing), slowed down by the [`LoginThrottle`], then opens a session
+/// exist, so timing tells nothing), slowed down by the [`LoginThrottle`](crate::throttle::LoginThrottle), then opens a session
 /// of `session_ttl_hours`. Both outcomes are audited.
 pub async fn login(state: &AppState, req: LoginRequest) -> Result<LoginResponse, LoginError> {
     let now = state.clock.now();
@@ -207,7 +181,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> Result<LoginResponse,
     let Some(user) = user.filter(|_| ok) else {
         state.throttle.failure(&req.username, now);
         state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
-        crate::calls::audit(
+        crate::audit::audit(
             state,
             None,
             "anonymous",
@@ -235,7 +209,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> Result<LoginResponse,
         scope: callrec_store::Scope::Users(vec![]),
         token_hash: String::new(),
     };
-    crate::calls::audit(
+    crate::audit::audit(
         state,
         Some(&caller),
         "",
@@ -288,72 +262,6 @@ impl IntoResponse for LoginError {
             }
             LoginError::Api(e) => e.into_response(),
         }
-    }
-}
-
-/// Slows down repeated failed logins per username: after `FREE_FAILURES` failures within the
-/// window, each further attempt must wait an exponentially growing time (capped), answered 429
-/// with `Retry-After`. A success clears the count.
-pub struct LoginThrottle {
-    entries: Mutex<HashMap<String, Failures>>,
-}
-
-#[derive(Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: DateTime<Utc>,
-    blocked_until: DateTime<Utc>,
-}
-
-const FREE_FAILURES: u32 = 5;
-const WINDOW_MINUTES: i64 = 15;
-const MAX_BLOCK_SECONDS: i64 = 15 * 60;
-const MAX_TRACKED: usize = 100_000;
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        LoginThrottle {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl LoginThrottle {
-    /// `Err(seconds to wait)` while the username is blocked.
-    pub fn check(&self, username: &str, now: DateTime<Utc>) -> Result<(), i64> {
-        let map = self.entries.lock().expect("throttle lock");
-        match map.get(&username.to_lowercase()) {
-            Some(f) if f.blocked_until > now => Err((f.blocked_until - now).num_seconds().max(1)),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn failure(&self, username: &str, now: DateTime<Utc>) {
-        let mut map = self.entries.lock().expect("throttle lock");
-        if map.len() >= MAX_TRACKED {
-            map.retain(|_, f| now - f.last < Duration::minutes(WINDOW_MINUTES));
-        }
-        let f = map.entry(username.to_lowercase()).or_insert(Failures {
-            count: 0,
-            last: now,
-            blocked_until: now,
-        });
-        if now - f.last > Duration::minutes(WINDOW_MINUTES) {
-            f.count = 0;
-        }
-        f.count += 1;
-        f.last = now;
-        if f.count >= FREE_FAILURES {
-            let secs = (1i64 << (f.count - FREE_FAILURES).min(20)).min(MAX_BLOCK_SECONDS);
-            f.blocked_until = now + Duration::seconds(secs);
-        }
-    }
-
-    pub fn success(&self, username: &str) {
-        self.entries
-            .lock()
-            .expect("throttle lock")
-            .remove(&username.to_lowercase());
     }
 }
 
@@ -410,22 +318,5 @@ mod tests {
         assert!(a.len() >= 43);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
-    }
-
-    #[test]
-    fn throttle_blocks_after_five_failures_and_grows() {
-        let t = LoginThrottle::default();
-        let now = Utc::now();
-        for _ in 0..4 {
-            t.failure("Alice", now);
-        }
-        assert!(t.check("alice", now).is_ok(), "four failures are free");
-        t.failure("alice", now);
-        assert_eq!(t.check("alice", now), Err(1));
-        t.failure("alice", now);
-        assert_eq!(t.check("ALICE", now), Err(2), "the wait doubles");
-        assert!(t.check("alice", now + Duration::seconds(3)).is_ok(), "and ends");
-        t.success("alice");
-        assert!(t.check("alice", now).is_ok());
     }
 }

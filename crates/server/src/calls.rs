@@ -2,10 +2,12 @@
 //! users, running the rule engine, the per-call journal document, what a viewer is shown, and
 //! the audit log.
 
-use crate::auth::Caller;
+pub use crate::audit::audit;
+use crate::caller::Caller;
 use crate::error::ApiError;
+pub use crate::label::label;
 use crate::state::AppState;
-use callrec_store::{NewAudit, Scope};
+use callrec_store::Scope;
 use callrec_types::calls::{Call, CallDetail, JournalDocument, LiveRecording, Participant, ParticipantRole, Recording};
 use callrec_types::directory::{address_user_part, normalize_address};
 use callrec_types::engine::{decide, CallFacts, Decision, FactParticipant, TraceLine};
@@ -75,14 +77,6 @@ impl AddressBook {
                 user_name: None,
             })
             .collect()
-    }
-}
-
-pub fn label(p: &Participant) -> String {
-    match (p.name.trim(), p.number.trim()) {
-        ("", n) => n.to_string(),
-        (name, "") => name.to_string(),
-        (name, n) => format!("{name} ({n})"),
     }
 }
 
@@ -174,29 +168,5 @@ pub fn detail_for(
         recording,
         can_toggle,
         not_allowed_reason: reason,
-    }
-}
-
-/// Appends to the audit log; a failure to audit is logged, never hidden.
-pub async fn audit(
-    state: &AppState,
-    caller: Option<&Caller>,
-    actor: &str,
-    action: &str,
-    target: String,
-    detail: String,
-) {
-    let entry = NewAudit {
-        at: state.clock.now(),
-        user_id: caller.map(|c| c.user.id),
-        actor: caller
-            .map(|c| c.user.username.clone())
-            .unwrap_or_else(|| actor.to_string()),
-        action: action.to_string(),
-        target,
-        detail,
-    };
-    if let Err(e) = state.store.append_audit(&entry).await {
-        tracing::error!(error = %e, action, "could not write the audit log");
     }
 }

@@ -8,9 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use callrec_store::StoreError;
+use callrec_types::engine::Refusal;
 use callrec_types::engine::TraceLine;
 use callrec_types::rules::FieldError;
 use callrec_types::wire::ErrorBody;
+use callrec_types::DispatchId;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -130,3 +132,133 @@ impl From<std::io::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+// The errors of the server's parts, and how each is answered: kept here, beside `ApiError`,
+// so that this module is a leaf the parts can use without importing each other.
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    #[error("recording not found")]
+    NotFound,
+    #[error("the recording is on legal hold; release the hold first")]
+    LegalHold,
+    #[error("the recording is still being written")]
+    InProgress,
+    #[error("cannot remove the file {path}: {source}")]
+    File { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for DeleteError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => DeleteError::NotFound,
+            other => DeleteError::Store(other),
+        }
+    }
+}
+
+impl From<DeleteError> for ApiError {
+    fn from(e: DeleteError) -> Self {
+        use axum::http::StatusCode;
+        match e {
+            DeleteError::NotFound => ApiError::not_found("recording"),
+            DeleteError::LegalHold => ApiError::new(StatusCode::CONFLICT, "legal_hold", e.to_string()),
+            DeleteError::InProgress => ApiError::new(StatusCode::CONFLICT, "recording_in_progress", e.to_string()),
+            DeleteError::File { .. } => ApiError::internal(e),
+            DeleteError::Store(s) => s.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot measure the free space of the data directory: {0}")]
+    Statvfs(std::io::Error),
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Store(s) => s.into(),
+            StorageError::Statvfs(_) => ApiError::internal(e),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid settings")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored settings are not readable: {0}")]
+    Corrupt(String),
+}
+
+impl From<SettingsError> for ApiError {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::Invalid(fields) => ApiError::invalid_fields(fields),
+            SettingsError::Store(s) => s.into(),
+            SettingsError::Corrupt(m) => ApiError::internal(m),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("dispatch target {0} was already sent")]
+    AlreadySent(DispatchId),
+    #[error("dispatch target {0} is being sent right now")]
+    Busy(DispatchId),
+}
+
+impl From<DispatchError> for ApiError {
+    fn from(e: DispatchError) -> Self {
+        use axum::http::StatusCode;
+        match e {
+            DispatchError::Store(StoreError::NotFound) => ApiError::not_found("dispatch target"),
+            DispatchError::Store(s) => s.into(),
+            DispatchError::AlreadySent(_) => ApiError::new(StatusCode::CONFLICT, "already_sent", e.to_string()),
+            DispatchError::Busy(_) => ApiError::new(StatusCode::CONFLICT, "busy", e.to_string()),
+        }
+    }
+}
+
+/// Why a toggle was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ToggleError {
+    #[error("the call has ended")]
+    NotLive,
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.body.code, self.body.message)
+    }
+}
+impl std::error::Error for ApiError {}
+
+impl From<ToggleError> for ApiError {
+    fn from(e: ToggleError) -> Self {
+        use axum::http::StatusCode;
+        match e {
+            ToggleError::NotLive => ApiError::new(StatusCode::CONFLICT, "call_not_live", e.to_string()),
+            ToggleError::Refused(Refusal::Denied) => {
+                ApiError::new(StatusCode::CONFLICT, "recording_denied", e.to_string())
+            }
+            ToggleError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, "not_permitted", r.to_string()),
+            ToggleError::Api(a) => a,
+        }
+    }
+}

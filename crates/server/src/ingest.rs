@@ -1,18 +1,17 @@
-//! `POST /api/v1/ingest` (SPEC §4.2): a PBX that records by itself uploads the WAV with the
-//! call's facts. The audio is streamed to a spool file (never whole in memory) while it is
-//! hashed, its WAV header checked against the bytes received (and its sizes made to tell the
-//! truth), the rules applied, and only then moved into place. Every refusal is `{code,
-//! message}`; spool files a crash left behind are removed at start-up.
+//! Uploads (SPEC §4.2): a PBX that records by itself uploads the WAV with the call's facts
+//! (the HTTP side, `POST /api/v1/ingest`, is `routes/ingest.rs`). The audio is streamed to a
+//! spool file (never whole in memory) while it is hashed ([`SpoolWriter`]), its WAV header
+//! checked against the bytes received (and its sizes made to tell the truth), the rules
+//! applied, and only then moved into place ([`accept`]). Every refusal is `{code, message}`;
+//! spool files a crash left behind are removed at start-up.
 
 use crate::auth::{bearer, secret_eq};
 use crate::calls::{self, AddressBook, RawParticipant};
 use crate::error::{ApiError, ApiResult};
 use crate::files::Files;
 use crate::state::AppState;
-use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::Json;
 use callrec_media::wav::{check_upload_file, WavInfo, WavIoError};
 use callrec_store::{NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{CallDirection, CallSource, CallState, ManualVia, ParticipantRole, RecordingState, Trigger};
@@ -25,7 +24,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use tokio::io::AsyncWriteExt;
 
-const MAX_CALL_JSON: usize = 64 * 1024;
+/// The largest `call` part accepted.
+pub const MAX_CALL_JSON: usize = 64 * 1024;
 const MAX_PARTICIPANTS: usize = 32;
 /// How far in the future a call's times may be: the PBX's clock may run ahead of ours, but
 /// not by more than this (a year 9999 start is a bug, and would sort above every real call).
@@ -52,7 +52,8 @@ fn unprocessable(code: &str, msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
 }
 
-fn check_token(state: &AppState, parts: &Parts) -> ApiResult<()> {
+/// The ingest token, checked before anything of the body is read.
+pub fn check_token(state: &AppState, parts: &Parts) -> ApiResult<()> {
     let Some(expected) = &state.config.ingest_token else {
         return Err(ApiError::forbidden(
             "uploads are disabled: no ingest token is configured (CALLREC_INGEST_TOKEN)",
@@ -117,103 +118,58 @@ fn validate_call(c: &IngestCall) -> ApiResult<()> {
     Ok(())
 }
 
-/// The handler takes the whole request so that the token is checked before the body is
-/// looked at (a caller without it learns nothing about the upload format), and so that a
-/// body that is not `multipart/form-data` with a boundary is refused as `{code, message}`
-/// rather than by axum's plain-text rejection (#13.8).
-pub async fn ingest(State(state): State<AppState>, request: Request) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
-    let (parts, body) = request.into_parts();
-    check_token(&state, &parts)?;
-    crate::disk::refuse_upload(&state)?;
-    let result = match Multipart::from_request(Request::from_parts(parts, body), &state).await {
-        Ok(mut multipart) => receive(&state, &mut multipart).await,
-        Err(rejection) => Err(ApiError::from(rejection)),
-    };
-    if result.is_err() {
-        state.metrics.ingest_rejected.fetch_add(1, Ordering::Relaxed);
-    }
-    result
+/// The audio of an upload as it arrives: written to a spool file under `<data_dir>/tmp`
+/// (never whole in memory) and hashed on the way, bounded by `max_upload_bytes`.
+pub struct SpoolWriter {
+    spool: Spool,
+    file: tokio::fs::File,
+    hasher: Sha256,
+    total: u64,
+    limit: u64,
 }
 
-async fn receive(state: &AppState, multipart: &mut Multipart) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
-    let mut call: Option<IngestCall> = None;
-    let mut audio: Option<(Spool, WavInfo, String, u64)> = None;
-    let bad_multipart =
-        |e: axum::extract::multipart::MultipartError| ApiError::bad_request("malformed_upload", e.body_text());
-    while let Some(mut field) = multipart.next_field().await.map_err(bad_multipart)? {
-        match field.name() {
-            Some("call") => {
-                let mut buf = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad_multipart)? {
-                    buf.extend_from_slice(&chunk);
-                    if buf.len() > MAX_CALL_JSON {
-                        return Err(ApiError::new(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "too_large",
-                            "the call JSON is over 64 KiB",
-                        ));
-                    }
-                }
-                let c: IngestCall = serde_json::from_slice(&buf).map_err(|e| {
-                    ApiError::bad_request("malformed_json", format!("the call part is not valid call JSON: {e}"))
-                })?;
-                call = Some(c);
-            }
-            Some("audio") => {
-                if audio.is_some() {
-                    return Err(ApiError::bad_request(
-                        "malformed_upload",
-                        "only one audio part is allowed",
-                    ));
-                }
-                audio = Some(spool_audio(state, &mut field).await?);
-            }
-            _ => {
-                // Unknown parts are drained and ignored, bounded by the body limit.
-                while field.chunk().await.map_err(bad_multipart)?.is_some() {}
-            }
-        }
-    }
-    let call = call.ok_or_else(|| ApiError::bad_request("malformed_upload", "the upload has no `call` part"))?;
-    let (mut spool, info, sha256, bytes) =
-        audio.ok_or_else(|| ApiError::bad_request("malformed_upload", "the upload has no `audio` part"))?;
-    validate_call(&call)?;
-    check_not_future(&call, state.clock.now())?;
-    store_upload(state, call, &mut spool, info, sha256, bytes).await
+/// An upload's audio once complete and checked: the spool file, its WAV facts, and the
+/// SHA-256 and size of what is stored.
+pub struct SpooledAudio {
+    spool: Spool,
+    info: WavInfo,
+    sha256: String,
+    bytes: u64,
 }
 
-async fn spool_audio(
-    state: &AppState,
-    field: &mut axum::extract::multipart::Field<'_>,
-) -> ApiResult<(Spool, WavInfo, String, u64)> {
-    let dir = state.files.tmp_dir();
-    tokio::fs::create_dir_all(&dir).await?;
-    let mut rnd = [0u8; 8];
-    rand::rngs::OsRng.fill_bytes(&mut rnd);
-    let spool = Spool {
-        path: dir.join(format!("{SPOOL_PREFIX}{}{SPOOL_SUFFIX}", hex::encode(rnd))),
-        keep: false,
-    };
-    let mut file = tokio::fs::File::create(&spool.path).await?;
-    let mut hasher = Sha256::new();
-    let mut total = 0u64;
-    let limit = state.config.max_upload_bytes;
-    while let Some(chunk) = field.chunk().await.map_err(|e| {
-        ApiError::bad_request(
-            "malformed_upload",
-            format!("the audio part was cut off: {}", e.body_text()),
-        )
-    })? {
-        total += chunk.len() as u64;
-        if total > limit {
+impl SpoolWriter {
+    /// Creates the spool file.
+    pub async fn create(state: &AppState) -> ApiResult<SpoolWriter> {
+        let dir = state.files.tmp_dir();
+        tokio::fs::create_dir_all(&dir).await?;
+        let mut rnd = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut rnd);
+        let spool = Spool {
+            path: dir.join(format!("{SPOOL_PREFIX}{}{SPOOL_SUFFIX}", hex::encode(rnd))),
+            keep: false,
+        };
+        let file = tokio::fs::File::create(&spool.path).await?;
+        Ok(SpoolWriter {
+            spool,
+            file,
+            hasher: Sha256::new(),
+            total: 0,
+            limit: state.config.max_upload_bytes,
+        })
+    }
+
+    /// Appends one chunk: 413 `too_large` past the limit, 507 `disk_full` when the disk is.
+    pub async fn write(&mut self, chunk: &[u8]) -> ApiResult<()> {
+        self.total += chunk.len() as u64;
+        if self.total > self.limit {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
-                format!("the recording is over the limit of {limit} bytes"),
+                format!("the recording is over the limit of {} bytes", self.limit),
             ));
         }
-        hasher.update(&chunk);
-        file.write_all(&chunk).await.map_err(|e| {
+        self.hasher.update(chunk);
+        self.file.write_all(chunk).await.map_err(|e| {
             if rustix::io::Errno::from_io_error(&e) == Some(rustix::io::Errno::NOSPC) {
                 ApiError::new(
                     StatusCode::INSUFFICIENT_STORAGE,
@@ -223,31 +179,60 @@ async fn spool_audio(
             } else {
                 ApiError::from(e)
             }
-        })?;
+        })
     }
-    file.sync_all().await?;
-    drop(file);
-    // The declared sizes against the bytes received: placeholders repaired, lies refused
-    // (callrec_media::wav::upload has the policy).
-    let path = spool.path.clone();
-    let report = tokio::task::spawn_blocking(move || -> Result<_, WavIoError> {
-        let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
-        check_upload_file(&mut f)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| match e {
-        WavIoError::Wav(e) => unprocessable("invalid_wav", format!("the audio is not a usable WAV file: {e}")),
-        WavIoError::TooLarge => unprocessable("invalid_wav", "the audio is longer than a WAV file can describe"),
-        other => ApiError::internal(other),
-    })?;
-    let (sha256, bytes) = if report.rewritten {
-        // The stored bytes are not the received ones: the checksum is of what is stored.
-        crate::files::sha256_file(&spool.path).await?
-    } else {
-        (hex::encode(hasher.finalize()), total)
-    };
-    Ok((spool, report.info, sha256, bytes))
+
+    /// Syncs the file and checks its WAV header against the bytes received: placeholders
+    /// repaired, lies refused (422 `invalid_wav`; callrec_media::wav::upload has the policy).
+    pub async fn finish(self) -> ApiResult<SpooledAudio> {
+        let SpoolWriter {
+            spool,
+            file,
+            hasher,
+            total,
+            ..
+        } = self;
+        file.sync_all().await?;
+        drop(file);
+        let path = spool.path.clone();
+        let report = tokio::task::spawn_blocking(move || -> Result<_, WavIoError> {
+            let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+            check_upload_file(&mut f)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            WavIoError::Wav(e) => unprocessable("invalid_wav", format!("the audio is not a usable WAV file: {e}")),
+            WavIoError::TooLarge => unprocessable("invalid_wav", "the audio is longer than a WAV file can describe"),
+            other => ApiError::internal(other),
+        })?;
+        let (sha256, bytes) = if report.rewritten {
+            // The stored bytes are not the received ones: the checksum is of what is stored.
+            crate::files::sha256_file(&spool.path).await?
+        } else {
+            (hex::encode(hasher.finalize()), total)
+        };
+        Ok(SpooledAudio {
+            spool,
+            info: report.info,
+            sha256,
+            bytes,
+        })
+    }
+}
+
+/// Checks the call's facts (422 `invalid_call`, 400 `time_in_future`), applies the rules and,
+/// if they keep it, moves the audio into place and files the call: 201 with its ids.
+pub async fn accept(state: &AppState, call: IngestCall, audio: SpooledAudio) -> ApiResult<IngestResponse> {
+    validate_call(&call)?;
+    check_not_future(&call, state.clock.now())?;
+    let SpooledAudio {
+        mut spool,
+        info,
+        sha256,
+        bytes,
+    } = audio;
+    store_upload(state, call, &mut spool, info, sha256, bytes).await
 }
 
 /// Removes the upload spool files (`<data_dir>/tmp/upload-*.part`) a crash or kill left
@@ -290,7 +275,7 @@ async fn store_upload(
     info: WavInfo,
     sha256: String,
     bytes: u64,
-) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
+) -> ApiResult<IngestResponse> {
     let raw: Vec<RawParticipant> = c
         .participants
         .iter()
@@ -468,11 +453,8 @@ async fn store_upload(
     let users = calls::internal_users(&call);
     state.publish(Event::Recording(rec.clone()), users.clone(), None).await;
     state.publish(Event::Journal { call_id: call.id }, users, None).await;
-    Ok((
-        StatusCode::CREATED,
-        Json(IngestResponse {
-            call_id: call.id,
-            recording_id: rec.id,
-        }),
-    ))
+    Ok(IngestResponse {
+        call_id: call.id,
+        recording_id: rec.id,
+    })
 }

@@ -6,10 +6,13 @@
 //! finish their responses and are then disconnected. `run` is what the binary calls.
 
 pub mod audio;
+pub mod audit;
 pub mod auth;
+pub mod caller;
 pub mod calls;
 pub mod clock;
 pub mod config;
+pub mod cron;
 pub mod demo;
 pub mod disk;
 pub mod dispatch;
@@ -18,7 +21,9 @@ pub mod extract;
 pub mod files;
 pub mod heartbeat;
 pub mod http;
+pub mod hub;
 pub mod ingest;
+pub mod label;
 pub mod live;
 pub mod metrics;
 pub mod names;
@@ -32,6 +37,7 @@ pub mod settings;
 pub mod sip;
 pub mod state;
 pub mod storage;
+pub mod throttle;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;

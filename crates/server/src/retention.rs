@@ -8,6 +8,7 @@
 
 use crate::auth::Caller;
 use crate::calls;
+pub use crate::error::DeleteError;
 use crate::settings;
 use crate::state::AppState;
 use callrec_store::{StoreError, StoredRecording};
@@ -19,44 +20,6 @@ use std::collections::BTreeSet;
 
 /// Expired recordings fetched at a time.
 const BATCH: i64 = 200;
-
-#[derive(Debug, thiserror::Error)]
-pub enum DeleteError {
-    #[error("recording not found")]
-    NotFound,
-    #[error("the recording is on legal hold; release the hold first")]
-    LegalHold,
-    #[error("the recording is still being written")]
-    InProgress,
-    #[error("cannot remove the file {path}: {source}")]
-    File { path: String, source: std::io::Error },
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-impl From<StoreError> for DeleteError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => DeleteError::NotFound,
-            other => DeleteError::Store(other),
-        }
-    }
-}
-
-impl From<DeleteError> for crate::error::ApiError {
-    fn from(e: DeleteError) -> Self {
-        use axum::http::StatusCode;
-        match e {
-            DeleteError::NotFound => crate::error::ApiError::not_found("recording"),
-            DeleteError::LegalHold => crate::error::ApiError::new(StatusCode::CONFLICT, "legal_hold", e.to_string()),
-            DeleteError::InProgress => {
-                crate::error::ApiError::new(StatusCode::CONFLICT, "recording_in_progress", e.to_string())
-            }
-            DeleteError::File { .. } => crate::error::ApiError::internal(e),
-            DeleteError::Store(s) => s.into(),
-        }
-    }
-}
 
 /// Who deletes, for the audit log.
 pub enum Deleter<'a> {

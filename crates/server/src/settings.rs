@@ -6,9 +6,9 @@
 //! The SMTP password is write-only: what is shown is `"********"` when one is set and `""` when
 //! not, and sending `"********"` back keeps the stored one (so a form can round-trip it).
 
-use crate::schedule;
+use crate::cron;
+pub use crate::error::SettingsError;
 use crate::state::AppState;
-use callrec_store::StoreError;
 use callrec_types::rules::{is_plausible_email, FieldError};
 use callrec_types::wire::{Settings, SettingsPatch, SmtpSecurity, SmtpSettings};
 
@@ -20,26 +20,6 @@ pub const PASSWORD_MASK: &str = "********";
 pub const DEFAULT_SMTP_PORT: u16 = 25;
 /// Retention bounds, in days (one day to a century).
 pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=36500;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error("invalid settings")]
-    Invalid(Vec<FieldError>),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("the stored settings are not readable: {0}")]
-    Corrupt(String),
-}
-
-impl From<SettingsError> for crate::error::ApiError {
-    fn from(e: SettingsError) -> Self {
-        match e {
-            SettingsError::Invalid(fields) => crate::error::ApiError::invalid_fields(fields),
-            SettingsError::Store(s) => s.into(),
-            SettingsError::Corrupt(m) => crate::error::ApiError::internal(m),
-        }
-    }
-}
 
 /// The settings of a database nobody has saved settings in yet.
 pub fn defaults(state: &AppState) -> Settings {
@@ -116,7 +96,7 @@ pub fn validate(s: &Settings) -> Result<(), Vec<FieldError>> {
             format!("must be {} to {} days", RETENTION_DAYS.start(), RETENTION_DAYS.end()),
         ));
     }
-    if let Err(e) = schedule::Schedule::parse(&s.dispatch_schedule) {
+    if let Err(e) = cron::Schedule::parse(&s.dispatch_schedule) {
         errs.push(FieldError::new("dispatch_schedule", e.to_string()));
     }
     let smtp = &s.smtp;
@@ -181,6 +161,7 @@ pub async fn update(state: &AppState, patch: &SettingsPatch) -> Result<(Settings
     state.store.put_setting(SETTINGS_KEY, &json).await?;
     // The scheduler re-reads the settings when this moves.
     state.settings_epoch.fetch_add(1, std::sync::atomic::Ordering::Release);
+    state.settings_changed.notify_one();
     Ok((next, changes))
 }
 

@@ -1,13 +1,13 @@
 //! The application state, built whole at start-up and shared as `Arc`, and the event hub that
 //! feeds the server-sent events.
 
-use crate::auth::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::disk::Disk;
 use crate::files::Files;
-use crate::live::LiveCalls;
+use crate::live::registry::LiveCalls;
 use crate::metrics::Metrics;
+use crate::throttle::LoginThrottle;
 use callrec_store::Store;
 use callrec_types::engine::Decision;
 use callrec_types::wire::Event;
@@ -48,6 +48,11 @@ pub struct App {
     pub run_now: tokio::sync::Notify,
     /// Bumped on every settings change, so readers can cache the settings until it moves.
     pub settings_epoch: std::sync::atomic::AtomicU64,
+    /// Wakes the scheduler to read the schedule again (notified with the epoch's bump).
+    pub settings_changed: tokio::sync::Notify,
+    /// The clock time up to which the scheduler has looked, having run what was due by then:
+    /// whoever moves a test's clock waits on this instead of sleeping.
+    pub scheduler_checked: tokio::sync::watch::Sender<Option<chrono::DateTime<chrono::Utc>>>,
     /// Cancelled when the server starts to stop: push streams end, so clients disconnect.
     pub stopping: tokio_util::sync::CancellationToken,
 }
@@ -87,15 +92,9 @@ impl AppState {
             events,
             run_now: tokio::sync::Notify::new(),
             settings_epoch: std::sync::atomic::AtomicU64::new(0),
+            settings_changed: tokio::sync::Notify::new(),
+            scheduler_checked: tokio::sync::watch::Sender::new(None),
             stopping: tokio_util::sync::CancellationToken::new(),
         }))
-    }
-
-    /// Sends an event to the push streams, with the directory's names filled in (once here,
-    /// not once per viewer).
-    pub async fn publish(&self, mut event: Event, users: Vec<UserId>, decision: Option<Arc<Decision>>) {
-        crate::names::fill_or_log(self, &mut event).await;
-        // No receivers is fine: nobody is listening.
-        let _ = self.events.send(Arc::new(Envelope { event, users, decision }));
     }
 }

@@ -4,31 +4,15 @@
 //! ([`crate::disk`]).
 
 use crate::disk::DiskCondition;
+pub use crate::error::StorageError;
 use crate::state::AppState;
-use callrec_store::{StorageTotals, StoreError};
+use callrec_store::StorageTotals;
 use callrec_types::wire::StorageReport;
 use chrono::{DateTime, Duration, Utc};
 use std::path::Path;
 
 /// The window the daily rate is averaged over.
 pub const RATE_WINDOW_DAYS: i64 = 30;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("cannot measure the free space of the data directory: {0}")]
-    Statvfs(std::io::Error),
-}
-
-impl From<StorageError> for crate::error::ApiError {
-    fn from(e: StorageError) -> Self {
-        match e {
-            StorageError::Store(s) => s.into(),
-            StorageError::Statvfs(_) => crate::error::ApiError::internal(e),
-        }
-    }
-}
 
 /// Bytes available to an unprivileged writer on the file system holding `path`.
 pub fn free_bytes(path: &Path) -> std::io::Result<u64> {

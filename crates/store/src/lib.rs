@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording};
 use callrec_types::directory::{Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
 use callrec_types::engine::{DirectoryView, TraceLine};
-use callrec_types::rules::{Rule, RuleInput};
+use callrec_types::rules::{Rule, RuleInput, RuleMove};
 use callrec_types::wire::AuditEntry;
 use callrec_types::*;
 use chrono::{DateTime, Utc};
@@ -113,6 +113,12 @@ pub trait Store: Send + Sync + 'static {
     async fn create_rule(&self, rule: &RuleInput) -> Result<Rule>;
     async fn update_rule(&self, id: RuleId, rule: &RuleInput) -> Result<Rule>;
     async fn delete_rule(&self, id: RuleId) -> Result<()>;
+    /// Switches one rule on or off, nothing else of it changing. One statement.
+    async fn set_rule_enabled(&self, id: RuleId, enabled: bool) -> Result<Rule>;
+    /// Moves a rule one place up or down ([`callrec_types::rules::reorder`]) in one
+    /// transaction, so two admins moving rules at once never leave equal or lost positions;
+    /// returns every rule in its new order. A rule already first (up) or last (down) stays.
+    async fn move_rule(&self, id: RuleId, to: RuleMove) -> Result<Vec<Rule>>;
     /// The description of each of `ids` that still exists. One statement.
     async fn rule_names(&self, ids: &[RuleId]) -> Result<HashMap<RuleId, String>>;
 

@@ -109,6 +109,54 @@ fn store() -> Dispatch {
     Dispatch::Store
 }
 
+/// Which way a rule moves in the list: `POST /api/v1/rules/{id}/move` with `{"to": "up"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleMove {
+    Up,
+    Down,
+}
+
+/// `POST /api/v1/rules/{id}/move`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMoveInput {
+    pub to: RuleMove,
+}
+
+/// `PUT /api/v1/rules/{id}/enabled`: switches one rule on or off, leaving the rest of it alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct RuleEnabledInput {
+    pub enabled: bool,
+}
+
+/// The positions to save so that `id` swaps places with its neighbour: the rules in their
+/// order (position, then id, as the engine reads them) numbered 1, 2, 3, … — only those whose
+/// position changes. Renumbering rather than swapping two numbers also repairs equal
+/// positions. Empty when the rule is unknown or already first (up) or last (down).
+pub fn reorder(rules: &[Rule], id: RuleId, to: RuleMove) -> Vec<(RuleId, i64)> {
+    let mut order: Vec<&Rule> = rules.iter().collect();
+    order.sort_by_key(|r| (r.position, r.id));
+    let Some(at) = order.iter().position(|r| r.id == id) else {
+        return Vec::new();
+    };
+    let other = match to {
+        RuleMove::Up if at > 0 => at - 1,
+        RuleMove::Down if at + 1 < order.len() => at + 1,
+        _ => return Vec::new(),
+    };
+    order.swap(at, other);
+    order
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let position = i as i64 + 1;
+            (r.position != position).then_some((r.id, position))
+        })
+        .collect()
+}
+
 /// One problem with a field, so a form can show it where it belongs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FieldError {
@@ -278,5 +326,48 @@ mod tests {
         ] {
             assert!(!is_plausible_email(bad), "{bad:?}");
         }
+    }
+
+    fn rule(id: i64, position: i64) -> Rule {
+        Rule {
+            id: RuleId(id),
+            description: format!("rule {id}"),
+            enabled: true,
+            mode: RuleMode::Automatic,
+            role_id: RoleId(1),
+            direction: RuleDirection::Both,
+            origin: RuleOrigin::Both,
+            dispatch: Dispatch::Store,
+            position,
+        }
+    }
+
+    #[test]
+    fn moving_a_rule_up_swaps_it_with_its_neighbour_and_renumbers_only_what_changes() {
+        let rules = [rule(1, 1), rule(2, 2), rule(3, 3)];
+        assert_eq!(
+            reorder(&rules, RuleId(3), RuleMove::Up),
+            vec![(RuleId(3), 2), (RuleId(2), 3)]
+        );
+        assert_eq!(
+            reorder(&rules, RuleId(1), RuleMove::Down),
+            vec![(RuleId(2), 1), (RuleId(1), 2)]
+        );
+    }
+
+    #[test]
+    fn the_first_rule_does_not_move_up_nor_the_last_down_nor_an_unknown_one() {
+        let rules = [rule(1, 1), rule(2, 2)];
+        assert!(reorder(&rules, RuleId(1), RuleMove::Up).is_empty());
+        assert!(reorder(&rules, RuleId(2), RuleMove::Down).is_empty());
+        assert!(reorder(&rules, RuleId(9), RuleMove::Up).is_empty());
+    }
+
+    #[test]
+    fn equal_positions_are_repaired_by_renumbering() {
+        // Listed by (position, id): 1, 2, 3 all at position 5.
+        let rules = [rule(2, 5), rule(1, 5), rule(3, 5)];
+        let moves = reorder(&rules, RuleId(3), RuleMove::Up);
+        assert_eq!(moves, vec![(RuleId(1), 1), (RuleId(3), 2), (RuleId(2), 3)]);
     }
 }

@@ -127,6 +127,21 @@ export type Rule = { id: RuleId, description: string, enabled: boolean, mode: Ru
 export type RuleInput = { description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position?: number | null, };
 
 /**
+ * Which way a rule moves in the list: `POST /api/v1/rules/{id}/move` with `{"to": "up"}`.
+ */
+export type RuleMove = "up" | "down";
+
+/**
+ * `POST /api/v1/rules/{id}/move`.
+ */
+export type RuleMoveInput = { to: RuleMove, };
+
+/**
+ * `PUT /api/v1/rules/{id}/enabled`: switches one rule on or off, leaving the rest of it alone.
+ */
+export type RuleEnabledInput = { enabled: boolean, };
+
+/**
  * One problem with a field, so a form can show it where it belongs.
  */
 export type FieldError = { field: string, message: string, };
@@ -623,11 +638,6 @@ export type FeedState = "connecting" | "connected" | "reconnecting" | "stopped";
 export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "recording_changed", recording: Recording, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
 
 // ---- callrec_desktop::admin
-
-/**
- * Which way a rule moves in the list.
- */
-export type RuleMove = "up" | "down";
 
 /**
  * The audit log's filters as the window sends them; empty strings mean "no filter".

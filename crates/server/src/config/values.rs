@@ -154,7 +154,7 @@ pub(super) fn log_filter(origin: Origin, value: String) -> Result<String, Config
 /// Validates the dispatch schedule with the scheduler's own parser, so a typo fails at
 /// start-up naming its source instead of at 20:00, and "valid" means the same in both places.
 pub(super) fn cron(origin: Origin, value: String) -> Result<String, ConfigError> {
-    match crate::schedule::Schedule::parse(&value) {
+    match crate::cron::Schedule::parse(&value) {
         Ok(_) => Ok(value),
         Err(e) => Err(invalid(origin, value, format!("a cron schedule ({e})"))),
     }

@@ -17,6 +17,7 @@ pub mod email;
 pub mod script;
 
 use crate::calls;
+pub use crate::error::DispatchError;
 use crate::files::Files;
 use crate::settings;
 use crate::state::AppState;
@@ -37,30 +38,6 @@ pub const FIRST_BACKOFF_SECS: i64 = 60;
 pub const MAX_BACKOFF_SECS: i64 = 6 * 3600;
 /// Targets fetched from the store at a time.
 const BATCH: i64 = 50;
-
-#[derive(Debug, thiserror::Error)]
-pub enum DispatchError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("dispatch target {0} was already sent")]
-    AlreadySent(DispatchId),
-    #[error("dispatch target {0} is being sent right now")]
-    Busy(DispatchId),
-}
-
-impl From<DispatchError> for crate::error::ApiError {
-    fn from(e: DispatchError) -> Self {
-        use axum::http::StatusCode;
-        match e {
-            DispatchError::Store(StoreError::NotFound) => crate::error::ApiError::not_found("dispatch target"),
-            DispatchError::Store(s) => s.into(),
-            DispatchError::AlreadySent(_) => {
-                crate::error::ApiError::new(StatusCode::CONFLICT, "already_sent", e.to_string())
-            }
-            DispatchError::Busy(_) => crate::error::ApiError::new(StatusCode::CONFLICT, "busy", e.to_string()),
-        }
-    }
-}
 
 /// The wait before the retry that follows attempt number `attempts` (1-based).
 pub fn backoff(attempts: i64) -> Duration {

@@ -32,7 +32,7 @@ pub fn routes() -> Router<AppState> {
 async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<CallDetail>>> {
     let mut out = Vec::new();
     for id in s.live.ids() {
-        if let Some((call, trace, decision, rec)) = s.live.snapshot(&s, id).await {
+        if let Some((call, trace, decision, rec)) = s.live.snapshot(id).await {
             if calls::visible(&c.scope, &calls::internal_users(&call)) {
                 let recordings = s.store.list_recordings(id).await?;
                 out.push(detail_for(call, recordings, trace, Some((&decision, rec)), c.id()));
@@ -47,7 +47,7 @@ async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
 async fn get_call(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<Json<CallDetail>> {
     let (call, trace) = visible_call(&s, &c, id).await?;
     let recordings = s.store.list_recordings(id).await?;
-    let mut detail = match s.live.snapshot(&s, id).await {
+    let mut detail = match s.live.snapshot(id).await {
         Some((call, trace, decision, rec)) => detail_for(call, recordings, trace, Some((&decision, rec)), c.id()),
         None => detail_for(call, recordings, trace, None, c.id()),
     };

@@ -40,7 +40,7 @@ async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = 
     let stream = async_stream::stream! {
         let mut live = Vec::new();
         for id in s.live.ids() {
-            if let Some((call, trace, decision, rec)) = s.live.snapshot(&s, id).await {
+            if let Some((call, trace, decision, rec)) = s.live.snapshot(id).await {
                 if calls::visible(&c.scope, &calls::internal_users(&call)) {
                     live.push(detail_for(call, Vec::new(), trace, Some((&decision, rec)), c.id()));
                 }

@@ -5,6 +5,7 @@
 mod calls;
 mod directory;
 mod events;
+mod ingest;
 mod maintenance;
 mod phone;
 mod recordings;
@@ -22,10 +23,7 @@ use axum::Router;
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
-    let upload_limit = usize::try_from(state.config.max_upload_bytes.saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
-    let ingest = Router::new()
-        .route("/api/v1/ingest", axum::routing::post(crate::ingest::ingest))
-        .layer(DefaultBodyLimit::max(upload_limit));
+    let ingest = ingest::routes(&state);
     Router::new()
         .merge(session::routes())
         .merge(directory::routes())

@@ -7,16 +7,18 @@ use crate::extract::{ApiJson, Id};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use callrec_store::StoreError;
-use callrec_types::rules::{FieldError, Rule, RuleInput};
+use callrec_types::rules::{FieldError, Rule, RuleEnabledInput, RuleInput, RuleMoveInput};
 use callrec_types::*;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/rules", get(list_rules).post(create_rule))
         .route("/api/v1/rules/{id}", get(get_rule).put(update_rule).delete(delete_rule))
+        .route("/api/v1/rules/{id}/enabled", put(set_rule_enabled))
+        .route("/api/v1/rules/{id}/move", post(move_rule))
 }
 
 fn validate(r: &RuleInput) -> ApiResult<()> {
@@ -79,4 +81,39 @@ async fn delete_rule(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<Rule
     s.store.delete_rule(id).await?;
     audit(&s, Some(&c), "", "rule_delete", format!("rule {id}"), summary(&old)).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Switches one rule on or off in one statement (no read-modify-write of the whole rule).
+async fn set_rule_enabled(
+    State(s): State<AppState>,
+    Admin(c): Admin,
+    Id(id): Id<RuleId>,
+    ApiJson(r): ApiJson<RuleEnabledInput>,
+) -> ApiResult<Json<Rule>> {
+    let rule = s.store.set_rule_enabled(id, r.enabled).await?;
+    audit(&s, Some(&c), "", "rule_update", format!("rule {id}"), summary(&rule)).await;
+    Ok(Json(rule))
+}
+
+/// Moves a rule one place up or down in one store transaction; answers the whole list in its
+/// new order.
+async fn move_rule(
+    State(s): State<AppState>,
+    Admin(c): Admin,
+    Id(id): Id<RuleId>,
+    ApiJson(m): ApiJson<RuleMoveInput>,
+) -> ApiResult<Json<Vec<Rule>>> {
+    let rules = s.store.move_rule(id, m.to).await?;
+    let order: Vec<String> = rules.iter().map(|r| r.id.to_string()).collect();
+    let to = serde_json::to_string(&m.to).unwrap_or_default();
+    audit(
+        &s,
+        Some(&c),
+        "",
+        "rule_move",
+        format!("rule {id}"),
+        format!("{} → order {}", to.trim_matches('"'), order.join(", ")),
+    )
+    .await;
+    Ok(Json(rules))
 }

@@ -9,7 +9,7 @@
 use callrec_media::jitter::Side;
 use callrec_media::metadata::Metadata;
 use callrec_media::multipart;
-use callrec_media::sdp::{AnswerPlan, SdpError, SessionDescription};
+use callrec_media::sdp::{AnswerMode, AnswerPlan, SdpError, SessionDescription};
 use callrec_media::sip::{Message, NameAddr};
 use callrec_types::calls::ParticipantRole;
 use callrec_types::rules::MonMode;
@@ -131,6 +131,67 @@ pub fn parse(request: &Message) -> Result<Offer, Reject> {
         .transpose()
         .map_err(|e| Reject::new(400, RejectKind::Metadata, format!("rs-metadata: {e}")))?;
     Ok(Offer { sdp, metadata })
+}
+
+/// Why an initial INVITE is not answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// `Require` names option tags we do not support: 420 with them (RFC 3261 §8.2.2.3).
+    Unsupported(Vec<String>),
+    /// Anything else, with its status and reason.
+    Reject(Reject),
+}
+
+/// An initial INVITE read once, whole: what the session acts on.
+#[derive(Debug, Clone)]
+pub struct Answerable {
+    /// From `X-MDC-MON-MODE`.
+    pub mon_mode: MonMode,
+    /// How the streams are answered: `deny` answers every stream `a=inactive`.
+    pub mode: AnswerMode,
+    /// The SDP offer and the metadata.
+    pub offer: Offer,
+    /// Which offered streams are recorded, and how.
+    pub plan: AnswerPlan,
+    /// The party on each accepted stream.
+    pub sides: Vec<Option<Side>>,
+    /// The call's participants, from the metadata or From/To.
+    pub participants: Vec<RawParticipant>,
+}
+
+/// Reads an initial INVITE: its requirements, its mode, its body, the answer plan (at most
+/// [`crate::rtp::MAX_STREAMS`] streams), the side of each stream and the participants.
+pub fn read(invite: &Message) -> Result<Answerable, Refusal> {
+    let unsupported = unsupported_requirements(invite);
+    if !unsupported.is_empty() {
+        return Err(Refusal::Unsupported(unsupported));
+    }
+    let mon_mode = mon_mode(invite).map_err(Refusal::Reject)?;
+    let mode = if mon_mode == MonMode::Deny {
+        AnswerMode::Deny
+    } else {
+        AnswerMode::Record
+    };
+    let offer = parse(invite).map_err(Refusal::Reject)?;
+    let plan = AnswerPlan::new(&offer.sdp, mode).map_err(|e| Refusal::Reject(unanswerable(&e)))?;
+    let n = plan.accepted_count();
+    if n > crate::rtp::MAX_STREAMS {
+        return Err(Refusal::Reject(Reject::new(
+            488,
+            RejectKind::Unacceptable,
+            format!("too many audio streams ({n})"),
+        )));
+    }
+    let sides = sides(&plan, offer.metadata.as_ref());
+    let participants = participants(offer.metadata.as_ref(), invite);
+    Ok(Answerable {
+        mon_mode,
+        mode,
+        offer,
+        plan,
+        sides,
+        participants,
+    })
 }
 
 /// The refusal for an offer the answer plan cannot record.

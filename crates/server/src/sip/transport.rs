@@ -23,8 +23,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
-use super::transaction::bad_request_from_raw;
-use super::SipCore;
+use super::core::SipCore;
+use super::peer::Peer;
 use crate::rtp::fds;
 
 /// Largest UDP datagram read (the SIP limit is enforced by the parser).
@@ -33,71 +33,6 @@ const MAX_DATAGRAM: usize = 65_535;
 /// spin. Longer when out of descriptors, which only a closing call or connection cures.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 const ACCEPT_RETRY_NO_FDS: Duration = Duration::from_millis(250);
-
-/// Where a request came from, and so where its responses go.
-#[derive(Clone, Debug)]
-pub enum Peer {
-    /// A UDP source address.
-    Udp {
-        /// The SIP socket.
-        socket: Arc<UdpSocket>,
-        /// The request's source.
-        addr: SocketAddr,
-    },
-    /// A TCP connection.
-    Tcp {
-        /// The connection's writer.
-        conn: mpsc::UnboundedSender<Vec<u8>>,
-        /// The remote address.
-        addr: SocketAddr,
-    },
-}
-
-impl Peer {
-    /// The remote address.
-    pub fn addr(&self) -> SocketAddr {
-        match self {
-            Peer::Udp { addr, .. } | Peer::Tcp { addr, .. } => *addr,
-        }
-    }
-
-    /// Whether the transport is reliable (no retransmissions needed, RFC 3261 §17).
-    pub fn is_reliable(&self) -> bool {
-        matches!(self, Peer::Tcp { .. })
-    }
-
-    /// The Via transport token.
-    pub fn transport(&self) -> &'static str {
-        match self {
-            Peer::Udp { .. } => "UDP",
-            Peer::Tcp { .. } => "TCP",
-        }
-    }
-
-    /// Whether anything besides the connection's own reader holds this TCP peer (a session
-    /// answers on it, a request waits in a dialog's queue). Always false for UDP.
-    pub fn in_use(&self) -> bool {
-        match self {
-            Peer::Udp { .. } => false,
-            Peer::Tcp { conn, .. } => conn.strong_count() > 1,
-        }
-    }
-
-    /// Sends bytes; best effort (a lost UDP response is recovered by retransmissions, a
-    /// closed TCP connection by the peer's transaction timeout).
-    pub fn send(&self, bytes: Vec<u8>) {
-        match self {
-            Peer::Udp { socket, addr } => {
-                if let Err(e) = socket.try_send_to(&bytes, *addr) {
-                    tracing::debug!(%addr, error = %e, "SIP: UDP send failed");
-                }
-            }
-            Peer::Tcp { conn, .. } => {
-                let _ = conn.send(bytes);
-            }
-        }
-    }
-}
 
 /// Reads datagrams until the task is aborted.
 pub async fn serve_udp(core: Arc<SipCore>, socket: Arc<UdpSocket>) {
@@ -231,15 +166,4 @@ async fn connection(core: Arc<SipCore>, stream: TcpStream, addr: SocketAddr) {
     drop(peer);
     // The writer ends when every clone of the peer (sessions hold some) is gone.
     drop(writer);
-}
-
-/// A 400 for bytes that did not parse, when they look enough like a request to answer.
-pub fn answer_unparsable(raw: &[u8], peer: &Peer, why: &str) -> bool {
-    match bad_request_from_raw(raw, why) {
-        Some(bytes) => {
-            peer.send(bytes);
-            true
-        }
-        None => false,
-    }
 }

@@ -221,6 +221,12 @@ impl Store for SqliteStore {
     async fn delete_rule(&self, id: RuleId) -> Result<()> {
         rules::delete_rule(&self.pool, id).await
     }
+    async fn set_rule_enabled(&self, id: RuleId, enabled: bool) -> Result<Rule> {
+        rules::set_rule_enabled(&self.pool, id, enabled).await
+    }
+    async fn move_rule(&self, id: RuleId, to: RuleMove) -> Result<Vec<Rule>> {
+        rules::move_rule(&self.pool, id, to).await
+    }
 
     async fn create_call(&self, c: &NewCall) -> Result<Call> {
         calls::create_call(&self.pool, c).await

@@ -3,7 +3,7 @@
 use super::{ms, rule_row};
 use crate::{Result, StoreError};
 use callrec_types::directory::{Level, User};
-use callrec_types::rules::{Rule, RuleInput};
+use callrec_types::rules::{reorder, Rule, RuleInput, RuleMove};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
 use sqlx::{Row, SqlitePool};
@@ -152,6 +152,49 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
         return Err(StoreError::NotFound);
     }
     get_rule(pool, id).await
+}
+
+pub async fn set_rule_enabled(pool: &SqlitePool, id: RuleId, enabled: bool) -> Result<Rule> {
+    let n = sqlx::query("UPDATE rules SET enabled = ? WHERE id = ?")
+        .bind(enabled)
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    get_rule(pool, id).await
+}
+
+/// Reads the order, renumbers and reads it back inside one write transaction.
+pub async fn move_rule(pool: &SqlitePool, id: RuleId, to: RuleMove) -> Result<Vec<Rule>> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let select = format!("SELECT {RULE_COLS} FROM rules ORDER BY position, id");
+    let rules = sqlx::query(&select)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(rule_row)
+        .collect::<Result<Vec<_>>>()?;
+    if !rules.iter().any(|r| r.id == id) {
+        return Err(StoreError::NotFound);
+    }
+    for (rule, position) in reorder(&rules, id, to) {
+        sqlx::query("UPDATE rules SET position = ? WHERE id = ?")
+            .bind(position)
+            .bind(rule.0)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let rules = sqlx::query(&select)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(rule_row)
+        .collect::<Result<Vec<_>>>()?;
+    tx.commit().await?;
+    Ok(rules)
 }
 
 pub async fn delete_rule(pool: &SqlitePool, id: RuleId) -> Result<()> {

@@ -9,9 +9,9 @@
 //! process mid-recording followed by a restart that repairs the file.
 //!
 //! Issue #13, items 4 and 5 (what the recorder lets in: unacknowledged sessions, the
-//! per-source limit, SIP over TCP limits) are in [`siprec_admission`].
+//! per-source limit, SIP over TCP limits) are in [`admission`].
 
-mod siprec_admission;
+mod admission;
 
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
@@ -835,7 +835,12 @@ async fn a_crash_mid_recording_is_repaired_at_restart() {
     let dir = tempfile::tempdir().expect("data dir");
     let exe = std::env::current_exe().expect("the test binary");
     let mut child = std::process::Command::new(exe)
-        .args(["--exact", "crash_child_server", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "siprec::crash_child_server",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -844,7 +849,7 @@ async fn a_crash_mid_recording_is_repaired_at_restart() {
     let stdout = child.stdout.take().expect("stdout");
     let ready = tokio::task::spawn_blocking(move || {
         let mut lines = std::io::BufReader::new(stdout).lines();
-        // The harness prints "test crash_child_server ... " before it on the same line.
+        // The harness prints "test siprec::crash_child_server ... " before it on the same line.
         lines.find_map(|l| l.ok()?.split_once("READY ").map(|(_, rest)| rest.to_owned()))
     })
     .await

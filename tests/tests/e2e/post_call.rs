@@ -4,8 +4,6 @@
 //! python3-aiosmtpd) that writes what it receives to a directory; and small steps used by
 //! every test (ingest a recording, configure SMTP, run the job, find a dispatch target).
 
-#![allow(dead_code)] // each test binary uses a different part
-
 use callrec_client::Client;
 use callrec_server::clock::{Clock, ManualClock};
 use callrec_server::config::Config;
@@ -31,7 +29,6 @@ pub struct Srv {
     pub url: String,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
-    pub data_dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -53,10 +50,23 @@ impl Srv {
             url,
             state,
             clock,
-            data_dir: data_dir.to_path_buf(),
             shutdown: Some(tx),
             task: Some(task),
         }
+    }
+
+    /// Moves the server's clock to `at` and returns once the scheduler has looked at that
+    /// time — having run the job if one was due — as it publishes (no sleeping).
+    pub async fn set_clock(&self, at: DateTime<Utc>) {
+        self.clock.set(at);
+        let mut checked = self.state.scheduler_checked.subscribe();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            checked.wait_for(|t| t.is_some_and(|t| t >= at)),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("the scheduler did not look at {at} within 30 s"))
+        .expect("the scheduler's state lives as long as the server");
     }
 
     pub async fn admin(&self) -> Client {

@@ -123,7 +123,8 @@ pub async fn login(url: &str, user: &str, password: &str) -> Client {
 pub struct TauriDriver {
     child: Child,
     pub port: u16,
-    pub home: tempfile::TempDir,
+    /// Kept for the driver's life: the app's home, removed when the driver goes.
+    _home: tempfile::TempDir,
     pub downloads: PathBuf,
 }
 
@@ -186,7 +187,7 @@ impl TauriDriver {
         TauriDriver {
             child,
             port,
-            home,
+            _home: home,
             downloads,
         }
     }

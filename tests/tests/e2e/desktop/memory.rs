@@ -15,8 +15,8 @@
 //! in every process (files, anonymous and shared memory, the largest mappings).
 //! `CALLREC_E2E_MEMORY_HOLD=SECS` keeps the window open afterwards for a closer look.
 
-use crate::webdriver::Driver;
-use crate::{app_binary, connect_and_sign_in, screens, Recorder, TauriDriver};
+use crate::desktop::webdriver::Driver;
+use crate::desktop::{app_binary, connect_and_sign_in, screens, Recorder, TauriDriver};
 use callrec_store::{NewCall, NewRecording};
 use callrec_types::calls::{
     AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,

@@ -5,6 +5,7 @@ use callrec_server::auth::token_hash;
 use callrec_tests::directory::{self, PASSWORD};
 use callrec_tests::TestServer;
 use callrec_types::directory::{Level, NewUser, PhoneInput, UserPatch};
+use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleMove, RuleOrigin};
 use chrono::{Duration, Utc};
 use reqwest::Method;
 
@@ -314,6 +315,8 @@ async fn a_non_admin_is_refused_before_the_body_of_an_admin_route_is_read() {
         (Method::POST, "/api/v1/phones"),
         (Method::POST, "/api/v1/rules"),
         (Method::PUT, "/api/v1/rules/1"),
+        (Method::PUT, "/api/v1/rules/1/enabled"),
+        (Method::POST, "/api/v1/rules/1/move"),
         (Method::PUT, "/api/v1/settings"),
         (Method::POST, "/api/v1/settings/smtp/test"),
         (Method::PUT, "/api/v1/recordings/1/hold"),
@@ -347,4 +350,68 @@ async fn a_non_admin_is_refused_before_the_body_of_an_admin_route_is_read() {
         .await
         .expect("the server answers");
     assert_eq!(res.status().as_u16(), 400, "an admin's malformed body is a 400");
+}
+
+/// #14: switching a rule and moving it are one request each, carried out by the store in one
+/// statement or transaction, audited, and refused to non-admins.
+#[tokio::test]
+async fn rules_are_switched_and_moved_by_the_server_in_one_request() {
+    let server = TestServer::start().await;
+    let admin = server.admin().await;
+    let cast = directory::build(&admin).await;
+    let mut ids = Vec::new();
+    for name in ["first", "second", "third"] {
+        let input = directory::rule(
+            name,
+            RuleMode::Manual,
+            cast.support_role,
+            RuleDirection::Both,
+            RuleOrigin::Both,
+            Dispatch::Store,
+        );
+        ids.push(directory::add_rule(&admin, input).await.id);
+    }
+    let before = admin.list_rules().await.expect("rules");
+    let order = |rules: &[callrec_types::rules::Rule]| rules.iter().map(|r| r.id).collect::<Vec<_>>();
+    let at = |rules: &[callrec_types::rules::Rule], id| order(rules).iter().position(|x| *x == id).expect("listed");
+
+    let moved = admin.move_rule(ids[2], RuleMove::Up).await.expect("moved");
+    assert_eq!(
+        at(&moved, ids[2]) + 1,
+        at(&moved, ids[1]),
+        "third is now just above second"
+    );
+    assert_eq!(moved.len(), before.len(), "no rule lost");
+    assert_eq!(
+        order(&admin.list_rules().await.expect("rules")),
+        order(&moved),
+        "saved as answered"
+    );
+
+    let off = admin.set_rule_enabled(ids[0], false).await.expect("switched off");
+    assert!(!off.enabled);
+    assert_eq!(off.description, "first", "the rest of the rule is kept");
+
+    let carol = server.login("carol", PASSWORD).await;
+    let refused = carol
+        .move_rule(ids[0], RuleMove::Down)
+        .await
+        .expect_err("an agent moves a rule");
+    assert_eq!(refused.code(), Some("forbidden"), "{refused:?}");
+    let missing = admin
+        .move_rule(callrec_types::RuleId(9999), RuleMove::Down)
+        .await
+        .expect_err("unknown rule");
+    assert_eq!(missing.code(), Some("not_found"), "{missing:?}");
+
+    let audit = admin.audit(None, Some(200)).await.expect("audit");
+    let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"rule_move"), "moves are audited: {actions:?}");
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|e| e.action == "rule_update" && e.target == format!("rule {}", ids[0])),
+        "switching is audited"
+    );
 }

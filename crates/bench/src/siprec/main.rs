@@ -18,7 +18,7 @@
 //! hold (two even ports per call) are skipped: the extra calls would get 503.
 //!
 //! ```text
-//! cargo build --release -p callrec-server -p callrec-sim
+//! cargo build --release -p callrec-server -p callrec-bench
 //! target/release/siprec-bench --calls 500,1000,1500,2000
 //! ```
 
@@ -398,7 +398,7 @@ fn main() -> anyhow::Result<()> {
     };
     if !bin.exists() {
         bail!(
-            "{} not found: cargo build --release -p callrec-server -p callrec-sim",
+            "{} not found: cargo build --release -p callrec-server -p callrec-bench",
             bin.display()
         );
     }

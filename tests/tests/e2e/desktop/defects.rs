@@ -5,8 +5,10 @@
 //! server that never answers (6), and focus after Connect with the layout at 880×560 (8).
 //! Screenshots go to `target/e2e-screens/defects-*.png`.
 
-use crate::webdriver::{Driver, ARROW_DOWN, ARROW_RIGHT, ARROW_UP};
-use crate::{app_binary, connect_and_sign_in, journal_ids, login, screens, Recorder, TauriDriver, ALSA_NONE, SERIAL};
+use crate::desktop::webdriver::{Driver, ARROW_DOWN, ARROW_RIGHT, ARROW_UP};
+use crate::desktop::{
+    app_binary, connect_and_sign_in, journal_ids, login, screens, Recorder, TauriDriver, ALSA_NONE, SERIAL,
+};
 use callrec_sim::{Sim, Transport};
 use callrec_tests::directory::PASSWORD;
 use callrec_types::wire::RecordingAction;
@@ -511,7 +513,7 @@ async fn the_username_is_focused_after_connect_and_the_journal_fits_880_by_560()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    crate::sign_in(&d, "alice", Some(&shot("8-login"))).await;
+    crate::desktop::sign_in(&d, "alice", Some(&shot("8-login"))).await;
 
     d.click_css("[data-testid=tab-journal]").await;
     d.click_css("[data-testid=journal-row]").await;

@@ -64,7 +64,12 @@ impl Process {
     fn start(dir: &Path) -> Process {
         let exe = std::env::current_exe().expect("the test binary");
         let mut child = Command::new(exe)
-            .args(["--exact", "shutdown_child_server", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "shutdown::shutdown_child_server",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -79,7 +84,7 @@ impl Process {
                 }
             }
         });
-        // The harness prints "test shutdown_child_server ... " before it on the same line.
+        // The harness prints "test shutdown::shutdown_child_server ... " before it on the same line.
         let ready = loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))

@@ -4,179 +4,29 @@
 //! calls, `SilentMedia` for calls announced without audio — so this module owns the *when* and
 //! the bookkeeping, never the packets.
 
+mod media;
+pub mod registry;
+
+pub use crate::error::ToggleError;
+pub use media::{CallMedia, SegmentFacts, SilentMedia};
+use registry::Active;
+pub use registry::{LiveCall, LiveCalls};
+
 use crate::calls::{self, AddressBook, RawParticipant};
-use crate::disk::Disk;
 use crate::error::ApiError;
 use crate::files::{sha256_file, Files};
 use crate::state::AppState;
-use callrec_media::g711::Law;
-use callrec_media::wav::{WavFile, WavWriter};
 use callrec_store::{FinishedRecording, NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{
-    AudioCodec, Call, CallDetail, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording,
-    RecordingGap, RecordingState, Trigger,
+    CallDetail, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingState, Trigger,
 };
-use callrec_types::engine::{Decision, Refusal, TraceKind, TraceLine};
+use callrec_types::engine::{TraceKind, TraceLine};
 use callrec_types::rules::{Dispatch, MonMode};
 use callrec_types::wire::{Event, RecordingAction};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 use std::io;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-
-/// Facts of a finished segment, from whoever wrote its audio.
-#[derive(Debug, Clone)]
-pub struct SegmentFacts {
-    pub duration_ms: i64,
-    pub codec: AudioCodec,
-    pub sample_rate: u32,
-    pub channels: u16,
-    /// Spans lost to a full disk.
-    pub gaps: Vec<RecordingGap>,
-}
-
-/// Writes a call's audio into segment files. Implemented by the SIPREC recorder; calls are
-/// started and stopped from async code through `spawn_blocking`, so implementations may do
-/// blocking file I/O.
-pub trait CallMedia: Send + Sync + 'static {
-    /// From `at` on, the call's audio goes to a new stereo WAV at `path` (absolute); write
-    /// failures are reported to `disk`. On an error no file is left at `path`.
-    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()>;
-    /// Pads up to `at`, flushes, fixes the header and closes the segment.
-    fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts>;
-    /// The codec segments are written in (stereo, 8 kHz), for the row of a segment that has
-    /// just started; the closed segment's [`SegmentFacts`] are what the row keeps.
-    fn codec(&self) -> AudioCodec;
-}
-
-/// Media for a call announced without audio (tests, PBX call events): the segment's timeline
-/// is filled with silence by the wall clock, so its length is the recording's length.
-#[derive(Default)]
-pub struct SilentMedia {
-    open: Mutex<Option<(WavFile<std::fs::File>, DateTime<Utc>)>>,
-}
-
-const LAW: Law = Law::Ulaw;
-
-impl CallMedia for SilentMedia {
-    fn codec(&self) -> AudioCodec {
-        AudioCodec::Pcmu
-    }
-
-    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()> {
-        let file = std::fs::OpenOptions::new()
-            .create_new(true)
-            .read(true)
-            .write(true)
-            .open(&path)?;
-        let w = WavWriter::stereo(LAW, 8000).map_err(io::Error::other)?;
-        let wav = WavFile::create(file, w).map_err(|e| {
-            let _ = std::fs::remove_file(&path);
-            disk.write_failed(&e);
-            io::Error::other(e)
-        })?;
-        *self.open.lock().expect("media lock") = Some((wav, at));
-        Ok(())
-    }
-
-    fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts> {
-        let (mut wav, started) = self
-            .open
-            .lock()
-            .expect("media lock")
-            .take()
-            .ok_or_else(|| io::Error::other("no open segment"))?;
-        let frames = ((at - started).num_milliseconds().max(0) as u64) * 8; // 8 frames per ms at 8 kHz
-        let chunk = vec![LAW.silence(); 16_000];
-        let mut left = frames * 2;
-        while left > 0 {
-            let n = left.min(chunk.len() as u64) as usize;
-            wav.write_frames(&chunk[..n]).map_err(io::Error::other)?;
-            left -= n as u64;
-        }
-        let duration_ms = wav.state().duration_ms() as i64;
-        let f = wav.finish().map_err(io::Error::other)?;
-        f.sync_all()?;
-        Ok(SegmentFacts {
-            duration_ms,
-            codec: AudioCodec::Pcmu,
-            sample_rate: 8000,
-            channels: 2,
-            gaps: Vec::new(),
-        })
-    }
-}
-
-struct Active {
-    recording: Recording,
-    rel_path: String,
-    by: Option<UserId>,
-    dispatch: Vec<(Option<RuleId>, Dispatch)>,
-}
-
-pub struct LiveCall {
-    pub call: Call,
-    pub trace: Vec<TraceLine>,
-    pub decision: Arc<Decision>,
-    media: Arc<dyn CallMedia>,
-    active: Option<Active>,
-    next_seq: i64,
-}
-
-impl LiveCall {
-    pub fn recording_state(&self, state: &AppState) -> LiveRecording {
-        match &self.active {
-            None => LiveRecording::NotRecording,
-            Some(a) => match &a.recording.trigger {
-                Trigger::Manual { user_id, .. } => LiveRecording::RecordingManual {
-                    by: user_id
-                        .and_then(|u| self.call.participants.iter().find(|p| p.user_id == Some(u)))
-                        .map(calls::label)
-                        .unwrap_or_else(|| {
-                            let _ = state;
-                            "the PBX".to_string()
-                        }),
-                    user_id: *user_id,
-                },
-                _ => LiveRecording::RecordingAuto,
-            },
-        }
-    }
-}
-
-/// Why a toggle was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ToggleError {
-    #[error("the call has ended")]
-    NotLive,
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    #[error(transparent)]
-    Api(#[from] ApiError),
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.body.code, self.body.message)
-    }
-}
-impl std::error::Error for ApiError {}
-
-impl From<ToggleError> for ApiError {
-    fn from(e: ToggleError) -> Self {
-        use axum::http::StatusCode;
-        match e {
-            ToggleError::NotLive => ApiError::new(StatusCode::CONFLICT, "call_not_live", e.to_string()),
-            ToggleError::Refused(Refusal::Denied) => {
-                ApiError::new(StatusCode::CONFLICT, "recording_denied", e.to_string())
-            }
-            ToggleError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, "not_permitted", r.to_string()),
-            ToggleError::Api(a) => a,
-        }
-    }
-}
+use std::sync::Arc;
 
 /// A call that has just started.
 pub struct NewLiveCall {
@@ -185,45 +35,6 @@ pub struct NewLiveCall {
     pub mon_mode: MonMode,
     pub source: CallSource,
     pub started_at: DateTime<Utc>,
-}
-
-#[derive(Default)]
-pub struct LiveCalls {
-    calls: Mutex<HashMap<CallId, Arc<tokio::sync::Mutex<LiveCall>>>>,
-}
-
-impl LiveCalls {
-    fn get(&self, id: CallId) -> Option<Arc<tokio::sync::Mutex<LiveCall>>> {
-        self.calls.lock().expect("live lock").get(&id).cloned()
-    }
-
-    pub fn ids(&self) -> Vec<CallId> {
-        self.calls.lock().expect("live lock").keys().copied().collect()
-    }
-
-    pub fn len(&self) -> usize {
-        self.calls.lock().expect("live lock").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The live calls among `ids` with their decision and recording state.
-    pub async fn snapshot(
-        &self,
-        state: &AppState,
-        id: CallId,
-    ) -> Option<(Call, Vec<TraceLine>, Arc<Decision>, LiveRecording)> {
-        let lc = self.get(id)?;
-        let lc = lc.lock().await;
-        Some((
-            lc.call.clone(),
-            lc.trace.clone(),
-            lc.decision.clone(),
-            lc.recording_state(state),
-        ))
-    }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
@@ -235,7 +46,7 @@ async fn publish_call(state: &AppState, lc: &LiveCall) {
         call: lc.call.clone(),
         recordings: Vec::new(),
         trace: lc.trace.clone(),
-        recording: lc.recording_state(state),
+        recording: lc.recording_state(),
         can_toggle: false,
         not_allowed_reason: None,
     };
@@ -377,7 +188,7 @@ pub async fn toggle(
             .participants
             .iter()
             .find(|p| p.user_id == Some(user))
-            .map(calls::label)
+            .map(crate::label::label)
             .unwrap_or_else(|| format!("user {user}"));
         lc.trace.push(TraceLine {
             kind: TraceKind::Refused,
@@ -399,7 +210,7 @@ pub async fn toggle(
         .participants
         .iter()
         .find(|p| p.user_id == Some(user))
-        .map(calls::label)
+        .map(crate::label::label)
         .unwrap_or_default();
     let via_word = match via {
         ManualVia::Client => "the client",
@@ -453,7 +264,7 @@ pub async fn toggle(
         .map_err(ApiError::from)?;
     publish_call(state, &lc).await;
     let rid = lc.active.as_ref().map(|a| a.recording.id);
-    Ok((lc.recording_state(state), rid))
+    Ok((lc.recording_state(), rid))
 }
 
 /// The call ended: close any recording, finalise the journal, tell the viewers.

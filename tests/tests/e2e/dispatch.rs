@@ -6,7 +6,7 @@
 //! crash in between) is sent again after its lease ends, with the same idempotency key — see
 //! `a_crash_between_send_and_bookkeeping_loses_nothing_and_resends_with_the_same_key`.
 
-mod post_call;
+use crate::post_call;
 
 use callrec_client::{AudioFormat, Method};
 use callrec_server::dispatch::{self, email::MAX_ATTACHMENT_BYTES, script::MAX_OUTPUT, MAX_ATTEMPTS};
@@ -164,7 +164,7 @@ async fn one_message_per_recording_reaches_every_recipient_with_both_files_byte_
     // Another run sends nothing again.
     let again = run_now(&w.admin).await;
     assert_eq!(again.attempted, 0, "a sent target is not sent again");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The run is over when it answers, and the sink files a message before it answers 250.
     assert_eq!(sink.messages().len(), 1, "still exactly one message");
     sink.stop().await;
 }
@@ -691,19 +691,18 @@ async fn the_default_schedule_sends_the_queue_at_eight_pm_local_time() {
     .await;
     let rec = alice_call(&w, "sched-1@pbx", 1.0).await;
 
-    w.srv.clock.set(local(2026, 3, 10, 19, 59, 30));
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    w.srv.set_clock(local(2026, 3, 10, 19, 59, 30)).await;
     assert_eq!(
         target(&w.admin, rec).await.status,
         DispatchStatus::Pending,
         "nothing is sent before 20:00"
     );
-    w.srv.clock.set(local(2026, 3, 10, 20, 0, 5));
-    let admin = &w.admin;
-    eventually(10, "the 20:00 run", || async move {
-        (target(admin, rec).await.status == DispatchStatus::Sent).then_some(())
-    })
-    .await;
+    w.srv.set_clock(local(2026, 3, 10, 20, 0, 5)).await;
+    assert_eq!(
+        target(&w.admin, rec).await.status,
+        DispatchStatus::Sent,
+        "the 20:00 run sent it"
+    );
 
     let preview: serde_json::Value = w
         .admin
@@ -750,22 +749,14 @@ async fn a_custom_cron_runs_every_fifteen_minutes() {
     let rec = alice_call(&w, "cron-1@pbx", 1.0).await;
     let admin = &w.admin;
 
-    w.srv.clock.set(local(2026, 3, 10, 10, 14, 50));
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    w.srv.set_clock(local(2026, 3, 10, 10, 14, 50)).await;
     assert_eq!(target(admin, rec).await.attempts, 0, "no run before 10:15");
-    w.srv.clock.set(local(2026, 3, 10, 10, 15, 1));
-    eventually(10, "the 10:15 run", || async move {
-        (target(admin, rec).await.attempts == 1).then_some(())
-    })
-    .await;
-    w.srv.clock.set(local(2026, 3, 10, 10, 29, 0));
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    w.srv.set_clock(local(2026, 3, 10, 10, 15, 1)).await;
+    assert_eq!(target(admin, rec).await.attempts, 1, "the 10:15 run");
+    w.srv.set_clock(local(2026, 3, 10, 10, 29, 0)).await;
     assert_eq!(target(admin, rec).await.attempts, 1, "no run between the quarters");
-    w.srv.clock.set(local(2026, 3, 10, 10, 30, 0));
-    eventually(10, "the 10:30 run", || async move {
-        (target(admin, rec).await.attempts == 2).then_some(())
-    })
-    .await;
+    w.srv.set_clock(local(2026, 3, 10, 10, 30, 0)).await;
+    assert_eq!(target(admin, rec).await.attempts, 2, "the 10:30 run");
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@
 //! dispatch now and the message reaches the sink; "why recorded" on the call names the rule.
 //! Every admin screen is photographed to `target/e2e-screens/admin-*.png`.
 
-use crate::webdriver::Driver;
-use crate::{app_binary, screens, sign_in, sign_out, Recorder, TauriDriver, SERIAL};
+use crate::desktop::webdriver::Driver;
+use crate::desktop::{app_binary, screens, sign_in, sign_out, Recorder, TauriDriver, SERIAL};
 use callrec_sim::{Sim, Transport};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -21,7 +21,7 @@ struct Sink {
 impl Sink {
     async fn start(dir: &std::path::Path) -> Sink {
         use tokio::io::{AsyncBufReadExt, BufReader};
-        let script = crate::workspace().join("tests/support/smtp_sink.py");
+        let script = crate::desktop::workspace().join("tests/support/smtp_sink.py");
         let mut child = tokio::process::Command::new(
             std::env::var("CALLREC_TEST_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into()),
         )

@@ -235,14 +235,6 @@ impl Driver {
         Some([a[0].as_f64()?, a[1].as_f64()?, a[2].as_f64()?, a[3].as_f64()?])
     }
 
-    pub async fn text(&self, e: &Element) -> String {
-        self.call(reqwest::Method::GET, &format!("/element/{}/text", e.0), None)
-            .await
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    }
-
     pub async fn attribute(&self, e: &Element, name: &str) -> Option<String> {
         self.call(
             reqwest::Method::GET,
