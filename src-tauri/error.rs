@@ -6,6 +6,7 @@
 
 use callrec_client::ClientError;
 use callrec_types::rules::FieldError;
+use callrec_types::wire::ErrorCode as ServerCode;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -105,18 +106,22 @@ impl From<ClientError> for AppError {
                 code,
                 message,
                 body,
-            } => match (*status, code.as_str()) {
+            } => match (*status, *code) {
                 (422, _) => AppError {
                     code: ErrorCode::Invalid,
                     message: sentence(message),
                     fields: body.fields.clone().unwrap_or_default(),
                 },
-                (401, "bad_credentials") => AppError::new(ErrorCode::BadCredentials, "Wrong username or password."),
+                (401, ServerCode::BadCredentials) => {
+                    AppError::new(ErrorCode::BadCredentials, "Wrong username or password.")
+                }
                 (401, _) => AppError::new(
                     ErrorCode::SessionExpired,
                     "Your session has expired or was ended. Please sign in again.",
                 ),
-                (403, _) | (409, "recording_denied") => AppError::new(ErrorCode::NotPermitted, sentence(message)),
+                (403, _) | (409, ServerCode::RecordingDenied) => {
+                    AppError::new(ErrorCode::NotPermitted, sentence(message))
+                }
                 (404, _) => AppError::failed("This item no longer exists or you may not see it."),
                 (429, _) => AppError::failed(sentence(message)),
                 (status, _) if status >= 500 => AppError::failed(format!(

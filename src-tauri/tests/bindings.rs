@@ -153,6 +153,7 @@ pub fn generate() -> String {
         b,
         "callrec_types::wire",
         callrec_types::wire {
+            ErrorCode,
             ErrorBody,
             LoginRequest,
             LoginResponse,

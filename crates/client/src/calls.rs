@@ -305,7 +305,7 @@ mod wire_tests {
             .ingest("ingest-secret", &call(), wav.clone())
             .await
             .expect_err("422 is an error");
-        assert_eq!(err.code(), Some("not_permitted_by_rules"));
+        assert_eq!(err.code(), Some(callrec_types::wire::ErrorCode::NotPermittedByRules));
         assert_eq!(
             err.body().and_then(|b| b.trace.as_ref()).map(Vec::len),
             Some(0),
@@ -376,7 +376,7 @@ mod wire_tests {
             ]
         );
         let err = client.events().await.err().expect("401 is returned at open");
-        assert_eq!(err.code(), Some("unauthorized"));
+        assert_eq!(err.code(), Some(callrec_types::wire::ErrorCode::Unauthorized));
         let requests = server.await.expect("server ran");
         assert_eq!(requests[0].header("accept"), Some("text/event-stream"));
     }

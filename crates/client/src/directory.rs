@@ -232,12 +232,17 @@ mod tests {
         ])
         .await;
         let err = client.login("admin", "nope").await.expect_err("401 is an error");
-        assert_eq!(err.code(), Some("bad_credentials"));
+        assert_eq!(err.code(), Some(callrec_types::wire::ErrorCode::BadCredentials));
         assert_eq!(err.status(), Some(401));
         assert_eq!(client.token(), None, "a failed login leaves no token");
 
         let err = client.list_users().await.expect_err("502 is an error");
-        assert_eq!(err.code(), Some("http_502"), "a non-JSON error body gets http_<status>");
+        assert_eq!(
+            err.code(),
+            Some(callrec_types::wire::ErrorCode::Unknown),
+            "a non-JSON error body has no code"
+        );
+        assert_eq!(err.status(), Some(502), "but it has the status");
         assert!(err.to_string().contains("Bad Gateway"), "message is the body: {err}");
 
         let err = client.get_user(UserId(2)).await.expect_err("wrong shape");

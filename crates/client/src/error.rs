@@ -2,7 +2,7 @@
 //! `{code, message, fields?, trace?}` error bodies (`callrec_types::wire::ErrorBody`).
 
 use crate::sse::SseError;
-use callrec_types::wire::ErrorBody;
+use callrec_types::wire::{ErrorBody, ErrorCode};
 use futures::StreamExt;
 
 /// How much of an error body is read before giving up on the rest: error bodies are small,
@@ -16,12 +16,13 @@ const MESSAGE_CHARS: usize = 200;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server answered with a non-2xx status. `code` and `message` are copied out of
-    /// `body` for convenience; a body that is not an `ErrorBody` becomes `code = "http_<status>"`
-    /// with the first 200 characters of the body as the message.
+    /// `body` for convenience; a body that is not an `ErrorBody` becomes `code =
+    /// ErrorCode::Unknown` with the first 200 characters of the body as the message. A code
+    /// this client does not know (a newer server's) is `Unknown` too: go by `status` then.
     #[error("{status} {code}: {message}")]
     Api {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message: String,
         /// Boxed to keep `Result<T, ClientError>` small for the common, successful case.
         body: Box<ErrorBody>,
@@ -57,11 +58,12 @@ pub enum ClientError {
 }
 
 impl ClientError {
-    /// The server's error code (`bad_credentials`, `not_permitted`, `http_502`, …) for an
-    /// [`ClientError::Api`] error; `None` for every other kind.
-    pub fn code(&self) -> Option<&str> {
+    /// The server's error code (`bad_credentials`, `not_permitted`, …) for an
+    /// [`ClientError::Api`] error (`Unknown` for a code this client does not know or a body
+    /// that is not an error body); `None` for every other kind.
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            ClientError::Api { code, .. } => Some(code),
+            ClientError::Api { code, .. } => Some(*code),
             _ => None,
         }
     }
@@ -100,7 +102,7 @@ impl ClientError {
         let body = match serde_json::from_slice::<ErrorBody>(body) {
             Ok(parsed) => parsed,
             Err(_) => ErrorBody {
-                code: format!("http_{status}"),
+                code: ErrorCode::Unknown,
                 message: snippet(body),
                 fields: None,
                 trace: None,
@@ -108,7 +110,7 @@ impl ClientError {
         };
         ClientError::Api {
             status,
-            code: body.code.clone(),
+            code: body.code,
             message: body.message.clone(),
             body: Box::new(body),
         }
@@ -161,7 +163,7 @@ mod tests {
             422,
             br#"{"code":"invalid","message":"bad rule","fields":[{"field":"description","message":"too long"}]}"#,
         );
-        assert_eq!(err.code(), Some("invalid"), "the code comes from the body");
+        assert_eq!(err.code(), Some(ErrorCode::Invalid), "the code comes from the body");
         assert_eq!(err.status(), Some(422));
         let body = err.body().expect("an Api error has a body");
         assert_eq!(body.message, "bad rule");
@@ -173,10 +175,11 @@ mod tests {
     }
 
     #[test]
-    fn a_non_json_body_becomes_http_status_with_the_first_200_chars() {
+    fn a_non_json_body_becomes_an_unknown_code_with_the_status_and_the_first_200_chars() {
         let long = "x".repeat(500);
         let err = ClientError::from_body(502, long.as_bytes());
-        assert_eq!(err.code(), Some("http_502"));
+        assert_eq!(err.code(), Some(ErrorCode::Unknown));
+        assert_eq!(err.status(), Some(502));
         match &err {
             ClientError::Api { message, .. } => {
                 assert_eq!(message.chars().count(), 200, "message is cut at 200 chars")
@@ -188,8 +191,15 @@ mod tests {
     #[test]
     fn an_empty_body_still_gives_a_code() {
         let err = ClientError::from_body(404, b"");
-        assert_eq!(err.code(), Some("http_404"));
+        assert_eq!(err.code(), Some(ErrorCode::Unknown));
         assert_eq!(err.status(), Some(404));
+    }
+
+    #[test]
+    fn a_code_from_a_newer_server_is_unknown_and_keeps_its_message() {
+        let err = ClientError::from_body(409, br#"{"code":"quota_exceeded","message":"over quota"}"#);
+        assert_eq!(err.code(), Some(ErrorCode::Unknown));
+        assert_eq!(err.body().map(|b| b.message.as_str()), Some("over quota"));
     }
 
     #[test]

@@ -246,7 +246,7 @@ mod download_tests {
             .download_to(RecordingId(10), AudioFormat::Pcm16, &other, |_, _| {})
             .await
             .expect_err("404 is an error");
-        assert_eq!(err.code(), Some("not_found"));
+        assert_eq!(err.code(), Some(callrec_types::wire::ErrorCode::NotFound));
         assert!(!other.exists() && !part_path(&other).exists(), "nothing is left behind");
 
         let requests = server.await.expect("server ran");

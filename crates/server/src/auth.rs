@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use callrec_store::{NewUserRecord, Scope};
 use callrec_types::directory::{Level, User};
+use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{LoginRequest, LoginResponse};
 use chrono::Duration;
 use rand::RngCore;
@@ -122,7 +123,7 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::UNAUTHORIZED,
-                    "session_expired",
+                    ErrorCode::SessionExpired,
                     "the session has expired or was ended; log in again",
                 )
             })?;
@@ -158,7 +159,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> Result<LoginResponse,
     if req.username.len() > 128 || req.password.len() > MAX_PASSWORD_LEN {
         return Err(LoginError::Api(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "bad_credentials",
+            ErrorCode::BadCredentials,
             "wrong username or password",
         )));
     }
@@ -192,7 +193,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> Result<LoginResponse,
         .await;
         return Err(LoginError::Api(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "bad_credentials",
+            ErrorCode::BadCredentials,
             "wrong username or password",
         )));
     };
@@ -252,7 +253,7 @@ impl IntoResponse for LoginError {
             LoginError::Throttled { retry_after_secs } => {
                 let mut r = ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
+                    ErrorCode::TooManyAttempts,
                     format!("too many failed logins; try again in {retry_after_secs} s"),
                 )
                 .into_response();

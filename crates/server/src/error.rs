@@ -11,7 +11,7 @@ use callrec_store::StoreError;
 use callrec_types::engine::Refusal;
 use callrec_types::engine::TraceLine;
 use callrec_types::rules::FieldError;
-use callrec_types::wire::ErrorBody;
+use callrec_types::wire::{ErrorBody, ErrorCode};
 use callrec_types::DispatchId;
 
 #[derive(Debug)]
@@ -21,28 +21,28 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             body: ErrorBody {
-                code: code.to_string(),
+                code,
                 message: message.into(),
                 fields: None,
                 trace: None,
             },
         }
     }
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("{what} not found"))
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
     pub fn invalid_fields(fields: Vec<FieldError>) -> Self {
         let message = fields
@@ -50,7 +50,7 @@ impl ApiError {
             .map(|f| format!("{}: {}", f.field, f.message))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message);
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message);
         e.body.fields = Some(fields);
         e
     }
@@ -63,7 +63,7 @@ impl ApiError {
         tracing::error!(%cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "the server failed; the error is in its log",
         )
     }
@@ -79,8 +79,8 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found("the item was"),
-            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Conflict, m),
+            StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, m),
             other => ApiError::internal(other),
         }
     }
@@ -90,9 +90,9 @@ impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let status = r.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
+            ErrorCode::TooLarge
         } else {
-            "malformed_json"
+            ErrorCode::MalformedJson
         };
         ApiError::new(
             if status.is_client_error() {
@@ -108,7 +108,7 @@ impl From<JsonRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::bad_request("bad_query", r.body_text())
+        ApiError::bad_request(ErrorCode::BadQuery, r.body_text())
     }
 }
 
@@ -116,7 +116,7 @@ impl From<MultipartRejection> for ApiError {
     /// A body that is not `multipart/form-data` with a boundary (#13.8).
     fn from(r: MultipartRejection) -> Self {
         ApiError::bad_request(
-            "malformed_upload",
+            ErrorCode::MalformedUpload,
             format!(
                 "the upload must be multipart/form-data with a boundary: {}",
                 r.body_text()
@@ -164,8 +164,10 @@ impl From<DeleteError> for ApiError {
         use axum::http::StatusCode;
         match e {
             DeleteError::NotFound => ApiError::not_found("recording"),
-            DeleteError::LegalHold => ApiError::new(StatusCode::CONFLICT, "legal_hold", e.to_string()),
-            DeleteError::InProgress => ApiError::new(StatusCode::CONFLICT, "recording_in_progress", e.to_string()),
+            DeleteError::LegalHold => ApiError::new(StatusCode::CONFLICT, ErrorCode::LegalHold, e.to_string()),
+            DeleteError::InProgress => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::RecordingInProgress, e.to_string())
+            }
             DeleteError::File { .. } => ApiError::internal(e),
             DeleteError::Store(s) => s.into(),
         }
@@ -225,8 +227,8 @@ impl From<DispatchError> for ApiError {
         match e {
             DispatchError::Store(StoreError::NotFound) => ApiError::not_found("dispatch target"),
             DispatchError::Store(s) => s.into(),
-            DispatchError::AlreadySent(_) => ApiError::new(StatusCode::CONFLICT, "already_sent", e.to_string()),
-            DispatchError::Busy(_) => ApiError::new(StatusCode::CONFLICT, "busy", e.to_string()),
+            DispatchError::AlreadySent(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::AlreadySent, e.to_string()),
+            DispatchError::Busy(_) => ApiError::new(StatusCode::CONFLICT, ErrorCode::Busy, e.to_string()),
         }
     }
 }
@@ -253,11 +255,11 @@ impl From<ToggleError> for ApiError {
     fn from(e: ToggleError) -> Self {
         use axum::http::StatusCode;
         match e {
-            ToggleError::NotLive => ApiError::new(StatusCode::CONFLICT, "call_not_live", e.to_string()),
+            ToggleError::NotLive => ApiError::new(StatusCode::CONFLICT, ErrorCode::CallNotLive, e.to_string()),
             ToggleError::Refused(Refusal::Denied) => {
-                ApiError::new(StatusCode::CONFLICT, "recording_denied", e.to_string())
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::RecordingDenied, e.to_string())
             }
-            ToggleError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, "not_permitted", r.to_string()),
+            ToggleError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, ErrorCode::NotPermitted, r.to_string()),
             ToggleError::Api(a) => a,
         }
     }

@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use callrec_types::wire::ErrorCode;
 use serde::de::DeserializeOwned;
 use std::str::FromStr;
 
@@ -37,9 +38,9 @@ impl<S: Send + Sync, T: FromStr + Send> FromRequestParts<S> for Id<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::bad_request("bad_id", "the id in the path is missing or malformed"))?;
+            .map_err(|_| ApiError::bad_request(ErrorCode::BadId, "the id in the path is missing or malformed"))?;
         raw.parse::<T>()
             .map(Id)
-            .map_err(|_| ApiError::bad_request("bad_id", "the id in the path must be a positive integer"))
+            .map_err(|_| ApiError::bad_request(ErrorCode::BadId, "the id in the path must be a positive integer"))
     }
 }

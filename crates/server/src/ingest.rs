@@ -16,6 +16,7 @@ use callrec_media::wav::{check_upload_file, WavInfo, WavIoError};
 use callrec_store::{NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{CallDirection, CallSource, CallState, ManualVia, ParticipantRole, RecordingState, Trigger};
 use callrec_types::engine::Refusal;
+use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{Event, IngestCall, IngestResponse, IngestRole, IngestTrigger};
 use chrono::{DateTime, TimeDelta, Utc};
 use rand::RngCore;
@@ -48,7 +49,7 @@ impl Drop for Spool {
     }
 }
 
-fn unprocessable(code: &str, msg: impl Into<String>) -> ApiError {
+fn unprocessable(code: ErrorCode, msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
 }
 
@@ -77,7 +78,7 @@ fn check_not_future(c: &IngestCall, now: DateTime<Utc>) -> ApiResult<()> {
     for (field, at) in times {
         if let Some(at) = at.filter(|at| *at > latest) {
             return Err(ApiError::bad_request(
-                "time_in_future",
+                ErrorCode::TimeInFuture,
                 format!(
                     "{field} {} is more than {} hours ahead of the server's clock",
                     at.to_rfc3339(),
@@ -90,7 +91,7 @@ fn check_not_future(c: &IngestCall, now: DateTime<Utc>) -> ApiResult<()> {
 }
 
 fn validate_call(c: &IngestCall) -> ApiResult<()> {
-    let bad = |m: String| unprocessable("invalid_call", m);
+    let bad = |m: String| unprocessable(ErrorCode::InvalidCall, m);
     if c.sip_call_id.trim().is_empty() || c.sip_call_id.len() > 256 {
         return Err(bad("sip_call_id must be 1 to 256 characters".into()));
     }
@@ -164,7 +165,7 @@ impl SpoolWriter {
         if self.total > self.limit {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+                ErrorCode::TooLarge,
                 format!("the recording is over the limit of {} bytes", self.limit),
             ));
         }
@@ -173,7 +174,7 @@ impl SpoolWriter {
             if rustix::io::Errno::from_io_error(&e) == Some(rustix::io::Errno::NOSPC) {
                 ApiError::new(
                     StatusCode::INSUFFICIENT_STORAGE,
-                    "disk_full",
+                    ErrorCode::DiskFull,
                     "the server's disk is full; the upload was not stored",
                 )
             } else {
@@ -202,8 +203,14 @@ impl SpoolWriter {
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| match e {
-            WavIoError::Wav(e) => unprocessable("invalid_wav", format!("the audio is not a usable WAV file: {e}")),
-            WavIoError::TooLarge => unprocessable("invalid_wav", "the audio is longer than a WAV file can describe"),
+            WavIoError::Wav(e) => unprocessable(
+                ErrorCode::InvalidWav,
+                format!("the audio is not a usable WAV file: {e}"),
+            ),
+            WavIoError::TooLarge => unprocessable(
+                ErrorCode::InvalidWav,
+                "the audio is longer than a WAV file can describe",
+            ),
             other => ApiError::internal(other),
         })?;
         let (sha256, bytes) = if report.rewritten {
@@ -302,10 +309,12 @@ async fn store_upload(
         _ => None,
     };
     let (trigger, dispatch) = if decision.denied {
-        return Err(
-            ApiError::new(StatusCode::CONFLICT, "recording_denied", Refusal::Denied.to_string())
-                .with_trace(decision.trace),
-        );
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorCode::RecordingDenied,
+            Refusal::Denied.to_string(),
+        )
+        .with_trace(decision.trace));
     } else if decision.automatic {
         let t = match (mon_mode, &c.trigger, presser) {
             (_, IngestTrigger::Manual, Some(u)) => Trigger::Manual {
@@ -325,7 +334,7 @@ async fn store_upload(
                 let is_participant = participants.iter().any(|p| p.user_id == Some(u));
                 if let Err(r) = decision.may_toggle(u, is_participant) {
                     return Err(unprocessable(
-                        "not_permitted_by_rules",
+                        ErrorCode::NotPermittedByRules,
                         format!("the rules do not allow this recording: {r}"),
                     )
                     .with_trace(decision.trace));
@@ -339,16 +348,18 @@ async fn store_upload(
                 )
             }
             (IngestTrigger::Manual, None) if c.triggered_by.is_some() => {
-                return Err(
-                    unprocessable("not_permitted_by_rules", "triggered_by does not name a known user")
-                        .with_trace(decision.trace),
-                );
+                return Err(unprocessable(
+                    ErrorCode::NotPermittedByRules,
+                    "triggered_by does not name a known user",
+                )
+                .with_trace(decision.trace));
             }
             _ => {
-                return Err(
-                    unprocessable("not_permitted_by_rules", "no rule records this call automatically")
-                        .with_trace(decision.trace),
-                );
+                return Err(unprocessable(
+                    ErrorCode::NotPermittedByRules,
+                    "no rule records this call automatically",
+                )
+                .with_trace(decision.trace));
             }
         }
     };

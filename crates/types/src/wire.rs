@@ -10,11 +10,96 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+/// `ErrorBody.code`: what went wrong, for a program to branch on (the message is for people).
+/// The strings on the wire are the variant names in snake_case.
+///
+/// A code this build does not know (from a newer server) decodes as [`ErrorCode::Unknown`]; a
+/// client then goes by the HTTP status, as it does for an error body that is not JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "ServerErrorCode")]
+pub enum ErrorCode {
+    AlreadySent,
+    BadCredentials,
+    BadId,
+    BadQuery,
+    Busy,
+    CallNotLive,
+    Conflict,
+    DiskFull,
+    FileMissing,
+    Forbidden,
+    Internal,
+    Invalid,
+    InvalidCall,
+    InvalidWav,
+    LegalHold,
+    MalformedJson,
+    MalformedUpload,
+    NotFound,
+    NotPermitted,
+    NotPermittedByRules,
+    RecordingDenied,
+    RecordingInProgress,
+    SessionExpired,
+    SmtpFailed,
+    TimeInFuture,
+    TooLarge,
+    TooManyAttempts,
+    Unauthorized,
+    /// Any other code (a newer server's), or no error body at all.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The code as it is on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AlreadySent => "already_sent",
+            ErrorCode::BadCredentials => "bad_credentials",
+            ErrorCode::BadId => "bad_id",
+            ErrorCode::BadQuery => "bad_query",
+            ErrorCode::Busy => "busy",
+            ErrorCode::CallNotLive => "call_not_live",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::DiskFull => "disk_full",
+            ErrorCode::FileMissing => "file_missing",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::InvalidCall => "invalid_call",
+            ErrorCode::InvalidWav => "invalid_wav",
+            ErrorCode::LegalHold => "legal_hold",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::MalformedUpload => "malformed_upload",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::NotPermitted => "not_permitted",
+            ErrorCode::NotPermittedByRules => "not_permitted_by_rules",
+            ErrorCode::RecordingDenied => "recording_denied",
+            ErrorCode::RecordingInProgress => "recording_in_progress",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::SmtpFailed => "smtp_failed",
+            ErrorCode::TimeInFuture => "time_in_future",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every error the API returns: `{code, message}`; `fields` for validation problems and
 /// `trace` for a rule decision that refused an upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ErrorBody {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<FieldError>>,
@@ -338,5 +423,33 @@ impl Event {
             Event::Journal { .. } => "journal",
             Event::Lagged {} => "lagged",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_their_snake_case_names_on_the_wire() {
+        for (code, text) in [
+            (ErrorCode::BadCredentials, "bad_credentials"),
+            (ErrorCode::NotPermittedByRules, "not_permitted_by_rules"),
+            (ErrorCode::RecordingDenied, "recording_denied"),
+            (ErrorCode::TooManyAttempts, "too_many_attempts"),
+        ] {
+            assert_eq!(serde_json::to_value(code).expect("encodes"), text);
+            assert_eq!(code.as_str(), text, "as_str says what serde writes");
+            let back: ErrorCode = serde_json::from_value(text.into()).expect("decodes");
+            assert_eq!(back, code);
+        }
+    }
+
+    #[test]
+    fn an_error_body_with_a_code_from_a_newer_server_still_decodes() {
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"code":"quota_exceeded","message":"over quota"}"#).expect("decodes");
+        assert_eq!(body.code, ErrorCode::Unknown);
+        assert_eq!(body.message, "over quota");
     }
 }

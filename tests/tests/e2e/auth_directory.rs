@@ -6,6 +6,7 @@ use callrec_tests::directory::{self, PASSWORD};
 use callrec_tests::TestServer;
 use callrec_types::directory::{Level, NewUser, PhoneInput, UserPatch};
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleMove, RuleOrigin};
+use callrec_types::wire::ErrorCode;
 use chrono::{Duration, Utc};
 use reqwest::Method;
 
@@ -45,7 +46,7 @@ async fn login_me_logout_and_the_token_is_stored_only_hashed() {
     admin.logout().await.expect("logout");
     let err = stolen.me().await.expect_err("a logged-out token must not work");
     assert_eq!(err.status(), Some(401));
-    assert_eq!(err.code(), Some("session_expired"));
+    assert_eq!(err.code(), Some(ErrorCode::SessionExpired));
 }
 
 const ADMIN_PW: &str = callrec_tests::ADMIN_PASSWORD;
@@ -55,11 +56,11 @@ async fn wrong_passwords_are_refused_and_then_slowed_down() {
     let server = TestServer::start().await;
     let mut c = server.client();
     let e = c.login("admin", "wrong").await.expect_err("wrong password");
-    assert_eq!((e.status(), e.code()), (Some(401), Some("bad_credentials")));
+    assert_eq!((e.status(), e.code()), (Some(401), Some(ErrorCode::BadCredentials)));
     let e = c.login("nobody", "wrong").await.expect_err("unknown user");
     assert_eq!(
         e.code(),
-        Some("bad_credentials"),
+        Some(ErrorCode::BadCredentials),
         "an unknown user looks like a wrong password"
     );
     for _ in 0..4 {
@@ -69,7 +70,7 @@ async fn wrong_passwords_are_refused_and_then_slowed_down() {
         .login("admin", ADMIN_PW)
         .await
         .expect_err("after five failures even the right password waits");
-    assert_eq!((e.status(), e.code()), (Some(429), Some("too_many_attempts")));
+    assert_eq!((e.status(), e.code()), (Some(429), Some(ErrorCode::TooManyAttempts)));
 }
 
 #[tokio::test]
@@ -87,7 +88,7 @@ async fn sessions_expire() {
         .me()
         .await
         .expect_err("a 13-hour-old session (TTL 12 h) must be refused");
-    assert_eq!(e.code(), Some("session_expired"));
+    assert_eq!(e.code(), Some(ErrorCode::SessionExpired));
 }
 
 #[tokio::test]
@@ -121,7 +122,7 @@ async fn directory_crud_levels_and_audit() {
             .map(|_| ())
             .expect_err("agent reads the audit log"),
     ] {
-        assert_eq!((e.status(), e.code()), (Some(403), Some("forbidden")));
+        assert_eq!((e.status(), e.code()), (Some(403), Some(ErrorCode::Forbidden)));
     }
 
     // Duplicate username and extension conflicts.
@@ -135,7 +136,7 @@ async fn directory_crud_levels_and_audit() {
         })
         .await
         .expect_err("duplicate username");
-    assert_eq!((dup.status(), dup.code()), (Some(409), Some("conflict")));
+    assert_eq!((dup.status(), dup.code()), (Some(409), Some(ErrorCode::Conflict)));
     let dup = admin
         .create_user(&NewUser {
             username: "eve".into(),
@@ -157,7 +158,7 @@ async fn directory_crud_levels_and_audit() {
         })
         .await
         .expect_err("a short password is refused");
-    assert_eq!((short.status(), short.code()), (Some(422), Some("invalid")));
+    assert_eq!((short.status(), short.code()), (Some(422), Some(ErrorCode::Invalid)));
     assert_eq!(
         short
             .body()
@@ -180,7 +181,7 @@ async fn directory_crud_levels_and_audit() {
         .expect("reset");
     assert_eq!(
         alice.me().await.expect_err("old session").code(),
-        Some("session_expired")
+        Some(ErrorCode::SessionExpired)
     );
     server.login("alice", "another-password").await;
 
@@ -286,7 +287,7 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
     let forged = server.client().with_token("forged-token");
     assert_eq!(
         forged.me().await.expect_err("forged token").code(),
-        Some("session_expired")
+        Some(ErrorCode::SessionExpired)
     );
     assert_eq!(
         admin.list_users().await.expect("users").len(),
@@ -397,12 +398,12 @@ async fn rules_are_switched_and_moved_by_the_server_in_one_request() {
         .move_rule(ids[0], RuleMove::Down)
         .await
         .expect_err("an agent moves a rule");
-    assert_eq!(refused.code(), Some("forbidden"), "{refused:?}");
+    assert_eq!(refused.code(), Some(ErrorCode::Forbidden), "{refused:?}");
     let missing = admin
         .move_rule(callrec_types::RuleId(9999), RuleMove::Down)
         .await
         .expect_err("unknown rule");
-    assert_eq!(missing.code(), Some("not_found"), "{missing:?}");
+    assert_eq!(missing.code(), Some(ErrorCode::NotFound), "{missing:?}");
 
     let audit = admin.audit(None, Some(200)).await.expect("audit");
     let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();

@@ -7,6 +7,7 @@ use callrec_tests::directory::{self, add_rule, rule, Cast, PASSWORD};
 use callrec_tests::{wav, TestServer, INGEST_TOKEN};
 use callrec_types::calls::{CallDirection, DispatchStatus, JournalDocument, Trigger};
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
+use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{IngestCall, IngestParticipant, IngestResponse, IngestRole, IngestTrigger};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sha2::{Digest, Sha256};
@@ -109,7 +110,10 @@ async fn rules_decide_what_is_stored_and_each_user_sees_only_their_calls() {
     )
     .await
     .expect_err("no automatic rule covers carol");
-    assert_eq!((e.status(), e.code()), (Some(422), Some("not_permitted_by_rules")));
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(422), Some(ErrorCode::NotPermittedByRules))
+    );
     let trace = e
         .body()
         .and_then(|b| b.trace.clone())
@@ -134,7 +138,7 @@ async fn rules_decide_what_is_stored_and_each_user_sees_only_their_calls() {
     let mut deny = call("c-deny", t(20, 12), ("+4930555", "Refuser"), ("201", "Alice"));
     deny.mon_mode = Some("deny".into());
     let e = upload(&c, &deny, audio.clone()).await.expect_err("deny");
-    assert_eq!((e.status(), e.code()), (Some(409), Some("recording_denied")));
+    assert_eq!((e.status(), e.code()), (Some(409), Some(ErrorCode::RecordingDenied)));
     // 5. force: recorded although no automatic rule covers carol.
     let mut force = call("c-force", t(20, 13), ("+4930777", "Forced"), ("203", "Carol"));
     force.mon_mode = Some("force".into());
@@ -402,7 +406,11 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
     ];
     for (what, bytes, status, code) in cases {
         let e = c.ingest_bytes(INGEST_TOKEN, &force, bytes).await.expect_err(what);
-        assert_eq!((e.status(), e.code()), (Some(status), Some(code)), "{what}");
+        assert_eq!(
+            (e.status(), e.code().map(ErrorCode::as_str)),
+            (Some(status), Some(code)),
+            "{what}"
+        );
     }
     let e = c
         .ingest_bytes("wrong-token", &force, good.clone())
@@ -416,7 +424,7 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
             .await
             .expect_err("mon mode")
             .code(),
-        Some("invalid_call")
+        Some(ErrorCode::InvalidCall)
     );
     let mut no_parts = force.clone();
     no_parts.participants.clear();
@@ -425,7 +433,7 @@ async fn bad_uploads_are_refused_and_leave_nothing_behind() {
             .await
             .expect_err("no participants")
             .code(),
-        Some("invalid_call")
+        Some(ErrorCode::InvalidCall)
     );
     // Malformed call JSON, and a form without the audio part.
     let form = reqwest::multipart::Form::new().text("call", "{oops").part(
@@ -534,7 +542,7 @@ async fn issue13_nul_in_search_is_a_clear_400_for_every_role_and_fts_syntax_is_l
                 .expect_err("a search text with a control character is refused");
             assert_eq!(
                 (e.status(), e.code()),
-                (Some(400), Some("bad_query")),
+                (Some(400), Some(ErrorCode::BadQuery)),
                 "{who} searching {q:?} gets the same clear 400"
             );
             assert!(
@@ -621,7 +629,7 @@ async fn issue13_wav_with_a_short_data_size_and_trailing_bytes_is_refused_and_no
     let e = upload(&server.client(), &force, lie)
         .await
         .expect_err("the header and the body disagree");
-    assert_eq!((e.status(), e.code()), (Some(422), Some("invalid_wav")), "{e}");
+    assert_eq!((e.status(), e.code()), (Some(422), Some(ErrorCode::InvalidWav)), "{e}");
     assert!(
         e.body()
             .is_some_and(|b| b.message.contains("declares 100 bytes") && b.message.contains("32000 more")),
@@ -654,7 +662,11 @@ async fn issue13_a_call_in_the_far_future_is_refused_with_400_and_nothing_stored
     let e = upload(&c, &future, wav::stereo_ulaw(0.5))
         .await
         .expect_err("a call in the year 9999 is refused");
-    assert_eq!((e.status(), e.code()), (Some(400), Some("time_in_future")), "{e}");
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(400), Some(ErrorCode::TimeInFuture)),
+        "{e}"
+    );
     assert!(
         e.body().is_some_and(|b| b.message.contains("started_at")),
         "the message names the field: {e}"
@@ -928,7 +940,7 @@ async fn issue17_a_bad_dispatch_schedule_is_explained_in_plain_words() {
         .await
         .expect_err("minute 75 does not exist");
     let body = e.body().expect("an API error body");
-    assert_eq!(body.code, "invalid");
+    assert_eq!(body.code, ErrorCode::Invalid);
     let fields = body.fields.as_ref().expect("the field is named");
     assert_eq!(
         (fields[0].field.as_str(), fields[0].message.as_str()),
@@ -939,7 +951,7 @@ async fn issue17_a_bad_dispatch_schedule_is_explained_in_plain_words() {
         .await
         .expect_err("the preview refuses it too");
     let body = e.body().expect("an API error body");
-    assert_eq!(body.code, "invalid");
+    assert_eq!(body.code, ErrorCode::Invalid);
     assert_eq!(body.fields.as_ref().expect("fields")[0].message, want);
     assert!(!body.message.contains("Component"), "{}", body.message);
 }

@@ -10,6 +10,7 @@ use callrec_tests::directory::{self, add_rule, rule, PASSWORD};
 use callrec_tests::TestServer;
 use callrec_types::calls::{CallSource, LiveRecording, ParticipantRole, RecordingState, Trigger};
 use callrec_types::rules::{Dispatch, MonMode, RuleDirection, RuleMode, RuleOrigin};
+use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{Event, RecordingAction};
 use callrec_types::CallId;
 use futures::StreamExt;
@@ -260,7 +261,7 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
         .set_recording(auto, RecordingAction::Stop)
         .await
         .expect_err("cannot stop");
-    assert_eq!((e.status(), e.code()), (Some(403), Some("not_permitted")));
+    assert_eq!((e.status(), e.code()), (Some(403), Some(ErrorCode::NotPermitted)));
     assert_eq!(
         e.body().map(|b| b.message.as_str()),
         Some("this call is recorded automatically and cannot be stopped")
@@ -290,7 +291,7 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
             .await
             .expect_err("no rule")
             .code(),
-        Some("not_permitted")
+        Some(ErrorCode::NotPermitted)
     );
 
     // deny: 409 recording_denied; manual mode: allowed for every participant.
@@ -299,7 +300,7 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
         .set_recording(deny, RecordingAction::Start)
         .await
         .expect_err("deny");
-    assert_eq!(e.code(), Some("recording_denied"));
+    assert_eq!(e.code(), Some(ErrorCode::RecordingDenied));
     assert_eq!(
         e.body().map(|b| b.message.as_str()),
         Some("the phone system does not allow this call to be recorded"),

@@ -4,6 +4,7 @@
 //! deletion is audited.
 
 use crate::post_call;
+use callrec_types::wire::ErrorCode;
 
 use callrec_client::Method;
 use callrec_tests::directory::{add_rule, rule};
@@ -200,7 +201,7 @@ async fn an_admin_deletes_and_holds_recordings_and_nobody_else_may() {
         .delete_recording(rec)
         .await
         .expect_err("a held recording is kept");
-    assert_eq!((err.status(), err.code()), (Some(409), Some("legal_hold")));
+    assert_eq!((err.status(), err.code()), (Some(409), Some(ErrorCode::LegalHold)));
     assert!(file.exists(), "nothing was removed");
 
     w.admin.hold_recording(rec, false).await.expect("release");

@@ -13,6 +13,7 @@
 
 mod admission;
 
+use callrec_types::wire::ErrorCode;
 use std::io::Write;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -494,7 +495,7 @@ async fn deny_mode_answers_inactive_and_no_audio_reaches_the_disk() {
         .set_recording(id, RecordingAction::Start)
         .await
         .expect_err("nobody may record a denied call");
-    assert_eq!(refused.code(), Some("recording_denied"), "409 recording_denied");
+    assert_eq!(refused.code(), Some(ErrorCode::RecordingDenied), "409 recording_denied");
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let report = recorder.hang_up(call, id).await;
     assert!(report.caller_packets > 0, "the source did send RTP");

@@ -5,6 +5,7 @@ use super::{PROBE_BYTES, PROBE_EVERY, PROBE_MIN_FREE};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::http::StatusCode;
+use callrec_types::wire::ErrorCode;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -25,7 +26,7 @@ pub fn refuse_upload(state: &AppState) -> Result<(), ApiError> {
     if state.refuse_while_disk_full() {
         return Err(ApiError::new(
             StatusCode::INSUFFICIENT_STORAGE,
-            "disk_full",
+            ErrorCode::DiskFull,
             "the recorder's disk is full; upload again once space is freed",
         ));
     }

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use callrec_store::{JournalCursor, JournalQuery};
 use callrec_types::calls::{CallDetail, CallDirection, JournalPage, ManualVia};
+use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{RecordingActionRequest, RecordingActionResponse};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
@@ -114,7 +115,7 @@ fn time(field: &str, v: Option<String>) -> ApiResult<Option<DateTime<Utc>>> {
                 .map(|t| t.with_timezone(&Utc))
                 .map_err(|_| {
                     ApiError::bad_request(
-                        "bad_query",
+                        ErrorCode::BadQuery,
                         format!("{field} must be an RFC 3339 time like 2026-11-26T08:00:00Z"),
                     )
                 })
@@ -127,7 +128,7 @@ async fn journal(
     c: Caller,
     ApiQuery(p): ApiQuery<JournalParams>,
 ) -> ApiResult<Json<JournalPage>> {
-    let bad = |m: &str| ApiError::bad_request("bad_query", m.to_string());
+    let bad = |m: &str| ApiError::bad_request(ErrorCode::BadQuery, m.to_string());
     let q = p.q.filter(|q| !q.trim().is_empty());
     if q.as_ref().is_some_and(|q| q.len() > 100) {
         return Err(bad("q is at most 100 characters"));

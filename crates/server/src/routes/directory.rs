@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use callrec_store::{NewUserRecord, UserUpdate};
 use callrec_types::directory::*;
 use callrec_types::rules::FieldError;
+use callrec_types::wire::ErrorCode;
 use callrec_types::*;
 
 pub fn routes() -> Router<AppState> {
@@ -101,7 +102,7 @@ async fn update_user(
         Err(UserPatchError::SelfDemotion) => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
-                "conflict",
+                ErrorCode::Conflict,
                 "you cannot take away your own admin level",
             ))
         }
@@ -152,7 +153,7 @@ async fn delete_user(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<User
     if id == c.id() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "conflict",
+            ErrorCode::Conflict,
             "you cannot delete yourself",
         ));
     }

@@ -10,6 +10,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{IngestCall, IngestResponse};
 use std::sync::atomic::Ordering;
 
@@ -40,7 +41,7 @@ async fn ingest(State(state): State<AppState>, request: Request) -> ApiResult<(S
 }
 
 fn bad_multipart(e: MultipartError) -> ApiError {
-    ApiError::bad_request("malformed_upload", e.body_text())
+    ApiError::bad_request(ErrorCode::MalformedUpload, e.body_text())
 }
 
 async fn receive(state: &AppState, multipart: &mut Multipart) -> ApiResult<(StatusCode, Json<IngestResponse>)> {
@@ -52,7 +53,7 @@ async fn receive(state: &AppState, multipart: &mut Multipart) -> ApiResult<(Stat
             Some("audio") => {
                 if audio.is_some() {
                     return Err(ApiError::bad_request(
-                        "malformed_upload",
+                        ErrorCode::MalformedUpload,
                         "only one audio part is allowed",
                     ));
                 }
@@ -64,8 +65,10 @@ async fn receive(state: &AppState, multipart: &mut Multipart) -> ApiResult<(Stat
             }
         }
     }
-    let call = call.ok_or_else(|| ApiError::bad_request("malformed_upload", "the upload has no `call` part"))?;
-    let audio = audio.ok_or_else(|| ApiError::bad_request("malformed_upload", "the upload has no `audio` part"))?;
+    let call =
+        call.ok_or_else(|| ApiError::bad_request(ErrorCode::MalformedUpload, "the upload has no `call` part"))?;
+    let audio =
+        audio.ok_or_else(|| ApiError::bad_request(ErrorCode::MalformedUpload, "the upload has no `audio` part"))?;
     let answer = accept(state, call, audio).await?;
     Ok((StatusCode::CREATED, Json(answer)))
 }
@@ -78,13 +81,17 @@ async fn call_part(field: &mut Field<'_>) -> ApiResult<IngestCall> {
         if buf.len() > MAX_CALL_JSON {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+                ErrorCode::TooLarge,
                 "the call JSON is over 64 KiB",
             ));
         }
     }
-    serde_json::from_slice(&buf)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("the call part is not valid call JSON: {e}")))
+    serde_json::from_slice(&buf).map_err(|e| {
+        ApiError::bad_request(
+            ErrorCode::MalformedJson,
+            format!("the call part is not valid call JSON: {e}"),
+        )
+    })
 }
 
 /// The `audio` part, streamed chunk by chunk into the spool.
@@ -92,7 +99,7 @@ async fn audio_part(state: &AppState, field: &mut Field<'_>) -> ApiResult<Spoole
     let mut spool = SpoolWriter::create(state).await?;
     while let Some(chunk) = field.chunk().await.map_err(|e| {
         ApiError::bad_request(
-            "malformed_upload",
+            ErrorCode::MalformedUpload,
             format!("the audio part was cut off: {}", e.body_text()),
         )
     })? {

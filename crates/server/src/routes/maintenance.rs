@@ -21,6 +21,7 @@ use axum::{Json, Router};
 use callrec_store::DispatchFilter;
 use callrec_types::calls::{DispatchStatus, DispatchTarget, Recording};
 use callrec_types::rules::{is_plausible_email, FieldError};
+use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{
     HoldRequest, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestRequest, SmtpTestResult, StorageReport,
 };
@@ -125,7 +126,11 @@ async fn smtp_test(
             "smtp.host",
             email::EmailError::NotConfigured.to_string(),
         )])),
-        Err(e) => Err(ApiError::new(StatusCode::BAD_GATEWAY, "smtp_failed", e.to_string())),
+        Err(e) => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorCode::SmtpFailed,
+            e.to_string(),
+        )),
     }
 }
 
@@ -141,7 +146,7 @@ async fn list_dispatch(
     _: Admin,
     ApiQuery(p): ApiQuery<DispatchParams>,
 ) -> ApiResult<Json<Vec<DispatchTarget>>> {
-    let bad = |m: &str| ApiError::bad_request("bad_query", m.to_string());
+    let bad = |m: &str| ApiError::bad_request(ErrorCode::BadQuery, m.to_string());
     let status = match p.status.as_deref().filter(|v| !v.is_empty()) {
         None => None,
         Some(v) => Some(DispatchStatus::parse(v).ok_or_else(|| bad("status is pending, sent or failed"))?),

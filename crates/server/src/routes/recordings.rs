@@ -15,6 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use callrec_store::StoredRecording;
 use callrec_types::calls::Recording;
+use callrec_types::wire::ErrorCode;
 use callrec_types::*;
 use serde::Deserialize;
 
@@ -60,7 +61,7 @@ async fn audio_route(
         None | Some("") => AudioFormat::Original,
         Some(f) => f
             .parse::<AudioFormat>()
-            .map_err(|_| ApiError::bad_request("bad_query", "format is original or pcm16"))?,
+            .map_err(|_| ApiError::bad_request(ErrorCode::BadQuery, "format is original or pcm16"))?,
     };
     let download = matches!(p.download.as_deref(), Some("1" | "true"));
     let rec = visible_recording(&s, &c, id).await?;
@@ -91,7 +92,7 @@ async fn audio_route(
         Ok(r) => Ok(r),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::new(
             axum::http::StatusCode::GONE,
-            "file_missing",
+            ErrorCode::FileMissing,
             "the recording's file is missing from the server's disk",
         )),
         Err(e) => Err(e.into()),

@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use callrec_store::AuditFilter;
 use callrec_types::wire::AuditPage;
+use callrec_types::wire::ErrorCode;
 use callrec_types::*;
 use serde::Deserialize;
 
@@ -43,7 +44,7 @@ struct AuditParams {
 }
 
 async fn audit(State(s): State<AppState>, _: Admin, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Json<AuditPage>> {
-    let bad = |m: &str| ApiError::bad_request("bad_query", m.to_string());
+    let bad = |m: &str| ApiError::bad_request(ErrorCode::BadQuery, m.to_string());
     let before = p
         .cursor
         .filter(|x| !x.is_empty())
