@@ -17,6 +17,7 @@ use ts_rs::TS;
 /// client then goes by the HTTP status, as it does for an error body that is not JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+// In TypeScript `ServerErrorCode`: the window's own `ErrorCode` is the desktop's (AppError).
 #[ts(rename = "ServerErrorCode")]
 pub enum ErrorCode {
     AlreadySent,
