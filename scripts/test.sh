@@ -51,6 +51,10 @@ step "cargo machete (unused dependencies)"
 command -v cargo-machete >/dev/null 2>&1 || cargo install cargo-machete --locked
 cargo machete
 
+# The server's module graph has no import cycle (how it is read: the top of the script).
+step "module cycles (crates/server)"
+python3 scripts/module-cycles.py crates/server/src
+
 step "cargo test --workspace"
 # sipp is installed above, so its interop test must run rather than skip.
 CALLREC_REQUIRE_SIPP=1 cargo test --workspace --no-fail-fast
