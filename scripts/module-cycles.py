@@ -10,22 +10,25 @@ read only as far as the library declares it.
 
 What counts as a reference from module M to module N: any path in M's file that names N, in a
 `use` (groups `{a, b::c}` included) or in code: `crate::n::...`, `super::...` and `self::...`
-resolved against where they stand (inline `mod tests { use super::*; }` included), and a path
-that starts with the name of a child module in scope (`session::run` in `sip/mod.rs`). A path
-names the deepest module it walks through (`crate::sip::SipSockets` names `sip`), whatever
-it ends in; a re-export counts where it stands. `mod x;` alone is a declaration, not a
-reference.
+resolved against where they stand (inside inline modules too), and a path that starts with
+the name of a child module in scope (`session::run` in `sip/mod.rs`). A path names the
+deepest module it walks through (`crate::sip::SipCore` names `sip`), whatever it ends in. A
+re-export (`pub use a::X;` in `m`) is a name, not a use: a path to `m::X` names `a`, where X
+lives. `mod x;` alone is a declaration, not a reference; visibilities (`pub(super)`) are not
+paths. Not seen: a dependency that is only a method call (`core.handle(..)` on a type whose
+`impl` is in another file) or only a macro's expansion.
 
 The nodes of the graph are the module files down to one level inside a directory: each
 top-level file (`state`, `calls`, ...), each directory's `mod.rs` (`sip`, `live`, ...) and each
-file directly inside a directory (`sip::offer`, `live::registry`, ...), the last with any
-deeper modules (inline ones too, such as `tests`) folded into it. A directory is not one node:
-`live::registry` can be a leaf that `state` uses while `live::stream` uses `state`. A
-`mod.rs` is a node like any file, so `sip` calling `sip::session` while `sip::session` uses a
-type that `sip/mod.rs` defines is a cycle; the way out is to move the shared type to a file
-of its own. Test code is left out (`#[cfg(test)] mod tests`): a test reaches into what it
-tests by nature (`use super::*`) and ships in no binary. The crate root (`lib.rs`) is left out: it declares every module and wires them
-together, so it sits above the graph by design.
+file directly inside a directory (`sip::offer`, `live::registry`, ...), the last with the
+modules below it folded into it (`sip::session::invite` is `sip::session`). A directory is not
+one node: `live::registry` can be a leaf that `state` uses while `live` (its `mod.rs`) uses
+`state`. A `mod.rs` is a node like any file, so `sip` calling `sip::session` while
+`sip::session` uses a type that `sip/mod.rs` defines is a cycle; the way out is to move the
+shared type to a file of its own. Test code is left out (`#[cfg(test)] mod ...`): a test
+reaches into what it tests by nature (`use super::*`) and ships in no binary. The crate root
+(`lib.rs`) is left out too: it declares every module and wires them together, so it sits
+above the graph by design.
 
 Cycles are the strongly connected components with more than one node (Tarjan); for each, one
 cycle through it is printed with, for each arrow, a file and line that makes it.

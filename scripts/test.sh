@@ -51,6 +51,11 @@ step "cargo machete (unused dependencies)"
 command -v cargo-machete >/dev/null 2>&1 || cargo install cargo-machete --locked
 cargo machete
 
+# The module graphs of the server and the desktop have no import cycle (how they are read: the
+# top of the script).
+step "module cycles (crates/server, src-tauri)"
+python3 scripts/module-cycles.py crates/server/src src-tauri
+
 step "cargo test --workspace"
 # sipp is installed above, so its interop test must run rather than skip.
 CALLREC_REQUIRE_SIPP=1 cargo test --workspace --no-fail-fast

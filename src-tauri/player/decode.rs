@@ -5,7 +5,7 @@
 //! trailing metadata at the end of a seekable source, which over HTTP costs two extra
 //! round trips before the first sample.
 
-use crate::player::PlayerError;
+use super::shared::PlayerError;
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo};

@@ -3,7 +3,7 @@
 
 use super::decode::Decoder;
 use super::output::Feed;
-use super::{Shared, AHEAD_SECS};
+use super::shared::{Shared, AHEAD_SECS};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;

@@ -6,7 +6,7 @@
 //! without advancing the position. It keeps frame alignment (silence and chunk switches
 //! happen on frame boundaries) so the channels never swap.
 
-use crate::player::{PlayerError, Shared};
+use super::shared::{PlayerError, Shared};
 use rodio::Source;
 use std::num::NonZero;
 use std::sync::atomic::Ordering;

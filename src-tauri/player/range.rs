@@ -6,7 +6,7 @@
 //! reads forward on the same response; any other seek opens a new response at the target.
 //! Reads block the calling (decoder) thread on the async client through a runtime handle.
 
-use crate::player::PlayerError;
+use super::shared::PlayerError;
 use bytes::{Buf, Bytes};
 use callrec_client::{AudioFormat, Client};
 use callrec_types::RecordingId;

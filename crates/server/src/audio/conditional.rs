@@ -6,17 +6,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use http::{header, HeaderMap, HeaderName};
 
-use super::representation::Representation;
-
-/// A strong entity tag's opaque value, without quotes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ETag(pub(super) String);
-
-impl ETag {
-    pub(super) fn quoted(&self) -> String {
-        format!("\"{}\"", self.0)
-    }
-}
+use super::representation::{ETag, Representation};
 
 /// One entity tag from a request header.
 #[derive(Debug, PartialEq, Eq)]

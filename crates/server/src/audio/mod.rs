@@ -28,22 +28,24 @@
 
 //!
 //! The pieces, by noun: `ranges` (the `Range` header), `conditional` (entity tags, the
-//! `If-*` headers and HTTP dates), `representation` (what is served and its validators) and
+//! `If-*` headers and HTTP dates), `source` (the file and the format asked for),
+//! `representation` (what is served and its validators, the entity tag among them) and
 //! `body` (streaming, `multipart/byteranges`, the PCM16 conversion on the way out).
 
 mod body;
 mod conditional;
 mod ranges;
 mod representation;
+mod source;
 
 use std::io;
-use std::path::PathBuf;
 
 use axum::response::Response;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use tokio::fs::File;
 
 pub use ranges::MAX_RANGES;
+pub use source::{AudioFormat, AudioSource, UnknownAudioFormat};
 
 use body::{empty, with_body, Multipart, Part};
 use conditional::{http_date, if_range_allows, preconditions, Precondition};
@@ -52,19 +54,6 @@ use representation::Representation;
 
 /// Size of the chunks the body is read, converted and sent in.
 pub const CHUNK_BYTES: usize = 64 * 1024;
-
-pub use callrec_types::wire::{AudioFormat, UnknownAudioFormat};
-
-/// The recording file to serve, as the route handler resolved it.
-#[derive(Debug, Clone)]
-pub struct AudioSource {
-    /// The WAV file (a path built by the server, never by a client).
-    pub path: PathBuf,
-    /// Hex SHA-256 of the finished file; empty while the recording is in progress.
-    pub sha256: String,
-    /// Download name, e.g. `20261126-101500-42_001.wav`.
-    pub file_name: String,
-}
 
 /// Answers a `GET` or `HEAD` for `src` in `format`, honouring conditional and range
 /// headers. Any method other than `HEAD` is answered like `GET`.

@@ -8,12 +8,21 @@ use callrec_media::wav::{Codec, Pcm16Transcoder, WavInfo, MAX_HEADER_LEN};
 use tokio::fs::File;
 use tokio::io::AsyncReadExt;
 
-use super::conditional::ETag;
-use super::{AudioFormat, AudioSource};
+use super::source::{AudioFormat, AudioSource};
 
 /// Bumped whenever the PCM16 rendition of the same source could change (header layout,
 /// G.711 tables), so a cached PCM16 file is never revalidated against different bytes.
 const PCM16_RENDITION: &str = "pcm16v1";
+
+/// A strong entity tag's opaque value, without quotes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ETag(pub(super) String);
+
+impl ETag {
+    pub(super) fn quoted(&self) -> String {
+        format!("\"{}\"", self.0)
+    }
+}
 
 /// What is served for one request: its length, how its bytes are made, its validators.
 pub(super) struct Representation {

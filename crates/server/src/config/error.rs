@@ -4,7 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::MAX_CONFIG_FILE_BYTES;
+/// The largest configuration file accepted; a real one is a few KiB.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Where a configuration value came from; errors name it.
 #[derive(Debug, Clone, PartialEq, Eq)]

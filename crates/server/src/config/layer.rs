@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
+use super::secret::Secret;
 use super::values::{
     boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
     DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES,
@@ -17,7 +19,7 @@ use super::values::{
     SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS,
     SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
-use super::{Config, ConfigError, Origin, Secret, ServeArgs, MAX_CONFIG_FILE_BYTES};
+use super::{Config, ServeArgs, CONFIG_FILE_ENV};
 
 /// One source's values, each already validated.
 #[derive(Debug, Default)]
@@ -400,6 +402,27 @@ pub(super) fn flag_layer(args: &ServeArgs) -> Result<Layer, ConfigError> {
         demo: args.demo.then_some(true),
         ..Layer::default()
     })
+}
+
+impl Config {
+    /// Loads and validates the configuration: defaults, then the file named by `--config`
+    /// (or `CALLREC_CONFIG`), then `CALLREC_*` variables, then flags.
+    ///
+    /// `env` looks up one environment variable (tests pass a map; `main` passes
+    /// `std::env::var`). An empty variable counts as unset, as shells make unsetting awkward.
+    pub fn load(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        let mut config = Config::default();
+        let file = args.config.clone().or_else(|| env(CONFIG_FILE_ENV).map(PathBuf::from));
+        if let Some(path) = file {
+            let text = read_config_file(&path)?;
+            file_layer(&path, &text)?.apply(&mut config);
+        }
+        env_layer(&env)?.apply(&mut config);
+        flag_layer(args)?.apply(&mut config);
+        config.check_consistency()?;
+        Ok(config)
+    }
 }
 
 #[cfg(test)]

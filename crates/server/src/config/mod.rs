@@ -12,7 +12,8 @@
 //!
 //! The pieces, by noun: the sources read into layers (`layer`), the validation of single
 //! values (`values`), [`Secret`], [`ConfigError`] and [`Origin`] (`error`), and the
-//! [`default_config_toml`] template (`template`).
+//! [`default_config_toml`] template (`template`). [`Config::load`], which lays the sources
+//! over the defaults, is in `layer`; the type here does not depend on how it is loaded.
 
 mod error;
 mod layer;
@@ -23,14 +24,9 @@ mod values;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-pub use error::{ConfigError, Origin};
+pub use error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
 pub use secret::Secret;
 pub use template::default_config_toml;
-
-use layer::{env_layer, file_layer, flag_layer, read_config_file};
-
-/// The largest configuration file accepted; a real one is a few KiB.
-pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
 pub const KEYS: [&str; 25] = [
@@ -184,25 +180,6 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Loads and validates the configuration: defaults, then the file named by `--config`
-    /// (or `CALLREC_CONFIG`), then `CALLREC_*` variables, then flags.
-    ///
-    /// `env` looks up one environment variable (tests pass a map; `main` passes
-    /// `std::env::var`). An empty variable counts as unset, as shells make unsetting awkward.
-    pub fn load(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let env = |name: &str| env(name).filter(|v| !v.is_empty());
-        let mut config = Config::default();
-        let file = args.config.clone().or_else(|| env(CONFIG_FILE_ENV).map(PathBuf::from));
-        if let Some(path) = file {
-            let text = read_config_file(&path)?;
-            file_layer(&path, &text)?.apply(&mut config);
-        }
-        env_layer(&env)?.apply(&mut config);
-        flag_layer(args)?.apply(&mut config);
-        config.check_consistency()?;
-        Ok(config)
-    }
-
     /// The defaults with `data_dir` set and HTTP and SIP on `127.0.0.1:0`, so tests bind
     /// ephemeral ports.
     pub fn for_data_dir(dir: PathBuf) -> Config {
@@ -277,6 +254,7 @@ pub struct ServeArgs {
 mod tests {
     //! Helpers shared by the configuration's unit tests, and the tests of [`Config`] itself.
 
+    use super::layer::file_layer;
     use super::*;
     use std::collections::HashMap;
     use std::path::Path;

@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use super::{ConfigError, Origin, Secret};
+use super::error::{ConfigError, Origin};
+use super::secret::Secret;
 
 // Bounds for the numeric keys: wide enough for tests that want short timeouts, narrow enough
 // to catch a value in the wrong unit (milliseconds for seconds, a size in KiB for bytes).

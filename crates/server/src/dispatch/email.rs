@@ -8,7 +8,7 @@
 //! our bookkeeping) can be recognised and dropped. The SMTP password never leaves
 //! [`SmtpSettings`]; errors carry the server's reply, not our credentials.
 
-use super::{Attempt, Material};
+use super::attempt::{Attempt, Material};
 use crate::calls::label;
 use callrec_types::calls::{ParticipantRole, Trigger};
 use callrec_types::wire::{SmtpSecurity, SmtpSettings};

@@ -13,6 +13,9 @@
 //! [`MAX_ATTEMPTS`] a target is marked `failed` and waits for an admin's retry. A permanent
 //! refusal (an SMTP 5xx, a recipient that is not an address) is marked `failed` at once.
 
+// By noun: what one attempt is given and answers (`attempt`), the senders (`email`,
+// `script`); here the queue and its runs.
+pub mod attempt;
 pub mod email;
 pub mod script;
 
@@ -21,8 +24,9 @@ pub use crate::error::DispatchError;
 use crate::files::Files;
 use crate::settings;
 use crate::state::AppState;
-use callrec_store::{DispatchOutcome, StoreError, StoredRecording};
-use callrec_types::calls::{Call, DispatchStatus, DispatchTarget};
+pub use attempt::{Attempt, Material};
+use callrec_store::{DispatchOutcome, StoreError};
+use callrec_types::calls::{DispatchStatus, DispatchTarget};
 use callrec_types::rules::Dispatch;
 use callrec_types::DispatchId;
 use chrono::Duration;
@@ -52,44 +56,6 @@ pub fn lease(state: &AppState) -> Duration {
     let script = i64::from(state.config.script_timeout_secs);
     let mail = email::ATTEMPT_TIMEOUT.as_secs() as i64;
     Duration::seconds(script.max(mail) + 60)
-}
-
-/// The result of one attempt, before it is recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    pub ok: bool,
-    /// Retrying will not help (the target is marked `failed` at once).
-    pub permanent: bool,
-    pub error: Option<String>,
-    /// Script output, "sent without the WAV", … kept on the target.
-    pub detail: Option<String>,
-}
-
-impl Attempt {
-    pub fn sent(detail: Option<String>) -> Self {
-        Attempt {
-            ok: true,
-            permanent: false,
-            error: None,
-            detail,
-        }
-    }
-    pub fn failed(error: impl Into<String>, detail: Option<String>) -> Self {
-        Attempt {
-            ok: false,
-            permanent: false,
-            error: Some(error.into()),
-            detail,
-        }
-    }
-    pub fn refused(error: impl Into<String>) -> Self {
-        Attempt {
-            ok: false,
-            permanent: true,
-            error: Some(error.into()),
-            detail: None,
-        }
-    }
 }
 
 /// What a run of the queue did.
@@ -230,16 +196,6 @@ async fn record(
         Err(StoreError::NotFound) => Ok(None),
         Err(e) => Err(e.into()),
     }
-}
-
-/// What an attempt needs to know of its recording.
-pub struct Material {
-    pub recording: StoredRecording,
-    pub call: Call,
-    /// Absolute paths of the WAV and the call's journal JSON.
-    pub wav: PathBuf,
-    pub journal: PathBuf,
-    pub key: String,
 }
 
 async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material, String> {

@@ -9,7 +9,7 @@
 //! the first [`MAX_OUTPUT`] bytes of each are kept in the target's detail and the rest is
 //! counted and dropped, with a marker saying how much.
 
-use super::{Attempt, Material};
+use super::attempt::{Attempt, Material};
 use crate::state::AppState;
 use rand::RngCore;
 use std::path::{Path, PathBuf};

@@ -13,15 +13,19 @@
 //!   phone's key). A segment is a stereo G.711 WAV (channel 1 = caller, channel 2 = callee)
 //!   whose header is rewritten every second, so a crash loses at most the last second.
 //! - [`backlog`]: a segment's audio waiting for the disk, and the gaps a full disk leaves.
+//!
+//! By noun: [`PortPool`] and [`RtpError`] in [`ports`], [`RtpCounters`] in [`counters`]; here
+//! the engine and the call's handle.
 
 pub mod backlog;
+pub mod counters;
 pub mod epoll;
 pub mod fds;
+pub mod ports;
 pub mod worker;
 
-use std::collections::VecDeque;
 use std::io;
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -36,7 +40,9 @@ use chrono::{DateTime, Utc};
 use crate::disk::Disk;
 use crate::live::{CallMedia, SegmentFacts};
 use crate::metrics::Metrics;
+pub use counters::RtpCounters;
 use epoll::EventFd;
+pub use ports::{PortPool, RtpError};
 use worker::{Command, NewCall, Worker};
 pub use worker::{NewStream, MAX_STREAMS};
 
@@ -45,169 +51,6 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How far a segment time from the server clock may lie from the wall clock before it is
 /// taken as "now" (a test's manual clock must not make a file hours long).
 const CLOCK_SKEW_LIMIT: Duration = Duration::from_secs(5);
-
-/// Why RTP ports could not be had.
-#[derive(Debug, thiserror::Error)]
-pub enum RtpError {
-    /// Every port of the range is in use.
-    #[error("no free RTP port in the configured range")]
-    NoPorts,
-    /// The process (EMFILE) or the system (ENFILE) has no file descriptor left for a socket:
-    /// ports may well be free.
-    #[error("out of file descriptors, not of RTP ports ({0}); raise the open-file limit (LimitNOFILE)")]
-    OutOfFds(#[source] io::Error),
-    /// A port could not be bound for another reason (address not local, permission).
-    #[error("cannot bind an RTP port: {0}")]
-    Bind(#[source] io::Error),
-    /// More streams than a call may have.
-    #[error("too many media streams ({0})")]
-    TooManyStreams(usize),
-}
-
-/// Even ports of the configured range.
-pub struct PortPool {
-    ip: IpAddr,
-    free: Mutex<VecDeque<u16>>,
-}
-
-impl PortPool {
-    /// Every even port of `low..=high` on `ip`.
-    pub fn new(ip: IpAddr, (low, high): (u16, u16)) -> PortPool {
-        let first = low + (low % 2);
-        let free = (u32::from(first)..=u32::from(high))
-            .step_by(2)
-            .filter_map(|p| u16::try_from(p).ok())
-            .filter(|p| *p != 0)
-            .collect();
-        PortPool {
-            ip,
-            free: Mutex::new(free),
-        }
-    }
-
-    /// Ports not handed out.
-    pub fn available(&self) -> usize {
-        self.lock().len()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<u16>> {
-        // The queue is valid after any panic: a port is either in it or handed out.
-        self.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Binds `n` non-blocking UDP sockets on free even ports. A port some other program
-    /// holds is skipped (and tried again later). Running out of file descriptors stops at once
-    /// with [`RtpError::OutOfFds`]: trying every other port would fail the same way and blame
-    /// the range.
-    pub fn allocate(&self, n: usize) -> Result<Vec<(u16, UdpSocket)>, RtpError> {
-        let mut got = Vec::with_capacity(n);
-        let mut busy = Vec::new();
-        let mut failure = None;
-        let attempts = self.available();
-        for _ in 0..attempts {
-            if got.len() == n {
-                break;
-            }
-            let Some(port) = self.lock().pop_front() else { break };
-            match UdpSocket::bind(SocketAddr::new(self.ip, port)).and_then(|s| s.set_nonblocking(true).map(|()| s)) {
-                Ok(s) => got.push((port, s)),
-                Err(e) if fds::exhausted(&e) => {
-                    busy.push(port);
-                    failure = Some(RtpError::OutOfFds(e));
-                    break;
-                }
-                Err(e) => {
-                    busy.push(port);
-                    if e.kind() != io::ErrorKind::AddrInUse {
-                        failure = Some(RtpError::Bind(e));
-                    }
-                }
-            }
-        }
-        self.release(&busy);
-        if got.len() < n {
-            let ports: Vec<u16> = got.iter().map(|(p, _)| *p).collect();
-            drop(got);
-            self.release(&ports);
-            return Err(failure.unwrap_or(RtpError::NoPorts));
-        }
-        Ok(got)
-    }
-
-    /// Returns ports to the pool (their sockets must be closed).
-    pub fn release(&self, ports: &[u16]) {
-        self.lock().extend(ports.iter().copied());
-    }
-}
-
-/// The RTP counters of `/metrics`.
-pub struct RtpCounters {
-    /// Datagrams received on RTP ports.
-    pub packets: Arc<AtomicU64>,
-    /// Datagrams dropped because they are not valid RTP.
-    pub malformed: Arc<AtomicU64>,
-    /// RTP packets with a payload type the stream did not negotiate (dropped).
-    pub unexpected: Arc<AtomicU64>,
-    /// Packets that never arrived (RFC 3550 §A.3), counted when a call ends.
-    pub lost: Arc<AtomicU64>,
-    /// Packets that arrived out of order and were still recorded.
-    pub reordered: Arc<AtomicU64>,
-    /// Packets that arrived after their place was written (dropped).
-    pub late: Arc<AtomicU64>,
-    /// Duplicate packets (dropped).
-    pub duplicates: Arc<AtomicU64>,
-    /// Packets dropped for size or a full reorder buffer.
-    pub overflow: Arc<AtomicU64>,
-    /// Timeline re-anchorings (timestamp jumps, new SSRCs).
-    pub resyncs: Arc<AtomicU64>,
-    /// Calls whose RTP was opened.
-    pub calls_opened: Arc<AtomicU64>,
-    /// Calls whose RTP was closed (sockets drained and closed, counters final).
-    pub calls_closed: Arc<AtomicU64>,
-}
-
-impl RtpCounters {
-    /// Registers the counters with the metrics registry.
-    pub fn register(m: &Metrics) -> RtpCounters {
-        RtpCounters {
-            packets: m.counter("callrec_rtp_packets_total", "RTP datagrams received."),
-            malformed: m.counter(
-                "callrec_rtp_malformed_total",
-                "Datagrams on RTP ports dropped as malformed RTP.",
-            ),
-            unexpected: m.counter(
-                "callrec_rtp_unexpected_payload_total",
-                "RTP packets dropped for a payload type that was not negotiated.",
-            ),
-            lost: m.counter(
-                "callrec_rtp_lost_total",
-                "RTP packets that never arrived (sequence gaps, padded with silence).",
-            ),
-            reordered: m.counter(
-                "callrec_rtp_reordered_total",
-                "RTP packets that arrived out of order and were put back in place.",
-            ),
-            late: m.counter(
-                "callrec_rtp_late_total",
-                "RTP packets that arrived after their place in the recording was written.",
-            ),
-            duplicates: m.counter("callrec_rtp_duplicates_total", "Duplicate RTP packets dropped."),
-            overflow: m.counter(
-                "callrec_rtp_overflow_total",
-                "RTP packets dropped for size or a full reorder buffer.",
-            ),
-            resyncs: m.counter(
-                "callrec_rtp_resyncs_total",
-                "Times a stream's timeline was re-anchored (timestamp jump, new SSRC).",
-            ),
-            calls_opened: m.counter("callrec_rtp_calls_opened_total", "Calls whose RTP ports were opened."),
-            calls_closed: m.counter(
-                "callrec_rtp_calls_closed_total",
-                "Calls whose RTP ports were drained and closed (their counters are final).",
-            ),
-        }
-    }
-}
 
 struct WorkerHandle {
     tx: Mutex<mpsc::Sender<Command>>,

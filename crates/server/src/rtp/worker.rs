@@ -31,8 +31,9 @@ use callrec_media::wav::WavFile;
 use callrec_types::calls::RecordingGap;
 
 use super::backlog::Backlog;
+use super::counters::RtpCounters;
 use super::epoll::{Epoll, EventFd, Events, Token};
-use super::{PortPool, RtpCounters};
+use super::ports::PortPool;
 use crate::disk::Disk;
 
 /// How often mixers are drained and counters published.

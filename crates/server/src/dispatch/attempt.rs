@@ -1,0 +1,54 @@
+//! One attempt to send a recording, as the email and script senders see it: the
+//! [`Material`] it is given and the [`Attempt`] it answers.
+
+use callrec_store::StoredRecording;
+use callrec_types::calls::Call;
+use std::path::PathBuf;
+
+/// What an attempt needs to know of its recording.
+pub struct Material {
+    pub recording: StoredRecording,
+    pub call: Call,
+    /// Absolute paths of the WAV and the call's journal JSON.
+    pub wav: PathBuf,
+    pub journal: PathBuf,
+    pub key: String,
+}
+
+/// The result of one attempt, before it is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub ok: bool,
+    /// Retrying will not help (the target is marked `failed` at once).
+    pub permanent: bool,
+    pub error: Option<String>,
+    /// Script output, "sent without the WAV", … kept on the target.
+    pub detail: Option<String>,
+}
+
+impl Attempt {
+    pub fn sent(detail: Option<String>) -> Self {
+        Attempt {
+            ok: true,
+            permanent: false,
+            error: None,
+            detail,
+        }
+    }
+    pub fn failed(error: impl Into<String>, detail: Option<String>) -> Self {
+        Attempt {
+            ok: false,
+            permanent: false,
+            error: Some(error.into()),
+            detail,
+        }
+    }
+    pub fn refused(error: impl Into<String>) -> Self {
+        Attempt {
+            ok: false,
+            permanent: true,
+            error: Some(error.into()),
+            detail: None,
+        }
+    }
+}
