@@ -17,7 +17,7 @@ use super::values::{
     SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS,
     SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
-use super::{Config, ConfigError, Origin, Secret, ServeArgs, MAX_CONFIG_FILE_BYTES};
+use super::{Config, ConfigError, DatabaseUrl, Origin, Secret, ServeArgs, MAX_CONFIG_FILE_BYTES};
 
 /// One source's values, each already validated.
 #[derive(Debug, Default)]
@@ -26,7 +26,7 @@ pub(super) struct Layer {
     http: Option<SocketAddr>,
     sip: Option<SocketAddr>,
     rtp_ports: Option<(u16, u16)>,
-    database_url: Option<String>,
+    database_url: Option<DatabaseUrl>,
     bootstrap_admin_password: Option<Secret>,
     ingest_token: Option<Secret>,
     demo: Option<bool>,

@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use error::{ConfigError, Origin};
-pub use secret::Secret;
+pub use secret::{DatabaseUrl, Secret};
 pub use template::default_config_toml;
 
 use layer::{env_layer, file_layer, flag_layer, read_config_file};
@@ -103,7 +103,7 @@ pub struct Config {
     /// Inclusive RTP port range; `low` is even (RTP even, RTCP odd, RFC 3550 §11).
     pub rtp_ports: (u16, u16),
     /// `None`: the SQLite file `<data_dir>/callrec.db`; see [`Config::database_url`].
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// Creates user `admin` with this password when the database has no users.
     pub bootstrap_admin_password: Option<Secret>,
     /// The bearer token of `POST /api/v1/ingest`; `None` disables ingest.
@@ -218,7 +218,7 @@ impl Config {
     /// `<data_dir>/callrec.db`, created if missing.
     pub fn database_url(&self) -> String {
         match &self.database_url {
-            Some(url) => url.clone(),
+            Some(url) => url.expose().to_owned(),
             None => {
                 let path = self.data_dir.join("callrec.db");
                 // sqlx percent-decodes the path part, so the three characters that would end
