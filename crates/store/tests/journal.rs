@@ -425,7 +425,8 @@ async fn a_calls_start_time_cannot_change_under_the_journal(kind: Kind) {
 
 /// Migrations 0003 to 0006 on a database that 0001 already filled: every call gets a key in
 /// journal order (ascending = newest first), the search finds what it found before, and each
-/// participant's row gets the call's search text.
+/// participant's row gets the call's search text. SQLite only: it checks the upgrade path of
+/// SQLite's own migrations, which PostgreSQL (one migration of its own) does not have.
 #[tokio::test]
 async fn the_migration_keys_existing_calls_in_journal_order() {
     use sqlx::{Connection, Row};

@@ -149,7 +149,12 @@ impl Server {
 /// `/usr/lib/postgresql/<version>/bin` (Debian's layout).
 fn binaries() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os("CALLREC_PG_BIN") {
-        return Ok(PathBuf::from(dir));
+        let dir = PathBuf::from(dir);
+        return if dir.join("initdb").exists() {
+            Ok(dir)
+        } else {
+            Err(format!("CALLREC_PG_BIN={} holds no initdb", dir.display()))
+        };
     }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
@@ -212,6 +217,13 @@ fn start() -> Result<Server, String> {
         .tempdir()
         .map_err(|e| format!("temp dir: {e}"))?
         .keep();
+    // Until the watcher owns the directory, a failure removes it here.
+    launch(&bin, root, &dir).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+}
+
+fn launch(bin: &Path, root: bool, dir: &Path) -> Result<Server, String> {
     let data = dir.join("data");
     let password = format!(
         "pw{}x{}",
@@ -226,7 +238,7 @@ fn start() -> Result<Server, String> {
     if root {
         let ok = Command::new("chown")
             .args(["-R", "postgres:postgres"])
-            .arg(&dir)
+            .arg(dir)
             .status()
             .map_err(|e| format!("chown: {e}"))?
             .success();
@@ -270,7 +282,7 @@ fn start() -> Result<Server, String> {
     watcher
         .args(["-c", WATCHER, "sh"])
         .arg(&data)
-        .arg(&dir)
+        .arg(dir)
         .arg(server.get_program())
         .args(server.get_args())
         .arg("-D")
@@ -278,7 +290,7 @@ fn start() -> Result<Server, String> {
         .arg("-p")
         .arg(port.to_string())
         .arg("-k")
-        .arg(&dir)
+        .arg(dir)
         .args([
             "-c",
             "listen_addresses=127.0.0.1",
