@@ -207,7 +207,7 @@ fn main() -> Result<()> {
         .prefix("journal-bench-")
         .tempdir_in(db.parent().unwrap_or(Path::new(".")))?;
     let mut config = Config::for_data_dir(work.path().join("data"));
-    config.database_url = Some(sqlite_url(&db));
+    config.database_url = Some(sqlite_url(&db).into());
     config.retention_days = 36_600;
     config.log = "warn".into();
     let server = server_rt.block_on(Server::bind(config))?;

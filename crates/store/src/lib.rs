@@ -1,11 +1,14 @@
 //! callrec-store: the `Store` trait — the narrow set of domain methods the server needs — and
-//! its backends. SQLite is the embedded default; the backend is chosen once from the URL
-//! scheme (`sqlite://…`). Nothing backend-specific crosses the trait: times are
-//! `DateTime<Utc>`, ids are typed, documents are domain types.
+//! its backends. SQLite is the embedded default, PostgreSQL the shared one for several nodes;
+//! the backend is chosen once from the URL scheme (`sqlite://…`, `postgres://…`). Nothing
+//! backend-specific crosses the trait: times are `DateTime<Utc>`, ids are typed, documents
+//! are domain types.
 
+mod postgres;
 mod records;
 mod sqlite;
 
+pub use postgres::{is_postgres_url, PgStore};
 pub use records::*;
 pub use sqlite::SqliteStore;
 
@@ -46,6 +49,8 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if is_postgres_url(url) {
+        Ok(Arc::new(PgStore::open(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(
             url.split(':').next().unwrap_or("").to_string(),

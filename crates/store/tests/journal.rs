@@ -1,5 +1,5 @@
-//! The journal query of the SQLite store, against a real database file in a temporary
-//! directory: newest-first order, keyset paging without duplicates or gaps (equal start
+//! The journal query of every store backend — SQLite in a temporary directory and a real
+//! PostgreSQL server (`backend`), each test run once against each: newest-first order, keyset paging without duplicates or gaps (equal start
 //! times included), every filter, text search by substring (trigram FTS for three characters
 //! and more, LIKE below), and the viewer's scope intersected with the `user_id` filter.
 //!
@@ -7,10 +7,7 @@
 //! with every combination of scope and filters and compares the result with a plain Rust
 //! filter over the same calls.
 
-use callrec_store::{
-    JournalCursor, JournalQuery, NewCall, NewRecording, NewUserRecord, Scope, SqliteStore, Store, StoreError,
-    UserUpdate,
-};
+use callrec_store::{JournalCursor, JournalQuery, NewCall, NewRecording, NewUserRecord, Scope, StoreError, UserUpdate};
 use callrec_types::calls::{
     AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
 };
@@ -19,6 +16,10 @@ use callrec_types::engine::CallOrigin;
 use callrec_types::rules::MonMode;
 use callrec_types::{CallId, UserId};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+
+#[macro_use]
+mod backend;
+use backend::{Concrete, Kind, TestStore};
 
 /// A call as the test made it: what the model filters on.
 #[derive(Debug, Clone)]
@@ -33,8 +34,7 @@ struct Made {
 }
 
 struct Fixture {
-    store: SqliteStore,
-    _dir: tempfile::TempDir,
+    store: TestStore,
     made: Vec<Made>,
     /// Each user's directory names (display name and username), lower case: the journal's
     /// text also finds the calls of users whose directory name holds it (#17).
@@ -45,14 +45,7 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).single().expect("valid time")
 }
 
-async fn open() -> (SqliteStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("journal.db").display());
-    let store = SqliteStore::open(&url).await.expect("the store opens and migrates");
-    (store, dir)
-}
-
-async fn user(store: &SqliteStore, name: &str, ext: &str) -> UserId {
+async fn user(store: &TestStore, name: &str, ext: &str) -> UserId {
     store
         .create_user(&NewUserRecord {
             username: name.to_lowercase().replace(' ', "."),
@@ -106,11 +99,9 @@ fn recording(seq: i64, started_at: DateTime<Utc>, key: &str) -> NewRecording {
 }
 
 impl Fixture {
-    async fn new() -> Fixture {
-        let (store, dir) = open().await;
+    async fn new(kind: Kind) -> Fixture {
         Fixture {
-            store,
-            _dir: dir,
+            store: backend::open(kind).await,
             made: Vec::new(),
             directory: Vec::new(),
         }
@@ -261,8 +252,8 @@ struct Small {
     carla: UserId,
 }
 
-async fn small() -> Small {
-    let mut f = Fixture::new().await;
+async fn small(kind: Kind) -> Small {
+    let mut f = Fixture::new(kind).await;
     let anna = user(&f.store, "Anna Schmidt", "201").await;
     let ben = user(&f.store, "Ben Weber", "202").await;
     let carla = user(&f.store, "Carla Nowak", "203").await;
@@ -315,9 +306,8 @@ fn ids(f: &Fixture, which: &[usize]) -> Vec<CallId> {
     which.iter().map(|&i| f.made[i].id).collect()
 }
 
-#[tokio::test]
-async fn the_journal_is_newest_first() {
-    let s = small().await;
+async fn the_journal_is_newest_first(kind: Kind) {
+    let s = small(kind).await;
     let (items, next) = s.f.store.journal(&query(Scope::All)).await.expect("journal answers");
     let got: Vec<CallId> = items.iter().map(|i| i.call.id).collect();
     assert_eq!(got, ids(&s.f, &[3, 2, 1, 0]), "newest call first");
@@ -326,9 +316,8 @@ async fn the_journal_is_newest_first() {
     assert_eq!(items[1].duration_ms, Some(30_000), "duration from answer to end");
 }
 
-#[tokio::test]
-async fn paging_with_equal_start_times_has_no_duplicates_or_gaps() {
-    let mut f = Fixture::new().await;
+async fn paging_with_equal_start_times_has_no_duplicates_or_gaps(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let anna = user(&f.store, "Anna Schmidt", "201").await;
     let ben = user(&f.store, "Ben Weber", "202").await;
     // 40 calls over only 4 distinct start times: every page boundary falls inside a tie.
@@ -364,9 +353,8 @@ async fn paging_with_equal_start_times_has_no_duplicates_or_gaps() {
     }
 }
 
-#[tokio::test]
-async fn a_changed_participant_is_found_by_the_new_text_only() {
-    let mut f = Fixture::new().await;
+async fn a_changed_participant_is_found_by_the_new_text_only(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let anna = user(&f.store, "Anna Schmidt", "201").await;
     let id = f
         .call(
@@ -413,24 +401,32 @@ async fn a_changed_participant_is_found_by_the_new_text_only() {
     assert_eq!(anna_search("99").await, vec![id], "the new number, in Anna's scope");
 }
 
-#[tokio::test]
-async fn a_calls_start_time_cannot_change_under_the_journal() {
-    let mut f = Fixture::new().await;
+async fn a_calls_start_time_cannot_change_under_the_journal(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let anna = user(&f.store, "Anna Schmidt", "201").await;
     let id = f
         .call(t0(), vec![internal("Anna", "201", anna, ParticipantRole::Caller)], 0)
         .await;
-    let err = sqlx::query("UPDATE calls SET started_at = started_at + 1 WHERE id = ?")
-        .bind(id.0)
-        .execute(f.store.pool())
-        .await
-        .expect_err("the journal's keys depend on started_at");
+    let err = match &f.store.concrete {
+        Concrete::Sqlite(s) => sqlx::query("UPDATE calls SET started_at = started_at + 1 WHERE id = ?")
+            .bind(id.0)
+            .execute(s.pool())
+            .await
+            .map(|_| ()),
+        Concrete::Postgres(s) => sqlx::query("UPDATE calls SET started_at = started_at + 1 WHERE id = $1")
+            .bind(id.0)
+            .execute(s.pool())
+            .await
+            .map(|_| ()),
+    }
+    .expect_err("the journal's keys depend on started_at");
     assert!(err.to_string().contains("never changes"), "{err}");
 }
 
 /// Migrations 0003 to 0006 on a database that 0001 already filled: every call gets a key in
 /// journal order (ascending = newest first), the search finds what it found before, and each
-/// participant's row gets the call's search text.
+/// participant's row gets the call's search text. SQLite only: it checks the upgrade path of
+/// SQLite's own migrations, which PostgreSQL (one migration of its own) does not have.
 #[tokio::test]
 async fn the_migration_keys_existing_calls_in_journal_order() {
     use sqlx::{Connection, Row};
@@ -579,9 +575,8 @@ async fn the_migration_keys_existing_calls_in_journal_order() {
     assert!(full.to_string().contains("same millisecond"), "{full}");
 }
 
-#[tokio::test]
-async fn a_cursor_inside_a_tie_continues_with_the_lower_ids() {
-    let mut f = Fixture::new().await;
+async fn a_cursor_inside_a_tie_continues_with_the_lower_ids(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let anna = user(&f.store, "Anna Schmidt", "201").await;
     for _ in 0..3 {
         f.call(t0(), vec![internal("Anna", "201", anna, ParticipantRole::Caller)], 0)
@@ -603,9 +598,8 @@ async fn a_cursor_inside_a_tie_continues_with_the_lower_ids() {
     }
 }
 
-#[tokio::test]
-async fn every_filter_narrows_the_journal() {
-    let s = small().await;
+async fn every_filter_narrows_the_journal(kind: Kind) {
+    let s = small(kind).await;
     let f = &s.f;
     let run = |q: JournalQuery| async move { f.all_pages(&q).await };
 
@@ -636,9 +630,8 @@ async fn every_filter_narrows_the_journal() {
     assert_eq!(run(q).await, ids(f, &[2, 1]), "one user's calls");
 }
 
-#[tokio::test]
-async fn text_search_finds_substrings_of_numbers_and_names() {
-    let s = small().await;
+async fn text_search_finds_substrings_of_numbers_and_names(kind: Kind) {
+    let s = small(kind).await;
     let f = &s.f;
     let search = |text: &str| {
         let mut q = query(Scope::All);
@@ -698,9 +691,8 @@ fn every_query_shape(s: &Small, text: &str) -> Vec<(String, JournalQuery)> {
     shapes
 }
 
-#[tokio::test]
-async fn issue13_control_characters_in_search_are_refused_for_every_scope() {
-    let s = small().await;
+async fn issue13_control_characters_in_search_are_refused_for_every_scope(kind: Kind) {
+    let s = small(kind).await;
     for text in [
         "abc\0",
         "\0",
@@ -722,9 +714,8 @@ async fn issue13_control_characters_in_search_are_refused_for_every_scope() {
     }
 }
 
-#[tokio::test]
-async fn issue13_fts_syntax_in_search_is_searched_for_literally_in_every_scope() {
-    let s = small().await;
+async fn issue13_fts_syntax_in_search_is_searched_for_literally_in_every_scope(kind: Kind) {
+    let s = small(kind).await;
     let f = &s.f;
     let texts = [
         "\"",
@@ -775,9 +766,8 @@ async fn issue13_fts_syntax_in_search_is_searched_for_literally_in_every_scope()
     }
 }
 
-#[tokio::test]
-async fn long_words_are_found_by_their_grams_only_where_they_are_one_substring() {
-    let mut f = Fixture::new().await;
+async fn long_words_are_found_by_their_grams_only_where_they_are_one_substring(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let anna = user(&f.store, "Anna Schmidt", "201").await;
     use ParticipantRole::{Callee, Caller};
     // Both halves of 1234567890, in two numbers: grams match, the substring does not.
@@ -845,9 +835,8 @@ async fn long_words_are_found_by_their_grams_only_where_they_are_one_substring()
 /// A common text in a narrow scope: enough matches (200 for a small page) that the journal
 /// walks the viewer's own calls with LIKE instead of the index; later pages, with fewer matches
 /// left, go through the index again. The answer must not change either way.
-#[tokio::test]
-async fn a_common_text_in_a_narrow_scope_finds_the_viewers_calls_all_the_same() {
-    let mut f = Fixture::new().await;
+async fn a_common_text_in_a_narrow_scope_finds_the_viewers_calls_all_the_same(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let anna = user(&f.store, "Anna Schmidt", "201").await;
     let ben = user(&f.store, "Ben Weber", "202").await;
     use ParticipantRole::{Callee, Caller};
@@ -885,9 +874,8 @@ async fn a_common_text_in_a_narrow_scope_finds_the_viewers_calls_all_the_same() 
 /// rows with LIKE and turns to the index when the page is not full by then. Texts that are
 /// common, rare (only beyond those 3,000 rows, or only among them) and absent must all give
 /// the model's answer, with and without a filter on the call row and a time range.
-#[tokio::test]
-async fn a_narrow_scope_with_a_long_history_finds_rare_and_common_texts() {
-    let mut f = Fixture::new().await;
+async fn a_narrow_scope_with_a_long_history_finds_rare_and_common_texts(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let anna = user(&f.store, "Anna Schmidt", "201").await;
     let ben = user(&f.store, "Ben Weber", "202").await;
     use ParticipantRole::{Callee, Caller};
@@ -964,9 +952,8 @@ async fn a_narrow_scope_with_a_long_history_finds_rare_and_common_texts() {
     );
 }
 
-#[tokio::test]
-async fn the_scope_limits_what_a_viewer_sees_and_intersects_the_user_filter() {
-    let s = small().await;
+async fn the_scope_limits_what_a_viewer_sees_and_intersects_the_user_filter(kind: Kind) {
+    let s = small(kind).await;
     let f = &s.f;
     let run = |scope: Scope, user: Option<UserId>| {
         let mut q = query(scope);
@@ -1026,9 +1013,8 @@ impl Mix {
     }
 }
 
-#[tokio::test]
-async fn every_combination_of_scope_filters_and_paging_matches_the_model() {
-    let mut f = Fixture::new().await;
+async fn every_combination_of_scope_filters_and_paging_matches_the_model(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let names = [
         "Anna Schmidt",
         "Ben Weber",
@@ -1133,9 +1119,8 @@ async fn every_combination_of_scope_filters_and_paging_matches_the_model() {
 /// #17: the PBX names its users as it likes ("Caller (201)"); the journal's text also finds
 /// every call of a user whose directory name (display name or username) holds it, for calls
 /// stored before the name was given too, within the viewer's scope, with exact paging.
-#[tokio::test]
-async fn issue17_a_directory_name_finds_the_calls_the_pbx_named_otherwise() {
-    let mut f = Fixture::new().await;
+async fn issue17_a_directory_name_finds_the_calls_the_pbx_named_otherwise(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let alice = f.user("Alice Adams", "201").await;
     let bob = f.user("Bob Brown", "202").await;
     use ParticipantRole::{Callee, Caller};
@@ -1246,9 +1231,8 @@ async fn issue17_a_directory_name_finds_the_calls_the_pbx_named_otherwise() {
 
 /// #17: the names the server shows come from the directory and the rules as they are now;
 /// the stored call and recording keep only the PBX's facts.
-#[tokio::test]
-async fn issue17_directory_and_rule_names_are_looked_up_and_never_stored() {
-    let mut f = Fixture::new().await;
+async fn issue17_directory_and_rule_names_are_looked_up_and_never_stored(kind: Kind) {
+    let mut f = Fixture::new(kind).await;
     let alice = f.user("Alice Adams", "201").await;
     let blank = f
         .store
@@ -1282,3 +1266,22 @@ async fn issue17_directory_and_rule_names_are_looked_up_and_never_stored() {
         "a directory name handed in is not stored as the participant's"
     );
 }
+
+on_every_backend!(
+    the_journal_is_newest_first,
+    paging_with_equal_start_times_has_no_duplicates_or_gaps,
+    a_changed_participant_is_found_by_the_new_text_only,
+    a_calls_start_time_cannot_change_under_the_journal,
+    a_cursor_inside_a_tie_continues_with_the_lower_ids,
+    every_filter_narrows_the_journal,
+    text_search_finds_substrings_of_numbers_and_names,
+    issue13_control_characters_in_search_are_refused_for_every_scope,
+    issue13_fts_syntax_in_search_is_searched_for_literally_in_every_scope,
+    long_words_are_found_by_their_grams_only_where_they_are_one_substring,
+    a_common_text_in_a_narrow_scope_finds_the_viewers_calls_all_the_same,
+    a_narrow_scope_with_a_long_history_finds_rare_and_common_texts,
+    the_scope_limits_what_a_viewer_sees_and_intersects_the_user_filter,
+    every_combination_of_scope_filters_and_paging_matches_the_model,
+    issue17_a_directory_name_finds_the_calls_the_pbx_named_otherwise,
+    issue17_directory_and_rule_names_are_looked_up_and_never_stored,
+);

@@ -1,21 +1,24 @@
-//! Recording rules in the SQLite store, against a real database file: switching a rule on
+//! Recording rules in every store backend (SQLite in a temporary directory, a real
+//! PostgreSQL server: `backend`): switching a rule on
 //! and off changes nothing else, and moving rules is one transaction — many admins moving
 //! rules at once leave every rule with its own position, none lost.
 
-use callrec_store::{SqliteStore, Store, StoreError};
+use callrec_store::{Store, StoreError};
 use callrec_types::directory::RoleInput;
 use callrec_types::rules::{Dispatch, Rule, RuleDirection, RuleInput, RuleMode, RuleMove, RuleOrigin};
 use callrec_types::{RoleId, RuleId};
 use std::sync::Arc;
 
-async fn open() -> (Arc<SqliteStore>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("rules.db").display());
-    let store = SqliteStore::open(&url).await.expect("the store opens and migrates");
-    (Arc::new(store), dir)
+#[macro_use]
+mod backend;
+use backend::{Kind, TestStore};
+
+async fn open(kind: Kind) -> (Arc<dyn Store>, TestStore) {
+    let store = backend::open(kind).await;
+    (Arc::clone(&store.store), store)
 }
 
-async fn rules(store: &SqliteStore, n: usize) -> Vec<Rule> {
+async fn rules(store: &Arc<dyn Store>, n: usize) -> Vec<Rule> {
     let role = store
         .create_role(&RoleInput {
             name: "everyone".into(),
@@ -55,9 +58,8 @@ fn order(rules: &[Rule]) -> Vec<RuleId> {
     rules.iter().map(|r| r.id).collect()
 }
 
-#[tokio::test]
-async fn switching_a_rule_off_changes_nothing_else_of_it() {
-    let (store, _dir) = open().await;
+async fn switching_a_rule_off_changes_nothing_else_of_it(kind: Kind) {
+    let (store, _dir) = open(kind).await;
     let made = rules(&store, 2).await;
     let off = store.set_rule_enabled(made[1].id, false).await.expect("switched off");
     assert!(!off.enabled);
@@ -81,9 +83,8 @@ async fn switching_a_rule_off_changes_nothing_else_of_it() {
     ));
 }
 
-#[tokio::test]
-async fn moving_a_rule_swaps_it_with_its_neighbour() {
-    let (store, _dir) = open().await;
+async fn moving_a_rule_swaps_it_with_its_neighbour(kind: Kind) {
+    let (store, _dir) = open(kind).await;
     let made = rules(&store, 3).await;
     let ids = order(&made);
     let moved = store.move_rule(ids[2], RuleMove::Up).await.expect("moved");
@@ -103,9 +104,8 @@ async fn moving_a_rule_swaps_it_with_its_neighbour() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_moves_never_leave_two_rules_at_one_position() {
-    let (store, _dir) = open().await;
+async fn concurrent_moves_never_leave_two_rules_at_one_position(kind: Kind) {
+    let (store, _dir) = open(kind).await;
     let made = rules(&store, 6).await;
     let ids = order(&made);
     let mut tasks = Vec::new();
@@ -128,3 +128,9 @@ async fn concurrent_moves_never_leave_two_rules_at_one_position() {
     all.sort();
     assert_eq!(seen, all, "no rule lost");
 }
+
+on_every_backend!(
+    switching_a_rule_off_changes_nothing_else_of_it,
+    moving_a_rule_swaps_it_with_its_neighbour,
+    concurrent_moves_never_leave_two_rules_at_one_position,
+);

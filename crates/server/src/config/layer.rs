@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
-use super::secret::Secret;
+use super::secret::{DatabaseUrl, Secret};
 use super::values::{
     boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
     DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES,
@@ -28,7 +28,7 @@ pub(super) struct Layer {
     http: Option<SocketAddr>,
     sip: Option<SocketAddr>,
     rtp_ports: Option<(u16, u16)>,
-    database_url: Option<String>,
+    database_url: Option<DatabaseUrl>,
     bootstrap_admin_password: Option<Secret>,
     ingest_token: Option<Secret>,
     demo: Option<bool>,

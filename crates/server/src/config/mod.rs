@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
-pub use secret::Secret;
+pub use secret::{DatabaseUrl, Secret};
 pub use template::default_config_toml;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
@@ -99,7 +99,7 @@ pub struct Config {
     /// Inclusive RTP port range; `low` is even (RTP even, RTCP odd, RFC 3550 §11).
     pub rtp_ports: (u16, u16),
     /// `None`: the SQLite file `<data_dir>/callrec.db`; see [`Config::database_url`].
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// Creates user `admin` with this password when the database has no users.
     pub bootstrap_admin_password: Option<Secret>,
     /// The bearer token of `POST /api/v1/ingest`; `None` disables ingest.
@@ -195,7 +195,7 @@ impl Config {
     /// `<data_dir>/callrec.db`, created if missing.
     pub fn database_url(&self) -> String {
         match &self.database_url {
-            Some(url) => url.clone(),
+            Some(url) => url.expose().to_owned(),
             None => {
                 let path = self.data_dir.join("callrec.db");
                 // sqlx percent-decodes the path part, so the three characters that would end

@@ -27,7 +27,9 @@ sip = "{sip}"
 # RTP port range LOW-HIGH; LOW must be even. Flag --rtp-ports.
 rtp_ports = "{rtp_low}-{rtp_high}"
 
-# Database URL. Default: the SQLite file <data_dir>/callrec.db.
+# Database URL. Default: the SQLite file <data_dir>/callrec.db. A postgres:// URL
+# ("postgres://callrec:PASSWORD@db.example:5432/callrec") selects PostgreSQL (needs the pg_trgm
+# extension, Debian's postgresql-contrib); its password never appears in logs.
 # database_url = "sqlite:///var/lib/callrec/callrec.db"
 
 # When the database has no users, create user "admin" (level admin) with this password.

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::error::{ConfigError, Origin};
-use super::secret::Secret;
+use super::secret::{DatabaseUrl, Secret};
 
 // Bounds for the numeric keys: wide enough for tests that want short timeouts, narrow enough
 // to catch a value in the wrong unit (milliseconds for seconds, a size in KiB for bytes).
@@ -81,10 +81,10 @@ pub(super) fn rtp_ports(origin: Origin, value: &str) -> Result<(u16, u16), Confi
     Ok((low, high))
 }
 
-pub(super) fn database_url(origin: Origin, url: String) -> Result<String, ConfigError> {
+pub(super) fn database_url(origin: Origin, url: String) -> Result<DatabaseUrl, ConfigError> {
     const SCHEMES: [&str; 3] = ["sqlite:", "postgres:", "postgresql:"];
     if SCHEMES.iter().any(|s| url.starts_with(s)) {
-        Ok(url)
+        Ok(DatabaseUrl::new(url))
     } else {
         // The URL may carry a password: show only its scheme.
         let scheme = url.split_once(':').map_or("", |(s, _)| s);

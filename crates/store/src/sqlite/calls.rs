@@ -40,7 +40,7 @@ fn word<T: serde::Serialize>(v: &T) -> String {
 
 /// The participants as stored: the PBX's facts, without the directory names the server fills
 /// in when it sends a call (they are looked up afresh each time, so a rename shows at once).
-fn participants_json(ps: &[Participant]) -> String {
+pub(crate) fn participants_json(ps: &[Participant]) -> String {
     let stored: Vec<Participant> = ps.iter().map(Participant::without_directory_name).collect();
     serde_json::to_string(&stored).expect("participants serialise")
 }
@@ -48,7 +48,7 @@ fn participants_json(ps: &[Participant]) -> String {
 /// Lower-case names, numbers and their normalised forms, for substring search. A normalised
 /// number equal to the number as written is left out: the index would only grow (and every
 /// search of it slow down) by the repeat.
-fn search_text(ps: &[Participant]) -> String {
+pub(crate) fn search_text(ps: &[Participant]) -> String {
     let mut s = String::new();
     for p in ps {
         let number = p.number.to_lowercase();

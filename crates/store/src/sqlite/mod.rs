@@ -11,6 +11,9 @@ mod journal;
 mod recordings;
 mod rules;
 
+// Shared with the PostgreSQL backend, which stores the same texts.
+pub(crate) use calls::{participants_json, search_text};
+
 use crate::*;
 use callrec_types::rules::Rule;
 use callrec_types::wire::AuditEntry;

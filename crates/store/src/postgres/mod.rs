@@ -1,0 +1,345 @@
+//! The PostgreSQL backend: a connection pool to one database, its own migrations
+//! (`migrations/postgres`) applied at open, and the `Store` trait implemented by delegating to
+//! one module per noun, as the SQLite backend does.
+//!
+//! Rows have the same shape as on SQLite (times are BIGINT milliseconds, enums snake_case
+//! TEXT, documents JSON TEXT), so the row helpers and the semantics are the same; what
+//! differs is concurrency. SQLite runs one writer at a time (`BEGIN IMMEDIATE`); PostgreSQL
+//! runs writers side by side at READ COMMITTED. Where a SQLite transaction relies on being
+//! alone (read the rules' order, then renumber) the PostgreSQL one takes a table lock first;
+//! single-statement guards (`UPDATE … WHERE lease_until …`) are re-checked by PostgreSQL on
+//! the newest row version, so they race as safely as on SQLite.
+
+mod calls;
+mod directory;
+mod journal;
+mod recordings;
+mod rules;
+
+use crate::sqlite::{from_ms, ms, parse_word};
+use crate::*;
+use callrec_types::rules::Rule;
+use callrec_types::wire::AuditEntry;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or
+    /// `postgresql://…`) and runs the migrations. The database must exist; the migrations
+    /// create the `pg_trgm` extension if it is not there yet.
+    pub async fn open(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url)?.application_name("callrec");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+pub(crate) fn rule_row(r: &PgRow) -> Result<Rule> {
+    Ok(Rule {
+        id: RuleId(r.get(0)),
+        description: r.get(1),
+        enabled: r.get(2),
+        mode: parse_word(r.get(3))?,
+        role_id: RoleId(r.get(4)),
+        direction: parse_word(r.get(5))?,
+        origin: parse_word(r.get(6))?,
+        dispatch: serde_json::from_str(r.get(7)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        position: r.get(8),
+    })
+}
+
+fn audit_row(r: &PgRow) -> AuditEntry {
+    AuditEntry {
+        id: AuditId(r.get(0)),
+        at: from_ms(r.get(1)),
+        user_id: r.get::<Option<i64>, _>(2).map(UserId),
+        actor: r.get(3),
+        action: r.get(4),
+        target: r.get(5),
+        detail: r.get(6),
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn count_users(&self) -> Result<i64> {
+        directory::count_users(&self.pool).await
+    }
+    async fn create_user(&self, u: &NewUserRecord) -> Result<User> {
+        directory::create_user(&self.pool, u).await
+    }
+    async fn get_user(&self, id: UserId) -> Result<User> {
+        directory::get_user(&self.pool, id).await
+    }
+    async fn user_credentials(&self, n: &str) -> Result<Option<(User, String)>> {
+        directory::user_credentials(&self.pool, n).await
+    }
+    async fn list_users(&self) -> Result<Vec<User>> {
+        directory::list_users(&self.pool).await
+    }
+    async fn update_user(&self, id: UserId, u: &UserUpdate) -> Result<User> {
+        directory::update_user(&self.pool, id, u).await
+    }
+    async fn delete_user(&self, id: UserId) -> Result<()> {
+        directory::delete_user(&self.pool, id).await
+    }
+    async fn user_names(&self, ids: &[UserId]) -> Result<HashMap<UserId, String>> {
+        directory::user_names(&self.pool, ids).await
+    }
+    async fn list_addresses(&self) -> Result<Vec<(String, UserId)>> {
+        directory::list_addresses(&self.pool).await
+    }
+    async fn create_team(&self, t: &TeamInput) -> Result<Team> {
+        directory::create_team(&self.pool, t).await
+    }
+    async fn get_team(&self, id: TeamId) -> Result<Team> {
+        directory::get_team(&self.pool, id).await
+    }
+    async fn list_teams(&self) -> Result<Vec<Team>> {
+        directory::list_teams(&self.pool).await
+    }
+    async fn update_team(&self, id: TeamId, t: &TeamInput) -> Result<Team> {
+        directory::update_team(&self.pool, id, t).await
+    }
+    async fn delete_team(&self, id: TeamId) -> Result<()> {
+        directory::delete_team(&self.pool, id).await
+    }
+    async fn supervised_users(&self, s: UserId) -> Result<Vec<UserId>> {
+        directory::supervised_users(&self.pool, s).await
+    }
+    async fn create_role(&self, r: &RoleInput) -> Result<Role> {
+        directory::create_role(&self.pool, r).await
+    }
+    async fn get_role(&self, id: RoleId) -> Result<Role> {
+        directory::get_role(&self.pool, id).await
+    }
+    async fn list_roles(&self) -> Result<Vec<Role>> {
+        directory::list_roles(&self.pool).await
+    }
+    async fn update_role(&self, id: RoleId, r: &RoleInput) -> Result<Role> {
+        directory::update_role(&self.pool, id, r).await
+    }
+    async fn delete_role(&self, id: RoleId) -> Result<()> {
+        directory::delete_role(&self.pool, id).await
+    }
+    async fn create_phone(&self, p: &PhoneInput) -> Result<Phone> {
+        directory::create_phone(&self.pool, p).await
+    }
+    async fn get_phone(&self, id: PhoneId) -> Result<Phone> {
+        directory::get_phone(&self.pool, id).await
+    }
+    async fn list_phones(&self) -> Result<Vec<Phone>> {
+        directory::list_phones(&self.pool).await
+    }
+    async fn update_phone(&self, id: PhoneId, p: &PhoneInput) -> Result<Phone> {
+        directory::update_phone(&self.pool, id, p).await
+    }
+    async fn delete_phone(&self, id: PhoneId) -> Result<()> {
+        directory::delete_phone(&self.pool, id).await
+    }
+    async fn phone_by_mac(&self, mac: &str) -> Result<Option<Phone>> {
+        directory::phone_by_mac(&self.pool, mac).await
+    }
+    async fn directory_view(&self) -> Result<DirectoryView> {
+        directory::directory_view(&self.pool).await
+    }
+
+    async fn create_session(&self, h: &str, u: UserId, now: DateTime<Utc>, exp: DateTime<Utc>) -> Result<()> {
+        rules::create_session(&self.pool, h, u, now, exp).await
+    }
+    async fn session_user(&self, h: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+        rules::session_user(&self.pool, h, now).await
+    }
+    async fn delete_session(&self, h: &str) -> Result<()> {
+        rules::delete_session(&self.pool, h).await
+    }
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        rules::delete_expired_sessions(&self.pool, now).await
+    }
+
+    async fn list_rules(&self) -> Result<Vec<Rule>> {
+        rules::list_rules(&self.pool).await
+    }
+    async fn get_rule(&self, id: RuleId) -> Result<Rule> {
+        rules::get_rule(&self.pool, id).await
+    }
+    async fn create_rule(&self, r: &RuleInput) -> Result<Rule> {
+        rules::create_rule(&self.pool, r).await
+    }
+    async fn update_rule(&self, id: RuleId, r: &RuleInput) -> Result<Rule> {
+        rules::update_rule(&self.pool, id, r).await
+    }
+    async fn rule_names(&self, ids: &[RuleId]) -> Result<HashMap<RuleId, String>> {
+        rules::rule_names(&self.pool, ids).await
+    }
+    async fn delete_rule(&self, id: RuleId) -> Result<()> {
+        rules::delete_rule(&self.pool, id).await
+    }
+    async fn set_rule_enabled(&self, id: RuleId, enabled: bool) -> Result<Rule> {
+        rules::set_rule_enabled(&self.pool, id, enabled).await
+    }
+    async fn move_rule(&self, id: RuleId, to: RuleMove) -> Result<Vec<Rule>> {
+        rules::move_rule(&self.pool, id, to).await
+    }
+
+    async fn create_call(&self, c: &NewCall) -> Result<Call> {
+        calls::create_call(&self.pool, c).await
+    }
+    async fn import_calls(&self, c: &[(NewCall, Vec<NewRecording>)]) -> Result<()> {
+        calls::import_calls(&self.pool, c).await
+    }
+    async fn update_call(&self, c: &Call, t: &[TraceLine]) -> Result<()> {
+        calls::update_call(&self.pool, c, t).await
+    }
+    async fn get_call(&self, id: CallId) -> Result<(Call, Vec<TraceLine>)> {
+        calls::get_call(&self.pool, id).await
+    }
+    async fn unfinished_calls(&self) -> Result<Vec<CallId>> {
+        calls::unfinished_calls(&self.pool).await
+    }
+    async fn call_by_sip_id(&self, s: &str) -> Result<Option<CallId>> {
+        calls::call_by_sip_id(&self.pool, s).await
+    }
+    async fn call_visible(&self, id: CallId, s: &Scope) -> Result<bool> {
+        calls::call_visible(&self.pool, id, s).await
+    }
+    async fn journal(&self, q: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)> {
+        journal::journal(&self.pool, q).await
+    }
+
+    async fn create_recording(&self, r: &NewRecording) -> Result<Recording> {
+        recordings::create_recording(&self.pool, r).await
+    }
+    async fn finish_recording(&self, id: RecordingId, f: &FinishedRecording) -> Result<Recording> {
+        recordings::finish_recording(&self.pool, id, f).await
+    }
+    async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording> {
+        recordings::get_recording(&self.pool, id).await
+    }
+    async fn list_recordings(&self, c: CallId) -> Result<Vec<Recording>> {
+        recordings::list_recordings(&self.pool, c).await
+    }
+    async fn unfinished_recordings(&self) -> Result<Vec<StoredRecording>> {
+        recordings::unfinished_recordings(&self.pool).await
+    }
+    async fn set_legal_hold(&self, id: RecordingId, h: bool) -> Result<Recording> {
+        recordings::set_legal_hold(&self.pool, id, h).await
+    }
+    async fn delete_recording(&self, id: RecordingId) -> Result<StoredRecording> {
+        recordings::delete_recording(&self.pool, id).await
+    }
+    async fn expired_recordings(&self, b: DateTime<Utc>, l: i64) -> Result<Vec<StoredRecording>> {
+        recordings::expired_recordings(&self.pool, b, l).await
+    }
+    async fn storage_totals(&self, s: DateTime<Utc>) -> Result<StorageTotals> {
+        recordings::storage_totals(&self.pool, s).await
+    }
+
+    async fn queue_dispatch(
+        &self,
+        r: RecordingId,
+        t: &[NewDispatch],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<DispatchTarget>> {
+        recordings::queue_dispatch(&self.pool, r, t, now).await
+    }
+    async fn list_dispatch(&self, f: &DispatchFilter) -> Result<Vec<DispatchTarget>> {
+        recordings::list_dispatch(&self.pool, f).await
+    }
+    async fn due_dispatch(&self, now: DateTime<Utc>, l: i64) -> Result<Vec<DispatchTarget>> {
+        recordings::due_dispatch(&self.pool, now, l).await
+    }
+    async fn record_dispatch_attempt(&self, id: DispatchId, o: &DispatchOutcome) -> Result<DispatchTarget> {
+        recordings::record_dispatch_attempt(&self.pool, id, o).await
+    }
+    async fn get_dispatch(&self, id: DispatchId) -> Result<DispatchTarget> {
+        recordings::get_dispatch(&self.pool, id).await
+    }
+    async fn dispatch_key(&self, id: DispatchId) -> Result<String> {
+        recordings::dispatch_key(&self.pool, id).await
+    }
+    async fn claim_dispatch(&self, id: DispatchId, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<bool> {
+        recordings::claim_dispatch(&self.pool, id, now, lease_until).await
+    }
+    async fn retry_dispatch(&self, id: DispatchId, now: DateTime<Utc>) -> Result<DispatchTarget> {
+        recordings::retry_dispatch(&self.pool, id, now).await
+    }
+    async fn expedite_dispatch(&self, now: DateTime<Utc>) -> Result<u64> {
+        recordings::expedite_dispatch(&self.pool, now).await
+    }
+
+    async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
+        let r = sqlx::query(
+            "INSERT INTO audit (at, user_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)
+             RETURNING id, at, user_id, actor, action, target, detail",
+        )
+        .bind(ms(e.at))
+        .bind(e.user_id.map(|u| u.0))
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.detail)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(audit_row(&r))
+    }
+
+    async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        let mut q: QueryBuilder<Postgres> =
+            QueryBuilder::new("SELECT id, at, user_id, actor, action, target, detail FROM audit WHERE TRUE");
+        if let Some(b) = f.before {
+            q.push(" AND id < ").push_bind(b.0);
+        }
+        if let Some(a) = &f.action {
+            q.push(" AND action = ").push_bind(a.clone());
+        }
+        if let Some(u) = f.user_id {
+            q.push(" AND user_id = ").push_bind(u.0);
+        }
+        q.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit.clamp(1, 1000));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(audit_row).collect())
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

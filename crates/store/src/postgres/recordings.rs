@@ -1,0 +1,430 @@
+//! PostgreSQL: recordings (one row per file), their dispatch targets, retention candidates and
+//! storage totals.
+
+use crate::sqlite::{conflict, from_ms, ms, opt_ms, parse_word};
+use crate::{
+    DispatchFilter, DispatchOutcome, FinishedRecording, NewDispatch, NewRecording, Result, StorageTotals, StoreError,
+    StoredRecording,
+};
+use callrec_types::calls::{DispatchCall, DispatchStatus, DispatchTarget, Recording, RecordingState};
+use callrec_types::*;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+
+const REC_COLS: &str =
+    "r.id, r.call_id, r.seq, r.rel_path, r.file_name, r.started_at, r.start_offset_ms, r.duration_ms, \
+     r.bytes, r.codec, r.sample_rate, r.channels, r.sha256, r.trigger, r.state, r.legal_hold, c.call_key, r.gaps";
+
+fn rec_row(r: &PgRow) -> Result<StoredRecording> {
+    Ok(StoredRecording {
+        recording: Recording {
+            id: RecordingId(r.get(0)),
+            call_id: CallId(r.get(1)),
+            seq: r.get(2),
+            file_name: r.get(4),
+            started_at: from_ms(r.get(5)),
+            start_offset_ms: r.get(6),
+            duration_ms: r.get(7),
+            bytes: r.get(8),
+            codec: parse_word(r.get(9))?,
+            sample_rate: r.get::<i64, _>(10) as u32,
+            channels: r.get::<i64, _>(11) as u16,
+            sha256: r.get(12),
+            trigger: serde_json::from_str(r.get(13)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            state: parse_word(r.get(14))?,
+            legal_hold: r.get(15),
+            dispatch: Vec::new(),
+            gaps: serde_json::from_str(r.get(17)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        },
+        rel_path: r.get(3),
+        call_key: r.get(16),
+    })
+}
+
+fn word<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v)
+        .expect("domain enums serialise")
+        .trim_matches('"')
+        .to_string()
+}
+
+pub(super) async fn insert_recording(conn: &mut PgConnection, r: &NewRecording) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO recordings (call_id, seq, rel_path, file_name, started_at, start_offset_ms, duration_ms, bytes, codec,
+         sample_rate, channels, sha256, trigger, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(r.call_id.0)
+    .bind(r.seq)
+    .bind(&r.rel_path)
+    .bind(&r.file_name)
+    .bind(ms(r.started_at))
+    .bind(r.start_offset_ms)
+    .bind(r.duration_ms)
+    .bind(r.bytes)
+    .bind(r.codec.as_str())
+    .bind(r.sample_rate as i64)
+    .bind(r.channels as i64)
+    .bind(&r.sha256)
+    // Without the rule's name: the server fills it in from the rule as it is now.
+    .bind(serde_json::to_string(&r.trigger.without_names()).expect("trigger serialises"))
+    .bind(word(&r.state))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| conflict(e, &format!("recording {} of call {} exists", r.seq, r.call_id)))?;
+    sqlx::query("UPDATE calls SET recording_count = recording_count + 1 WHERE id = $1")
+        .bind(r.call_id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+async fn load(conn: &mut PgConnection, id: i64) -> Result<StoredRecording> {
+    let r = sqlx::query(&format!(
+        "SELECT {REC_COLS} FROM recordings r JOIN calls c ON c.id = r.call_id WHERE r.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let mut s = rec_row(&r)?;
+    s.recording.dispatch = targets_of(conn, id).await?;
+    Ok(s)
+}
+
+pub async fn create_recording(pool: &PgPool, r: &NewRecording) -> Result<Recording> {
+    let mut tx = pool.begin().await?;
+    let id = insert_recording(&mut tx, r).await?;
+    let rec = load(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(rec.recording)
+}
+
+pub async fn finish_recording(pool: &PgPool, id: RecordingId, f: &FinishedRecording) -> Result<Recording> {
+    let n = sqlx::query(
+        "UPDATE recordings SET duration_ms = $1, bytes = $2, sha256 = $3, codec = $4, sample_rate = $5, channels = $6,
+         state = $7, gaps = $8 WHERE id = $9",
+    )
+    .bind(f.duration_ms)
+    .bind(f.bytes)
+    .bind(&f.sha256)
+    .bind(f.codec.as_str())
+    .bind(i64::from(f.sample_rate))
+    .bind(i64::from(f.channels))
+    .bind(word(&RecordingState::Complete))
+    .bind(serde_json::to_string(&f.gaps).expect("gaps serialise"))
+    .bind(id.0)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(load(&mut *pool.acquire().await?, id.0).await?.recording)
+}
+
+pub async fn get_recording(pool: &PgPool, id: RecordingId) -> Result<StoredRecording> {
+    load(&mut *pool.acquire().await?, id.0).await
+}
+
+pub async fn list_recordings(pool: &PgPool, call: CallId) -> Result<Vec<Recording>> {
+    let mut conn = pool.acquire().await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {REC_COLS} FROM recordings r JOIN calls c ON c.id = r.call_id WHERE r.call_id = $1 ORDER BY r.seq"
+    ))
+    .bind(call.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut s = rec_row(r)?;
+        s.recording.dispatch = targets_of(&mut conn, s.recording.id.0).await?;
+        out.push(s.recording);
+    }
+    Ok(out)
+}
+
+pub async fn unfinished_recordings(pool: &PgPool) -> Result<Vec<StoredRecording>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REC_COLS} FROM recordings r JOIN calls c ON c.id = r.call_id WHERE r.state = 'recording' ORDER BY r.id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(rec_row).collect()
+}
+
+pub async fn set_legal_hold(pool: &PgPool, id: RecordingId, hold: bool) -> Result<Recording> {
+    if sqlx::query("UPDATE recordings SET legal_hold = $1 WHERE id = $2")
+        .bind(hold)
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        == 0
+    {
+        return Err(StoreError::NotFound);
+    }
+    Ok(load(&mut *pool.acquire().await?, id.0).await?.recording)
+}
+
+pub async fn delete_recording(pool: &PgPool, id: RecordingId) -> Result<StoredRecording> {
+    let mut tx = pool.begin().await?;
+    let rec = load(&mut tx, id.0).await?;
+    // Two deletions at once: the second waits for the first's row lock and then deletes
+    // nothing, so it must not count the recording off its call a second time.
+    if sqlx::query("DELETE FROM recordings WHERE id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 0
+    {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query("UPDATE calls SET recording_count = recording_count - 1 WHERE id = $1")
+        .bind(rec.recording.call_id.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rec)
+}
+
+pub async fn expired_recordings(pool: &PgPool, before: DateTime<Utc>, limit: i64) -> Result<Vec<StoredRecording>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REC_COLS} FROM recordings r JOIN calls c ON c.id = r.call_id
+         WHERE r.started_at < $1 AND NOT r.legal_hold AND r.state = 'complete'
+           AND NOT EXISTS (SELECT 1 FROM dispatch d WHERE d.recording_id = r.id AND d.status = 'pending')
+         ORDER BY r.started_at LIMIT $2"
+    ))
+    .bind(ms(before))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(rec_row).collect()
+}
+
+pub async fn storage_totals(pool: &PgPool, since: DateTime<Utc>) -> Result<StorageTotals> {
+    let r = sqlx::query(
+        "SELECT COALESCE(SUM(bytes), 0)::BIGINT, COUNT(*),
+                COALESCE(SUM(CASE WHEN started_at >= $1 THEN bytes ELSE 0 END), 0)::BIGINT,
+                MIN(CASE WHEN started_at >= $2 THEN started_at END)
+         FROM recordings",
+    )
+    .bind(ms(since))
+    .bind(ms(since))
+    .fetch_one(pool)
+    .await?;
+    Ok(StorageTotals {
+        bytes: r.get(0),
+        recordings: r.get(1),
+        bytes_since: r.get(2),
+        oldest_since: r.get::<Option<i64>, _>(3).map(from_ms),
+    })
+}
+
+// --- dispatch -------------------------------------------------------------------------------
+
+const DISPATCH_COLS: &str =
+    "id, recording_id, rule_id, target, status, attempts, last_error, next_attempt_at, sent_at, detail";
+
+fn dispatch_row(r: &PgRow) -> Result<DispatchTarget> {
+    Ok(DispatchTarget {
+        id: DispatchId(r.get(0)),
+        recording_id: RecordingId(r.get(1)),
+        rule_id: r.get::<Option<i64>, _>(2).map(RuleId),
+        target: serde_json::from_str(r.get(3)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: DispatchStatus::parse(r.get(4)).ok_or_else(|| StoreError::Corrupt("dispatch status".into()))?,
+        attempts: r.get(5),
+        last_error: r.get(6),
+        next_attempt_at: r.get::<Option<i64>, _>(7).map(from_ms),
+        sent_at: r.get::<Option<i64>, _>(8).map(from_ms),
+        detail: r.get(9),
+        call: None,
+    })
+}
+
+async fn targets_of(conn: &mut PgConnection, rec: i64) -> Result<Vec<DispatchTarget>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {DISPATCH_COLS} FROM dispatch WHERE recording_id = $1 ORDER BY id"
+    ))
+    .bind(rec)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(dispatch_row).collect()
+}
+
+pub async fn queue_dispatch(
+    pool: &PgPool,
+    rec: RecordingId,
+    targets: &[NewDispatch],
+    now: DateTime<Utc>,
+) -> Result<Vec<DispatchTarget>> {
+    let mut tx = pool.begin().await?;
+    for (i, t) in targets.iter().enumerate() {
+        // Stable per recording and target: the same copy keeps the same key through retries.
+        let key = format!("callrec-{}-{}-{}", rec.0, t.rule_id.map(|r| r.0).unwrap_or(0), i);
+        sqlx::query(
+            "INSERT INTO dispatch (recording_id, rule_id, target, status, attempts, next_attempt_at, idempotency_key, created_at)
+             VALUES ($1, $2, $3, 'pending', 0, $4, $5, $6)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(rec.0)
+        .bind(t.rule_id.map(|r| r.0))
+        .bind(serde_json::to_string(&t.target).expect("dispatch serialises"))
+        .bind(ms(now))
+        .bind(key)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let out = targets_of(&mut tx, rec.0).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The queue, newest first, each target with its recording's call (one statement: the call's
+/// few facts come by primary key with each row).
+pub async fn list_dispatch(pool: &PgPool, f: &DispatchFilter) -> Result<Vec<DispatchTarget>> {
+    let cols = DISPATCH_COLS
+        .split(", ")
+        .map(|c| format!("d.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!(
+        "SELECT {cols}, c.id, c.started_at, c.participants, r.seq FROM dispatch d \
+         JOIN recordings r ON r.id = d.recording_id JOIN calls c ON c.id = r.call_id WHERE 1 = 1"
+    );
+    if f.status.is_some() {
+        sql.push_str(" AND d.status = $1");
+    }
+    if f.recording_id.is_some() {
+        sql.push_str(" AND d.recording_id = $1");
+    }
+    sql.push_str(" ORDER BY d.id DESC LIMIT $1");
+    let mut q = sqlx::query(&sql);
+    if let Some(s) = f.status {
+        q = q.bind(s.as_str());
+    }
+    if let Some(r) = f.recording_id {
+        q = q.bind(r.0);
+    }
+    let rows = q.bind(f.limit.unwrap_or(1000).clamp(1, 10_000)).fetch_all(pool).await?;
+    rows.iter()
+        .map(|r| {
+            let mut t = dispatch_row(r)?;
+            t.call = Some(DispatchCall {
+                id: CallId(r.get(10)),
+                started_at: from_ms(r.get(11)),
+                participants: serde_json::from_str(r.get(12)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                recording_seq: u32::try_from(r.get::<i64, _>(13))
+                    .map_err(|_| StoreError::Corrupt("recording seq".into()))?,
+            });
+            Ok(t)
+        })
+        .collect()
+}
+
+pub async fn due_dispatch(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> Result<Vec<DispatchTarget>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {DISPATCH_COLS} FROM dispatch WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+           AND (lease_until IS NULL OR lease_until <= $2)
+         ORDER BY id LIMIT $3"
+    ))
+    .bind(ms(now))
+    .bind(ms(now))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(dispatch_row).collect()
+}
+
+pub async fn record_dispatch_attempt(pool: &PgPool, id: DispatchId, o: &DispatchOutcome) -> Result<DispatchTarget> {
+    let sent_at = (o.status == DispatchStatus::Sent).then_some(o.at);
+    let r = sqlx::query(&format!(
+        "UPDATE dispatch SET status = $1, attempts = attempts + 1, last_error = $2, detail = COALESCE($3, detail),
+         next_attempt_at = $4, sent_at = COALESCE($5, sent_at), lease_until = NULL WHERE id = $6 RETURNING {DISPATCH_COLS}"
+    ))
+    .bind(o.status.as_str())
+    .bind(&o.error)
+    .bind(&o.detail)
+    .bind(opt_ms(o.next_attempt_at))
+    .bind(opt_ms(sent_at))
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    dispatch_row(&r)
+}
+
+pub async fn get_dispatch(pool: &PgPool, id: DispatchId) -> Result<DispatchTarget> {
+    let r = sqlx::query(&format!("SELECT {DISPATCH_COLS} FROM dispatch WHERE id = $1"))
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    dispatch_row(&r)
+}
+
+pub async fn dispatch_key(pool: &PgPool, id: DispatchId) -> Result<String> {
+    sqlx::query_scalar("SELECT idempotency_key FROM dispatch WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn claim_dispatch(
+    pool: &PgPool,
+    id: DispatchId,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<bool> {
+    // One statement, so two runs racing for the same target cannot both win.
+    let n = sqlx::query(
+        "UPDATE dispatch SET lease_until = $1
+         WHERE id = $2 AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $3)
+           AND (lease_until IS NULL OR lease_until <= $4)",
+    )
+    .bind(ms(lease_until))
+    .bind(id.0)
+    .bind(ms(now))
+    .bind(ms(now))
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+pub async fn retry_dispatch(pool: &PgPool, id: DispatchId, now: DateTime<Utc>) -> Result<DispatchTarget> {
+    let r = sqlx::query(&format!(
+        "UPDATE dispatch SET status = 'pending', next_attempt_at = $1
+         WHERE id = $2 AND (lease_until IS NULL OR lease_until <= $3) RETURNING {DISPATCH_COLS}"
+    ))
+    .bind(ms(now))
+    .bind(id.0)
+    .bind(ms(now))
+    .fetch_optional(pool)
+    .await?;
+    match r {
+        Some(r) => dispatch_row(&r),
+        None => {
+            get_dispatch(pool, id).await?;
+            Err(StoreError::Conflict(format!(
+                "dispatch target {id} is being sent right now"
+            )))
+        }
+    }
+}
+
+pub async fn expedite_dispatch(pool: &PgPool, now: DateTime<Utc>) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE dispatch SET next_attempt_at = $1
+         WHERE status = 'pending' AND next_attempt_at > $2 AND (lease_until IS NULL OR lease_until <= $3)",
+    )
+    .bind(ms(now))
+    .bind(ms(now))
+    .bind(ms(now))
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
