@@ -48,6 +48,12 @@ pub enum UiEvent {
     RecordingChanged {
         recording: Recording,
     },
+    /// The server in use stopped answering and the app moved to another node of the same
+    /// installation, keeping the session.
+    ServerChanged {
+        from: String,
+        to: String,
+    },
     /// The session ended: back to the login form.
     SessionExpired {
         message: String,

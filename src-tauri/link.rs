@@ -26,7 +26,15 @@ impl Server {
     pub fn token_key(&self) -> String {
         match &self.choice {
             ServerChoice::Local => "local".to_string(),
-            ServerChoice::Remote { url } => url.clone(),
+            ServerChoice::Remote { url, .. } => url.clone(),
+        }
+    }
+
+    /// Every address of the installation: the chosen one first, then its other nodes.
+    pub fn addresses(&self) -> Vec<String> {
+        match &self.choice {
+            ServerChoice::Remote { url, fallbacks } => std::iter::once(url).chain(fallbacks).cloned().collect(),
+            ServerChoice::Local => vec![self.url.clone()],
         }
     }
 }
@@ -87,6 +95,67 @@ impl Auth {
             Link::LoggedIn(session) => Ok(session.client.clone()),
             _ => Err(AppError::not_logged_in()),
         }
+    }
+
+    /// The server at `from` stopped answering: the installation's other addresses are asked in
+    /// turn (those after `from` first, wrapping round), and the first that knows the session
+    /// (`GET /api/v1/me` answers with the same user — the nodes share one database) becomes the
+    /// link's server, with the same token; the window is told. `None` when no other address
+    /// answers for the session. When the link already moved away from `from` (another caller
+    /// failed over first), that session is returned.
+    pub async fn fail_over(&self, from: &str) -> Option<Arc<Session>> {
+        let session = match self.link() {
+            Link::LoggedIn(session) => session,
+            _ => return None,
+        };
+        if session.server.url != from {
+            return Some(session);
+        }
+        let addresses = session.server.addresses();
+        let at = addresses.iter().position(|a| a == from).unwrap_or(0);
+        for i in 1..addresses.len() {
+            let url = &addresses[(at + i) % addresses.len()];
+            let Ok(plain) = Client::with_http_client(url, session.client.http().clone()) else {
+                continue;
+            };
+            let mut client = plain.clone();
+            client.set_token(session.client.token().map(str::to_string));
+            match client.me().await {
+                Ok(user) if user.id == session.user.id => {}
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::info!(%url, error = %e, "not failing over to this address");
+                    continue;
+                }
+            }
+            let moved = Arc::new(Session {
+                server: Server {
+                    choice: session.server.choice.clone(),
+                    url: url.clone(),
+                    client: plain,
+                },
+                client,
+                user: session.user.clone(),
+            });
+            {
+                let mut link = self.link.write().expect("link lock");
+                match &*link {
+                    Link::LoggedIn(current) if Arc::ptr_eq(current, &session) => {
+                        *link = Link::LoggedIn(moved.clone());
+                    }
+                    // Logged out or moved meanwhile: leave the link as it is.
+                    Link::LoggedIn(current) => return Some(current.clone()),
+                    _ => return None,
+                }
+            }
+            tracing::warn!(from, to = %url, "the server stopped answering; using another node");
+            (self.notify)(UiEvent::ServerChanged {
+                from: from.to_string(),
+                to: url.clone(),
+            });
+            return Some(moved);
+        }
+        None
     }
 
     /// Forgets the session if `error` says it has expired; passes the error on.

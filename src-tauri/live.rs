@@ -4,7 +4,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::events::{FeedState, Notifier, UiEvent};
-use crate::link::Auth;
+use crate::link::{Auth, Link};
 use callrec_client::Client;
 use callrec_types::calls::{CallDetail, CallState};
 use callrec_types::wire::Event;
@@ -114,7 +114,7 @@ fn replace(calls: &Calls, current: Vec<CallDetail>) {
     );
 }
 
-async fn follow(client: Client, auth: Arc<Auth>, calls: Calls, notify: Notifier) {
+async fn follow(mut client: Client, auth: Arc<Auth>, calls: Calls, notify: Notifier) {
     let mut delay = BACKOFF_FIRST;
     let mut first = true;
     loop {
@@ -140,6 +140,13 @@ async fn follow(client: Client, auth: Arc<Auth>, calls: Calls, notify: Notifier)
         if opened.elapsed() >= HEALTHY {
             delay = BACKOFF_FIRST;
         }
+        // A node of a scale-out installation that stopped answering: move to another node
+        // at once (the session is valid on each) instead of waiting for this one.
+        if let Some(moved) = fail_over_if_gone(&client, &auth).await {
+            client = moved;
+            delay = BACKOFF_FIRST;
+            continue;
+        }
         tracing::info!(error = %error.message, retry_in = ?delay, "live stream lost");
         notify(UiEvent::Feed {
             state: FeedState::Reconnecting,
@@ -148,6 +155,20 @@ async fn follow(client: Client, auth: Arc<Auth>, calls: Calls, notify: Notifier)
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(BACKOFF_MAX);
     }
+}
+
+/// The client of another node when the one `client` talks to no longer answers its health
+/// check and the installation has other addresses; `None` otherwise (reconnect as before).
+async fn fail_over_if_gone(client: &Client, auth: &Auth) -> Option<Client> {
+    let session = match auth.link() {
+        Link::LoggedIn(session) if session.server.addresses().len() > 1 => session,
+        _ => return None,
+    };
+    let url = client.base_url().as_str().trim_end_matches('/').to_string();
+    if session.server.url == url && matches!(client.healthz().await, Ok(true)) {
+        return None;
+    }
+    auth.fail_over(&url).await.map(|s| s.client.clone())
 }
 
 /// One connection: opens the stream, takes the current list, then applies events until the

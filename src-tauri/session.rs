@@ -172,9 +172,17 @@ pub async fn restart_local_server(state: &AppState) -> AppResult<LocalServerStat
 
 async fn connect_now(state: &AppState, choice: ServerChoice) -> AppResult<ConnectionInfo> {
     let choice = match choice {
-        ServerChoice::Remote { url } => ServerChoice::Remote {
-            url: normalize_url(&url)?,
-        },
+        ServerChoice::Remote { url, fallbacks } => {
+            let url = normalize_url(&url)?;
+            let mut others: Vec<String> = Vec::new();
+            for f in fallbacks.iter().filter(|f| !f.trim().is_empty()) {
+                let f = normalize_url(f)?;
+                if f != url && !others.contains(&f) {
+                    others.push(f);
+                }
+            }
+            ServerChoice::Remote { url, fallbacks: others }
+        }
         ServerChoice::Local => ServerChoice::Local,
     };
     if let Link::LoggedIn(_) = state.auth.link() {
@@ -191,12 +199,27 @@ async fn connect_now(state: &AppState, choice: ServerChoice) -> AppResult<Connec
     Ok(connection_info(&server))
 }
 
-/// Reaches the server of `choice`: starts the local one, then asks `/healthz`.
+/// Reaches the server of `choice`: starts the local one, then asks `/healthz`. Of a remote
+/// installation with several addresses, the first that answers is used; when none does, the
+/// error is the first address's.
 async fn open(state: &AppState, choice: ServerChoice) -> AppResult<Server> {
-    let url = match &choice {
-        ServerChoice::Remote { url } => url.clone(),
-        ServerChoice::Local => state.local.start().await?,
+    let urls = match &choice {
+        ServerChoice::Remote { url, fallbacks } => std::iter::once(url).chain(fallbacks).cloned().collect(),
+        ServerChoice::Local => vec![state.local.start().await?],
     };
+    let mut first_error = None;
+    for url in urls {
+        match open_one(state, choice.clone(), url).await {
+            Ok(server) => return Ok(server),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| AppError::new(ErrorCode::Invalid, "Enter the server's address.")))
+}
+
+async fn open_one(state: &AppState, choice: ServerChoice, url: String) -> AppResult<Server> {
     let client = state.client_for(&url)?;
     match client.healthz().await {
         Ok(true) => Ok(Server { choice, url, client }),

@@ -11,8 +11,14 @@ use ts_rs::TS;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ServerChoice {
-    /// A server somewhere else, by URL (`http://recorder.example:8080`).
-    Remote { url: String },
+    /// A server somewhere else, by URL (`http://recorder.example:8080`), and the other nodes
+    /// of the same installation (scale-out: they share one database, so a session is valid on
+    /// each), tried in order when the one in use stops answering.
+    Remote {
+        url: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        fallbacks: Vec<String>,
+    },
     /// "This computer": the bundled `callrec-server`, started by the app and stopped on exit.
     Local,
 }
@@ -88,6 +94,7 @@ mod tests {
         let s = AppSettings {
             server: Some(ServerChoice::Remote {
                 url: "http://127.0.0.1:8080".into(),
+                fallbacks: vec!["http://127.0.0.1:8081".into()],
             }),
             last_username: Some("alice".into()),
         };
@@ -98,6 +105,20 @@ mod tests {
             file.load(),
             AppSettings::default(),
             "a damaged file does not block the app"
+        );
+    }
+
+    #[test]
+    fn settings_saved_before_fallbacks_existed_still_load() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = SettingsFile::new(dir.path().join("settings.json"));
+        std::fs::write(file.path(), br#"{"server":{"kind":"remote","url":"http://a:8080"}}"#).expect("write");
+        assert_eq!(
+            file.load().server,
+            Some(ServerChoice::Remote {
+                url: "http://a:8080".into(),
+                fallbacks: vec![],
+            })
         );
     }
 }

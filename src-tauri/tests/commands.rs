@@ -294,6 +294,65 @@ fn the_live_stream_reconnects_by_itself_after_the_server_comes_back() {
     );
 }
 
+/// Issue #10.5: an installation of several nodes is one choice with several addresses; when
+/// the node in use dies, the app moves to the next, says so, and the session goes on there —
+/// no new sign-in, live calls and the journal from the other node.
+#[test]
+fn when_the_node_in_use_dies_the_app_moves_to_the_next_and_keeps_the_session() {
+    let (mut a, b) = TestServer::pair_on_postgres();
+    let app = App::new();
+    let connected = app.ok(
+        "connect",
+        json!({"choice": {"kind": "remote", "url": a.url, "fallbacks": [b.url, a.url, " "]}}),
+    );
+    assert_eq!(connected["url"], json!(a.url), "the first address that answers is used");
+    assert_eq!(
+        connected["choice"]["fallbacks"],
+        json!([b.url]),
+        "blank and repeated addresses are dropped"
+    );
+    let session = app.ok("login", json!({"username": "alice", "password": support::PASSWORD}));
+    let alice = session["user"]["id"].clone();
+    app.wait_for("the live stream", |e| {
+        matches!(
+            e,
+            UiEvent::Feed {
+                state: callrec_desktop::events::FeedState::Connected,
+                ..
+            }
+        )
+    });
+    app.events.lock().expect("events").clear();
+
+    a.kill();
+    let (from, to) = (a.url.clone(), b.url.clone());
+    app.wait_for(
+        "the move to the other node",
+        |e| matches!(e, UiEvent::ServerChanged { from: f, to: t } if *f == from && *t == to),
+    );
+    app.wait_for("the stream from the other node", |e| {
+        matches!(
+            e,
+            UiEvent::Feed {
+                state: callrec_desktop::events::FeedState::Connected,
+                ..
+            }
+        )
+    });
+    // The same session, now on node B: the window's startup sees it without a sign-in.
+    let startup = app.ok("startup", json!({}));
+    assert_eq!(startup["session"]["user"]["id"], alice, "still signed in as alice");
+    assert_eq!(startup["session"]["url"], json!(b.url), "on node B");
+    // A call on node B reaches the live list, and the journal answers from B.
+    let call_id = b.live_call();
+    app.wait_for(
+        "the live call on node B",
+        |e| matches!(e, UiEvent::LiveCalls { calls } if calls.iter().any(|c| c.call.id == call_id)),
+    );
+    let page = app.ok("journal", json!({"filter": {}}));
+    assert!(page["items"].is_array(), "the journal answers after the move: {page}");
+}
+
 /// `callrec-server` as `cargo test --workspace` built it, beside this test's `deps/` folder.
 fn server_binary() -> Option<std::path::PathBuf> {
     let exe = std::env::current_exe().ok()?;

@@ -177,6 +177,14 @@ export function App() {
         case 'recording_changed':
           setJournalChange((j) => ({ seq: j.seq + 1, callId: e.recording.call_id }));
           break;
+        case 'server_changed': {
+          // Another node of the installation took over: same session, new address.
+          const c = connectionRef.current;
+          if (c) connectionRef.current = { ...c, url: e.to };
+          setScreen((s) => (s.kind === 'main' ? { ...s, session: { ...s.session, url: e.to }, connection: connectionRef.current } : s));
+          notify(`The server at ${e.from} stopped answering. Now using ${e.to}; you are still signed in.`, 'info');
+          break;
+        }
         case 'session_expired':
           toLogin(e.message);
           break;
@@ -210,7 +218,7 @@ export function App() {
       cancelled = true;
       stop?.();
     };
-  }, [applyStartup, toLogin]);
+  }, [applyStartup, toLogin, notify]);
 
   const onConnected = (connection: ConnectionInfo) => {
     connectionRef.current = connection;

@@ -280,3 +280,41 @@ describe('issue 17: the window after a day of real use', () => {
     expect(root.querySelector('[data-testid=banner]')).toBeNull();
   });
 });
+
+describe('issue 10: an installation of several nodes', () => {
+  test('the connect screen takes the other nodes; a move to another node is said and the session stays', async () => {
+    let sent: unknown = null;
+    mockIPC(
+      (cmd, args) => {
+        if (cmd === 'startup') return noStartup;
+        if (cmd === 'connect') {
+          sent = (args as { choice: unknown }).choice;
+          return { choice: sent, url: 'http://a:8080' };
+        }
+        if (cmd === 'login') return session;
+        return [];
+      },
+      { shouldMockEvents: true },
+    );
+    const root = await mount(<App />);
+    await type(root.querySelector('[data-testid=server-url]'), 'a:8080');
+    await type(root.querySelector('[data-testid=server-fallbacks]'), 'b:8080, c:8080\n');
+    await act(() => {
+      (root.querySelector('[data-testid=connect-form]') as HTMLFormElement).dispatchEvent(new Event('submit', { cancelable: true }));
+    });
+    await settle(5);
+    expect(sent).toEqual({ kind: 'remote', url: 'a:8080', fallbacks: ['b:8080', 'c:8080'] });
+    await type(root.querySelector('[data-testid=username]'), 'alice');
+    await type(root.querySelector('[data-testid=password]'), 'pw');
+    await click(root.querySelector('[data-testid=sign-in]'));
+    expect(root.querySelector('[data-testid=live-view]')).not.toBeNull();
+
+    await act(async () => {
+      await emit(EVENT, { kind: 'server_changed', from: 'http://a:8080', to: 'http://b:8080' });
+    });
+    await settle(5);
+    expect(document.body.textContent).toContain('The server at http://a:8080 stopped answering. Now using http://b:8080; you are still signed in.');
+    expect(root.querySelector('[data-testid=live-view]'), 'still signed in').not.toBeNull();
+    expect(root.querySelector('[data-testid=login-form]')).toBeNull();
+  });
+});

@@ -70,6 +70,43 @@ impl TestServer {
         }
     }
 
+    /// Two nodes of one scale-out installation: two servers on one real PostgreSQL
+    /// (`callrec-testkit` starts it), each with its own data directory; the cast is created
+    /// once, through the first.
+    pub fn pair_on_postgres() -> (TestServer, TestServer) {
+        let database = runtime().block_on(callrec_testkit::postgres::fresh_database());
+        let node = |cast: Option<Cast>| {
+            let dir = tempfile::tempdir().expect("a temp dir for the server");
+            let rt = runtime();
+            let mut config = config_for(dir.path(), None);
+            config.database_url = Some(callrec_server::config::DatabaseUrl::new(database.clone()));
+            let (url, state) = rt.block_on(serve(config));
+            let cast = cast.unwrap_or_else(|| rt.block_on(build_cast(&url)));
+            TestServer {
+                url,
+                state,
+                cast,
+                rt: Some(rt),
+                dir,
+            }
+        };
+        let a = node(None);
+        let b = node(Some(Cast {
+            alice: a.cast.alice.clone(),
+            bob: a.cast.bob.clone(),
+            sam: a.cast.sam.clone(),
+        }));
+        (a, b)
+    }
+
+    /// Stops the server abruptly and for good (every connection drops; its address refuses
+    /// new ones), as when its machine dies.
+    pub fn kill(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+        }
+    }
+
     /// Stops the server abruptly (every connection drops, as in a crash or a network cut)
     /// and starts it again on the same address and data directory.
     pub fn restart(&mut self) {

@@ -529,7 +529,7 @@ fields?: Array<FieldError>, };
 /**
  * Where the server is.
  */
-export type ServerChoice = { "kind": "remote", url: string, } | { "kind": "local" };
+export type ServerChoice = { "kind": "remote", url: string, fallbacks?: Array<string>, } | { "kind": "local" };
 
 export type AppSettings = { 
 /**
@@ -644,7 +644,7 @@ verified: boolean, };
  */
 export type FeedState = "connecting" | "connected" | "reconnecting" | "stopped";
 
-export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "recording_changed", recording: Recording, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
+export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "recording_changed", recording: Recording, } | { "kind": "server_changed", from: string, to: string, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
 
 // ---- callrec_desktop::admin
 

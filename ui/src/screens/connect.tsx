@@ -12,6 +12,8 @@ export function ConnectScreen(props: {
 }) {
   const [mode, setMode] = useState<'remote' | 'local'>(props.saved?.kind === 'local' ? 'local' : 'remote');
   const [url, setUrl] = useState(props.saved?.kind === 'remote' ? props.saved.url : '');
+  // Other nodes of the same installation (scale-out, issue #10): used when the first stops answering.
+  const [others, setOthers] = useState(props.saved?.kind === 'remote' ? (props.saved.fallbacks ?? []).join(', ') : '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(props.error);
   const [note, setNote] = useState<string | null>(null);
@@ -23,7 +25,11 @@ export function ConnectScreen(props: {
     setError(undefined);
     setNote(null);
     try {
-      const choice: ServerChoice = mode === 'local' ? { kind: 'local' } : { kind: 'remote', url };
+      const fallbacks = others
+        .split(/[\s,]+/)
+        .map((u) => u.trim())
+        .filter((u) => u !== '');
+      const choice: ServerChoice = mode === 'local' ? { kind: 'local' } : { kind: 'remote', url, fallbacks };
       props.onConnected(await api.connect(choice));
     } catch (err) {
       const ae = toApiError(err);
@@ -71,6 +77,17 @@ export function ConnectScreen(props: {
                 autoFocus
                 onInput={(e) => setUrl((e.target as HTMLInputElement).value)}
                 data-testid="server-url"
+              />
+            )}
+            {mode === 'remote' && (
+              <input
+                class="input"
+                type="text"
+                placeholder="Other nodes, if there are several (optional)"
+                title="Addresses of the installation's other nodes, separated by commas. When the server in use stops answering, the app moves to the next one and you stay signed in."
+                value={others}
+                onInput={(e) => setOthers((e.target as HTMLInputElement).value)}
+                data-testid="server-fallbacks"
               />
             )}
           </div>
