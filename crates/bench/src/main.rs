@@ -2,7 +2,10 @@
 //!
 //! 1. Seeds a SQLite database with `--calls` calls (default 1,000,000, ~1.5 recordings each)
 //!    across `--users` users through `Store::import_calls`, or reuses the one cached at
-//!    `--db`.
+//!    `--db`. With `--postgres URL` the same seeding goes into that PostgreSQL database too
+//!    (reused when it holds it), and every case is measured on both backends side by side;
+//!    `--postgres auto` starts a throw-away PostgreSQL (callrec-testkit: durability off, seeded
+//!    on every run).
 //! 2. Starts the real server in-process on 127.0.0.1:0 over that database (its own runtime,
 //!    so server and clients are scheduled as they would be in two processes), logs in an
 //!    admin, a supervisor and an agent through `callrec-client`, and measures the journal
@@ -22,7 +25,7 @@ use anyhow::{bail, Context, Result};
 use callrec_client::Client;
 use callrec_server::config::Config;
 use callrec_server::Server;
-use callrec_store::SqliteStore;
+use callrec_store::{PgStore, SqliteStore, Store};
 use chrono::{TimeZone, Utc};
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -62,6 +65,10 @@ struct Args {
     /// Only the journal cases whose name contains this text (e.g. "supervisor")
     #[arg(long, value_name = "TEXT")]
     only: Option<String>,
+    /// Also measure on PostgreSQL: an empty database's URL (seeded on first use, reused
+    /// after), or `auto` for a throw-away server started here
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
 }
 
 fn sqlite_url(path: &Path) -> String {
@@ -137,6 +144,47 @@ async fn prepare(args: &Args, db: &Path, plan: &seed::Plan) -> Result<(seed::See
     Ok((mark, Some(report.seconds)))
 }
 
+/// Opens the PostgreSQL database at `url`, or seeds it when it is empty. A database that holds
+/// anything else is refused rather than emptied: it may be someone's.
+async fn prepare_postgres(args: &Args, url: &str, plan: &seed::Plan) -> Result<(seed::Seeded, Option<f64>)> {
+    let store = PgStore::open(url).await.context("opening the PostgreSQL database")?;
+    if let Some(mark) = seed::seeded(&store).await? {
+        if mark.calls == args.calls && mark.users == args.users {
+            seed::check_directory(&store, plan).await?;
+            store.pool().close().await;
+            eprintln!("using the seeded PostgreSQL database ({} calls)", mark.calls);
+            return Ok((mark, None));
+        }
+    }
+    if store.count_users().await? > 0 {
+        bail!("the PostgreSQL database holds other data (or another seeding): give --postgres an empty database");
+    }
+    let today = Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight exists");
+    let end = Utc.from_utc_datetime(&today);
+    eprintln!(
+        "seeding {} calls across {} users into PostgreSQL",
+        args.calls, args.users
+    );
+    let report = seed::seed(&store, plan, args.batch, end).await?;
+    eprintln!(
+        "seeded {} calls and {} recordings in {:.1} s ({:.0} calls/s)",
+        report.calls,
+        report.recordings,
+        report.seconds,
+        report.calls as f64 / report.seconds
+    );
+    // Fresh statistics, as an operator's autovacuum would have them by the time the journal
+    // is read.
+    sqlx::query("ANALYZE").execute(store.pool()).await.context("ANALYZE")?;
+    store.pool().close().await;
+    let mark = seed::Seeded {
+        calls: args.calls,
+        users: args.users,
+        end,
+    };
+    Ok((mark, Some(report.seconds)))
+}
+
 async fn login(base: &str, username: &str) -> Result<Client> {
     let mut c = Client::new(base)?;
     c.login(username, seed::PASSWORD)
@@ -165,6 +213,54 @@ fn load() -> String {
         .ok()
         .and_then(|s| s.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".into())
+}
+
+/// Starts the real server over the database at `url` (its own runtime) and measures every
+/// journal case at each concurrency.
+fn measure(
+    args: &Args,
+    plan: &seed::Plan,
+    mark: &seed::Seeded,
+    url: &str,
+    data: &Path,
+    client_rt: &tokio::runtime::Runtime,
+    server_rt: &tokio::runtime::Runtime,
+) -> Result<Vec<(stats::Row, f64)>> {
+    let mut config = Config::for_data_dir(data.to_path_buf());
+    config.database_url = Some(url.to_string().into());
+    config.retention_days = 36_600;
+    config.log = "warn".into();
+    let server = server_rt.block_on(Server::bind(config))?;
+    let base = format!("http://{}", server.http_addr);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = server_rt.spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    let supervisor = plan.supervisors().next().expect("the plan has a supervisor");
+    let agent = plan.agents().next().expect("the plan has an agent");
+    let rows = client_rt.block_on(async {
+        let clients = journal::Clients {
+            admin: login(&base, "admin").await?,
+            supervisor: login(&base, &plan.people[supervisor].username).await?,
+            agent: login(&base, &plan.people[agent].username).await?,
+        };
+        eprintln!(
+            "journal over http://{}: {} requests per case and concurrency",
+            base.trim_start_matches("http://"),
+            args.requests
+        );
+        journal::run(
+            &clients,
+            journal::Terms::new(plan, mark),
+            &args.clients,
+            args.requests,
+            args.only.as_deref(),
+        )
+        .await
+    })?;
+    let _ = stop.send(());
+    server_rt.block_on(serving).context("the server task panicked")??;
+    Ok(rows)
 }
 
 fn main() -> Result<()> {
@@ -206,42 +302,32 @@ fn main() -> Result<()> {
     let work = tempfile::Builder::new()
         .prefix("journal-bench-")
         .tempdir_in(db.parent().unwrap_or(Path::new(".")))?;
-    let mut config = Config::for_data_dir(work.path().join("data"));
-    config.database_url = Some(sqlite_url(&db).into());
-    config.retention_days = 36_600;
-    config.log = "warn".into();
-    let server = server_rt.block_on(Server::bind(config))?;
-    let base = format!("http://{}", server.http_addr);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = server_rt.spawn(server.run(async move {
-        let _ = stopped.await;
-    }));
-
-    let supervisor = plan.supervisors().next().expect("the plan has a supervisor");
-    let agent = plan.agents().next().expect("the plan has an agent");
-    let load_before = load();
-    let rows = client_rt.block_on(async {
-        let clients = journal::Clients {
-            admin: login(&base, "admin").await?,
-            supervisor: login(&base, &plan.people[supervisor].username).await?,
-            agent: login(&base, &plan.people[agent].username).await?,
+    let mut backends = vec![("SQLite", sqlite_url(&db), mark)];
+    if let Some(pg) = &args.postgres {
+        let url = if pg == "auto" {
+            println!("PostgreSQL: a throw-away server started here (fsync off), seeded in this run");
+            client_rt.block_on(callrec_testkit::postgres::fresh_database())
+        } else {
+            pg.clone()
         };
-        eprintln!(
-            "journal over http://{}: {} requests per case and concurrency",
-            base.trim_start_matches("http://"),
-            args.requests
+        let (pg_mark, seeding) = client_rt.block_on(prepare_postgres(&args, &url, &plan))?;
+        match seeding {
+            Some(s) => println!("seeding PostgreSQL: {} calls in {:.1} s", args.calls, s),
+            None => println!("seeding PostgreSQL: cached"),
+        }
+        backends.push(("PostgreSQL", url, pg_mark));
+    }
+    let supervisor = plan.supervisors().next().expect("the plan has a supervisor");
+    let mut tables = Vec::new();
+    for (name, url, mark) in &backends {
+        let load_before = load();
+        let rows = measure(&args, &plan, mark, url, &work.path().join(name), &client_rt, &server_rt)?;
+        println!(
+            "{name}: load average (1 min) before the journal runs: {load_before}, after: {}",
+            load()
         );
-        journal::run(
-            &clients,
-            journal::Terms::new(&plan, &mark),
-            &args.clients,
-            args.requests,
-            args.only.as_deref(),
-        )
-        .await
-    })?;
-    let _ = stop.send(());
-    server_rt.block_on(serving).context("the server task panicked")??;
+        tables.push((name, rows));
+    }
 
     let sup_teams = plan
         .teams
@@ -255,10 +341,6 @@ fn main() -> Result<()> {
         .map(|t| t.members.len())
         .sum();
     println!(
-        "load average (1 min) before the journal runs: {load_before}, after: {}",
-        load()
-    );
-    println!(
         "\njournal: {} calls, {} users; page {}; supervisor {} supervises {} teams ({} agents); {} requests per cell",
         args.calls,
         args.users,
@@ -268,21 +350,23 @@ fn main() -> Result<()> {
         sup_members,
         args.requests
     );
-    let table: Vec<stats::Row> = rows
-        .iter()
-        .map(|(r, _)| stats::Row {
-            case: r.case.clone(),
-            by_clients: r.by_clients.clone(),
-        })
-        .collect();
-    println!("{}", stats::journal_table(&table));
-    println!(
-        "average rows per page: {}",
-        rows.iter()
-            .map(|(r, n)| format!("{}: {n:.1}", r.case))
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
+    for (name, rows) in &tables {
+        let table: Vec<stats::Row> = rows
+            .iter()
+            .map(|(r, _)| stats::Row {
+                case: r.case.clone(),
+                by_clients: r.by_clients.clone(),
+            })
+            .collect();
+        println!("\n{name}:\n{}", stats::journal_table(&table));
+        println!(
+            "average rows per page: {}",
+            rows.iter()
+                .map(|(r, n)| format!("{}: {n:.1}", r.case))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
 
     if args.audio_seconds > 0 {
         let report = client_rt.block_on(async {
