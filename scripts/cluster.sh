@@ -53,23 +53,33 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Everything started below is stopped on exit, in reverse order.
+# (Ctrl-C reaches them too, being in the same process group; SeaweedFS takes ~10 s to stop.)
 pids=()
-stop_pg=""
+declare -A names=()
+pg_data=""
+pg_wrapper=""
+interrupted=""
 cleanup() {
-  trap - INT TERM EXIT
   say "stopping"
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -z "$stop_pg" ] || eval "$stop_pg"
+  if [ -n "$pg_data" ]; then
+    # Fast shutdown: SIGINT to the postmaster (the first line of postmaster.pid).
+    if [ -f "$pg_data/postmaster.pid" ]; then
+      kill -INT "$(head -n 1 "$pg_data/postmaster.pid")" 2>/dev/null || true
+    fi
+    wait "$pg_wrapper" 2>/dev/null || true
+  fi
   say "stopped; data kept in $dir"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'interrupted=1' INT TERM
 
 # Waits until `$2…` succeeds (at most $1 seconds), saying what it waits for on failure.
 wait_for() {
   local secs=$1 what=$2; shift 2
   for _ in $(seq 1 $((secs * 5))); do
+    [ -z "$interrupted" ] || exit 130
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done
@@ -100,8 +110,7 @@ else
   "${as_pg[@]}" "$pg_bin/postgres" -D "$pg/data" -p "$pg_port" -k "$pg" \
     -c listen_addresses="$host" >"$log/postgres.log" 2>&1 &
   pg_wrapper=$!
-  # Fast shutdown: SIGINT to the postmaster (the first line of postmaster.pid).
-  stop_pg="kill -INT \"\$(head -n 1 '$pg/data/postmaster.pid')\" 2>/dev/null; wait $pg_wrapper 2>/dev/null || true"
+  pg_data="$pg/data"
   wait_for 30 PostgreSQL "$pg_bin/pg_isready" -h "$host" -p "$pg_port"
   PGPASSWORD=callrec "$pg_bin/psql" -h "$host" -p "$pg_port" -U callrec -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = 'callrec'" | grep -q 1 ||
@@ -127,6 +136,7 @@ EOF
 "$weed" mini -dir="$dir/s3" -ip="$host" -ip.bind="$host" -s3.config="$dir/s3.json" \
   -bucket="$bucket" -admin.ui=false >"$log/weed.log" 2>&1 &
 pids+=($!)
+names[$!]=SeaweedFS
 wait_for 60 "SeaweedFS S3 on $host:8333" curl -s -o /dev/null "http://$host:8333/"
 
 # --- the two nodes ------------------------------------------------------------------------------
@@ -156,6 +166,7 @@ for n in "${nodes[@]}"; do
     "$server" serve --data-dir "$dir/$name" --http "$host:$http" --sip "$host:$sip" \
     --rtp-ports "$rtp" >"$log/$name.log" 2>&1 &
   pids+=($!)
+  names[$!]=$name
   # The first node creates the schema and the admin before the second starts.
   wait_for 60 "$name (http://$host:$http/healthz)" curl -sf "http://$host:$http/healthz"
 done
@@ -174,6 +185,7 @@ kamailio -DD -E -f "$root/deploy/kamailio/kamailio.cfg" -Y "$dir/kamailio" \
   -A "DISPATCHER_LIST=\"$dir/kamailio/dispatcher.list\"" -A DS_PING_INTERVAL=2 \
   -A INVITE_TIMEOUT_MS=2000 >"$log/kamailio.log" 2>&1 &
 pids+=($!)
+names[$!]=Kamailio
 wait_for 30 "Kamailio on $host:$sip_port" kamcmd -s "unix:$dir/kamailio/kamailio_ctl" core.uptime
 
 cat <<EOF
@@ -190,6 +202,15 @@ Try a call:  cargo run -p callrec-sim -- --sip $host:$sip_port --calls 4 --durat
 Ctrl-C stops everything.
 EOF
 
-# Until Ctrl-C, or until one part exits by itself.
-wait -n "${pids[@]}" || true
-say "a part of the cluster exited; see $log"
+# Until Ctrl-C. A part that exits by itself (a node killed to watch Kamailio take it out) is
+# reported; the rest keeps running.
+while [ -z "$interrupted" ]; do
+  wait -n "${pids[@]}" 2>/dev/null || true
+  [ -z "$interrupted" ] || break
+  alive=()
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then alive+=("$pid"); else say "${names[$pid]} exited (log in $log)"; fi
+  done
+  pids=("${alive[@]}")
+  [ ${#pids[@]} -gt 0 ] || break
+done
