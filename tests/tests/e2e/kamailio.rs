@@ -9,7 +9,9 @@
 //! the node's own address, so RTP goes straight to the node (Kamailio relays no media; the
 //! node's RTP counter proves the audio arrived). In-dialog requests (ACK, re-INVITE, BYE) go
 //! to Kamailio too and must reach the node holding the dialog: a wrong node answers 481 and
-//! the simulator fails.
+//! the simulator fails. The simulator sends them to the node's Contact without a Route; a raw
+//! SIP client covers the other two ways: following Kamailio's Record-Route (what an SBC does),
+//! and ignoring it entirely (only the Call-ID hash finds the node).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -260,4 +262,121 @@ async fn a_node_that_stops_answering_options_is_taken_out_and_new_calls_go_to_th
         CALLS,
         "node b accepted every call placed after node a stopped"
     );
+}
+
+/// The value of the first header `name` of a SIP message (case-insensitive name).
+fn header<'m>(message: &'m str, name: &str) -> Option<&'m str> {
+    message.split("\r\n").find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then_some(v.trim())
+    })
+}
+
+/// The URI inside `<…>` of a name-addr.
+fn addr_uri(value: &str) -> &str {
+    value
+        .split_once('<')
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map_or(value, |(uri, _)| uri)
+}
+
+/// Reads from `sock` until a final response with `CSeq: … method`; its text.
+fn final_response(sock: &std::net::UdpSocket, method: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 16384];
+    loop {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .unwrap_or_else(|| panic!("a final response to the {method} within 10 s"));
+        sock.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .expect("a read timeout");
+        let Ok(n) = sock.recv(&mut buf) else { continue };
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let is_final = text.starts_with("SIP/2.0 ") && !text.starts_with("SIP/2.0 1");
+        if is_final && header(&text, "CSeq").is_some_and(|c| c.ends_with(method)) {
+            return text;
+        }
+    }
+}
+
+/// An in-dialog request of the raw call `call_id`: to `r_uri`, with `route` when given.
+fn in_dialog(
+    method: &str,
+    seq: u32,
+    r_uri: &str,
+    route: Option<&str>,
+    me: SocketAddr,
+    call_id: &str,
+    to: &str,
+) -> Vec<u8> {
+    let route = route.map(|r| format!("Route: {r}\r\n")).unwrap_or_default();
+    format!(
+        "{method} {r_uri} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{call_id}{method}{seq}\r\n\
+         {route}From: <sip:src@{me}>;tag=src1\r\nTo: {to}\r\nCall-ID: {call_id}\r\n\
+         CSeq: {seq} {method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// A recording client that speaks raw SIP: one call whose ACK and BYE either follow the
+/// Record-Route Kamailio put in the 200 OK (`route` true: Route header, R-URI the node's
+/// Contact) or ignore it (R-URI Kamailio's own, no Route: only the Call-ID hash can find the
+/// node). Returns the final response to the BYE.
+fn raw_call(kam: SocketAddr, call_id: &str, route: bool) -> String {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("a client socket");
+    let me = sock.local_addr().expect("its address");
+    let invite = callrec_sim::offer::raw_invite(kam, me, call_id, "UDP", "force");
+    sock.send_to(&invite, kam).expect("the INVITE is sent");
+    let ok = final_response(&sock, "INVITE");
+    assert!(
+        ok.starts_with("SIP/2.0 200"),
+        "{call_id}: the INVITE is answered 200: {ok}"
+    );
+    let to = header(&ok, "To").expect("a To in the 200 OK").to_string();
+    let (r_uri, route_header) = if route {
+        let rr =
+            header(&ok, "Record-Route").unwrap_or_else(|| panic!("{call_id}: Kamailio Record-Routes the INVITE: {ok}"));
+        let contact = header(&ok, "Contact").expect("a Contact in the 200 OK");
+        (addr_uri(contact).to_string(), Some(rr.to_string()))
+    } else {
+        (format!("sip:srs@{kam}"), None)
+    };
+    let ack = in_dialog("ACK", 1, &r_uri, route_header.as_deref(), me, call_id, &to);
+    sock.send_to(&ack, kam).expect("the ACK is sent");
+    let bye = in_dialog("BYE", 2, &r_uri, route_header.as_deref(), me, call_id, &to);
+    sock.send_to(&bye, kam).expect("the BYE is sent");
+    final_response(&sock, "BYE")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_dialog_requests_follow_record_route_or_the_call_id_hash_to_the_node_holding_the_dialog() {
+    let (a, b, kam) = cluster().await;
+    let sip = kam.sip_addr();
+    let ids: Vec<(String, bool)> = (0..6)
+        .map(|i| (format!("raw-{}-{i}@kamailio-test", std::process::id()), i % 2 == 0))
+        .collect();
+    let calls = ids.clone();
+    let byes = tokio::task::spawn_blocking(move || {
+        calls
+            .iter()
+            .map(|(id, route)| raw_call(sip, id, *route))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("the raw client ran");
+    for ((id, route), bye) in ids.iter().zip(&byes) {
+        let how = if *route { "by its Route" } else { "by the Call-ID hash" };
+        assert!(
+            bye.starts_with("SIP/2.0 200"),
+            "{id}: the BYE reaches the node holding the dialog {how} (a wrong node answers 481): {bye}"
+        );
+    }
+    assert_eq!(a.sessions() + b.sessions(), 6, "each call accepted by one node");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    for (id, _) in &ids {
+        while call_state(&a, id).await != CallState::Ended {
+            assert!(Instant::now() < deadline, "call {id} ends after its BYE");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
