@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callrec_server::config::DatabaseUrl;
+use callrec_server::config::{Config, DatabaseUrl};
 use callrec_server::state::AppState;
 use callrec_server::Server;
 use callrec_sim::{Sim, SimCall, Transport};
@@ -38,11 +38,12 @@ struct Node {
 }
 
 impl Node {
-    async fn start(name: &'static str, database: &str, rtp: (u16, u16)) -> Node {
+    async fn start(name: &'static str, database: &str, rtp: (u16, u16), tweak: &impl Fn(&mut Config)) -> Node {
         let dir = tempfile::tempdir().expect("a temp dir for the node's data");
         let mut cfg = test_config(dir.path());
         cfg.database_url = Some(DatabaseUrl::new(database));
         cfg.rtp_ports = rtp;
+        tweak(&mut cfg);
         let server = Server::bind(cfg)
             .await
             .expect("the node binds and opens the shared database");
@@ -103,10 +104,15 @@ impl Drop for Node {
 /// Two nodes on one fresh PostgreSQL database and Kamailio in front of them, both nodes
 /// reported active by Kamailio.
 async fn cluster() -> (Node, Node, Arc<Kamailio>) {
+    cluster_with(|_| {}).await
+}
+
+/// [`cluster`] with both nodes' config changed by `tweak`.
+async fn cluster_with(tweak: impl Fn(&mut Config)) -> (Node, Node, Arc<Kamailio>) {
     let database = callrec_testkit::postgres::fresh_database().await;
     // Started one after the other: the first applies the migrations.
-    let a = Node::start("a", &database, (41000, 41499)).await;
-    let b = Node::start("b", &database, (41500, 41999)).await;
+    let a = Node::start("a", &database, (41000, 41499), &tweak).await;
+    let b = Node::start("b", &database, (41500, 41999), &tweak).await;
     let nodes = vec![a.sip, b.sip];
     let kam = tokio::task::spawn_blocking(move || kamailio::start(&kamailio::Options::quick(nodes)))
         .await
@@ -379,4 +385,35 @@ async fn in_dialog_requests_follow_record_route_or_the_call_id_hash_to_the_node_
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_ending_a_silent_call_sends_its_bye_through_kamailio_to_the_client() {
+    let (a, b, kam) = cluster_with(|c| c.sip_session_timeout_secs = 1).await;
+    let sim = Sim::connect(kam.sip_addr(), Transport::Udp)
+        .await
+        .expect("the simulator reaches Kamailio");
+    let mut call = sim
+        .call()
+        .mon_mode("force")
+        .invite()
+        .await
+        .expect("the call is answered through Kamailio");
+    let sip_call_id = call.call_id().to_string();
+    // No RTP and no SIP: the node holding the call ends it with a BYE, sent to Kamailio.
+    call.set_sending(false);
+    let report = call
+        .wait_for_bye(Duration::from_secs(20))
+        .await
+        .expect("the node's BYE reaches the client through Kamailio");
+    assert!(
+        report.ended_by_server,
+        "the call was ended by the node, not by the client"
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while call_state(&a, &sip_call_id).await != CallState::Ended {
+        assert!(Instant::now() < deadline, "the call ends after the node's BYE");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(a.sessions() + b.sessions(), 1, "one node held the call");
 }
