@@ -11,7 +11,9 @@
 //! to Kamailio too and must reach the node holding the dialog: a wrong node answers 481 and
 //! the simulator fails. The simulator sends them to the node's Contact without a Route; a raw
 //! SIP client covers the other two ways: following Kamailio's Record-Route (what an SBC does),
-//! and ignoring it entirely (only the Call-ID hash finds the node).
+//! and ignoring it entirely (only the Call-ID hash finds the node). A node's own BYE (it ends
+//! a silent call) goes through Kamailio to the client. A stopped node is taken out by
+//! Kamailio's OPTIONS probes (read through `kamcmd`) and new calls go to the other.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
