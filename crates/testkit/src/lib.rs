@@ -4,11 +4,14 @@
 //!
 //! - [`postgres`]: one throw-away PostgreSQL server per test process, a fresh database per
 //!   test.
+//! - [`kamailio`]: Kamailio from the repository's `deploy/kamailio` configuration in front of
+//!   callrec nodes, one per caller.
 //!
 //! Each server runs under a small watcher shell whose standard input is a pipe from the test
 //! process ([`watch`]): when the process exits, the pipe closes and the watcher stops the
 //! server and removes its directory.
 
+pub mod kamailio;
 pub mod postgres;
 pub mod watch;
 

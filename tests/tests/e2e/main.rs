@@ -12,6 +12,7 @@ mod disk_full;
 mod dispatch;
 mod http_limits;
 mod ingest_journal;
+mod kamailio;
 mod live_calls;
 mod post_call;
 mod record_key;
