@@ -67,10 +67,16 @@ async fn object(store: &Arc<dyn ObjectStore>, prefix: &str, rel: &str) -> Option
 /// Waits (on the uploader's published progress, no sleeps) until `done` holds.
 async fn uploads(state: &AppState, what: &str, done: impl FnMut(&Backlog) -> bool) -> Backlog {
     let mut rx = state.uploads.backlog.subscribe();
-    let waited = tokio::time::timeout(std::time::Duration::from_secs(90), rx.wait_for(done)).await;
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(90), async {
+        rx.wait_for(done).await.map(|b| b.clone())
+    })
+    .await;
     match waited {
-        Ok(Ok(b)) => b.clone(),
-        _ => panic!("{what}: the uploader got no further than {:?}", *rx.borrow()),
+        Ok(Ok(b)) => b,
+        _ => panic!(
+            "{what}: the uploader got no further than {:?}",
+            *state.uploads.backlog.borrow()
+        ),
     }
 }
 
@@ -111,7 +117,9 @@ async fn an_upload_goes_to_s3_with_its_journal_plays_back_byte_for_byte_and_rete
     let w = world(post_call::local(2026, 6, 1, 12, 0, 0), |c| use_s3(c, s3, &prefix)).await;
     support_rule(&w, Dispatch::Store).await;
     let audio = wav::stereo_ulaw(3.0);
-    let rec = ingest(&w.srv, &call("s3-1@pbx", w.srv.now(), "+4930999000", "201"), audio)
+    // Forty days old, so that retention (set to 30 days below) takes it.
+    let started = w.srv.now() - Duration::days(40);
+    let rec = ingest(&w.srv, &call("s3-1@pbx", started, "+4930999000", "201"), audio)
         .await
         .recording_id;
     uploads(&w.srv.state, "the recording and its journal go up", |b| {
@@ -121,7 +129,7 @@ async fn an_upload_goes_to_s3_with_its_journal_plays_back_byte_for_byte_and_rete
 
     let (wav_rel, journal_rel) = rel_paths(&w, rec).await;
     assert!(
-        wav_rel.starts_with("recordings/2026/06/01/") && wav_rel.ends_with("_001.wav"),
+        wav_rel.starts_with(&format!("recordings/{}/", started.format("%Y/%m/%d"))) && wav_rel.ends_with("_001.wav"),
         "the same key layout: {wav_rel}"
     );
     let recording = w.admin.get_recording(rec).await.expect("the recording");
@@ -187,12 +195,11 @@ async fn an_upload_goes_to_s3_with_its_journal_plays_back_byte_for_byte_and_rete
     // Retention: past the retention period the object goes with the row.
     w.admin
         .update_settings(&SettingsPatch {
-            retention_days: Some(1),
+            retention_days: Some(30),
             ..Default::default()
         })
         .await
         .expect("retention set");
-    w.srv.set_clock(w.srv.now() + Duration::days(3)).await;
     let report = run_now(&w.admin).await;
     assert_eq!(report.deleted_recordings, vec![rec], "retention deletes the recording");
     assert!(
@@ -310,7 +317,7 @@ async fn a_store_that_is_down_loses_nothing_and_gets_the_backlog_when_it_returns
         b.failures >= 1 && b.waiting == 2
     })
     .await;
-    let (wav_rel, _) = rel_paths(&w, rec).await;
+    let (wav_rel, journal_rel) = rel_paths(&w, rec).await;
     assert!(w.dir.path().join(&wav_rel).exists(), "the recording waits in the spool");
     let report = w.admin.storage().await.expect("the storage report");
     assert_eq!(
@@ -357,11 +364,18 @@ async fn a_store_that_is_down_loses_nothing_and_gets_the_backlog_when_it_returns
     assert!(!w.dir.path().join(&wav_rel).exists(), "the spool is empty again");
     let report = w.admin.storage().await.expect("the storage report");
     assert_eq!(
-        (report.spool_backlog, report.last_upload_error),
+        (report.spool_backlog, report.last_upload_error.clone()),
         (Some(0), None),
         "{report:?}"
     );
-    assert_eq!(report.bucket_bytes, Some(recording.bytes as u64), "the bucket's use");
+    let journal = object(&store, prefix, &journal_rel)
+        .await
+        .expect("the journal went up too");
+    assert_eq!(
+        report.bucket_bytes,
+        Some(recording.bytes as u64 + journal.len() as u64),
+        "the bucket's use: the WAV and its journal"
+    );
     server.stop();
 }
 
