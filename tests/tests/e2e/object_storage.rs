@@ -28,15 +28,25 @@ use std::sync::Arc;
 
 /// Points `c` at `server`'s bucket under `prefix`.
 fn use_s3(c: &mut Config, server: &s3::Server, prefix: &str) {
+    use_s3_at(c, &server.endpoint, prefix);
+}
+
+/// Points `c` at the test bucket of the S3 server at `endpoint`, under `prefix`.
+fn use_s3_at(c: &mut Config, endpoint: &str, prefix: &str) {
     c.storage_url = Some(StorageUrl::S3 {
         bucket: s3::BUCKET.into(),
         prefix: prefix.into(),
     });
-    c.aws = server
-        .aws_env()
-        .into_iter()
-        .map(|(k, v)| (k, callrec_server::config::Secret::new(v)))
-        .collect();
+    c.aws = [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ACCESS_KEY_ID", s3::ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", s3::SECRET_KEY),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ALLOW_HTTP", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), callrec_server::config::Secret::new(v)))
+    .collect();
 }
 
 /// A client of the bucket of its own (not the server's), to see what really is there.
@@ -289,20 +299,7 @@ async fn a_store_that_is_down_loses_nothing_and_gets_the_backlog_when_it_returns
     let endpoint = format!("http://127.0.0.1:{port}");
     let prefix = "outage";
     let w = world(post_call::local(2026, 6, 1, 12, 0, 0), |c| {
-        c.storage_url = Some(StorageUrl::S3 {
-            bucket: s3::BUCKET.into(),
-            prefix: prefix.into(),
-        });
-        c.aws = [
-            ("AWS_ENDPOINT_URL", endpoint.as_str()),
-            ("AWS_ACCESS_KEY_ID", s3::ACCESS_KEY),
-            ("AWS_SECRET_ACCESS_KEY", s3::SECRET_KEY),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ALLOW_HTTP", "true"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), callrec_server::config::Secret::new(v)))
-        .collect();
+        use_s3_at(c, &endpoint, prefix)
     })
     .await;
     support_rule(&w, Dispatch::Store).await;
@@ -433,5 +430,117 @@ async fn a_siprec_recording_goes_to_s3_and_plays_back_whole_and_by_range() {
         .await
         .expect("a range to the end");
     assert_eq!((status, tail.as_ref()), (206, &objects[44..]), "an open range");
+    server.stop().await;
+}
+
+/// Set (to the data directory) in the child process of the crash test; the S3 endpoint and
+/// prefix come in [`CHILD_S3`] and [`CHILD_PREFIX`].
+const CHILD_DIR: &str = "CALLREC_OBJECTS_CHILD_DATA_DIR";
+const CHILD_S3: &str = "CALLREC_OBJECTS_CHILD_S3";
+const CHILD_PREFIX: &str = "CALLREC_OBJECTS_CHILD_PREFIX";
+
+/// Not a test on its own: with [`CHILD_DIR`] set it runs a server with object storage until
+/// it is killed.
+#[test]
+fn objects_crash_child_server() {
+    let (Some(dir), Ok(endpoint), Ok(prefix)) = (
+        std::env::var_os(CHILD_DIR),
+        std::env::var(CHILD_S3),
+        std::env::var(CHILD_PREFIX),
+    ) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async move {
+        let mut cfg = callrec_tests::test_config(std::path::Path::new(&dir));
+        use_s3_at(&mut cfg, &endpoint, &prefix);
+        let server = TestServer::start_with_config(cfg).await;
+        use std::io::Write;
+        // Straight to fd 1: the test harness captures `println!` even in a child.
+        let mut out = std::io::stdout();
+        writeln!(out, "READY {}", server.sip).expect("stdout");
+        out.flush().expect("stdout");
+        std::future::pending::<()>().await;
+    });
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_call_repairs_its_spool_at_start_up_and_uploads() {
+    use std::io::BufRead;
+    let s3 = s3::shared();
+    let prefix = s3.fresh_prefix();
+    let dir = tempfile::tempdir().expect("data dir");
+    let mut child = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "object_storage::objects_crash_child_server",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DIR, dir.path())
+        .env(CHILD_S3, &s3.endpoint)
+        .env(CHILD_PREFIX, &prefix)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the server process starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let sip: std::net::SocketAddr = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        lines.find_map(|l| l.ok()?.split_once("READY ").map(|(_, rest)| rest.trim().to_owned()))
+    })
+    .await
+    .expect("task")
+    .expect("the child server reports READY")
+    .parse()
+    .expect("the SIP address");
+    let sim = Sim::connect(sip, Transport::Udp).await.expect("sim");
+    let call = sim
+        .call()
+        .mon_mode("force")
+        .codec(Law::Ulaw)
+        .invite()
+        .await
+        .expect("the recorder answers");
+    let sip_call_id = call.call_id().to_owned();
+    // Long enough for the recorder to flush audio to the spool (it buffers about a second).
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    child.kill().expect("SIGKILL the server mid-recording");
+    let _ = child.wait();
+    drop(call);
+
+    let mut cfg = callrec_tests::test_config(dir.path());
+    use_s3(&mut cfg, s3, &prefix);
+    let server = TestServer::start_with_config(cfg).await;
+    uploads(&server.state, "the repaired recording goes up", |b| {
+        b.recordings_uploaded >= 1 && b.waiting == 0
+    })
+    .await;
+    let id = server
+        .state
+        .store
+        .call_by_sip_id(&sip_call_id)
+        .await
+        .expect("the store answers")
+        .expect("the call survived the crash");
+    let admin = server.admin().await;
+    let detail = admin.get_call(id).await.expect("the call");
+    let rec = &detail.recordings[0];
+    assert!(rec.duration_ms > 0, "the repaired recording holds audio");
+    let stored = server.state.store.get_recording(rec.id).await.expect("the row");
+    assert!(!dir.path().join(&stored.rel_path).exists(), "the spool copy is gone");
+    let object = object(&bucket(s3), &prefix, &stored.rel_path)
+        .await
+        .expect("the repaired WAV is in the bucket");
+    assert_eq!(sha256(&object), rec.sha256, "the object is the repaired file");
+    let (status, _, body) = admin
+        .audio_bytes(rec.id, AudioFormat::Original, None)
+        .await
+        .expect("play");
+    assert_eq!(
+        (status, body.as_ref()),
+        (200, object.as_slice()),
+        "it plays from the bucket"
+    );
     server.stop().await;
 }
