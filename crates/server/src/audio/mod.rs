@@ -27,7 +27,10 @@
 //!   HTTP dates, so only its entity tag (size + modification time) can validate it.
 
 //!
-//! The pieces, by noun: `ranges` (the `Range` header), `conditional` (entity tags, the
+//! With object storage (issue #10.2) an uploaded recording is served from its object with
+//! ranged GETs ([`respond_object`]); everything above is the same for it.
+//!
+//! The pieces, by noun: `blob` (the local file or the object the bytes come from), `ranges` (the `Range` header), `conditional` (entity tags, the
 //! `If-*` headers and HTTP dates), `source` (the file and the format asked for),
 //! `representation` (what is served and its validators, the entity tag among them) and
 //! `body` (streaming, `multipart/byteranges`, the PCM16 conversion on the way out).
