@@ -9,6 +9,11 @@
 //! the note and the file wait, and the uploader retries with exponential backoff (1 s doubling
 //! to [`MAX_BACKOFF`]), counting failures in `/metrics` and on the storage report.
 //!
+//! One gap is known: an uploaded file (`POST /api/v1/ingest`) gets its row in one step, complete,
+//! so its note can only follow the row; a crash between the two leaves the WAV in the spool,
+//! served from there, but not uploaded (the store has no lookup from a file back to its row to
+//! find it at start-up). Nothing is lost; it is not moved to the object store.
+//!
 //! This file holds the queue's nouns (a leaf the application state holds); the uploader that
 //! works through it is `objects::upload`.
 
