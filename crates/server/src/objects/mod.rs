@@ -260,6 +260,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_file_url_elsewhere_stores_under_the_same_layout_and_the_data_dir_means_none() {
+        let data = tempfile::tempdir().expect("data dir");
+        let other = tempfile::tempdir().expect("other dir");
+        let mut config = Config::for_data_dir(data.path().to_path_buf());
+        assert!(
+            Objects::from_config(&config).expect("default").is_none(),
+            "default: no store"
+        );
+        config.storage_url = Some(StorageUrl::File(data.path().to_path_buf()));
+        assert!(
+            Objects::from_config(&config).expect("the data dir").is_none(),
+            "file://<data_dir> is the default"
+        );
+        config.storage_url = Some(StorageUrl::File(other.path().to_path_buf()));
+        let o = Objects::from_config(&config).expect("another dir").expect("a store");
+        let local = data.path().join("a.wav");
+        std::fs::write(&local, b"RIFF....").expect("write");
+        o.put_file("recordings/2026/06/01/k_001.wav", &local)
+            .await
+            .expect("upload");
+        assert_eq!(
+            std::fs::read(other.path().join("recordings/2026/06/01/k_001.wav")).expect("stored there"),
+            b"RIFF....",
+            "the same key layout below the other directory"
+        );
+    }
+
+    #[tokio::test]
     async fn a_file_uploaded_in_parts_reads_back_whole_and_by_range() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("big.wav");
