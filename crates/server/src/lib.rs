@@ -27,6 +27,7 @@ pub mod label;
 pub mod live;
 pub mod metrics;
 pub mod names;
+pub mod objects;
 pub mod record_key;
 pub mod repair;
 pub mod retention;
@@ -82,7 +83,8 @@ impl Server {
         let http_addr = http.local_addr()?;
         let sip = sip::bind(config.sip).with_context(|| format!("cannot listen for SIP on {}", config.sip))?;
         let sip_addr = sip.addr;
-        let state = AppState::with_event_buffer(config, store, clock, event_buffer);
+        let state = AppState::with_event_buffer(config, store, clock, event_buffer)
+            .context("cannot configure the object store (storage_url, AWS_*)")?;
         auth::bootstrap_admin(&state).await?;
         repair::at_startup(&state).await?;
         ingest::remove_leftover_uploads(&state.files).await?;
@@ -109,6 +111,9 @@ impl Server {
         let heartbeat = heartbeat::start(state.clone());
         // Ends the disk-full condition when space returns while no call is writing.
         let disk_watch = disk::watch(state.clone());
+        // Uploads closed recordings to the object store, if one is configured; aborted
+        // mid-upload it leaves the note, so the next start sends the file again.
+        let uploader = tokio::spawn(objects::upload::run(state.clone()));
         // The SIPREC recorder: SIP tasks and RTP workers.
         let sip = sip::SipService::start(state.clone(), self.sip)?;
         let demo = state.config.demo.then(|| demo::start(state.clone(), self.sip_addr));
@@ -141,6 +146,7 @@ impl Server {
         let _ = http_done.await;
         heartbeat.abort();
         disk_watch.abort();
+        uploader.abort();
         tracing::info!("stopped");
         Ok(())
     }

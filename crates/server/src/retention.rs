@@ -2,7 +2,7 @@
 //! scheduled job — except those on legal hold and those with a dispatch still pending (the
 //! store's `expired_recordings` leaves them out) — and an admin may delete one at any time.
 //!
-//! A deletion removes the file first and the row second, then rewrites the call's journal
+//! A deletion removes the file (and its object, with object storage) first and the row second, then rewrites the call's journal
 //! JSON: a crash in between leaves a row without a file, which the next run removes, never a
 //! file without a row. Every deletion is audited (`actor` "system" for retention).
 
@@ -53,6 +53,14 @@ async fn remove(state: &AppState, rec: &StoredRecording, by: Deleter<'_>, why: &
                 source: e,
             })
         }
+    }
+    // Then the object (issue #10.2), if it was uploaded already; one not there yet is
+    // dropped by the uploader when it finds the row gone.
+    if let Some(objects) = &state.objects {
+        objects.delete(&rec.rel_path).await.map_err(|e| DeleteError::File {
+            path: format!("{}/{}", objects.url(), rec.rel_path),
+            source: std::io::Error::other(e),
+        })?;
     }
     let gone = state.store.delete_recording(rec.recording.id).await?;
     let dropped = gone

@@ -7,6 +7,8 @@ use crate::disk::Disk;
 use crate::files::Files;
 use crate::live::registry::LiveCalls;
 use crate::metrics::Metrics;
+use crate::objects::queue::Uploads;
+use crate::objects::{Objects, ObjectsError};
 use crate::throttle::LoginThrottle;
 use callrec_store::Store;
 use callrec_types::engine::Decision;
@@ -38,6 +40,11 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub files: Files,
+    /// The object store closed recordings are uploaded to; `None` by default, when they stay
+    /// in the data directory (issue #10.2).
+    pub objects: Option<Arc<Objects>>,
+    /// The upload queue's progress and the uploader's wake-up.
+    pub uploads: Uploads,
     pub live: LiveCalls,
     pub metrics: Metrics,
     /// Whether recordings can be written now, and what a full disk has cost.
@@ -65,7 +72,10 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+    /// Fails only when `storage_url` names an object store that cannot be configured (an
+    /// unusable directory, an invalid `AWS_*` value); an unreachable store is no error, its
+    /// uploads wait.
+    pub fn new(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, ObjectsError> {
         Self::with_event_buffer(config, store, clock, EVENT_BUFFER)
     }
 
@@ -76,12 +86,16 @@ impl AppState {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         event_buffer: usize,
-    ) -> Self {
+    ) -> Result<Self, ObjectsError> {
         let (events, _) = broadcast::channel(event_buffer.max(1));
         let metrics = Metrics::default();
+        let objects = Objects::from_config(&config)?.map(Arc::new);
+        let uploads = Uploads::new(&metrics);
         let disk = Arc::new(Disk::new(&metrics, config.disk_full_buffer_secs));
-        AppState(Arc::new(App {
+        Ok(AppState(Arc::new(App {
             files: Files::new(config.data_dir.clone()),
+            objects,
+            uploads,
             config,
             store,
             clock,
@@ -95,6 +109,6 @@ impl AppState {
             settings_changed: tokio::sync::Notify::new(),
             scheduler_checked: tokio::sync::watch::Sender::new(None),
             stopping: tokio_util::sync::CancellationToken::new(),
-        }))
+        })))
     }
 }

@@ -1,7 +1,8 @@
 //! The disk forecast (SPEC §6, `GET /api/v1/storage`): bytes used by recordings, bytes free on
 //! the data directory's file system, the average bytes recorded per day over the last 30 days,
 //! and how many days that leaves until the disk is full — and whether it is full right now
-//! ([`crate::disk`]).
+//! ([`crate::disk`]). With object storage it also says what waits in the spool for upload and
+//! what the bucket holds (issue #10.2).
 
 use crate::disk::DiskCondition;
 pub use crate::error::StorageError;
@@ -40,6 +41,12 @@ pub fn forecast(totals: &StorageTotals, bytes_free: u64, disk: DiskCondition, no
         calls_waiting: disk.calls_waiting,
         audio_lost_ms: disk.audio_lost_ms,
         write_errors: disk.write_errors,
+        object_store: None,
+        spool_backlog: None,
+        spool_backlog_bytes: None,
+        bucket_bytes: None,
+        upload_failures: None,
+        last_upload_error: None,
     }
 }
 
@@ -54,8 +61,29 @@ pub async fn report(state: &AppState) -> Result<StorageReport, StorageError> {
         .await
         .map_err(|e| StorageError::Statvfs(std::io::Error::other(e)))?
         .map_err(StorageError::Statvfs)?;
-    Ok(forecast(&totals, free, state.disk.condition(), now))
+    let mut report = forecast(&totals, free, state.disk.condition(), now);
+    if let Some(objects) = &state.objects {
+        let backlog = state.uploads.backlog.borrow().clone();
+        report.object_store = Some(objects.url().to_owned());
+        report.spool_backlog = Some(backlog.waiting);
+        report.spool_backlog_bytes = Some(backlog.bytes);
+        report.upload_failures = Some(backlog.failures);
+        report.last_upload_error = backlog.last_error;
+        // A store that is down must not hold up the report: its use is then unknown.
+        report.bucket_bytes = match tokio::time::timeout(BUCKET_LIST_TIMEOUT, objects.bytes_used()).await {
+            Ok(Ok(n)) => Some(n),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot list the object store for the storage report");
+                None
+            }
+            Err(_) => None,
+        };
+    }
+    Ok(report)
 }
+
+/// How long the storage report waits for the object store's listing.
+const BUCKET_LIST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,8 @@
 //!   test.
 //! - [`kamailio`]: Kamailio from the repository's `deploy/kamailio` configuration in front of
 //!   callrec nodes, one per caller.
+//! - [`s3`]: a real S3 server (SeaweedFS `weed mini`), one per test process or one of a
+//!   test's own that it stops and starts again.
 //!
 //! Each server runs under a small watcher shell whose standard input is a pipe from the test
 //! process ([`watch`]): when the process exits, the pipe closes and the watcher stops the
@@ -13,6 +15,7 @@
 
 pub mod kamailio;
 pub mod postgres;
+pub mod s3;
 pub mod watch;
 
 /// Whether this process runs as root (CI does): servers that refuse root run as their user.

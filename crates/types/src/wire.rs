@@ -332,6 +332,31 @@ pub struct StorageReport {
     /// Recording writes the disk refused since the server started (retries included).
     #[serde(default)]
     pub write_errors: u64,
+    /// The object store closed recordings are uploaded to (`storage_url`, issue #10.2). This
+    /// and the fields below are absent when recordings stay in the data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub object_store: Option<String>,
+    /// Recordings and journals in the local spool waiting for the object store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub spool_backlog: Option<u64>,
+    /// Bytes of those files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub spool_backlog_bytes: Option<u64>,
+    /// Bytes of recordings in the object store; absent when it could not be listed just now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub bucket_bytes: Option<u64>,
+    /// Failed upload attempts since the server started (each is retried with backoff).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub upload_failures: Option<u64>,
+    /// Why the last upload attempt failed, while uploads are failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_upload_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

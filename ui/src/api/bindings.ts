@@ -491,7 +491,32 @@ audio_lost_ms: number,
 /**
  * Recording writes the disk refused since the server started (retries included).
  */
-write_errors: number, };
+write_errors: number, 
+/**
+ * The object store closed recordings are uploaded to (`storage_url`, issue #10.2). This
+ * and the fields below are absent when recordings stay in the data directory.
+ */
+object_store?: string, 
+/**
+ * Recordings and journals in the local spool waiting for the object store.
+ */
+spool_backlog?: number, 
+/**
+ * Bytes of those files.
+ */
+spool_backlog_bytes?: number, 
+/**
+ * Bytes of recordings in the object store; absent when it could not be listed just now.
+ */
+bucket_bytes?: number, 
+/**
+ * Failed upload attempts since the server started (each is retried with backoff).
+ */
+upload_failures?: number, 
+/**
+ * Why the last upload attempt failed, while uploads are failing.
+ */
+last_upload_error?: string, };
 
 export type AuditEntry = { id: AuditId, at: string, user_id: UserId | null, 
 /**

@@ -2,7 +2,7 @@
 //! several ranges) streamed from disk in bounded chunks, converted to PCM16 on the way when
 //! the representation asks for it; and the bodiless responses (304, 412, 416, `HEAD`).
 
-use std::io::{self, SeekFrom};
+use std::io;
 use std::ops::Range;
 
 use axum::body::Body;
@@ -11,10 +11,8 @@ use bytes::{Bytes, BytesMut};
 use callrec_media::wav::Pcm16Transcoder;
 use futures::StreamExt;
 use http::{HeaderMap, StatusCode};
-use tokio::fs::File;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
+use super::blob::Blob;
 use super::ranges::content_range;
 use super::representation::Representation;
 
@@ -78,7 +76,7 @@ pub(super) fn with_body(
     status: StatusCode,
     headers: HeaderMap,
     head_only: bool,
-    file: File,
+    file: Blob,
     rep: Representation,
     parts: Vec<Part>,
     trailer: Option<Bytes>,
@@ -98,7 +96,7 @@ pub(super) fn with_body(
 /// The body: each part's head, then its bytes read (and for PCM16 converted) `chunk` at a
 /// time. A file shorter than planned ends the stream with an error, never with short data.
 fn body_stream(
-    mut file: File,
+    mut file: Blob,
     transcoder: Option<Pcm16Transcoder>,
     parts: Vec<Part>,
     trailer: Option<Bytes>,
@@ -113,9 +111,8 @@ fn body_stream(
             let want = part.range.end - part.range.start;
             match &transcoder {
                 None => {
-                    file.seek(SeekFrom::Start(part.range.start)).await?;
                     let mut sent = 0u64;
-                    let mut bytes = ReaderStream::with_capacity((&mut file).take(want), chunk);
+                    let mut bytes = file.range(part.range.clone(), chunk).await?;
                     while let Some(bytes) = bytes.next().await {
                         let bytes = bytes?;
                         sent += bytes.len() as u64;
@@ -132,8 +129,7 @@ fn body_stream(
                         let src = t.source_range(pos..pos + n as u64);
                         source.resize(usize::try_from(src.end - src.start).map_err(io::Error::other)?, 0);
                         if !source.is_empty() {
-                            file.seek(SeekFrom::Start(src.start)).await?;
-                            file.read_exact(&mut source).await?;
+                            file.read_exact_at(src.start, &mut source).await?;
                         }
                         let mut out = BytesMut::zeroed(n);
                         let written = t.fill(pos, &source, &mut out);

@@ -27,11 +27,15 @@
 //!   HTTP dates, so only its entity tag (size + modification time) can validate it.
 
 //!
-//! The pieces, by noun: `ranges` (the `Range` header), `conditional` (entity tags, the
+//! With object storage (issue #10.2) an uploaded recording is served from its object with
+//! ranged GETs ([`respond_object`]); everything above is the same for it.
+//!
+//! The pieces, by noun: `blob` (the local file or the object the bytes come from), `ranges` (the `Range` header), `conditional` (entity tags, the
 //! `If-*` headers and HTTP dates), `source` (the file and the format asked for),
 //! `representation` (what is served and its validators, the entity tag among them) and
 //! `body` (streaming, `multipart/byteranges`, the PCM16 conversion on the way out).
 
+mod blob;
 mod body;
 mod conditional;
 mod ranges;
@@ -47,6 +51,7 @@ use tokio::fs::File;
 pub use ranges::MAX_RANGES;
 pub use source::{AudioFormat, AudioSource, UnknownAudioFormat};
 
+use blob::Blob;
 use body::{empty, with_body, Multipart, Part};
 use conditional::{http_date, if_range_allows, preconditions, Precondition};
 use ranges::{content_range, requested_ranges, RangeRequest};
@@ -71,6 +76,23 @@ pub async fn respond(
     respond_in_chunks(src, format, download, method, headers, CHUNK_BYTES).await
 }
 
+/// [`respond`] for a recording uploaded to the object store (issue #10.2): the object `rel`
+/// is read with ranged GETs, and everything else — validators, conditional requests, ranges,
+/// PCM16 — is the same. `src.path` is not used. A missing object is
+/// [`io::ErrorKind::NotFound`], like a missing file.
+pub async fn respond_object(
+    objects: std::sync::Arc<crate::objects::Objects>,
+    rel: &str,
+    src: &AudioSource,
+    format: AudioFormat,
+    download: bool,
+    method: &Method,
+    headers: &HeaderMap,
+) -> io::Result<Response> {
+    let blob = Blob::object(objects, rel).await?;
+    respond_blob(blob, src, format, download, method, headers, CHUNK_BYTES).await
+}
+
 /// [`respond`] with a chosen chunk size, so tests can cross chunk boundaries cheaply.
 async fn respond_in_chunks(
     src: &AudioSource,
@@ -80,7 +102,19 @@ async fn respond_in_chunks(
     headers: &HeaderMap,
     chunk: usize,
 ) -> io::Result<Response> {
-    let mut file = File::open(&src.path).await?;
+    let file = Blob::File(File::open(&src.path).await?);
+    respond_blob(file, src, format, download, method, headers, chunk).await
+}
+
+async fn respond_blob(
+    mut file: Blob,
+    src: &AudioSource,
+    format: AudioFormat,
+    download: bool,
+    method: &Method,
+    headers: &HeaderMap,
+    chunk: usize,
+) -> io::Result<Response> {
     let rep = Representation::open(&mut file, src, format).await?;
 
     let mut common = HeaderMap::new();

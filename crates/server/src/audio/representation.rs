@@ -4,11 +4,9 @@
 use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use callrec_media::wav::{Codec, Pcm16Transcoder, WavInfo, MAX_HEADER_LEN};
-use tokio::fs::File;
-use tokio::io::AsyncReadExt;
-
+use super::blob::Blob;
 use super::source::{AudioFormat, AudioSource};
+use callrec_media::wav::{Codec, Pcm16Transcoder, WavInfo, MAX_HEADER_LEN};
 
 /// Bumped whenever the PCM16 rendition of the same source could change (header layout,
 /// G.711 tables), so a cached PCM16 file is never revalidated against different bytes.
@@ -35,15 +33,14 @@ pub(super) struct Representation {
 }
 
 impl Representation {
-    pub(super) async fn open(file: &mut File, src: &AudioSource, format: AudioFormat) -> io::Result<Representation> {
+    pub(super) async fn open(file: &mut Blob, src: &AudioSource, format: AudioFormat) -> io::Result<Representation> {
         let transcoder = match format {
             AudioFormat::Original => None,
             AudioFormat::Pcm16 => {
                 // The header before the length: a recording in progress appends audio and
                 // then patches the header, so the file is at least as long as it says.
-                let mut head = Vec::new();
-                (&mut *file).take(MAX_HEADER_LEN as u64).read_to_end(&mut head).await?;
-                let file_len = file.metadata().await?.len();
+                let head = file.head(MAX_HEADER_LEN).await?;
+                let (file_len, _) = file.meta().await?;
                 let info = WavInfo::parse_with_file_len(&head, file_len)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                 if info.codec == Codec::Pcm16 {
@@ -53,24 +50,22 @@ impl Representation {
                 }
             }
         };
-        let meta = file.metadata().await?;
-        let len = transcoder.as_ref().map_or(meta.len(), Pcm16Transcoder::output_len);
+        let (meta_len, modified) = file.meta().await?;
+        let len = transcoder.as_ref().map_or(meta_len, Pcm16Transcoder::output_len);
         // A modification time in the future (clock skew) would make the date useless for
         // If-Modified-Since; RFC 9110 §8.8.2.1 says to send the current time instead.
-        let last_modified = meta.modified().ok().map(|m| m.min(SystemTime::now()));
+        let last_modified = modified.map(|m| m.min(SystemTime::now()));
         let rendition = if transcoder.is_some() { PCM16_RENDITION } else { "orig" };
         let finished = is_sha256_hex(&src.sha256);
         let etag = if finished {
             ETag(format!("{}-{rendition}", src.sha256.to_ascii_lowercase()))
         } else {
-            let since = meta
-                .modified()
-                .ok()
+            let since = modified
                 .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
                 .unwrap_or(Duration::ZERO);
             ETag(format!(
                 "{:x}-{:x}.{:x}-{rendition}",
-                meta.len(),
+                meta_len,
                 since.as_secs(),
                 since.subsec_nanos()
             ))

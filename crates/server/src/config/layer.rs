@@ -13,13 +13,13 @@ use serde::Deserialize;
 use super::error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
 use super::secret::{DatabaseUrl, Secret};
 use super::values::{
-    boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
+    boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr, storage_url,
     DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES,
     RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS,
     SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS,
     SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
-use super::{Config, ServeArgs, CONFIG_FILE_ENV};
+use super::{Config, ServeArgs, StorageUrl, CONFIG_FILE_ENV};
 
 /// One source's values, each already validated.
 #[derive(Debug, Default)]
@@ -48,6 +48,7 @@ pub(super) struct Layer {
     http_idle_timeout_secs: Option<u32>,
     http_max_connections: Option<u32>,
     disk_full_buffer_secs: Option<u32>,
+    storage_url: Option<StorageUrl>,
     log: Option<String>,
 }
 
@@ -92,6 +93,9 @@ impl Layer {
         set(&mut config.http_idle_timeout_secs, self.http_idle_timeout_secs);
         set(&mut config.http_max_connections, self.http_max_connections);
         set(&mut config.disk_full_buffer_secs, self.disk_full_buffer_secs);
+        if let Some(url) = self.storage_url {
+            config.storage_url = Some(url);
+        }
         set(&mut config.log, self.log);
     }
 }
@@ -124,6 +128,7 @@ struct FileConfig {
     http_idle_timeout_secs: Option<u32>,
     http_max_connections: Option<u32>,
     disk_full_buffer_secs: Option<u32>,
+    storage_url: Option<String>,
     log: Option<String>,
 }
 
@@ -278,6 +283,10 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .disk_full_buffer_secs
             .map(|v| in_range(origin("disk_full_buffer_secs"), v, DISK_FULL_BUFFER_SECS, "seconds"))
             .transpose()?,
+        storage_url: raw
+            .storage_url
+            .map(|v| storage_url(origin("storage_url"), &v))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -369,6 +378,9 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("disk_full_buffer_secs") {
         l.disk_full_buffer_secs = Some(number(o, &v, DISK_FULL_BUFFER_SECS, "seconds")?);
     }
+    if let Some((o, v)) = get("storage_url") {
+        l.storage_url = Some(storage_url(o, &v)?);
+    }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);
     }
@@ -420,6 +432,10 @@ impl Config {
         }
         env_layer(&env)?.apply(&mut config);
         flag_layer(args)?.apply(&mut config);
+        config.aws = super::AWS_VARS
+            .iter()
+            .filter_map(|k| env(k).map(|v| ((*k).to_owned(), Secret::new(v))))
+            .collect();
         config.check_consistency()?;
         Ok(config)
     }
@@ -435,7 +451,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 25] = [
+        let values: [(&str, &str, &str); 26] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -460,6 +476,7 @@ mod tests {
             ("http_idle_timeout_secs", "7", "7"),
             ("http_max_connections", "7", "7"),
             ("disk_full_buffer_secs", "2", "2"),
+            ("storage_url", "\"s3://rec/p\"", "s3://rec/p"),
             ("log", "\"debug\"", "debug"),
         ];
         assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

@@ -29,7 +29,7 @@ pub use secret::{DatabaseUrl, Secret};
 pub use template::default_config_toml;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 25] = [
+pub const KEYS: [&str; 26] = [
     "data_dir",
     "http",
     "sip",
@@ -54,7 +54,22 @@ pub const KEYS: [&str; 25] = [
     "http_idle_timeout_secs",
     "http_max_connections",
     "disk_full_buffer_secs",
+    "storage_url",
     "log",
+];
+
+/// The `AWS_*` environment variables an `s3://` storage URL is configured with (read, like the
+/// AWS tools do, from the environment only, never from the file).
+pub const AWS_VARS: [&str; 9] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ALLOW_HTTP",
+    "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
 ];
 
 /// The environment variable that names the configuration file when `--config` is absent.
@@ -143,6 +158,12 @@ pub struct Config {
     /// memory (16 KB a second) to write when space returns; audio beyond it is dropped and
     /// recorded as a gap.
     pub disk_full_buffer_secs: u32,
+    /// Where closed recordings and journals end up (issue #10.2); `None`: `file://<data_dir>`,
+    /// today's layout, with nothing uploaded. See [`Config::storage`].
+    pub storage_url: Option<StorageUrl>,
+    /// The standard `AWS_*` variables ([`AWS_VARS`]) as the environment gave them, for an
+    /// `s3://` [`Config::storage_url`]; values are [`Secret`]s so none is ever printed.
+    pub aws: Vec<(String, Secret)>,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
 }
@@ -174,6 +195,8 @@ impl Default for Config {
             http_idle_timeout_secs: DEFAULT_HTTP_IDLE_TIMEOUT_SECS,
             http_max_connections: DEFAULT_HTTP_MAX_CONNECTIONS,
             disk_full_buffer_secs: DEFAULT_DISK_FULL_BUFFER_SECS,
+            storage_url: None,
+            aws: Vec::new(),
             log: DEFAULT_LOG.to_owned(),
         }
     }
@@ -210,6 +233,15 @@ impl Config {
         }
     }
 
+    /// Where recordings are kept once closed: `None` when that is the data directory itself
+    /// (the default), so the spool *is* the store and nothing is uploaded.
+    pub fn storage(&self) -> Option<&StorageUrl> {
+        match &self.storage_url {
+            Some(StorageUrl::File(dir)) if same_dir(dir, &self.data_dir) => None,
+            other => other.as_ref(),
+        }
+    }
+
     /// Checks between keys, after all layers are applied.
     fn check_consistency(&self) -> Result<(), ConfigError> {
         // SIP listens on TCP too, so the same non-ephemeral address cannot serve both.
@@ -220,6 +252,72 @@ impl Config {
             )));
         }
         Ok(())
+    }
+}
+
+/// Whether two directory paths name the same directory (canonically when both exist).
+fn same_dir(a: &std::path::Path, b: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// The `storage_url` key: where closed recordings are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageUrl {
+    /// `file:///abs/dir`: a directory (another disk, a mount), same key layout.
+    File(PathBuf),
+    /// `s3://bucket[/prefix]`: endpoint, region and credentials from the standard `AWS_*`
+    /// environment variables.
+    S3 {
+        bucket: String,
+        /// Without leading or trailing `/`; empty for the bucket's root.
+        prefix: String,
+    },
+}
+
+impl StorageUrl {
+    /// Parses `file:///abs/dir` or `s3://bucket[/prefix]`; the error says what is expected.
+    pub fn parse(value: &str) -> Result<StorageUrl, &'static str> {
+        const EXPECTED: &str = "file:///ABSOLUTE/DIR or s3://BUCKET[/PREFIX]";
+        if let Some(path) = value.strip_prefix("file://") {
+            let p = PathBuf::from(path);
+            if !p.is_absolute() || path.contains(['?', '#']) {
+                return Err(EXPECTED);
+            }
+            return Ok(StorageUrl::File(p));
+        }
+        if let Some(rest) = value.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let bucket_ok = (3..=63).contains(&bucket.len())
+                && bucket
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+            let prefix = prefix.trim_matches('/');
+            let prefix_ok = prefix
+                .split('/')
+                .all(|seg| prefix.is_empty() || (!seg.is_empty() && seg != "." && seg != ".."))
+                && !prefix.contains(['?', '#', '\\']);
+            if !bucket_ok || !prefix_ok {
+                return Err(EXPECTED);
+            }
+            return Ok(StorageUrl::S3 {
+                bucket: bucket.to_owned(),
+                prefix: prefix.to_owned(),
+            });
+        }
+        Err(EXPECTED)
+    }
+}
+
+impl std::fmt::Display for StorageUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageUrl::File(p) => write!(f, "file://{}", p.display()),
+            StorageUrl::S3 { bucket, prefix } if prefix.is_empty() => write!(f, "s3://{bucket}"),
+            StorageUrl::S3 { bucket, prefix } => write!(f, "s3://{bucket}/{prefix}"),
+        }
     }
 }
 
@@ -351,6 +449,38 @@ mod tests {
             &[("CALLREC_DATABASE_URL", "mysql://u:secret@h")],
         ));
         assert!(!e.contains("secret"), "url not echoed: {e}");
+    }
+
+    #[test]
+    fn storage_urls_are_file_or_s3() {
+        assert_eq!(
+            StorageUrl::parse("s3://rec-bucket/site/a/"),
+            Ok(StorageUrl::S3 {
+                bucket: "rec-bucket".into(),
+                prefix: "site/a".into()
+            })
+        );
+        assert_eq!(
+            StorageUrl::parse("file:///mnt/rec"),
+            Ok(StorageUrl::File(PathBuf::from("/mnt/rec")))
+        );
+        for bad in [
+            "s3://",
+            "s3://B",
+            "s3://ok-b/../x",
+            "file://rel",
+            "http://x",
+            "/mnt/rec",
+        ] {
+            assert!(StorageUrl::parse(bad).is_err(), "{bad}");
+        }
+        let e = message(load_with(&ServeArgs::default(), &[("CALLREC_STORAGE_URL", "ftp://x")]));
+        assert!(e.contains("CALLREC_STORAGE_URL") && e.contains("s3://BUCKET"), "{e}");
+        let c = Config {
+            storage_url: Some(StorageUrl::File(PathBuf::from("/srv/rec"))),
+            ..Config::for_data_dir(PathBuf::from("/srv/rec"))
+        };
+        assert_eq!(c.storage(), None, "file:// of the data dir is the default: no upload");
     }
 
     #[test]

@@ -103,6 +103,15 @@ http_max_connections = {http_max_connections}
 # it is dropped, padded with silence and listed as a gap of the recording. 2 to 600.
 disk_full_buffer_secs = {disk_full_buffer}
 
+# Where closed recordings and their journal JSON are kept, under the same key layout
+# (recordings/YYYY/MM/DD/<callkey>_<seq>.wav). Default: file://<data_dir>, i.e. kept where they
+# are written. "s3://BUCKET/PREFIX" uploads each closed recording to S3 (endpoint, region and
+# credentials from AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+# AWS_ALLOW_HTTP=true for plain http), checks its SHA-256 and only then removes the local copy;
+# while the store is unreachable recordings wait under data_dir and are retried with backoff.
+# "file:///OTHER/DIR" copies them to another directory the same way.
+# storage_url = "s3://callrec-audio/site-a"
+
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
 "#,
@@ -155,9 +164,11 @@ mod tests {
         let text = default_config_toml()
             .replace("# database_url =", "database_url =")
             .replace("# bootstrap_admin_password =", "bootstrap_admin_password =")
-            .replace("# ingest_token =", "ingest_token =");
+            .replace("# ingest_token =", "ingest_token =")
+            .replace("# storage_url =", "storage_url =");
         let c = parse_file(&text).expect("uncommented template parses");
         assert!(c.database_url.is_some(), "database_url example is valid");
         assert!(c.ingest_token.is_some(), "ingest_token example is valid");
+        assert!(c.storage_url.is_some(), "storage_url example is valid");
     }
 }

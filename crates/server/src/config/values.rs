@@ -3,6 +3,7 @@
 //! schedule. Each validator takes the value's [`Origin`] so that a refusal names the file
 //! key, environment variable or flag it came from.
 
+use super::StorageUrl;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,6 +52,11 @@ pub(super) fn data_dir(origin: Origin, dir: PathBuf) -> Result<PathBuf, ConfigEr
         return Err(invalid(origin, dir.display(), "a UTF-8 directory path"));
     }
     Ok(dir)
+}
+
+/// `file:///abs/dir` or `s3://bucket[/prefix]` (issue #10.2); see [`StorageUrl`].
+pub(super) fn storage_url(origin: Origin, value: &str) -> Result<StorageUrl, ConfigError> {
+    StorageUrl::parse(value).map_err(|why| invalid(origin, value, why))
 }
 
 pub(super) fn socket_addr(origin: Origin, value: &str) -> Result<SocketAddr, ConfigError> {

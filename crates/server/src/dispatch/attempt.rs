@@ -13,6 +13,22 @@ pub struct Material {
     pub wav: PathBuf,
     pub journal: PathBuf,
     pub key: String,
+    /// With object storage: the temporary directory holding local copies of the WAV and the
+    /// journal fetched from the store for this attempt, removed when the attempt is done.
+    pub copies: Option<TempCopies>,
+}
+
+/// A directory of local copies that is removed when dropped (after the script ran, after the
+/// e-mail was sent, or when the attempt failed).
+#[derive(Debug)]
+pub struct TempCopies(pub PathBuf);
+
+impl Drop for TempCopies {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            tracing::warn!(dir = %self.0.display(), error = %e, "could not remove the dispatch copies");
+        }
+    }
 }
 
 /// The result of one attempt, before it is recorded.

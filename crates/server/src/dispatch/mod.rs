@@ -214,15 +214,62 @@ async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material,
         .dispatch_key(target.id)
         .await
         .map_err(|e| format!("cannot load the idempotency key: {e}"))?;
-    let wav = absolute(state, &recording.rel_path)?;
     let journal_rel = Files::journal_rel_path(call.started_at, &call.call_key);
-    if !state.files.abs(&journal_rel).map_err(|e| e.to_string())?.exists() {
-        // A call still in progress has no journal yet: write it now, so `$2` exists.
-        calls::write_journal(state, call.id)
-            .await
-            .map_err(|e| format!("cannot write the journal: {}", e.body.message))?;
-    }
-    let journal = absolute(state, &journal_rel)?;
+    let journal_local = state.files.abs(&journal_rel).map_err(|e| e.to_string())?;
+    let wav_local = state.files.abs(&recording.rel_path).map_err(|e| e.to_string())?;
+    let mut copies = None;
+    let (wav, journal) = match &state.objects {
+        // Uploaded already: a local copy of each for this attempt (scripts read files, and the
+        // e-mail attaches the object's bytes), removed with `copies` when the attempt ends.
+        Some(objects) if !wav_local.exists() || !journal_local.exists() => {
+            let dir = state.files.tmp_dir().join(format!("dispatch-{}", target.id));
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+            let guard = crate::dispatch::attempt::TempCopies(dir.clone());
+            let wav = dir.join(&recording.recording.file_name);
+            if wav_local.exists() {
+                tokio::fs::copy(&wav_local, &wav).await.map_err(|e| e.to_string())?;
+            } else {
+                objects
+                    .copy_to_file(&recording.rel_path, &wav)
+                    .await
+                    .map_err(|e| format!("cannot fetch {} from the object store: {e}", recording.rel_path))?;
+            }
+            let journal_name = journal_local
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| "journal.json".into());
+            let journal = dir.join(journal_name);
+            let bytes = match calls::read_journal(state, call.started_at, &call.call_key).await {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::to_vec_pretty(
+                    &calls::write_journal(state, call.id)
+                        .await
+                        .map_err(|e| format!("cannot write the journal: {}", e.body.message))?,
+                )
+                .map_err(|e| e.to_string())?,
+                Err(e) => return Err(format!("cannot read the journal: {e}")),
+            };
+            tokio::fs::write(&journal, bytes).await.map_err(|e| e.to_string())?;
+            copies = Some(guard);
+            (
+                std::fs::canonicalize(&wav).map_err(|e| e.to_string())?,
+                std::fs::canonicalize(&journal).map_err(|e| e.to_string())?,
+            )
+        }
+        _ => {
+            let wav = absolute(state, &recording.rel_path)?;
+            if !journal_local.exists() {
+                // A call still in progress has no journal yet: write it now, so `$2` exists.
+                calls::write_journal(state, call.id)
+                    .await
+                    .map_err(|e| format!("cannot write the journal: {}", e.body.message))?;
+            }
+            (wav, absolute(state, &journal_rel)?)
+        }
+    };
     let (mut recording, mut call) = (recording, call);
     crate::names::fill_or_log(state, &mut recording.recording).await;
     crate::names::fill_or_log(state, &mut call).await;
@@ -232,6 +279,7 @@ async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material,
         wav,
         journal,
         key,
+        copies,
     })
 }
 

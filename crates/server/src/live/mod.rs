@@ -444,6 +444,16 @@ pub async fn finish(
 ) -> Result<Recording, ApiError> {
     let abs = state.files.abs(rel_path)?;
     let (sha256, bytes) = sha256_file(&abs).await?;
+    // Queued before the row is complete, so a crash in between leaves a note the uploader
+    // holds until the start-up repair completes the row (objects::queue).
+    crate::objects::upload::queue(
+        state,
+        crate::objects::queue::Note::Recording {
+            rel_path: rel_path.to_owned(),
+            recording_id: rec.id,
+        },
+    )
+    .await?;
     let done = state
         .store
         .finish_recording(

@@ -85,7 +85,7 @@ async fn set_recording(
 
 async fn call_journal_json(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<impl IntoResponse> {
     let (call, _) = visible_call(&s, &c, id).await?;
-    let bytes = match s.files.read_journal(call.started_at, &call.call_key).await {
+    let bytes = match calls::read_journal(&s, call.started_at, &call.call_key).await {
         Ok(b) => b,
         // Not written yet (a live call): build it now.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

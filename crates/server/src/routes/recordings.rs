@@ -88,7 +88,28 @@ async fn audio_route(
         )
         .await;
     }
-    match audio::respond(&src, format, download, &method, &headers).await {
+    // In the spool (not uploaded yet, or no object storage): the file; else the object.
+    // The uploader removes the file only after the object is stored and checked, so a file
+    // missing here is read from the store.
+    let served = match (
+        audio::respond(&src, format, download, &method, &headers).await,
+        &s.objects,
+    ) {
+        (Err(e), Some(objects)) if e.kind() == std::io::ErrorKind::NotFound => {
+            audio::respond_object(
+                objects.clone(),
+                &rec.rel_path,
+                &src,
+                format,
+                download,
+                &method,
+                &headers,
+            )
+            .await
+        }
+        (served, _) => served,
+    };
+    match served {
         Ok(r) => Ok(r),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::new(
             axum::http::StatusCode::GONE,

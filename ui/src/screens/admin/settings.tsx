@@ -281,7 +281,30 @@ export function StorageView({ s }: { s: StorageReport }) {
         <dd>{formatBytes(s.bytes_per_day)} per day</dd>
         <dt>Full in</dt>
         <dd data-testid="days-until-full">{days == null ? 'never at the current rate' : `${Math.floor(days).toLocaleString()} days`}</dd>
+        {s.object_store != null && (
+          <>
+            <dt>Object store</dt>
+            <dd data-testid="object-store">
+              {s.object_store} · {s.bucket_bytes == null ? 'use unknown (not reachable)' : formatBytes(s.bucket_bytes)}
+            </dd>
+            <dt>Waiting for upload</dt>
+            <dd data-testid="spool-backlog">{spoolBacklog(s)}</dd>
+          </>
+        )}
       </dl>
     </div>
   );
+}
+
+/**
+ * What waits in the local spool for the object store, and why, when uploads are failing
+ * (issue #10.2: nothing is lost, it is retried).
+ */
+export function spoolBacklog(s: StorageReport): string {
+  const n = s.spool_backlog ?? 0;
+  const files = `${n.toLocaleString()} ${n === 1 ? 'file' : 'files'} (${formatBytes(s.spool_backlog_bytes ?? 0)})`;
+  if (s.last_upload_error) {
+    return `${files} — uploads are failing and are retried: ${s.last_upload_error}`;
+  }
+  return n === 0 ? 'nothing' : files;
 }
