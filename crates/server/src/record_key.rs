@@ -3,7 +3,7 @@
 //! toggle does ([`live::toggle`] with `ManualVia::Phone`), with the same permission check.
 //! Every press is audited as `phone:<mac>`, refusals included.
 
-use crate::live::{self, ToggleError};
+use crate::live::ToggleError;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use callrec_store::{NewAudit, StoreError};
@@ -104,7 +104,7 @@ pub async fn press(state: &AppState, raw_mac: &str, sip_call_id: &str) -> Result
         .await;
         return Err(KeyError::NoCall);
     };
-    match live::toggle(state, call_id, user, None, ManualVia::Phone).await {
+    match crate::cluster::toggle(state, call_id, user, None, ManualVia::Phone).await {
         Ok((rec, recording_id)) => {
             let action = match rec {
                 LiveRecording::NotRecording => "record_stop",

@@ -35,6 +35,10 @@ pub struct AppState(Arc<App>);
 
 pub struct App {
     pub config: Config,
+    /// This node's id (`Config::node_id`), resolved once.
+    pub node_id: String,
+    /// Several nodes on one PostgreSQL database; `None` with SQLite (one node).
+    pub cluster: Option<crate::cluster::Cluster>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub files: Files,
@@ -77,11 +81,26 @@ impl AppState {
         clock: Arc<dyn Clock>,
         event_buffer: usize,
     ) -> Self {
+        Self::build(config, store, clock, event_buffer, None)
+    }
+
+    /// The whole state, with the cluster handle when several nodes share the database.
+    pub fn build(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        event_buffer: usize,
+        cluster: Option<crate::cluster::Cluster>,
+    ) -> Self {
         let (events, _) = broadcast::channel(event_buffer.max(1));
         let metrics = Metrics::default();
         let disk = Arc::new(Disk::new(&metrics, config.disk_full_buffer_secs));
         AppState(Arc::new(App {
             files: Files::new(config.data_dir.clone()),
+            node_id: cluster
+                .as_ref()
+                .map_or_else(|| config.node_id(), |c| c.node().to_owned()),
+            cluster,
             config,
             store,
             clock,

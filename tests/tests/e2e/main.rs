@@ -13,6 +13,7 @@ mod dispatch;
 mod http_limits;
 mod ingest_journal;
 mod live_calls;
+mod nodes;
 mod post_call;
 mod record_key;
 mod retention;

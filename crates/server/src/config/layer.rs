@@ -13,9 +13,9 @@ use serde::Deserialize;
 use super::error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
 use super::secret::{DatabaseUrl, Secret};
 use super::values::{
-    boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr,
+    boolean, cron, data_dir, database_url, in_range, log_filter, node_id, number, rtp_ports, secret, socket_addr,
     DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES,
-    RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS,
+    NODE_LEASE_SECS, RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS,
     SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS,
     SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
@@ -48,6 +48,8 @@ pub(super) struct Layer {
     http_idle_timeout_secs: Option<u32>,
     http_max_connections: Option<u32>,
     disk_full_buffer_secs: Option<u32>,
+    node_id: Option<String>,
+    node_lease_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -92,6 +94,10 @@ impl Layer {
         set(&mut config.http_idle_timeout_secs, self.http_idle_timeout_secs);
         set(&mut config.http_max_connections, self.http_max_connections);
         set(&mut config.disk_full_buffer_secs, self.disk_full_buffer_secs);
+        if self.node_id.is_some() {
+            config.node_id = self.node_id;
+        }
+        set(&mut config.node_lease_secs, self.node_lease_secs);
         set(&mut config.log, self.log);
     }
 }
@@ -124,6 +130,8 @@ struct FileConfig {
     http_idle_timeout_secs: Option<u32>,
     http_max_connections: Option<u32>,
     disk_full_buffer_secs: Option<u32>,
+    node_id: Option<String>,
+    node_lease_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -278,6 +286,11 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .disk_full_buffer_secs
             .map(|v| in_range(origin("disk_full_buffer_secs"), v, DISK_FULL_BUFFER_SECS, "seconds"))
             .transpose()?,
+        node_id: raw.node_id.map(|v| node_id(origin("node_id"), v)).transpose()?,
+        node_lease_secs: raw
+            .node_lease_secs
+            .map(|v| in_range(origin("node_lease_secs"), v, NODE_LEASE_SECS, "seconds"))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -369,6 +382,12 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("disk_full_buffer_secs") {
         l.disk_full_buffer_secs = Some(number(o, &v, DISK_FULL_BUFFER_SECS, "seconds")?);
     }
+    if let Some((o, v)) = get("node_id") {
+        l.node_id = Some(node_id(o, v)?);
+    }
+    if let Some((o, v)) = get("node_lease_secs") {
+        l.node_lease_secs = Some(number(o, &v, NODE_LEASE_SECS, "seconds")?);
+    }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);
     }
@@ -435,7 +454,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 25] = [
+        let values: [(&str, &str, &str); 27] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -460,6 +479,8 @@ mod tests {
             ("http_idle_timeout_secs", "7", "7"),
             ("http_max_connections", "7", "7"),
             ("disk_full_buffer_secs", "2", "2"),
+            ("node_id", "\"rec-2\"", "rec-2"),
+            ("node_lease_secs", "3", "3"),
             ("log", "\"debug\"", "debug"),
         ];
         assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

@@ -103,6 +103,17 @@ http_max_connections = {http_max_connections}
 # it is dropped, padded with silence and listed as a gap of the recording. 2 to 600.
 disk_full_buffer_secs = {disk_full_buffer}
 
+# This node's name when several nodes share one PostgreSQL database (database_url =
+# "postgres://…"): every node answers every request, and an action on a call (the record
+# toggle) is carried to the node that holds its media. Default: the host name. 1 to 40
+# letters, digits, '-', '_' or '.'. Env CALLREC_NODE_ID.
+# node_id = "rec-1"
+
+# With PostgreSQL: a node that has not renewed its heartbeat for this many seconds is taken
+# for dead, and another node ends its live calls (the node repairs its recordings when it
+# restarts). Keep it above the time a PostgreSQL restart takes.
+node_lease_secs = {node_lease_secs}
+
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
 "#,
@@ -128,6 +139,7 @@ log = "{log}"
         http_idle_timeout_secs = d.http_idle_timeout_secs,
         http_max_connections = d.http_max_connections,
         disk_full_buffer = d.disk_full_buffer_secs,
+        node_lease_secs = d.node_lease_secs,
         log = d.log,
     )
 }
@@ -155,7 +167,8 @@ mod tests {
         let text = default_config_toml()
             .replace("# database_url =", "database_url =")
             .replace("# bootstrap_admin_password =", "bootstrap_admin_password =")
-            .replace("# ingest_token =", "ingest_token =");
+            .replace("# ingest_token =", "ingest_token =")
+            .replace("# node_id =", "node_id =");
         let c = parse_file(&text).expect("uncommented template parses");
         assert!(c.database_url.is_some(), "database_url example is valid");
         assert!(c.ingest_token.is_some(), "ingest_token example is valid");

@@ -59,6 +59,14 @@ async fn publish_call(state: &AppState, lc: &LiveCall) {
         .await;
 }
 
+/// Publishes a live call's state again (another node lost what was sent meanwhile).
+pub async fn republish(state: &AppState, id: CallId) {
+    if let Some(lc) = state.live.get(id) {
+        let lc = lc.lock().await;
+        publish_call(state, &lc).await;
+    }
+}
+
 /// Registers a ringing call, decides how it is recorded and announces it.
 pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>) -> Result<CallId, ApiError> {
     let book = AddressBook::load(state).await?;
