@@ -359,5 +359,6 @@ async fn a_node_pointed_at_an_unreachable_database_fails_with_one_line() {
     };
     assert!(!e.contains('\n'), "one line: {e}");
     assert!(e.contains("cannot open the database"), "says what failed: {e}");
+    assert!(e.contains("refused"), "and why, not only that a pool timed out: {e}");
     assert!(!e.contains(":pw@"), "the password stays out of it: {e}");
 }

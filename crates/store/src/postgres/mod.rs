@@ -23,7 +23,7 @@ use callrec_types::rules::Rule;
 use callrec_types::wire::AuditEntry;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{Connection, PgPool, Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -50,6 +50,10 @@ impl PgStore {
     /// migrations create the `pg_trgm` extension if it is not there yet.
     pub async fn open_node(url: &str, node: &str) -> Result<Self> {
         let opts = PgConnectOptions::from_str(url)?.application_name("callrec");
+        // One plain connection first: a refused connection, a wrong password or a missing
+        // database fails at once with its cause, where the pool would retry until its
+        // acquire timeout and then say only "pool timed out".
+        sqlx::PgConnection::connect_with(&opts).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
