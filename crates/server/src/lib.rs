@@ -17,6 +17,7 @@ pub mod cron;
 pub mod demo;
 pub mod disk;
 pub mod dispatch;
+pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod files;

@@ -1,6 +1,7 @@
 //! The phone's record key (SPEC §5): a Snom action URL names the phone by MAC and the call by
 //! SIP Call-ID; the phone's user toggles that call's recording exactly as the client's red
-//! toggle does ([`live::toggle`] with `ManualVia::Phone`), with the same permission check.
+//! toggle does ([`crate::cluster::toggle`] with `ManualVia::Phone`), with the same permission check, on
+//! whichever node holds the call.
 //! Every press is audited as `phone:<mac>`, refusals included.
 
 use crate::live::ToggleError;

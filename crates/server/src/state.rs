@@ -4,27 +4,14 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::disk::Disk;
+pub use crate::envelope::Envelope;
 use crate::files::Files;
 use crate::live::registry::LiveCalls;
 use crate::metrics::Metrics;
 use crate::throttle::LoginThrottle;
 use callrec_store::Store;
-use callrec_types::engine::Decision;
-use callrec_types::wire::Event;
-use callrec_types::UserId;
 use std::sync::Arc;
 use tokio::sync::broadcast;
-
-/// One event with what the hub needs to decide who may see it.
-#[derive(Debug, Clone)]
-pub struct Envelope {
-    pub event: Event,
-    /// The internal participants of the call the event is about.
-    pub users: Vec<UserId>,
-    /// For `call` events of live calls: the decision, to tell each viewer whether they may
-    /// press record.
-    pub decision: Option<Arc<Decision>>,
-}
 
 /// How many events the hub keeps for a subscriber that has not read them yet; one that falls
 /// further behind skips what it missed and is sent a `lagged` event instead.
@@ -38,7 +25,7 @@ pub struct App {
     /// This node's id (`Config::node_id`), resolved once.
     pub node_id: String,
     /// Several nodes on one PostgreSQL database; `None` with SQLite (one node).
-    pub cluster: Option<crate::cluster::Cluster>,
+    pub cluster: Option<crate::cluster::handle::Cluster>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub files: Files,
@@ -90,7 +77,7 @@ impl AppState {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         event_buffer: usize,
-        cluster: Option<crate::cluster::Cluster>,
+        cluster: Option<crate::cluster::handle::Cluster>,
     ) -> Self {
         let (events, _) = broadcast::channel(event_buffer.max(1));
         let metrics = Metrics::default();

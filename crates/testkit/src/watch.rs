@@ -1,5 +1,5 @@
 //! Servers that stop when the test process ends. A server is started under `sh` running
-//! [`WATCHER`]: the server runs in the background, the shell waits for its standard input (a
+//! `WATCHER`: the server runs in the background, the shell waits for its standard input (a
 //! pipe from this process) to close — the test process exited, however it exited — and then
 //! runs the stop command, waits for the server and removes the directory.
 

@@ -1,7 +1,7 @@
 //! What travels between nodes over `NOTIFY` (JSON), and the live state of a call as the
 //! `live_calls` row holds it.
 
-use crate::state::Envelope;
+use crate::envelope::Envelope;
 use callrec_types::calls::{Call, CallDetail, LiveRecording, ManualVia};
 use callrec_types::engine::Decision;
 use callrec_types::wire::{ErrorBody, Event, RecordingAction};

@@ -9,106 +9,29 @@
 //! path never waits on it: the recorder publishes into an unbounded queue that one task
 //! drains in order (write the live row, then notify), as it published into the hub before.
 //!
-//! - [`messages`]: what travels between nodes;
+//! - `messages`: what travels between nodes;
 //! - [`run`]: the tasks (publisher, listener, heartbeat and dead-node sweep);
-//! - here: the handle in the application state, the live calls of other nodes, the toggle
+//! - [`handle`]: this node's handle in the application state (the outgoing queue, the
+//!   requests waiting for an answer);
+//! - here: the live calls of other nodes, the toggle
 //!   routed to the node holding the call.
 
+pub mod handle;
 mod messages;
 pub mod run;
 
 use crate::error::{ApiError, ToggleError};
 use crate::live;
-use crate::state::{AppState, Envelope};
+use crate::state::AppState;
 use axum::http::StatusCode;
-use callrec_store::PgCluster;
 use callrec_types::calls::{Call, LiveRecording, ManualVia};
 use callrec_types::engine::{Decision, TraceLine};
 use callrec_types::wire::{ErrorCode, RecordingAction};
 use callrec_types::{CallId, RecordingId, UserId};
+pub use handle::{Cluster, Outbox, ACTION_TIMEOUT, SCHEDULE_LOCK};
 pub use messages::LiveDoc;
-use messages::{Message, ToggleReply};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
-
-/// The channel every node listens on: events and requests to re-publish live state.
-pub const EVENTS_CHANNEL: &str = "callrec_events";
-
-/// The channel of one node: requests to it and answers to its requests.
-pub fn node_channel(node: &str) -> String {
-    format!("callrec_node_{node}")
-}
-
-/// How long a node waits for the node holding a call to act on a toggle; then the request
-/// is answered 503 `node_unavailable`.
-pub const ACTION_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// The cluster-wide lock key of the scheduled job (dispatch and retention).
-pub const SCHEDULE_LOCK: i64 = 0x63_616c_6c72_6563; // "callrec"
-
-/// What the publisher task sends, in order.
-pub(crate) enum Outgoing {
-    Event(Arc<Envelope>),
-    To(String, Box<Message>),
-    /// Answered once everything queued before it is sent (a stopping server's last events).
-    Flush(oneshot::Sender<()>),
-}
-
-/// This node's handle on the cluster, in the application state.
-pub struct Cluster {
-    pub pg: PgCluster,
-    out: mpsc::UnboundedSender<Outgoing>,
-    pending: Mutex<HashMap<u64, oneshot::Sender<ToggleReply>>>,
-    next_request: AtomicU64,
-    pub lease: Duration,
-}
-
-/// The other half of [`Cluster::new`]: the queue the publisher task drains.
-pub struct Outbox(pub(crate) mpsc::UnboundedReceiver<Outgoing>);
-
-impl Cluster {
-    pub fn new(pg: PgCluster, lease: Duration) -> (Cluster, Outbox) {
-        let (out, rx) = mpsc::unbounded_channel();
-        (
-            Cluster {
-                pg,
-                out,
-                pending: Mutex::new(HashMap::new()),
-                next_request: AtomicU64::new(1),
-                lease,
-            },
-            Outbox(rx),
-        )
-    }
-
-    pub fn node(&self) -> &str {
-        self.pg.node()
-    }
-
-    /// Queues a local event for the other nodes (never waits).
-    pub fn forward(&self, env: Arc<Envelope>) {
-        let _ = self.out.send(Outgoing::Event(env));
-    }
-
-    fn send_to_all(&self, m: Message) {
-        let _ = self.out.send(Outgoing::To(EVENTS_CHANNEL.to_owned(), Box::new(m)));
-    }
-
-    fn send_to(&self, node: &str, m: Message) {
-        let _ = self.out.send(Outgoing::To(node_channel(node), Box::new(m)));
-    }
-
-    /// Waits until everything queued so far has been sent (or `timeout`).
-    pub async fn flush(&self, timeout: Duration) {
-        let (tx, rx) = oneshot::channel();
-        if self.out.send(Outgoing::Flush(tx)).is_ok() {
-            let _ = tokio::time::timeout(timeout, rx).await;
-        }
-    }
-}
+use messages::Message;
+use std::sync::Arc;
 
 /// A live call held by another node, as this node shows it.
 pub type RemoteLive = (Call, Vec<TraceLine>, Arc<Decision>, LiveRecording);
@@ -161,22 +84,16 @@ pub async fn toggle(
     let Some((c, node)) = remote else {
         return live::toggle(state, id, user, action, via).await;
     };
-    let request = c.next_request.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = oneshot::channel();
-    c.pending.lock().expect("pending lock").insert(request, tx);
-    c.send_to(
-        &node,
-        Message::Toggle {
-            from: c.node().to_owned(),
-            request,
-            call_id: id,
-            user,
-            action,
-            via,
-        },
-    );
+    let (request, rx) = c.ask(&node, |request| Message::Toggle {
+        from: c.node().to_owned(),
+        request,
+        call_id: id,
+        user,
+        action,
+        via,
+    });
     let answer = tokio::time::timeout(ACTION_TIMEOUT, rx).await;
-    c.pending.lock().expect("pending lock").remove(&request);
+    c.forget(request);
     match answer {
         Ok(Ok(Ok(done))) => Ok(done),
         Ok(Ok(Err((status, body)))) => Err(ApiError {
@@ -212,13 +129,5 @@ async fn serve_toggle(
     });
     if let Some(c) = &state.cluster {
         c.send_to(&from, Message::Reply { request, result });
-    }
-}
-
-fn answered(state: &AppState, request: u64, result: ToggleReply) {
-    if let Some(c) = &state.cluster {
-        if let Some(tx) = c.pending.lock().expect("pending lock").remove(&request) {
-            let _ = tx.send(result);
-        }
     }
 }

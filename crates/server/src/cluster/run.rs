@@ -5,11 +5,13 @@
 //! are ended by exactly one other node. Heartbeats use the wall clock, not the injected one:
 //! liveness is between processes, which a test's manual clock does not move.
 
+use super::handle::{node_channel, Outbox, Outgoing, EVENTS_CHANNEL};
 use super::messages::{LiveDoc, Message};
-use super::{answered, node_channel, serve_toggle, Outbox, Outgoing, EVENTS_CHANNEL};
+use super::serve_toggle;
 use crate::calls;
+use crate::envelope::Envelope;
 use crate::live;
-use crate::state::{AppState, Envelope};
+use crate::state::AppState;
 use callrec_types::calls::{CallDetail, CallState};
 use callrec_types::wire::Event;
 use chrono::Utc;
@@ -148,7 +150,7 @@ fn receive(state: &AppState, m: Message) {
         } => {
             tokio::spawn(serve_toggle(state.clone(), from, request, call_id, user, action, via));
         }
-        Message::Reply { request, result } => answered(state, request, result),
+        Message::Reply { request, result } => c.answered(request, result),
     }
 }
 
