@@ -3,7 +3,9 @@
 //! where SIGKILL is the subject. A SIPREC call received by node B is live on node A and
 //! toggled there; "run now" on both nodes at once sends each dispatch once; the calls of a
 //! killed node are ended by the other after the lease, and the node repairs its recording
-//! when it restarts.
+//! when it restarts; connections cut under both nodes (what a PostgreSQL restart does to
+//! them) are ridden out: the pools reconnect, the listeners listen again and the live calls
+//! are published again.
 
 use crate::post_call::{call, eventually};
 use callrec_client::{Client, EventStream};
@@ -361,4 +363,87 @@ async fn a_node_pointed_at_an_unreachable_database_fails_with_one_line() {
     assert!(e.contains("cannot open the database"), "says what failed: {e}");
     assert!(e.contains("refused"), "and why, not only that a pool timed out: {e}");
     assert!(!e.contains(":pw@"), "the password stays out of it: {e}");
+}
+
+/// Cuts every connection to the database at `url` but this one, as a PostgreSQL restart does
+/// from the nodes' side (the shared test server itself cannot restart under the other tests).
+async fn cut_connections(url: &str) -> u64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("the test database");
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("terminate the other connections");
+    cut.into_iter().filter(|ok| *ok).count() as u64
+}
+
+#[tokio::test]
+async fn lost_database_connections_are_ridden_out_and_live_calls_published_again() {
+    let url = callrec_testkit::postgres::fresh_database().await;
+    let a = node(&url, "node-a").await;
+    let b = node(&url, "node-b").await;
+    let admin = a.admin().await;
+    let cast = directory::build(&admin).await;
+    add_rule(
+        &admin,
+        rule(
+            "sales may record",
+            RuleMode::Manual,
+            cast.sales_role,
+            RuleDirection::Both,
+            RuleOrigin::Both,
+            Dispatch::Store,
+        ),
+    )
+    .await;
+    let carol_a = a.login("carol", PASSWORD).await;
+    let mut events = carol_a.events().await.expect("carol subscribes on node A");
+    let sim = Sim::connect(b.sip, Transport::Udp).await.expect("sim");
+    let sip_call = sim
+        .call()
+        .caller("sip:+4930555@carrier.example")
+        .callee("sip:203@pbx.example")
+        .invite()
+        .await
+        .expect("node B answers");
+    let id = call_id(&b, sip_call.call_id()).await;
+    wait_for(&mut events, id, false, 10).await;
+    // Drain what was already on its way (the answer's events), so the next `call` event for
+    // the call can only be the re-publication.
+    let settle = eventually(10, "node B's call is active on node A", || async {
+        let live = carol_a.live_calls().await.ok()?;
+        live.into_iter()
+            .find(|d| d.call.id == id && d.call.state == CallState::Active)
+    })
+    .await;
+    assert!(settle.can_toggle);
+    while tokio::time::timeout(Duration::from_millis(300), events.next())
+        .await
+        .is_ok()
+    {}
+
+    assert!(
+        cut_connections(&url).await >= 4,
+        "both nodes' pools and listeners were cut"
+    );
+    // Nothing changed on the call: a `call` event now is node B publishing it again after
+    // the nodes listened again.
+    let Event::Call(again) = wait_for(&mut events, id, false, 15).await else {
+        unreachable!()
+    };
+    assert_eq!(again.call.id, id, "the live call is published again");
+    let started = carol_a
+        .set_recording(id, RecordingAction::Start)
+        .await
+        .expect("the toggle works again across nodes");
+    assert!(matches!(started.state, LiveRecording::RecordingManual { .. }));
+    carol_a.set_recording(id, RecordingAction::Stop).await.expect("stop");
+    let mut admin_events = admin.events().await.expect("admin subscribes");
+    sip_call.bye().await.expect("BYE");
+    wait_for(&mut admin_events, id, true, 10).await;
+    a.stop().await;
+    b.stop().await;
 }

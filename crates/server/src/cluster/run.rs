@@ -91,9 +91,21 @@ async fn keep_live_row(state: &AppState, env: &Envelope) {
 
 async fn listen(state: AppState, mut listener: callrec_store::PgListener) {
     let Some(c) = &state.cluster else { return };
+    // Set when the connection was lost: once listening again, what was sent meanwhile is
+    // lost, so every node publishes its live calls again (this one too).
+    let mut lost = false;
     loop {
         match listener.try_recv().await {
-            Ok(Some(n)) => {
+            Ok(n) => {
+                if lost || n.is_none() {
+                    lost = false;
+                    tracing::warn!("the cluster listener is back; live calls are published again");
+                    c.send_to_all(Message::Republish {
+                        from: c.node().to_owned(),
+                    });
+                    tokio::spawn(republish(state.clone()));
+                }
+                let Some(n) = n else { continue };
                 let payload = match c.pg.resolve(n.payload()).await {
                     Ok(Some(p)) => p,
                     Ok(None) => continue,
@@ -107,18 +119,10 @@ async fn listen(state: AppState, mut listener: callrec_store::PgListener) {
                     Err(e) => tracing::warn!(error = %e, "unreadable cluster message"),
                 }
             }
-            // The connection dropped and is back, listening again: what was sent meanwhile is
-            // lost, so every node publishes its live calls again (this one too).
-            Ok(None) => {
-                tracing::warn!("the cluster listener reconnected; live calls are published again");
-                c.send_to_all(Message::Republish {
-                    from: c.node().to_owned(),
-                });
-                tokio::spawn(republish(state.clone()));
-            }
             Err(e) => {
+                lost = true;
                 tracing::warn!(error = %e, "the cluster listener cannot reach the database; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
     }
