@@ -55,6 +55,8 @@ pub struct Server {
     pub http_addr: SocketAddr,
     sip: sip::SipSockets,
     outbox: Option<cluster::Outbox>,
+    /// The calls start-up repair closed: announced once this node has joined the others.
+    repaired: Vec<callrec_types::CallId>,
     /// The SIP (SIPREC) address, UDP and TCP.
     pub sip_addr: SocketAddr,
 }
@@ -99,7 +101,7 @@ impl Server {
         let sip_addr = sip.addr;
         let state = AppState::build(config, store, clock, event_buffer, cluster);
         auth::bootstrap_admin(&state).await?;
-        repair::at_startup(&state).await?;
+        let repaired = repair::at_startup(&state).await?;
         ingest::remove_leftover_uploads(&state.files).await?;
         Ok(Server {
             state,
@@ -107,6 +109,7 @@ impl Server {
             http_addr,
             sip,
             outbox,
+            repaired,
             sip_addr,
         })
     }
@@ -126,6 +129,17 @@ impl Server {
         let cluster_tasks = cluster::run::start(&state, self.outbox)
             .await
             .context("cannot join the other nodes")?;
+        if state.cluster.is_some() {
+            // The other nodes showed these calls live until this node's previous run died.
+            for id in self.repaired {
+                if let Ok((call, _)) = state.store.get_call(id).await {
+                    let users = calls::internal_users(&call);
+                    state
+                        .publish(callrec_types::wire::Event::CallEnded { call_id: id }, users, None)
+                        .await;
+                }
+            }
+        }
         // Ends the disk-full condition when space returns while no call is writing.
         let disk_watch = disk::watch(state.clone());
         // The SIPREC recorder: SIP tasks and RTP workers.

@@ -276,24 +276,17 @@ fn child_node() {
     });
 }
 
-#[tokio::test]
-async fn a_killed_node_s_calls_end_after_the_lease_and_its_recording_is_repaired_at_restart() {
+/// Starts node `name` as its own process (see [`child_node`]); returns it and its SIP address.
+async fn spawn_node(url: &str, dir: &Path, name: &str, lease: u32) -> (std::process::Child, SocketAddr) {
     use std::io::BufRead;
-    let url = callrec_testkit::postgres::fresh_database().await;
-    let a_dir = tempfile::tempdir().expect("data dir");
-    let a = TestServer::start_with_config(node_config(a_dir.path(), &url, "node-a", 2)).await;
-    let admin = a.admin().await;
-    let mut events = admin.events().await.expect("admin subscribes on node A");
-
-    let b_dir = tempfile::tempdir().expect("data dir");
     let exe = std::env::current_exe().expect("the test binary");
     let mut child = std::process::Command::new(exe)
         .args(["--exact", "nodes::child_node", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, format!("{url}|{}|node-b|2", b_dir.path().display()))
+        .env(CHILD_ENV, format!("{url}|{}|{name}|{lease}", dir.display()))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .expect("node B starts");
+        .expect("the node starts");
     let stdout = child.stdout.take().expect("stdout");
     let ready = tokio::task::spawn_blocking(move || {
         let mut lines = std::io::BufReader::new(stdout).lines();
@@ -301,12 +294,25 @@ async fn a_killed_node_s_calls_end_after_the_lease_and_its_recording_is_repaired
     })
     .await
     .expect("task")
-    .expect("node B reports READY");
-    let sip: SocketAddr = ready
+    .expect("the node reports READY");
+    let sip = ready
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .expect("node B's SIP address");
+        .expect("the node's SIP address");
+    (child, sip)
+}
+
+#[tokio::test]
+async fn a_killed_node_s_calls_end_after_the_lease_and_its_recording_is_repaired_at_restart() {
+    let url = callrec_testkit::postgres::fresh_database().await;
+    let a_dir = tempfile::tempdir().expect("data dir");
+    let a = TestServer::start_with_config(node_config(a_dir.path(), &url, "node-a", 2)).await;
+    let admin = a.admin().await;
+    let mut events = admin.events().await.expect("admin subscribes on node A");
+
+    let b_dir = tempfile::tempdir().expect("data dir");
+    let (mut child, sip) = spawn_node(&url, b_dir.path(), "node-b", 2).await;
 
     let sim = Sim::connect(sip, Transport::Udp).await.expect("sim");
     let sip_call = sim.call().mon_mode("force").invite().await.expect("node B answers");
@@ -363,6 +369,47 @@ async fn a_node_pointed_at_an_unreachable_database_fails_with_one_line() {
     assert!(e.contains("cannot open the database"), "says what failed: {e}");
     assert!(e.contains("refused"), "and why, not only that a pool timed out: {e}");
     assert!(!e.contains(":pw@"), "the password stays out of it: {e}");
+}
+
+#[tokio::test]
+async fn a_node_restarted_within_its_lease_repairs_its_calls_and_tells_the_other_nodes() {
+    let url = callrec_testkit::postgres::fresh_database().await;
+    let a_dir = tempfile::tempdir().expect("data dir");
+    // A lease far longer than the test: only node B's own repair can end its call.
+    let a = TestServer::start_with_config(node_config(a_dir.path(), &url, "node-a", 600)).await;
+    let admin = a.admin().await;
+    let mut events = admin.events().await.expect("admin subscribes on node A");
+    let b_dir = tempfile::tempdir().expect("data dir");
+    let (mut child, sip) = spawn_node(&url, b_dir.path(), "node-b", 600).await;
+    let sim = Sim::connect(sip, Transport::Udp).await.expect("sim");
+    let sip_call = sim.call().mon_mode("force").invite().await.expect("node B answers");
+    let id = call_id(&a, sip_call.call_id()).await;
+    wait_for(&mut events, id, false, 10).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().expect("SIGKILL node B");
+    let _ = child.wait();
+    drop(sip_call);
+    assert!(
+        admin.live_calls().await.expect("live").iter().any(|d| d.call.id == id),
+        "within the lease node A still shows node B's call"
+    );
+
+    let b = TestServer::start_with_config(node_config(b_dir.path(), &url, "node-b", 600)).await;
+    wait_for(&mut events, id, true, 10).await;
+    let detail = admin.get_call(id).await.expect("the call on node A");
+    assert_eq!(detail.call.state, CallState::Ended, "node B's repair closed its call");
+    assert_eq!(detail.recordings.len(), 1);
+    assert_eq!(
+        detail.recordings[0].state,
+        RecordingState::Complete,
+        "and its recording"
+    );
+    assert!(
+        admin.live_calls().await.expect("live").iter().all(|d| d.call.id != id),
+        "node A no longer shows it live"
+    );
+    a.stop().await;
+    b.stop().await;
 }
 
 /// Cuts every connection to the database at `url` but this one, as a PostgreSQL restart does
