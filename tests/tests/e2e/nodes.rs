@@ -14,6 +14,7 @@ use callrec_sim::{Sim, Transport};
 use callrec_tests::directory::{self, add_rule, rule, PASSWORD};
 use callrec_tests::{test_config, wav, TestServer, INGEST_TOKEN};
 use callrec_types::calls::{CallState, LiveRecording, RecordingState};
+use callrec_types::directory::PhoneInput;
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
 use callrec_types::wire::{ErrorCode, Event, RecordingAction};
 use callrec_types::CallId;
@@ -22,6 +23,8 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
+
+const CAROL_MAC: &str = "00:04:13:AA:BB:03";
 
 fn node_config(data_dir: &Path, url: &str, node: &str, lease_secs: u32) -> Config {
     let mut c = test_config(data_dir);
@@ -78,7 +81,7 @@ async fn call_id(server: &TestServer, sip_call_id: &str) -> CallId {
 }
 
 #[tokio::test]
-async fn a_call_on_node_b_is_live_and_toggled_on_node_a_with_the_same_permission_checks() {
+async fn a_call_on_node_b_is_live_and_toggled_on_node_a_by_client_and_record_key_with_the_same_checks() {
     let url = callrec_testkit::postgres::fresh_database().await;
     let a = node(&url, "node-a").await;
     let b = node(&url, "node-b").await;
@@ -176,13 +179,48 @@ async fn a_call_on_node_b_is_live_and_toggled_on_node_a_with_the_same_permission
         .await
         .expect("carol stops it on node A");
     assert_eq!(stopped.state, LiveRecording::NotRecording);
+
+    // The phone's record key, pressed against node A, reaches node B's recorder too.
+    admin
+        .create_phone(&PhoneInput {
+            mac: CAROL_MAC.into(),
+            user_id: cast.carol.id,
+        })
+        .await
+        .expect("carol's phone is registered");
+    let (status, body) = a
+        .client()
+        .snom_record(CAROL_MAC, sip_call.call_id())
+        .await
+        .expect("node A answers the phone");
+    assert_eq!(
+        (status, body.trim()),
+        (200, "Recording"),
+        "the record key starts a second segment"
+    );
+    let (_, _, _, on_b_now) = b.state.live.snapshot(id).await.expect("the call is live on node B");
+    assert!(
+        matches!(on_b_now, LiveRecording::RecordingManual { .. }),
+        "node B records again"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (status, body) = a
+        .client()
+        .snom_record(CAROL_MAC, sip_call.call_id())
+        .await
+        .expect("node A answers the phone");
+    assert_eq!((status, body.trim()), (200, "Recording stopped"));
     let mut admin_events = admin.events().await.expect("admin subscribes on node A");
     sip_call.bye().await.expect("node B answers the BYE");
     wait_for(&mut admin_events, id, true, 10).await;
     let detail = carol_a.get_call(id).await.expect("the call on node A");
     assert_eq!(detail.call.state, CallState::Ended);
-    assert_eq!(detail.recordings.len(), 1, "the recording appears");
-    assert_eq!(detail.recordings[0].state, RecordingState::Complete);
+    assert_eq!(
+        detail.recordings.len(),
+        2,
+        "the toggle's and the record key's recordings appear"
+    );
+    assert!(detail.recordings.iter().all(|r| r.state == RecordingState::Complete));
     assert!(
         detail.recordings[0].duration_ms > 500,
         "it holds the audio between start and stop: {} ms",
