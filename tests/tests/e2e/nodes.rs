@@ -410,7 +410,8 @@ async fn a_node_pointed_at_an_unreachable_database_fails_with_one_line() {
 }
 
 #[tokio::test]
-async fn a_node_restarted_within_its_lease_repairs_its_calls_and_tells_the_other_nodes() {
+async fn a_node_restarted_within_its_lease_repairs_its_calls_and_tells_the_other_nodes_and_meanwhile_actions_time_out()
+{
     let url = callrec_testkit::postgres::fresh_database().await;
     let a_dir = tempfile::tempdir().expect("data dir");
     // A lease far longer than the test: only node B's own repair can end its call.
@@ -430,6 +431,15 @@ async fn a_node_restarted_within_its_lease_repairs_its_calls_and_tells_the_other
     assert!(
         admin.live_calls().await.expect("live").iter().any(|d| d.call.id == id),
         "within the lease node A still shows node B's call"
+    );
+    let e = admin
+        .set_recording(id, RecordingAction::Start)
+        .await
+        .expect_err("nobody holds the call's media to act on it");
+    assert_eq!(
+        (e.status(), e.code()),
+        (Some(503), Some(ErrorCode::NodeUnavailable)),
+        "a dead node's call answers a clear error in time: {e}"
     );
 
     let b = TestServer::start_with_config(node_config(b_dir.path(), &url, "node-b", 600)).await;
