@@ -73,12 +73,10 @@ pub async fn toggle(
     via: ManualVia,
 ) -> Result<(LiveRecording, Option<RecordingId>), ToggleError> {
     let remote = match &state.cluster {
-        Some(c) if state.live.snapshot(id).await.is_none() => {
-            match c.pg.live_call(id).await.map_err(ApiError::from)? {
-                Some((node, _)) if node != c.node() => Some((c, node)),
-                _ => None,
-            }
-        }
+        Some(c) if !state.live.contains(id) => match c.pg.live_call(id).await.map_err(ApiError::from)? {
+            Some((node, _)) if node != c.node() => Some((c, node)),
+            _ => None,
+        },
         _ => None,
     };
     let Some((c, node)) = remote else {

@@ -18,6 +18,9 @@ use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How often the publisher tries to send one message.
+const NOTIFY_ATTEMPTS: u32 = 5;
+
 /// The running tasks; dropping them stops them.
 pub struct Tasks(Vec<tokio::task::JoinHandle<()>>);
 
@@ -61,10 +64,17 @@ async fn publish(state: AppState, mut rx: tokio::sync::mpsc::UnboundedReceiver<O
             }
         };
         let payload = serde_json::to_string(&message).expect("messages serialise");
-        // A lost message is logged, not retried: after the database comes back the listener
-        // asks every node to publish its live state again.
-        if let Err(e) = c.pg.notify(&channel, &payload, Utc::now()).await {
-            tracing::warn!(error = %e, channel, "could not notify the other nodes");
+        // A connection the database dropped fails once and is replaced by the pool: try a
+        // few times. A message still lost is logged: after the database comes back the
+        // listeners ask every node to publish its live state again.
+        for attempt in 1..=NOTIFY_ATTEMPTS {
+            match c.pg.notify(&channel, &payload, Utc::now()).await {
+                Ok(()) => break,
+                Err(e) if attempt == NOTIFY_ATTEMPTS => {
+                    tracing::warn!(error = %e, channel, "could not notify the other nodes")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
         }
     }
 }
@@ -73,7 +83,9 @@ async fn publish(state: AppState, mut rx: tokio::sync::mpsc::UnboundedReceiver<O
 async fn keep_live_row(state: &AppState, env: &Envelope) {
     let Some(c) = &state.cluster else { return };
     let r = match (&env.event, &env.decision) {
-        (Event::Call(d), Some(decision)) if state.live.snapshot(d.call.id).await.is_some() => {
+        // Only while the call is registered here: a `call` event still queued when the call
+        // ended must not write its row back after `call_ended` removed it.
+        (Event::Call(d), Some(decision)) if state.live.contains(d.call.id) => {
             let doc = LiveDoc {
                 detail: CallDetail { ..d.clone() },
                 decision: (**decision).clone(),

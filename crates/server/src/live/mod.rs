@@ -98,8 +98,10 @@ pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>)
         active: None,
         next_seq: 1,
     };
-    publish_call(state, &lc).await;
+    // Registered first, then announced: the cluster's publisher writes the live row of a call
+    // only while it is registered (a late event never brings back an ended call's row).
     state.calls_opened(id, lc);
+    republish(state, id).await;
     Ok(id)
 }
 
