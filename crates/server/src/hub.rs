@@ -12,7 +12,12 @@ impl AppState {
     /// not once per viewer).
     pub async fn publish(&self, mut event: Event, users: Vec<UserId>, decision: Option<Arc<Decision>>) {
         crate::names::fill_or_log(self, &mut event).await;
+        let env = Arc::new(Envelope { event, users, decision });
+        // Several nodes: the others' push streams get it too (queued, never waited on).
+        if let Some(c) = &self.cluster {
+            c.forward(env.clone());
+        }
         // No receivers is fine: nobody is listening.
-        let _ = self.events.send(Arc::new(Envelope { event, users, decision }));
+        let _ = self.events.send(env);
     }
 }

@@ -11,11 +11,13 @@ pub mod auth;
 pub mod caller;
 pub mod calls;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod cron;
 pub mod demo;
 pub mod disk;
 pub mod dispatch;
+pub mod envelope;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -53,6 +55,9 @@ pub struct Server {
     http: tokio::net::TcpListener,
     pub http_addr: SocketAddr,
     sip: sip::SipSockets,
+    outbox: Option<cluster::Outbox>,
+    /// The calls start-up repair closed: announced once this node has joined the others.
+    repaired: Vec<callrec_types::CallId>,
     /// The SIP (SIPREC) address, UDP and TCP.
     pub sip_addr: SocketAddr,
 }
@@ -74,25 +79,39 @@ impl Server {
             .await
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
         let url = config.database_url();
-        let store = callrec_store::open(&url)
-            .await
-            .with_context(|| "cannot open the database".to_string())?;
+        // PostgreSQL: this node shares the database with others (module `cluster`).
+        let (store, cluster): (Arc<dyn callrec_store::Store>, _) = if callrec_store::is_postgres_url(&url) {
+            let pg = callrec_store::PgStore::open_node(&url, &config.node_id())
+                .await
+                .with_context(|| "cannot open the database".to_string())?;
+            let lease = std::time::Duration::from_secs(config.node_lease_secs.into());
+            let (c, outbox) = cluster::Cluster::new(pg.cluster(), lease);
+            (Arc::new(pg), Some((c, outbox)))
+        } else {
+            let store = callrec_store::open(&url)
+                .await
+                .with_context(|| "cannot open the database".to_string())?;
+            (store, None)
+        };
+        let (cluster, outbox) = cluster.unzip();
         let http = tokio::net::TcpListener::bind(config.http)
             .await
             .with_context(|| format!("cannot listen for HTTP on {}", config.http))?;
         let http_addr = http.local_addr()?;
         let sip = sip::bind(config.sip).with_context(|| format!("cannot listen for SIP on {}", config.sip))?;
         let sip_addr = sip.addr;
-        let state = AppState::with_event_buffer(config, store, clock, event_buffer)
+        let state = AppState::build(config, store, clock, event_buffer, cluster)
             .context("cannot configure the object store (storage_url, AWS_*)")?;
         auth::bootstrap_admin(&state).await?;
-        repair::at_startup(&state).await?;
+        let repaired = repair::at_startup(&state).await?;
         ingest::remove_leftover_uploads(&state.files).await?;
         Ok(Server {
             state,
             http,
             http_addr,
             sip,
+            outbox,
+            repaired,
             sip_addr,
         })
     }
@@ -109,6 +128,20 @@ impl Server {
         // dispatch cut off mid-send keeps its lease and is sent again: nothing queued is lost.
         let scheduler = schedule::start(state.clone());
         let heartbeat = heartbeat::start(state.clone());
+        let cluster_tasks = cluster::run::start(&state, self.outbox)
+            .await
+            .context("cannot join the other nodes")?;
+        if state.cluster.is_some() {
+            // The other nodes showed these calls live until this node's previous run died.
+            for id in self.repaired {
+                if let Ok((call, _)) = state.store.get_call(id).await {
+                    let users = calls::internal_users(&call);
+                    state
+                        .publish(callrec_types::wire::Event::CallEnded { call_id: id }, users, None)
+                        .await;
+                }
+            }
+        }
         // Ends the disk-full condition when space returns while no call is writing.
         let disk_watch = disk::watch(state.clone());
         // Uploads closed recordings to the object store, if one is configured; aborted
@@ -144,6 +177,13 @@ impl Server {
             );
         }
         let _ = http_done.await;
+        if let (Some(c), Some(tasks)) = (&state.cluster, cluster_tasks) {
+            // The calls' last events reach the other nodes; then this node leaves cleanly.
+            c.flush(std::time::Duration::from_secs(1)).await;
+            drop(tasks);
+            let _ = c.pg.drop_live_of(c.node()).await;
+            let _ = c.pg.leave().await;
+        }
         heartbeat.abort();
         disk_watch.abort();
         uploader.abort();

@@ -1,9 +1,10 @@
 //! The phone's record key (SPEC §5): a Snom action URL names the phone by MAC and the call by
 //! SIP Call-ID; the phone's user toggles that call's recording exactly as the client's red
-//! toggle does ([`live::toggle`] with `ManualVia::Phone`), with the same permission check.
+//! toggle does ([`crate::cluster::toggle`] with `ManualVia::Phone`), with the same permission check, on
+//! whichever node holds the call.
 //! Every press is audited as `phone:<mac>`, refusals included.
 
-use crate::live::{self, ToggleError};
+use crate::live::ToggleError;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use callrec_store::{NewAudit, StoreError};
@@ -104,7 +105,7 @@ pub async fn press(state: &AppState, raw_mac: &str, sip_call_id: &str) -> Result
         .await;
         return Err(KeyError::NoCall);
     };
-    match live::toggle(state, call_id, user, None, ManualVia::Phone).await {
+    match crate::cluster::toggle(state, call_id, user, None, ManualVia::Phone).await {
         Ok((rec, recording_id)) => {
             let action = match rec {
                 LiveRecording::NotRecording => "record_stop",

@@ -16,7 +16,9 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::io::Read;
 
-pub async fn at_startup(state: &AppState) -> anyhow::Result<()> {
+/// Repairs what a crash left; returns the calls it closed (a node sharing the database tells
+/// the other nodes once it has joined them).
+pub async fn at_startup(state: &AppState) -> anyhow::Result<Vec<callrec_types::CallId>> {
     let alive = heartbeat::last(&state.config.data_dir);
     // Per call, the end of the audio its repaired recordings hold.
     let mut audio_end: HashMap<_, DateTime<Utc>> = HashMap::new();
@@ -75,7 +77,7 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<()> {
             tracing::error!(call = %id, error = %e.body.message, "could not rewrite the journal");
         }
     }
-    for id in open {
+    for &id in &open {
         let (mut call, trace) = state.store.get_call(id).await?;
         let ended = end_of_cut_off_call(
             call.answered_at.unwrap_or(call.started_at),
@@ -91,7 +93,7 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<()> {
             tracing::error!(call = %id, error = %e.body.message, "could not rewrite the journal");
         }
     }
-    Ok(())
+    Ok(open)
 }
 
 /// When a call the crash cut off ended: the last moment the server was known alive, but not

@@ -27,6 +27,30 @@ pub const LAST_RUN_KEY: &str = "scheduler.last_run";
 /// are recorded and counted, never fatal; an error of the store ends the run early and is
 /// logged.
 pub async fn run_job(state: &AppState) -> RunReport {
+    // Several nodes: one runs the job at a time; a node asked to run it while another does
+    // waits and then runs it after, finding sent what the other sent (each dispatch is also
+    // claimed with a lease, so nothing is sent twice even without the lock).
+    let _one_node = match &state.cluster {
+        Some(c) => match c.pg.lock(crate::cluster::SCHEDULE_LOCK).await {
+            Ok(lock) => Some(lock),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot take the cluster's job lock; the job waits");
+                let now = state.clock.now();
+                return RunReport {
+                    started_at: now,
+                    finished_at: now,
+                    attempted: 0,
+                    sent: 0,
+                    failed: 0,
+                    gave_up: 0,
+                    pending: 0,
+                    deleted_recordings: Vec::new(),
+                    retention_errors: 0,
+                };
+            }
+        },
+        None => None,
+    };
     let started_at = state.clock.now();
     let counts = match dispatch::run_due(state).await {
         Ok(c) => c,

@@ -4,6 +4,7 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::disk::Disk;
+pub use crate::envelope::Envelope;
 use crate::files::Files;
 use crate::live::registry::LiveCalls;
 use crate::metrics::Metrics;
@@ -11,22 +12,8 @@ use crate::objects::queue::Uploads;
 use crate::objects::{Objects, ObjectsError};
 use crate::throttle::LoginThrottle;
 use callrec_store::Store;
-use callrec_types::engine::Decision;
-use callrec_types::wire::Event;
-use callrec_types::UserId;
 use std::sync::Arc;
 use tokio::sync::broadcast;
-
-/// One event with what the hub needs to decide who may see it.
-#[derive(Debug, Clone)]
-pub struct Envelope {
-    pub event: Event,
-    /// The internal participants of the call the event is about.
-    pub users: Vec<UserId>,
-    /// For `call` events of live calls: the decision, to tell each viewer whether they may
-    /// press record.
-    pub decision: Option<Arc<Decision>>,
-}
 
 /// How many events the hub keeps for a subscriber that has not read them yet; one that falls
 /// further behind skips what it missed and is sent a `lagged` event instead.
@@ -37,6 +24,10 @@ pub struct AppState(Arc<App>);
 
 pub struct App {
     pub config: Config,
+    /// This node's id (`Config::node_id`), resolved once.
+    pub node_id: String,
+    /// Several nodes on one PostgreSQL database; `None` with SQLite (one node).
+    pub cluster: Option<crate::cluster::handle::Cluster>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub files: Files,
@@ -87,6 +78,17 @@ impl AppState {
         clock: Arc<dyn Clock>,
         event_buffer: usize,
     ) -> Result<Self, ObjectsError> {
+        Self::build(config, store, clock, event_buffer, None)
+    }
+
+    /// The whole state, with the cluster handle when several nodes share the database.
+    pub fn build(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        event_buffer: usize,
+        cluster: Option<crate::cluster::handle::Cluster>,
+    ) -> Result<Self, ObjectsError> {
         let (events, _) = broadcast::channel(event_buffer.max(1));
         let metrics = Metrics::default();
         let objects = Objects::from_config(&config)?.map(Arc::new);
@@ -96,6 +98,10 @@ impl AppState {
             files: Files::new(config.data_dir.clone()),
             objects,
             uploads,
+            node_id: cluster
+                .as_ref()
+                .map_or_else(|| config.node_id(), |c| c.node().to_owned()),
+            cluster,
             config,
             store,
             clock,

@@ -8,9 +8,11 @@ mod postgres;
 mod records;
 mod sqlite;
 
+pub use postgres::cluster::{ClusterLock, PgCluster};
 pub use postgres::{is_postgres_url, PgStore};
 pub use records::*;
 pub use sqlite::SqliteStore;
+pub use sqlx::postgres::PgListener;
 
 use async_trait::async_trait;
 use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording};

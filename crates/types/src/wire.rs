@@ -37,6 +37,9 @@ pub enum ErrorCode {
     LegalHold,
     MalformedJson,
     MalformedUpload,
+    /// The node that holds the call's media did not answer in time (several nodes on one
+    /// database): the action may not have happened; the call's state says.
+    NodeUnavailable,
     NotFound,
     NotPermitted,
     NotPermittedByRules,
@@ -74,6 +77,7 @@ impl ErrorCode {
             ErrorCode::LegalHold => "legal_hold",
             ErrorCode::MalformedJson => "malformed_json",
             ErrorCode::MalformedUpload => "malformed_upload",
+            ErrorCode::NodeUnavailable => "node_unavailable",
             ErrorCode::NotFound => "not_found",
             ErrorCode::NotPermitted => "not_permitted",
             ErrorCode::NotPermittedByRules => "not_permitted_by_rules",

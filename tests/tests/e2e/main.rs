@@ -14,6 +14,7 @@ mod http_limits;
 mod ingest_journal;
 mod kamailio;
 mod live_calls;
+mod nodes;
 mod object_storage;
 mod post_call;
 mod record_key;

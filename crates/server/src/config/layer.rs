@@ -13,11 +13,11 @@ use serde::Deserialize;
 use super::error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
 use super::secret::{DatabaseUrl, Secret};
 use super::values::{
-    boolean, cron, data_dir, database_url, in_range, log_filter, number, rtp_ports, secret, socket_addr, storage_url,
-    DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES,
-    RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS,
-    SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS,
-    SIP_UNACKNOWLEDGED_PER_SOURCE,
+    boolean, cron, data_dir, database_url, in_range, log_filter, node_id, number, rtp_ports, secret, socket_addr,
+    storage_url, DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS,
+    MAX_UPLOAD_BYTES, NODE_LEASE_SECS, RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS,
+    SIP_ACK_TIMEOUT_SECS, SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS,
+    SIP_TCP_MAX_CONNECTIONS, SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
 use super::{Config, ServeArgs, StorageUrl, CONFIG_FILE_ENV};
 
@@ -49,6 +49,8 @@ pub(super) struct Layer {
     http_max_connections: Option<u32>,
     disk_full_buffer_secs: Option<u32>,
     storage_url: Option<StorageUrl>,
+    node_id: Option<String>,
+    node_lease_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -96,6 +98,10 @@ impl Layer {
         if let Some(url) = self.storage_url {
             config.storage_url = Some(url);
         }
+        if self.node_id.is_some() {
+            config.node_id = self.node_id;
+        }
+        set(&mut config.node_lease_secs, self.node_lease_secs);
         set(&mut config.log, self.log);
     }
 }
@@ -129,6 +135,8 @@ struct FileConfig {
     http_max_connections: Option<u32>,
     disk_full_buffer_secs: Option<u32>,
     storage_url: Option<String>,
+    node_id: Option<String>,
+    node_lease_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -287,6 +295,11 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .storage_url
             .map(|v| storage_url(origin("storage_url"), &v))
             .transpose()?,
+        node_id: raw.node_id.map(|v| node_id(origin("node_id"), v)).transpose()?,
+        node_lease_secs: raw
+            .node_lease_secs
+            .map(|v| in_range(origin("node_lease_secs"), v, NODE_LEASE_SECS, "seconds"))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -381,6 +394,12 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("storage_url") {
         l.storage_url = Some(storage_url(o, &v)?);
     }
+    if let Some((o, v)) = get("node_id") {
+        l.node_id = Some(node_id(o, v)?);
+    }
+    if let Some((o, v)) = get("node_lease_secs") {
+        l.node_lease_secs = Some(number(o, &v, NODE_LEASE_SECS, "seconds")?);
+    }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);
     }
@@ -451,7 +470,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 26] = [
+        let values: [(&str, &str, &str); 28] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -477,6 +496,8 @@ mod tests {
             ("http_max_connections", "7", "7"),
             ("disk_full_buffer_secs", "2", "2"),
             ("storage_url", "\"s3://rec/p\"", "s3://rec/p"),
+            ("node_id", "\"rec-2\"", "rec-2"),
+            ("node_lease_secs", "3", "3"),
             ("log", "\"debug\"", "debug"),
         ];
         assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

@@ -29,7 +29,7 @@ pub use secret::{DatabaseUrl, Secret};
 pub use template::default_config_toml;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 26] = [
+pub const KEYS: [&str; 28] = [
     "data_dir",
     "http",
     "sip",
@@ -55,6 +55,8 @@ pub const KEYS: [&str; 26] = [
     "http_max_connections",
     "disk_full_buffer_secs",
     "storage_url",
+    "node_id",
+    "node_lease_secs",
     "log",
 ];
 
@@ -96,6 +98,9 @@ const DEFAULT_RETENTION_DAYS: u32 = 90;
 const DEFAULT_DISPATCH_SCHEDULE: &str = "0 20 * * *";
 const DEFAULT_SCRIPT_TIMEOUT_SECS: u32 = 60;
 const DEFAULT_SHUTDOWN_GRACE_SECS: u32 = 5;
+/// Long enough to ride out a PostgreSQL restart (the heartbeat retries), short enough that
+/// the calls of a dead node end within seconds.
+const DEFAULT_NODE_LEASE_SECS: u32 = 15;
 const DEFAULT_HTTP_HEADER_TIMEOUT_SECS: u32 = 10;
 const DEFAULT_HTTP_IDLE_TIMEOUT_SECS: u32 = 60;
 const DEFAULT_HTTP_MAX_CONNECTIONS: u32 = 4096;
@@ -164,6 +169,12 @@ pub struct Config {
     /// The standard `AWS_*` variables ([`AWS_VARS`]) as the environment gave them, for an
     /// `s3://` [`Config::storage_url`]; values are [`Secret`]s so none is ever printed.
     pub aws: Vec<(String, Secret)>,
+    /// This node's name among the nodes sharing one PostgreSQL database; `None`: the host
+    /// name (see [`Config::node_id`]).
+    pub node_id: Option<String>,
+    /// With PostgreSQL: a node whose heartbeat is older than this is taken for dead and
+    /// another node ends its live calls.
+    pub node_lease_secs: u32,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
 }
@@ -197,6 +208,8 @@ impl Default for Config {
             disk_full_buffer_secs: DEFAULT_DISK_FULL_BUFFER_SECS,
             storage_url: None,
             aws: Vec::new(),
+            node_id: None,
+            node_lease_secs: DEFAULT_NODE_LEASE_SECS,
             log: DEFAULT_LOG.to_owned(),
         }
     }
@@ -211,6 +224,29 @@ impl Config {
             http: SocketAddr::from(([127, 0, 0, 1], 0)),
             sip: SocketAddr::from(([127, 0, 0, 1], 0)),
             ..Config::default()
+        }
+    }
+
+    /// This node's id: `node_id` when set, else the host name (`/etc/hostname`, then
+    /// `uname`), cut to what a node id may hold; `"callrec"` when neither names anything.
+    pub fn node_id(&self) -> String {
+        if let Some(id) = &self.node_id {
+            return id.clone();
+        }
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| rustix::system::uname().nodename().to_string_lossy().into_owned());
+        let id: String = host
+            .chars()
+            .filter(|c| values::is_node_id_char(*c))
+            .take(values::NODE_ID_MAX_LEN)
+            .collect();
+        if id.is_empty() {
+            "callrec".to_owned()
+        } else {
+            id
         }
     }
 

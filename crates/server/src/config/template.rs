@@ -112,6 +112,17 @@ disk_full_buffer_secs = {disk_full_buffer}
 # "file:///OTHER/DIR" copies them to another directory the same way.
 # storage_url = "s3://callrec-audio/site-a"
 
+# This node's name when several nodes share one PostgreSQL database (database_url =
+# "postgres://…"): every node answers every request, and an action on a call (the record
+# toggle) is carried to the node that holds its media. Default: the host name. 1 to 40
+# letters, digits, '-', '_' or '.'. Env CALLREC_NODE_ID.
+# node_id = "rec-1"
+
+# With PostgreSQL: a node that has not renewed its heartbeat for this many seconds is taken
+# for dead, and another node ends its live calls (the node repairs its recordings when it
+# restarts). Keep it above the time a PostgreSQL restart takes.
+node_lease_secs = {node_lease_secs}
+
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
 "#,
@@ -137,6 +148,7 @@ log = "{log}"
         http_idle_timeout_secs = d.http_idle_timeout_secs,
         http_max_connections = d.http_max_connections,
         disk_full_buffer = d.disk_full_buffer_secs,
+        node_lease_secs = d.node_lease_secs,
         log = d.log,
     )
 }
@@ -165,7 +177,8 @@ mod tests {
             .replace("# database_url =", "database_url =")
             .replace("# bootstrap_admin_password =", "bootstrap_admin_password =")
             .replace("# ingest_token =", "ingest_token =")
-            .replace("# storage_url =", "storage_url =");
+            .replace("# storage_url =", "storage_url =")
+            .replace("# node_id =", "node_id =");
         let c = parse_file(&text).expect("uncommented template parses");
         assert!(c.database_url.is_some(), "database_url example is valid");
         assert!(c.ingest_token.is_some(), "ingest_token example is valid");

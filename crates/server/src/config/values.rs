@@ -29,6 +29,25 @@ pub(super) const SHUTDOWN_GRACE_SECS: (u32, u32) = (1, 3600);
 pub(super) const HTTP_HEADER_TIMEOUT_SECS: (u32, u32) = (1, 3600);
 pub(super) const HTTP_IDLE_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
 pub(super) const HTTP_MAX_CONNECTIONS: (u32, u32) = (1, 1_000_000);
+pub(super) const NODE_LEASE_SECS: (u32, u32) = (1, 3600);
+/// A node id names PostgreSQL notification channels (`callrec_node_<id>`, at most 63 bytes).
+pub(super) const NODE_ID_MAX_LEN: usize = 40;
+
+pub(super) fn is_node_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+pub(super) fn node_id(origin: Origin, value: String) -> Result<String, ConfigError> {
+    if !value.is_empty() && value.len() <= NODE_ID_MAX_LEN && value.chars().all(is_node_id_char) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            origin,
+            value,
+            expected: format!("1 to {NODE_ID_MAX_LEN} letters, digits, '-', '_' or '.'"),
+        })
+    }
+}
 pub(super) const MAX_UPLOAD_BYTES: (u64, u64) = (1024, u64::MAX);
 // At least two seconds: a recording holds up to one second (plus a tick) in memory between
 // writes even when the disk is fine. Ten minutes of stereo G.711 is 9.6 MB per call: more is

@@ -59,6 +59,14 @@ async fn publish_call(state: &AppState, lc: &LiveCall) {
         .await;
 }
 
+/// Publishes a live call's state again (another node lost what was sent meanwhile).
+pub async fn republish(state: &AppState, id: CallId) {
+    if let Some(lc) = state.live.get(id) {
+        let lc = lc.lock().await;
+        publish_call(state, &lc).await;
+    }
+}
+
 /// Registers a ringing call, decides how it is recorded and announces it.
 pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>) -> Result<CallId, ApiError> {
     let book = AddressBook::load(state).await?;
@@ -90,8 +98,10 @@ pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>)
         active: None,
         next_seq: 1,
     };
-    publish_call(state, &lc).await;
+    // Registered first, then announced: the cluster's publisher writes the live row of a call
+    // only while it is registered (a late event never brings back an ended call's row).
     state.calls_opened(id, lc);
+    republish(state, id).await;
     Ok(id)
 }
 

@@ -55,6 +55,11 @@ impl LiveCalls {
         self.calls.lock().expect("live lock").get(&id).cloned()
     }
 
+    /// Whether `id` is live on this node (never waits for the call's own lock).
+    pub fn contains(&self, id: CallId) -> bool {
+        self.calls.lock().expect("live lock").contains_key(&id)
+    }
+
     pub fn ids(&self) -> Vec<CallId> {
         self.calls.lock().expect("live lock").keys().copied().collect()
     }

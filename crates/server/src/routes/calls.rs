@@ -5,7 +5,6 @@ use crate::auth::Caller;
 use crate::calls::{self, detail_for, visible_call};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Id};
-use crate::live;
 use crate::names;
 use crate::state::AppState;
 use axum::extract::State;
@@ -40,6 +39,13 @@ async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
             }
         }
     }
+    // Several nodes: the calls the others hold.
+    for (call, trace, decision, rec) in crate::cluster::remote_live(&s).await {
+        if calls::visible(&c.scope, &calls::internal_users(&call)) {
+            let recordings = s.store.list_recordings(call.id).await?;
+            out.push(detail_for(call, recordings, trace, Some((&decision, rec)), c.id()));
+        }
+    }
     out.sort_by_key(|d| std::cmp::Reverse(d.call.started_at));
     names::fill(&s, &mut out).await?;
     Ok(Json(out))
@@ -48,7 +54,7 @@ async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
 async fn get_call(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<Json<CallDetail>> {
     let (call, trace) = visible_call(&s, &c, id).await?;
     let recordings = s.store.list_recordings(id).await?;
-    let mut detail = match s.live.snapshot(id).await {
+    let mut detail = match crate::cluster::live_snapshot(&s, id).await {
         Some((call, trace, decision, rec)) => detail_for(call, recordings, trace, Some((&decision, rec)), c.id()),
         None => detail_for(call, recordings, trace, None, c.id()),
     };
@@ -63,7 +69,7 @@ async fn set_recording(
     ApiJson(req): ApiJson<RecordingActionRequest>,
 ) -> ApiResult<Json<RecordingActionResponse>> {
     visible_call(&s, &c, id).await?;
-    let (state, recording_id) = live::toggle(&s, id, c.id(), Some(req.action), ManualVia::Client).await?;
+    let (state, recording_id) = crate::cluster::toggle(&s, id, c.id(), Some(req.action), ManualVia::Client).await?;
     calls::audit(
         &s,
         Some(&c),

@@ -46,6 +46,11 @@ async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = 
                 }
             }
         }
+        for (call, trace, decision, rec) in crate::cluster::remote_live(&s).await {
+            if calls::visible(&c.scope, &calls::internal_users(&call)) {
+                live.push(detail_for(call, Vec::new(), trace, Some((&decision, rec)), c.id()));
+            }
+        }
         names::fill_or_log(&s, &mut live).await;
         for d in live {
             if let Some(f) = frame(&Event::Call(d)) { yield Ok(f); }

@@ -25,7 +25,9 @@ pub fn routes() -> Router<AppState> {
 async fn healthz(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     // Alive means the database answers.
     s.store.count_users().await?;
-    Ok(Json(serde_json::json!({ "status": "ok", "live_calls": s.live.len() })))
+    Ok(Json(
+        serde_json::json!({ "status": "ok", "live_calls": s.live.len(), "node_id": s.node_id }),
+    ))
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {

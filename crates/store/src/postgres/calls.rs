@@ -73,11 +73,12 @@ async fn write_members(
     Ok(())
 }
 
-pub(super) async fn insert_call(conn: &mut PgConnection, c: &NewCall) -> Result<i64> {
+/// Inserts the call as one of `node`'s (the node holding its media, see [`super::PgStore`]).
+pub(super) async fn insert_call(conn: &mut PgConnection, node: &str, c: &NewCall) -> Result<i64> {
     let started = ms(c.started_at);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO calls (call_key, source, direction, origin, mon_mode, started_at, answered_at, ended_at, state,
-         participants, sip_call_ids, trace, search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+         participants, sip_call_ids, trace, search, node_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(&c.call_key)
     .bind(word(&c.source))
@@ -92,6 +93,7 @@ pub(super) async fn insert_call(conn: &mut PgConnection, c: &NewCall) -> Result<
     .bind(serde_json::to_string(&c.sip_call_ids).expect("ids serialise"))
     .bind(serde_json::to_string(&c.trace).expect("trace serialises"))
     .bind(search_text(&c.participants))
+    .bind(node)
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, &format!("call key {} exists", c.call_key)))?;
@@ -109,18 +111,18 @@ pub(super) async fn load_call(conn: &mut PgConnection, id: i64) -> Result<(Call,
     Ok((call_row(&r)?, trace))
 }
 
-pub async fn create_call(pool: &PgPool, c: &NewCall) -> Result<Call> {
+pub async fn create_call(pool: &PgPool, node: &str, c: &NewCall) -> Result<Call> {
     let mut tx = pool.begin().await?;
-    let id = insert_call(&mut tx, c).await?;
+    let id = insert_call(&mut tx, node, c).await?;
     let (call, _) = load_call(&mut tx, id).await?;
     tx.commit().await?;
     Ok(call)
 }
 
-pub async fn import_calls(pool: &PgPool, calls: &[(NewCall, Vec<NewRecording>)]) -> Result<()> {
+pub async fn import_calls(pool: &PgPool, node: &str, calls: &[(NewCall, Vec<NewRecording>)]) -> Result<()> {
     let mut tx = pool.begin().await?;
     for (c, recs) in calls {
-        let id = insert_call(&mut tx, c).await?;
+        let id = insert_call(&mut tx, node, c).await?;
         for r in recs {
             let mut r = r.clone();
             r.call_id = CallId(id);
@@ -163,11 +165,15 @@ pub async fn get_call(pool: &PgPool, id: CallId) -> Result<(Call, Vec<TraceLine>
     load_call(&mut *pool.acquire().await?, id.0).await
 }
 
-pub async fn unfinished_calls(pool: &PgPool) -> Result<Vec<CallId>> {
-    // Served by the partial index of migration 0008: a few rows, not a scan of the journal.
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM calls WHERE state <> 'ended' ORDER BY id")
-        .fetch_all(pool)
-        .await?;
+/// The open calls of `node` (and of no node: rows from before migration 0003): another
+/// node's open calls are live there, not cut off by this node's crash.
+pub async fn unfinished_calls(pool: &PgPool, node: &str) -> Result<Vec<CallId>> {
+    // Served by the partial index calls_open_by_node: a few rows, not a scan of the journal.
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM calls WHERE state <> 'ended' AND node_id IN ($1, '') ORDER BY id")
+            .bind(node)
+            .fetch_all(pool)
+            .await?;
     Ok(ids.into_iter().map(CallId).collect())
 }
 

@@ -11,6 +11,7 @@
 //! the newest row version, so they race as safely as on SQLite.
 
 mod calls;
+pub mod cluster;
 mod directory;
 mod journal;
 mod recordings;
@@ -22,30 +23,52 @@ use callrec_types::rules::Rule;
 use callrec_types::wire::AuditEntry;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use sqlx::{Connection, PgPool, Postgres, QueryBuilder, Row};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// One node's handle on the shared database. Several nodes share it (issue #10.3): each call
+/// row names the node that holds its media (`calls.node_id`), the calls this handle creates
+/// are `node`'s, and start-up repair (`unfinished_calls`, `unfinished_recordings`) sees only
+/// `node`'s — another node's open calls are live there, not cut off by this node's crash.
 pub struct PgStore {
     pool: PgPool,
+    node: String,
 }
 
 impl PgStore {
-    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or
-    /// `postgresql://…`) and runs the migrations. The database must exist; the migrations
-    /// create the `pg_trgm` extension if it is not there yet.
+    /// [`PgStore::open_node`] as the node with the empty name (a single node, tests).
     pub async fn open(url: &str) -> Result<Self> {
+        Self::open_node(url, "").await
+    }
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`, or
+    /// `postgresql://…`) as node `node` and runs the migrations. The database must exist; the
+    /// migrations create the `pg_trgm` extension if it is not there yet.
+    pub async fn open_node(url: &str, node: &str) -> Result<Self> {
         let opts = PgConnectOptions::from_str(url)?.application_name("callrec");
+        // One plain connection first: a refused connection, a wrong password or a missing
+        // database fails at once with its cause, where the pool would retry until its
+        // acquire timeout and then say only "pool timed out".
+        sqlx::PgConnection::connect_with(&opts).await?.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            node: node.to_owned(),
+        })
+    }
+
+    /// This handle's node.
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -207,10 +230,10 @@ impl Store for PgStore {
     }
 
     async fn create_call(&self, c: &NewCall) -> Result<Call> {
-        calls::create_call(&self.pool, c).await
+        calls::create_call(&self.pool, &self.node, c).await
     }
     async fn import_calls(&self, c: &[(NewCall, Vec<NewRecording>)]) -> Result<()> {
-        calls::import_calls(&self.pool, c).await
+        calls::import_calls(&self.pool, &self.node, c).await
     }
     async fn update_call(&self, c: &Call, t: &[TraceLine]) -> Result<()> {
         calls::update_call(&self.pool, c, t).await
@@ -219,7 +242,7 @@ impl Store for PgStore {
         calls::get_call(&self.pool, id).await
     }
     async fn unfinished_calls(&self) -> Result<Vec<CallId>> {
-        calls::unfinished_calls(&self.pool).await
+        calls::unfinished_calls(&self.pool, &self.node).await
     }
     async fn call_by_sip_id(&self, s: &str) -> Result<Option<CallId>> {
         calls::call_by_sip_id(&self.pool, s).await
@@ -244,7 +267,7 @@ impl Store for PgStore {
         recordings::list_recordings(&self.pool, c).await
     }
     async fn unfinished_recordings(&self) -> Result<Vec<StoredRecording>> {
-        recordings::unfinished_recordings(&self.pool).await
+        recordings::unfinished_recordings(&self.pool, &self.node).await
     }
     async fn set_legal_hold(&self, id: RecordingId, h: bool) -> Result<Recording> {
         recordings::set_legal_hold(&self.pool, id, h).await

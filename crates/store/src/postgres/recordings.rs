@@ -144,10 +144,13 @@ pub async fn list_recordings(pool: &PgPool, call: CallId) -> Result<Vec<Recordin
     Ok(out)
 }
 
-pub async fn unfinished_recordings(pool: &PgPool) -> Result<Vec<StoredRecording>> {
+/// The recordings `node` (or no node) left in progress: another node's are still being written.
+pub async fn unfinished_recordings(pool: &PgPool, node: &str) -> Result<Vec<StoredRecording>> {
     let rows = sqlx::query(&format!(
-        "SELECT {REC_COLS} FROM recordings r JOIN calls c ON c.id = r.call_id WHERE r.state = 'recording' ORDER BY r.id"
+        "SELECT {REC_COLS} FROM recordings r JOIN calls c ON c.id = r.call_id
+         WHERE r.state = 'recording' AND c.node_id IN ($1, '') ORDER BY r.id"
     ))
+    .bind(node)
     .fetch_all(pool)
     .await?;
     rows.iter().map(rec_row).collect()
