@@ -27,12 +27,12 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// Points `c` at `server`'s bucket under `prefix`.
-fn use_s3(c: &mut Config, server: &s3::Server, prefix: &str) {
+pub(crate) fn use_s3(c: &mut Config, server: &s3::Server, prefix: &str) {
     use_s3_at(c, &server.endpoint, prefix);
 }
 
 /// Points `c` at the test bucket of the S3 server at `endpoint`, under `prefix`.
-fn use_s3_at(c: &mut Config, endpoint: &str, prefix: &str) {
+pub(crate) fn use_s3_at(c: &mut Config, endpoint: &str, prefix: &str) {
     c.storage_url = Some(StorageUrl::S3 {
         bucket: s3::BUCKET.into(),
         prefix: prefix.into(),
@@ -50,7 +50,7 @@ fn use_s3_at(c: &mut Config, endpoint: &str, prefix: &str) {
 }
 
 /// A client of the bucket of its own (not the server's), to see what really is there.
-fn bucket(server: &s3::Server) -> Arc<dyn ObjectStore> {
+pub(crate) fn bucket(server: &s3::Server) -> Arc<dyn ObjectStore> {
     Arc::new(
         AmazonS3Builder::new()
             .with_endpoint(&server.endpoint)
@@ -65,7 +65,7 @@ fn bucket(server: &s3::Server) -> Arc<dyn ObjectStore> {
 }
 
 /// The bytes of `prefix/rel` in the bucket, or `None` when there is no such object.
-async fn object(store: &Arc<dyn ObjectStore>, prefix: &str, rel: &str) -> Option<Vec<u8>> {
+pub(crate) async fn object(store: &Arc<dyn ObjectStore>, prefix: &str, rel: &str) -> Option<Vec<u8>> {
     let key = Key::parse(format!("{prefix}/{rel}")).expect("a valid key");
     match store.get(&key).await {
         Ok(r) => Some(r.bytes().await.expect("the object reads").to_vec()),
@@ -75,7 +75,7 @@ async fn object(store: &Arc<dyn ObjectStore>, prefix: &str, rel: &str) -> Option
 }
 
 /// Waits (on the uploader's published progress, no sleeps) until `done` holds.
-async fn uploads(state: &AppState, what: &str, done: impl FnMut(&Backlog) -> bool) -> Backlog {
+pub(crate) async fn uploads(state: &AppState, what: &str, done: impl FnMut(&Backlog) -> bool) -> Backlog {
     let mut rx = state.uploads.backlog.subscribe();
     let waited = tokio::time::timeout(std::time::Duration::from_secs(90), async {
         rx.wait_for(done).await.map(|b| b.clone())
@@ -90,7 +90,7 @@ async fn uploads(state: &AppState, what: &str, done: impl FnMut(&Backlog) -> boo
     }
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 

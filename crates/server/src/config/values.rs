@@ -3,7 +3,7 @@
 //! schedule. Each validator takes the value's [`Origin`] so that a refusal names the file
 //! key, environment variable or flag it came from.
 
-use super::StorageUrl;
+use super::storage_url::StorageUrl;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
