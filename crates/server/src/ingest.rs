@@ -409,6 +409,15 @@ async fn store_upload(
     if let Some(dir) = abs.parent() {
         tokio::fs::create_dir_all(dir).await?;
     }
+    // With an object store: a note naming the file before it enters the spool, so that a
+    // crash before its row is written leaves nothing that is never uploaded or never removed.
+    crate::objects::upload::queue(
+        state,
+        crate::objects::queue::Note::Ingest {
+            rel_path: rel_path.clone(),
+        },
+    )
+    .await?;
     tokio::fs::rename(&spool.path, &abs).await?;
     spool.keep = true;
     let rec_start = c.recording_started_at.or(c.answered_at).unwrap_or(c.started_at);
@@ -436,6 +445,7 @@ async fn store_upload(
         Err(e) => {
             // The row failed: take the file back out so nothing is stored without a row.
             let _ = tokio::fs::remove_file(&abs).await;
+            crate::objects::upload::unqueue(state, &new_rec.rel_path).await;
             return Err(e.into());
         }
     };

@@ -150,6 +150,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_recording(&self, rec: &NewRecording) -> Result<Recording>;
     async fn finish_recording(&self, id: RecordingId, fin: &FinishedRecording) -> Result<Recording>;
     async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording>;
+    /// The recording stored at `rel_path`, if a row names it (the upload queue finds the row
+    /// of a file whose ingest was cut off by a crash).
+    async fn recording_by_path(&self, rel_path: &str) -> Result<Option<RecordingId>>;
     async fn list_recordings(&self, call: CallId) -> Result<Vec<Recording>>;
     /// Recordings still marked in progress (left by a crash), for repair at start-up.
     async fn unfinished_recordings(&self) -> Result<Vec<StoredRecording>>;

@@ -364,6 +364,20 @@ async fn calls_recordings_and_dispatch(kind: Kind) {
         s.create_recording(&new_recording(call.id, 1, t)).await,
         Err(StoreError::Conflict(_))
     ));
+    assert_eq!(
+        s.recording_by_path(&format!("recordings/2026/03/02/c{}_001.wav", call.id.0))
+            .await
+            .expect("by path"),
+        Some(rec.id),
+        "a recording is found by its path"
+    );
+    assert_eq!(
+        s.recording_by_path("recordings/2026/03/02/none_001.wav")
+            .await
+            .expect("by path"),
+        None,
+        "no row names this path"
+    );
     let unfinished = s.unfinished_recordings().await.expect("unfinished");
     assert_eq!(unfinished.len(), 1);
     assert_eq!(unfinished[0].call_key, "c1");

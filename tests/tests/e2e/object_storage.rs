@@ -544,3 +544,72 @@ async fn a_node_killed_mid_call_repairs_its_spool_at_start_up_and_uploads() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_upload_cut_off_between_its_file_and_its_row_is_resolved_at_the_next_start() {
+    use callrec_server::objects::queue::{note_path, Note};
+    let s3 = s3::shared();
+    let prefix = s3.fresh_prefix();
+    let dir = tempfile::tempdir().expect("data dir");
+    // First run: the store is unreachable (nothing listens there), so the upload stays in the
+    // spool with its note.
+    let dead = format!(
+        "http://127.0.0.1:{}",
+        callrec_testkit::free_port().expect("a free port")
+    );
+    let mut c = callrec_tests::test_config(dir.path());
+    use_s3_at(&mut c, &dead, &prefix);
+    let srv = TestServer::start_with_config(c).await;
+    let mut facts = call(
+        "cut-off@pbx",
+        chrono::Utc::now() - Duration::minutes(5),
+        "+4930999000",
+        "201",
+    );
+    facts.mon_mode = Some("force".into());
+    let rec = callrec_client::Client::new(&srv.url)
+        .expect("a valid URL")
+        .ingest_bytes(callrec_tests::INGEST_TOKEN, &facts, wav::stereo_ulaw(2.0))
+        .await
+        .expect("the upload is accepted")
+        .recording_id;
+    let row = srv.state.store.get_recording(rec).await.expect("the row");
+    srv.stop().await;
+    // What a crash between moving the file into the spool and writing its row leaves: the
+    // note that names the path only. Once with the row written (the crash came after it),
+    // once for a file whose row never was.
+    let ingest_note = |rel: &str| {
+        serde_json::to_vec(&Note::Ingest {
+            rel_path: rel.to_owned(),
+        })
+        .expect("a note")
+    };
+    std::fs::write(note_path(dir.path(), &row.rel_path), ingest_note(&row.rel_path)).expect("note");
+    let orphan = "recordings/2026/01/02/20260102-000000-deadbeef_001.wav";
+    std::fs::create_dir_all(dir.path().join("recordings/2026/01/02")).expect("dir");
+    std::fs::write(dir.path().join(orphan), wav::stereo_ulaw(1.0)).expect("orphan file");
+    std::fs::write(note_path(dir.path(), orphan), ingest_note(orphan)).expect("orphan note");
+
+    // Next start, the store reachable.
+    let mut c = callrec_tests::test_config(dir.path());
+    use_s3(&mut c, s3, &prefix);
+    let srv = TestServer::start_with_config(c).await;
+    uploads(&srv.state, "the cut-off upload goes up", |b| {
+        b.recordings_uploaded >= 1 && b.waiting == 0
+    })
+    .await;
+    let stored = object(&bucket(s3), &prefix, &row.rel_path)
+        .await
+        .expect("the recording whose row was written is in the bucket");
+    assert_eq!(sha256(&stored), row.recording.sha256, "checked against its row");
+    assert!(!dir.path().join(&row.rel_path).exists(), "and gone from the spool");
+    assert!(
+        !dir.path().join(orphan).exists() && !note_path(dir.path(), orphan).exists(),
+        "a file whose row was never written is removed with its note (the upload was never acknowledged)"
+    );
+    assert!(
+        object(&bucket(s3), &prefix, orphan).await.is_none(),
+        "and never uploaded"
+    );
+    srv.stop().await;
+}

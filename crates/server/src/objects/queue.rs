@@ -9,10 +9,12 @@
 //! the note and the file wait, and the uploader retries with exponential backoff (1 s doubling
 //! to [`MAX_BACKOFF`]), counting failures in `/metrics` and on the storage report.
 //!
-//! One gap is known: an uploaded file (`POST /api/v1/ingest`) gets its row in one step, complete,
-//! so its note can only follow the row; a crash between the two leaves the WAV in the spool,
-//! served from there, but not uploaded (the store has no lookup from a file back to its row to
-//! find it at start-up). Nothing is lost; it is not moved to the object store.
+//! An uploaded file (`POST /api/v1/ingest`) gets its row in one step, complete, so before the
+//! file is moved into the spool an [`Note::Ingest`] note names only its path; once the row is
+//! written it becomes a [`Note::Recording`]. A crash in between leaves the `Ingest` note: the
+//! next run finds the row by the path ([`callrec_store::Store::recording_by_path`]) and
+//! uploads it, or, when no row was written (the upload was never acknowledged), removes the
+//! file that has no row, as the ingest itself does when its row fails.
 //!
 //! This file holds the queue's nouns (a leaf the application state holds); the uploader that
 //! works through it is `objects::upload`.
@@ -44,12 +46,15 @@ pub enum Note {
     /// A journal document of an ended call: uploaded (replacing an older one), then removed
     /// locally unless it was rewritten meanwhile.
     Journal { rel_path: String },
+    /// An uploaded file being moved into the spool, its row not written yet; replaced by
+    /// `Recording` once it is. Left over only by a crash, and resolved by the next run.
+    Ingest { rel_path: String },
 }
 
 impl Note {
     pub fn rel_path(&self) -> &str {
         match self {
-            Note::Recording { rel_path, .. } | Note::Journal { rel_path } => rel_path,
+            Note::Recording { rel_path, .. } | Note::Journal { rel_path } | Note::Ingest { rel_path } => rel_path,
         }
     }
 }
@@ -79,11 +84,14 @@ pub struct Uploads {
     pub(super) failures: Arc<AtomicU64>,
     pub(super) waiting: Arc<AtomicI64>,
     pub(super) waiting_bytes: Arc<AtomicI64>,
+    /// When this process began: an `Ingest` note older than this was left by a crash.
+    pub(super) started: std::time::SystemTime,
 }
 
 impl Uploads {
     pub fn new(metrics: &crate::metrics::Metrics) -> Uploads {
         Uploads {
+            started: std::time::SystemTime::now(),
             backlog: tokio::sync::watch::Sender::new(Backlog::default()),
             wake: tokio::sync::Notify::new(),
             uploaded: metrics.counter(
@@ -106,6 +114,7 @@ impl Uploads {
     }
 }
 
-pub(super) fn note_path(data_dir: &Path, rel_path: &str) -> PathBuf {
+/// Where the note for `rel_path` is kept (its path with `/` as `_`, in the outbox).
+pub fn note_path(data_dir: &Path, rel_path: &str) -> PathBuf {
     data_dir.join(DIR).join(format!("{}.json", rel_path.replace('/', "_")))
 }

@@ -24,6 +24,13 @@ pub async fn queue(state: &AppState, note: Note) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Removes the note for `rel_path`, if any (an ingest whose row failed took its file back).
+pub async fn unqueue(state: &AppState, rel_path: &str) {
+    if state.objects.is_some() {
+        let _ = tokio::fs::remove_file(note_path(&state.config.data_dir, rel_path)).await;
+    }
+}
+
 /// Uploads what the outbox holds until `state.stopping` is cancelled.
 pub async fn run(state: AppState) {
     let Some(objects) = state.objects.clone() else { return };
@@ -81,7 +88,7 @@ async fn pass(state: &AppState, objects: &Objects) -> bool {
             Ok(Done::Uploaded) => {
                 state.uploads.uploaded.fetch_add(1, Ordering::Relaxed);
                 state.uploads.backlog.send_modify(|b| match note {
-                    Note::Recording { .. } => b.recordings_uploaded += 1,
+                    Note::Recording { .. } | Note::Ingest { .. } => b.recordings_uploaded += 1,
                     Note::Journal { .. } => b.journals_uploaded += 1,
                 });
             }
@@ -127,6 +134,43 @@ async fn publish_backlog(state: &AppState, dir: &Path, last_error: Option<String
     });
 }
 
+/// An [`Note::Ingest`] note: an ingest in progress in this process is left alone (it replaces
+/// the note itself); one a crash left behind becomes a `Recording` note when the row exists
+/// (returned with its bytes), or, when no row was written, the file without a row is removed
+/// with the note.
+async fn resolve_ingest(
+    state: &AppState,
+    rel_path: &str,
+    note_path: &Path,
+    note_bytes: &[u8],
+) -> Result<Option<(Note, Vec<u8>)>, ObjectsError> {
+    let written = tokio::fs::metadata(note_path).await?.modified()?;
+    if written >= state.uploads.started {
+        return Ok(None);
+    }
+    let Some(recording_id) = state
+        .store
+        .recording_by_path(rel_path)
+        .await
+        .map_err(std::io::Error::other)?
+    else {
+        tracing::warn!(
+            path = rel_path,
+            "an upload cut off before its row was written; its file is removed"
+        );
+        remove_if_exists(&state.files.abs(rel_path)?).await?;
+        remove_note_if_unchanged(note_path, note_bytes).await?;
+        return Ok(None);
+    };
+    let note = Note::Recording {
+        rel_path: rel_path.to_owned(),
+        recording_id,
+    };
+    let bytes = serde_json::to_vec(&note).map_err(std::io::Error::other)?;
+    write_atomic(note_path, &bytes).await?;
+    Ok(Some((note, bytes)))
+}
+
 enum Done {
     Uploaded,
     /// Not ready yet (the row is not complete): left queued, no failure.
@@ -143,6 +187,10 @@ async fn upload(
     let rel = note.rel_path();
     let local = state.files.abs(rel)?;
     match note {
+        Note::Ingest { rel_path } => match resolve_ingest(state, rel_path, note_path, note_bytes).await? {
+            Some((note, bytes)) => Box::pin(upload(state, objects, &note, note_path, &bytes)).await,
+            None => Ok(Done::Waiting),
+        },
         Note::Recording { recording_id, .. } => {
             let row = match state.store.get_recording(*recording_id).await {
                 Ok(r) => r,

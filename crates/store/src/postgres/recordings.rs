@@ -127,6 +127,14 @@ pub async fn get_recording(pool: &PgPool, id: RecordingId) -> Result<StoredRecor
     load(&mut *pool.acquire().await?, id.0).await
 }
 
+pub async fn recording_by_path(pool: &PgPool, rel_path: &str) -> Result<Option<RecordingId>> {
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM recordings WHERE rel_path = $1")
+        .bind(rel_path)
+        .fetch_optional(pool)
+        .await?;
+    Ok(id.map(RecordingId))
+}
+
 pub async fn list_recordings(pool: &PgPool, call: CallId) -> Result<Vec<Recording>> {
     let mut conn = pool.acquire().await?;
     let rows = sqlx::query(&format!(

@@ -265,6 +265,10 @@ impl Store for SqliteStore {
     async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording> {
         recordings::get_recording(&self.pool, id).await
     }
+
+    async fn recording_by_path(&self, rel_path: &str) -> Result<Option<RecordingId>> {
+        recordings::recording_by_path(&self.pool, rel_path).await
+    }
     async fn list_recordings(&self, c: CallId) -> Result<Vec<Recording>> {
         recordings::list_recordings(&self.pool, c).await
     }
