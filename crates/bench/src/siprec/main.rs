@@ -17,6 +17,10 @@
 //! "zero loss" at 182,499 of 250,000 packets/s). Call counts the `--rtp-ports` range cannot
 //! hold (two even ports per call) are skipped: the extra calls would get 503.
 //!
+//! With `--postgres URL` (or `auto`: a throw-away PostgreSQL started here, a fresh database
+//! per run) every call count is measured twice, side by side: on the embedded default and as a
+//! node of a cluster on PostgreSQL (issue #10: the media path must not pay for the cluster).
+//!
 //! ```text
 //! cargo build --release -p callrec-server -p callrec-bench
 //! target/release/siprec-bench --calls 500,1000,1500,2000
@@ -60,6 +64,39 @@ struct Cli {
     /// warmed-up baseline (what N more calls cost a server that already carried N).
     #[arg(long)]
     warmup: bool,
+    /// Also measure each call count as a cluster node on PostgreSQL: a database URL, or
+    /// `auto` for a throw-away server started here.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+}
+
+/// Where a measured server keeps its rows.
+#[derive(Debug, Clone)]
+enum Backend {
+    /// The embedded default (SQLite in the data directory).
+    Embedded,
+    /// A node on PostgreSQL (`auto`: a fresh database of a throw-away server per run).
+    Postgres(String),
+}
+
+impl Backend {
+    fn label(&self) -> &'static str {
+        match self {
+            Backend::Embedded => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL node",
+        }
+    }
+
+    /// The database URL for one run, if not the default.
+    fn url(&self) -> anyhow::Result<Option<String>> {
+        Ok(match self {
+            Backend::Embedded => None,
+            Backend::Postgres(u) if u == "auto" => {
+                Some(tokio::runtime::Runtime::new()?.block_on(callrec_testkit::postgres::fresh_database()))
+            }
+            Backend::Postgres(u) => Some(u.clone()),
+        })
+    }
 }
 
 struct ServerProcess {
@@ -88,9 +125,15 @@ impl Drop for ServerProcess {
     }
 }
 
-fn start_server(bin: &Path, rtp_ports: &str) -> anyhow::Result<ServerProcess> {
+fn start_server(bin: &Path, rtp_ports: &str, database: Option<&str>) -> anyhow::Result<ServerProcess> {
     let data = tempfile::tempdir().context("a data directory")?;
-    let mut child = Command::new(bin)
+    let mut command = Command::new(bin);
+    if let Some(url) = database {
+        command
+            .env("CALLREC_DATABASE_URL", url)
+            .env("CALLREC_NODE_ID", format!("bench-{}", std::process::id()));
+    }
+    let mut child = command
         .args([
             "serve",
             "--http",
@@ -298,8 +341,9 @@ fn until_idle(http: SocketAddr) -> anyhow::Result<String> {
     Ok(m)
 }
 
-fn run_one(cli: &Cli, bin: &Path, calls: u64) -> anyhow::Result<Outcome> {
-    let server = start_server(bin, &cli.rtp_ports)?;
+fn run_one(cli: &Cli, bin: &Path, calls: u64, backend: &Backend) -> anyhow::Result<Outcome> {
+    let database = backend.url()?;
+    let server = start_server(bin, &cli.rtp_ports, database.as_deref())?;
     let pid = server.child.id();
     std::thread::sleep(Duration::from_secs(1));
     let rss_cold = rss_kib(pid)?;
@@ -421,41 +465,48 @@ fn main() -> anyhow::Result<()> {
             );
             continue;
         }
-        let o = run_one(&cli, &bin, n)?;
-        let sent = o.summary.packets_sent.caller + o.summary.packets_sent.callee;
-        println!(
-            "{:>6} {:>7} {:>11} {:>11} {:>5} {:>8} {:>10.2} {:>8.1} {:>9.1} {:>6} {:>8.1}  {}",
-            o.calls,
-            o.summary.calls_failed,
-            sent,
-            o.received,
-            o.lost,
-            o.dropped,
-            o.cpu_per_packet_us,
-            o.server_cpu_pct,
-            o.rss_per_call_kib,
-            o.wavs,
-            o.wav_bytes as f64 / 1e6,
-            o.verdict()
-        );
-        println!(
-            "       window: {:.0} packets/s offered, {:.0} received (expected {}), simulator {:.0}% CPU",
-            o.offered_pps,
-            o.window_pps,
-            o.expected_pps(),
-            o.sim_cpu_pct,
-        );
-        if cli.warmup {
+        let mut backends = vec![Backend::Embedded];
+        backends.extend(cli.postgres.clone().map(Backend::Postgres));
+        for backend in &backends {
+            let o = run_one(&cli, &bin, n, backend)?;
+            if backends.len() > 1 {
+                println!("{}:", backend.label());
+            }
+            let sent = o.summary.packets_sent.caller + o.summary.packets_sent.callee;
             println!(
-                "       over the warmed-up baseline: {:.1} KiB per call",
-                o.rss_warm_per_call_kib
+                "{:>6} {:>7} {:>11} {:>11} {:>5} {:>8} {:>10.2} {:>8.1} {:>9.1} {:>6} {:>8.1}  {}",
+                o.calls,
+                o.summary.calls_failed,
+                sent,
+                o.received,
+                o.lost,
+                o.dropped,
+                o.cpu_per_packet_us,
+                o.server_cpu_pct,
+                o.rss_per_call_kib,
+                o.wavs,
+                o.wav_bytes as f64 / 1e6,
+                o.verdict()
             );
-        }
-        if !o.summary.failures.is_empty() {
-            println!("       failures: {:?}", o.summary.failures);
-        }
-        if o.full_rate() && o.zero_loss() {
-            best = Some(o);
+            println!(
+                "       window: {:.0} packets/s offered, {:.0} received (expected {}), simulator {:.0}% CPU",
+                o.offered_pps,
+                o.window_pps,
+                o.expected_pps(),
+                o.sim_cpu_pct,
+            );
+            if cli.warmup {
+                println!(
+                    "       over the warmed-up baseline: {:.1} KiB per call",
+                    o.rss_warm_per_call_kib
+                );
+            }
+            if !o.summary.failures.is_empty() {
+                println!("       failures: {:?}", o.summary.failures);
+            }
+            if o.full_rate() && o.zero_loss() && matches!(backend, Backend::Embedded) {
+                best = Some(o);
+            }
         }
     }
     match best {
