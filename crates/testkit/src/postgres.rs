@@ -14,10 +14,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// The PostgreSQL server of this test process.
+/// A PostgreSQL server: the one of this test process ([`server`]), or one of a test's own
+/// ([`own`]) that it may restart.
 pub struct Server {
     port: u16,
     password: String,
+    bin: PathBuf,
+    root: bool,
+    dir: PathBuf,
     /// The watcher: its stdin is the pipe whose end stops the server.
     _watcher: Child,
 }
@@ -31,6 +35,12 @@ pub fn server() -> &'static Server {
         Ok(s) => s,
         Err(e) => panic!("the PostgreSQL test server did not start: {e}"),
     }
+}
+
+/// A server of the caller's own (stopped when it is dropped or the process ends), for a test
+/// that restarts it; panics with what went wrong when it cannot start.
+pub fn own() -> Server {
+    start().unwrap_or_else(|e| panic!("a PostgreSQL test server did not start: {e}"))
 }
 
 /// The URL of a new, empty database on the test server.
@@ -47,6 +57,29 @@ impl Server {
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Restarts the server as an operator would (`pg_ctl restart -m fast`: every connection is
+    /// closed, the port refuses connections until the new server is up) and returns once it
+    /// accepts connections again.
+    pub fn restart(&self) -> Result<(), String> {
+        let out = as_server_user(self.root, &self.bin.join("pg_ctl"))
+            .arg("restart")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "-t", "60", "-l"])
+            .arg(self.dir.join("restart.log"))
+            .output()
+            .map_err(|e| format!("pg_ctl: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "pg_ctl restart failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
     }
 
     /// Creates a new database and returns its URL.
@@ -209,6 +242,9 @@ fn launch(bin: &Path, root: bool, dir: &Path) -> Result<Server, String> {
     Ok(Server {
         port,
         password,
+        bin: bin.to_path_buf(),
+        root,
+        dir: dir.to_path_buf(),
         _watcher: watcher,
     })
 }

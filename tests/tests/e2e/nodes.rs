@@ -487,6 +487,39 @@ async fn cut_connections(url: &str) -> u64 {
 #[tokio::test]
 async fn lost_database_connections_are_ridden_out_and_live_calls_published_again() {
     let url = callrec_testkit::postgres::fresh_database().await;
+    ride_out(&url, || async {
+        assert!(
+            cut_connections(&url).await >= 4,
+            "both nodes' pools and listeners were cut"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_postgresql_restart_is_ridden_out_and_live_calls_published_again() {
+    // A server of this test's own, restarted for real: connections closed, the port refusing
+    // new ones for a while, then a new server.
+    let pg = std::sync::Arc::new(callrec_testkit::postgres::own());
+    let url = pg.fresh_database().await;
+    ride_out(&url, || async {
+        let pg = pg.clone();
+        tokio::task::spawn_blocking(move || pg.restart())
+            .await
+            .expect("the restart task")
+            .expect("PostgreSQL restarts");
+    })
+    .await;
+}
+
+/// Two nodes on the database at `url` with a live call on node B seen on node A; `disrupt`
+/// breaks the database under them; then the call is published again and toggled across nodes.
+async fn ride_out<F, Fut>(url: &str, disrupt: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let url = url.to_owned();
     let a = node(&url, "node-a").await;
     let b = node(&url, "node-b").await;
     let admin = a.admin().await;
@@ -529,10 +562,7 @@ async fn lost_database_connections_are_ridden_out_and_live_calls_published_again
         .is_ok()
     {}
 
-    assert!(
-        cut_connections(&url).await >= 4,
-        "both nodes' pools and listeners were cut"
-    );
+    disrupt().await;
     // Nothing changed on the call: a `call` event now is node B publishing it again after
     // the nodes listened again.
     let Event::Call(again) = wait_for(&mut events, id, false, 15).await else {

@@ -44,7 +44,7 @@ pub async fn start(state: &AppState, outbox: Option<Outbox>) -> anyhow::Result<O
     let listener = c.pg.listener(&[EVENTS_CHANNEL, &me]).await?;
     Ok(Some(Tasks(vec![
         tokio::spawn(publish(state.clone(), rx)),
-        tokio::spawn(listen(state.clone(), listener)),
+        tokio::spawn(listen(state.clone(), listener, me)),
         tokio::spawn(heartbeat(state.clone())),
     ])))
 }
@@ -101,23 +101,11 @@ async fn keep_live_row(state: &AppState, env: &Envelope) {
     }
 }
 
-async fn listen(state: AppState, mut listener: callrec_store::PgListener) {
+async fn listen(state: AppState, mut listener: callrec_store::PgListener, me: String) {
     let Some(c) = &state.cluster else { return };
-    // Set when the connection was lost: once listening again, what was sent meanwhile is
-    // lost, so every node publishes its live calls again (this one too).
-    let mut lost = false;
     loop {
         match listener.try_recv().await {
-            Ok(n) => {
-                if lost || n.is_none() {
-                    lost = false;
-                    tracing::warn!("the cluster listener is back; live calls are published again");
-                    c.send_to_all(Message::Republish {
-                        from: c.node().to_owned(),
-                    });
-                    tokio::spawn(republish(state.clone()));
-                }
-                let Some(n) = n else { continue };
+            Ok(Some(n)) => {
                 let payload = match c.pg.resolve(n.payload()).await {
                     Ok(Some(p)) => p,
                     Ok(None) => continue,
@@ -131,10 +119,30 @@ async fn listen(state: AppState, mut listener: callrec_store::PgListener) {
                     Err(e) => tracing::warn!(error = %e, "unreadable cluster message"),
                 }
             }
-            Err(e) => {
-                lost = true;
-                tracing::warn!(error = %e, "the cluster listener cannot reach the database; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+            // The connection was lost (a cut, a database restart). What was sent meanwhile is
+            // lost: listen again on a new connection — retried until the database answers,
+            // so that nothing waits on a listener that never hears the database come back —
+            // then every node publishes its live calls again (this one too).
+            lost => {
+                if let Err(e) = lost {
+                    tracing::warn!(error = %e, "the cluster listener lost the database");
+                } else {
+                    tracing::warn!("the cluster listener lost its connection");
+                }
+                listener = loop {
+                    match c.pg.listener(&[EVENTS_CHANNEL, &me]).await {
+                        Ok(l) => break l,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "the cluster listener cannot reach the database; retrying");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                        }
+                    }
+                };
+                tracing::warn!("the cluster listener is back; live calls are published again");
+                c.send_to_all(Message::Republish {
+                    from: c.node().to_owned(),
+                });
+                tokio::spawn(republish(state.clone()));
             }
         }
     }
