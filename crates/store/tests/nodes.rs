@@ -105,8 +105,15 @@ async fn a_dead_node_is_handed_to_exactly_one_sweeper() {
     // Two sweepers on node a at once stand for two live nodes sweeping at the same moment.
     let a2 = a.clone();
     let long_ago = Utc::now() - Duration::minutes(5);
-    b.beat(long_ago).await.expect("b beats, then dies");
-    a.beat(Utc::now()).await.expect("a beats");
+    assert!(
+        b.beat(long_ago).await.expect("b beats, then dies"),
+        "b's first beat makes its row"
+    );
+    assert!(
+        a.beat(Utc::now()).await.expect("a beats"),
+        "a's first beat makes its row"
+    );
+    assert!(!a.beat(Utc::now()).await.expect("a beats"), "a's next beat renews it");
     let cut = Utc::now() - Duration::seconds(15);
     let (first, second) = tokio::join!(a.take_dead_nodes(cut), a2.take_dead_nodes(cut));
     let mut taken: Vec<String> = first
@@ -117,7 +124,10 @@ async fn a_dead_node_is_handed_to_exactly_one_sweeper() {
         .collect();
     taken.sort();
     assert_eq!(taken, ["b"], "b is taken once, a (alive) never");
-    b.beat(Utc::now()).await.expect("b is back");
+    assert!(
+        b.beat(Utc::now()).await.expect("b is back"),
+        "b's beat after the sweep finds no row: it learns it was taken for dead"
+    );
     assert!(
         a.take_dead_nodes(cut).await.expect("sweep").is_empty(),
         "a live node is not dead"

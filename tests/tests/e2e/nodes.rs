@@ -724,3 +724,69 @@ async fn a_node_killed_mid_call_comes_back_repairs_uploads_and_the_recording_pla
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_node_taken_for_dead_while_alive_writes_its_call_back_and_it_ends_normally() {
+    use sqlx::Connection;
+    let url = callrec_testkit::postgres::fresh_database().await;
+    let (a_dir, b_dir) = (
+        tempfile::tempdir().expect("data dir"),
+        tempfile::tempdir().expect("data dir"),
+    );
+    let a = TestServer::start_with_config(node_config(a_dir.path(), &url, "node-a", 2)).await;
+    let b = TestServer::start_with_config(node_config(b_dir.path(), &url, "node-b", 2)).await;
+    let admin = a.admin().await;
+    let mut events = admin.events().await.expect("admin subscribes on node A");
+    let sim = Sim::connect(b.sip, Transport::Udp).await.expect("sim");
+    let sip_call = sim.call().mon_mode("force").invite().await.expect("node B answers");
+    let id = call_id(&a, sip_call.call_id()).await;
+    wait_for(&mut events, id, false, 10).await;
+
+    // What node A sees when node B's heartbeats stall longer than the lease (a database
+    // outage on B's side) while B goes on recording: B's heartbeat row ages past the lease.
+    // Aged again until A's sweep takes it (B may renew it in between).
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("the test database");
+    let mut swept = false;
+    for _ in 0..20 {
+        sqlx::query("UPDATE nodes SET seen_at = 0 WHERE node_id = 'node-b'")
+            .execute(&mut conn)
+            .await
+            .expect("age node B's heartbeat");
+        let ended = tokio::time::timeout(Duration::from_secs(1), async {
+            while let Some(Ok(e)) = events.next().await {
+                if matches!(e, Event::CallEnded { call_id } if call_id == id) {
+                    return;
+                }
+            }
+        })
+        .await;
+        if ended.is_ok() {
+            swept = true;
+            break;
+        }
+    }
+    assert!(swept, "node A took node B for dead and ended its call");
+    // Node B's next beat finds its row gone: it writes the call back and announces it.
+    wait_for(&mut events, id, false, 10).await;
+    let detail = admin.get_call(id).await.expect("the call");
+    assert_ne!(
+        detail.call.state,
+        CallState::Ended,
+        "the call is live again in the journal"
+    );
+    assert_eq!(detail.call.ended_at, None, "with no end");
+    assert!(
+        admin.live_calls().await.expect("live").iter().any(|d| d.call.id == id),
+        "and live on node A again"
+    );
+    sip_call.bye().await.expect("BYE");
+    wait_for(&mut events, id, true, 10).await;
+    let rec = eventually(10, "the recording is finished", || async {
+        let r = admin.get_call(id).await.ok()?.recordings.into_iter().next()?;
+        (r.state == RecordingState::Complete).then_some(r)
+    })
+    .await;
+    assert!(rec.bytes > 0, "node B kept recording throughout");
+    a.stop().await;
+    b.stop().await;
+}

@@ -191,9 +191,25 @@ async fn heartbeat(state: AppState) {
     loop {
         every.tick().await;
         let now = Utc::now();
-        if let Err(e) = c.pg.beat(now).await {
-            tracing::warn!(error = %e, "could not renew this node's heartbeat");
-            continue;
+        match c.pg.beat(now).await {
+            Ok(false) => {}
+            // Our row was gone: a database outage longer than the lease, and another node
+            // took this one for dead and ended its calls in the journal while they went on
+            // here. Write them back from the live state and announce them again.
+            Ok(true) => {
+                let ids = state.live.ids();
+                tracing::warn!(
+                    calls = ids.len(),
+                    "this node was taken for dead; its live calls are written back"
+                );
+                for id in ids {
+                    live::reassert(&state, id).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not renew this node's heartbeat");
+                continue;
+            }
         }
         let lease = chrono::Duration::from_std(c.lease).unwrap_or(chrono::Duration::MAX);
         match c.pg.take_dead_nodes(now - lease).await {

@@ -67,6 +67,19 @@ pub async fn republish(state: &AppState, id: CallId) {
     }
 }
 
+/// Writes a live call's row again from the live state and announces it: another node took
+/// this one for dead (its heartbeat lapsed during a database outage) and ended the call in the
+/// journal while it went on here.
+pub async fn reassert(state: &AppState, id: CallId) {
+    if let Some(lc) = state.live.get(id) {
+        let lc = lc.lock().await;
+        if let Err(e) = state.store.update_call(&lc.call, &lc.trace).await {
+            tracing::warn!(error = %e, call = %id, "could not write a live call back");
+        }
+        publish_call(state, &lc).await;
+    }
+}
+
 /// Registers a ringing call, decides how it is recorded and announces it.
 pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>) -> Result<CallId, ApiError> {
     let book = AddressBook::load(state).await?;

@@ -91,17 +91,21 @@ impl PgCluster {
         Ok(l)
     }
 
-    /// Renews this node's heartbeat.
-    pub async fn beat(&self, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
+    /// Renews this node's heartbeat; `true` when there was no row to renew (the first beat,
+    /// or another node took this one for dead meanwhile).
+    pub async fn beat(&self, now: DateTime<Utc>) -> Result<bool> {
+        // `xmax = 0` on the returned row: it was inserted, not updated — this node had no
+        // heartbeat row (its first beat, or another node took it for dead and removed it).
+        let inserted: bool = sqlx::query_scalar(
             "INSERT INTO nodes (node_id, seen_at) VALUES ($1, $2)
-             ON CONFLICT (node_id) DO UPDATE SET seen_at = EXCLUDED.seen_at",
+             ON CONFLICT (node_id) DO UPDATE SET seen_at = EXCLUDED.seen_at
+             RETURNING (xmax = 0)",
         )
         .bind(&self.node)
         .bind(ms(now))
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(())
+        Ok(inserted)
     }
 
     /// Removes this node's heartbeat (a clean stop: nothing of it is left to sweep).
