@@ -220,6 +220,17 @@ async fn upload(
                 return Ok(Done::Uploaded);
             }
             let (sent, _) = objects.put_file(rel, &local).await?;
+            // Deleted (retention, an admin) while it was going up: the delete found no object
+            // yet, so the one just written would outlive its row. Take it back out.
+            if matches!(
+                state.store.get_recording(*recording_id).await,
+                Err(StoreError::NotFound)
+            ) {
+                objects.delete(rel).await?;
+                remove_if_exists(&local).await?;
+                remove_note_if_unchanged(note_path, note_bytes).await?;
+                return Ok(Done::Waiting);
+            }
             let (stored, _) = objects.sha256(rel).await?;
             for got in [sent, stored] {
                 if got != want {
