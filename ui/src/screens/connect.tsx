@@ -83,7 +83,7 @@ export function ConnectScreen(props: {
               <input
                 class="input"
                 type="text"
-                placeholder="Other nodes, if there are several (optional)"
+                placeholder="Other nodes, if any (optional)"
                 title="Addresses of the installation's other nodes, separated by commas. When the server in use stops answering, the app moves to the next one and you stay signed in."
                 value={others}
                 onInput={(e) => setOthers((e.target as HTMLInputElement).value)}
