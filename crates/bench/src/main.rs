@@ -127,7 +127,19 @@ async fn prepare(args: &Args, db: &Path, plan: &seed::Plan) -> Result<(seed::See
         db.display(),
         args.batch
     );
-    let report = seed::seed(&store, plan, args.batch, end).await?;
+    let seconds = seed_now(&store, plan, args.batch, end).await?;
+    store.pool().close().await;
+    let mark = seed::Seeded {
+        calls: args.calls,
+        users: args.users,
+        end,
+    };
+    Ok((mark, Some(seconds)))
+}
+
+/// Seeds `store` (either backend) and says how it went; returns the seconds it took.
+async fn seed_now(store: &dyn Store, plan: &seed::Plan, batch: usize, end: chrono::DateTime<Utc>) -> Result<f64> {
+    let report = seed::seed(store, plan, batch, end).await?;
     eprintln!(
         "seeded {} calls and {} recordings in {:.1} s ({:.0} calls/s)",
         report.calls,
@@ -135,13 +147,7 @@ async fn prepare(args: &Args, db: &Path, plan: &seed::Plan) -> Result<(seed::See
         report.seconds,
         report.calls as f64 / report.seconds
     );
-    store.pool().close().await;
-    let mark = seed::Seeded {
-        calls: args.calls,
-        users: args.users,
-        end,
-    };
-    Ok((mark, Some(report.seconds)))
+    Ok(report.seconds)
 }
 
 /// Opens the PostgreSQL database at `url`, or seeds it when it is empty. A database that holds
@@ -165,14 +171,7 @@ async fn prepare_postgres(args: &Args, url: &str, plan: &seed::Plan) -> Result<(
         "seeding {} calls across {} users into PostgreSQL",
         args.calls, args.users
     );
-    let report = seed::seed(&store, plan, args.batch, end).await?;
-    eprintln!(
-        "seeded {} calls and {} recordings in {:.1} s ({:.0} calls/s)",
-        report.calls,
-        report.recordings,
-        report.seconds,
-        report.calls as f64 / report.seconds
-    );
+    let seconds = seed_now(&store, plan, args.batch, end).await?;
     // Fresh statistics, as an operator's autovacuum would have them by the time the journal
     // is read.
     sqlx::query("ANALYZE").execute(store.pool()).await.context("ANALYZE")?;
@@ -182,7 +181,7 @@ async fn prepare_postgres(args: &Args, url: &str, plan: &seed::Plan) -> Result<(
         users: args.users,
         end,
     };
-    Ok((mark, Some(report.seconds)))
+    Ok((mark, Some(seconds)))
 }
 
 async fn login(base: &str, username: &str) -> Result<Client> {
