@@ -59,7 +59,7 @@ struct Args {
     /// Downloads per audio format
     #[arg(long, default_value_t = 3)]
     audio_runs: usize,
-    /// Only seed (or check the cache), then stop
+    /// Only seed (or check the cache) — SQLite and, with `--postgres`, PostgreSQL — then stop
     #[arg(long)]
     seed_only: bool,
     /// Only the journal cases whose name contains this text (e.g. "supervisor")
@@ -294,10 +294,6 @@ fn main() -> Result<()> {
         Some(s) => println!("seeding: {} calls in {:.1} s", args.calls, s),
         None => println!("seeding: cached at {}", db.display()),
     }
-    if args.seed_only {
-        return Ok(());
-    }
-
     let work = tempfile::Builder::new()
         .prefix("journal-bench-")
         .tempdir_in(db.parent().unwrap_or(Path::new(".")))?;
@@ -315,6 +311,9 @@ fn main() -> Result<()> {
             None => println!("seeding PostgreSQL: cached"),
         }
         backends.push(("PostgreSQL", url, pg_mark));
+    }
+    if args.seed_only {
+        return Ok(());
     }
     let supervisor = plan.supervisors().next().expect("the plan has a supervisor");
     let mut tables = Vec::new();
