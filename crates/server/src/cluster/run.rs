@@ -224,8 +224,9 @@ async fn heartbeat(state: AppState) {
     }
 }
 
-/// Ends the calls of a dead node at the moment it was last seen. Its recordings stay in
-/// progress: the node repairs them from its spool when it restarts.
+/// Ends the calls of a dead node at the moment it was last seen and writes their journal
+/// JSON. Its recordings stay in progress: the node repairs them from its spool when it
+/// restarts.
 async fn end_calls_of(state: &AppState, node: &str, seen: chrono::DateTime<Utc>) {
     let Some(c) = &state.cluster else { return };
     tracing::warn!(node, last_seen = %seen, "a node stopped renewing its heartbeat; ending its live calls");
@@ -247,6 +248,12 @@ async fn end_calls_of(state: &AppState, node: &str, seen: chrono::DateTime<Utc>)
         .await;
         match r {
             Ok(users) => {
+                // The call's journal JSON is archived now, not only when the dead node comes
+                // back (it may never): with its recordings still in progress; the node
+                // rewrites it once it has repaired them.
+                if let Err(e) = calls::write_journal(state, id).await {
+                    tracing::warn!(error = %e, call = %id, "cannot write a dead node's call journal");
+                }
                 state
                     .publish(Event::CallEnded { call_id: id }, users.clone(), None)
                     .await;

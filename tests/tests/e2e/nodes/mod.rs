@@ -353,6 +353,25 @@ async fn spawn_node_spec(spec: String) -> (std::process::Child, SocketAddr) {
     (child, sip)
 }
 
+/// Every `.json` file under `dir`, but for the upload queue's notes (`outbox/`).
+fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if !p.ends_with("outbox") {
+                    todo.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 #[tokio::test]
 async fn a_killed_node_s_calls_end_after_the_lease_and_its_recording_is_repaired_at_restart() {
     let url = callrec_testkit::postgres::fresh_database().await;
@@ -386,6 +405,16 @@ async fn a_killed_node_s_calls_end_after_the_lease_and_its_recording_is_repaired
         detail.recordings[0].state,
         RecordingState::Recording,
         "the recording waits for node B's spool"
+    );
+    let archived = eventually(10, "node A archives the ended call's journal JSON", || async {
+        json_files(a_dir.path()).into_iter().next()
+    })
+    .await;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&archived).expect("read the journal JSON")).expect("JSON");
+    assert_eq!(
+        doc["call"]["state"], "ended",
+        "the archived journal says the call ended: {doc}"
     );
 
     let b = TestServer::start_with_config(node_config(b_dir.path(), &url, "node-b", 2)).await;
