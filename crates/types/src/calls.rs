@@ -367,6 +367,10 @@ pub struct CallDetail {
     pub recording: LiveRecording,
     /// Whether the viewer may press the record toggle now.
     pub can_toggle: bool,
+    /// Whether the viewer may pause or resume the running recording now (issue #11.1: any
+    /// participant, an admin — automatic recordings too).
+    #[serde(default)]
+    pub can_pause: bool,
     /// Why the viewer may not, in plain words, when `can_toggle` is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_allowed_reason: Option<String>,

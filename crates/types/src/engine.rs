@@ -110,6 +110,9 @@ pub enum TraceKind {
     ManualStart,
     ManualStop,
     Refused,
+    /// The recording was paused (PCI, issue #11.1).
+    Paused,
+    Resumed,
 }
 
 /// The outcome for one call.

@@ -5,6 +5,7 @@
 //! the bookkeeping, never the packets.
 
 mod media;
+mod pause;
 pub mod registry;
 
 pub use crate::error::ToggleError;
@@ -48,6 +49,7 @@ async fn publish_call(state: &AppState, lc: &LiveCall) {
         trace: lc.trace.clone(),
         recording: lc.recording_state(),
         can_toggle: false,
+        can_pause: false,
         not_allowed_reason: None,
     };
     state
@@ -201,6 +203,9 @@ pub async fn toggle(
     action: Option<RecordingAction>,
     via: ManualVia,
 ) -> Result<(LiveRecording, Option<RecordingId>), ToggleError> {
+    if let Some(RecordingAction::Pause | RecordingAction::Resume) = action {
+        return pause::pause_or_resume(state, id, user, action == Some(RecordingAction::Pause), via).await;
+    }
     let lc = state.live.get(id).ok_or(ToggleError::NotLive)?;
     let mut lc = lc.lock().await;
     let is_participant = lc.call.participants.iter().any(|p| p.user_id == Some(user));
@@ -278,6 +283,7 @@ pub async fn toggle(
             stop_segment(state, &mut lc).await?;
         }
         // Start while recording / stop while not: nothing to do, the answer says the state.
+        // (Pause and resume went to `pause::pause_or_resume` above.)
         _ => {}
     }
     state
@@ -440,13 +446,19 @@ async fn start_segment_at(
         rel_path,
         by,
         dispatch,
+        pause: None,
+        pause_seq: 0,
     });
     Ok(())
 }
 
 async fn stop_segment(state: &AppState, lc: &mut LiveCall) -> Result<(), ToggleError> {
-    let Some(active) = lc.active.take() else { return Ok(()) };
+    let Some(mut active) = lc.active.take() else {
+        return Ok(());
+    };
     let now = state.clock.now();
+    // A recording stopped (or a call ended) while paused: the pause ends with it.
+    pause::close_open(state, &mut active, now).await;
     let media = lc.media.clone();
     let facts = blocking(move || media.stop_segment(now))
         .await
