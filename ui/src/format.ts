@@ -116,9 +116,11 @@ export function pauseOf(d: CallDetail): LivePause | null {
   return r.kind === 'not_recording' ? null : (r.paused ?? null);
 }
 
-/** "PAUSED by Alice · 0:12": who paused the recording and for how long, by the window's clock. */
-export function pausedLabel(p: LivePause, now: number): string {
-  return `PAUSED by ${p.by} · ${formatDuration(Math.max(0, now - Date.parse(p.since)))}`;
+/** "PAUSED by Alice · 0:12": who paused the recording (by the directory's name when they take
+ *  part in the call) and for how long, by the window's clock. */
+export function pausedLabel(d: CallDetail, p: LivePause, now: number): string {
+  const who = d.participants.find((x) => x.user_id != null && x.user_id === p.user_id);
+  return `PAUSED by ${(who && participantName(who)) || p.by} · ${formatDuration(Math.max(0, now - Date.parse(p.since)))}`;
 }
 
 /** A recording's pauses as a line for the call panel: "paused 0:03–0:06 by Alice". */

@@ -167,7 +167,7 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
           ) : paused ? (
             <span class="paused-state" data-testid="pause-state" title={`Paused since ${new Date(paused.since).toLocaleTimeString()}: nothing of the call is recorded`}>
               <span class="pause-icon" aria-hidden="true" />
-              {pausedLabel(paused, now)}
+              {pausedLabel(detail, paused, now)}
             </span>
           ) : (
             <>
