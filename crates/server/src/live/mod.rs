@@ -6,10 +6,12 @@
 
 mod media;
 mod pause;
+mod publish;
 pub mod registry;
 
 pub use crate::error::ToggleError;
 pub use media::{CallMedia, SegmentFacts, SilentMedia};
+use publish::publish_call;
 use registry::Active;
 pub use registry::{LiveCall, LiveCalls};
 
@@ -19,7 +21,7 @@ use crate::files::{sha256_file, Files};
 use crate::state::AppState;
 use callrec_store::{FinishedRecording, NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{
-    CallDetail, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingState, Trigger,
+    CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingState, Trigger,
 };
 use callrec_types::engine::{TraceKind, TraceLine};
 use callrec_types::rules::{Dispatch, MonMode};
@@ -40,25 +42,6 @@ pub struct NewLiveCall {
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(io::Error::other)?
-}
-
-async fn publish_call(state: &AppState, lc: &LiveCall) {
-    let detail = CallDetail {
-        call: lc.call.clone(),
-        recordings: Vec::new(),
-        trace: lc.trace.clone(),
-        recording: lc.recording_state(),
-        can_toggle: false,
-        can_pause: false,
-        not_allowed_reason: None,
-    };
-    state
-        .publish(
-            Event::Call(detail),
-            calls::internal_users(&lc.call),
-            Some(lc.decision.clone()),
-        )
-        .await;
 }
 
 /// Publishes a live call's state again (another node lost what was sent meanwhile).

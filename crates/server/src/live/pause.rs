@@ -5,10 +5,11 @@
 //! push to clients, and the optional automatic resume (setting `pause_auto_resume_secs`).
 //! The route and the phone's key audit the press; an automatic resume is audited here.
 
+use super::publish::publish_call;
 use super::registry::{Active, LiveCall};
-use super::{publish_call, ToggleError};
 use crate::calls;
 use crate::error::ApiError;
+use crate::error::ToggleError;
 use crate::state::AppState;
 use callrec_types::calls::{LivePause, LiveRecording, ManualVia};
 use callrec_types::directory::Level;

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use callrec_media::g711::Law;
 use callrec_media::wav::WavFile;
@@ -13,9 +13,11 @@ use callrec_types::calls::RecordingGap;
 
 use super::backlog::Backlog;
 use super::pause::Pauses;
-use super::worker::{DELAY_SAMPLES, RETRY};
 use crate::disk::Disk;
 
+/// How often a segment whose write failed tries again: the retry is how a worker notices
+/// that space has returned.
+pub const RETRY: Duration = Duration::from_millis(500);
 /// A segment's file once closed: its header matches its length.
 pub struct ClosedSegment {
     /// The file.
@@ -42,13 +44,14 @@ pub(super) struct Segment {
 }
 
 impl Segment {
-    pub(super) fn new(call: u64, file: Box<WavFile<File>>, disk: Arc<Disk>) -> Segment {
+    /// A segment of call `call` into `file`; `incoming` frames are drained per tick at most.
+    pub(super) fn new(call: u64, file: Box<WavFile<File>>, disk: Arc<Disk>, incoming: usize) -> Segment {
         let law = file.state().codec().law().unwrap_or(Law::Ulaw);
         Segment {
             call,
             file,
             // One tick of frames, or a stop's drain of the delay window.
-            incoming: Vec::with_capacity(2 * (DELAY_SAMPLES as usize + 800)),
+            incoming: Vec::with_capacity(2 * incoming),
             backlog: Backlog::new(law, disk.buffer_bytes),
             disk,
             retry_at: None,

@@ -8,7 +8,7 @@
 //! outside a recording never reaches the disk. A segment's frames are written and the WAV
 //! header brought up to date once [`CHUNK_FRAMES`] have accumulated: one `write` per call
 //! per second, never one per packet. When the disk refuses a write the frames wait in the
-//! segment's [`Backlog`] and are retried every [`RETRY`] (see [`super::backlog`]). While there
+//! segment's [`Backlog`](super::backlog::Backlog) and are retried every [`RETRY`] (see [`super::backlog`]). While there
 //! are calls the loop pauses a millisecond after a small batch, so each `epoll_wait` returns
 //! many sockets (the kernel queues the datagrams meanwhile): that is what keeps the cost per
 //! packet near one `recv`.
@@ -33,8 +33,8 @@ use callrec_types::wire::PauseFill;
 use super::counters::RtpCounters;
 use super::epoll::{Epoll, EventFd, Events, Token};
 use super::ports::PortPool;
-pub use super::segment::ClosedSegment;
 use super::segment::Segment;
+pub use super::segment::{ClosedSegment, RETRY};
 use crate::disk::Disk;
 
 /// How often mixers are drained and counters published.
@@ -62,9 +62,6 @@ pub const MAX_STREAMS: usize = 1 << STREAM_BITS;
 const RATE: u64 = 8000;
 /// Datagrams read at most per socket when draining at a stop or a hang-up.
 const MAX_DRAIN: usize = 4096;
-/// How often a segment whose write failed tries again: the retry is how a worker notices
-/// that space has returned.
-pub const RETRY: Duration = Duration::from_millis(500);
 
 /// A stream to receive.
 pub struct NewStream {
@@ -302,7 +299,7 @@ impl Worker {
                 if start > call.mixer.position() {
                     call.mixer.discard_to(start);
                 }
-                call.segment = Some(Segment::new(id, file, disk));
+                call.segment = Some(Segment::new(id, file, disk, DELAY_SAMPLES as usize + 800));
             }
             Command::Stop { id, at, reply } => {
                 let end = position(self.epoch, at);
