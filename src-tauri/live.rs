@@ -235,6 +235,7 @@ mod tests {
             trace: vec![],
             recording: LiveRecording::NotRecording,
             can_toggle: false,
+            can_pause: false,
             not_allowed_reason: None,
         }
     }

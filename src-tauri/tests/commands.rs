@@ -145,6 +145,25 @@ fn sign_in_see_the_live_call_toggle_recording_and_find_it_in_the_journal() {
 
     let started = app.ok("set_recording", json!({"callId": call_id.0, "action": "start"}));
     assert_eq!(started["state"]["kind"], "recording_manual");
+    // Issue #11.1: the same command pauses and resumes; the push stream shows who paused it.
+    let paused = app.ok("set_recording", json!({"callId": call_id.0, "action": "pause"}));
+    assert_eq!(
+        paused["state"]["paused"]["user_id"], session["user"]["id"],
+        "paused by alice"
+    );
+    app.wait_for(
+        "the paused state on the live call",
+        |e| matches!(e, UiEvent::LiveCalls { calls } if calls.iter().any(|c| c.call.id == call_id && c.recording.paused().is_some() && c.can_pause)),
+    );
+    let again = app
+        .invoke("set_recording", json!({"callId": call_id.0, "action": "pause"}))
+        .expect_err("a second pause is refused");
+    assert!(
+        again["message"].as_str().is_some_and(|m| m.contains("already paused")),
+        "in plain words: {again}"
+    );
+    let resumed = app.ok("set_recording", json!({"callId": call_id.0, "action": "resume"}));
+    assert!(resumed["state"].get("paused").is_none(), "recording again: {resumed}");
     std::thread::sleep(Duration::from_millis(300));
     app.ok("set_recording", json!({"callId": call_id.0, "action": "stop"}));
 
@@ -172,6 +191,11 @@ fn sign_in_see_the_live_call_toggle_recording_and_find_it_in_the_journal() {
     let rec = &detail["recordings"][0];
     assert_eq!(rec["seq"], 1);
     assert_eq!(rec["trigger"]["kind"], "manual");
+    assert_eq!(
+        rec["pauses"].as_array().map(Vec::len),
+        Some(1),
+        "the pause is listed: {rec}"
+    );
     let recording_id = rec["id"].as_i64().expect("a recording id");
 
     // Download it: the bytes are the server's and the checksum is checked.

@@ -1,5 +1,5 @@
 // How numbers, times and people read in the window.
-import { plainMessage, type CallDetail, type CallDirection, type Call, type LiveRecording, type Participant, type Recording, type Trigger } from './api';
+import { plainMessage, type CallDetail, type CallDirection, type Call, type LivePause, type LiveRecording, type Participant, type Recording, type RecordingPause, type Trigger } from './api';
 
 export function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
@@ -108,6 +108,26 @@ export function recordingStateLabel(d: CallDetail): string {
 
 export function isRecording(d: CallDetail): boolean {
   return d.recording.kind !== 'not_recording';
+}
+
+/** The running recording's PCI pause (issue #11.1), if it is paused. */
+export function pauseOf(d: CallDetail): LivePause | null {
+  const r = d.recording;
+  return r.kind === 'not_recording' ? null : (r.paused ?? null);
+}
+
+/** "PAUSED by Alice · 0:12": who paused the recording (by the directory's name when they take
+ *  part in the call) and for how long, by the window's clock. */
+export function pausedLabel(d: CallDetail, p: LivePause, now: number): string {
+  const who = d.participants.find((x) => x.user_id != null && x.user_id === p.user_id);
+  return `PAUSED by ${(who && participantName(who)) || p.by} · ${formatDuration(Math.max(0, now - Date.parse(p.since)))}`;
+}
+
+/** A recording's pauses as a line for the call panel: "paused 0:03–0:06 by Alice". */
+export function pausesLabel(pauses: RecordingPause[]): string {
+  return pauses
+    .map((p) => `paused ${formatDuration(p.from_ms)}–${p.to_ms == null ? 'now' : formatDuration(p.to_ms)} by ${p.by}`)
+    .join(', ');
 }
 
 /** Who or what started a recording. */

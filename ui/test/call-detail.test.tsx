@@ -31,6 +31,7 @@ function recording(over: Partial<Recording> = {}): Recording {
     legal_hold: false,
     dispatch: [],
     gaps: [],
+    pauses: [],
     ...over,
   };
 }

@@ -115,6 +115,7 @@ export function liveCall(overrides: Partial<CallDetail> = {}): CallDetail {
     trace: [],
     recording: { kind: 'not_recording' },
     can_toggle: true,
+    can_pause: false,
     ...overrides,
   };
 }

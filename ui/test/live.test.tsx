@@ -176,3 +176,65 @@ describe('issue 17: the live card', () => {
     expect(root.textContent).toContain('Your calls in progress');
   });
 });
+
+describe('PCI pause (issue #11.1)', () => {
+  test('Pause beside the red toggle pauses an automatic recording the agent cannot stop', async () => {
+    const sent: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'set_recording') sent.push(args);
+      return { state: { kind: 'recording_auto' } };
+    });
+    const detail = liveCall({ recording: { kind: 'recording_auto' }, can_toggle: false, can_pause: true });
+    const root = await mount(withShared(shared(), <LiveCallCard detail={detail} now={Date.now()} />));
+    expect((root.querySelector('[data-testid=record-toggle]') as HTMLButtonElement).disabled).toBe(true);
+    const pause = root.querySelector('[data-testid=pause-toggle]') as HTMLButtonElement;
+    expect(pause.disabled).toBe(false);
+    expect(pause.textContent).toBe('Pause');
+    await click(pause);
+    expect(sent).toEqual([{ callId: 7, action: 'pause' }]);
+  });
+
+  test('the paused state is unmistakable: amber, who paused it and its own timer; Resume resumes', async () => {
+    const sent: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'set_recording') sent.push(args);
+      return { state: { kind: 'recording_auto' } };
+    });
+    const since = new Date(Date.now() - 12_000).toISOString();
+    const detail = liveCall({ recording: { kind: 'recording_auto', paused: { by: 'Alice', user_id: 1, since } }, can_pause: true });
+    const root = await mount(withShared(shared(), <LiveCallCard detail={detail} now={Date.now()} />));
+    expect(root.querySelector('[data-testid=pause-state]')!.textContent).toBe('PAUSED by Alice · 0:12');
+    expect(root.querySelector('[data-testid=live-call]')!.className).toContain('is-paused');
+    const resume = root.querySelector('[data-testid=pause-toggle]') as HTMLButtonElement;
+    expect(resume.textContent).toBe('Resume');
+    expect(resume.getAttribute('aria-pressed')).toBe('true');
+    await click(resume);
+    expect(sent).toEqual([{ callId: 7, action: 'resume' }]);
+  });
+
+  test('no Pause button when nothing is recorded', async () => {
+    const root = await mount(withShared(shared(), <LiveCallCard detail={liveCall({ can_pause: false })} now={Date.now()} />));
+    expect(root.querySelector('[data-testid=pause-toggle]')).toBeNull();
+  });
+
+  test('key P pauses the live call, but never while a field or a button has focus', async () => {
+    const sent: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'set_recording') sent.push(args);
+      return { state: { kind: 'recording_auto' } };
+    });
+    const detail = liveCall({ recording: { kind: 'recording_auto' }, can_pause: true });
+    const root = await mount(withShared(shared({ liveCalls: [detail] }), <LiveView onOpenJournal={() => undefined} />));
+    const input = document.createElement('input');
+    root.appendChild(input);
+    input.focus();
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'p', bubbles: true }));
+    (root.querySelector('[data-testid=pause-toggle]') as HTMLButtonElement).focus();
+    root.querySelector('[data-testid=pause-toggle]')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'p', bubbles: true }));
+    expect(sent).toEqual([]);
+    (document.activeElement as HTMLElement).blur();
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'p', bubbles: true }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sent).toEqual([{ callId: 7, action: 'pause' }]);
+  });
+});

@@ -179,6 +179,26 @@ impl Client {
         self.phone_request(url).await
     }
 
+    /// `GET /mobydickcmd/provisioning/snom/snom-pause.php?mac=&sipcallid=`: a Snom phone's
+    /// pause key (PCI, issue #11.1): pauses the call's recording, or resumes it when paused.
+    /// No auth; returns the status and body.
+    pub async fn snom_pause(&self, mac: &str, sip_call_id: &str) -> Result<(u16, String)> {
+        let mut url = self.url("/mobydickcmd/provisioning/snom/snom-pause.php");
+        set_query(
+            &mut url,
+            &[("mac", mac.to_string()), ("sipcallid", sip_call_id.to_string())],
+        );
+        self.phone_request(url).await
+    }
+
+    /// `GET /provisioning/{mac}/pui/monitor/pause?callid=`: a PUI phone's pause key. No
+    /// auth; returns the status and body.
+    pub async fn pui_pause(&self, mac: &str, call_id: &str) -> Result<(u16, String)> {
+        let mut url = self.url_segments(&["provisioning", mac, "pui", "monitor", "pause"])?;
+        set_query(&mut url, &[("callid", call_id.to_string())]);
+        self.phone_request(url).await
+    }
+
     async fn phone_request(&self, url: Url) -> Result<(u16, String)> {
         let response = self.anonymous(Method::GET, url).send().await?;
         let status = response.status().as_u16();

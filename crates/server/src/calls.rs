@@ -179,16 +179,19 @@ pub fn detail_for(
     recordings: Vec<Recording>,
     trace: Vec<TraceLine>,
     live: Option<(&Decision, LiveRecording)>,
-    viewer: UserId,
+    viewer: &Caller,
 ) -> CallDetail {
-    let is_participant = call.participants.iter().any(|p| p.user_id == Some(viewer));
+    let is_participant = call.participants.iter().any(|p| p.user_id == Some(viewer.id()));
+    let can_pause = live.as_ref().is_some_and(|(decision, state)| {
+        *state != LiveRecording::NotRecording && decision.may_pause(is_participant, viewer.is_admin()).is_ok()
+    });
     let (recording, can_toggle, reason) = match live {
         None => (
             LiveRecording::NotRecording,
             false,
             Some("the call has ended".to_string()),
         ),
-        Some((decision, state)) => match decision.may_toggle(viewer, is_participant) {
+        Some((decision, state)) => match decision.may_toggle(viewer.id(), is_participant) {
             Ok(()) => (state, true, None),
             Err(r) => (state, false, Some(r.to_string())),
         },
@@ -199,6 +202,7 @@ pub fn detail_for(
         trace,
         recording,
         can_toggle,
+        can_pause,
         not_allowed_reason: reason,
     }
 }

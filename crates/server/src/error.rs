@@ -10,6 +10,7 @@ use axum::Json;
 use callrec_store::StoreError;
 use callrec_types::engine::Refusal;
 use callrec_types::engine::TraceLine;
+use callrec_types::pause::PauseConflict;
 use callrec_types::rules::FieldError;
 use callrec_types::wire::{ErrorBody, ErrorCode};
 use callrec_types::DispatchId;
@@ -240,6 +241,9 @@ pub enum ToggleError {
     NotLive,
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// A pause or resume that does not fit the recording's state.
+    #[error(transparent)]
+    Pause(#[from] PauseConflict),
     #[error(transparent)]
     Api(#[from] ApiError),
 }
@@ -260,6 +264,15 @@ impl From<ToggleError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::RecordingDenied, e.to_string())
             }
             ToggleError::Refused(r) => ApiError::new(StatusCode::FORBIDDEN, ErrorCode::NotPermitted, r.to_string()),
+            ToggleError::Pause(c) => ApiError::new(
+                StatusCode::CONFLICT,
+                match c {
+                    PauseConflict::NotRecording => ErrorCode::NotRecording,
+                    PauseConflict::AlreadyPaused => ErrorCode::AlreadyPaused,
+                    PauseConflict::NotPaused => ErrorCode::NotPaused,
+                },
+                c.to_string(),
+            ),
             ToggleError::Api(a) => a,
         }
     }

@@ -1,7 +1,8 @@
-//! The phone's record key (SPEC §5): a Snom action URL names the phone by MAC and the call by
-//! SIP Call-ID; the phone's user toggles that call's recording exactly as the client's red
-//! toggle does ([`crate::cluster::toggle`] with `ManualVia::Phone`), with the same permission check, on
-//! whichever node holds the call.
+//! The phone's record and pause keys (SPEC §5, issue #11.1): a Snom action URL names the
+//! phone by MAC and the call by SIP Call-ID; the phone's user toggles that call's recording
+//! exactly as the client's red toggle does ([`crate::cluster::toggle`] with
+//! `ManualVia::Phone`), or pauses and resumes it as the client's Pause button does, with the
+//! same permission checks, on whichever node holds the call.
 //! Every press is audited as `phone:<mac>`, refusals included.
 
 use crate::live::ToggleError;
@@ -11,6 +12,8 @@ use callrec_store::{NewAudit, StoreError};
 use callrec_types::calls::{LiveRecording, ManualVia};
 use callrec_types::directory::normalize_mac;
 use callrec_types::engine::Refusal;
+use callrec_types::pause::PauseConflict;
+use callrec_types::wire::RecordingAction;
 use callrec_types::{CallId, UserId};
 
 /// The longest SIP Call-ID accepted.
@@ -30,6 +33,8 @@ pub enum KeyError {
     Denied,
     #[error("{0}")]
     NotPermitted(Refusal),
+    #[error("{0}")]
+    Conflict(PauseConflict),
     #[error("the server failed: {0}")]
     Internal(String),
 }
@@ -39,7 +44,7 @@ impl KeyError {
         match self {
             KeyError::BadMac | KeyError::BadCallId => StatusCode::BAD_REQUEST,
             KeyError::UnknownPhone | KeyError::NoCall => StatusCode::NOT_FOUND,
-            KeyError::Denied => StatusCode::CONFLICT,
+            KeyError::Denied | KeyError::Conflict(_) => StatusCode::CONFLICT,
             KeyError::NotPermitted(_) => StatusCode::FORBIDDEN,
             KeyError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -50,6 +55,15 @@ impl From<StoreError> for KeyError {
     fn from(e: StoreError) -> Self {
         KeyError::Internal(e.to_string())
     }
+}
+
+/// Which key was pressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// Starts or stops a manual recording.
+    Record,
+    /// Pauses or resumes the running recording (PCI).
+    Pause,
 }
 
 /// What the press did.
@@ -63,8 +77,9 @@ pub struct Pressed {
 impl Pressed {
     /// The short line a phone can show.
     pub fn text(&self) -> &'static str {
-        match self.state {
+        match &self.state {
             LiveRecording::NotRecording => "Recording stopped",
+            s if s.paused().is_some() => "Recording paused",
             _ => "Recording",
         }
     }
@@ -86,6 +101,11 @@ async fn audit(state: &AppState, mac: &str, user: Option<UserId>, action: &str, 
 
 /// Handles one press of the record key.
 pub async fn press(state: &AppState, raw_mac: &str, sip_call_id: &str) -> Result<Pressed, KeyError> {
+    press_key(state, Key::Record, raw_mac, sip_call_id).await
+}
+
+/// Handles one press of `key`.
+pub async fn press_key(state: &AppState, key: Key, raw_mac: &str, sip_call_id: &str) -> Result<Pressed, KeyError> {
     let mac = normalize_mac(raw_mac).ok_or(KeyError::BadMac)?;
     let sip_call_id = sip_call_id.trim();
     if sip_call_id.is_empty() || sip_call_id.len() > MAX_CALL_ID || sip_call_id.chars().any(char::is_control) {
@@ -105,19 +125,33 @@ pub async fn press(state: &AppState, raw_mac: &str, sip_call_id: &str) -> Result
         .await;
         return Err(KeyError::NoCall);
     };
-    match crate::cluster::toggle(state, call_id, user, None, ManualVia::Phone).await {
+    // The pause key toggles too: resume when the recording is paused, else pause.
+    let action = match key {
+        Key::Record => None,
+        Key::Pause => Some(
+            match crate::cluster::live_snapshot(state, call_id)
+                .await
+                .and_then(|(_, _, _, rec)| rec.paused().cloned())
+            {
+                Some(_) => RecordingAction::Resume,
+                None => RecordingAction::Pause,
+            },
+        ),
+    };
+    match crate::cluster::toggle(state, call_id, user, action, ManualVia::Phone).await {
         Ok((rec, recording_id)) => {
-            let action = match rec {
-                LiveRecording::NotRecording => "record_stop",
-                _ => "record_start",
-            };
-            let detail = match (&rec, recording_id) {
-                (LiveRecording::NotRecording, _) => "via phone".to_string(),
-                (LiveRecording::RecordingManual { by, .. }, Some(r)) => {
-                    format!("via phone, recording {r} by {by}")
+            let (action, detail) = match (action, &rec, recording_id) {
+                (Some(a), _, r) => (
+                    format!("record_{}", a.as_str()),
+                    format!("via phone, recording {}", r.map(|r| r.to_string()).unwrap_or_default()),
+                ),
+                (None, LiveRecording::NotRecording, _) => ("record_stop".into(), "via phone".to_string()),
+                (None, LiveRecording::RecordingManual { by, .. }, Some(r)) => {
+                    ("record_start".into(), format!("via phone, recording {r} by {by}"))
                 }
-                (_, _) => "via phone".to_string(),
+                (None, _, _) => ("record_start".into(), "via phone".to_string()),
             };
+            let action = action.as_str();
             audit(state, &mac, Some(user), action, format!("call {call_id}"), detail).await;
             Ok(Pressed {
                 call_id,
@@ -130,13 +164,18 @@ pub async fn press(state: &AppState, raw_mac: &str, sip_call_id: &str) -> Result
                 ToggleError::NotLive => KeyError::NoCall,
                 ToggleError::Refused(Refusal::Denied) => KeyError::Denied,
                 ToggleError::Refused(r) => KeyError::NotPermitted(r),
+                ToggleError::Pause(c) => KeyError::Conflict(c),
                 ToggleError::Api(a) => KeyError::Internal(a.body.message),
             };
             audit(
                 state,
                 &mac,
                 Some(user),
-                "record_refused",
+                if key == Key::Pause {
+                    "pause_refused"
+                } else {
+                    "record_refused"
+                },
                 format!("call {call_id}"),
                 err.to_string(),
             )

@@ -20,6 +20,8 @@ pub const PASSWORD_MASK: &str = "********";
 pub const DEFAULT_SMTP_PORT: u16 = 25;
 /// Retention bounds, in days (one day to a century).
 pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 1..=36500;
+/// Automatic resume of a pause: 0 (never) to a day.
+pub const PAUSE_AUTO_RESUME_SECS: std::ops::RangeInclusive<u32> = 0..=86400;
 
 /// The settings of a database nobody has saved settings in yet.
 pub fn defaults(state: &AppState) -> Settings {
@@ -34,6 +36,8 @@ pub fn defaults(state: &AppState) -> Settings {
             password: String::new(),
             from: String::new(),
         },
+        pause_fill: state.config.pause_fill,
+        pause_auto_resume_secs: state.config.pause_auto_resume_secs,
     }
 }
 
@@ -41,8 +45,19 @@ pub fn defaults(state: &AppState) -> Settings {
 pub async fn load(state: &AppState) -> Result<Settings, SettingsError> {
     match state.store.get_setting(SETTINGS_KEY).await? {
         None => Ok(defaults(state)),
-        Some(json) => serde_json::from_str(&json).map_err(|e| SettingsError::Corrupt(e.to_string())),
+        Some(json) => with_defaults(&json, &defaults(state)).map_err(|e| SettingsError::Corrupt(e.to_string())),
     }
+}
+
+/// The stored document over `defaults`: a key saved by an older server is missing (the
+/// pause settings of issue #11.1) and takes the configuration's value, not serde's default.
+fn with_defaults(json: &str, defaults: &Settings) -> Result<Settings, serde_json::Error> {
+    let stored: serde_json::Value = serde_json::from_str(json)?;
+    let mut merged = serde_json::to_value(defaults)?;
+    if let (Some(m), serde_json::Value::Object(s)) = (merged.as_object_mut(), stored) {
+        m.extend(s);
+    }
+    serde_json::from_value(merged)
 }
 
 /// What an admin is shown: the password masked.
@@ -61,6 +76,12 @@ pub fn merge(current: &Settings, patch: &SettingsPatch) -> Settings {
     }
     if let Some(c) = &patch.dispatch_schedule {
         s.dispatch_schedule = c.trim().to_string();
+    }
+    if let Some(f) = patch.pause_fill {
+        s.pause_fill = f;
+    }
+    if let Some(n) = patch.pause_auto_resume_secs {
+        s.pause_auto_resume_secs = n;
     }
     if let Some(p) = &patch.smtp {
         if let Some(v) = &p.host {
@@ -136,6 +157,12 @@ pub fn validate(s: &Settings) -> Result<(), Vec<FieldError>> {
             "a password needs a username to log in with",
         ));
     }
+    if !PAUSE_AUTO_RESUME_SECS.contains(&s.pause_auto_resume_secs) {
+        errs.push(FieldError::new(
+            "pause_auto_resume_secs",
+            format!("0 (never) to {} seconds", PAUSE_AUTO_RESUME_SECS.end()),
+        ));
+    }
     if errs.is_empty() {
         Ok(())
     } else {
@@ -196,6 +223,12 @@ pub fn describe_changes(a: &Settings, b: &Settings) -> Vec<String> {
         format!("{:?}", b.smtp.username),
     );
     diff("smtp.from", format!("{:?}", a.smtp.from), format!("{:?}", b.smtp.from));
+    diff("pause_fill", a.pause_fill.as_str().into(), b.pause_fill.as_str().into());
+    diff(
+        "pause_auto_resume_secs",
+        a.pause_auto_resume_secs.to_string(),
+        b.pause_auto_resume_secs.to_string(),
+    );
     if a.smtp.password != b.smtp.password {
         out.push(if b.smtp.password.is_empty() {
             "smtp.password cleared".to_string()
@@ -209,7 +242,7 @@ pub fn describe_changes(a: &Settings, b: &Settings) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callrec_types::wire::SmtpPatch;
+    use callrec_types::wire::{PauseFill, SmtpPatch};
 
     fn base() -> Settings {
         Settings {
@@ -223,7 +256,32 @@ mod tests {
                 password: "s3cret".into(),
                 from: "callrec@example.com".into(),
             },
+            pause_fill: PauseFill::Silence,
+            pause_auto_resume_secs: 0,
         }
+    }
+
+    #[test]
+    fn issue_11_a_document_saved_before_the_pause_settings_takes_them_from_the_defaults() {
+        let mut d = base();
+        d.pause_fill = PauseFill::Tone;
+        d.pause_auto_resume_secs = 120;
+        let old = r#"{"retention_days":7,"dispatch_schedule":"0 20 * * *","smtp":{"host":"","port":25,"security":"none","from":""}}"#;
+        let s = with_defaults(old, &d).expect("an old document reads");
+        assert_eq!(s.retention_days, 7, "what was saved wins");
+        assert_eq!(
+            (s.pause_fill, s.pause_auto_resume_secs),
+            (PauseFill::Tone, 120),
+            "what was never saved comes from the configuration"
+        );
+        let mut bad = base();
+        bad.pause_auto_resume_secs = 86_401;
+        let fields: Vec<String> = validate(&bad)
+            .expect_err("too long")
+            .into_iter()
+            .map(|f| f.field)
+            .collect();
+        assert_eq!(fields, ["pause_auto_resume_secs"]);
     }
 
     #[test]

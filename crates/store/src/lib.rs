@@ -15,7 +15,7 @@ pub use sqlite::SqliteStore;
 pub use sqlx::postgres::PgListener;
 
 use async_trait::async_trait;
-use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording};
+use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording, RecordingPause};
 use callrec_types::directory::{Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
 use callrec_types::engine::{DirectoryView, TraceLine};
 use callrec_types::rules::{Rule, RuleInput, RuleMove};
@@ -149,6 +149,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_recording(&self, rec: &NewRecording) -> Result<Recording>;
     async fn finish_recording(&self, id: RecordingId, fin: &FinishedRecording) -> Result<Recording>;
+    /// Replaces a recording's PCI pauses (issue #11.1); written at every pause and resume, so
+    /// a crash keeps them.
+    async fn set_recording_pauses(&self, id: RecordingId, pauses: &[RecordingPause]) -> Result<()>;
     async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording>;
     /// The recording stored at `rel_path`, if a row names it (the upload queue finds the row
     /// of a file whose ingest was cut off by a crash).

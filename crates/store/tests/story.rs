@@ -9,7 +9,7 @@ use callrec_store::{
 };
 use callrec_types::calls::{
     AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, ParticipantRole, RecordingGap,
-    RecordingState, Trigger,
+    RecordingPause, RecordingState, Trigger,
 };
 use callrec_types::directory::{Level, PhoneInput, RoleInput, TeamInput};
 use callrec_types::engine::CallOrigin;
@@ -378,6 +378,19 @@ async fn calls_recordings_and_dispatch(kind: Kind) {
         None,
         "no row names this path"
     );
+    // Issue #11.1: the pauses are written while the recording runs and survive its finish.
+    assert!(rec.pauses.is_empty(), "a new recording has no pauses");
+    let pauses = vec![RecordingPause {
+        from_ms: 3000,
+        to_ms: Some(6000),
+        by: "anna (201)".into(),
+        user_id: Some(anna),
+    }];
+    s.set_recording_pauses(rec.id, &pauses).await.expect("pauses");
+    assert!(matches!(
+        s.set_recording_pauses(RecordingId(999_999), &pauses).await,
+        Err(StoreError::NotFound)
+    ));
     let unfinished = s.unfinished_recordings().await.expect("unfinished");
     assert_eq!(unfinished.len(), 1);
     assert_eq!(unfinished[0].call_key, "c1");
@@ -404,6 +417,7 @@ async fn calls_recordings_and_dispatch(kind: Kind) {
         (fin.state, fin.bytes, fin.gaps.clone()),
         (RecordingState::Complete, 480_044, gaps)
     );
+    assert_eq!(fin.pauses, pauses, "the pauses are kept when the recording is finished");
     assert!(s.unfinished_recordings().await.expect("unfinished").is_empty());
 
     let mut ended = call.clone();

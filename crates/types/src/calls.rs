@@ -225,6 +225,24 @@ pub struct Recording {
     /// the call ended before the disk recovered.
     #[serde(default)]
     pub gaps: Vec<RecordingGap>,
+    /// The PCI pauses of the recording, in order (issue #11.1): the file holds silence (or a
+    /// soft tone) there, never the call's audio. The last one is open (`to_ms` null) while
+    /// the recording is paused.
+    #[serde(default)]
+    pub pauses: Vec<RecordingPause>,
+}
+
+/// A span of a recording during which it was paused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RecordingPause {
+    /// Milliseconds from the recording's start to the pause.
+    pub from_ms: i64,
+    /// Milliseconds from the recording's start to the resume; `None` while still paused.
+    pub to_ms: Option<i64>,
+    /// Who paused it, as people read it ("Alice (201)", an admin's name).
+    pub by: String,
+    /// The user who paused it.
+    pub user_id: Option<UserId>,
 }
 
 /// A span of a recording whose audio was lost.
@@ -297,14 +315,45 @@ pub struct DispatchCall {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LiveRecording {
-    /// An automatic (rule or force) recording is running.
-    RecordingAuto,
-    /// A manual recording is running, started by `by` (display name).
+    /// An automatic (rule or force) recording is running (or paused).
+    RecordingAuto {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        paused: Option<LivePause>,
+    },
+    /// A manual recording is running (or paused), started by `by` (display name).
     RecordingManual {
         by: String,
         user_id: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        paused: Option<LivePause>,
     },
     NotRecording,
+}
+
+impl LiveRecording {
+    /// The open pause of the running recording, if it is paused.
+    pub fn paused(&self) -> Option<&LivePause> {
+        match self {
+            LiveRecording::RecordingAuto { paused } | LiveRecording::RecordingManual { paused, .. } => paused.as_ref(),
+            LiveRecording::NotRecording => None,
+        }
+    }
+}
+
+/// A running recording's pause as the live call shows it: who paused it and since when, so
+/// a client can run its own timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LivePause {
+    /// Who paused it (display name).
+    pub by: String,
+    pub user_id: Option<UserId>,
+    pub since: DateTime<Utc>,
+    /// When the server resumes it by itself (setting `pause_auto_resume_secs`), if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub auto_resume_at: Option<DateTime<Utc>>,
 }
 
 /// A call with everything a viewer may know of it.
@@ -318,6 +367,10 @@ pub struct CallDetail {
     pub recording: LiveRecording,
     /// Whether the viewer may press the record toggle now.
     pub can_toggle: bool,
+    /// Whether the viewer may pause or resume the running recording now (issue #11.1: any
+    /// participant, an admin — automatic recordings too).
+    #[serde(default)]
+    pub can_pause: bool,
     /// Why the viewer may not, in plain words, when `can_toggle` is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_allowed_reason: Option<String>,

@@ -110,6 +110,9 @@ pub enum TraceKind {
     ManualStart,
     ManualStop,
     Refused,
+    /// The recording was paused (PCI, issue #11.1).
+    Paused,
+    Resumed,
 }
 
 /// The outcome for one call.
@@ -141,6 +144,9 @@ pub enum Refusal {
     NoManualRule,
     #[error("this call is recorded automatically and cannot be stopped")]
     Automatic,
+    /// Pause and resume (issue #11.1): neither a participant nor an admin.
+    #[error("only people taking part in this call can pause or resume its recording")]
+    NotParticipantToPause,
 }
 
 impl Refusal {
@@ -152,6 +158,9 @@ impl Refusal {
             Refusal::NotParticipant => "you are not a participant of this call",
             Refusal::NoManualRule => "no recording rule allows you to record this call",
             Refusal::Automatic => "this call is recorded automatically; an automatic recording cannot be stopped",
+            Refusal::NotParticipantToPause => {
+                "only a participant of the call or an admin may pause or resume its recording"
+            }
         }
     }
 }
@@ -173,6 +182,17 @@ impl Decision {
             Ok(())
         } else {
             Err(Refusal::NoManualRule)
+        }
+    }
+
+    /// Can `user` pause or resume the call's running recording (PCI, issue #11.1)? Any
+    /// internal participant may — even of an automatic recording they cannot stop, and
+    /// whatever the manual rules say — and so may an admin.
+    pub fn may_pause(&self, is_participant: bool, is_admin: bool) -> Result<(), Refusal> {
+        if is_participant || is_admin {
+            Ok(())
+        } else {
+            Err(Refusal::NotParticipantToPause)
         }
     }
 

@@ -20,6 +20,7 @@ use ts_rs::TS;
 // In TypeScript `ServerErrorCode`: the window's own `ErrorCode` is the desktop's (AppError).
 #[ts(rename = "ServerErrorCode")]
 pub enum ErrorCode {
+    AlreadyPaused,
     AlreadySent,
     BadCredentials,
     BadId,
@@ -41,8 +42,12 @@ pub enum ErrorCode {
     /// database): the action may not have happened; the call's state says.
     NodeUnavailable,
     NotFound,
+    /// Pause or resume of a recording that is not paused.
+    NotPaused,
     NotPermitted,
     NotPermittedByRules,
+    /// Pause of a call on which nothing is being recorded.
+    NotRecording,
     RecordingDenied,
     RecordingInProgress,
     SessionExpired,
@@ -60,6 +65,7 @@ impl ErrorCode {
     /// The code as it is on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
+            ErrorCode::AlreadyPaused => "already_paused",
             ErrorCode::AlreadySent => "already_sent",
             ErrorCode::BadCredentials => "bad_credentials",
             ErrorCode::BadId => "bad_id",
@@ -79,8 +85,10 @@ impl ErrorCode {
             ErrorCode::MalformedUpload => "malformed_upload",
             ErrorCode::NodeUnavailable => "node_unavailable",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::NotPaused => "not_paused",
             ErrorCode::NotPermitted => "not_permitted",
             ErrorCode::NotPermittedByRules => "not_permitted_by_rules",
+            ErrorCode::NotRecording => "not_recording",
             ErrorCode::RecordingDenied => "recording_denied",
             ErrorCode::RecordingInProgress => "recording_in_progress",
             ErrorCode::SessionExpired => "session_expired",
@@ -186,6 +194,21 @@ pub struct IngestResponse {
 pub enum RecordingAction {
     Start,
     Stop,
+    /// PCI pause of the running recording (any participant, an admin; automatic ones too).
+    Pause,
+    Resume,
+}
+
+impl RecordingAction {
+    /// The action as it is on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordingAction::Start => "start",
+            RecordingAction::Stop => "stop",
+            RecordingAction::Pause => "pause",
+            RecordingAction::Resume => "resume",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -240,6 +263,38 @@ pub struct Settings {
     pub retention_days: u32,
     pub dispatch_schedule: String,
     pub smtp: SmtpSettings,
+    /// What a paused recording holds (issue #11.1).
+    #[serde(default)]
+    pub pause_fill: PauseFill,
+    /// A pause longer than this many seconds is resumed by the server; 0 = never.
+    #[serde(default)]
+    pub pause_auto_resume_secs: u32,
+}
+
+/// What fills a recording's timeline while it is paused: never the call's audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseFill {
+    #[default]
+    Silence,
+    /// A soft 400 Hz tone, so a listener hears that something was left out.
+    Tone,
+}
+
+impl PauseFill {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PauseFill::Silence => "silence",
+            PauseFill::Tone => "tone",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PauseFill> {
+        match s {
+            "silence" => Some(PauseFill::Silence),
+            "tone" => Some(PauseFill::Tone),
+            _ => None,
+        }
+    }
 }
 
 /// `PUT /api/v1/settings` may send a subset.
@@ -251,6 +306,10 @@ pub struct SettingsPatch {
     pub dispatch_schedule: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpPatch>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_fill: Option<PauseFill>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_auto_resume_secs: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]

@@ -232,7 +232,7 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
     // Automatic: recording from answer; the agent cannot stop it.
     let auto = open_call(&server, "auto", "+4930222", "201", MonMode::Auto).await;
     let d = alice.get_call(auto).await.expect("call");
-    assert_eq!(d.recording, LiveRecording::RecordingAuto);
+    assert_eq!(d.recording, LiveRecording::RecordingAuto { paused: None });
     assert!(!d.can_toggle);
     // #17: the reason in plain words, and the PBX's nameless participant named by the
     // directory on the live call and in the list of live calls.
@@ -312,7 +312,7 @@ async fn permissions_of_the_toggle_follow_rules_and_mon_mode() {
     let force = open_call(&server, "force", "+4930666", "203", MonMode::Force).await;
     assert_eq!(
         carol.get_call(force).await.expect("call").recording,
-        LiveRecording::RecordingAuto
+        LiveRecording::RecordingAuto { paused: None }
     );
     for id in [none, deny, manual, force] {
         live::end(&server.state, id).await.expect("end");

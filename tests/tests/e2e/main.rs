@@ -16,6 +16,7 @@ mod kamailio;
 mod live_calls;
 mod nodes;
 mod object_storage;
+mod pause;
 mod post_call;
 mod record_key;
 mod retention;

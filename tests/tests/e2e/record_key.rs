@@ -223,3 +223,101 @@ async fn the_record_key_refuses_clearly_and_changes_nothing() {
     live::end(&w.server.state, carols).await.expect("hang up");
     live::end(&w.server.state, denied).await.expect("hang up");
 }
+
+#[tokio::test]
+async fn issue_11_the_pause_key_pauses_and_resumes_in_both_url_forms_and_resumes_by_itself_when_set() {
+    let w = world().await;
+    let phone = w.server.client();
+    let id = open_call(&w, "pause-1@pbx", "201", "+4930999000", MonMode::Auto).await;
+
+    // Nothing recorded yet: the pause key says so and changes nothing.
+    let (status, body) = phone.snom_pause(ALICE_MAC, "pause-1@pbx").await.expect("answers");
+    assert_eq!(
+        (status, body.trim()),
+        (
+            409,
+            "nothing is being recorded on this call, so there is nothing to pause"
+        )
+    );
+    let (status, _) = phone.snom_record(ALICE_MAC, "pause-1@pbx").await.expect("answers");
+    assert_eq!(status, 200, "the record key starts a recording");
+
+    let (status, body) = phone.snom_pause(ALICE_MAC, "pause-1@pbx").await.expect("answers");
+    assert_eq!((status, body.trim()), (200, "Recording paused"), "the Snom form pauses");
+    let d = w.admin.get_call(id).await.expect("the call");
+    let paused = d.recording.paused().expect("the live call is paused");
+    assert_eq!(paused.user_id, Some(w.cast.alice.id), "on behalf of the phone's user");
+    let (status, body) = phone.snom_pause(BOB_MAC, "pause-1@pbx").await.expect("answers");
+    assert_eq!(status, 403, "bob takes no part in the call: {body}");
+    let (status, body) = phone.pui_pause("000413aabb01", "pause-1@pbx").await.expect("answers");
+    assert_eq!((status, body.trim()), (200, "Recording"), "the PUI form resumes");
+    let d = w.admin.get_call(id).await.expect("the call");
+    assert_eq!(d.recording.paused(), None, "recording again");
+    assert_eq!(d.recordings[0].pauses.len(), 1, "one pause listed");
+    assert!(d.recordings[0].pauses[0].to_ms.is_some(), "and closed");
+
+    // An automatic resume after 1 s (setting pause_auto_resume_secs), audited as the system.
+    w.admin
+        .update_settings(&callrec_types::wire::SettingsPatch {
+            pause_auto_resume_secs: Some(1),
+            ..Default::default()
+        })
+        .await
+        .expect("an admin sets the automatic resume");
+    let (status, _) = phone.pui_pause("000413aabb01", "pause-1@pbx").await.expect("answers");
+    assert_eq!(status, 200, "paused again");
+    let d = w.admin.get_call(id).await.expect("the call");
+    let p = d.recording.paused().expect("paused");
+    assert_eq!(
+        p.auto_resume_at,
+        Some(p.since + chrono::Duration::seconds(1)),
+        "the live call says when it resumes by itself"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let d = loop {
+        let d = w.admin.get_call(id).await.expect("the call");
+        if d.recording.paused().is_none() {
+            break d;
+        }
+        assert!(std::time::Instant::now() < deadline, "resumed by itself within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(d.recordings[0].pauses.len(), 2);
+    assert!(
+        d.recordings[0].pauses[1].to_ms.is_some(),
+        "the second pause closed by itself"
+    );
+    assert!(
+        d.trace.iter().any(|l| l.message.contains("resumed by itself")),
+        "the trace says so"
+    );
+
+    let audit = w.admin.audit(None, Some(50)).await.expect("audit");
+    let by_phone = |action: &str| {
+        audit
+            .items
+            .iter()
+            .filter(|e| e.actor == "phone:000413aabb01" && e.action == action)
+            .count()
+    };
+    assert_eq!(
+        (by_phone("record_pause"), by_phone("record_resume")),
+        (2, 1),
+        "each press audited"
+    );
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|e| e.actor == "system" && e.action == "record_resume"),
+        "the automatic resume is audited"
+    );
+    assert!(
+        audit
+            .items
+            .iter()
+            .any(|e| e.actor == "phone:000413aabb02" && e.action == "pause_refused"),
+        "a refused pause key is audited"
+    );
+    live::end(&w.server.state, id).await.expect("hang up");
+}

@@ -37,16 +37,16 @@ use callrec_types::wire::{Event, RecordingAction};
 use callrec_types::CallId;
 
 /// One RTP packet: the tolerance of a recording's length.
-const PACKET_MS: i64 = 20;
+pub(crate) const PACKET_MS: i64 = 20;
 /// Scheduling slack between the test's clock and the server's on a busy 2-core machine.
-const SLACK_MS: i64 = 60;
+pub(crate) const SLACK_MS: i64 = 60;
 
 /// The real server in-process on 127.0.0.1:0 (HTTP and SIP), with a fresh data directory.
 /// (The shared `TestServer` does not expose the SIP address yet.)
-struct Recorder {
-    url: String,
+pub(crate) struct Recorder {
+    pub(crate) url: String,
     sip: SocketAddr,
-    state: AppState,
+    pub(crate) state: AppState,
     dir: Option<tempfile::TempDir>,
     data_dir: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -54,11 +54,11 @@ struct Recorder {
 }
 
 impl Recorder {
-    async fn start() -> Recorder {
+    pub(crate) async fn start() -> Recorder {
         Self::start_with(|_| {}).await
     }
 
-    async fn start_with(tweak: impl FnOnce(&mut Config)) -> Recorder {
+    pub(crate) async fn start_with(tweak: impl FnOnce(&mut Config)) -> Recorder {
         let dir = tempfile::tempdir().expect("a temp dir for the data");
         let mut cfg = test_config(dir.path());
         tweak(&mut cfg);
@@ -92,7 +92,7 @@ impl Recorder {
         }
     }
 
-    async fn login(&self, user: &str, password: &str) -> Client {
+    pub(crate) async fn login(&self, user: &str, password: &str) -> Client {
         let mut c = Client::new(&self.url).expect("the server URL is valid");
         c.login(user, password)
             .await
@@ -100,17 +100,17 @@ impl Recorder {
         c
     }
 
-    async fn admin(&self) -> Client {
+    pub(crate) async fn admin(&self) -> Client {
         self.login("admin", ADMIN_PASSWORD).await
     }
 
-    async fn sim(&self) -> Sim {
+    pub(crate) async fn sim(&self) -> Sim {
         Sim::connect(self.sip, Transport::Udp)
             .await
             .expect("the simulator reaches the recorder")
     }
 
-    async fn call_id(&self, sip_call_id: &str) -> CallId {
+    pub(crate) async fn call_id(&self, sip_call_id: &str) -> CallId {
         self.state
             .store
             .call_by_sip_id(sip_call_id)
@@ -146,14 +146,14 @@ impl Recorder {
 
     /// Hangs up and waits until the recorder has finalised the call (its `call_ended`
     /// event): the 200 to the BYE goes out before the files and the journal are closed.
-    async fn hang_up(&self, call: SimCall, id: CallId) -> CallReport {
+    pub(crate) async fn hang_up(&self, call: SimCall, id: CallId) -> CallReport {
         let mut events = self.state.events.subscribe();
         let report = call.bye().await.expect("the BYE is answered 200");
         wait_ended(&mut events, Some(id)).await;
         report
     }
 
-    async fn stop(mut self) -> Option<tempfile::TempDir> {
+    pub(crate) async fn stop(mut self) -> Option<tempfile::TempDir> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -176,7 +176,10 @@ impl Drop for Recorder {
 }
 
 /// Waits for the `call_ended` event of `id` (or of any call).
-async fn wait_ended(events: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<Envelope>>, id: Option<CallId>) {
+pub(crate) async fn wait_ended(
+    events: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<Envelope>>,
+    id: Option<CallId>,
+) {
     let wait = async {
         loop {
             match events.recv().await {
@@ -198,14 +201,14 @@ async fn wait_ended(events: &mut tokio::sync::broadcast::Receiver<std::sync::Arc
 }
 
 /// A decoded stereo recording.
-struct Audio {
-    law: Law,
-    caller: Vec<i16>,
-    callee: Vec<i16>,
+pub(crate) struct Audio {
+    pub(crate) law: Law,
+    pub(crate) caller: Vec<i16>,
+    pub(crate) callee: Vec<i16>,
 }
 
 impl Audio {
-    fn parse(bytes: &[u8]) -> Audio {
+    pub(crate) fn parse(bytes: &[u8]) -> Audio {
         let info = WavInfo::parse_with_file_len(bytes, bytes.len() as u64).expect("a valid WAV");
         assert_eq!(info.channels, 2, "stereo");
         assert_eq!(info.sample_rate, 8000, "8 kHz");
@@ -224,11 +227,11 @@ impl Audio {
         }
     }
 
-    fn duration_ms(&self) -> i64 {
+    pub(crate) fn duration_ms(&self) -> i64 {
         i64::try_from(self.caller.len()).expect("frames") / 8
     }
 
-    fn assert_channels(&self, what: &str) {
+    pub(crate) fn assert_channels(&self, what: &str) {
         assert_tone(
             &self.caller,
             CALLER_HZ,
@@ -244,13 +247,13 @@ impl Audio {
     }
 
     /// Per 20 ms block of channel 1: sound (true) or silence.
-    fn caller_blocks(&self) -> Vec<bool> {
+    pub(crate) fn caller_blocks(&self) -> Vec<bool> {
         self.caller.chunks(160).map(is_sound).collect()
     }
 }
 
 /// Power of `samples` at `hz` (Goertzel), normalised per sample.
-fn power_at(samples: &[i16], hz: u32) -> f64 {
+pub(crate) fn power_at(samples: &[i16], hz: u32) -> f64 {
     let coeff = 2.0 * (2.0 * std::f64::consts::PI * f64::from(hz) / 8000.0).cos();
     let (mut s1, mut s2) = (0.0f64, 0.0f64);
     for &x in samples {
@@ -277,12 +280,12 @@ fn assert_tone(samples: &[i16], want: u32, other: u32, what: &str) {
     );
 }
 
-fn is_sound(block: &[i16]) -> bool {
+pub(crate) fn is_sound(block: &[i16]) -> bool {
     let mean = block.iter().map(|s| i64::from(s.unsigned_abs())).sum::<i64>() / block.len().max(1) as i64;
     mean > 1000
 }
 
-async fn audio(client: &Client, rec: &Recording) -> Audio {
+pub(crate) async fn audio(client: &Client, rec: &Recording) -> Audio {
     let (status, _, body) = client
         .audio_bytes(rec.id, AudioFormat::Original, None)
         .await
@@ -291,7 +294,7 @@ async fn audio(client: &Client, rec: &Recording) -> Audio {
     Audio::parse(&body)
 }
 
-async fn finished_call(client: &Client, id: CallId) -> CallDetail {
+pub(crate) async fn finished_call(client: &Client, id: CallId) -> CallDetail {
     let detail = client.get_call(id).await.expect("the call is visible");
     assert_eq!(detail.call.state, CallState::Ended, "the call ended with the BYE");
     for r in &detail.recordings {
@@ -300,14 +303,14 @@ async fn finished_call(client: &Client, id: CallId) -> CallDetail {
     detail
 }
 
-fn within(actual: i64, expected: i64, tolerance: i64, what: &str) {
+pub(crate) fn within(actual: i64, expected: i64, tolerance: i64, what: &str) {
     assert!(
         (actual - expected).abs() <= tolerance,
         "{what}: {actual} ms, expected {expected} ms ± {tolerance} ms"
     );
 }
 
-async fn cast_with(recorder: &Recorder, rules: &[(RuleMode, bool)]) -> (Client, Cast) {
+pub(crate) async fn cast_with(recorder: &Recorder, rules: &[(RuleMode, bool)]) -> (Client, Cast) {
     let admin = recorder.admin().await;
     let cast = directory::build(&admin).await;
     for (mode, support) in rules {

@@ -173,7 +173,7 @@ export type TraceLine = { kind: TraceKind, rule_id?: RuleId | null, user_id?: Us
  */
 at?: string | null, };
 
-export type TraceKind = "mon_mode" | "rule_matched" | "rule_not_matched" | "rule_disabled" | "decision" | "manual_start" | "manual_stop" | "refused";
+export type TraceKind = "mon_mode" | "rule_matched" | "rule_not_matched" | "rule_disabled" | "decision" | "manual_start" | "manual_stop" | "refused" | "paused" | "resumed";
 
 /**
  * The outcome for one call.
@@ -271,7 +271,13 @@ sha256: string, trigger: Trigger, state: RecordingState, legal_hold: boolean, di
  * timeline stays the call's; a span at the very end may be missing from the file when
  * the call ended before the disk recovered.
  */
-gaps: Array<RecordingGap>, };
+gaps: Array<RecordingGap>, 
+/**
+ * The PCI pauses of the recording, in order (issue #11.1): the file holds silence (or a
+ * soft tone) there, never the call's audio. The last one is open (`to_ms` null) while
+ * the recording is paused.
+ */
+pauses: Array<RecordingPause>, };
 
 /**
  * A span of a recording whose audio was lost.
@@ -285,6 +291,27 @@ offset_ms: number,
  * Milliseconds of audio lost.
  */
 duration_ms: number, };
+
+/**
+ * A span of a recording during which it was paused.
+ */
+export type RecordingPause = { 
+/**
+ * Milliseconds from the recording's start to the pause.
+ */
+from_ms: number, 
+/**
+ * Milliseconds from the recording's start to the resume; `None` while still paused.
+ */
+to_ms: number | null, 
+/**
+ * Who paused it, as people read it ("Alice (201)", an admin's name).
+ */
+by: string, 
+/**
+ * The user who paused it.
+ */
+user_id: UserId | null, };
 
 export type DispatchStatus = "pending" | "sent" | "failed";
 
@@ -318,7 +345,21 @@ recording_seq: number, };
 /**
  * The recording state next to the red toggle, as seen by one user.
  */
-export type LiveRecording = { "kind": "recording_auto" } | { "kind": "recording_manual", by: string, user_id: UserId | null, } | { "kind": "not_recording" };
+export type LiveRecording = { "kind": "recording_auto", paused?: LivePause, } | { "kind": "recording_manual", by: string, user_id: UserId | null, paused?: LivePause, } | { "kind": "not_recording" };
+
+/**
+ * A running recording's pause as the live call shows it: who paused it and since when, so
+ * a client can run its own timer.
+ */
+export type LivePause = { 
+/**
+ * Who paused it (display name).
+ */
+by: string, user_id: UserId | null, since: string, 
+/**
+ * When the server resumes it by itself (setting `pause_auto_resume_secs`), if it does.
+ */
+auto_resume_at?: string, };
 
 /**
  * A call with everything a viewer may know of it.
@@ -332,6 +373,11 @@ recording: LiveRecording,
  * Whether the viewer may press the record toggle now.
  */
 can_toggle: boolean, 
+/**
+ * Whether the viewer may pause or resume the running recording now (issue #11.1: any
+ * participant, an admin — automatic recordings too).
+ */
+can_pause: boolean, 
 /**
  * Why the viewer may not, in plain words, when `can_toggle` is false.
  */
@@ -366,7 +412,7 @@ export type JournalPage = { items: Array<JournalItem>, next_cursor: string | nul
  * A code this build does not know (from a newer server) decodes as [`ErrorCode::Unknown`]; a
  * client then goes by the HTTP status, as it does for an error body that is not JSON.
  */
-export type ServerErrorCode = "already_sent" | "bad_credentials" | "bad_id" | "bad_query" | "busy" | "call_not_live" | "conflict" | "disk_full" | "file_missing" | "forbidden" | "internal" | "invalid" | "invalid_call" | "invalid_wav" | "legal_hold" | "malformed_json" | "malformed_upload" | "node_unavailable" | "not_found" | "not_permitted" | "not_permitted_by_rules" | "recording_denied" | "recording_in_progress" | "session_expired" | "smtp_failed" | "time_in_future" | "too_large" | "too_many_attempts" | "unauthorized" | "unknown";
+export type ServerErrorCode = "already_paused" | "already_sent" | "bad_credentials" | "bad_id" | "bad_query" | "busy" | "call_not_live" | "conflict" | "disk_full" | "file_missing" | "forbidden" | "internal" | "invalid" | "invalid_call" | "invalid_wav" | "legal_hold" | "malformed_json" | "malformed_upload" | "node_unavailable" | "not_found" | "not_paused" | "not_permitted" | "not_permitted_by_rules" | "not_recording" | "recording_denied" | "recording_in_progress" | "session_expired" | "smtp_failed" | "time_in_future" | "too_large" | "too_many_attempts" | "unauthorized" | "unknown";
 
 /**
  * Every error the API returns: `{code, message}`; `fields` for validation problems and
@@ -395,11 +441,16 @@ triggered_by: string | null, recording_started_at: string | null, };
 
 export type IngestResponse = { call_id: CallId, recording_id: RecordingId, };
 
-export type RecordingAction = "start" | "stop";
+export type RecordingAction = "start" | "stop" | "pause" | "resume";
 
 export type RecordingActionRequest = { action: RecordingAction, };
 
 export type RecordingActionResponse = { state: LiveRecording, recording_id?: RecordingId | null, };
+
+/**
+ * What fills a recording's timeline while it is paused: never the call's audio.
+ */
+export type PauseFill = "silence" | "tone";
 
 export type SmtpSecurity = "none" | "starttls" | "tls";
 
@@ -409,12 +460,20 @@ export type SmtpSettings = { host: string, port: number, security: SmtpSecurity,
  */
 password: string, from: string, };
 
-export type Settings = { retention_days: number, dispatch_schedule: string, smtp: SmtpSettings, };
+export type Settings = { retention_days: number, dispatch_schedule: string, smtp: SmtpSettings, 
+/**
+ * What a paused recording holds (issue #11.1).
+ */
+pause_fill: PauseFill, 
+/**
+ * A pause longer than this many seconds is resumed by the server; 0 = never.
+ */
+pause_auto_resume_secs: number, };
 
 /**
  * `PUT /api/v1/settings` may send a subset.
  */
-export type SettingsPatch = { retention_days?: number | null, dispatch_schedule?: string | null, smtp?: SmtpPatch | null, };
+export type SettingsPatch = { retention_days?: number | null, dispatch_schedule?: string | null, smtp?: SmtpPatch | null, pause_fill?: PauseFill | null, pause_auto_resume_secs?: number | null, };
 
 export type SmtpPatch = { host?: string | null, port?: number | null, security?: SmtpSecurity | null, username?: string | null, password?: string | null, from?: string | null, };
 

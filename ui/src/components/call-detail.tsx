@@ -16,6 +16,7 @@ import {
   participantLabel,
   partiesLabel,
   recordingTitle,
+  pausesLabel,
   triggerLabel,
 } from '../format';
 import { WhyRecorded } from './trace';
@@ -169,6 +170,12 @@ function RecordingRow({
           <span>{formatBytes(r.bytes)}</span>
         </div>
         <div class="recording-trigger muted">{triggerLabel(r.trigger, detail)}</div>
+        {/* An older server sends no `pauses`. */}
+        {(r.pauses ?? []).length > 0 && (
+          <div class="recording-pauses" data-testid="recording-pauses" title="Paused spans hold silence (or a soft tone): nothing of the call was recorded there">
+            {pausesLabel(r.pauses)}
+          </div>
+        )}
       </div>
       <div class="recording-actions">
         <button class="btn btn-primary btn-sm" onClick={play} disabled={r.state === 'recording'} data-testid="play-recording">

@@ -2,10 +2,15 @@
 // red toggle, enabled only where the rules permit (otherwise the reason is shown).
 // While the push feed is not connected nothing on a card can be trusted: each card says the
 // state is unknown, its clock stops and the toggle is off until a fresh list arrives (#17).
+// Beside the toggle, Pause (PCI, issue #11.1) pauses and resumes the running recording —
+// automatic ones too — for any participant and admins; the paused state is amber with its
+// own timer. Key P does the same on the first call that may be paused, never while a control
+// (a field, a button…) has focus.
 import { useEffect, useState } from 'preact/hooks';
 import { api, plainMessage, type CallDetail } from '../api';
 import { useShared } from '../context';
-import { directionLabel, displayNumber, elapsedMs, formatDuration, isRecording, participantName, recordingStateLabel } from '../format';
+import { directionLabel, displayNumber, elapsedMs, formatDuration, isRecording, participantName, pausedLabel, pauseOf, recordingStateLabel } from '../format';
+import { keyTarget } from '../components/player';
 import type { Level } from '../api';
 
 export const LOST_STATE = 'Connection lost — state unknown';
@@ -28,6 +33,22 @@ export function LiveView({ onOpenJournal }: { onOpenJournal: () => void }) {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, [connected]);
+  const { report } = useShared();
+  // Key P: pause or resume the first call whose recording the user may pause.
+  useEffect(() => {
+    if (!connected) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || e.repeat) return;
+      if (e.key !== 'p' && e.key !== 'P') return;
+      if (keyTarget(e.target) === 'control') return;
+      const d = liveCalls.find((c) => c.can_pause && isRecording(c));
+      if (!d) return;
+      e.preventDefault();
+      api.setRecording(d.id, pauseOf(d) ? 'resume' : 'pause').catch(report);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [connected, liveCalls]);
 
   return (
     <section class="page live-page" data-testid="live-view">
@@ -86,16 +107,19 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
           : 'Recording cannot be started for this call'
       : action;
 
-  const toggle = async () => {
+  const paused = pauseOf(detail);
+  const act = async (action: 'start' | 'stop' | 'pause' | 'resume') => {
     setBusy(true);
     try {
-      await api.setRecording(call.id, recording ? 'stop' : 'start');
+      await api.setRecording(call.id, action);
     } catch (e) {
       report(e);
     } finally {
       setBusy(false);
     }
   };
+  const toggle = () => act(recording ? 'stop' : 'start');
+  const pauseTitle = lost ? LOST_REASON : paused ? 'Resume recording (P)' : 'Pause recording, e.g. while a card number is given (P)';
 
   const stateClass = lost
     ? 'rec-state lost'
@@ -105,7 +129,7 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
         ? 'rec-state denied'
         : 'rec-state';
   // `is-recording`, not `recording`: the call panel's recording items own that class (#17).
-  const cardClass = lost ? 'call-card is-lost' : recording ? 'call-card is-recording' : 'call-card';
+  const cardClass = lost ? 'call-card is-lost' : paused ? 'call-card is-paused' : recording ? 'call-card is-recording' : 'call-card';
   return (
     <article class={cardClass} data-testid="live-call" data-call-id={call.id}>
       <header class="call-card-head">
@@ -140,6 +164,11 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
             <span data-testid="live-lost" title={LOST_REASON}>
               {LOST_STATE}
             </span>
+          ) : paused ? (
+            <span class="paused-state" data-testid="pause-state" title={`Paused since ${new Date(paused.since).toLocaleTimeString()}: nothing of the call is recorded`}>
+              <span class="pause-icon" aria-hidden="true" />
+              {pausedLabel(detail, paused, now)}
+            </span>
           ) : (
             <>
               {recording && <span class="rec-dot" aria-hidden="true" />}
@@ -147,6 +176,20 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
             </>
           )}
         </span>
+        {recording && (detail.can_pause || paused) && (
+          <button
+            class={paused && !lost ? 'pause-toggle on' : 'pause-toggle'}
+            onClick={() => act(paused ? 'resume' : 'pause')}
+            disabled={lost || busy || !detail.can_pause}
+            aria-pressed={paused != null}
+            title={pauseTitle}
+            aria-label={paused ? 'Resume recording' : 'Pause recording'}
+            aria-keyshortcuts="P"
+            data-testid="pause-toggle"
+          >
+            {paused ? 'Resume' : 'Pause'}
+          </button>
+        )}
         <button
           class={recording && !lost ? 'rec-toggle on' : 'rec-toggle'}
           onClick={toggle}

@@ -13,13 +13,14 @@ use serde::Deserialize;
 use super::error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
 use super::secret::{DatabaseUrl, Secret};
 use super::values::{
-    boolean, cron, data_dir, database_url, in_range, log_filter, node_id, number, rtp_ports, secret, socket_addr,
-    storage_url, DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS,
-    MAX_UPLOAD_BYTES, NODE_LEASE_SECS, RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS,
-    SIP_ACK_TIMEOUT_SECS, SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS,
-    SIP_TCP_MAX_CONNECTIONS, SIP_UNACKNOWLEDGED_PER_SOURCE,
+    boolean, cron, data_dir, database_url, in_range, log_filter, node_id, number, pause_fill, rtp_ports, secret,
+    socket_addr, storage_url, DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS,
+    HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES, NODE_LEASE_SECS, PAUSE_AUTO_RESUME_SECS, RETENTION_DAYS,
+    SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS, SIP_SESSION_TIMEOUT_SECS,
+    SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS, SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
 use super::{Config, ServeArgs, StorageUrl, CONFIG_FILE_ENV};
+use callrec_types::wire::PauseFill;
 
 /// One source's values, each already validated.
 #[derive(Debug, Default)]
@@ -51,6 +52,8 @@ pub(super) struct Layer {
     storage_url: Option<StorageUrl>,
     node_id: Option<String>,
     node_lease_secs: Option<u32>,
+    pause_fill: Option<PauseFill>,
+    pause_auto_resume_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -102,6 +105,8 @@ impl Layer {
             config.node_id = self.node_id;
         }
         set(&mut config.node_lease_secs, self.node_lease_secs);
+        set(&mut config.pause_fill, self.pause_fill);
+        set(&mut config.pause_auto_resume_secs, self.pause_auto_resume_secs);
         set(&mut config.log, self.log);
     }
 }
@@ -137,6 +142,8 @@ struct FileConfig {
     storage_url: Option<String>,
     node_id: Option<String>,
     node_lease_secs: Option<u32>,
+    pause_fill: Option<String>,
+    pause_auto_resume_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -300,6 +307,14 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .node_lease_secs
             .map(|v| in_range(origin("node_lease_secs"), v, NODE_LEASE_SECS, "seconds"))
             .transpose()?,
+        pause_fill: raw
+            .pause_fill
+            .map(|v| pause_fill(origin("pause_fill"), &v))
+            .transpose()?,
+        pause_auto_resume_secs: raw
+            .pause_auto_resume_secs
+            .map(|v| in_range(origin("pause_auto_resume_secs"), v, PAUSE_AUTO_RESUME_SECS, "seconds"))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -400,6 +415,12 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("node_lease_secs") {
         l.node_lease_secs = Some(number(o, &v, NODE_LEASE_SECS, "seconds")?);
     }
+    if let Some((o, v)) = get("pause_fill") {
+        l.pause_fill = Some(pause_fill(o, &v)?);
+    }
+    if let Some((o, v)) = get("pause_auto_resume_secs") {
+        l.pause_auto_resume_secs = Some(number(o, &v, PAUSE_AUTO_RESUME_SECS, "seconds")?);
+    }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);
     }
@@ -470,7 +491,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 28] = [
+        let values: [(&str, &str, &str); 30] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -498,6 +519,8 @@ mod tests {
             ("storage_url", "\"s3://rec/p\"", "s3://rec/p"),
             ("node_id", "\"rec-2\"", "rec-2"),
             ("node_lease_secs", "3", "3"),
+            ("pause_fill", "\"tone\"", "tone"),
+            ("pause_auto_resume_secs", "90", "90"),
             ("log", "\"debug\"", "debug"),
         ];
         assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

@@ -22,6 +22,7 @@ mod storage_url;
 mod template;
 mod values;
 
+use callrec_types::wire::PauseFill;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -31,7 +32,7 @@ pub use storage_url::StorageUrl;
 pub use template::default_config_toml;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 28] = [
+pub const KEYS: [&str; 30] = [
     "data_dir",
     "http",
     "sip",
@@ -59,6 +60,8 @@ pub const KEYS: [&str; 28] = [
     "storage_url",
     "node_id",
     "node_lease_secs",
+    "pause_fill",
+    "pause_auto_resume_secs",
     "log",
 ];
 
@@ -177,6 +180,11 @@ pub struct Config {
     /// With PostgreSQL: a node whose heartbeat is older than this is taken for dead and
     /// another node ends its live calls.
     pub node_lease_secs: u32,
+    /// Initial fill of a paused recording (issue #11.1); admins change it through the API.
+    pub pause_fill: PauseFill,
+    /// Initial automatic resume of a pause, in seconds (0 = never); admins change it through
+    /// the API.
+    pub pause_auto_resume_secs: u32,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
 }
@@ -212,6 +220,8 @@ impl Default for Config {
             aws: Vec::new(),
             node_id: None,
             node_lease_secs: DEFAULT_NODE_LEASE_SECS,
+            pause_fill: PauseFill::Silence,
+            pause_auto_resume_secs: 0,
             log: DEFAULT_LOG.to_owned(),
         }
     }

@@ -123,6 +123,15 @@ disk_full_buffer_secs = {disk_full_buffer}
 # restarts). Keep it above the time a PostgreSQL restart takes.
 node_lease_secs = {node_lease_secs}
 
+# PCI pause (POST /api/v1/calls/ID/recording {{"action":"pause"}}): what a paused recording
+# holds instead of the call's audio, so its timeline still matches the call: "silence" or
+# "tone" (a soft 400 Hz tone). Only used to seed a new database, like retention_days.
+pause_fill = "{pause_fill}"
+
+# A pause longer than this many seconds is resumed by the server (against a forgotten
+# pause); 0 = never. 0 to 86400. Only used to seed a new database, like retention_days.
+pause_auto_resume_secs = {pause_auto_resume_secs}
+
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
 "#,
@@ -149,6 +158,8 @@ log = "{log}"
         http_max_connections = d.http_max_connections,
         disk_full_buffer = d.disk_full_buffer_secs,
         node_lease_secs = d.node_lease_secs,
+        pause_fill = d.pause_fill.as_str(),
+        pause_auto_resume_secs = d.pause_auto_resume_secs,
         log = d.log,
     )
 }

@@ -30,6 +30,7 @@ pub(super) const HTTP_HEADER_TIMEOUT_SECS: (u32, u32) = (1, 3600);
 pub(super) const HTTP_IDLE_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
 pub(super) const HTTP_MAX_CONNECTIONS: (u32, u32) = (1, 1_000_000);
 pub(super) const NODE_LEASE_SECS: (u32, u32) = (1, 3600);
+pub(super) const PAUSE_AUTO_RESUME_SECS: (u32, u32) = (0, 24 * 3600);
 /// A node id names PostgreSQL notification channels (`callrec_node_<id>`, at most 63 bytes).
 pub(super) const NODE_ID_MAX_LEN: usize = 40;
 
@@ -71,6 +72,11 @@ pub(super) fn data_dir(origin: Origin, dir: PathBuf) -> Result<PathBuf, ConfigEr
         return Err(invalid(origin, dir.display(), "a UTF-8 directory path"));
     }
     Ok(dir)
+}
+
+/// `silence` or `tone`: what fills a paused recording (issue #11.1).
+pub(super) fn pause_fill(origin: Origin, value: &str) -> Result<callrec_types::wire::PauseFill, ConfigError> {
+    callrec_types::wire::PauseFill::parse(value.trim()).ok_or_else(|| invalid(origin, value, "silence or tone"))
 }
 
 /// `file:///abs/dir` or `s3://bucket[/prefix]` (issue #10.2); see [`StorageUrl`].

@@ -6,6 +6,7 @@ use callrec_media::g711::Law;
 use callrec_media::wav::{WavFile, WavWriter};
 use callrec_types::calls::AudioCodec;
 use callrec_types::calls::RecordingGap;
+use callrec_types::wire::PauseFill;
 use chrono::{DateTime, Utc};
 use std::io;
 use std::path::PathBuf;
@@ -29,6 +30,11 @@ pub trait CallMedia: Send + Sync + 'static {
     /// From `at` on, the call's audio goes to a new stereo WAV at `path` (absolute); write
     /// failures are reported to `disk`. On an error no file is left at `path`.
     fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()>;
+    /// PCI pause (issue #11.1): from `at` on, the open segment gets `fill` instead of the
+    /// call's audio, until [`CallMedia::resume`] or the segment's end. Never waits.
+    fn pause(&self, at: DateTime<Utc>, fill: PauseFill);
+    /// The open pause ends at `at`: the call's audio goes to the segment again.
+    fn resume(&self, at: DateTime<Utc>);
     /// Pads up to `at`, flushes, fixes the header and closes the segment.
     fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts>;
     /// The codec segments are written in (stereo, 8 kHz), for the row of a segment that has
@@ -65,6 +71,11 @@ impl CallMedia for SilentMedia {
         *self.open.lock().expect("media lock") = Some((wav, at));
         Ok(())
     }
+
+    /// Its segments hold silence throughout: a pause changes nothing in them.
+    fn pause(&self, _at: DateTime<Utc>, _fill: PauseFill) {}
+
+    fn resume(&self, _at: DateTime<Utc>) {}
 
     fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts> {
         let (mut wav, started) = self

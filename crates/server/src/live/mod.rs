@@ -5,10 +5,13 @@
 //! the bookkeeping, never the packets.
 
 mod media;
+mod pause;
+mod publish;
 pub mod registry;
 
 pub use crate::error::ToggleError;
 pub use media::{CallMedia, SegmentFacts, SilentMedia};
+use publish::publish_call;
 use registry::Active;
 pub use registry::{LiveCall, LiveCalls};
 
@@ -18,7 +21,7 @@ use crate::files::{sha256_file, Files};
 use crate::state::AppState;
 use callrec_store::{FinishedRecording, NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{
-    CallDetail, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingState, Trigger,
+    CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingState, Trigger,
 };
 use callrec_types::engine::{TraceKind, TraceLine};
 use callrec_types::rules::{Dispatch, MonMode};
@@ -39,24 +42,6 @@ pub struct NewLiveCall {
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(io::Error::other)?
-}
-
-async fn publish_call(state: &AppState, lc: &LiveCall) {
-    let detail = CallDetail {
-        call: lc.call.clone(),
-        recordings: Vec::new(),
-        trace: lc.trace.clone(),
-        recording: lc.recording_state(),
-        can_toggle: false,
-        not_allowed_reason: None,
-    };
-    state
-        .publish(
-            Event::Call(detail),
-            calls::internal_users(&lc.call),
-            Some(lc.decision.clone()),
-        )
-        .await;
 }
 
 /// Publishes a live call's state again (another node lost what was sent meanwhile).
@@ -201,6 +186,9 @@ pub async fn toggle(
     action: Option<RecordingAction>,
     via: ManualVia,
 ) -> Result<(LiveRecording, Option<RecordingId>), ToggleError> {
+    if let Some(RecordingAction::Pause | RecordingAction::Resume) = action {
+        return pause::pause_or_resume(state, id, user, action == Some(RecordingAction::Pause), via).await;
+    }
     let lc = state.live.get(id).ok_or(ToggleError::NotLive)?;
     let mut lc = lc.lock().await;
     let is_participant = lc.call.participants.iter().any(|p| p.user_id == Some(user));
@@ -278,6 +266,7 @@ pub async fn toggle(
             stop_segment(state, &mut lc).await?;
         }
         // Start while recording / stop while not: nothing to do, the answer says the state.
+        // (Pause and resume went to `pause::pause_or_resume` above.)
         _ => {}
     }
     state
@@ -440,13 +429,19 @@ async fn start_segment_at(
         rel_path,
         by,
         dispatch,
+        pause: None,
+        pause_seq: 0,
     });
     Ok(())
 }
 
 async fn stop_segment(state: &AppState, lc: &mut LiveCall) -> Result<(), ToggleError> {
-    let Some(active) = lc.active.take() else { return Ok(()) };
+    let Some(mut active) = lc.active.take() else {
+        return Ok(());
+    };
     let now = state.clock.now();
+    // A recording stopped (or a call ended) while paused: the pause ends with it.
+    pause::close_open(state, &mut active, now).await;
     let media = lc.media.clone();
     let facts = blocking(move || media.stop_segment(now))
         .await

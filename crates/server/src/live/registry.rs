@@ -4,7 +4,7 @@
 
 use super::media::CallMedia;
 use crate::label::label;
-use callrec_types::calls::{Call, LiveRecording, Recording, Trigger};
+use callrec_types::calls::{Call, LivePause, LiveRecording, Recording, Trigger};
 use callrec_types::engine::{Decision, TraceLine};
 use callrec_types::rules::Dispatch;
 use callrec_types::{CallId, RuleId, UserId};
@@ -16,6 +16,10 @@ pub(super) struct Active {
     pub(super) rel_path: String,
     pub(super) by: Option<UserId>,
     pub(super) dispatch: Vec<(Option<RuleId>, Dispatch)>,
+    /// The open PCI pause as the live call shows it (the list is `recording.pauses`).
+    pub(super) pause: Option<LivePause>,
+    /// Counts pauses, so an automatic resume ends only the pause it was set for.
+    pub(super) pause_seq: u64,
 }
 
 pub struct LiveCall {
@@ -38,8 +42,11 @@ impl LiveCall {
                         .map(label)
                         .unwrap_or_else(|| "the PBX".to_string()),
                     user_id: *user_id,
+                    paused: a.pause.clone(),
                 },
-                _ => LiveRecording::RecordingAuto,
+                _ => LiveRecording::RecordingAuto {
+                    paused: a.pause.clone(),
+                },
             },
         }
     }

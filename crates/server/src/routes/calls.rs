@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use callrec_store::{JournalCursor, JournalQuery};
 use callrec_types::calls::{CallDetail, CallDirection, JournalPage, ManualVia};
 use callrec_types::wire::ErrorCode;
-use callrec_types::wire::{RecordingActionRequest, RecordingActionResponse};
+use callrec_types::wire::{RecordingAction, RecordingActionRequest, RecordingActionResponse};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -35,7 +35,7 @@ async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
         if let Some((call, trace, decision, rec)) = s.live.snapshot(id).await {
             if calls::visible(&c.scope, &calls::internal_users(&call)) {
                 let recordings = s.store.list_recordings(id).await?;
-                out.push(detail_for(call, recordings, trace, Some((&decision, rec)), c.id()));
+                out.push(detail_for(call, recordings, trace, Some((&decision, rec)), &c));
             }
         }
     }
@@ -43,7 +43,7 @@ async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
     for (call, trace, decision, rec) in crate::cluster::remote_live(&s).await {
         if calls::visible(&c.scope, &calls::internal_users(&call)) {
             let recordings = s.store.list_recordings(call.id).await?;
-            out.push(detail_for(call, recordings, trace, Some((&decision, rec)), c.id()));
+            out.push(detail_for(call, recordings, trace, Some((&decision, rec)), &c));
         }
     }
     out.sort_by_key(|d| std::cmp::Reverse(d.call.started_at));
@@ -55,8 +55,8 @@ async fn get_call(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> A
     let (call, trace) = visible_call(&s, &c, id).await?;
     let recordings = s.store.list_recordings(id).await?;
     let mut detail = match crate::cluster::live_snapshot(&s, id).await {
-        Some((call, trace, decision, rec)) => detail_for(call, recordings, trace, Some((&decision, rec)), c.id()),
-        None => detail_for(call, recordings, trace, None, c.id()),
+        Some((call, trace, decision, rec)) => detail_for(call, recordings, trace, Some((&decision, rec)), &c),
+        None => detail_for(call, recordings, trace, None, &c),
     };
     names::fill(&s, &mut detail).await?;
     Ok(Json(detail))
@@ -70,20 +70,17 @@ async fn set_recording(
 ) -> ApiResult<Json<RecordingActionResponse>> {
     visible_call(&s, &c, id).await?;
     let (state, recording_id) = crate::cluster::toggle(&s, id, c.id(), Some(req.action), ManualVia::Client).await?;
+    let detail = match (req.action, recording_id) {
+        (RecordingAction::Pause | RecordingAction::Resume, Some(r)) => format!("via client, recording {r}"),
+        _ => "via client".into(),
+    };
     calls::audit(
         &s,
         Some(&c),
         "",
-        &format!(
-            "record_{}",
-            if matches!(req.action, callrec_types::wire::RecordingAction::Start) {
-                "start"
-            } else {
-                "stop"
-            }
-        ),
+        &format!("record_{}", req.action.as_str()),
         format!("call {id}"),
-        "via client".into(),
+        detail,
     )
     .await;
     Ok(Json(RecordingActionResponse { state, recording_id }))

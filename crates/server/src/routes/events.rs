@@ -42,13 +42,13 @@ async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = 
         for id in s.live.ids() {
             if let Some((call, trace, decision, rec)) = s.live.snapshot(id).await {
                 if calls::visible(&c.scope, &calls::internal_users(&call)) {
-                    live.push(detail_for(call, Vec::new(), trace, Some((&decision, rec)), c.id()));
+                    live.push(detail_for(call, Vec::new(), trace, Some((&decision, rec)), &c));
                 }
             }
         }
         for (call, trace, decision, rec) in crate::cluster::remote_live(&s).await {
             if calls::visible(&c.scope, &calls::internal_users(&call)) {
-                live.push(detail_for(call, Vec::new(), trace, Some((&decision, rec)), c.id()));
+                live.push(detail_for(call, Vec::new(), trace, Some((&decision, rec)), &c));
             }
         }
         names::fill_or_log(&s, &mut live).await;
@@ -70,7 +70,7 @@ async fn events(State(s): State<AppState>, c: Caller) -> Sse<impl Stream<Item = 
                     let event = match (&env.event, &env.decision) {
                         (Event::Call(d), Some(decision)) => {
                             let d = d.clone();
-                            Event::Call(detail_for(d.call, d.recordings, d.trace, Some((decision, d.recording)), c.id()))
+                            Event::Call(detail_for(d.call, d.recordings, d.trace, Some((decision, d.recording)), &c))
                         }
                         (e, _) => e.clone(),
                     };

@@ -1,9 +1,10 @@
 //! The phone's record key (Snom action URLs, SPEC §5), both forms:
 //! `GET /mobydickcmd/provisioning/snom/snom-record.php?mac=&sipcallid=` and
-//! `GET /provisioning/{mac}/pui/monitor/record?callid=`. No session (the phone has none): the
+//! `GET /provisioning/{mac}/pui/monitor/record?callid=`; and beside it the pause key (PCI,
+//! issue #11.1) in the same two forms, `snom-pause.php` and `…/monitor/pause`. No session (the phone has none): the
 //! MAC names the phone and so the user. Answers are short `text/plain` lines a phone can show.
 
-use crate::record_key::{self, refusal_text};
+use crate::record_key::{self, refusal_text, Key};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -16,6 +17,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/mobydickcmd/provisioning/snom/snom-record.php", get(snom_record))
         .route("/provisioning/{mac}/pui/monitor/record", get(pui_record))
+        .route("/mobydickcmd/provisioning/snom/snom-pause.php", get(snom_pause))
+        .route("/provisioning/{mac}/pui/monitor/pause", get(pui_pause))
 }
 
 fn text(status: StatusCode, body: String) -> Response {
@@ -27,8 +30,8 @@ fn text(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-async fn press(state: &AppState, mac: Option<&str>, call_id: Option<&str>) -> Response {
-    match record_key::press(state, mac.unwrap_or(""), call_id.unwrap_or("")).await {
+async fn press(state: &AppState, key: Key, mac: Option<&str>, call_id: Option<&str>) -> Response {
+    match record_key::press_key(state, key, mac.unwrap_or(""), call_id.unwrap_or("")).await {
         Ok(p) => text(StatusCode::OK, p.text().to_string()),
         Err(e) => text(e.status(), refusal_text(&e)),
     }
@@ -45,7 +48,7 @@ async fn snom_record(
     q: Result<Query<SnomParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     match q {
-        Ok(Query(p)) => press(&s, p.mac.as_deref(), p.sipcallid.as_deref()).await,
+        Ok(Query(p)) => press(&s, Key::Record, p.mac.as_deref(), p.sipcallid.as_deref()).await,
         Err(_) => text(StatusCode::BAD_REQUEST, "Malformed request".into()),
     }
 }
@@ -61,7 +64,28 @@ async fn pui_record(
     q: Result<Query<PuiParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     match q {
-        Ok(Query(p)) => press(&s, Some(&mac), p.callid.as_deref()).await,
+        Ok(Query(p)) => press(&s, Key::Record, Some(&mac), p.callid.as_deref()).await,
+        Err(_) => text(StatusCode::BAD_REQUEST, "Malformed request".into()),
+    }
+}
+
+async fn snom_pause(
+    State(s): State<AppState>,
+    q: Result<Query<SnomParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match q {
+        Ok(Query(p)) => press(&s, Key::Pause, p.mac.as_deref(), p.sipcallid.as_deref()).await,
+        Err(_) => text(StatusCode::BAD_REQUEST, "Malformed request".into()),
+    }
+}
+
+async fn pui_pause(
+    State(s): State<AppState>,
+    Path(mac): Path<String>,
+    q: Result<Query<PuiParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    match q {
+        Ok(Query(p)) => press(&s, Key::Pause, Some(&mac), p.callid.as_deref()).await,
         Err(_) => text(StatusCode::BAD_REQUEST, "Malformed request".into()),
     }
 }

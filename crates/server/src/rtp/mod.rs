@@ -13,6 +13,8 @@
 //!   phone's key). A segment is a stereo G.711 WAV (channel 1 = caller, channel 2 = callee)
 //!   whose header is rewritten every second, so a crash loses at most the last second.
 //! - [`backlog`]: a segment's audio waiting for the disk, and the gaps a full disk leaves.
+//! - [`pause`]: PCI pauses inside a segment, filled with silence or a soft tone; `segment`:
+//!   a call's open segment in its worker.
 //!
 //! By noun: [`PortPool`] and [`RtpError`] in [`ports`], [`RtpCounters`] in [`counters`]; here
 //! the engine and the call's handle.
@@ -21,7 +23,9 @@ pub mod backlog;
 pub mod counters;
 pub mod epoll;
 pub mod fds;
+pub mod pause;
 pub mod ports;
+mod segment;
 pub mod worker;
 
 use std::io;
@@ -35,6 +39,7 @@ use callrec_media::g711::Law;
 use callrec_media::jitter::Side;
 use callrec_media::wav::{WavFile, WavWriter};
 use callrec_types::calls::AudioCodec;
+use callrec_types::wire::PauseFill;
 use chrono::{DateTime, Utc};
 
 use crate::disk::Disk;
@@ -265,6 +270,21 @@ impl CallMedia for RtpCall {
         } else {
             Err(io::Error::other("the RTP worker has stopped"))
         }
+    }
+
+    fn pause(&self, at: DateTime<Utc>, fill: PauseFill) {
+        self.send(Command::Pause {
+            id: self.id,
+            at: Self::instant_of(at),
+            fill,
+        });
+    }
+
+    fn resume(&self, at: DateTime<Utc>) {
+        self.send(Command::Resume {
+            id: self.id,
+            at: Self::instant_of(at),
+        });
     }
 
     fn stop_segment(&self, at: DateTime<Utc>) -> io::Result<SegmentFacts> {

@@ -8,7 +8,7 @@
 //! outside a recording never reaches the disk. A segment's frames are written and the WAV
 //! header brought up to date once [`CHUNK_FRAMES`] have accumulated: one `write` per call
 //! per second, never one per packet. When the disk refuses a write the frames wait in the
-//! segment's [`Backlog`] and are retried every [`RETRY`] (see [`super::backlog`]). While there
+//! segment's [`Backlog`](super::backlog::Backlog) and are retried every [`RETRY`] (see [`super::backlog`]). While there
 //! are calls the loop pauses a millisecond after a small batch, so each `epoll_wait` returns
 //! many sockets (the kernel queues the datagrams meanwhile): that is what keeps the cost per
 //! packet near one `recv`.
@@ -28,12 +28,13 @@ use callrec_media::g711::Law;
 use callrec_media::jitter::{JitterConfig, JitterStats, Outcome, Packet, Side, StereoMixer};
 use callrec_media::rtp::{classify, PacketKind, PayloadMap};
 use callrec_media::wav::WavFile;
-use callrec_types::calls::RecordingGap;
+use callrec_types::wire::PauseFill;
 
-use super::backlog::Backlog;
 use super::counters::RtpCounters;
 use super::epoll::{Epoll, EventFd, Events, Token};
 use super::ports::PortPool;
+use super::segment::Segment;
+pub use super::segment::{ClosedSegment, RETRY};
 use crate::disk::Disk;
 
 /// How often mixers are drained and counters published.
@@ -61,9 +62,6 @@ pub const MAX_STREAMS: usize = 1 << STREAM_BITS;
 const RATE: u64 = 8000;
 /// Datagrams read at most per socket when draining at a stop or a hang-up.
 const MAX_DRAIN: usize = 4096;
-/// How often a segment whose write failed tries again: the retry is how a worker notices
-/// that space has returned.
-pub const RETRY: Duration = Duration::from_millis(500);
 
 /// A stream to receive.
 pub struct NewStream {
@@ -114,6 +112,22 @@ pub enum Command {
         /// (or why not).
         reply: mpsc::SyncSender<io::Result<ClosedSegment>>,
     },
+    /// PCI pause: from position `at` on the segment gets `fill` instead of the call's audio.
+    Pause {
+        /// Call id.
+        id: u64,
+        /// Where the pause starts.
+        at: Instant,
+        /// Silence or the soft tone.
+        fill: PauseFill,
+    },
+    /// The open pause ends at `at`.
+    Resume {
+        /// Call id.
+        id: u64,
+        /// Where the pause ends.
+        at: Instant,
+    },
     /// Change which channel each stream feeds (metadata update).
     Sides {
         /// Call id.
@@ -135,98 +149,6 @@ struct Stream {
     port: u16,
     payload: PayloadMap,
     side: Option<Side>,
-}
-
-/// A segment's file once closed: its header matches its length.
-pub struct ClosedSegment {
-    /// The file.
-    pub file: Box<WavFile<File>>,
-    /// Spans lost to a full disk.
-    pub gaps: Vec<RecordingGap>,
-}
-
-struct Segment {
-    /// The call's engine id, for logs.
-    call: u64,
-    file: Box<WavFile<File>>,
-    /// Frames drained from the mixer this tick (a reused buffer).
-    incoming: Vec<u8>,
-    /// Frames not written yet, and the gaps.
-    backlog: Backlog,
-    disk: Arc<Disk>,
-    /// Set while the last write failed: when to try again.
-    retry_at: Option<Instant>,
-    /// The backlog's size as last added to the `buffered` gauge.
-    reported_held: usize,
-}
-
-impl Segment {
-    fn new(call: u64, file: Box<WavFile<File>>, disk: Arc<Disk>) -> Segment {
-        let law = file.state().codec().law().unwrap_or(Law::Ulaw);
-        Segment {
-            call,
-            file,
-            // One tick of frames, or a stop's drain of the delay window.
-            incoming: Vec::with_capacity(2 * (DELAY_SAMPLES as usize + 800)),
-            backlog: Backlog::new(law, disk.buffer_bytes),
-            disk,
-            retry_at: None,
-            reported_held: 0,
-        }
-    }
-
-    /// Moves the frames of `incoming` into the backlog (dropped beyond its limit).
-    fn take_incoming(&mut self) {
-        let dropped = self.backlog.push(&self.incoming);
-        self.incoming.clear();
-        self.disk.dropped(dropped);
-    }
-
-    /// Writes the backlog; on a failure the disk is marked full and a retry scheduled.
-    fn write(&mut self, now: Instant) {
-        let call = self.call;
-        match self.backlog.write_to(&mut self.file) {
-            Ok(()) => {
-                if self.retry_at.take().is_some() {
-                    self.disk.waiting(-1);
-                    tracing::info!(call, "the disk took the recording's held audio");
-                }
-                self.disk.write_succeeded();
-            }
-            Err(e) => {
-                if self.retry_at.is_none() {
-                    self.disk.waiting(1);
-                    tracing::warn!(call, error = %e, "cannot write a recording; holding its audio in memory");
-                }
-                self.retry_at = Some(now + RETRY);
-                self.disk.write_failed(&e);
-            }
-        }
-        self.report_held();
-    }
-
-    fn report_held(&mut self) {
-        let held = self.backlog.held();
-        if held != self.reported_held {
-            self.disk.buffered(held as i64 - self.reported_held as i64);
-            self.reported_held = held;
-        }
-    }
-
-    /// One last try to write everything, then the gaps; the file's header matches its
-    /// length even when the try fails.
-    fn close(mut self) -> io::Result<ClosedSegment> {
-        self.take_incoming();
-        self.write(Instant::now());
-        if self.retry_at.take().is_some() {
-            self.disk.waiting(-1);
-        }
-        self.disk.buffered(-(self.reported_held as i64));
-        let (gaps, lost) = self.backlog.close(&self.file);
-        self.disk.dropped(lost);
-        self.file.flush().map_err(io::Error::other)?;
-        Ok(ClosedSegment { file: self.file, gaps })
-    }
 }
 
 struct Call {
@@ -377,7 +299,7 @@ impl Worker {
                 if start > call.mixer.position() {
                     call.mixer.discard_to(start);
                 }
-                call.segment = Some(Segment::new(id, file, disk));
+                call.segment = Some(Segment::new(id, file, disk, DELAY_SAMPLES as usize + 800));
             }
             Command::Stop { id, at, reply } => {
                 let end = position(self.epoch, at);
@@ -389,15 +311,28 @@ impl Worker {
                     Some(call) => match call.segment.take() {
                         Some(mut seg) => {
                             drain_sockets(call, epoch, &mut self.local);
-                            if end > call.mixer.position() {
-                                call.mixer.drain_to(end, &mut seg.incoming);
-                            }
+                            seg.pauses.drain(&mut call.mixer, end, &mut seg.incoming);
                             seg.close()
                         }
                         None => Err(io::Error::other("no segment is open")),
                     },
                 };
                 let _ = reply.send(result);
+            }
+            Command::Pause { id, at, fill } => {
+                let at = position(self.epoch, at);
+                if let Some(call) = self.call_mut(id) {
+                    let drained = call.mixer.position();
+                    if let Some(seg) = &mut call.segment {
+                        seg.pauses.begin(at, drained, fill);
+                    }
+                }
+            }
+            Command::Resume { id, at } => {
+                let at = position(self.epoch, at);
+                if let Some(seg) = self.call_mut(id).and_then(|c| c.segment.as_mut()) {
+                    seg.pauses.end(at);
+                }
             }
             Command::Sides { id, sides } => {
                 if let Some(call) = self.call_mut(id) {
@@ -485,7 +420,7 @@ impl Worker {
             match &mut call.segment {
                 None => call.mixer.discard_to(until),
                 Some(seg) => {
-                    call.mixer.drain_to(until, &mut seg.incoming);
+                    seg.pauses.drain(&mut call.mixer, until, &mut seg.incoming);
                     seg.take_incoming();
                     let due = match seg.retry_at {
                         Some(at) => now >= at,

@@ -260,6 +260,9 @@ impl Store for PgStore {
     async fn finish_recording(&self, id: RecordingId, f: &FinishedRecording) -> Result<Recording> {
         recordings::finish_recording(&self.pool, id, f).await
     }
+    async fn set_recording_pauses(&self, id: RecordingId, pauses: &[RecordingPause]) -> Result<()> {
+        recordings::set_recording_pauses(&self.pool, id, pauses).await
+    }
     async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording> {
         recordings::get_recording(&self.pool, id).await
     }

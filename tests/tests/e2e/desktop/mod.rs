@@ -310,6 +310,17 @@ async fn agent_records_a_live_call_plays_and_downloads_it_and_only_the_right_peo
         .await;
     tokio::time::sleep(Duration::from_millis(2500)).await; // audio to record
     d.screenshot(&shots.join("05-recording.png")).await;
+
+    // Issue #11.1: Pause beside the red toggle; the paused state is amber with its own timer.
+    d.click_css("[data-testid=pause-toggle]").await;
+    d.wait_text("[data-testid=pause-state]", "PAUSED by Alice", 10).await;
+    d.wait_text("[data-testid=pause-state]", "0:01", 10).await;
+    d.wait_text("[data-testid=pause-toggle]", "Resume", 10).await;
+    d.screenshot(&shots.join("05b-paused.png")).await;
+    d.click_css("[data-testid=pause-toggle]").await;
+    d.wait_text("[data-testid=recording-state]", "Recording (manual, by Alice", 10)
+        .await;
+    d.wait_text("[data-testid=pause-toggle]", "Pause", 10).await;
     d.click_css("[data-testid=record-toggle]").await;
     d.wait_text("[data-testid=recording-state]", "Not recording", 10).await;
     call.bye().await.expect("the call hangs up");
@@ -325,6 +336,7 @@ async fn agent_records_a_live_call_plays_and_downloads_it_and_only_the_right_peo
     d.click_css("[data-testid=journal-row]").await;
     d.wait("[data-testid=recording]", 10).await;
     d.wait_text("[data-testid=call-detail]", "Manual by Alice", 10).await;
+    d.wait_text("[data-testid=recording-pauses]", "by Alice", 10).await;
     d.screenshot(&shots.join("07-call-detail.png")).await;
 
     // Play it: the player bar runs (the null device plays faster than real time).

@@ -177,6 +177,23 @@ async fn a_call_on_node_b_is_live_and_toggled_on_node_a_by_client_and_record_key
     assert_eq!(recs.len(), 1, "one segment was started");
     assert_eq!(recs[0].state, RecordingState::Recording);
 
+    // Issue #11.1: a pause on node A reaches node B's recorder; an admin on node A, who takes
+    // no part in the call, may resume it (node B checks the same permission).
+    let paused = carol_a
+        .set_recording(id, RecordingAction::Pause)
+        .await
+        .expect("carol pauses node B's call on node A");
+    assert!(paused.state.paused().is_some(), "the answer says paused");
+    let (_, _, _, on_b_now) = b.state.live.snapshot(id).await.expect("the call is live on node B");
+    assert!(on_b_now.paused().is_some(), "node B's recording is paused");
+    let resumed = admin
+        .set_recording(id, RecordingAction::Resume)
+        .await
+        .expect("the admin resumes it on node A");
+    assert_eq!(resumed.state.paused(), None);
+    let recs = a.state.store.list_recordings(id).await.expect("recordings");
+    assert_eq!(recs[0].pauses.len(), 1, "node B wrote the pause for every node to read");
+
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let stopped = carol_a
         .set_recording(id, RecordingAction::Stop)
