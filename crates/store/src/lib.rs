@@ -117,6 +117,10 @@ pub trait Store: Send + Sync + 'static {
     // --- rules -----------------------------------------------------------------------------
     async fn list_rules(&self) -> Result<Vec<Rule>>;
     async fn get_rule(&self, id: RuleId) -> Result<Rule>;
+    /// Whether the rule keeps a webhook secret. Rules are stored and read with the secret
+    /// masked ([`callrec_types::rules::Dispatch::redacted`]); the secret itself is kept apart
+    /// and copied to each webhook target queued for the rule.
+    async fn rule_has_secret(&self, id: RuleId) -> Result<bool>;
     async fn create_rule(&self, rule: &RuleInput) -> Result<Rule>;
     async fn update_rule(&self, id: RuleId, rule: &RuleInput) -> Result<Rule>;
     async fn delete_rule(&self, id: RuleId) -> Result<()>;
@@ -179,6 +183,14 @@ pub trait Store: Send + Sync + 'static {
     async fn record_dispatch_attempt(&self, id: DispatchId, outcome: &DispatchOutcome) -> Result<DispatchTarget>;
     async fn get_dispatch(&self, id: DispatchId) -> Result<DispatchTarget>;
     async fn dispatch_key(&self, id: DispatchId) -> Result<String>;
+    /// Pending webhook targets whose next attempt is due and that no run holds: these are
+    /// sent as soon as they are due, not on the schedule.
+    async fn due_webhooks(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DispatchTarget>>;
+    /// When the next pending webhook target can be claimed (its next attempt or the end of
+    /// its lease, whichever is later); `None` when none is pending.
+    async fn next_webhook_due(&self) -> Result<Option<DateTime<Utc>>>;
+    /// A webhook target's signing secret (copied from its rule when it was queued).
+    async fn dispatch_secret(&self, id: DispatchId) -> Result<Option<String>>;
     /// Takes a due pending target for one attempt by leasing it until `lease_until`, if it is
     /// still pending, due and unleased at `now`; `false` when another run took it first.
     /// Recording the attempt ends the lease; a crash during the attempt leaves it, so the

@@ -210,6 +210,9 @@ impl Store for PgStore {
     async fn get_rule(&self, id: RuleId) -> Result<Rule> {
         rules::get_rule(&self.pool, id).await
     }
+    async fn rule_has_secret(&self, id: RuleId) -> Result<bool> {
+        rules::rule_has_secret(&self.pool, id).await
+    }
     async fn create_rule(&self, r: &RuleInput) -> Result<Rule> {
         rules::create_rule(&self.pool, r).await
     }
@@ -308,6 +311,15 @@ impl Store for PgStore {
     }
     async fn dispatch_key(&self, id: DispatchId) -> Result<String> {
         recordings::dispatch_key(&self.pool, id).await
+    }
+    async fn due_webhooks(&self, now: DateTime<Utc>, l: i64) -> Result<Vec<DispatchTarget>> {
+        recordings::due_webhooks(&self.pool, now, l).await
+    }
+    async fn next_webhook_due(&self) -> Result<Option<DateTime<Utc>>> {
+        recordings::next_webhook_due(&self.pool).await
+    }
+    async fn dispatch_secret(&self, id: DispatchId) -> Result<Option<String>> {
+        recordings::dispatch_secret(&self.pool, id).await
     }
     async fn claim_dispatch(&self, id: DispatchId, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<bool> {
         recordings::claim_dispatch(&self.pool, id, now, lease_until).await
