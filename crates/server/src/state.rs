@@ -44,6 +44,8 @@ pub struct App {
     pub events: broadcast::Sender<Arc<Envelope>>,
     /// Wakes the scheduler to run dispatch and retention now.
     pub run_now: tokio::sync::Notify,
+    /// Wakes the webhook sender: a recording was finished with a webhook to send.
+    pub webhooks: tokio::sync::Notify,
     /// Bumped on every settings change, so readers can cache the settings until it moves.
     pub settings_epoch: std::sync::atomic::AtomicU64,
     /// Wakes the scheduler to read the schedule again (notified with the epoch's bump).
@@ -111,6 +113,7 @@ impl AppState {
             throttle: LoginThrottle::default(),
             events,
             run_now: tokio::sync::Notify::new(),
+            webhooks: tokio::sync::Notify::new(),
             settings_epoch: std::sync::atomic::AtomicU64::new(0),
             settings_changed: tokio::sync::Notify::new(),
             scheduler_checked: tokio::sync::watch::Sender::new(None),

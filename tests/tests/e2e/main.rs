@@ -22,3 +22,4 @@ mod retention;
 mod shutdown;
 mod sipp;
 mod siprec;
+mod webhook;

@@ -496,9 +496,7 @@ pub async fn finish(
         .into_iter()
         .map(|(rule_id, target)| NewDispatch { rule_id, target })
         .collect();
-    if !targets.is_empty() {
-        state.store.queue_dispatch(rec.id, &targets, state.clock.now()).await?;
-    }
+    crate::dispatch::queue(state, rec.id, &targets).await?;
     state
         .metrics
         .recordings_total
