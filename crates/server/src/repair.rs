@@ -43,6 +43,7 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<Vec<callrec_types::C
                     sample_rate: info.sample_rate,
                     channels: info.channels,
                     gaps: Vec::new(),
+                    heard_ms: None,
                 },
                 Err(_) => live::SegmentFacts {
                     duration_ms: 0,
@@ -50,6 +51,7 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<Vec<callrec_types::C
                     sample_rate,
                     channels,
                     gaps: Vec::new(),
+                    heard_ms: None,
                 },
             })
         })

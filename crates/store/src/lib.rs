@@ -15,6 +15,7 @@ pub use sqlite::SqliteStore;
 pub use sqlx::postgres::PgListener;
 
 use async_trait::async_trait;
+use callrec_types::alarms::Alarm;
 use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording};
 use callrec_types::directory::{Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
 use callrec_types::engine::{DirectoryView, TraceLine};
@@ -202,6 +203,16 @@ pub trait Store: Send + Sync + 'static {
     /// Makes every pending target waiting for its backoff due at `now` (an admin's "run now");
     /// returns how many. Targets being sent right now are left alone.
     async fn expedite_dispatch(&self, now: DateTime<Utc>) -> Result<u64>;
+
+    // --- missing-recording alarms (issue #11.3) ---------------------------------------------
+    /// Raises the call's alarm; `None` when the call has one already (one per call, whoever
+    /// raises it: a restart's repair, another node).
+    async fn raise_alarm(&self, alarm: &NewAlarm) -> Result<Option<Alarm>>;
+    /// Newest first; only those not acknowledged yet when `unacknowledged`.
+    async fn list_alarms(&self, unacknowledged: bool, limit: i64) -> Result<Vec<Alarm>>;
+    async fn get_alarm(&self, id: AlarmId) -> Result<Alarm>;
+    /// Acknowledges an alarm; the first acknowledgement (who, when) is kept.
+    async fn ack_alarm(&self, id: AlarmId, by: UserId, at: DateTime<Utc>) -> Result<Alarm>;
 
     // --- audit and settings ----------------------------------------------------------------
     async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry>;

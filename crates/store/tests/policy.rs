@@ -1,8 +1,9 @@
 //! Issue #11 in the store, told once per backend (SQLite, a real PostgreSQL server): a webhook
 //! rule's secret kept apart from what is shown, copied to the targets queued for it, and the
-//! webhook targets found due on their own (they go out at once, not on the schedule).
+//! webhook targets found due on their own (they go out at once, not on the schedule); and the
+//! missing-recording alarms, one per call whoever raises it, acknowledged once.
 
-use callrec_store::{DispatchOutcome, FinishedRecording, NewCall, NewDispatch, NewRecording, NewUserRecord};
+use callrec_store::{DispatchOutcome, FinishedRecording, NewAlarm, NewCall, NewDispatch, NewRecording, NewUserRecord};
 use callrec_types::calls::{
     AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, ParticipantRole, RecordingState,
     Trigger,
@@ -229,4 +230,62 @@ async fn webhook_secrets_stay_apart_and_webhooks_come_due_on_their_own(kind: Kin
     assert!(s.rule_has_secret(rule.id).await.expect("has the new one"));
 }
 
-on_every_backend!(webhook_secrets_stay_apart_and_webhooks_come_due_on_their_own,);
+async fn an_alarm_is_raised_once_per_call_and_acknowledged_once(kind: Kind) {
+    use callrec_types::alarms::AlarmKind;
+    let s = backend::open(kind).await;
+    let t = t0();
+    let anna = s
+        .create_user(&NewUserRecord {
+            username: "anna".into(),
+            display_name: String::new(),
+            password_hash: "h".into(),
+            level: Level::Agent,
+            extensions: vec!["201".into()],
+        })
+        .await
+        .expect("anna");
+    let call = s.create_call(&new_call(anna.id, t)).await.expect("call");
+    let new = NewAlarm {
+        call_id: call.id,
+        kind: AlarmKind::NoAudio,
+        message: "no audio was received (no RTP) during the 10 s the call was recorded".into(),
+        expected_ms: 10_000,
+        recorded_ms: 10_000,
+        raised_at: t,
+    };
+    let alarm = s.raise_alarm(&new).await.expect("raise").expect("a new alarm");
+    assert_eq!(
+        (alarm.call_id, alarm.kind, alarm.acknowledged_at),
+        (call.id, AlarmKind::NoAudio, None)
+    );
+    assert!(
+        s.raise_alarm(&new).await.expect("raise again").is_none(),
+        "one alarm per call: a second raise is a no-op"
+    );
+    assert_eq!(s.list_alarms(true, 100).await.expect("open").len(), 1);
+    let acked = s
+        .ack_alarm(alarm.id, anna.id, t + Duration::minutes(1))
+        .await
+        .expect("ack");
+    assert_eq!(
+        (acked.acknowledged_at, acked.acknowledged_by),
+        (Some(t + Duration::minutes(1)), Some(anna.id))
+    );
+    let again = s
+        .ack_alarm(alarm.id, UserId(999), t + Duration::minutes(2))
+        .await
+        .expect("ack again");
+    assert_eq!(again, acked, "the first acknowledgement is kept");
+    assert!(s.list_alarms(true, 100).await.expect("open").is_empty());
+    assert_eq!(s.list_alarms(false, 100).await.expect("all"), vec![acked.clone()]);
+    assert_eq!(s.get_alarm(alarm.id).await.expect("get"), acked);
+    assert!(matches!(
+        s.ack_alarm(callrec_types::AlarmId(999), anna.id, t).await,
+        Err(callrec_store::StoreError::NotFound)
+    ));
+}
+
+on_every_backend!(
+    webhook_secrets_stay_apart_and_webhooks_come_due_on_their_own,
+    an_alarm_is_raised_once_per_call_and_acknowledged_once,
+);

@@ -143,6 +143,9 @@ pub struct ClosedSegment {
     pub file: Box<WavFile<File>>,
     /// Spans lost to a full disk.
     pub gaps: Vec<RecordingGap>,
+    /// Milliseconds of audio received from each side (caller, callee) while the segment was
+    /// open: zero for a side that sent no RTP at all (the missing-recording alarm).
+    pub heard_ms: [i64; 2],
 }
 
 struct Segment {
@@ -158,6 +161,8 @@ struct Segment {
     retry_at: Option<Instant>,
     /// The backlog's size as last added to the `buffered` gauge.
     reported_held: usize,
+    /// Samples received per side (caller, callee) while open.
+    heard: [u64; 2],
 }
 
 impl Segment {
@@ -172,6 +177,7 @@ impl Segment {
             disk,
             retry_at: None,
             reported_held: 0,
+            heard: [0, 0],
         }
     }
 
@@ -225,7 +231,12 @@ impl Segment {
         let (gaps, lost) = self.backlog.close(&self.file);
         self.disk.dropped(lost);
         self.file.flush().map_err(io::Error::other)?;
-        Ok(ClosedSegment { file: self.file, gaps })
+        let heard_ms = self.heard.map(|samples| i64::try_from(samples / 8).unwrap_or(i64::MAX));
+        Ok(ClosedSegment {
+            file: self.file,
+            gaps,
+            heard_ms,
+        })
     }
 }
 
@@ -542,7 +553,12 @@ fn recv_one(call: &mut Call, si: usize, buf: &mut [u8], now_pos: u64, now_ms: u6
                     Outcome::Late => local.late += 1,
                     Outcome::Duplicate => local.duplicates += 1,
                     Outcome::Overflow => local.overflow += 1,
-                    Outcome::Accepted | Outcome::Reordered | Outcome::Resync => {}
+                    Outcome::Accepted | Outcome::Reordered | Outcome::Resync => {
+                        if let Some(seg) = call.segment.as_mut() {
+                            let i = usize::from(side == Side::Callee);
+                            seg.heard[i] += packet.payload.len() as u64; // G.711: a sample per byte
+                        }
+                    }
                 }
             }
         }
