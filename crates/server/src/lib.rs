@@ -5,6 +5,7 @@
 //! finalised, calls announced over HTTP are ended, HTTP clients get until the deadline to
 //! finish their responses and are then disconnected. `run` is what the binary calls.
 
+pub mod alarms;
 pub mod audio;
 pub mod audit;
 pub mod auth;

@@ -34,6 +34,7 @@ pub fn defaults(state: &AppState) -> Settings {
             password: String::new(),
             from: String::new(),
         },
+        alarm_recipients: Vec::new(),
     }
 }
 
@@ -83,6 +84,13 @@ pub fn merge(current: &Settings, patch: &SettingsPatch) -> Settings {
         if let Some(v) = &p.from {
             s.smtp.from = v.trim().to_string();
         }
+    }
+    if let Some(v) = &patch.alarm_recipients {
+        s.alarm_recipients = v
+            .iter()
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect();
     }
     s
 }
@@ -136,12 +144,29 @@ pub fn validate(s: &Settings) -> Result<(), Vec<FieldError>> {
             "a password needs a username to log in with",
         ));
     }
+    if s.alarm_recipients.len() > MAX_ALARM_RECIPIENTS {
+        errs.push(FieldError::new(
+            "alarm_recipients",
+            format!("at most {MAX_ALARM_RECIPIENTS} addresses"),
+        ));
+    }
+    for r in &s.alarm_recipients {
+        if !is_plausible_email(r) {
+            errs.push(FieldError::new(
+                "alarm_recipients",
+                format!("not an e-mail address: {r:?}"),
+            ));
+        }
+    }
     if errs.is_empty() {
         Ok(())
     } else {
         Err(errs)
     }
 }
+
+/// Addresses a missing-recording alarm is mailed to, at most.
+pub const MAX_ALARM_RECIPIENTS: usize = 50;
 
 fn is_plausible_host(h: &str) -> bool {
     h.len() <= 253
@@ -196,6 +221,11 @@ pub fn describe_changes(a: &Settings, b: &Settings) -> Vec<String> {
         format!("{:?}", b.smtp.username),
     );
     diff("smtp.from", format!("{:?}", a.smtp.from), format!("{:?}", b.smtp.from));
+    diff(
+        "alarm_recipients",
+        format!("{:?}", a.alarm_recipients),
+        format!("{:?}", b.alarm_recipients),
+    );
     if a.smtp.password != b.smtp.password {
         out.push(if b.smtp.password.is_empty() {
             "smtp.password cleared".to_string()
@@ -223,7 +253,17 @@ mod tests {
                 password: "s3cret".into(),
                 from: "callrec@example.com".into(),
             },
+            alarm_recipients: Vec::new(),
         }
+    }
+
+    #[test]
+    fn alarm_recipients_must_be_addresses() {
+        let mut s = base();
+        s.alarm_recipients = vec!["ops@example.com".into(), "not mail".into()];
+        let errs = validate(&s).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "alarm_recipients");
     }
 
     #[test]

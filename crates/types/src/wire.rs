@@ -240,6 +240,9 @@ pub struct Settings {
     pub retention_days: u32,
     pub dispatch_schedule: String,
     pub smtp: SmtpSettings,
+    /// Who is mailed a missing-recording alarm (issue #11.3) when SMTP is set; empty: nobody.
+    #[serde(default)]
+    pub alarm_recipients: Vec<String>,
 }
 
 /// `PUT /api/v1/settings` may send a subset.
@@ -251,6 +254,8 @@ pub struct SettingsPatch {
     pub dispatch_schedule: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp: Option<SmtpPatch>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_recipients: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
@@ -435,6 +440,8 @@ pub enum Event {
     },
     /// A recording started, stopped or was finished.
     Recording(Recording),
+    /// A missing-recording alarm was raised or acknowledged (admins only).
+    Alarm(crate::alarms::Alarm),
     /// The journal gained or changed a row.
     Journal {
         call_id: CallId,
@@ -450,6 +457,7 @@ impl Event {
             Event::Call(_) => "call",
             Event::CallEnded { .. } => "call_ended",
             Event::Recording(_) => "recording",
+            Event::Alarm(_) => "alarm",
             Event::Journal { .. } => "journal",
             Event::Lagged {} => "lagged",
         }
