@@ -48,6 +48,11 @@ export type DispatchId = number;
  */
 export type AuditId = number;
 
+/**
+ * A positive integer id.
+ */
+export type AlarmId = number;
+
 // ---- callrec_types::directory
 
 /**
@@ -112,7 +117,7 @@ export type RuleOrigin = "internal" | "external" | "both";
 /**
  * Where a recording goes besides the store (`store` is always implied).
  */
-export type Dispatch = { "kind": "store" } | { "kind": "email", recipients: Array<string>, } | { "kind": "script", script: string, };
+export type Dispatch = { "kind": "store" } | { "kind": "email", recipients: Array<string>, } | { "kind": "script", script: string, } | { "kind": "webhook", url: string, secret: string, };
 
 /**
  * Per-call `MDC_MON_MODE` set by the PBX dial plan.
@@ -357,6 +362,68 @@ call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>,
 
 export type JournalPage = { items: Array<JournalItem>, next_cursor: string | null, };
 
+/**
+ * The body of a webhook dispatch (`{"kind": "webhook"}`): POSTed as JSON as soon as a
+ * recording is finished, signed with `X-Callrec-Signature: sha256=<hex HMAC-SHA256 of the
+ * body with the rule's secret>` and keyed with `X-Callrec-Dispatch-Key` (the same key as
+ * `idempotency_key`, stable across retries, so a receiver can drop a duplicate).
+ */
+export type WebhookPayload = { 
+/**
+ * Always `recording.finished`.
+ */
+event: string, idempotency_key: string, 
+/**
+ * 1 for the first attempt, 2 for the first retry, …
+ */
+attempt: number, 
+/**
+ * The call, participants with their directory names.
+ */
+call: Call, recording: WebhookRecording, 
+/**
+ * Where the audio is fetched (with an authorised session): `/api/v1/recordings/{id}/audio`.
+ */
+download_path: string, };
+
+/**
+ * The recording a webhook names.
+ */
+export type WebhookRecording = { id: RecordingId, seq: number, file_name: string, started_at: string, duration_ms: number, bytes: number, codec: AudioCodec, 
+/**
+ * Hex SHA-256 of the stored file.
+ */
+sha256: string, trigger: Trigger, };
+
+// ---- callrec_types::alarms
+
+/**
+ * What is wrong with the call's recording.
+ */
+export type AlarmKind = "no_recording" | "no_audio" | "one_side_silent" | "too_short";
+
+/**
+ * One alarm: at most one per call.
+ */
+export type Alarm = { id: AlarmId, call_id: CallId, kind: AlarmKind, 
+/**
+ * In plain words: "no audio was received (no RTP) during the 10 s the call was recorded".
+ */
+message: string, 
+/**
+ * Milliseconds the recording should cover (answer to hang-up).
+ */
+expected_ms: number, 
+/**
+ * Milliseconds the recordings cover.
+ */
+recorded_ms: number, raised_at: string, acknowledged_at: string | null, acknowledged_by: UserId | null, };
+
+/**
+ * `GET /api/v1/alarms?unacknowledged=true&limit=N`.
+ */
+export type AlarmQuery = { unacknowledged: boolean, limit?: number | null, };
+
 // ---- callrec_types::wire
 
 /**
@@ -409,12 +476,16 @@ export type SmtpSettings = { host: string, port: number, security: SmtpSecurity,
  */
 password: string, from: string, };
 
-export type Settings = { retention_days: number, dispatch_schedule: string, smtp: SmtpSettings, };
+export type Settings = { retention_days: number, dispatch_schedule: string, smtp: SmtpSettings, 
+/**
+ * Who is mailed a missing-recording alarm (issue #11.3) when SMTP is set; empty: nobody.
+ */
+alarm_recipients: Array<string>, };
 
 /**
  * `PUT /api/v1/settings` may send a subset.
  */
-export type SettingsPatch = { retention_days?: number | null, dispatch_schedule?: string | null, smtp?: SmtpPatch | null, };
+export type SettingsPatch = { retention_days?: number | null, dispatch_schedule?: string | null, smtp?: SmtpPatch | null, alarm_recipients?: Array<string> | null, };
 
 export type SmtpPatch = { host?: string | null, port?: number | null, security?: SmtpSecurity | null, username?: string | null, password?: string | null, from?: string | null, };
 
@@ -531,7 +602,7 @@ export type HoldRequest = { legal_hold: boolean, };
 /**
  * Server-sent events of `GET /api/v1/events`; the SSE event name is the variant name.
  */
-export type Event = { "event": "call", "data": CallDetail } | { "event": "call_ended", "data": { call_id: CallId, } } | { "event": "recording", "data": Recording } | { "event": "journal", "data": { call_id: CallId, } } | { "event": "lagged", "data": Record<symbol, never> };
+export type Event = { "event": "call", "data": CallDetail } | { "event": "call_ended", "data": { call_id: CallId, } } | { "event": "recording", "data": Recording } | { "event": "alarm", "data": Alarm } | { "event": "journal", "data": { call_id: CallId, } } | { "event": "lagged", "data": Record<symbol, never> };
 
 // ---- callrec_desktop::error
 
@@ -669,7 +740,7 @@ verified: boolean, };
  */
 export type FeedState = "connecting" | "connected" | "reconnecting" | "stopped";
 
-export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "recording_changed", recording: Recording, } | { "kind": "server_changed", from: string, to: string, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
+export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "recording_changed", recording: Recording, } | { "kind": "alarm_changed", alarm: Alarm, } | { "kind": "server_changed", from: string, to: string, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
 
 // ---- callrec_desktop::admin
 
