@@ -20,9 +20,6 @@ use callrec_types::wire::Event;
 use callrec_types::AlarmId;
 use std::sync::atomic::Ordering;
 
-/// The metric's name.
-pub const METRIC: &str = "callrec_recordings_missing_total";
-
 /// Judges a call that was to be recorded automatically from answer to hang-up, now ended, by
 /// what its segments hold; raises its alarm if it deserves one.
 pub async fn check(state: &AppState, call: &Call, segments: &[SegmentAudio]) -> Option<Alarm> {

@@ -130,7 +130,7 @@ impl Server {
         let scheduler = schedule::start(state.clone());
         // Webhooks go out as soon as their recording is finished, and are retried, from the
         // same queue; aborted mid-send, a target keeps its lease and is sent again.
-        let webhooks = tokio::spawn(dispatch::webhook::run(state.clone()));
+        let webhooks = tokio::spawn(dispatch::run_webhooks(state.clone()));
         let heartbeat = heartbeat::start(state.clone());
         let cluster_tasks = cluster::run::start(&state, self.outbox)
             .await

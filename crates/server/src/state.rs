@@ -99,7 +99,7 @@ impl AppState {
         let uploads = Uploads::new(&metrics);
         let disk = Arc::new(Disk::new(&metrics, config.disk_full_buffer_secs));
         let recordings_missing = metrics.counter(
-            crate::alarms::METRIC,
+            crate::metrics::RECORDINGS_MISSING,
             "Calls to be recorded that ended with no audio or a recording far too short (alarms raised).",
         );
         Ok(AppState(Arc::new(App {

@@ -15,7 +15,7 @@
 
 //!
 //! E-mail and script targets go out on the schedule; webhook targets as soon as they are
-//! queued, by the sender in [`webhook`] (retries too), from the same queue.
+//! queued, by [`run_webhooks`] (retries too), from the same queue.
 
 // By noun: what one attempt is given and answers (`attempt`), the senders (`email`,
 // `script`, `webhook`); here the queue and its runs.
@@ -102,6 +102,41 @@ pub async fn queue(state: &AppState, rec: RecordingId, targets: &[NewDispatch]) 
         state.webhooks.notify_one();
     }
     Ok(())
+}
+
+/// How long the webhook sender waits before looking again when the store cannot be read.
+const WEBHOOK_STORE_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The webhook sender ([`webhook`]'s doc): sends the due webhooks, then sleeps on the clock
+/// until the next is due or a recording is finished with one; runs until the task is dropped.
+pub async fn run_webhooks(state: AppState) {
+    loop {
+        if let Err(e) = run_due_of(&state, Due::Webhooks, &continue_always).await {
+            tracing::error!(error = %e, "the webhook run stopped early");
+        }
+        let now = state.clock.now();
+        let next: Option<chrono::DateTime<chrono::Utc>> = match state.store.next_webhook_due().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the webhook queue; trying again shortly");
+                Some(now + Duration::from_std(WEBHOOK_STORE_RETRY).unwrap_or_default())
+            }
+        };
+        // A target whose time has come but that another run holds is due at its lease's end,
+        // which `next_webhook_due` already says; a time in the past means "look again now".
+        let wait = state
+            .clock
+            .wait_until(next.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC), now);
+        tokio::select! {
+            _ = state.webhooks.notified() => {}
+            _ = wait => {}
+            _ = state.stopping.cancelled() => return,
+        }
+        if next.is_some_and(|n| n <= now) {
+            // Due but not claimable (held by another node's run): do not spin.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// Sends every due target once.

@@ -8,7 +8,7 @@
 //! same persistent queue with the queue's backoff. Redirects are not followed: a 3xx is a
 //! failure, so a POST never turns into a GET somewhere else.
 //!
-//! [`run`] is the sender: it sends the due webhook targets, then sleeps on the clock until the
+//! [`super::run_webhooks`] is the sender: it sends the due webhook targets, then sleeps on the clock until the
 //! next one comes due (a retry's backoff, the end of a lease a crash left) or until a recording
 //! is finished with a webhook to send ([`crate::state::App::webhooks`]). Each target is claimed
 //! in the store before it is sent (see [`super`]), so several nodes — each running a sender —
@@ -17,7 +17,6 @@
 use super::Attempt;
 use crate::state::AppState;
 use callrec_types::calls::{DispatchTarget, WebhookPayload};
-use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration;
@@ -32,8 +31,6 @@ pub const SIGNATURE_HEADER: &str = "X-Callrec-Signature";
 pub const KEY_HEADER: &str = "X-Callrec-Dispatch-Key";
 /// How much of a receiver's answer is kept in the target's detail.
 const MAX_ANSWER: usize = 1024;
-/// How long the sender waits before looking again when the store cannot be read.
-const STORE_RETRY: Duration = Duration::from_secs(5);
 
 /// `sha256=<hex HMAC-SHA256 of body with secret>`.
 pub fn signature(secret: &str, body: &[u8]) -> String {
@@ -137,35 +134,6 @@ fn describe(e: &reqwest::Error) -> String {
         "connection refused or unreachable".to_string()
     } else {
         e.to_string()
-    }
-}
-
-/// The sender (module doc); runs until the task is dropped.
-pub async fn run(state: AppState) {
-    loop {
-        if let Err(e) = super::run_due_of(&state, super::Due::Webhooks, &super::continue_always).await {
-            tracing::error!(error = %e, "the webhook run stopped early");
-        }
-        let now = state.clock.now();
-        let next: Option<DateTime<Utc>> = match state.store.next_webhook_due().await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the webhook queue; trying again shortly");
-                Some(now + chrono::Duration::from_std(STORE_RETRY).unwrap_or_default())
-            }
-        };
-        // A target whose time has come but that another run holds is due at its lease's end,
-        // which `next_webhook_due` already says; a time in the past means "look again now".
-        let wait = state.clock.wait_until(next.unwrap_or(DateTime::<Utc>::MAX_UTC), now);
-        tokio::select! {
-            _ = state.webhooks.notified() => {}
-            _ = wait => {}
-            _ = state.stopping.cancelled() => return,
-        }
-        if next.is_some_and(|n| n <= now) {
-            // Due but not claimable (held by another node's run): do not spin.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
     }
 }
 
