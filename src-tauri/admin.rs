@@ -10,13 +10,14 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use callrec_client::admin::AuditQuery;
 use callrec_client::{Client, ClientError};
+use callrec_types::alarms::{Alarm, AlarmQuery};
 use callrec_types::calls::DispatchTarget;
 use callrec_types::directory::{NewUser, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User, UserPatch};
 use callrec_types::rules::{Rule, RuleInput, RuleMove};
 use callrec_types::wire::{
     AuditPage, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestResult, StorageReport,
 };
-use callrec_types::{DispatchId, PhoneId, RoleId, RuleId, TeamId, UserId};
+use callrec_types::{AlarmId, DispatchId, PhoneId, RoleId, RuleId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use ts_rs::TS;
@@ -192,6 +193,23 @@ pub async fn run_dispatch(state: &AppState) -> AppResult<RunReport> {
 /// `retry_dispatch`: sends one target again now; returns it afterwards.
 pub async fn retry_dispatch(state: &AppState, id: DispatchId) -> AppResult<DispatchTarget> {
     with(state, |c| async move { c.retry_dispatch(id).await }).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Missing-recording alarms
+
+/// `list_alarms`: the alarms, newest first (only the unacknowledged ones when asked).
+pub async fn list_alarms(state: &AppState, unacknowledged: bool) -> AppResult<Vec<Alarm>> {
+    let query = AlarmQuery {
+        unacknowledged,
+        limit: None,
+    };
+    with(state, |c| async move { c.list_alarms(&query).await }).await
+}
+
+/// `ack_alarm`: acknowledges an alarm; the alarm afterwards.
+pub async fn ack_alarm(state: &AppState, id: AlarmId) -> AppResult<Alarm> {
+    with(state, |c| async move { c.ack_alarm(id).await }).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 use crate::download::DownloadProgress;
 use crate::local_server::LocalServerStatus;
 use crate::player::PlayerStatus;
+use callrec_types::alarms::Alarm;
 use callrec_types::calls::{CallDetail, Recording};
 use callrec_types::CallId;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,10 @@ pub enum UiEvent {
     /// A recording started, stopped or was finished.
     RecordingChanged {
         recording: Recording,
+    },
+    /// A missing-recording alarm was raised or acknowledged (admins only receive these).
+    AlarmChanged {
+        alarm: Alarm,
     },
     /// The server in use stopped answering and the app moved to another node of the same
     /// installation, keeping the session.

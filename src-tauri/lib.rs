@@ -86,6 +86,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::admin::list_dispatch,
         commands::admin::run_dispatch,
         commands::admin::retry_dispatch,
+        commands::admin::list_alarms,
+        commands::admin::ack_alarm,
         commands::admin::audit,
     ])
 }

@@ -98,7 +98,7 @@ fn apply(calls: &Calls, event: Event) -> bool {
             true
         }
         Event::CallEnded { call_id } => calls.remove(&call_id).is_some(),
-        Event::Recording(_) | Event::Journal { .. } | Event::Lagged {} => false,
+        Event::Recording(_) | Event::Journal { .. } | Event::Alarm(_) | Event::Lagged {} => false,
     }
 }
 
@@ -189,6 +189,7 @@ async fn follow_once(client: &Client, calls: &Calls, notify: &Notifier) -> AppRe
                 notify(UiEvent::JournalChanged { call_id: *call_id })
             }
             Event::Recording(r) => notify(UiEvent::RecordingChanged { recording: r.clone() }),
+            Event::Alarm(a) => notify(UiEvent::AlarmChanged { alarm: a.clone() }),
             Event::Call(_) => {}
             // We fell behind and missed events: fetch the list again and let the window
             // refresh the journal, as after a reconnect.

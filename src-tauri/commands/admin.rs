@@ -1,16 +1,17 @@
-//! Commands: administration (rules, directory, settings, storage, dispatch queue, audit), one
+//! Commands: administration (rules, directory, settings, storage, dispatch queue, alarms, audit), one
 //! line each over `crate::admin`. The server refuses every one of them to non-admins.
 
 use crate::admin::{self, AuditFilter};
 use crate::error::AppError;
 use crate::state::AppState;
+use callrec_types::alarms::Alarm;
 use callrec_types::calls::DispatchTarget;
 use callrec_types::directory::{NewUser, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User, UserPatch};
 use callrec_types::rules::{Rule, RuleInput, RuleMove};
 use callrec_types::wire::{
     AuditPage, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestResult, StorageReport,
 };
-use callrec_types::{DispatchId, PhoneId, RoleId, RuleId, TeamId, UserId};
+use callrec_types::{AlarmId, DispatchId, PhoneId, RoleId, RuleId, TeamId, UserId};
 use tauri::State;
 
 #[tauri::command]
@@ -156,6 +157,16 @@ pub async fn run_dispatch(state: State<'_, AppState>) -> Result<RunReport, AppEr
 #[tauri::command]
 pub async fn retry_dispatch(state: State<'_, AppState>, dispatch_id: DispatchId) -> Result<DispatchTarget, AppError> {
     admin::retry_dispatch(&state, dispatch_id).await
+}
+
+#[tauri::command]
+pub async fn list_alarms(state: State<'_, AppState>, unacknowledged: bool) -> Result<Vec<Alarm>, AppError> {
+    admin::list_alarms(&state, unacknowledged).await
+}
+
+#[tauri::command]
+pub async fn ack_alarm(state: State<'_, AppState>, alarm_id: AlarmId) -> Result<Alarm, AppError> {
+    admin::ack_alarm(&state, alarm_id).await
 }
 
 #[tauri::command]

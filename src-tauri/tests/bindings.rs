@@ -76,6 +76,7 @@ pub fn generate() -> String {
             RecordingId,
             DispatchId,
             AuditId,
+            AlarmId,
         }
     );
     section!(
@@ -149,6 +150,17 @@ pub fn generate() -> String {
             JournalDocument,
             JournalItem,
             JournalPage,
+            WebhookPayload,
+            WebhookRecording,
+        }
+    );
+    section!(
+        b,
+        "callrec_types::alarms",
+        callrec_types::alarms {
+            AlarmKind,
+            Alarm,
+            AlarmQuery
         }
     );
     section!(

@@ -2,8 +2,9 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { act } from 'preact/test-utils';
 import { App } from '../src/app';
-import type { CallDetail, Role, Rule, SessionInfo, StorageReport, TraceLine } from '../src/api';
-import { RuleEditor, RulesPanel, toInput } from '../src/screens/admin/rules';
+import type { Alarm, CallDetail, Role, Rule, SessionInfo, StorageReport, TraceLine } from '../src/api';
+import { RuleEditor, RulesPanel, toForm, toInput } from '../src/screens/admin/rules';
+import { AdminView } from '../src/screens/admin';
 import { UserEditor } from '../src/screens/admin/directory';
 import { SettingsPanel, StorageView, diskWarning, spoolBacklog } from '../src/screens/admin/settings';
 import { CallDetailPanel } from '../src/components/call-detail';
@@ -45,6 +46,8 @@ const form = (over: Partial<RuleForm> = {}): RuleForm => ({
   dispatch: 'store',
   recipients: '',
   script: '',
+  url: '',
+  secret: '',
   ...over,
 });
 
@@ -187,6 +190,94 @@ describe('the rule form', () => {
     expect(calls.some(([c]) => c === 'delete_rule')).toBe(false);
     await click(root.querySelector('[data-testid=rule-delete-confirm]'));
     expect(calls).toContainEqual(['delete_rule', { ruleId: 1 }]);
+  });
+});
+
+describe('issue 11: the webhook kind and the alarm badge', () => {
+  test('a webhook needs an http(s) URL and a secret; its secret round-trips as the mask', () => {
+    expect(validateRule(form({ dispatch: 'webhook', url: 'https://hooks.example.com/in', secret: 's3cret' }))).toEqual({});
+    expect(validateRule(form({ dispatch: 'webhook', url: 'ftp://hooks.example.com/in', secret: '' }))).toEqual({
+      'dispatch.url': 'The URL must start with http:// or https://.',
+      'dispatch.secret': 'A webhook needs a secret to sign its requests with.',
+    });
+    expect(validateRule(form({ dispatch: 'webhook', url: 'https://', secret: 'k' }))['dispatch.url']).toBe('The URL names no host.');
+    const rule: Rule = {
+      id: 7,
+      description: 'Tell the CRM',
+      enabled: true,
+      mode: 'automatic',
+      role_id: 3,
+      direction: 'both',
+      origin: 'both',
+      dispatch: { kind: 'webhook', url: 'https://crm.example.com/hook', secret: '********' },
+      position: 1,
+    };
+    const f = toForm(rule);
+    expect([f.dispatch, f.url, f.secret]).toEqual(['webhook', 'https://crm.example.com/hook', '********']);
+    expect(toInput(f, null).dispatch, 'sent back masked, the server keeps the stored secret').toEqual(rule.dispatch);
+  });
+
+  test('the rule form offers the webhook: a bad URL is refused at its field, a good one is sent', async () => {
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === 'create_rule') sent = (args as { rule: unknown }).rule;
+      return cmd === 'create_rule' ? { id: 1 } : null;
+    });
+    const root = await mount(withShared(shared({ session: admin }), <RuleEditor rule={null} roles={roles} onClose={() => {}} onSaved={() => {}} />));
+    await type(root.querySelector('[data-testid=rule-description]'), 'Tell the CRM');
+    await choose(root.querySelector('[data-testid=rule-role]'), '3');
+    await click(root.querySelector('[data-testid=rule-dispatch-webhook]'));
+    const secret = root.querySelector('[data-testid=rule-secret]') as HTMLInputElement;
+    expect(secret.type, 'the secret is typed like a password').toBe('password');
+    await type(root.querySelector('[data-testid=rule-url]'), 'javascript:alert(1)');
+    await type(secret, 's3cret');
+    await submit(root, 'rule-save');
+    expect(errorAt(root, 'dispatch.url')).toBe('The URL must start with http:// or https://.');
+    expect(sent).toBeNull();
+    await type(root.querySelector('[data-testid=rule-url]'), 'https://crm.example.com/hook');
+    await submit(root, 'rule-save');
+    expect(sent).toMatchObject({ dispatch: { kind: 'webhook', url: 'https://crm.example.com/hook', secret: 's3cret' } });
+  });
+
+  test('the admin menu counts the alarms to acknowledge, and acknowledging one lowers the count', async () => {
+    const alarm = (id: number): Alarm => ({
+      id,
+      call_id: 40 + id,
+      kind: 'no_audio',
+      message: 'no audio was received (no RTP) during the 10 s the call was recorded',
+      expected_ms: 10000,
+      recorded_ms: 10000,
+      raised_at: '2026-03-10T12:00:00Z',
+      acknowledged_at: null,
+      acknowledged_by: null,
+    });
+    let open = [alarm(2), alarm(1)];
+    const acked: number[] = [];
+    mockIPC(
+      (cmd, args) => {
+        if (cmd === 'list_alarms') return open;
+        if (cmd === 'ack_alarm') {
+          const id = (args as { alarmId: number }).alarmId;
+          acked.push(id);
+          open = open.filter((a) => a.id !== id);
+          return { ...alarm(id), acknowledged_at: '2026-03-10T12:05:00Z', acknowledged_by: 9 };
+        }
+        if (cmd === 'list_rules' || cmd === 'list_roles') return [];
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    const root = await mount(withShared(shared({ session: admin }), <AdminView />));
+    await waitFor(() => expect(root.querySelector('[data-testid=alarm-badge]')?.textContent).toBe('2'));
+    expect(root.querySelector('[data-testid=admin-rules]'), 'the badge shows on every admin screen').not.toBeNull();
+    await click(root.querySelector('[data-testid=admin-alarms-tab]'));
+    await waitFor(() => expect(root.querySelectorAll('[data-testid=alarm-row]').length).toBe(2));
+    expect(root.querySelector('[data-testid=alarms-table]')?.textContent).toContain('No audio');
+    await click(root.querySelector('[data-testid=alarm-ack]'));
+    await settle(5);
+    expect(acked).toEqual([2]);
+    await waitFor(() => expect(root.querySelector('[data-testid=alarm-badge]')?.textContent).toBe('1'));
+    expect(root.querySelectorAll('[data-testid=alarm-row]').length).toBe(1);
   });
 });
 

@@ -1,13 +1,14 @@
-//! Administration: settings, the dispatch queue, the audit log, storage, and the anonymous
-//! health and metrics endpoints.
+//! Administration: settings, the dispatch queue, missing-recording alarms, the audit log,
+//! storage, and the anonymous health and metrics endpoints.
 
 use crate::calls::set_query;
 use crate::{check, Client, Result};
+use callrec_types::alarms::{Alarm, AlarmQuery};
 use callrec_types::calls::DispatchTarget;
 use callrec_types::wire::{
     AuditPage, RunReport, SchedulePreview, Settings, SettingsPatch, SmtpTestRequest, SmtpTestResult, StorageReport,
 };
-use callrec_types::{DispatchId, UserId};
+use callrec_types::{AlarmId, DispatchId, UserId};
 use reqwest::Method;
 
 impl Client {
@@ -30,6 +31,23 @@ impl Client {
     /// `GET /api/v1/dispatch`: the queue with each target's status.
     pub async fn list_dispatch(&self) -> Result<Vec<DispatchTarget>> {
         self.get_json("/api/v1/dispatch").await
+    }
+
+    /// `GET /api/v1/alarms?unacknowledged&limit`: missing-recording alarms, newest first.
+    pub async fn list_alarms(&self, query: &AlarmQuery) -> Result<Vec<Alarm>> {
+        let mut pairs = vec![("unacknowledged", query.unacknowledged.to_string())];
+        if let Some(limit) = query.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        let mut url = self.url("/api/v1/alarms");
+        set_query(&mut url, &pairs);
+        self.send_json(self.request(Method::GET, url)).await
+    }
+
+    /// `POST /api/v1/alarms/{id}/ack`: acknowledges an alarm; the alarm afterwards.
+    pub async fn ack_alarm(&self, id: AlarmId) -> Result<Alarm> {
+        self.send_json(self.request(Method::POST, self.url(&format!("/api/v1/alarms/{id}/ack"))))
+            .await
     }
 
     /// `GET /api/v1/audit?cursor&limit`: one page of the audit log, newest first.

@@ -166,7 +166,7 @@ impl SseParser {
 
 /// The event names `GET /api/v1/events` sends; others are skipped so that a newer server can
 /// add events without breaking an older client.
-const EVENT_NAMES: [&str; 5] = ["call", "call_ended", "recording", "journal", "lagged"];
+const EVENT_NAMES: [&str; 6] = ["call", "call_ended", "recording", "alarm", "journal", "lagged"];
 
 /// Rebuilds a [`Event`] from an SSE frame: the name selects the variant, the data is the
 /// variant's payload JSON. `Ok(None)` for events this client does not know.

@@ -464,9 +464,7 @@ async fn store_upload(
             target,
         })
         .collect();
-    if !targets.is_empty() {
-        state.store.queue_dispatch(rec.id, &targets, state.clock.now()).await?;
-    }
+    crate::dispatch::queue(state, rec.id, &targets).await?;
     state.metrics.recordings_total.fetch_add(1, Ordering::Relaxed);
     state.metrics.bytes_stored.fetch_add(bytes as i64, Ordering::Relaxed);
     calls::write_journal(state, call.id).await?;

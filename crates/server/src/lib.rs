@@ -5,6 +5,7 @@
 //! finalised, calls announced over HTTP are ended, HTTP clients get until the deadline to
 //! finish their responses and are then disconnected. `run` is what the binary calls.
 
+pub mod alarms;
 pub mod audio;
 pub mod audit;
 pub mod auth;
@@ -127,6 +128,9 @@ impl Server {
         // Dispatch and retention run on the schedule while we serve; dropped, it stops. A
         // dispatch cut off mid-send keeps its lease and is sent again: nothing queued is lost.
         let scheduler = schedule::start(state.clone());
+        // Webhooks go out as soon as their recording is finished, and are retried, from the
+        // same queue; aborted mid-send, a target keeps its lease and is sent again.
+        let webhooks = tokio::spawn(dispatch::run_webhooks(state.clone()));
         let heartbeat = heartbeat::start(state.clone());
         let cluster_tasks = cluster::run::start(&state, self.outbox)
             .await
@@ -165,6 +169,7 @@ impl Server {
             demo.abort();
         }
         drop(scheduler);
+        webhooks.abort();
         // HTTP drains while the calls are finalised; both are bounded by the deadline.
         let http_done = tokio::spawn(http.shutdown(deadline));
         let calls = async {

@@ -3,6 +3,9 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
+/// Missing-recording alarms raised by this node (issue #11.3, [`crate::alarms`]).
+pub const RECORDINGS_MISSING: &str = "callrec_recordings_missing_total";
+
 #[derive(Default)]
 pub struct Metrics {
     pub http_requests: [AtomicU64; 5],

@@ -177,14 +177,14 @@ impl Named for Event {
         match self {
             Event::Call(d) => d.names_wanted(users, rules),
             Event::Recording(r) => r.names_wanted(users, rules),
-            Event::CallEnded { .. } | Event::Journal { .. } | Event::Lagged {} => {}
+            Event::CallEnded { .. } | Event::Journal { .. } | Event::Alarm(_) | Event::Lagged {} => {}
         }
     }
     fn fill_names(&mut self, names: &Names) {
         match self {
             Event::Call(d) => d.fill_names(names),
             Event::Recording(r) => r.fill_names(names),
-            Event::CallEnded { .. } | Event::Journal { .. } | Event::Lagged {} => {}
+            Event::CallEnded { .. } | Event::Journal { .. } | Event::Alarm(_) | Event::Lagged {} => {}
         }
     }
 }

@@ -4,7 +4,8 @@
 //! a `deny` call, a manual call nobody recorded, a call still ringing — is closed and
 //! journaled (issue #13.2). A call ends at the last moment the server was known alive
 //! ([`heartbeat`]), never before the audio it recorded, and never at the restart: downtime
-//! is not call length.
+//! is not call length. A call whose automatic recording ends far short of the call raises a
+//! missing-recording alarm ([`crate::alarms`]).
 
 use crate::calls;
 use crate::heartbeat;
@@ -43,6 +44,7 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<Vec<callrec_types::C
                     sample_rate: info.sample_rate,
                     channels: info.channels,
                     gaps: Vec::new(),
+                    heard_ms: None,
                 },
                 Err(_) => live::SegmentFacts {
                     duration_ms: 0,
@@ -50,6 +52,7 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<Vec<callrec_types::C
                     sample_rate,
                     channels,
                     gaps: Vec::new(),
+                    heard_ms: None,
                 },
             })
         })
@@ -91,6 +94,16 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<Vec<callrec_types::C
         tracing::warn!(call = %id, ended_at = %ended, "closed a call cut off by a crash");
         if let Err(e) = calls::write_journal(state, id).await {
             tracing::error!(call = %id, error = %e.body.message, "could not rewrite the journal");
+        }
+    }
+    // Calls whose automatic recording the crash cut off: far too short is an alarm (#11.3).
+    let mut cut: Vec<_> = audio_end.keys().copied().collect();
+    cut.extend(open.iter().copied());
+    cut.sort();
+    cut.dedup();
+    for id in cut {
+        if let Ok((call, _)) = state.store.get_call(id).await {
+            crate::alarms::check_repaired(state, &call).await;
         }
     }
     Ok(open)

@@ -38,6 +38,7 @@ pub fn defaults(state: &AppState) -> Settings {
         },
         pause_fill: state.config.pause_fill,
         pause_auto_resume_secs: state.config.pause_auto_resume_secs,
+        alarm_recipients: Vec::new(),
     }
 }
 
@@ -105,6 +106,13 @@ pub fn merge(current: &Settings, patch: &SettingsPatch) -> Settings {
             s.smtp.from = v.trim().to_string();
         }
     }
+    if let Some(v) = &patch.alarm_recipients {
+        s.alarm_recipients = v
+            .iter()
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect();
+    }
     s
 }
 
@@ -163,12 +171,29 @@ pub fn validate(s: &Settings) -> Result<(), Vec<FieldError>> {
             format!("0 (never) to {} seconds", PAUSE_AUTO_RESUME_SECS.end()),
         ));
     }
+    if s.alarm_recipients.len() > MAX_ALARM_RECIPIENTS {
+        errs.push(FieldError::new(
+            "alarm_recipients",
+            format!("at most {MAX_ALARM_RECIPIENTS} addresses"),
+        ));
+    }
+    for r in &s.alarm_recipients {
+        if !is_plausible_email(r) {
+            errs.push(FieldError::new(
+                "alarm_recipients",
+                format!("not an e-mail address: {r:?}"),
+            ));
+        }
+    }
     if errs.is_empty() {
         Ok(())
     } else {
         Err(errs)
     }
 }
+
+/// Addresses a missing-recording alarm is mailed to, at most.
+pub const MAX_ALARM_RECIPIENTS: usize = 50;
 
 fn is_plausible_host(h: &str) -> bool {
     h.len() <= 253
@@ -229,6 +254,11 @@ pub fn describe_changes(a: &Settings, b: &Settings) -> Vec<String> {
         a.pause_auto_resume_secs.to_string(),
         b.pause_auto_resume_secs.to_string(),
     );
+    diff(
+        "alarm_recipients",
+        format!("{:?}", a.alarm_recipients),
+        format!("{:?}", b.alarm_recipients),
+    );
     if a.smtp.password != b.smtp.password {
         out.push(if b.smtp.password.is_empty() {
             "smtp.password cleared".to_string()
@@ -258,6 +288,7 @@ mod tests {
             },
             pause_fill: PauseFill::Silence,
             pause_auto_resume_secs: 0,
+            alarm_recipients: Vec::new(),
         }
     }
 
@@ -282,6 +313,15 @@ mod tests {
             .map(|f| f.field)
             .collect();
         assert_eq!(fields, ["pause_auto_resume_secs"]);
+    }
+
+    #[test]
+    fn alarm_recipients_must_be_addresses() {
+        let mut s = base();
+        s.alarm_recipients = vec!["ops@example.com".into(), "not mail".into()];
+        let errs = validate(&s).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "alarm_recipients");
     }
 
     #[test]

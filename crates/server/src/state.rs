@@ -44,6 +44,10 @@ pub struct App {
     pub events: broadcast::Sender<Arc<Envelope>>,
     /// Wakes the scheduler to run dispatch and retention now.
     pub run_now: tokio::sync::Notify,
+    /// Missing-recording alarms this node raised (`callrec_recordings_missing_total`).
+    pub recordings_missing: Arc<std::sync::atomic::AtomicU64>,
+    /// Wakes the webhook sender: a recording was finished with a webhook to send.
+    pub webhooks: tokio::sync::Notify,
     /// Bumped on every settings change, so readers can cache the settings until it moves.
     pub settings_epoch: std::sync::atomic::AtomicU64,
     /// Wakes the scheduler to read the schedule again (notified with the epoch's bump).
@@ -94,6 +98,10 @@ impl AppState {
         let objects = Objects::from_config(&config)?.map(Arc::new);
         let uploads = Uploads::new(&metrics);
         let disk = Arc::new(Disk::new(&metrics, config.disk_full_buffer_secs));
+        let recordings_missing = metrics.counter(
+            crate::metrics::RECORDINGS_MISSING,
+            "Calls to be recorded that ended with no audio or a recording far too short (alarms raised).",
+        );
         Ok(AppState(Arc::new(App {
             files: Files::new(config.data_dir.clone()),
             objects,
@@ -111,6 +119,8 @@ impl AppState {
             throttle: LoginThrottle::default(),
             events,
             run_now: tokio::sync::Notify::new(),
+            webhooks: tokio::sync::Notify::new(),
+            recordings_missing,
             settings_epoch: std::sync::atomic::AtomicU64::new(0),
             settings_changed: tokio::sync::Notify::new(),
             scheduler_checked: tokio::sync::watch::Sender::new(None),

@@ -130,6 +130,8 @@ pub struct Options {
     pub reorder_pct: f64,
     /// Send INVITE then CANCEL at once instead of placing the calls.
     pub cancel: bool,
+    /// Send no RTP at all (`--silent`): calls a recorder should raise an alarm for.
+    pub silent: bool,
     /// RTP sender threads.
     pub rtp_threads: usize,
     /// RTP datagrams sent so far by the run, readable while it goes on: what a load test
@@ -154,6 +156,7 @@ impl Options {
             hold_at: None,
             hold_for: Duration::from_secs(2),
             loss_pct: 0.0,
+            silent: false,
             reorder_pct: 0.0,
             cancel: false,
             rtp_threads: 1,
@@ -259,6 +262,9 @@ fn builder_for(sim: &Sim, opts: &Options) -> CallBuilder {
         .reorder(opts.reorder_pct);
     if let Some(mode) = &opts.mon_mode {
         b = b.mon_mode(mode);
+    }
+    if opts.silent {
+        b = b.silent();
     }
     b
 }

@@ -59,6 +59,9 @@ struct Cli {
     /// Send INVITE and CANCEL at once instead of placing calls.
     #[arg(long)]
     cancel: bool,
+    /// Place calls that send no RTP at all (a forced one raises a missing-recording alarm).
+    #[arg(long)]
+    silent: bool,
     /// RTP sender threads.
     #[arg(long, value_name = "N", default_value_t = 1)]
     rtp_threads: usize,
@@ -84,6 +87,7 @@ fn options(cli: &Cli) -> anyhow::Result<Options> {
     o.loss_pct = cli.loss.clamp(0.0, 100.0);
     o.reorder_pct = cli.reorder.clamp(0.0, 100.0);
     o.cancel = cli.cancel;
+    o.silent = cli.silent;
     o.rtp_threads = cli.rtp_threads.max(1);
     Ok(o)
 }

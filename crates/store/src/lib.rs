@@ -15,6 +15,7 @@ pub use sqlite::SqliteStore;
 pub use sqlx::postgres::PgListener;
 
 use async_trait::async_trait;
+use callrec_types::alarms::Alarm;
 use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording, RecordingPause};
 use callrec_types::directory::{Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
 use callrec_types::engine::{DirectoryView, TraceLine};
@@ -117,6 +118,10 @@ pub trait Store: Send + Sync + 'static {
     // --- rules -----------------------------------------------------------------------------
     async fn list_rules(&self) -> Result<Vec<Rule>>;
     async fn get_rule(&self, id: RuleId) -> Result<Rule>;
+    /// Whether the rule keeps a webhook secret. Rules are stored and read with the secret
+    /// masked ([`callrec_types::rules::Dispatch::redacted`]); the secret itself is kept apart
+    /// and copied to each webhook target queued for the rule.
+    async fn rule_has_secret(&self, id: RuleId) -> Result<bool>;
     async fn create_rule(&self, rule: &RuleInput) -> Result<Rule>;
     async fn update_rule(&self, id: RuleId, rule: &RuleInput) -> Result<Rule>;
     async fn delete_rule(&self, id: RuleId) -> Result<()>;
@@ -182,6 +187,14 @@ pub trait Store: Send + Sync + 'static {
     async fn record_dispatch_attempt(&self, id: DispatchId, outcome: &DispatchOutcome) -> Result<DispatchTarget>;
     async fn get_dispatch(&self, id: DispatchId) -> Result<DispatchTarget>;
     async fn dispatch_key(&self, id: DispatchId) -> Result<String>;
+    /// Pending webhook targets whose next attempt is due and that no run holds: these are
+    /// sent as soon as they are due, not on the schedule.
+    async fn due_webhooks(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<DispatchTarget>>;
+    /// When the next pending webhook target can be claimed (its next attempt or the end of
+    /// its lease, whichever is later); `None` when none is pending.
+    async fn next_webhook_due(&self) -> Result<Option<DateTime<Utc>>>;
+    /// A webhook target's signing secret (copied from its rule when it was queued).
+    async fn dispatch_secret(&self, id: DispatchId) -> Result<Option<String>>;
     /// Takes a due pending target for one attempt by leasing it until `lease_until`, if it is
     /// still pending, due and unleased at `now`; `false` when another run took it first.
     /// Recording the attempt ends the lease; a crash during the attempt leaves it, so the
@@ -193,6 +206,16 @@ pub trait Store: Send + Sync + 'static {
     /// Makes every pending target waiting for its backoff due at `now` (an admin's "run now");
     /// returns how many. Targets being sent right now are left alone.
     async fn expedite_dispatch(&self, now: DateTime<Utc>) -> Result<u64>;
+
+    // --- missing-recording alarms (issue #11.3) ---------------------------------------------
+    /// Raises the call's alarm; `None` when the call has one already (one per call, whoever
+    /// raises it: a restart's repair, another node).
+    async fn raise_alarm(&self, alarm: &NewAlarm) -> Result<Option<Alarm>>;
+    /// Newest first; only those not acknowledged yet when `unacknowledged`.
+    async fn list_alarms(&self, unacknowledged: bool, limit: i64) -> Result<Vec<Alarm>>;
+    async fn get_alarm(&self, id: AlarmId) -> Result<Alarm>;
+    /// Acknowledges an alarm; the first acknowledgement (who, when) is kept.
+    async fn ack_alarm(&self, id: AlarmId, by: UserId, at: DateTime<Utc>) -> Result<Alarm>;
 
     // --- audit and settings ----------------------------------------------------------------
     async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry>;

@@ -195,3 +195,14 @@ pub struct AuditFilter {
     pub user_id: Option<UserId>,
     pub limit: i64,
 }
+
+/// A missing-recording alarm to raise (issue #11.3); one per call.
+#[derive(Debug, Clone)]
+pub struct NewAlarm {
+    pub call_id: CallId,
+    pub kind: callrec_types::alarms::AlarmKind,
+    pub message: String,
+    pub expected_ms: i64,
+    pub recorded_ms: i64,
+    pub raised_at: DateTime<Utc>,
+}

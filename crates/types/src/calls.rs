@@ -311,6 +311,65 @@ pub struct DispatchCall {
     pub recording_seq: u32,
 }
 
+/// The body of a webhook dispatch (`{"kind": "webhook"}`): POSTed as JSON as soon as a
+/// recording is finished, signed with `X-Callrec-Signature: sha256=<hex HMAC-SHA256 of the
+/// body with the rule's secret>` and keyed with `X-Callrec-Dispatch-Key` (the same key as
+/// `idempotency_key`, stable across retries, so a receiver can drop a duplicate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WebhookPayload {
+    /// Always `recording.finished`.
+    pub event: String,
+    pub idempotency_key: String,
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: i64,
+    /// The call, participants with their directory names.
+    pub call: Call,
+    pub recording: WebhookRecording,
+    /// Where the audio is fetched (with an authorised session): `/api/v1/recordings/{id}/audio`.
+    pub download_path: String,
+}
+
+/// The recording a webhook names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct WebhookRecording {
+    pub id: RecordingId,
+    pub seq: i64,
+    pub file_name: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub bytes: i64,
+    pub codec: AudioCodec,
+    /// Hex SHA-256 of the stored file.
+    pub sha256: String,
+    pub trigger: Trigger,
+}
+
+/// The event name a webhook carries.
+pub const WEBHOOK_EVENT: &str = "recording.finished";
+
+impl WebhookPayload {
+    pub fn new(call: Call, recording: &Recording, key: String, attempt: i64) -> WebhookPayload {
+        WebhookPayload {
+            event: WEBHOOK_EVENT.to_string(),
+            idempotency_key: key,
+            attempt,
+            call,
+            download_path: format!("/api/v1/recordings/{}/audio", recording.id),
+            recording: WebhookRecording {
+                id: recording.id,
+                seq: recording.seq,
+                file_name: recording.file_name.clone(),
+                started_at: recording.started_at,
+                duration_ms: recording.duration_ms,
+                bytes: recording.bytes,
+                codec: recording.codec,
+                sha256: recording.sha256.clone(),
+                trigger: recording.trigger.clone(),
+            },
+        }
+    }
+}
+
 /// The recording state next to the red toggle, as seen by one user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]

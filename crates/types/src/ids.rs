@@ -48,7 +48,8 @@ id_type!(
     CallId,
     RecordingId,
     DispatchId,
-    AuditId
+    AuditId,
+    AlarmId
 );
 
 #[cfg(test)]

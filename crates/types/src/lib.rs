@@ -4,6 +4,7 @@
 //!
 //! No I/O lives here, so the server, the client and the desktop share one definition.
 
+pub mod alarms;
 pub mod calls;
 pub mod directory;
 pub mod engine;

@@ -37,8 +37,57 @@ pub enum RuleOrigin {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Dispatch {
     Store,
-    Email { recipients: Vec<String> },
-    Script { script: String },
+    Email {
+        recipients: Vec<String>,
+    },
+    Script {
+        script: String,
+    },
+    /// A signed JSON POST to `url` as soon as the recording is finished. The `secret` is
+    /// write-only: answers carry [`SECRET_MASK`] instead, and sending the mask back keeps the
+    /// stored one (so a form can round-trip it).
+    Webhook {
+        url: String,
+        secret: String,
+    },
+}
+
+/// What answers show instead of a webhook's secret.
+pub const SECRET_MASK: &str = "********";
+pub const MAX_URL_BYTES: usize = 2048;
+pub const MAX_SECRET_BYTES: usize = 1024;
+
+impl Dispatch {
+    /// The dispatch as it may be shown and stored beside the rule: a webhook's secret replaced
+    /// by [`SECRET_MASK`] (the secret itself is kept apart, see [`Dispatch::new_secret`]).
+    pub fn redacted(&self) -> Dispatch {
+        match self {
+            Dispatch::Webhook { url, .. } => Dispatch::Webhook {
+                url: url.clone(),
+                secret: SECRET_MASK.to_string(),
+            },
+            other => other.clone(),
+        }
+    }
+
+    /// The secret this dispatch sets: `Some` for a webhook given a new secret, `None` for a
+    /// webhook sent back with the mask (keep the stored one) and for every other kind.
+    pub fn new_secret(&self) -> Option<&str> {
+        match self {
+            Dispatch::Webhook { secret, .. } if secret != SECRET_MASK => Some(secret),
+            _ => None,
+        }
+    }
+
+    /// Whether a webhook keeps the stored secret (it was sent back masked).
+    pub fn keeps_secret(&self) -> bool {
+        matches!(self, Dispatch::Webhook { secret, .. } if secret == SECRET_MASK)
+    }
+
+    /// Sent as soon as the recording is finished rather than on the schedule.
+    pub fn is_immediate(&self) -> bool {
+        matches!(self, Dispatch::Webhook { .. })
+    }
 }
 
 /// Per-call `MDC_MON_MODE` set by the PBX dial plan.
@@ -230,6 +279,22 @@ impl RuleInput {
                     errs.push(FieldError::new("dispatch.script", "the script contains a NUL byte"));
                 }
             }
+            Dispatch::Webhook { url, secret } => {
+                if let Err(m) = check_webhook_url(url) {
+                    errs.push(FieldError::new("dispatch.url", m));
+                }
+                if secret.trim().is_empty() {
+                    errs.push(FieldError::new(
+                        "dispatch.secret",
+                        "a webhook needs a secret to sign its requests with",
+                    ));
+                } else if secret.len() > MAX_SECRET_BYTES || secret.chars().any(char::is_control) {
+                    errs.push(FieldError::new(
+                        "dispatch.secret",
+                        format!("at most {MAX_SECRET_BYTES} bytes, without control characters"),
+                    ));
+                }
+            }
         }
         if errs.is_empty() {
             Ok(())
@@ -237,6 +302,37 @@ impl RuleInput {
             Err(errs)
         }
     }
+}
+
+/// A webhook URL: absolute `http://` or `https://` with a host, no spaces or control
+/// characters, no fragment, at most [`MAX_URL_BYTES`].
+pub fn check_webhook_url(url: &str) -> Result<(), String> {
+    if url.trim().is_empty() {
+        return Err("a webhook needs a URL".into());
+    }
+    if url.len() > MAX_URL_BYTES {
+        return Err(format!("at most {MAX_URL_BYTES} bytes"));
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("the URL contains spaces or control characters".into());
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = if let Some(r) = lower.strip_prefix("https://") {
+        r
+    } else if let Some(r) = lower.strip_prefix("http://") {
+        r
+    } else {
+        return Err(format!("must start with http:// or https://: {url:?}"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err("the URL names no host".into());
+    }
+    if url.contains('#') {
+        return Err("a webhook URL has no fragment (#…)".into());
+    }
+    Ok(())
 }
 
 /// `local@domain.tld` with no spaces, angle brackets, commas or control characters — enough to
@@ -310,6 +406,55 @@ mod tests {
         let mut blank = input(Dispatch::Store);
         blank.description = " ".into();
         assert_eq!(blank.validate().unwrap_err()[0].field, "description");
+    }
+
+    #[test]
+    fn a_webhook_needs_an_http_url_and_a_secret() {
+        let hook = |url: &str, secret: &str| {
+            input(Dispatch::Webhook {
+                url: url.into(),
+                secret: secret.into(),
+            })
+            .validate()
+        };
+        assert!(hook("https://hooks.example.com/callrec?x=1", "s3cret").is_ok());
+        assert!(hook("http://127.0.0.1:8080/in", "s3cret").is_ok());
+        for bad in [
+            "ftp://example.com/x",
+            "example.com/hook",
+            "",
+            "http://",
+            "https:// x",
+            "file:///etc/passwd",
+        ] {
+            let errs = hook(bad, "s3cret").unwrap_err();
+            assert_eq!(errs[0].field, "dispatch.url", "{bad:?}: {errs:?}");
+        }
+        let errs = hook("https://example.com/", " ").unwrap_err();
+        assert_eq!(errs[0].field, "dispatch.secret");
+        let parsed: Dispatch =
+            serde_json::from_str(r#"{"kind":"webhook","url":"https://x.example/h","secret":"k"}"#).expect("webhook");
+        assert_eq!(parsed.new_secret(), Some("k"));
+    }
+
+    #[test]
+    fn a_webhook_secret_is_masked_when_shown_and_kept_when_sent_back_masked() {
+        let d = Dispatch::Webhook {
+            url: "https://x.example/h".into(),
+            secret: "k".into(),
+        };
+        let shown = d.redacted();
+        assert_eq!(
+            shown,
+            Dispatch::Webhook {
+                url: "https://x.example/h".into(),
+                secret: SECRET_MASK.into()
+            }
+        );
+        assert!(!serde_json::to_string(&shown).expect("json").contains("\"k\""));
+        assert!(shown.keeps_secret() && shown.new_secret().is_none());
+        assert!(!d.keeps_secret());
+        assert_eq!(Dispatch::Store.redacted(), Dispatch::Store);
     }
 
     #[test]

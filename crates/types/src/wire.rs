@@ -269,6 +269,9 @@ pub struct Settings {
     /// A pause longer than this many seconds is resumed by the server; 0 = never.
     #[serde(default)]
     pub pause_auto_resume_secs: u32,
+    /// Who is mailed a missing-recording alarm (issue #11.3) when SMTP is set; empty: nobody.
+    #[serde(default)]
+    pub alarm_recipients: Vec<String>,
 }
 
 /// What fills a recording's timeline while it is paused: never the call's audio.
@@ -310,6 +313,8 @@ pub struct SettingsPatch {
     pub pause_fill: Option<PauseFill>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_auto_resume_secs: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_recipients: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
@@ -494,6 +499,8 @@ pub enum Event {
     },
     /// A recording started, stopped or was finished.
     Recording(Recording),
+    /// A missing-recording alarm was raised or acknowledged (admins only).
+    Alarm(crate::alarms::Alarm),
     /// The journal gained or changed a row.
     Journal {
         call_id: CallId,
@@ -509,6 +516,7 @@ impl Event {
             Event::Call(_) => "call",
             Event::CallEnded { .. } => "call_ended",
             Event::Recording(_) => "recording",
+            Event::Alarm(_) => "alarm",
             Event::Journal { .. } => "journal",
             Event::Lagged {} => "lagged",
         }

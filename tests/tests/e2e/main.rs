@@ -5,6 +5,7 @@
 //! real SMTP server. `desktop` drives the built app in its real window and is `#[ignore]`d in a
 //! plain `cargo test` (it needs a display: `tests/desktop/run-e2e.sh` runs it under Xvfb).
 
+mod alarms;
 mod audio_stream;
 mod auth_directory;
 mod desktop;
@@ -23,3 +24,4 @@ mod retention;
 mod shutdown;
 mod sipp;
 mod siprec;
+mod webhook;

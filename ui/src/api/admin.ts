@@ -1,7 +1,9 @@
-// The admin commands (rules, directory, settings, dispatch queue, audit), one typed function
+// The admin commands (rules, directory, settings, dispatch queue, alarms, audit), one typed function
 // each, named as on the Rust side. The server refuses every one of them to non-admins.
 import { call } from './index';
 import type {
+  Alarm,
+  AlarmId,
   AuditFilter,
   AuditPage,
   DispatchId,
@@ -65,6 +67,9 @@ export const adminApi = {
   listDispatch: () => call<DispatchTarget[]>('list_dispatch'),
   runDispatch: () => call<RunReport>('run_dispatch'),
   retryDispatch: (dispatchId: DispatchId) => call<DispatchTarget>('retry_dispatch', { dispatchId }),
+
+  listAlarms: (unacknowledged: boolean) => call<Alarm[]>('list_alarms', { unacknowledged }),
+  ackAlarm: (alarmId: AlarmId) => call<Alarm>('ack_alarm', { alarmId }),
 
   audit: (filter: AuditFilter) => call<AuditPage>('audit', { filter }),
 };

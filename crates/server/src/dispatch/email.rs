@@ -257,6 +257,21 @@ pub async fn send_recording(smtp: &SmtpSettings, recipients: &[String], m: &Mate
     }
 }
 
+/// Sends a plain-text message to every address of `to` (a missing-recording alarm).
+pub async fn send_text(smtp: &SmtpSettings, to: &[String], subject: &str, text: String) -> Result<(), EmailError> {
+    transport(smtp)?;
+    let mut builder = Message::builder().from(mailbox(&smtp.from)?);
+    for r in to {
+        builder = builder.to(mailbox(r)?);
+    }
+    let message = builder
+        .subject(subject)
+        .date_now()
+        .body(text)
+        .map_err(|e| EmailError::Build(e.to_string()))?;
+    send(smtp, message).await
+}
+
 /// Sends a short test message to `to` with `smtp` (the settings page's "send test").
 pub async fn send_test(smtp: &SmtpSettings, to: &str) -> Result<(), EmailError> {
     transport(smtp)?;

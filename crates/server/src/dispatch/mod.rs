@@ -1,23 +1,28 @@
-//! The dispatch queue (SPEC §6): every recording's copies to send (e-mail, script), as rows of
-//! the store with status `pending | sent | failed`, attempts, last error and next attempt.
+//! The dispatch queue (SPEC §6): every recording's copies to send (e-mail, script, webhook), as
+//! rows of the store with status `pending | sent | failed`, attempts, last error and next attempt.
 //!
 //! Delivery is at least once. Each attempt first *claims* its target in the store (moves its
 //! next attempt to the end of a lease), then sends, then records the outcome. A crash before
 //! the outcome is recorded leaves the lease, so the target comes due again when the lease
 //! ends and is sent once more — with the same idempotency key (the e-mail's `Message-ID` and
-//! `X-Callrec-Dispatch-Key`, the script's `CALLREC_DISPATCH_KEY`), so a receiver can drop
-//! the duplicate. That window — between the receiver accepting and the store recording it —
+//! `X-Callrec-Dispatch-Key`, the script's `CALLREC_DISPATCH_KEY`, the webhook's
+//! `X-Callrec-Dispatch-Key`), so a receiver can drop the duplicate. That window — between the receiver accepting and the store recording it —
 //! is the only way a copy goes out twice; nothing queued is ever dropped.
 //!
 //! Failures are retried with exponential backoff (1 min × 2ⁿ, at most 6 h); after
 //! [`MAX_ATTEMPTS`] a target is marked `failed` and waits for an admin's retry. A permanent
 //! refusal (an SMTP 5xx, a recipient that is not an address) is marked `failed` at once.
 
+//!
+//! E-mail and script targets go out on the schedule; webhook targets as soon as they are
+//! queued, by [`run_webhooks`] (retries too), from the same queue.
+
 // By noun: what one attempt is given and answers (`attempt`), the senders (`email`,
-// `script`); here the queue and its runs.
+// `script`, `webhook`); here the queue and its runs.
 pub mod attempt;
 pub mod email;
 pub mod script;
+pub mod webhook;
 
 use crate::calls;
 pub use crate::error::DispatchError;
@@ -25,10 +30,10 @@ use crate::files::Files;
 use crate::settings;
 use crate::state::AppState;
 pub use attempt::{Attempt, Material};
-use callrec_store::{DispatchOutcome, StoreError};
+use callrec_store::{DispatchOutcome, NewDispatch, StoreError};
 use callrec_types::calls::{DispatchStatus, DispatchTarget};
 use callrec_types::rules::Dispatch;
-use callrec_types::DispatchId;
+use callrec_types::{DispatchId, RecordingId};
 use chrono::Duration;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
@@ -51,11 +56,13 @@ pub fn backoff(attempts: i64) -> Duration {
 }
 
 /// How long a claimed target is left alone: longer than any attempt can take (a script is
-/// killed at its timeout; an SMTP attempt is bounded by [`email::ATTEMPT_TIMEOUT`]).
+/// killed at its timeout; an SMTP attempt is bounded by [`email::ATTEMPT_TIMEOUT`], a webhook
+/// by [`webhook::TIMEOUT`]).
 pub fn lease(state: &AppState) -> Duration {
     let script = i64::from(state.config.script_timeout_secs);
     let mail = email::ATTEMPT_TIMEOUT.as_secs() as i64;
-    Duration::seconds(script.max(mail) + 60)
+    let hook = webhook::TIMEOUT.as_secs() as i64;
+    Duration::seconds(script.max(mail).max(hook) + 60)
 }
 
 /// What a run of the queue did.
@@ -76,6 +83,62 @@ pub fn continue_always(_: &DispatchTarget, _: &Attempt) -> ControlFlow<()> {
     ControlFlow::Continue(())
 }
 
+/// Which due targets a run sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Every kind (the scheduled job, "run now").
+    All,
+    /// Webhooks only (the sender that sends them as soon as they are due).
+    Webhooks,
+}
+
+/// Queues a finished recording's targets; a webhook among them is sent at once.
+pub async fn queue(state: &AppState, rec: RecordingId, targets: &[NewDispatch]) -> Result<(), StoreError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    state.store.queue_dispatch(rec, targets, state.clock.now()).await?;
+    if targets.iter().any(|t| t.target.is_immediate()) {
+        state.webhooks.notify_one();
+    }
+    Ok(())
+}
+
+/// How long the webhook sender waits before looking again when the store cannot be read.
+const WEBHOOK_STORE_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The webhook sender ([`webhook`]'s doc): sends the due webhooks, then sleeps on the clock
+/// until the next is due or a recording is finished with one; runs until the task is dropped.
+pub async fn run_webhooks(state: AppState) {
+    loop {
+        if let Err(e) = run_due_of(&state, Due::Webhooks, &continue_always).await {
+            tracing::error!(error = %e, "the webhook run stopped early");
+        }
+        let now = state.clock.now();
+        let next: Option<chrono::DateTime<chrono::Utc>> = match state.store.next_webhook_due().await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the webhook queue; trying again shortly");
+                Some(now + Duration::from_std(WEBHOOK_STORE_RETRY).unwrap_or_default())
+            }
+        };
+        // A target whose time has come but that another run holds is due at its lease's end,
+        // which `next_webhook_due` already says; a time in the past means "look again now".
+        let wait = state
+            .clock
+            .wait_until(next.unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC), now);
+        tokio::select! {
+            _ = state.webhooks.notified() => {}
+            _ = wait => {}
+            _ = state.stopping.cancelled() => return,
+        }
+        if next.is_some_and(|n| n <= now) {
+            // Due but not claimable (held by another node's run): do not spin.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+}
+
 /// Sends every due target once.
 pub async fn run_due(state: &AppState) -> Result<DispatchCounts, DispatchError> {
     run_due_with(state, &continue_always).await
@@ -83,18 +146,22 @@ pub async fn run_due(state: &AppState) -> Result<DispatchCounts, DispatchError> 
 
 /// [`run_due`] with a seam between sending and bookkeeping (see [`AfterAttempt`]).
 pub async fn run_due_with(state: &AppState, after: &AfterAttempt) -> Result<DispatchCounts, DispatchError> {
+    run_due_of(state, Due::All, after).await
+}
+
+/// Sends every due target of `which` once.
+pub async fn run_due_of(state: &AppState, which: Due, after: &AfterAttempt) -> Result<DispatchCounts, DispatchError> {
     let mut counts = DispatchCounts::default();
     // Each target at most once per run, whatever its new due time.
     let mut seen: HashSet<DispatchId> = HashSet::new();
     loop {
         let now = state.clock.now();
-        let due: Vec<DispatchTarget> = state
-            .store
-            .due_dispatch(now, BATCH + seen.len() as i64)
-            .await?
-            .into_iter()
-            .filter(|t| !seen.contains(&t.id))
-            .collect();
+        let limit = BATCH + seen.len() as i64;
+        let due = match which {
+            Due::All => state.store.due_dispatch(now, limit).await?,
+            Due::Webhooks => state.store.due_webhooks(now, limit).await?,
+        };
+        let due: Vec<DispatchTarget> = due.into_iter().filter(|t| !seen.contains(&t.id)).collect();
         if due.is_empty() {
             return Ok(counts);
         }
@@ -290,6 +357,10 @@ fn absolute(state: &AppState, rel: &str) -> Result<PathBuf, String> {
 
 /// One attempt of one target; never fails, the outcome says what happened.
 pub async fn attempt(state: &AppState, target: &DispatchTarget) -> Attempt {
+    // A webhook names the recording; it needs none of the files.
+    if let Dispatch::Webhook { url, .. } = &target.target {
+        return webhook::attempt(state, target, url).await;
+    }
     let m = match material(state, target).await {
         Ok(m) => m,
         Err(e) => return Attempt::failed(e, None),
@@ -307,6 +378,7 @@ pub async fn attempt(state: &AppState, target: &DispatchTarget) -> Attempt {
             let timeout = std::time::Duration::from_secs(u64::from(state.config.script_timeout_secs));
             script::run_for(state, script, &m, target.attempts + 1, timeout).await
         }
+        Dispatch::Webhook { url, .. } => webhook::attempt(state, target, url).await,
     }
 }
 

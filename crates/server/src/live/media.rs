@@ -21,6 +21,9 @@ pub struct SegmentFacts {
     pub channels: u16,
     /// Spans lost to a full disk.
     pub gaps: Vec<RecordingGap>,
+    /// Milliseconds of audio received from each side (caller, callee); `None` when the media
+    /// cannot tell (a call announced without audio, a segment repaired after a crash).
+    pub heard_ms: Option<[i64; 2]>,
 }
 
 /// Writes a call's audio into segment files. Implemented by the SIPREC recorder; calls are
@@ -101,6 +104,7 @@ impl CallMedia for SilentMedia {
             sample_rate: 8000,
             channels: 2,
             gaps: Vec::new(),
+            heard_ms: None,
         })
     }
 }

@@ -95,6 +95,7 @@ pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>)
         media,
         active: None,
         next_seq: 1,
+        heard: Vec::new(),
     };
     // Registered first, then announced: the cluster's publisher writes the live row of a call
     // only while it is registered (a late event never brings back an ended call's row).
@@ -305,6 +306,10 @@ pub async fn end(state: &AppState, id: CallId) -> Result<(), ToggleError> {
         .publish(Event::CallEnded { call_id: id }, users.clone(), None)
         .await;
     state.publish(Event::Journal { call_id: id }, users, None).await;
+    // To be recorded from answer to hang-up: was it? (issue #11.3)
+    if lc.decision.automatic {
+        crate::alarms::check(state, &lc.call, &lc.heard).await;
+    }
     Ok(())
 }
 
@@ -446,6 +451,10 @@ async fn stop_segment(state: &AppState, lc: &mut LiveCall) -> Result<(), ToggleE
     let facts = blocking(move || media.stop_segment(now))
         .await
         .map_err(ApiError::from)?;
+    lc.heard.push(callrec_types::alarms::SegmentAudio {
+        duration_ms: facts.duration_ms,
+        heard_ms: facts.heard_ms,
+    });
     finish(state, &active.recording, &active.rel_path, &facts, active.dispatch).await?;
     let _ = active.by;
     Ok(())
@@ -491,9 +500,7 @@ pub async fn finish(
         .into_iter()
         .map(|(rule_id, target)| NewDispatch { rule_id, target })
         .collect();
-    if !targets.is_empty() {
-        state.store.queue_dispatch(rec.id, &targets, state.clock.now()).await?;
-    }
+    crate::dispatch::queue(state, rec.id, &targets).await?;
     state
         .metrics
         .recordings_total

@@ -29,6 +29,8 @@ pub struct LiveCall {
     pub(super) media: Arc<dyn CallMedia>,
     pub(super) active: Option<Active>,
     pub(super) next_seq: i64,
+    /// What each closed segment held, for the missing-recording alarm at the end.
+    pub(super) heard: Vec<callrec_types::alarms::SegmentAudio>,
 }
 
 impl LiveCall {

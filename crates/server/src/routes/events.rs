@@ -25,6 +25,7 @@ fn frame(e: &Event) -> Option<SseEvent> {
         Event::Call(d) => serde_json::to_string(d),
         Event::CallEnded { call_id } => serde_json::to_string(&serde_json::json!({ "call_id": call_id })),
         Event::Recording(r) => serde_json::to_string(r),
+        Event::Alarm(a) => serde_json::to_string(a),
         Event::Journal { call_id } => serde_json::to_string(&serde_json::json!({ "call_id": call_id })),
         Event::Lagged {} => Ok("{}".to_owned()),
     }

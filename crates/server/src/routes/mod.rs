@@ -2,6 +2,7 @@
 //! counter and the body limit. Handlers are thin: they check who asks, call the domain code,
 //! and shape the answer.
 
+mod alarms;
 mod calls;
 mod directory;
 mod events;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(recordings::routes())
         .merge(events::routes())
         .merge(maintenance::routes())
+        .merge(alarms::routes())
         .merge(phone::routes())
         .merge(system::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -1,4 +1,6 @@
-//! Admin CRUD of recording rules, validated field by field; every change audited.
+//! Admin CRUD of recording rules, validated field by field; every change audited. A webhook's
+//! secret is write-only: the store keeps it apart and every answer (and audit row) carries
+//! the mask.
 
 use crate::auth::Admin;
 use crate::calls::audit;
@@ -23,6 +25,14 @@ pub fn routes() -> Router<AppState> {
 
 fn validate(r: &RuleInput) -> ApiResult<()> {
     r.validate().map_err(ApiError::invalid_fields)
+}
+
+/// A webhook's secret sent back masked keeps the stored one — so there must be one.
+fn no_secret_to_keep() -> ApiError {
+    ApiError::invalid_fields(vec![FieldError::new(
+        "dispatch.secret",
+        "a webhook needs a secret to sign its requests with",
+    )])
 }
 
 /// A rule naming a role that does not exist is a field error on `role_id`.
@@ -51,6 +61,9 @@ async fn create_rule(
     ApiJson(r): ApiJson<RuleInput>,
 ) -> ApiResult<(StatusCode, Json<Rule>)> {
     validate(&r)?;
+    if r.dispatch.keeps_secret() {
+        return Err(no_secret_to_keep());
+    }
     let rule = s.store.create_rule(&r).await.map_err(role_error)?;
     audit(
         &s,
@@ -71,6 +84,9 @@ async fn update_rule(
     ApiJson(r): ApiJson<RuleInput>,
 ) -> ApiResult<Json<Rule>> {
     validate(&r)?;
+    if r.dispatch.keeps_secret() && !s.store.rule_has_secret(id).await? {
+        return Err(no_secret_to_keep());
+    }
     let rule = s.store.update_rule(id, &r).await.map_err(role_error)?;
     audit(&s, Some(&c), "", "rule_update", format!("rule {id}"), summary(&rule)).await;
     Ok(Json(rule))

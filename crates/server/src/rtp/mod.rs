@@ -306,6 +306,7 @@ impl CallMedia for RtpCall {
             sample_rate: 8000,
             channels: 2,
             gaps: closed.gaps,
+            heard_ms: Some(closed.heard_ms),
         })
     }
 }

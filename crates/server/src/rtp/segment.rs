@@ -24,6 +24,9 @@ pub struct ClosedSegment {
     pub file: Box<WavFile<File>>,
     /// Spans lost to a full disk.
     pub gaps: Vec<RecordingGap>,
+    /// Milliseconds of audio received from each side (caller, callee) while the segment was
+    /// open: zero for a side that sent no RTP at all (the missing-recording alarm).
+    pub heard_ms: [i64; 2],
 }
 
 pub(super) struct Segment {
@@ -41,6 +44,8 @@ pub(super) struct Segment {
     pub(super) reported_held: usize,
     /// PCI pauses not drained yet.
     pub(super) pauses: Pauses,
+    /// Samples received per side (caller, callee) while open, paused or not.
+    pub(super) heard: [u64; 2],
 }
 
 impl Segment {
@@ -57,6 +62,7 @@ impl Segment {
             retry_at: None,
             reported_held: 0,
             pauses: Pauses::new(law),
+            heard: [0, 0],
         }
     }
 
@@ -110,6 +116,11 @@ impl Segment {
         let (gaps, lost) = self.backlog.close(&self.file);
         self.disk.dropped(lost);
         self.file.flush().map_err(io::Error::other)?;
-        Ok(ClosedSegment { file: self.file, gaps })
+        let heard_ms = self.heard.map(|samples| i64::try_from(samples / 8).unwrap_or(i64::MAX));
+        Ok(ClosedSegment {
+            file: self.file,
+            gaps,
+            heard_ms,
+        })
     }
 }

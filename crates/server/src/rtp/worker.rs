@@ -477,7 +477,12 @@ fn recv_one(call: &mut Call, si: usize, buf: &mut [u8], now_pos: u64, now_ms: u6
                     Outcome::Late => local.late += 1,
                     Outcome::Duplicate => local.duplicates += 1,
                     Outcome::Overflow => local.overflow += 1,
-                    Outcome::Accepted | Outcome::Reordered | Outcome::Resync => {}
+                    Outcome::Accepted | Outcome::Reordered | Outcome::Resync => {
+                        if let Some(seg) = call.segment.as_mut() {
+                            let i = usize::from(side == Side::Callee);
+                            seg.heard[i] += packet.payload.len() as u64; // G.711: a sample per byte
+                        }
+                    }
                 }
             }
         }

@@ -25,6 +25,8 @@ pub struct CallBuilder {
     pub(super) body: Option<(String, Vec<u8>)>,
     pub(super) send_when_inactive: bool,
     pub(super) tones: [u32; 2],
+    /// Sides (caller, callee) that send no RTP at all.
+    pub(super) silent: [bool; 2],
 }
 
 impl CallBuilder {
@@ -98,6 +100,19 @@ impl CallBuilder {
     /// Sends RTP even on streams the recorder answered `inactive` (a misbehaving source).
     pub fn send_when_inactive(mut self) -> Self {
         self.send_when_inactive = true;
+        self
+    }
+
+    /// Sends no RTP at all, on either side (the call is set up and ended normally): a
+    /// recording of it holds nothing but silence.
+    pub fn silent(mut self) -> Self {
+        self.silent = [true, true];
+        self
+    }
+
+    /// The callee sends no RTP (one side silent for the whole call).
+    pub fn silent_callee(mut self) -> Self {
+        self.silent[1] = true;
         self
     }
 

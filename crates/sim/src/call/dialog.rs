@@ -202,6 +202,9 @@ impl SimCall {
             socket.connect(SocketAddr::new(ip, m.port))?;
             socket.set_nonblocking(true)?;
             let is_caller = index == self.spec.caller_stream;
+            if self.spec.silent[usize::from(!is_caller)] {
+                continue; // this side sends no RTP
+            }
             let hz = self.spec.tones[usize::from(!is_caller)];
             let law = self.spec.law;
             #[allow(clippy::cast_possible_truncation)]

@@ -90,6 +90,7 @@ impl Sim {
             body: None,
             send_when_inactive: false,
             tones: [CALLER_HZ, CALLEE_HZ],
+            silent: [false, false],
         }
     }
 

@@ -10,6 +10,7 @@
 //! single-statement guards (`UPDATE … WHERE lease_until …`) are re-checked by PostgreSQL on
 //! the newest row version, so they race as safely as on SQLite.
 
+mod alarms;
 mod calls;
 pub mod cluster;
 mod directory;
@@ -19,6 +20,7 @@ mod rules;
 
 use crate::sqlite::{from_ms, ms, parse_word};
 use crate::*;
+use callrec_types::alarms::Alarm;
 use callrec_types::rules::Rule;
 use callrec_types::wire::AuditEntry;
 use chrono::{DateTime, Utc};
@@ -210,6 +212,9 @@ impl Store for PgStore {
     async fn get_rule(&self, id: RuleId) -> Result<Rule> {
         rules::get_rule(&self.pool, id).await
     }
+    async fn rule_has_secret(&self, id: RuleId) -> Result<bool> {
+        rules::rule_has_secret(&self.pool, id).await
+    }
     async fn create_rule(&self, r: &RuleInput) -> Result<Rule> {
         rules::create_rule(&self.pool, r).await
     }
@@ -312,6 +317,15 @@ impl Store for PgStore {
     async fn dispatch_key(&self, id: DispatchId) -> Result<String> {
         recordings::dispatch_key(&self.pool, id).await
     }
+    async fn due_webhooks(&self, now: DateTime<Utc>, l: i64) -> Result<Vec<DispatchTarget>> {
+        recordings::due_webhooks(&self.pool, now, l).await
+    }
+    async fn next_webhook_due(&self) -> Result<Option<DateTime<Utc>>> {
+        recordings::next_webhook_due(&self.pool).await
+    }
+    async fn dispatch_secret(&self, id: DispatchId) -> Result<Option<String>> {
+        recordings::dispatch_secret(&self.pool, id).await
+    }
     async fn claim_dispatch(&self, id: DispatchId, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Result<bool> {
         recordings::claim_dispatch(&self.pool, id, now, lease_until).await
     }
@@ -322,6 +336,18 @@ impl Store for PgStore {
         recordings::expedite_dispatch(&self.pool, now).await
     }
 
+    async fn raise_alarm(&self, a: &NewAlarm) -> Result<Option<Alarm>> {
+        alarms::raise_alarm(&self.pool, a).await
+    }
+    async fn list_alarms(&self, unacknowledged: bool, limit: i64) -> Result<Vec<Alarm>> {
+        alarms::list_alarms(&self.pool, unacknowledged, limit).await
+    }
+    async fn get_alarm(&self, id: AlarmId) -> Result<Alarm> {
+        alarms::get_alarm(&self.pool, id).await
+    }
+    async fn ack_alarm(&self, id: AlarmId, by: UserId, at: DateTime<Utc>) -> Result<Alarm> {
+        alarms::ack_alarm(&self.pool, id, by, at).await
+    }
     async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
         let r = sqlx::query(
             "INSERT INTO audit (at, user_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)

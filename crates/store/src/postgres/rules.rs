@@ -77,6 +77,15 @@ pub async fn list_rules(pool: &PgPool) -> Result<Vec<Rule>> {
     rows.iter().map(rule_row).collect()
 }
 
+/// Whether the rule has a webhook secret stored (a masked secret sent back keeps it).
+pub async fn rule_has_secret(pool: &PgPool, id: RuleId) -> Result<bool> {
+    let n: Option<Option<String>> = sqlx::query_scalar("SELECT dispatch_secret FROM rules WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?;
+    Ok(n.ok_or(StoreError::NotFound)?.is_some())
+}
+
 pub async fn get_rule(pool: &PgPool, id: RuleId) -> Result<Rule> {
     let r = sqlx::query(&format!("SELECT {RULE_COLS} FROM rules WHERE id = $1"))
         .bind(id.0)
@@ -110,8 +119,8 @@ pub async fn create_rule(pool: &PgPool, r: &RuleInput) -> Result<Rule> {
     // The position is computed in the INSERT itself: one statement, like SQLite's two under
     // its single writer, so rules created at once never share a position by default.
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, (SELECT COALESCE(MAX(position), 0) + 1 FROM rules)))
+        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position, dispatch_secret)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, (SELECT COALESCE(MAX(position), 0) + 1 FROM rules)), $9)
          RETURNING id",
     )
     .bind(&r.description)
@@ -120,8 +129,10 @@ pub async fn create_rule(pool: &PgPool, r: &RuleInput) -> Result<Rule> {
     .bind(r.role_id.0)
     .bind(word(&r.direction))
     .bind(word(&r.origin))
-    .bind(enc(&r.dispatch))
+    // The webhook's secret apart, the mask in the JSON (migration 0005).
+    .bind(enc(&r.dispatch.redacted()))
     .bind(r.position)
+    .bind(r.dispatch.new_secret())
     .fetch_one(pool)
     .await?;
     get_rule(pool, RuleId(id)).await
@@ -131,7 +142,8 @@ pub async fn update_rule(pool: &PgPool, id: RuleId, r: &RuleInput) -> Result<Rul
     role_exists(pool, r.role_id).await?;
     let n = sqlx::query(
         "UPDATE rules SET description = $1, enabled = $2, mode = $3, role_id = $4, direction = $5, origin = $6,
-         dispatch = $7, position = COALESCE($8, position) WHERE id = $9",
+         dispatch = $7, position = COALESCE($8, position),
+         dispatch_secret = CASE WHEN $10 THEN dispatch_secret ELSE $11 END WHERE id = $9",
     )
     .bind(&r.description)
     .bind(r.enabled)
@@ -139,9 +151,12 @@ pub async fn update_rule(pool: &PgPool, id: RuleId, r: &RuleInput) -> Result<Rul
     .bind(r.role_id.0)
     .bind(word(&r.direction))
     .bind(word(&r.origin))
-    .bind(enc(&r.dispatch))
+    .bind(enc(&r.dispatch.redacted()))
     .bind(r.position)
     .bind(id.0)
+    // A webhook sent back with the mask keeps its secret; any other kind has none.
+    .bind(r.dispatch.keeps_secret())
+    .bind(r.dispatch.new_secret())
     .execute(pool)
     .await?
     .rows_affected();

@@ -278,16 +278,21 @@ pub async fn queue_dispatch(
     for (i, t) in targets.iter().enumerate() {
         // Stable per recording and target: the same copy keeps the same key through retries.
         let key = format!("callrec-{}-{}-{}", rec.0, t.rule_id.map(|r| r.0).unwrap_or(0), i);
+        // A webhook's secret: the one given, else its rule's (the JSON keeps the mask).
         sqlx::query(
-            "INSERT OR IGNORE INTO dispatch (recording_id, rule_id, target, status, attempts, next_attempt_at, idempotency_key, created_at)
-             VALUES (?, ?, ?, 'pending', 0, ?, ?, ?)",
+            "INSERT OR IGNORE INTO dispatch (recording_id, rule_id, target, status, attempts, next_attempt_at, idempotency_key, created_at, secret)
+             VALUES (?, ?, ?, 'pending', 0, ?, ?, ?,
+                     CASE WHEN ? THEN COALESCE(?, (SELECT dispatch_secret FROM rules WHERE id = ?)) END)",
         )
         .bind(rec.0)
         .bind(t.rule_id.map(|r| r.0))
-        .bind(serde_json::to_string(&t.target).expect("dispatch serialises"))
+        .bind(serde_json::to_string(&t.target.redacted()).expect("dispatch serialises"))
         .bind(ms(now))
         .bind(key)
         .bind(ms(now))
+        .bind(t.target.is_immediate())
+        .bind(t.target.new_secret())
+        .bind(t.rule_id.map(|r| r.0))
         .execute(&mut *tx)
         .await?;
     }
@@ -350,6 +355,42 @@ pub async fn due_dispatch(pool: &SqlitePool, now: DateTime<Utc>, limit: i64) -> 
     .fetch_all(pool)
     .await?;
     rows.iter().map(dispatch_row).collect()
+}
+
+/// Pending webhook targets that are due and unleased (sent as soon as they are due, not on
+/// the schedule).
+pub async fn due_webhooks(pool: &SqlitePool, now: DateTime<Utc>, limit: i64) -> Result<Vec<DispatchTarget>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {DISPATCH_COLS} FROM dispatch WHERE status = 'pending' AND json_extract(target, '$.kind') = 'webhook'
+           AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND (lease_until IS NULL OR lease_until <= ?)
+         ORDER BY id LIMIT ?"
+    ))
+    .bind(ms(now))
+    .bind(ms(now))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(dispatch_row).collect()
+}
+
+/// When the next pending webhook target can be claimed: its next attempt or the end of its
+/// lease, whichever is later; `None` when no webhook is pending.
+pub async fn next_webhook_due(pool: &SqlitePool) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(MAX(COALESCE(next_attempt_at, 0), COALESCE(lease_until, 0))) FROM dispatch
+         WHERE status = 'pending' AND json_extract(target, '$.kind') = 'webhook'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(at.map(from_ms))
+}
+
+pub async fn dispatch_secret(pool: &SqlitePool, id: DispatchId) -> Result<Option<String>> {
+    let s: Option<Option<String>> = sqlx::query_scalar("SELECT secret FROM dispatch WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?;
+    s.ok_or(StoreError::NotFound)
 }
 
 pub async fn record_dispatch_attempt(pool: &SqlitePool, id: DispatchId, o: &DispatchOutcome) -> Result<DispatchTarget> {

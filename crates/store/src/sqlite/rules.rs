@@ -75,6 +75,15 @@ pub async fn list_rules(pool: &SqlitePool) -> Result<Vec<Rule>> {
     rows.iter().map(rule_row).collect()
 }
 
+/// Whether the rule has a webhook secret stored (a masked secret sent back keeps it).
+pub async fn rule_has_secret(pool: &SqlitePool, id: RuleId) -> Result<bool> {
+    let n: Option<Option<String>> = sqlx::query_scalar("SELECT dispatch_secret FROM rules WHERE id = ?")
+        .bind(id.0)
+        .fetch_optional(pool)
+        .await?;
+    Ok(n.ok_or(StoreError::NotFound)?.is_some())
+}
+
 pub async fn get_rule(pool: &SqlitePool, id: RuleId) -> Result<Rule> {
     let r = sqlx::query(&format!("SELECT {RULE_COLS} FROM rules WHERE id = ?"))
         .bind(id.0)
@@ -114,8 +123,8 @@ pub async fn create_rule(pool: &SqlitePool, r: &RuleInput) -> Result<Rule> {
         }
     };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position, dispatch_secret)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&r.description)
     .bind(r.enabled)
@@ -123,8 +132,10 @@ pub async fn create_rule(pool: &SqlitePool, r: &RuleInput) -> Result<Rule> {
     .bind(r.role_id.0)
     .bind(word(&r.direction))
     .bind(word(&r.origin))
-    .bind(enc(&r.dispatch))
+    // The webhook's secret apart, the mask in the JSON (migration 0010).
+    .bind(enc(&r.dispatch.redacted()))
     .bind(position)
+    .bind(r.dispatch.new_secret())
     .fetch_one(pool)
     .await?;
     get_rule(pool, RuleId(id)).await
@@ -134,7 +145,7 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
     role_exists(pool, r.role_id).await?;
     let n = sqlx::query(
         "UPDATE rules SET description = ?, enabled = ?, mode = ?, role_id = ?, direction = ?, origin = ?, dispatch = ?,
-         position = COALESCE(?, position) WHERE id = ?",
+         position = COALESCE(?, position), dispatch_secret = CASE WHEN ? THEN dispatch_secret ELSE ? END WHERE id = ?",
     )
     .bind(&r.description)
     .bind(r.enabled)
@@ -142,8 +153,11 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
     .bind(r.role_id.0)
     .bind(word(&r.direction))
     .bind(word(&r.origin))
-    .bind(enc(&r.dispatch))
+    .bind(enc(&r.dispatch.redacted()))
     .bind(r.position)
+    // A webhook sent back with the mask keeps its secret; any other kind has none.
+    .bind(r.dispatch.keeps_secret())
+    .bind(r.dispatch.new_secret())
     .bind(id.0)
     .execute(pool)
     .await?

@@ -1,4 +1,4 @@
-// The dispatch queue: one row per recording and target (e-mail or script) with its status,
+// The dispatch queue: one row per recording and target (e-mail, script or webhook) with its status,
 // attempts and last error; "run now" runs the job at once, "retry" sends a failed one again.
 // Each row names its call (when, who, which recording), not a database id (issue #17).
 import { useEffect, useState } from 'preact/hooks';
@@ -80,7 +80,7 @@ export function DispatchPanel() {
       {items && shown.length === 0 ? (
         <div class="empty">
           <h3>{items.length === 0 ? 'Nothing to dispatch' : 'Nothing with this status'}</h3>
-          <p class="muted">Recordings matched by a rule with e-mail or script dispatch appear here.</p>
+          <p class="muted">Recordings matched by a rule with e-mail, script or webhook dispatch appear here.</p>
         </div>
       ) : (
         <table class="atable" data-testid="dispatch-table">

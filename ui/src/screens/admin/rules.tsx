@@ -6,7 +6,7 @@ import type { Dispatch, Role, Rule, RuleInput } from '../../api';
 import { adminApi } from '../../api/admin';
 import { useShared } from '../../context';
 import { DeleteButton, Field, Panel, inputValue } from './form';
-import { formErrors, hasErrors, splitList, validateRule, without, type Errors, type RuleForm } from './validate';
+import { SECRET_MASK, formErrors, hasErrors, splitList, validateRule, without, type Errors, type RuleForm } from './validate';
 
 /** The error fields (the server's names) each form field answers for. */
 const ERROR_FIELDS: Record<keyof RuleForm, string[]> = {
@@ -16,9 +16,11 @@ const ERROR_FIELDS: Record<keyof RuleForm, string[]> = {
   roleId: ['role_id'],
   direction: ['direction'],
   origin: ['origin'],
-  dispatch: ['dispatch', 'dispatch.recipients', 'dispatch.script'],
+  dispatch: ['dispatch', 'dispatch.recipients', 'dispatch.script', 'dispatch.url', 'dispatch.secret'],
   recipients: ['dispatch.recipients'],
   script: ['dispatch.script'],
+  url: ['dispatch.url'],
+  secret: ['dispatch.secret'],
 };
 
 export function dispatchLabel(d: Dispatch): string {
@@ -29,9 +31,17 @@ export function dispatchLabel(d: Dispatch): string {
       return `E-mail to ${d.recipients.join(', ')}`;
     case 'script':
       return 'Run script';
+    case 'webhook':
+      return `Webhook to ${webhookHost(d.url)}`;
   }
 }
 
+function webhookHost(url: string): string {
+  const m = /^https?:\/\/(?:[^@/]*@)?([^/?#]+)/i.exec(url);
+  return m ? m[1] : url;
+}
+
+const DISPATCH_KIND = { store: 'Store only', email: 'E-mail', script: 'Script', webhook: 'Webhook' } as const;
 const MODE = { automatic: 'Automatic', manual: 'Manual' } as const;
 const DIRECTION = { incoming: 'Incoming', outgoing: 'Outgoing', both: 'Both directions' } as const;
 const DIRECTION_SHORT = { incoming: 'Incoming', outgoing: 'Outgoing', both: 'Both ways' } as const;
@@ -49,6 +59,9 @@ export function toForm(rule: Rule | null): RuleForm {
     dispatch: rule?.dispatch.kind ?? 'store',
     recipients: rule?.dispatch.kind === 'email' ? rule.dispatch.recipients.join('\n') : '',
     script: rule?.dispatch.kind === 'script' ? rule.dispatch.script : '',
+    url: rule?.dispatch.kind === 'webhook' ? rule.dispatch.url : '',
+    // The server never shows the secret: the mask, sent back as is, keeps it.
+    secret: rule?.dispatch.kind === 'webhook' ? rule.dispatch.secret : '',
   };
 }
 
@@ -58,7 +71,9 @@ export function toInput(f: RuleForm, position: number | null): RuleInput {
       ? { kind: 'email', recipients: splitList(f.recipients) }
       : f.dispatch === 'script'
         ? { kind: 'script', script: f.script }
-        : { kind: 'store' };
+        : f.dispatch === 'webhook'
+          ? { kind: 'webhook', url: f.url.trim(), secret: f.secret }
+          : { kind: 'store' };
   return {
     description: f.description.trim(),
     enabled: f.enabled,
@@ -297,10 +312,10 @@ export function RuleEditor(props: { rule: Rule | null; roles: Role[]; onClose: (
         <fieldset class="afieldset">
           <legend>After the call</legend>
           <div class="segmented" role="radiogroup">
-            {(['store', 'email', 'script'] as const).map((k) => (
+            {(['store', 'email', 'script', 'webhook'] as const).map((k) => (
               <label key={k} class={form.dispatch === k ? 'seg active' : 'seg'}>
                 <input type="radio" name="dispatch" value={k} checked={form.dispatch === k} onChange={() => set({ dispatch: k })} data-testid={`rule-dispatch-${k}`} />
-                {k === 'store' ? 'Store only' : k === 'email' ? 'E-mail' : 'Script'}
+                {DISPATCH_KIND[k]}
               </label>
             ))}
           </div>
@@ -308,6 +323,21 @@ export function RuleEditor(props: { rule: Rule | null; roles: Role[]; onClose: (
             <Field label="Recipients" name="dispatch.recipients" error={errors['dispatch.recipients']} hint="One address per line.">
               <textarea class="input textarea" rows={3} value={form.recipients} onInput={(e) => set({ recipients: inputValue(e) })} data-testid="rule-recipients" />
             </Field>
+          )}
+          {form.dispatch === 'webhook' && (
+            <>
+              <Field label="URL" name="dispatch.url" error={errors['dispatch.url']} hint="Gets a signed JSON POST as soon as each recording is finished.">
+                <input class="input mono" type="url" spellcheck={false} placeholder="https://example.com/hooks/callrec" value={form.url} onInput={(e) => set({ url: inputValue(e) })} data-testid="rule-url" />
+              </Field>
+              <Field
+                label="Secret"
+                name="dispatch.secret"
+                error={errors['dispatch.secret']}
+                hint={form.secret === SECRET_MASK ? 'Stored and never shown. Leave it to keep it, or type a new one.' : 'Signs each request (X-Callrec-Signature: HMAC-SHA256). Never shown again once saved.'}
+              >
+                <input class="input mono" type="password" autocomplete="new-password" value={form.secret} onFocus={(e) => form.secret === SECRET_MASK && (e.currentTarget as HTMLInputElement).select()} onInput={(e) => set({ secret: inputValue(e) })} data-testid="rule-secret" />
+              </Field>
+            </>
           )}
           {form.dispatch === 'script' && (
             <Field label="Script" name="dispatch.script" error={errors['dispatch.script']} hint="Runs under bash: $1 is the WAV file, $2 the call's journal JSON.">

@@ -43,9 +43,28 @@ export interface RuleForm {
   roleId: string;
   direction: RuleDirection;
   origin: RuleOrigin;
-  dispatch: 'store' | 'email' | 'script';
+  dispatch: 'store' | 'email' | 'script' | 'webhook';
   recipients: string;
   script: string;
+  /** The webhook's URL and secret; an existing rule's secret shows as the mask "********". */
+  url: string;
+  secret: string;
+}
+
+/** What the server shows instead of a webhook's secret; sent back, it keeps the stored one. */
+export const SECRET_MASK = '********';
+
+/** An absolute http(s) URL with a host, no spaces, no fragment (the server checks the same). */
+export function webhookUrlProblem(url: string): string | null {
+  const u = url.trim();
+  if (!u) return 'A webhook needs a URL.';
+  if (/\s/.test(u)) return 'The URL contains spaces.';
+  const m = /^(https?):\/\/([^/?#]*)/i.exec(u);
+  if (!m) return 'The URL must start with http:// or https://.';
+  const host = m[2].split('@').pop() ?? '';
+  if (!host || host.startsWith(':')) return 'The URL names no host.';
+  if (u.includes('#')) return 'A webhook URL has no fragment (#…).';
+  return null;
 }
 
 export function validateRule(f: RuleForm): Errors {
@@ -60,6 +79,11 @@ export function validateRule(f: RuleForm): Errors {
     if (list.length === 0) e['dispatch.recipients'] = 'E-mail dispatch needs at least one recipient.';
     else if (list.length > MAX_RECIPIENTS) e['dispatch.recipients'] = `At most ${MAX_RECIPIENTS} recipients.`;
     else if (bad.length > 0) e['dispatch.recipients'] = `Not an e-mail address: ${bad.join(', ')}.`;
+  }
+  if (f.dispatch === 'webhook') {
+    const problem = webhookUrlProblem(f.url);
+    if (problem) e['dispatch.url'] = problem;
+    if (!f.secret.trim()) e['dispatch.secret'] = 'A webhook needs a secret to sign its requests with.';
   }
   if (f.dispatch === 'script') {
     if (!f.script.trim()) e['dispatch.script'] = 'Script dispatch needs a script body.';
