@@ -230,12 +230,14 @@ mod tests {
                 ended_at: None,
                 state,
                 recording_count: 0,
+                consent: Default::default(),
             },
             recordings: vec![],
             trace: vec![],
             recording: LiveRecording::NotRecording,
             can_toggle: false,
             not_allowed_reason: None,
+            consent_required: false,
         }
     }
 

@@ -4,9 +4,10 @@
 use crate::error::ClientError;
 use crate::sse::{event_stream, EventStream};
 use crate::{check, Client, Result};
-use callrec_types::calls::{CallDetail, CallDirection, JournalDocument, JournalPage};
+use callrec_types::calls::{CallDetail, CallDirection, ConsentState, JournalDocument, JournalPage};
 use callrec_types::wire::{
-    IngestCall, IngestResponse, RecordingAction, RecordingActionRequest, RecordingActionResponse,
+    ConsentRequest, ConsentResponse, IngestCall, IngestResponse, RecordingAction, RecordingActionRequest,
+    RecordingActionResponse,
 };
 use callrec_types::{CallId, UserId};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -134,6 +135,15 @@ impl Client {
             .await
     }
 
+    /// `PUT /api/v1/calls/{id}/consent`: records the caller's consent (the agent heard it).
+    /// `403 not_permitted` for someone neither taking part nor an admin, `409 call_not_live`
+    /// once the call has ended.
+    pub async fn set_consent(&self, id: CallId, consent: ConsentState) -> Result<ConsentResponse> {
+        let request = ConsentRequest { consent };
+        self.send_body(Method::PUT, &format!("/api/v1/calls/{id}/consent"), &request)
+            .await
+    }
+
     /// `GET /api/v1/calls/{id}/journal.json`: the per-call journal document.
     pub async fn call_journal_json(&self, id: CallId) -> Result<JournalDocument> {
         self.get_json(&format!("/api/v1/calls/{id}/journal.json")).await
@@ -254,6 +264,7 @@ mod wire_tests {
             trigger: IngestTrigger::Auto,
             triggered_by: None,
             recording_started_at: None,
+            consent: None,
         }
     }
 

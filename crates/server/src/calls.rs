@@ -182,13 +182,14 @@ pub fn detail_for(
     viewer: UserId,
 ) -> CallDetail {
     let is_participant = call.participants.iter().any(|p| p.user_id == Some(viewer));
+    let consent_required = live.as_ref().is_some_and(|(d, _)| d.consent_required);
     let (recording, can_toggle, reason) = match live {
         None => (
             LiveRecording::NotRecording,
             false,
             Some("the call has ended".to_string()),
         ),
-        Some((decision, state)) => match decision.may_toggle(viewer, is_participant) {
+        Some((decision, state)) => match decision.may_record(viewer, is_participant, call.consent.state) {
             Ok(()) => (state, true, None),
             Err(r) => (state, false, Some(r.to_string())),
         },
@@ -200,5 +201,6 @@ pub fn detail_for(
         recording,
         can_toggle,
         not_allowed_reason: reason,
+        consent_required,
     }
 }

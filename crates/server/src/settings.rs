@@ -10,7 +10,7 @@ use crate::cron;
 pub use crate::error::SettingsError;
 use crate::state::AppState;
 use callrec_types::rules::{is_plausible_email, FieldError};
-use callrec_types::wire::{Settings, SettingsPatch, SmtpSecurity, SmtpSettings};
+use callrec_types::wire::{ConsentRefused, Settings, SettingsPatch, SmtpSecurity, SmtpSettings};
 
 /// The store key of the settings document.
 pub const SETTINGS_KEY: &str = "settings";
@@ -34,6 +34,7 @@ pub fn defaults(state: &AppState) -> Settings {
             password: String::new(),
             from: String::new(),
         },
+        consent_refused: ConsentRefused::Delete,
     }
 }
 
@@ -61,6 +62,9 @@ pub fn merge(current: &Settings, patch: &SettingsPatch) -> Settings {
     }
     if let Some(c) = &patch.dispatch_schedule {
         s.dispatch_schedule = c.trim().to_string();
+    }
+    if let Some(c) = patch.consent_refused {
+        s.consent_refused = c;
     }
     if let Some(p) = &patch.smtp {
         if let Some(v) = &p.host {
@@ -196,6 +200,11 @@ pub fn describe_changes(a: &Settings, b: &Settings) -> Vec<String> {
         format!("{:?}", b.smtp.username),
     );
     diff("smtp.from", format!("{:?}", a.smtp.from), format!("{:?}", b.smtp.from));
+    diff(
+        "consent_refused",
+        format!("{:?}", a.consent_refused).to_lowercase(),
+        format!("{:?}", b.consent_refused).to_lowercase(),
+    );
     if a.smtp.password != b.smtp.password {
         out.push(if b.smtp.password.is_empty() {
             "smtp.password cleared".to_string()
@@ -223,7 +232,26 @@ mod tests {
                 password: "s3cret".into(),
                 from: "callrec@example.com".into(),
             },
+            consent_refused: ConsentRefused::Delete,
         }
+    }
+
+    #[test]
+    fn consent_refused_is_patched_and_described_and_an_older_document_reads_as_delete() {
+        let keep = merge(
+            &base(),
+            &SettingsPatch {
+                consent_refused: Some(ConsentRefused::Keep),
+                ..Default::default()
+            },
+        );
+        assert_eq!(keep.consent_refused, ConsentRefused::Keep);
+        assert_eq!(describe_changes(&base(), &keep), vec!["consent_refused: delete → keep"]);
+        let old: Settings = serde_json::from_str(
+            r#"{"retention_days":90,"dispatch_schedule":"0 20 * * *","smtp":{"host":"","port":25,"security":"none","from":""}}"#,
+        )
+        .expect("settings saved before issue #11 still read");
+        assert_eq!(old.consent_refused, ConsentRefused::Delete, "the default deletes");
     }
 
     #[test]

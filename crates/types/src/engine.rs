@@ -3,6 +3,7 @@
 //! hand, which dispatch targets apply — with a trace in plain words that answers "why was / wasn't
 //! this recorded?". No I/O, no clock: the caller passes everything in.
 
+use crate::calls::{CallConsent, ConsentState, ConsentVia};
 use crate::ids::{RoleId, RuleId, TeamId, UserId};
 use crate::rules::{Dispatch, MonMode, Rule, RuleDirection, RuleMode, RuleOrigin};
 use serde::{Deserialize, Serialize};
@@ -110,6 +111,8 @@ pub enum TraceKind {
     ManualStart,
     ManualStop,
     Refused,
+    /// The caller's consent changed (issue #11.2).
+    Consent,
 }
 
 /// The outcome for one call.
@@ -126,6 +129,21 @@ pub struct Decision {
     /// Users who may start/stop a manual recording.
     pub manual_allowed: BTreeSet<UserId>,
     pub trace: Vec<TraceLine>,
+    /// The automatic recording waits for the caller's consent: every automatic rule that
+    /// matched has `require_consent` (one without it records regardless; `force` never waits).
+    #[serde(default)]
+    pub consent_required: bool,
+}
+
+/// What a change of consent (or the answer) does to a call's recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentStep {
+    /// Start the automatic recording now.
+    Start,
+    /// Stop the running recording now: the caller refused.
+    Stop,
+    /// Nothing changes.
+    Nothing,
 }
 
 /// Why a user may not start or stop a recording. The messages reach agents (the record
@@ -141,6 +159,8 @@ pub enum Refusal {
     NoManualRule,
     #[error("this call is recorded automatically and cannot be stopped")]
     Automatic,
+    #[error("the caller refused to be recorded")]
+    ConsentRefused,
 }
 
 impl Refusal {
@@ -152,6 +172,7 @@ impl Refusal {
             Refusal::NotParticipant => "you are not a participant of this call",
             Refusal::NoManualRule => "no recording rule allows you to record this call",
             Refusal::Automatic => "this call is recorded automatically; an automatic recording cannot be stopped",
+            Refusal::ConsentRefused => "the caller refused consent to recording",
         }
     }
 }
@@ -173,6 +194,71 @@ impl Decision {
             Ok(())
         } else {
             Err(Refusal::NoManualRule)
+        }
+    }
+
+    /// [`Decision::may_toggle`] with the call's consent: once the caller has refused, nobody
+    /// starts a recording by hand either.
+    pub fn may_record(&self, user: UserId, is_participant: bool, consent: ConsentState) -> Result<(), Refusal> {
+        if consent == ConsentState::Refused && !self.denied && is_participant {
+            return Err(Refusal::ConsentRefused);
+        }
+        self.may_toggle(user, is_participant)
+    }
+
+    /// Whether the automatic recording runs under `consent`.
+    pub fn records_automatically(&self, consent: ConsentState) -> bool {
+        self.automatic && (!self.consent_required || consent == ConsentState::Granted)
+    }
+
+    /// Whether a running recording (`manual` or automatic) stops at `consent`: a refusal stops
+    /// a manual recording and an automatic one that waits for consent — never a forced one,
+    /// nor one of a rule without `require_consent` (that rule records regardless).
+    pub fn consent_stops(&self, manual: bool, consent: ConsentState) -> bool {
+        consent == ConsentState::Refused && (manual || self.consent_required)
+    }
+
+    /// What `consent` does to an answered call whose recording is `running` (`Some(manual)`)
+    /// or not, with the trace line that explains it.
+    pub fn consent_step(&self, consent: &CallConsent, running: Option<bool>) -> (ConsentStep, Option<TraceLine>) {
+        let when = consent.at.map(clock_time).unwrap_or_default();
+        let at = consent.at;
+        let explain = |message: String| {
+            Some(TraceLine {
+                kind: TraceKind::Decision,
+                rule_id: None,
+                user_id: None,
+                message,
+                at,
+            })
+        };
+        match running {
+            Some(manual) if self.consent_stops(manual, consent.state) => (
+                ConsentStep::Stop,
+                explain(format!("recording stopped: the caller refused consent{when}")),
+            ),
+            Some(_) => (ConsentStep::Nothing, None),
+            None if self.denied || !self.automatic => (ConsentStep::Nothing, None),
+            None if !self.consent_required => (ConsentStep::Start, None),
+            None => match consent.state {
+                ConsentState::Granted => (
+                    ConsentStep::Start,
+                    explain(format!("recording started: consent granted{when}")),
+                ),
+                ConsentState::Refused => (
+                    ConsentStep::Nothing,
+                    explain(format!(
+                        "not recorded: the rule requires consent, the caller refused{when}"
+                    )),
+                ),
+                other => (
+                    ConsentStep::Nothing,
+                    explain(format!(
+                        "waiting for consent: the rule records only once the caller grants it (consent is {})",
+                        other.as_str()
+                    )),
+                ),
+            },
         }
     }
 
@@ -233,6 +319,7 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
         manual_matches: Vec::new(),
         manual_allowed: BTreeSet::new(),
         trace: Vec::new(),
+        consent_required: false,
     };
     let internal: Vec<&FactParticipant> = facts.participants.iter().filter(|p| p.user_id.is_some()).collect();
     let label_of = |u: UserId| -> &str {
@@ -391,12 +478,15 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
     match facts.mon_mode {
         MonMode::Force => {
             d.automatic = true;
-            d.trace.push(line(
-                TraceKind::Decision,
-                None,
-                None,
-                "recorded automatically: forced for this call".into(),
-            ));
+            let waiting = consent_rules(&d.auto_matches, rules);
+            let text = match waiting.first() {
+                Some(r) => format!(
+                    "recorded automatically: forced for this call (rule “{}” requires consent, but a forced recording does not wait for it)",
+                    r.description
+                ),
+                None => "recorded automatically: forced for this call".into(),
+            };
+            d.trace.push(line(TraceKind::Decision, None, None, text));
         }
         MonMode::Manual => {
             d.manual_allowed = internal.iter().filter_map(|p| p.user_id).collect();
@@ -420,14 +510,41 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
                     .find(|r| r.id == first.rule_id)
                     .map(|r| r.description.as_str())
                     .unwrap_or("");
+                let waiting = consent_rules(&d.auto_matches, rules);
+                let unconditional = d
+                    .auto_matches
+                    .iter()
+                    .find(|m| !waiting.iter().any(|r| r.id == m.rule_id));
+                let text = match (unconditional, waiting.first()) {
+                    (None, _) => {
+                        d.consent_required = true;
+                        format!(
+                            "recorded automatically once the caller grants consent, because rule “{desc}” matches {} and requires consent",
+                            label_of(first.user_id)
+                        )
+                    }
+                    (Some(u), Some(w)) => {
+                        let free = rules
+                            .iter()
+                            .find(|r| r.id == u.rule_id)
+                            .map(|r| r.description.as_str())
+                            .unwrap_or("");
+                        format!(
+                            "recorded automatically because rule “{desc}” matches {}; rule “{}” requires consent, but rule “{free}” records regardless of it",
+                            label_of(first.user_id),
+                            w.description
+                        )
+                    }
+                    (Some(_), None) => format!(
+                        "recorded automatically because rule “{desc}” matches {}",
+                        label_of(first.user_id)
+                    ),
+                };
                 d.trace.push(line(
                     TraceKind::Decision,
                     Some(first.rule_id),
                     Some(first.user_id),
-                    format!(
-                        "recorded automatically because rule “{desc}” matches {}",
-                        label_of(first.user_id)
-                    ),
+                    text,
                 ));
             } else if d.manual_allowed.is_empty() {
                 d.trace.push(line(
@@ -449,6 +566,48 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
         MonMode::Deny => unreachable!("deny returned above"),
     }
     d
+}
+
+/// The matched automatic rules that require consent, each once, in rule order.
+fn consent_rules<'a>(matches: &[RuleMatch], rules: &'a [Rule]) -> Vec<&'a Rule> {
+    let mut out: Vec<&Rule> = Vec::new();
+    for m in matches {
+        if let Some(r) = rules.iter().find(|r| r.id == m.rule_id && r.require_consent) {
+            if !out.iter().any(|o| o.id == r.id) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// " at 10:02:11 UTC": the moment of a consent change as the trace tells it (the line's `at`
+/// has the full time).
+fn clock_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!(" at {}", at.format("%H:%M:%S UTC"))
+}
+
+/// The trace line recording a change of consent: what, by whom, how and when.
+pub fn consent_line(consent: &CallConsent) -> TraceLine {
+    let by = consent.by.as_deref().filter(|b| !b.is_empty());
+    let via = match consent.via {
+        Some(ConsentVia::Sip) => " (X-Callrec-Consent header)",
+        Some(ConsentVia::Ingest) => " (upload)",
+        Some(ConsentVia::Client) => " (through the client)",
+        None => "",
+    };
+    let who = by.map(|b| format!(" by {b}")).unwrap_or_default();
+    TraceLine {
+        kind: TraceKind::Consent,
+        rule_id: None,
+        user_id: consent.user_id,
+        message: format!(
+            "consent {}{who}{via}{}",
+            consent.state.as_str(),
+            consent.at.map(clock_time).unwrap_or_default()
+        ),
+        at: consent.at,
+    }
 }
 
 fn direction_word(d: RuleDirection) -> &'static str {
@@ -487,3 +646,7 @@ fn origin_word(o: CallOrigin) -> &'static str {
         CallOrigin::External => "external",
     }
 }
+
+#[cfg(test)]
+#[path = "engine_consent_tests.rs"]
+mod consent_tests;

@@ -66,7 +66,8 @@ pub async fn delete_expired_sessions(pool: &SqlitePool, now: DateTime<Utc>) -> R
         .rows_affected())
 }
 
-const RULE_COLS: &str = "id, description, enabled, mode, role_id, direction, origin, dispatch, position";
+const RULE_COLS: &str =
+    "id, description, enabled, mode, role_id, direction, origin, dispatch, position, require_consent";
 
 pub async fn list_rules(pool: &SqlitePool) -> Result<Vec<Rule>> {
     let rows = sqlx::query(&format!("SELECT {RULE_COLS} FROM rules ORDER BY position, id"))
@@ -114,8 +115,8 @@ pub async fn create_rule(pool: &SqlitePool, r: &RuleInput) -> Result<Rule> {
         }
     };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position, require_consent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&r.description)
     .bind(r.enabled)
@@ -125,6 +126,7 @@ pub async fn create_rule(pool: &SqlitePool, r: &RuleInput) -> Result<Rule> {
     .bind(word(&r.origin))
     .bind(enc(&r.dispatch))
     .bind(position)
+    .bind(r.require_consent)
     .fetch_one(pool)
     .await?;
     get_rule(pool, RuleId(id)).await
@@ -134,7 +136,7 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
     role_exists(pool, r.role_id).await?;
     let n = sqlx::query(
         "UPDATE rules SET description = ?, enabled = ?, mode = ?, role_id = ?, direction = ?, origin = ?, dispatch = ?,
-         position = COALESCE(?, position) WHERE id = ?",
+         position = COALESCE(?, position), require_consent = ? WHERE id = ?",
     )
     .bind(&r.description)
     .bind(r.enabled)
@@ -144,6 +146,7 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
     .bind(word(&r.origin))
     .bind(enc(&r.dispatch))
     .bind(r.position)
+    .bind(r.require_consent)
     .bind(id.0)
     .execute(pool)
     .await?
