@@ -7,6 +7,7 @@
 
 mod audio_stream;
 mod auth_directory;
+mod consent;
 mod desktop;
 mod disk_full;
 mod dispatch;

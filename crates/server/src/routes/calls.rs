@@ -100,18 +100,19 @@ async fn set_consent(
     ApiJson(req): ApiJson<ConsentRequest>,
 ) -> ApiResult<Json<ConsentResponse>> {
     let (call, _) = visible_call(&s, &c, id).await?;
-    let participant = call.participants.iter().find(|p| p.user_id == Some(c.id()));
-    if participant.is_none() && !c.is_admin() {
+    let participant = call.participants.iter().any(|p| p.user_id == Some(c.id()));
+    if !participant && !c.is_admin() {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
             ErrorCode::NotPermitted,
             "only people taking part in this call, or an admin, can record the caller's consent",
         ));
     }
-    let by = match participant {
-        Some(p) => crate::label::label(p),
-        None if c.user.display_name.is_empty() => c.user.username.clone(),
-        None => c.user.display_name.clone(),
+    // Who heard it, by their directory name (the PBX's name of an extension may be a line's).
+    let by = if c.user.display_name.is_empty() {
+        c.user.username.clone()
+    } else {
+        c.user.display_name.clone()
     };
     let consent = CallConsent {
         state: req.consent,
