@@ -115,6 +115,8 @@ export function liveCall(overrides: Partial<CallDetail> = {}): CallDetail {
     trace: [],
     recording: { kind: 'not_recording' },
     can_toggle: true,
+    consent: { state: 'unknown' },
+    consent_required: false,
     ...overrides,
   };
 }
@@ -138,6 +140,7 @@ export function journalItem(id: number, recordings = 0): JournalItem {
     state: 'ended',
     recording_count: recordings,
     duration_ms: 95_000,
+    consent: { state: 'unknown' },
   };
 }
 

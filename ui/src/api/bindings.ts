@@ -119,12 +119,22 @@ export type Dispatch = { "kind": "store" } | { "kind": "email", recipients: Arra
  */
 export type MonMode = "auto" | "force" | "deny" | "manual";
 
-export type Rule = { id: RuleId, description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position: number, };
+export type Rule = { id: RuleId, description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position: number, 
+/**
+ * An automatic rule with it records only once the caller's consent is `granted`, and
+ * stops (the recording deleted or kept, by the `consent_refused` setting) when it is
+ * `refused` (issue #11.2).
+ */
+require_consent: boolean, };
 
 /**
  * `POST /api/v1/rules` and `PUT /api/v1/rules/{id}`. A missing position appends the rule.
  */
-export type RuleInput = { description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position?: number | null, };
+export type RuleInput = { description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position?: number | null, 
+/**
+ * See [`Rule::require_consent`]; only for automatic rules.
+ */
+require_consent: boolean, };
 
 /**
  * Which way a rule moves in the list: `POST /api/v1/rules/{id}/move` with `{"to": "up"}`.
@@ -173,7 +183,7 @@ export type TraceLine = { kind: TraceKind, rule_id?: RuleId | null, user_id?: Us
  */
 at?: string | null, };
 
-export type TraceKind = "mon_mode" | "rule_matched" | "rule_not_matched" | "rule_disabled" | "decision" | "manual_start" | "manual_stop" | "refused";
+export type TraceKind = "mon_mode" | "rule_matched" | "rule_not_matched" | "rule_disabled" | "decision" | "manual_start" | "manual_stop" | "refused" | "consent";
 
 /**
  * The outcome for one call.
@@ -190,7 +200,12 @@ denied: boolean, auto_matches: Array<RuleMatch>, manual_matches: Array<RuleMatch
 /**
  * Users who may start/stop a manual recording.
  */
-manual_allowed: Array<UserId>, trace: Array<TraceLine>, };
+manual_allowed: Array<UserId>, trace: Array<TraceLine>, 
+/**
+ * The automatic recording waits for the caller's consent: every automatic rule that
+ * matched has `require_consent` (one without it records regardless; `force` never waits).
+ */
+consent_required: boolean, };
 
 // ---- callrec_types::calls
 
@@ -231,7 +246,36 @@ export type Call = { id: CallId,
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
-call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, };
+call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, 
+/**
+ * Whether the caller agreed to be recorded, who said so and when (issue #11.2).
+ */
+consent: CallConsent, };
+
+/**
+ * The caller's consent to being recorded: `unknown` until someone says, `announced` once
+ * the caller was told the call is recorded, then `granted` or `refused`.
+ */
+export type ConsentState = "unknown" | "announced" | "granted" | "refused";
+
+/**
+ * Where a call's consent came from.
+ */
+export type ConsentVia = "sip" | "ingest" | "client";
+
+/**
+ * A call's consent with who gave it, how and when.
+ */
+export type CallConsent = { state: ConsentState, 
+/**
+ * Who said so, in words: the user who recorded it, or what the PBX named; `None` while
+ * nobody has.
+ */
+by?: string | null, 
+/**
+ * The user who recorded it (through the API).
+ */
+user_id?: UserId | null, via?: ConsentVia | null, at?: string | null, };
 
 /**
  * How a manual recording was started.
@@ -335,11 +379,21 @@ can_toggle: boolean,
 /**
  * Why the viewer may not, in plain words, when `can_toggle` is false.
  */
-not_allowed_reason?: string | null, id: CallId, 
+not_allowed_reason?: string | null, 
+/**
+ * The call's automatic recording waits for the caller's consent (the deciding rule has
+ * `require_consent`): with `recording` `not_recording` and consent not refused, the
+ * call is "waiting for consent".
+ */
+consent_required: boolean, id: CallId, 
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
-call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, };
+call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, 
+/**
+ * Whether the caller agreed to be recorded, who said so and when (issue #11.2).
+ */
+consent: CallConsent, };
 
 /**
  * The per-call journal document on disk (`<callkey>.json`), the `$2` of a script dispatch.
@@ -353,7 +407,11 @@ export type JournalItem = { duration_ms: number | null, id: CallId,
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
-call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, };
+call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, 
+/**
+ * Whether the caller agreed to be recorded, who said so and when (issue #11.2).
+ */
+consent: CallConsent, };
 
 export type JournalPage = { items: Array<JournalItem>, next_cursor: string | null, };
 
@@ -391,7 +449,12 @@ export type IngestCall = { sip_call_id: string, started_at: string, answered_at:
 /**
  * For a manual recording: the extension, AoR or username of who pressed record.
  */
-triggered_by: string | null, recording_started_at: string | null, };
+triggered_by: string | null, recording_started_at: string | null, 
+/**
+ * The caller's consent as the PBX knows it: `unknown`, `announced`, `granted` or
+ * `refused` (issue #11.2); absent is `unknown`.
+ */
+consent: string | null, };
 
 export type IngestResponse = { call_id: CallId, recording_id: RecordingId, };
 
@@ -401,6 +464,23 @@ export type RecordingActionRequest = { action: RecordingAction, };
 
 export type RecordingActionResponse = { state: LiveRecording, recording_id?: RecordingId | null, };
 
+/**
+ * `PUT /api/v1/calls/{id}/consent`: the agent records the caller's (verbal) consent.
+ */
+export type ConsentRequest = { consent: ConsentState, };
+
+/**
+ * The answer of `PUT /api/v1/calls/{id}/consent`: the call's consent now and what it did to
+ * the recording.
+ */
+export type ConsentResponse = { consent: CallConsent, state: LiveRecording, recording_id?: RecordingId | null, };
+
+/**
+ * The `consent_refused` setting: what becomes of what was recorded before the caller
+ * refused consent.
+ */
+export type ConsentRefused = "delete" | "keep";
+
 export type SmtpSecurity = "none" | "starttls" | "tls";
 
 export type SmtpSettings = { host: string, port: number, security: SmtpSecurity, username: string, 
@@ -409,12 +489,16 @@ export type SmtpSettings = { host: string, port: number, security: SmtpSecurity,
  */
 password: string, from: string, };
 
-export type Settings = { retention_days: number, dispatch_schedule: string, smtp: SmtpSettings, };
+export type Settings = { retention_days: number, dispatch_schedule: string, smtp: SmtpSettings, 
+/**
+ * What was recorded before a caller refused consent: deleted (default) or kept.
+ */
+consent_refused: ConsentRefused, };
 
 /**
  * `PUT /api/v1/settings` may send a subset.
  */
-export type SettingsPatch = { retention_days?: number | null, dispatch_schedule?: string | null, smtp?: SmtpPatch | null, };
+export type SettingsPatch = { retention_days?: number | null, dispatch_schedule?: string | null, smtp?: SmtpPatch | null, consent_refused?: ConsentRefused | null, };
 
 export type SmtpPatch = { host?: string | null, port?: number | null, security?: SmtpSecurity | null, username?: string | null, password?: string | null, from?: string | null, };
 

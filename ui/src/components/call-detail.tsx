@@ -18,6 +18,7 @@ import {
   recordingTitle,
   triggerLabel,
 } from '../format';
+import { consentTitle } from './consent';
 import { WhyRecorded } from './trace';
 
 export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: () => void }) {
@@ -89,6 +90,8 @@ function CallFacts({ detail }: { detail: CallDetail }) {
       </dd>
       <dt>Duration</dt>
       <dd>{duration != null ? formatDuration(duration) : c.state === 'ended' ? '–' : 'In progress'}</dd>
+      <dt>Consent</dt>
+      <dd data-testid="call-consent">{consentTitle(c.consent ?? { state: 'unknown' })}</dd>
       {c.participants.map((p, i) => (
         <Fragment key={i}>
           <dt>{p.role === 'caller' ? 'From' : 'To'}</dt>

@@ -14,6 +14,7 @@ export const TRACE_KIND: Record<TraceKind, string> = {
   manual_start: 'Record pressed',
   manual_stop: 'Stop pressed',
   refused: 'Refused',
+  consent: 'Consent',
 };
 
 /** The decision first (lines without a time, in the engine's order), then the events by time. */

@@ -6,7 +6,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, plainMessage, type CallDetail } from '../api';
 import { useShared } from '../context';
 import { directionLabel, displayNumber, elapsedMs, formatDuration, isRecording, participantName, recordingStateLabel } from '../format';
-import type { Level } from '../api';
+import type { ConsentState, Level } from '../api';
+import { ConsentBadge } from '../components/consent';
 
 export const LOST_STATE = 'Connection lost — state unknown';
 export const LOST_REASON = "The connection to the server is lost; the call's state is unknown";
@@ -69,8 +70,11 @@ export function LiveView({ onOpenJournal }: { onOpenJournal: () => void }) {
 }
 
 export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number }) {
-  const { report, feed } = useShared();
+  const { report, feed, session } = useShared();
   const [busy, setBusy] = useState(false);
+  // Who may record the caller's consent: someone taking part, or an admin (the server checks).
+  const mayConsent =
+    session.user.level === 'admin' || detail.participants.some((p) => p.user_id != null && p.user_id === session.user.id);
   const call = detail;
   const lost = feed.state !== 'connected';
   const recording = isRecording(detail);
@@ -90,6 +94,17 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
     setBusy(true);
     try {
       await api.setRecording(call.id, recording ? 'stop' : 'start');
+    } catch (e) {
+      report(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const consent = async (state: ConsentState) => {
+    setBusy(true);
+    try {
+      await api.setConsent(call.id, state);
     } catch (e) {
       report(e);
     } finally {
@@ -144,9 +159,32 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
             <>
               {recording && <span class="rec-dot" aria-hidden="true" />}
               {recordingStateLabel(detail)}
+              <ConsentBadge consent={detail.consent ?? { state: 'unknown' }} waiting={detail.consent_required && !recording} />
             </>
           )}
         </span>
+        {mayConsent && !lost && (
+          <span class="consent-actions">
+            <button
+              class="btn btn-ghost btn-small"
+              onClick={() => consent('granted')}
+              disabled={busy || detail.consent?.state === 'granted'}
+              title="The caller agreed to be recorded"
+              data-testid="consent-granted"
+            >
+              Consent given
+            </button>
+            <button
+              class="btn btn-ghost btn-small"
+              onClick={() => consent('refused')}
+              disabled={busy || detail.consent?.state === 'refused'}
+              title="The caller refused to be recorded: the recording stops"
+              data-testid="consent-refused"
+            >
+              Refused
+            </button>
+          </span>
+        )}
         <button
           class={recording && !lost ? 'rec-toggle on' : 'rec-toggle'}
           onClick={toggle}

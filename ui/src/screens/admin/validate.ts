@@ -46,6 +46,8 @@ export interface RuleForm {
   dispatch: 'store' | 'email' | 'script';
   recipients: string;
   script: string;
+  /** Automatic rules only: record once the caller has given consent. */
+  requireConsent: boolean;
 }
 
 export function validateRule(f: RuleForm): Errors {
