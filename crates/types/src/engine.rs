@@ -3,12 +3,16 @@
 //! hand, which dispatch targets apply — with a trace in plain words that answers "why was / wasn't
 //! this recorded?". No I/O, no clock: the caller passes everything in.
 
-use crate::calls::{CallConsent, ConsentState, ConsentVia};
 use crate::ids::{RoleId, RuleId, TeamId, UserId};
 use crate::rules::{Dispatch, MonMode, Rule, RuleDirection, RuleMode, RuleOrigin};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use ts_rs::TS;
+
+#[path = "engine_consent.rs"]
+mod consent;
+use consent::consent_rules;
+pub use consent::{consent_line, ConsentStep};
 
 /// One participant of the call as the engine needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,17 +139,6 @@ pub struct Decision {
     pub consent_required: bool,
 }
 
-/// What a change of consent (or the answer) does to a call's recording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConsentStep {
-    /// Start the automatic recording now.
-    Start,
-    /// Stop the running recording now: the caller refused.
-    Stop,
-    /// Nothing changes.
-    Nothing,
-}
-
 /// Why a user may not start or stop a recording. The messages reach agents (the record
 /// toggle's `not_allowed_reason`, the toggle's error), so they are plain words without the
 /// PBX's or the rule engine's terms; the decision trace, read by admins, names those.
@@ -194,71 +187,6 @@ impl Decision {
             Ok(())
         } else {
             Err(Refusal::NoManualRule)
-        }
-    }
-
-    /// [`Decision::may_toggle`] with the call's consent: once the caller has refused, nobody
-    /// starts a recording by hand either.
-    pub fn may_record(&self, user: UserId, is_participant: bool, consent: ConsentState) -> Result<(), Refusal> {
-        if consent == ConsentState::Refused && !self.denied && is_participant {
-            return Err(Refusal::ConsentRefused);
-        }
-        self.may_toggle(user, is_participant)
-    }
-
-    /// Whether the automatic recording runs under `consent`.
-    pub fn records_automatically(&self, consent: ConsentState) -> bool {
-        self.automatic && (!self.consent_required || consent == ConsentState::Granted)
-    }
-
-    /// Whether a running recording (`manual` or automatic) stops at `consent`: a refusal stops
-    /// a manual recording and an automatic one that waits for consent — never a forced one,
-    /// nor one of a rule without `require_consent` (that rule records regardless).
-    pub fn consent_stops(&self, manual: bool, consent: ConsentState) -> bool {
-        consent == ConsentState::Refused && (manual || self.consent_required)
-    }
-
-    /// What `consent` does to an answered call whose recording is `running` (`Some(manual)`)
-    /// or not, with the trace line that explains it.
-    pub fn consent_step(&self, consent: &CallConsent, running: Option<bool>) -> (ConsentStep, Option<TraceLine>) {
-        let when = consent.at.map(clock_time).unwrap_or_default();
-        let at = consent.at;
-        let explain = |message: String| {
-            Some(TraceLine {
-                kind: TraceKind::Decision,
-                rule_id: None,
-                user_id: None,
-                message,
-                at,
-            })
-        };
-        match running {
-            Some(manual) if self.consent_stops(manual, consent.state) => (
-                ConsentStep::Stop,
-                explain(format!("recording stopped: the caller refused consent{when}")),
-            ),
-            Some(_) => (ConsentStep::Nothing, None),
-            None if self.denied || !self.automatic => (ConsentStep::Nothing, None),
-            None if !self.consent_required => (ConsentStep::Start, None),
-            None => match consent.state {
-                ConsentState::Granted => (
-                    ConsentStep::Start,
-                    explain(format!("recording started: consent granted{when}")),
-                ),
-                ConsentState::Refused => (
-                    ConsentStep::Nothing,
-                    explain(format!(
-                        "not recorded: the rule requires consent, the caller refused{when}"
-                    )),
-                ),
-                other => (
-                    ConsentStep::Nothing,
-                    explain(format!(
-                        "waiting for consent: the rule records only once the caller grants it (consent is {})",
-                        other.as_str()
-                    )),
-                ),
-            },
         }
     }
 
@@ -566,48 +494,6 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
         MonMode::Deny => unreachable!("deny returned above"),
     }
     d
-}
-
-/// The matched automatic rules that require consent, each once, in rule order.
-fn consent_rules<'a>(matches: &[RuleMatch], rules: &'a [Rule]) -> Vec<&'a Rule> {
-    let mut out: Vec<&Rule> = Vec::new();
-    for m in matches {
-        if let Some(r) = rules.iter().find(|r| r.id == m.rule_id && r.require_consent) {
-            if !out.iter().any(|o| o.id == r.id) {
-                out.push(r);
-            }
-        }
-    }
-    out
-}
-
-/// " at 10:02:11 UTC": the moment of a consent change as the trace tells it (the line's `at`
-/// has the full time).
-fn clock_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    format!(" at {}", at.format("%H:%M:%S UTC"))
-}
-
-/// The trace line recording a change of consent: what, by whom, how and when.
-pub fn consent_line(consent: &CallConsent) -> TraceLine {
-    let by = consent.by.as_deref().filter(|b| !b.is_empty());
-    let via = match consent.via {
-        Some(ConsentVia::Sip) => " (X-Callrec-Consent header)",
-        Some(ConsentVia::Ingest) => " (upload)",
-        Some(ConsentVia::Client) => " (through the client)",
-        None => "",
-    };
-    let who = by.map(|b| format!(" by {b}")).unwrap_or_default();
-    TraceLine {
-        kind: TraceKind::Consent,
-        rule_id: None,
-        user_id: consent.user_id,
-        message: format!(
-            "consent {}{who}{via}{}",
-            consent.state.as_str(),
-            consent.at.map(clock_time).unwrap_or_default()
-        ),
-        at: consent.at,
-    }
 }
 
 fn direction_word(d: RuleDirection) -> &'static str {
