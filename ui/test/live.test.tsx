@@ -67,7 +67,7 @@ describe('the live call', () => {
     expect(root.querySelector('[data-testid=recording-state]')!.textContent).toContain('Recording (automatic)');
   });
 
-  test('issue 11: the agent records a refusal; nothing is shown while consent is unknown', async () => {
+  test('issue 11: the agent records a refusal; an unknown consent says so on the card of someone who may record it', async () => {
     const sent: unknown[] = [];
     mockIPC((cmd, args) => {
       if (cmd === 'set_consent') {
@@ -76,7 +76,7 @@ describe('the live call', () => {
       }
     });
     const root = await mount(withShared(shared(), <LiveCallCard detail={liveCall()} now={Date.now()} />));
-    expect(root.querySelector('[data-testid=consent-badge]')).toBeNull();
+    expect(root.querySelector('[data-testid=consent-badge]')!.textContent).toBe('Consent unknown');
     await click(root.querySelector('[data-testid=consent-refused]'));
     expect(sent).toEqual([{ callId: 7, consent: 'refused' }]);
     await cleanup();
@@ -89,6 +89,7 @@ describe('the live call', () => {
     const stranger = liveCall({ participants: [{ name: 'Customer', number: '+49301234', user_id: null, role: 'caller' }] });
     const other = await mount(withShared(shared(), <LiveCallCard detail={stranger} now={Date.now()} />));
     expect(other.querySelector('[data-testid=consent-granted]')).toBeNull();
+    expect(other.querySelector('[data-testid=consent-badge]')).toBeNull();
   });
 
   test('where the rules do not permit, the toggle is disabled and the reason is shown', async () => {

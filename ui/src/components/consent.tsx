@@ -4,6 +4,14 @@
 import type { CallConsent, ConsentState } from '../api';
 import { formatTime } from '../format';
 
+/** Short words for the narrow journal column (the title has the whole sentence). */
+const SHORT: Record<ConsentState, string> = {
+  unknown: 'Unknown',
+  announced: 'Announced',
+  granted: 'Consent',
+  refused: 'Refused',
+};
+
 const WORD: Record<ConsentState, string> = {
   unknown: 'Consent unknown',
   announced: 'Recording announced',
@@ -19,10 +27,22 @@ export function consentTitle(c: CallConsent): string {
   return `${WORD[c.state]}${who}${via}${when}`;
 }
 
-export function ConsentBadge({ consent, waiting = false }: { consent: ConsentState | CallConsent; waiting?: boolean }) {
+export function ConsentBadge({
+  consent,
+  waiting = false,
+  showUnknown = false,
+  short = false,
+}: {
+  consent: ConsentState | CallConsent;
+  waiting?: boolean;
+  /** Say "Consent unknown" rather than nothing (the live card, where the agent may record it). */
+  showUnknown?: boolean;
+  /** Short words (the journal row). */
+  short?: boolean;
+}) {
   const c: CallConsent = typeof consent === 'string' ? { state: consent } : consent;
-  if (c.state === 'unknown' && !waiting) return null;
-  const label = waiting && c.state !== 'granted' && c.state !== 'refused' ? 'Waiting for consent' : WORD[c.state];
+  if (c.state === 'unknown' && !waiting && !showUnknown) return null;
+  const label = waiting && c.state !== 'granted' && c.state !== 'refused' ? 'Waiting for consent' : (short ? SHORT : WORD)[c.state];
   return (
     <span class={`consent-badge consent-${c.state}${waiting ? ' consent-waiting' : ''}`} title={consentTitle(c)} data-testid="consent-badge" data-consent={c.state}>
       {label}

@@ -513,7 +513,7 @@ export function JournalRow({ item, selected, focused = false, onOpen }: { item: 
             <span class="rec-word">REC</span> <b>{item.recordings}</b>
           </span>
         )}
-        <ConsentBadge consent={item.consent} />
+        <ConsentBadge consent={item.consent} short />
       </span>
     </div>
   );

@@ -149,6 +149,34 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
           </div>
         ))}
       </div>
+      {!lost && (
+        <div class="consent-row" data-testid="consent-row">
+          <ConsentBadge consent={detail.consent ?? { state: 'unknown' }} waiting={detail.consent_required && !recording} showUnknown={mayConsent} />
+          <span class="spacer" />
+          {mayConsent && (
+            <span class="consent-actions">
+              <button
+                class="btn btn-ghost btn-small"
+                onClick={() => consent('granted')}
+                disabled={busy || detail.consent?.state === 'granted'}
+                title="The caller agreed to be recorded"
+                data-testid="consent-granted"
+              >
+                Caller agrees
+              </button>
+              <button
+                class="btn btn-ghost btn-small"
+                onClick={() => consent('refused')}
+                disabled={busy || detail.consent?.state === 'refused'}
+                title="The caller refused to be recorded: the recording stops"
+                data-testid="consent-refused"
+              >
+                Caller refuses
+              </button>
+            </span>
+          )}
+        </div>
+      )}
       <footer class="call-card-foot">
         <span class={stateClass} data-testid="recording-state">
           {lost ? (
@@ -159,32 +187,9 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
             <>
               {recording && <span class="rec-dot" aria-hidden="true" />}
               {recordingStateLabel(detail)}
-              <ConsentBadge consent={detail.consent ?? { state: 'unknown' }} waiting={detail.consent_required && !recording} />
             </>
           )}
         </span>
-        {mayConsent && !lost && (
-          <span class="consent-actions">
-            <button
-              class="btn btn-ghost btn-small"
-              onClick={() => consent('granted')}
-              disabled={busy || detail.consent?.state === 'granted'}
-              title="The caller agreed to be recorded"
-              data-testid="consent-granted"
-            >
-              Consent given
-            </button>
-            <button
-              class="btn btn-ghost btn-small"
-              onClick={() => consent('refused')}
-              disabled={busy || detail.consent?.state === 'refused'}
-              title="The caller refused to be recorded: the recording stops"
-              data-testid="consent-refused"
-            >
-              Refused
-            </button>
-          </span>
-        )}
         <button
           class={recording && !lost ? 'rec-toggle on' : 'rec-toggle'}
           onClick={toggle}
