@@ -41,6 +41,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::session::restart_local_server,
         commands::live::live_calls,
         commands::live::set_recording,
+        commands::live::set_consent,
         commands::journal::journal,
         commands::journal::get_call,
         commands::journal::list_users,

@@ -231,6 +231,7 @@ mod tests {
                 ended_at: None,
                 state,
                 recording_count: 0,
+                consent: Default::default(),
             },
             recordings: vec![],
             trace: vec![],
@@ -238,6 +239,7 @@ mod tests {
             can_toggle: false,
             can_pause: false,
             not_allowed_reason: None,
+            consent_required: false,
         }
     }
 

@@ -1,10 +1,11 @@
-//! Commands: the live calls and the red record toggle.
+//! Commands: the live calls, the red record toggle and the caller's consent.
 
 use crate::calls;
 use crate::error::AppError;
 use crate::state::AppState;
 use callrec_types::calls::CallDetail;
-use callrec_types::wire::{RecordingAction, RecordingActionResponse};
+use callrec_types::calls::ConsentState;
+use callrec_types::wire::{ConsentResponse, RecordingAction, RecordingActionResponse};
 use callrec_types::CallId;
 use tauri::State;
 
@@ -20,4 +21,13 @@ pub async fn set_recording(
     action: RecordingAction,
 ) -> Result<RecordingActionResponse, AppError> {
     calls::set_recording(&state, call_id, action).await
+}
+
+#[tauri::command]
+pub async fn set_consent(
+    state: State<'_, AppState>,
+    call_id: CallId,
+    consent: ConsentState,
+) -> Result<ConsentResponse, AppError> {
+    calls::set_consent(&state, call_id, consent).await
 }

@@ -103,6 +103,7 @@ pub fn rule(
         origin,
         dispatch,
         position: None,
+        require_consent: false,
     }
 }
 

@@ -102,6 +102,8 @@ export function recordingStateLabel(d: CallDetail): string {
     const who = d.participants.find((p) => p.user_id != null && p.user_id === r.user_id);
     return `Recording (manual, by ${(who && participantName(who)) || r.by})`;
   }
+  if (d.consent_required && d.consent?.state === 'refused') return 'Not recording: the caller refused';
+  if (d.consent_required && d.state !== 'ended') return "Waiting for the caller's consent";
   if (!d.can_toggle && d.not_allowed_reason) return `Recording not allowed: ${plainMessage('not_permitted', d.not_allowed_reason)}`;
   return 'Not recording';
 }

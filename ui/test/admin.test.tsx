@@ -44,6 +44,7 @@ const form = (over: Partial<RuleForm> = {}): RuleForm => ({
   direction: 'both',
   origin: 'both',
   dispatch: 'store',
+  requireConsent: false,
   recipients: '',
   script: '',
   url: '',
@@ -72,6 +73,7 @@ describe('form checks before asking the server', () => {
       origin: 'both',
       dispatch: { kind: 'email', recipients: ['a@example.com', 'b@example.com'] },
       position: 4,
+      require_consent: false,
     });
     expect(splitList(' a , b;c\n')).toEqual(['a', 'b', 'c']);
   });
@@ -138,6 +140,30 @@ describe('the rule form', () => {
     expect(saved).toBe(false);
   });
 
+  test('issue 11: an automatic rule can wait for consent; the checkbox is only offered for automatic rules', async () => {
+    let sent: Record<string, unknown> | null = null;
+    mockIPC((cmd, args) => {
+      if (cmd === 'create_rule') {
+        sent = (args as { rule: Record<string, unknown> }).rule;
+        return { ...sent, id: 4, position: 1 };
+      }
+      return null;
+    });
+    const root = await mount(withShared(shared({ session: admin }), <RuleEditor rule={null} roles={roles} onClose={() => {}} onSaved={() => {}} />));
+    expect(root.querySelector('[data-testid=rule-require-consent]')).toBeNull();
+    await type(root.querySelector('[data-testid=rule-description]'), 'Support, with consent');
+    await choose(root.querySelector('[data-testid=rule-role]'), '3');
+    await choose(root.querySelector('[data-testid=rule-mode]'), 'automatic');
+    const box = root.querySelector('[data-testid=rule-require-consent]') as HTMLInputElement;
+    expect(box).not.toBeNull();
+    expect(box.checked).toBe(false);
+    await click(box);
+    expect(box.checked).toBe(true);
+    await submit(root, 'rule-save');
+    expect(sent).toMatchObject({ mode: 'automatic', require_consent: true });
+    expect(toInput(form({ mode: 'manual', requireConsent: true }), null).require_consent).toBe(false);
+  });
+
   test('the script body is edited in a monospace editor', async () => {
     mockIPC(() => null);
     const rule: Rule = {
@@ -150,6 +176,7 @@ describe('the rule form', () => {
       origin: 'external',
       dispatch: { kind: 'script', script: 'cp "$1" /srv/' },
       position: 1,
+      require_consent: false,
     };
     const root = await mount(withShared(shared({ session: admin }), <RuleEditor rule={rule} roles={roles} onClose={() => {}} onSaved={() => {}} />));
     const script = root.querySelector('[data-testid=rule-script]') as HTMLTextAreaElement;
@@ -171,6 +198,7 @@ describe('the rule form', () => {
       origin: 'both',
       dispatch: { kind: 'store' },
       position: id,
+      require_consent: false,
     }));
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
@@ -211,6 +239,7 @@ describe('issue 11: the webhook kind and the alarm badge', () => {
       origin: 'both',
       dispatch: { kind: 'webhook', url: 'https://crm.example.com/hook', secret: '********' },
       position: 1,
+      require_consent: false,
     };
     const f = toForm(rule);
     expect([f.dispatch, f.url, f.secret]).toEqual(['webhook', 'https://crm.example.com/hook', '********']);

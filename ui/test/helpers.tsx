@@ -116,6 +116,8 @@ export function liveCall(overrides: Partial<CallDetail> = {}): CallDetail {
     recording: { kind: 'not_recording' },
     can_toggle: true,
     can_pause: false,
+    consent: { state: 'unknown' },
+    consent_required: false,
     ...overrides,
   };
 }
@@ -139,6 +141,7 @@ export function journalItem(id: number, recordings = 0): JournalItem {
     state: 'ended',
     recording_count: recordings,
     duration_ms: 95_000,
+    consent: { state: 'unknown' },
   };
 }
 

@@ -24,7 +24,7 @@ describe('the journal', () => {
     expect(badges[0].textContent).toBe('REC 3');
   });
 
-  test('a row keeps only what the list shows: six fields, the start as epoch milliseconds', () => {
+  test('a row keeps only what the list shows: seven fields, the start as epoch milliseconds', () => {
     const item = journalItem(7, 2);
     const row = toRow(item);
     expect(row).toEqual({
@@ -34,7 +34,9 @@ describe('the journal', () => {
       parties: 'Customer (+497) → Alice (201)',
       durationMs: 95_000,
       recordings: 2,
+      consent: 'unknown',
     });
+    expect(toRow({ ...item, consent: { state: 'refused', by: 'Alice' } }).consent).toBe('refused');
   });
 
   test('the people seen in the journal are gathered once per page, not kept per row', () => {

@@ -49,6 +49,49 @@ describe('the live call', () => {
     expect(sent).toEqual([{ callId: 7, action: 'stop' }]);
   });
 
+  test('issue 11: a call that waits for consent says so, and the REC state shows the consent given', async () => {
+    const waiting = await mount(withShared(shared(), <LiveCallCard detail={liveCall({ consent_required: true, can_toggle: false })} now={Date.now()} />));
+    expect(waiting.querySelector('[data-testid=recording-state]')!.textContent).toContain("Waiting for the caller's consent");
+    expect(waiting.querySelector('[data-testid=consent-badge]')!.textContent).toBe('Waiting for consent');
+    await cleanup();
+    const granted = liveCall({
+      consent_required: true,
+      recording: { kind: 'recording_auto' },
+      consent: { state: 'granted', by: 'IVR', via: 'sip', at: new Date(Date.UTC(2026, 2, 2, 10, 2, 11)).toISOString() },
+    });
+    const root = await mount(withShared(shared(), <LiveCallCard detail={granted} now={Date.now()} />));
+    const badge = root.querySelector('[data-testid=consent-badge]')!;
+    expect(badge.textContent).toBe('Consent given');
+    expect(badge.getAttribute('data-consent')).toBe('granted');
+    expect(badge.getAttribute('title')).toMatch(/^Consent given by IVR \(phone system\) at \d\d:\d\d:11$/);
+    expect(root.querySelector('[data-testid=recording-state]')!.textContent).toContain('Recording (automatic)');
+  });
+
+  test('issue 11: the agent records a refusal; an unknown consent says so on the card of someone who may record it', async () => {
+    const sent: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === 'set_consent') {
+        sent.push(args);
+        return { consent: { state: 'refused' }, state: { kind: 'not_recording' } };
+      }
+    });
+    const root = await mount(withShared(shared(), <LiveCallCard detail={liveCall()} now={Date.now()} />));
+    expect(root.querySelector('[data-testid=consent-badge]')!.textContent).toBe('Consent unknown');
+    await click(root.querySelector('[data-testid=consent-refused]'));
+    expect(sent).toEqual([{ callId: 7, consent: 'refused' }]);
+    await cleanup();
+    const refused = liveCall({ consent_required: true, consent: { state: 'refused', by: 'Alice', via: 'client' } });
+    const after = await mount(withShared(shared(), <LiveCallCard detail={refused} now={Date.now()} />));
+    expect(after.querySelector('[data-testid=recording-state]')!.textContent).toContain('Not recording: the caller refused');
+    expect((after.querySelector('[data-testid=consent-refused]') as HTMLButtonElement).disabled).toBe(true);
+    // Someone who does not take part is not offered the buttons.
+    await cleanup();
+    const stranger = liveCall({ participants: [{ name: 'Customer', number: '+49301234', user_id: null, role: 'caller' }] });
+    const other = await mount(withShared(shared(), <LiveCallCard detail={stranger} now={Date.now()} />));
+    expect(other.querySelector('[data-testid=consent-granted]')).toBeNull();
+    expect(other.querySelector('[data-testid=consent-badge]')).toBeNull();
+  });
+
   test('where the rules do not permit, the toggle is disabled and the reason is shown', async () => {
     const detail = liveCall({ can_toggle: false, not_allowed_reason: 'no manual recording rule applies to you' });
     const root = await mount(withShared(shared(), <LiveCallCard detail={detail} now={Date.now()} />));

@@ -111,6 +111,7 @@ pub async fn run(work: &Path, seconds: u32, runs: usize) -> Result<AudioReport> 
         trigger: IngestTrigger::Auto,
         triggered_by: None,
         recording_started_at: None,
+        consent: None,
     };
     let began = Instant::now();
     let ingested = client

@@ -4,9 +4,10 @@
 use crate::error::ClientError;
 use crate::sse::{event_stream, EventStream};
 use crate::{check, Client, Result};
-use callrec_types::calls::{CallDetail, CallDirection, JournalDocument, JournalPage};
+use callrec_types::calls::{CallDetail, CallDirection, ConsentState, JournalDocument, JournalPage};
 use callrec_types::wire::{
-    IngestCall, IngestResponse, RecordingAction, RecordingActionRequest, RecordingActionResponse,
+    ConsentRequest, ConsentResponse, IngestCall, IngestResponse, RecordingAction, RecordingActionRequest,
+    RecordingActionResponse,
 };
 use callrec_types::{CallId, UserId};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -131,6 +132,15 @@ impl Client {
     pub async fn set_recording(&self, id: CallId, action: RecordingAction) -> Result<RecordingActionResponse> {
         let request = RecordingActionRequest { action };
         self.send_body(Method::POST, &format!("/api/v1/calls/{id}/recording"), &request)
+            .await
+    }
+
+    /// `PUT /api/v1/calls/{id}/consent`: records the caller's consent (the agent heard it).
+    /// `403 not_permitted` for someone neither taking part nor an admin, `409 call_not_live`
+    /// once the call has ended.
+    pub async fn set_consent(&self, id: CallId, consent: ConsentState) -> Result<ConsentResponse> {
+        let request = ConsentRequest { consent };
+        self.send_body(Method::PUT, &format!("/api/v1/calls/{id}/consent"), &request)
             .await
     }
 
@@ -274,6 +284,7 @@ mod wire_tests {
             trigger: IngestTrigger::Auto,
             triggered_by: None,
             recording_started_at: None,
+            consent: None,
         }
     }
 

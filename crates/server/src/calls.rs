@@ -185,13 +185,14 @@ pub fn detail_for(
     let can_pause = live.as_ref().is_some_and(|(decision, state)| {
         *state != LiveRecording::NotRecording && decision.may_pause(is_participant, viewer.is_admin()).is_ok()
     });
+    let consent_required = live.as_ref().is_some_and(|(d, _)| d.consent_required);
     let (recording, can_toggle, reason) = match live {
         None => (
             LiveRecording::NotRecording,
             false,
             Some("the call has ended".to_string()),
         ),
-        Some((decision, state)) => match decision.may_toggle(viewer.id(), is_participant) {
+        Some((decision, state)) => match decision.may_record(viewer.id(), is_participant, call.consent.state) {
             Ok(()) => (state, true, None),
             Err(r) => (state, false, Some(r.to_string())),
         },
@@ -204,5 +205,6 @@ pub fn detail_for(
         can_toggle,
         can_pause,
         not_allowed_reason: reason,
+        consent_required,
     }
 }

@@ -229,6 +229,7 @@ async fn seed(state: &AppState) -> anyhow::Result<bool> {
             origin: RuleOrigin::External,
             dispatch: Dispatch::Store,
             position: None,
+            require_consent: false,
         })
         .await?;
     state
@@ -242,6 +243,7 @@ async fn seed(state: &AppState) -> anyhow::Result<bool> {
             origin: RuleOrigin::Both,
             dispatch: Dispatch::Store,
             position: None,
+            require_consent: false,
         })
         .await?;
     Ok(true)

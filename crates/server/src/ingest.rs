@@ -14,8 +14,11 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use callrec_media::wav::{check_upload_file, WavInfo, WavIoError};
 use callrec_store::{NewCall, NewDispatch, NewRecording};
-use callrec_types::calls::{CallDirection, CallSource, CallState, ManualVia, ParticipantRole, RecordingState, Trigger};
-use callrec_types::engine::Refusal;
+use callrec_types::calls::{
+    CallConsent, CallDirection, CallSource, CallState, ConsentState, ConsentVia, ManualVia, ParticipantRole,
+    RecordingState, Trigger,
+};
+use callrec_types::engine::{consent_line, Refusal};
 use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{Event, IngestCall, IngestResponse, IngestRole, IngestTrigger};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -114,6 +117,12 @@ fn validate_call(c: &IngestCall) -> ApiResult<()> {
         return Err(bad(format!(
             "mon_mode must be auto, force, deny or manual, not {:?}",
             c.mon_mode.as_deref().unwrap_or("")
+        )));
+    }
+    if c.consent().is_none() {
+        return Err(bad(format!(
+            "consent must be unknown, announced, granted or refused, not {:?}",
+            c.consent.as_deref().unwrap_or("").chars().take(40).collect::<String>()
         )));
     }
     Ok(())
@@ -299,6 +308,39 @@ async fn store_upload(
     let participants = book.participants(&raw);
     let mon_mode = c.mon_mode().expect("validated above");
     let decision = calls::decide_call(state, &participants, mon_mode).await?;
+    let consent = CallConsent {
+        state: c.consent().expect("validated above"),
+        via: c.consent.is_some().then_some(ConsentVia::Ingest),
+        ..CallConsent::default()
+    };
+    let mut trace = decision.trace.clone();
+    if consent != CallConsent::default() {
+        trace.push(consent_line(&consent));
+    }
+    // A refused caller's recording is not stored unless the call is recorded regardless of
+    // consent (forced, or a rule without require_consent); a rule that waits for consent keeps
+    // only a call whose caller granted it (issue #11.2).
+    let (_, why) = decision.consent_step(&consent, None);
+    trace.extend(why);
+    let manual_upload = c.trigger == IngestTrigger::Manual;
+    let keep = if decision.automatic && decision.records_automatically(consent.state) {
+        true
+    } else if decision.automatic && !manual_upload {
+        false
+    } else {
+        consent.state != ConsentState::Refused
+    };
+    if !keep && !decision.denied {
+        let message = if consent.state == ConsentState::Refused {
+            "the caller refused to be recorded".to_string()
+        } else {
+            format!(
+                "the rule records this call only once the caller has granted consent (consent is {})",
+                consent.state.as_str()
+            )
+        };
+        return Err(unprocessable(ErrorCode::NotPermittedByRules, message).with_trace(trace));
+    }
 
     // Who pressed record, for a manual upload: an extension, AoR or username.
     let presser = match (&c.trigger, c.triggered_by.as_deref()) {
@@ -332,7 +374,7 @@ async fn store_upload(
         match (&c.trigger, presser) {
             (IngestTrigger::Manual, Some(u)) => {
                 let is_participant = participants.iter().any(|p| p.user_id == Some(u));
-                if let Err(r) = decision.may_toggle(u, is_participant) {
+                if let Err(r) = decision.may_record(u, is_participant, consent.state) {
                     return Err(unprocessable(
                         ErrorCode::NotPermittedByRules,
                         format!("the rules do not allow this recording: {r}"),
@@ -386,7 +428,8 @@ async fn store_upload(
                     answered_at: c.answered_at,
                     ended_at: c.ended_at,
                     state: CallState::Ended,
-                    trace: decision.trace.clone(),
+                    trace: trace.clone(),
+                    consent: consent.clone(),
                 })
                 .await?
         }

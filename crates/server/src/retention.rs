@@ -26,6 +26,8 @@ pub enum Deleter<'a> {
     /// The retention run.
     System,
     Admin(&'a Caller),
+    /// The caller refused consent and `consent_refused` is `delete` (issue #11.2).
+    Consent,
 }
 
 /// What a retention run did.
@@ -81,6 +83,7 @@ async fn remove(state: &AppState, rec: &StoredRecording, by: Deleter<'_>, why: &
     let (caller, actor, action) = match by {
         Deleter::System => (None, "system", "recording_expire"),
         Deleter::Admin(c) => (Some(c), "", "recording_delete"),
+        Deleter::Consent => (None, "system", "recording_delete_consent"),
     };
     calls::audit(
         state,
@@ -123,6 +126,24 @@ pub async fn delete(state: &AppState, id: RecordingId, caller: &Caller) -> Resul
         return Err(DeleteError::InProgress);
     }
     remove(state, &rec, Deleter::Admin(caller), "deleted by an admin").await?;
+    after_deletions(state, &BTreeSet::from([rec.recording.call_id])).await;
+    Ok(())
+}
+
+/// Deletes a finished recording of a call whose caller refused consent (`consent_refused` =
+/// `delete`); one on legal hold stays (`LegalHold`). The journal is rewritten and announced.
+pub async fn delete_refused(state: &AppState, id: RecordingId) -> Result<(), DeleteError> {
+    let rec = state.store.get_recording(id).await?;
+    if rec.recording.legal_hold {
+        return Err(DeleteError::LegalHold);
+    }
+    remove(
+        state,
+        &rec,
+        Deleter::Consent,
+        "the caller refused consent (consent_refused = delete)",
+    )
+    .await?;
     after_deletions(state, &BTreeSet::from([rec.recording.call_id])).await;
     Ok(())
 }

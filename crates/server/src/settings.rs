@@ -10,7 +10,7 @@ use crate::cron;
 pub use crate::error::SettingsError;
 use crate::state::AppState;
 use callrec_types::rules::{is_plausible_email, FieldError};
-use callrec_types::wire::{Settings, SettingsPatch, SmtpSecurity, SmtpSettings};
+use callrec_types::wire::{ConsentRefused, Settings, SettingsPatch, SmtpSecurity, SmtpSettings};
 
 /// The store key of the settings document.
 pub const SETTINGS_KEY: &str = "settings";
@@ -39,6 +39,7 @@ pub fn defaults(state: &AppState) -> Settings {
         pause_fill: state.config.pause_fill,
         pause_auto_resume_secs: state.config.pause_auto_resume_secs,
         alarm_recipients: Vec::new(),
+        consent_refused: ConsentRefused::Delete,
     }
 }
 
@@ -83,6 +84,9 @@ pub fn merge(current: &Settings, patch: &SettingsPatch) -> Settings {
     }
     if let Some(n) = patch.pause_auto_resume_secs {
         s.pause_auto_resume_secs = n;
+    }
+    if let Some(c) = patch.consent_refused {
+        s.consent_refused = c;
     }
     if let Some(p) = &patch.smtp {
         if let Some(v) = &p.host {
@@ -259,6 +263,11 @@ pub fn describe_changes(a: &Settings, b: &Settings) -> Vec<String> {
         format!("{:?}", a.alarm_recipients),
         format!("{:?}", b.alarm_recipients),
     );
+    diff(
+        "consent_refused",
+        format!("{:?}", a.consent_refused).to_lowercase(),
+        format!("{:?}", b.consent_refused).to_lowercase(),
+    );
     if a.smtp.password != b.smtp.password {
         out.push(if b.smtp.password.is_empty() {
             "smtp.password cleared".to_string()
@@ -289,6 +298,7 @@ mod tests {
             pause_fill: PauseFill::Silence,
             pause_auto_resume_secs: 0,
             alarm_recipients: Vec::new(),
+            consent_refused: ConsentRefused::Delete,
         }
     }
 
@@ -322,6 +332,24 @@ mod tests {
         let errs = validate(&s).unwrap_err();
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].field, "alarm_recipients");
+    }
+
+    #[test]
+    fn consent_refused_is_patched_and_described_and_an_older_document_reads_as_delete() {
+        let keep = merge(
+            &base(),
+            &SettingsPatch {
+                consent_refused: Some(ConsentRefused::Keep),
+                ..Default::default()
+            },
+        );
+        assert_eq!(keep.consent_refused, ConsentRefused::Keep);
+        assert_eq!(describe_changes(&base(), &keep), vec!["consent_refused: delete → keep"]);
+        let old: Settings = serde_json::from_str(
+            r#"{"retention_days":90,"dispatch_schedule":"0 20 * * *","smtp":{"host":"","port":25,"security":"none","from":""}}"#,
+        )
+        .expect("settings saved before issue #11 still read");
+        assert_eq!(old.consent_refused, ConsentRefused::Delete, "the default deletes");
     }
 
     #[test]

@@ -120,6 +120,10 @@ pub struct Options {
     pub callee: String,
     /// `X-MDC-MON-MODE` to send, if any.
     pub mon_mode: Option<String>,
+    /// `X-Callrec-Consent` to send on the INVITE, if any.
+    pub consent: Option<String>,
+    /// `X-Callrec-Consent` to send in a re-INVITE this long after the answer, if any.
+    pub consent_later: Option<(Duration, String)>,
     /// Put every call on hold this long after it was answered…
     pub hold_at: Option<Duration>,
     /// …for this long.
@@ -153,6 +157,8 @@ impl Options {
             caller: "sip:201@pbx.example".into(),
             callee: "sip:+15550100@carrier.example".into(),
             mon_mode: None,
+            consent: None,
+            consent_later: None,
             hold_at: None,
             hold_for: Duration::from_secs(2),
             loss_pct: 0.0,
@@ -266,6 +272,9 @@ fn builder_for(sim: &Sim, opts: &Options) -> CallBuilder {
     if opts.silent {
         b = b.silent();
     }
+    if let Some(consent) = &opts.consent {
+        b = b.consent(consent);
+    }
     b
 }
 
@@ -279,6 +288,10 @@ async fn one_call(builder: CallBuilder, opts: &Options) -> Result<CallReport, Si
     let mut call = builder.invite().await?;
     let answered = Instant::now();
     let end = answered + opts.duration;
+    if let Some((at, value)) = opts.consent_later.as_ref().filter(|(at, _)| *at < opts.duration) {
+        tokio::time::sleep_until(answered + *at).await;
+        call.consent(value).await?;
+    }
     if let Some(at) = opts.hold_at.filter(|at| *at < opts.duration) {
         tokio::time::sleep_until(answered + at).await;
         call.hold().await?;

@@ -41,6 +41,16 @@ struct Cli {
     /// Sends `X-MDC-MON-MODE` with this value.
     #[arg(long, value_parser = ["auto", "force", "deny", "manual"])]
     mon_mode: Option<String>,
+    /// Sends `X-Callrec-Consent` with this value on the INVITE (an IVR asked before).
+    #[arg(long, value_name = "VALUE")]
+    consent: Option<String>,
+    /// Sends `X-Callrec-Consent` with this value in a re-INVITE `--consent-at` seconds after
+    /// the answer (an IVR asked during the call).
+    #[arg(long, value_name = "VALUE")]
+    consent_later: Option<String>,
+    /// When `--consent-later` is sent, in seconds after the answer.
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    consent_at: f64,
     /// SIP transport.
     #[arg(long, value_parser = ["udp", "tcp"], default_value = "udp")]
     transport: String,
@@ -82,6 +92,11 @@ fn options(cli: &Cli) -> anyhow::Result<Options> {
     o.caller.clone_from(&cli.caller);
     o.callee.clone_from(&cli.callee);
     o.mon_mode.clone_from(&cli.mon_mode);
+    o.consent.clone_from(&cli.consent);
+    o.consent_later = match &cli.consent_later {
+        Some(v) => Some((secs("consent-at", cli.consent_at)?, v.clone())),
+        None => None,
+    };
     o.hold_at = cli.hold_at.map(|v| secs("hold-at", v)).transpose()?;
     o.hold_for = secs("hold-for", cli.hold_for)?;
     o.loss_pct = cli.loss.clamp(0.0, 100.0);

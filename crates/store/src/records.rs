@@ -2,8 +2,8 @@
 //! queries) and the few stored facts it gets back beyond the domain types (file paths).
 
 use callrec_types::calls::{
-    AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, Recording, RecordingGap,
-    RecordingState, Trigger,
+    AudioCodec, CallConsent, CallDirection, CallSource, CallState, DispatchStatus, Participant, Recording,
+    RecordingGap, RecordingState, Trigger,
 };
 use callrec_types::directory::Level;
 use callrec_types::engine::{CallOrigin, TraceLine};
@@ -43,6 +43,8 @@ pub struct NewCall {
     pub ended_at: Option<DateTime<Utc>>,
     pub state: CallState,
     pub trace: Vec<TraceLine>,
+    /// The caller's consent as the call arrived (the INVITE's header, the upload's field).
+    pub consent: CallConsent,
 }
 
 #[derive(Debug, Clone)]

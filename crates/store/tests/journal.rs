@@ -132,6 +132,7 @@ impl Fixture {
             ended_at: Some(started_at + Duration::seconds(30)),
             state: CallState::Ended,
             trace: Vec::new(),
+            consent: Default::default(),
         };
         let recs = (1..=recordings as i64)
             .map(|s| recording(s, started_at, &key))

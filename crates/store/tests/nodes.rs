@@ -33,6 +33,7 @@ fn open_call(key: &str) -> NewCall {
         ended_at: None,
         state: CallState::Active,
         trace: Vec::new(),
+        consent: Default::default(),
     }
 }
 

@@ -39,6 +39,7 @@ fn rule_input(role: callrec_types::RoleId, dispatch: Dispatch) -> RuleInput {
         origin: RuleOrigin::Both,
         dispatch,
         position: None,
+        require_consent: false,
     }
 }
 
@@ -57,6 +58,7 @@ fn new_call(user: UserId, t: DateTime<Utc>) -> NewCall {
         direction: CallDirection::Incoming,
         origin: CallOrigin::External,
         mon_mode: MonMode::Auto,
+        consent: Default::default(),
         started_at: t,
         answered_at: Some(t),
         ended_at: Some(t + Duration::seconds(10)),

@@ -51,6 +51,7 @@ fn input(role_id: RoleId, description: &str) -> RuleInput {
             recipients: vec!["qa@example.com".into()],
         },
         position: None,
+        require_consent: false,
     }
 }
 

@@ -64,6 +64,7 @@ fn new_call(key: &str, started_at: DateTime<Utc>, user: UserId) -> NewCall {
         ended_at: None,
         state: CallState::Active,
         trace: Vec::new(),
+        consent: Default::default(),
     }
 }
 
@@ -220,6 +221,7 @@ async fn directory_sessions_and_settings(kind: Kind) {
             origin: RuleOrigin::Both,
             dispatch: Dispatch::Store,
             position: None,
+            require_consent: false,
         })
         .await
         .expect("rule");
@@ -241,6 +243,7 @@ async fn directory_sessions_and_settings(kind: Kind) {
                 origin: bad.origin,
                 dispatch: bad.dispatch.clone(),
                 position: None,
+                require_consent: false,
             }
         )
         .await,

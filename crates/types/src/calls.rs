@@ -108,6 +108,71 @@ pub struct Call {
     pub ended_at: Option<DateTime<Utc>>,
     pub state: CallState,
     pub recording_count: i64,
+    /// Whether the caller agreed to be recorded, who said so and when (issue #11.2).
+    #[serde(default)]
+    pub consent: CallConsent,
+}
+
+/// The caller's consent to being recorded: `unknown` until someone says, `announced` once
+/// the caller was told the call is recorded, then `granted` or `refused`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentState {
+    #[default]
+    Unknown,
+    Announced,
+    Granted,
+    Refused,
+}
+
+impl ConsentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentState::Unknown => "unknown",
+            ConsentState::Announced => "announced",
+            ConsentState::Granted => "granted",
+            ConsentState::Refused => "refused",
+        }
+    }
+    /// Parses a header or ingest value, case-insensitively and trimmed.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "unknown" => Some(Self::Unknown),
+            "announced" => Some(Self::Announced),
+            "granted" => Some(Self::Granted),
+            "refused" => Some(Self::Refused),
+            _ => None,
+        }
+    }
+}
+
+/// Where a call's consent came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentVia {
+    /// The `X-Callrec-Consent` header of the INVITE or a re-INVITE (an IVR asked).
+    Sip,
+    /// The `consent` field of an upload.
+    Ingest,
+    /// `PUT /api/v1/calls/{id}/consent`: an agent or admin recorded it.
+    Client,
+}
+
+/// A call's consent with who gave it, how and when.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+pub struct CallConsent {
+    pub state: ConsentState,
+    /// Who said so, in words: the user who recorded it, or what the PBX named; `None` while
+    /// nobody has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    /// The user who recorded it (through the API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<ConsentVia>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// How a manual recording was started.
@@ -433,6 +498,11 @@ pub struct CallDetail {
     /// Why the viewer may not, in plain words, when `can_toggle` is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_allowed_reason: Option<String>,
+    /// The call's automatic recording waits for the caller's consent (the deciding rule has
+    /// `require_consent`): with `recording` `not_recording` and consent not refused, the
+    /// call is "waiting for consent".
+    #[serde(default)]
+    pub consent_required: bool,
 }
 
 /// The per-call journal document on disk (`<callkey>.json`), the `$2` of a script dispatch.

@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use ts_rs::TS;
 
+#[path = "engine_consent.rs"]
+mod consent;
+use consent::consent_rules;
+pub use consent::{consent_line, ConsentStep};
+
 /// One participant of the call as the engine needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FactParticipant {
@@ -113,6 +118,8 @@ pub enum TraceKind {
     /// The recording was paused (PCI, issue #11.1).
     Paused,
     Resumed,
+    /// The caller's consent changed (issue #11.2).
+    Consent,
 }
 
 /// The outcome for one call.
@@ -129,6 +136,10 @@ pub struct Decision {
     /// Users who may start/stop a manual recording.
     pub manual_allowed: BTreeSet<UserId>,
     pub trace: Vec<TraceLine>,
+    /// The automatic recording waits for the caller's consent: every automatic rule that
+    /// matched has `require_consent` (one without it records regardless; `force` never waits).
+    #[serde(default)]
+    pub consent_required: bool,
 }
 
 /// Why a user may not start or stop a recording. The messages reach agents (the record
@@ -147,6 +158,8 @@ pub enum Refusal {
     /// Pause and resume (issue #11.1): neither a participant nor an admin.
     #[error("only people taking part in this call can pause or resume its recording")]
     NotParticipantToPause,
+    #[error("the caller refused to be recorded")]
+    ConsentRefused,
 }
 
 impl Refusal {
@@ -161,6 +174,7 @@ impl Refusal {
             Refusal::NotParticipantToPause => {
                 "only a participant of the call or an admin may pause or resume its recording"
             }
+            Refusal::ConsentRefused => "the caller refused consent to recording",
         }
     }
 }
@@ -253,6 +267,7 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
         manual_matches: Vec::new(),
         manual_allowed: BTreeSet::new(),
         trace: Vec::new(),
+        consent_required: false,
     };
     let internal: Vec<&FactParticipant> = facts.participants.iter().filter(|p| p.user_id.is_some()).collect();
     let label_of = |u: UserId| -> &str {
@@ -411,12 +426,15 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
     match facts.mon_mode {
         MonMode::Force => {
             d.automatic = true;
-            d.trace.push(line(
-                TraceKind::Decision,
-                None,
-                None,
-                "recorded automatically: forced for this call".into(),
-            ));
+            let waiting = consent_rules(&d.auto_matches, rules);
+            let text = match waiting.first() {
+                Some(r) => format!(
+                    "recorded automatically: forced for this call (rule “{}” requires consent, but a forced recording does not wait for it)",
+                    r.description
+                ),
+                None => "recorded automatically: forced for this call".into(),
+            };
+            d.trace.push(line(TraceKind::Decision, None, None, text));
         }
         MonMode::Manual => {
             d.manual_allowed = internal.iter().filter_map(|p| p.user_id).collect();
@@ -440,14 +458,41 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
                     .find(|r| r.id == first.rule_id)
                     .map(|r| r.description.as_str())
                     .unwrap_or("");
+                let waiting = consent_rules(&d.auto_matches, rules);
+                let unconditional = d
+                    .auto_matches
+                    .iter()
+                    .find(|m| !waiting.iter().any(|r| r.id == m.rule_id));
+                let text = match (unconditional, waiting.first()) {
+                    (None, _) => {
+                        d.consent_required = true;
+                        format!(
+                            "recorded automatically once the caller grants consent, because rule “{desc}” matches {} and requires consent",
+                            label_of(first.user_id)
+                        )
+                    }
+                    (Some(u), Some(w)) => {
+                        let free = rules
+                            .iter()
+                            .find(|r| r.id == u.rule_id)
+                            .map(|r| r.description.as_str())
+                            .unwrap_or("");
+                        format!(
+                            "recorded automatically because rule “{desc}” matches {}; rule “{}” requires consent, but rule “{free}” records regardless of it",
+                            label_of(first.user_id),
+                            w.description
+                        )
+                    }
+                    (Some(_), None) => format!(
+                        "recorded automatically because rule “{desc}” matches {}",
+                        label_of(first.user_id)
+                    ),
+                };
                 d.trace.push(line(
                     TraceKind::Decision,
                     Some(first.rule_id),
                     Some(first.user_id),
-                    format!(
-                        "recorded automatically because rule “{desc}” matches {}",
-                        label_of(first.user_id)
-                    ),
+                    text,
                 ));
             } else if d.manual_allowed.is_empty() {
                 d.trace.push(line(
@@ -507,3 +552,7 @@ fn origin_word(o: CallOrigin) -> &'static str {
         CallOrigin::External => "external",
     }
 }
+
+#[cfg(test)]
+#[path = "engine_consent_tests.rs"]
+mod consent_tests;

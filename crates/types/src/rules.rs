@@ -133,6 +133,11 @@ pub struct Rule {
     pub origin: RuleOrigin,
     pub dispatch: Dispatch,
     pub position: i64,
+    /// An automatic rule with it records only once the caller's consent is `granted`, and
+    /// stops (the recording deleted or kept, by the `consent_refused` setting) when it is
+    /// `refused` (issue #11.2).
+    #[serde(default)]
+    pub require_consent: bool,
 }
 
 /// `POST /api/v1/rules` and `PUT /api/v1/rules/{id}`. A missing position appends the rule.
@@ -149,6 +154,9 @@ pub struct RuleInput {
     pub dispatch: Dispatch,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
+    /// See [`Rule::require_consent`]; only for automatic rules.
+    #[serde(default)]
+    pub require_consent: bool,
 }
 
 fn yes() -> bool {
@@ -236,6 +244,12 @@ impl RuleInput {
             errs.push(FieldError::new(
                 "description",
                 format!("at most {MAX_DESCRIPTION} characters"),
+            ));
+        }
+        if self.require_consent && self.mode != RuleMode::Automatic {
+            errs.push(FieldError::new(
+                "require_consent",
+                "only an automatic rule waits for consent (a manual recording stops anyway when the caller refuses)",
             ));
         }
         match &self.dispatch {
@@ -369,6 +383,7 @@ mod tests {
             origin: RuleOrigin::Both,
             dispatch,
             position: None,
+            require_consent: false,
         }
     }
 
@@ -406,6 +421,23 @@ mod tests {
         let mut blank = input(Dispatch::Store);
         blank.description = " ".into();
         assert_eq!(blank.validate().unwrap_err()[0].field, "description");
+        let mut manual = input(Dispatch::Store);
+        manual.mode = RuleMode::Manual;
+        manual.require_consent = true;
+        assert_eq!(
+            manual.validate().unwrap_err()[0].field,
+            "require_consent",
+            "a manual rule cannot wait for consent"
+        );
+    }
+
+    #[test]
+    fn require_consent_defaults_to_off_on_the_wire() {
+        let r: RuleInput = serde_json::from_str(
+            r#"{"description":"d","mode":"automatic","role_id":1,"direction":"both","origin":"both"}"#,
+        )
+        .expect("parses");
+        assert!(!r.require_consent, "an older client's rule does not wait for consent");
     }
 
     #[test]
@@ -484,6 +516,7 @@ mod tests {
             origin: RuleOrigin::Both,
             dispatch: Dispatch::Store,
             position,
+            require_consent: false,
         }
     }
 

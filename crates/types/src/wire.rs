@@ -1,7 +1,7 @@
 //! Shapes that exist only on the wire: sessions, errors, ingest, settings, storage, audit and
 //! the server-sent events.
 
-use crate::calls::{CallDetail, Recording};
+use crate::calls::{CallConsent, CallDetail, ConsentState, LiveRecording, Recording};
 use crate::directory::User;
 use crate::engine::TraceLine;
 use crate::ids::{AuditId, CallId, RecordingId, UserId};
@@ -175,11 +175,22 @@ pub struct IngestCall {
     pub triggered_by: Option<String>,
     #[serde(default)]
     pub recording_started_at: Option<DateTime<Utc>>,
+    /// The caller's consent as the PBX knows it: `unknown`, `announced`, `granted` or
+    /// `refused` (issue #11.2); absent is `unknown`.
+    #[serde(default)]
+    pub consent: Option<String>,
 }
 
 impl IngestCall {
     pub fn mon_mode(&self) -> Option<MonMode> {
         MonMode::parse(self.mon_mode.as_deref().unwrap_or(""))
+    }
+    /// The `consent` field: absent is `unknown`; `None` for a value that is none of the four.
+    pub fn consent(&self) -> Option<ConsentState> {
+        match self.consent.as_deref() {
+            None => Some(ConsentState::Unknown),
+            Some(v) => ConsentState::parse(v),
+        }
     }
 }
 
@@ -221,6 +232,35 @@ pub struct RecordingActionResponse {
     pub state: crate::calls::LiveRecording,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording_id: Option<RecordingId>,
+}
+
+/// `PUT /api/v1/calls/{id}/consent`: the agent records the caller's (verbal) consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    pub consent: ConsentState,
+}
+
+/// The answer of `PUT /api/v1/calls/{id}/consent`: the call's consent now and what it did to
+/// the recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ConsentResponse {
+    pub consent: CallConsent,
+    pub state: LiveRecording,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_id: Option<RecordingId>,
+}
+
+/// The `consent_refused` setting: what becomes of what was recorded before the caller
+/// refused consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentRefused {
+    /// Deleted at once (the default).
+    #[default]
+    Delete,
+    /// Kept; the recording simply stops.
+    Keep,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
@@ -272,6 +312,9 @@ pub struct Settings {
     /// Who is mailed a missing-recording alarm (issue #11.3) when SMTP is set; empty: nobody.
     #[serde(default)]
     pub alarm_recipients: Vec<String>,
+    /// What was recorded before a caller refused consent: deleted (default) or kept.
+    #[serde(default)]
+    pub consent_refused: ConsentRefused,
 }
 
 /// What fills a recording's timeline while it is paused: never the call's audio.
@@ -315,6 +358,8 @@ pub struct SettingsPatch {
     pub pause_auto_resume_secs: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarm_recipients: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_refused: Option<ConsentRefused>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]

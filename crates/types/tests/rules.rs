@@ -205,6 +205,7 @@ fn rule(id: i64, description: &str, mode: RuleMode, direction: RuleDirection, or
         origin,
         dispatch: Dispatch::Store,
         position: id,
+        require_consent: false,
     }
 }
 
@@ -1115,6 +1116,7 @@ fn rules() -> impl Strategy<Value = Vec<Rule>> {
                     origin,
                     dispatch,
                     position,
+                    require_consent: false,
                 },
             )
             .collect()

@@ -156,6 +156,7 @@ impl TestServer {
             trigger: IngestTrigger::Auto,
             triggered_by: None,
             recording_started_at: Some(now - chrono::Duration::minutes(5)),
+            consent: None,
         };
         let r = self
             .block_on(client.ingest_bytes(INGEST_TOKEN, &call, wav))
@@ -189,6 +190,7 @@ impl TestServer {
                     mon_mode: MonMode::Auto,
                     source: CallSource::Demo,
                     started_at: chrono::Utc::now(),
+                    consent: Default::default(),
                 },
                 Arc::new(SilentMedia::default()),
             )
@@ -292,6 +294,7 @@ async fn build_cast(url: &str) -> Cast {
             origin: RuleOrigin::Both,
             dispatch: Dispatch::Store,
             position: None,
+            require_consent: false,
         })
         .await
         .expect("rule");

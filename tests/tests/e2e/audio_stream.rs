@@ -37,6 +37,7 @@ async fn setup(law: Law) -> (TestServer, Client, RecordingId, Vec<u8>) {
         trigger: IngestTrigger::Auto,
         triggered_by: None,
         recording_started_at: None,
+        consent: None,
     };
     let audio = wav::stereo_g711(law, 3.0, 440.0, 1000.0);
     let r = server

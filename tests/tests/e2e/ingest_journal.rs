@@ -34,6 +34,7 @@ fn call(id: &str, at: DateTime<Utc>, caller: (&str, &str), callee: (&str, &str))
         trigger: IngestTrigger::Auto,
         triggered_by: None,
         recording_started_at: None,
+        consent: None,
     }
 }
 

@@ -35,6 +35,7 @@ async fn open_call(server: &TestServer, id: &str, caller: &str, callee: &str, mo
         mon_mode: mode,
         source: CallSource::Siprec,
         started_at: server.state.clock.now(),
+        consent: Default::default(),
     };
     let id = live::open(&server.state, call, Arc::new(SilentMedia::default()))
         .await

@@ -8,6 +8,7 @@
 mod alarms;
 mod audio_stream;
 mod auth_directory;
+mod consent;
 mod desktop;
 mod disk_full;
 mod dispatch;

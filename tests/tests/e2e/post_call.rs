@@ -155,6 +155,7 @@ pub fn call(id: &str, at: DateTime<Utc>, caller: &str, callee: &str) -> IngestCa
         trigger: IngestTrigger::Auto,
         triggered_by: None,
         recording_started_at: None,
+        consent: None,
     }
 }
 

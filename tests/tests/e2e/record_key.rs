@@ -75,6 +75,7 @@ async fn open_call(w: &World, sip_id: &str, caller: &str, callee: &str, mode: Mo
         mon_mode: mode,
         source: CallSource::Siprec,
         started_at: w.server.state.clock.now(),
+        consent: Default::default(),
     };
     let id = live::open(&w.server.state, call, Arc::new(SilentMedia::default()))
         .await

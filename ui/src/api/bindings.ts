@@ -48,6 +48,11 @@ export type DispatchId = number;
  */
 export type AuditId = number;
 
+/**
+ * A positive integer id.
+ */
+export type AlarmId = number;
+
 // ---- callrec_types::directory
 
 /**
@@ -112,19 +117,29 @@ export type RuleOrigin = "internal" | "external" | "both";
 /**
  * Where a recording goes besides the store (`store` is always implied).
  */
-export type Dispatch = { "kind": "store" } | { "kind": "email", recipients: Array<string>, } | { "kind": "script", script: string, };
+export type Dispatch = { "kind": "store" } | { "kind": "email", recipients: Array<string>, } | { "kind": "script", script: string, } | { "kind": "webhook", url: string, secret: string, };
 
 /**
  * Per-call `MDC_MON_MODE` set by the PBX dial plan.
  */
 export type MonMode = "auto" | "force" | "deny" | "manual";
 
-export type Rule = { id: RuleId, description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position: number, };
+export type Rule = { id: RuleId, description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position: number, 
+/**
+ * An automatic rule with it records only once the caller's consent is `granted`, and
+ * stops (the recording deleted or kept, by the `consent_refused` setting) when it is
+ * `refused` (issue #11.2).
+ */
+require_consent: boolean, };
 
 /**
  * `POST /api/v1/rules` and `PUT /api/v1/rules/{id}`. A missing position appends the rule.
  */
-export type RuleInput = { description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position?: number | null, };
+export type RuleInput = { description: string, enabled: boolean, mode: RuleMode, role_id: RoleId, direction: RuleDirection, origin: RuleOrigin, dispatch: Dispatch, position?: number | null, 
+/**
+ * See [`Rule::require_consent`]; only for automatic rules.
+ */
+require_consent: boolean, };
 
 /**
  * Which way a rule moves in the list: `POST /api/v1/rules/{id}/move` with `{"to": "up"}`.
@@ -173,7 +188,7 @@ export type TraceLine = { kind: TraceKind, rule_id?: RuleId | null, user_id?: Us
  */
 at?: string | null, };
 
-export type TraceKind = "mon_mode" | "rule_matched" | "rule_not_matched" | "rule_disabled" | "decision" | "manual_start" | "manual_stop" | "refused" | "paused" | "resumed";
+export type TraceKind = "mon_mode" | "rule_matched" | "rule_not_matched" | "rule_disabled" | "decision" | "manual_start" | "manual_stop" | "refused" | "paused" | "resumed" | "consent";
 
 /**
  * The outcome for one call.
@@ -190,7 +205,12 @@ denied: boolean, auto_matches: Array<RuleMatch>, manual_matches: Array<RuleMatch
 /**
  * Users who may start/stop a manual recording.
  */
-manual_allowed: Array<UserId>, trace: Array<TraceLine>, };
+manual_allowed: Array<UserId>, trace: Array<TraceLine>, 
+/**
+ * The automatic recording waits for the caller's consent: every automatic rule that
+ * matched has `require_consent` (one without it records regardless; `force` never waits).
+ */
+consent_required: boolean, };
 
 // ---- callrec_types::calls
 
@@ -231,7 +251,36 @@ export type Call = { id: CallId,
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
-call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, };
+call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, 
+/**
+ * Whether the caller agreed to be recorded, who said so and when (issue #11.2).
+ */
+consent: CallConsent, };
+
+/**
+ * The caller's consent to being recorded: `unknown` until someone says, `announced` once
+ * the caller was told the call is recorded, then `granted` or `refused`.
+ */
+export type ConsentState = "unknown" | "announced" | "granted" | "refused";
+
+/**
+ * Where a call's consent came from.
+ */
+export type ConsentVia = "sip" | "ingest" | "client";
+
+/**
+ * A call's consent with who gave it, how and when.
+ */
+export type CallConsent = { state: ConsentState, 
+/**
+ * Who said so, in words: the user who recorded it, or what the PBX named; `None` while
+ * nobody has.
+ */
+by?: string | null, 
+/**
+ * The user who recorded it (through the API).
+ */
+user_id?: UserId | null, via?: ConsentVia | null, at?: string | null, };
 
 /**
  * How a manual recording was started.
@@ -381,11 +430,21 @@ can_pause: boolean,
 /**
  * Why the viewer may not, in plain words, when `can_toggle` is false.
  */
-not_allowed_reason?: string | null, id: CallId, 
+not_allowed_reason?: string | null, 
+/**
+ * The call's automatic recording waits for the caller's consent (the deciding rule has
+ * `require_consent`): with `recording` `not_recording` and consent not refused, the
+ * call is "waiting for consent".
+ */
+consent_required: boolean, id: CallId, 
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
-call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, };
+call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, 
+/**
+ * Whether the caller agreed to be recorded, who said so and when (issue #11.2).
+ */
+consent: CallConsent, };
 
 /**
  * The per-call journal document on disk (`<callkey>.json`), the `$2` of a script dispatch.
@@ -399,9 +458,75 @@ export type JournalItem = { duration_ms: number | null, id: CallId,
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
-call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, };
+call_key: string, sip_call_ids: Array<string>, participants: Array<Participant>, direction: CallDirection, origin: CallOrigin, mon_mode: MonMode, source: CallSource, started_at: string, answered_at: string | null, ended_at: string | null, state: CallState, recording_count: number, 
+/**
+ * Whether the caller agreed to be recorded, who said so and when (issue #11.2).
+ */
+consent: CallConsent, };
 
 export type JournalPage = { items: Array<JournalItem>, next_cursor: string | null, };
+
+/**
+ * The body of a webhook dispatch (`{"kind": "webhook"}`): POSTed as JSON as soon as a
+ * recording is finished, signed with `X-Callrec-Signature: sha256=<hex HMAC-SHA256 of the
+ * body with the rule's secret>` and keyed with `X-Callrec-Dispatch-Key` (the same key as
+ * `idempotency_key`, stable across retries, so a receiver can drop a duplicate).
+ */
+export type WebhookPayload = { 
+/**
+ * Always `recording.finished`.
+ */
+event: string, idempotency_key: string, 
+/**
+ * 1 for the first attempt, 2 for the first retry, …
+ */
+attempt: number, 
+/**
+ * The call, participants with their directory names.
+ */
+call: Call, recording: WebhookRecording, 
+/**
+ * Where the audio is fetched (with an authorised session): `/api/v1/recordings/{id}/audio`.
+ */
+download_path: string, };
+
+/**
+ * The recording a webhook names.
+ */
+export type WebhookRecording = { id: RecordingId, seq: number, file_name: string, started_at: string, duration_ms: number, bytes: number, codec: AudioCodec, 
+/**
+ * Hex SHA-256 of the stored file.
+ */
+sha256: string, trigger: Trigger, };
+
+// ---- callrec_types::alarms
+
+/**
+ * What is wrong with the call's recording.
+ */
+export type AlarmKind = "no_recording" | "no_audio" | "one_side_silent" | "too_short";
+
+/**
+ * One alarm: at most one per call.
+ */
+export type Alarm = { id: AlarmId, call_id: CallId, kind: AlarmKind, 
+/**
+ * In plain words: "no audio was received (no RTP) during the 10 s the call was recorded".
+ */
+message: string, 
+/**
+ * Milliseconds the recording should cover (answer to hang-up).
+ */
+expected_ms: number, 
+/**
+ * Milliseconds the recordings cover.
+ */
+recorded_ms: number, raised_at: string, acknowledged_at: string | null, acknowledged_by: UserId | null, };
+
+/**
+ * `GET /api/v1/alarms?unacknowledged=true&limit=N`.
+ */
+export type AlarmQuery = { unacknowledged: boolean, limit?: number | null, };
 
 // ---- callrec_types::wire
 
@@ -437,7 +562,12 @@ export type IngestCall = { sip_call_id: string, started_at: string, answered_at:
 /**
  * For a manual recording: the extension, AoR or username of who pressed record.
  */
-triggered_by: string | null, recording_started_at: string | null, };
+triggered_by: string | null, recording_started_at: string | null, 
+/**
+ * The caller's consent as the PBX knows it: `unknown`, `announced`, `granted` or
+ * `refused` (issue #11.2); absent is `unknown`.
+ */
+consent: string | null, };
 
 export type IngestResponse = { call_id: CallId, recording_id: RecordingId, };
 
@@ -451,6 +581,23 @@ export type RecordingActionResponse = { state: LiveRecording, recording_id?: Rec
  * What fills a recording's timeline while it is paused: never the call's audio.
  */
 export type PauseFill = "silence" | "tone";
+
+/**
+ * `PUT /api/v1/calls/{id}/consent`: the agent records the caller's (verbal) consent.
+ */
+export type ConsentRequest = { consent: ConsentState, };
+
+/**
+ * The answer of `PUT /api/v1/calls/{id}/consent`: the call's consent now and what it did to
+ * the recording.
+ */
+export type ConsentResponse = { consent: CallConsent, state: LiveRecording, recording_id?: RecordingId | null, };
+
+/**
+ * The `consent_refused` setting: what becomes of what was recorded before the caller
+ * refused consent.
+ */
+export type ConsentRefused = "delete" | "keep";
 
 export type SmtpSecurity = "none" | "starttls" | "tls";
 
@@ -468,12 +615,20 @@ pause_fill: PauseFill,
 /**
  * A pause longer than this many seconds is resumed by the server; 0 = never.
  */
-pause_auto_resume_secs: number, };
+pause_auto_resume_secs: number, 
+/**
+ * Who is mailed a missing-recording alarm (issue #11.3) when SMTP is set; empty: nobody.
+ */
+alarm_recipients: Array<string>, 
+/**
+ * What was recorded before a caller refused consent: deleted (default) or kept.
+ */
+consent_refused: ConsentRefused, };
 
 /**
  * `PUT /api/v1/settings` may send a subset.
  */
-export type SettingsPatch = { retention_days?: number | null, dispatch_schedule?: string | null, smtp?: SmtpPatch | null, pause_fill?: PauseFill | null, pause_auto_resume_secs?: number | null, };
+export type SettingsPatch = { retention_days?: number | null, dispatch_schedule?: string | null, smtp?: SmtpPatch | null, pause_fill?: PauseFill | null, pause_auto_resume_secs?: number | null, alarm_recipients?: Array<string> | null, consent_refused?: ConsentRefused | null, };
 
 export type SmtpPatch = { host?: string | null, port?: number | null, security?: SmtpSecurity | null, username?: string | null, password?: string | null, from?: string | null, };
 
@@ -590,7 +745,7 @@ export type HoldRequest = { legal_hold: boolean, };
 /**
  * Server-sent events of `GET /api/v1/events`; the SSE event name is the variant name.
  */
-export type Event = { "event": "call", "data": CallDetail } | { "event": "call_ended", "data": { call_id: CallId, } } | { "event": "recording", "data": Recording } | { "event": "journal", "data": { call_id: CallId, } } | { "event": "lagged", "data": Record<symbol, never> };
+export type Event = { "event": "call", "data": CallDetail } | { "event": "call_ended", "data": { call_id: CallId, } } | { "event": "recording", "data": Recording } | { "event": "alarm", "data": Alarm } | { "event": "journal", "data": { call_id: CallId, } } | { "event": "lagged", "data": Record<symbol, never> };
 
 // ---- callrec_desktop::error
 
@@ -728,7 +883,7 @@ verified: boolean, };
  */
 export type FeedState = "connecting" | "connected" | "reconnecting" | "stopped";
 
-export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "recording_changed", recording: Recording, } | { "kind": "server_changed", from: string, to: string, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
+export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "recording_changed", recording: Recording, } | { "kind": "alarm_changed", alarm: Alarm, } | { "kind": "server_changed", from: string, to: string, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
 
 // ---- callrec_desktop::admin
 

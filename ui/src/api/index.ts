@@ -7,6 +7,8 @@ import type {
   CallDetail,
   CallId,
   ConnectionInfo,
+  ConsentResponse,
+  ConsentState,
   DownloadFormat,
   DownloadRequest,
   DownloadResult,
@@ -112,6 +114,8 @@ export const api = {
   liveCalls: () => call<CallDetail[]>('live_calls'),
   setRecording: (callId: CallId, action: RecordingAction) =>
     call<RecordingActionResponse>('set_recording', { callId, action }),
+  /** The agent records the caller's (verbal) consent. */
+  setConsent: (callId: CallId, consent: ConsentState) => call<ConsentResponse>('set_consent', { callId, consent }),
 
   journal: (filter: JournalFilter) => call<JournalPage>('journal', { filter }),
   getCall: (callId: CallId) => call<CallDetail>('get_call', { callId }),

@@ -19,6 +19,7 @@ import {
   pausesLabel,
   triggerLabel,
 } from '../format';
+import { consentTitle } from './consent';
 import { WhyRecorded } from './trace';
 
 export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: () => void }) {
@@ -90,6 +91,8 @@ function CallFacts({ detail }: { detail: CallDetail }) {
       </dd>
       <dt>Duration</dt>
       <dd>{duration != null ? formatDuration(duration) : c.state === 'ended' ? '–' : 'In progress'}</dd>
+      <dt>Consent</dt>
+      <dd data-testid="call-consent">{consentTitle(c.consent ?? { state: 'unknown' })}</dd>
       {c.participants.map((p, i) => (
         <Fragment key={i}>
           <dt>{p.role === 'caller' ? 'From' : 'To'}</dt>

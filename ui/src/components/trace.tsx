@@ -16,6 +16,7 @@ export const TRACE_KIND: Record<TraceKind, string> = {
   refused: 'Refused',
   paused: 'Paused',
   resumed: 'Resumed',
+  consent: 'Consent',
 };
 
 /** The decision first (lines without a time, in the engine's order), then the events by time. */

@@ -6,10 +6,11 @@
 // it is scrolled away from the top or the pointer is over it, they wait behind a "N new calls"
 // bar (issue #17).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, type CallDirection, type CallId, type JournalFilter, type JournalItem, type UserId } from '../api';
+import { api, type CallDirection, type CallId, type ConsentState, type JournalFilter, type JournalItem, type UserId } from '../api';
 import { useShared } from '../context';
 import { VirtualList } from '../components/virtual-list';
 import { CallDetailPanel } from '../components/call-detail';
+import { ConsentBadge } from '../components/consent';
 import { directionLabel, formatDateTime, formatDuration, pad2, partiesLabel, plural } from '../format';
 
 export const ROW_HEIGHT = 52;
@@ -57,8 +58,8 @@ export function toApiFilter(f: Filters): JournalFilter {
 
 /**
  * One journal row as the list keeps it: only what the row shows, so 10,000 loaded entries
- * stay small in the window's memory (six fields, one string; the full call is fetched when a
- * row is opened).
+ * stay small in the window's memory (seven fields, one string and one of the four consent
+ * words; the full call is fetched when a row is opened).
  */
 export interface Row {
   id: CallId;
@@ -68,6 +69,7 @@ export interface Row {
   parties: string;
   durationMs: number | null;
   recordings: number;
+  consent: ConsentState;
 }
 
 export function toRow(i: JournalItem): Row {
@@ -78,6 +80,7 @@ export function toRow(i: JournalItem): Row {
     parties: partiesLabel(i),
     durationMs: i.duration_ms ?? null,
     recordings: i.recording_count,
+    consent: i.consent?.state ?? 'unknown',
   };
 }
 
@@ -510,6 +513,7 @@ export function JournalRow({ item, selected, focused = false, onOpen }: { item: 
             <span class="rec-word">REC</span> <b>{item.recordings}</b>
           </span>
         )}
+        <ConsentBadge consent={item.consent} short />
       </span>
     </div>
   );

@@ -11,7 +11,8 @@ import { api, plainMessage, type CallDetail } from '../api';
 import { useShared } from '../context';
 import { directionLabel, displayNumber, elapsedMs, formatDuration, isRecording, participantName, pausedLabel, pauseOf, recordingStateLabel } from '../format';
 import { keyTarget } from '../components/player';
-import type { Level } from '../api';
+import type { ConsentState, Level } from '../api';
+import { ConsentBadge } from '../components/consent';
 
 export const LOST_STATE = 'Connection lost — state unknown';
 export const LOST_REASON = "The connection to the server is lost; the call's state is unknown";
@@ -90,8 +91,11 @@ export function LiveView({ onOpenJournal }: { onOpenJournal: () => void }) {
 }
 
 export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number }) {
-  const { report, feed } = useShared();
+  const { report, feed, session } = useShared();
   const [busy, setBusy] = useState(false);
+  // Who may record the caller's consent: someone taking part, or an admin (the server checks).
+  const mayConsent =
+    session.user.level === 'admin' || detail.participants.some((p) => p.user_id != null && p.user_id === session.user.id);
   const call = detail;
   const lost = feed.state !== 'connected';
   const recording = isRecording(detail);
@@ -120,6 +124,17 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
   };
   const toggle = () => act(recording ? 'stop' : 'start');
   const pauseTitle = lost ? LOST_REASON : paused ? 'Resume recording (P)' : 'Pause recording, e.g. while a card number is given (P)';
+
+  const consent = async (state: ConsentState) => {
+    setBusy(true);
+    try {
+      await api.setConsent(call.id, state);
+    } catch (e) {
+      report(e);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const stateClass = lost
     ? 'rec-state lost'
@@ -158,6 +173,34 @@ export function LiveCallCard({ detail, now }: { detail: CallDetail; now: number 
           </div>
         ))}
       </div>
+      {!lost && (
+        <div class="consent-row" data-testid="consent-row">
+          <ConsentBadge consent={detail.consent ?? { state: 'unknown' }} waiting={detail.consent_required && !recording} showUnknown={mayConsent} />
+          <span class="spacer" />
+          {mayConsent && (
+            <span class="consent-actions">
+              <button
+                class="btn btn-ghost btn-small"
+                onClick={() => consent('granted')}
+                disabled={busy || detail.consent?.state === 'granted'}
+                title="The caller agreed to be recorded"
+                data-testid="consent-granted"
+              >
+                Caller agrees
+              </button>
+              <button
+                class="btn btn-ghost btn-small"
+                onClick={() => consent('refused')}
+                disabled={busy || detail.consent?.state === 'refused'}
+                title="The caller refused to be recorded: the recording stops"
+                data-testid="consent-refused"
+              >
+                Caller refuses
+              </button>
+            </span>
+          )}
+        </div>
+      )}
       <footer class="call-card-foot">
         <span class={stateClass} data-testid="recording-state">
           {lost ? (

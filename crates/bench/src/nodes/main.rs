@@ -129,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
             origin: RuleOrigin::Both,
             dispatch: Dispatch::Store,
             position: None,
+            require_consent: false,
         })
         .await?;
     let carol_a = login(&a.url, "carol", PASSWORD).await?;

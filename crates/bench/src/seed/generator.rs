@@ -271,6 +271,7 @@ impl Generator<'_> {
             ended_at: Some(ended_at),
             state: CallState::Ended,
             trace,
+            consent: Default::default(),
         };
         (call, recordings)
     }

@@ -22,6 +22,10 @@ fn exercise(m: &Message) {
         .map(|t| (t.tag().map(str::to_owned), t.user().map(str::to_owned)));
     let _ = m.vias().map(|v| v.iter().map(|v| v.to_string()).collect::<Vec<_>>());
     let _ = m.top_via();
+    if let Ok(Some(c)) = callrec_media::sip::consent::consent(m) {
+        let by = c.by.unwrap_or_default();
+        assert!(by.chars().count() <= callrec_media::sip::consent::MAX_BY, "by within its limit");
+    }
     if let Ok(r) = response_to(m, 200, "", Some("fuzz")) {
         let bytes = r.to_bytes();
         parse_datagram(&bytes, &RELAXED).expect("a built response parses");

@@ -16,7 +16,9 @@
 //! - [`Via`], [`NameAddr`], [`CSeq`]: the values of Via, From/To/Contact and CSeq.
 //! - [`response_to`]: a response that copies Via/From/To/Call-ID/CSeq from a request and adds
 //!   a To tag (§8.2.6.2).
+//! - [`consent`]: the `X-Callrec-Consent` header (issue #11.2).
 
+pub mod consent;
 mod header_values;
 mod message;
 mod parse;

@@ -2,14 +2,15 @@
 //! `live_calls` row holds it.
 
 use crate::envelope::Envelope;
-use callrec_types::calls::{Call, CallDetail, LiveRecording, ManualVia};
+use callrec_types::calls::{Call, CallConsent, CallDetail, LiveRecording, ManualVia};
 use callrec_types::engine::Decision;
 use callrec_types::wire::{ErrorBody, Event, RecordingAction};
 use callrec_types::{CallId, RecordingId, UserId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// A toggle's outcome: the recording state, or the error's HTTP status and body.
+/// A toggle's (or a consent's) outcome: the recording state, or the error's HTTP status and
+/// body.
 pub type ToggleReply = Result<(LiveRecording, Option<RecordingId>), (u16, ErrorBody)>;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -34,6 +35,13 @@ pub enum Message {
         user: UserId,
         action: Option<RecordingAction>,
         via: ManualVia,
+    },
+    /// Set the caller's consent on a call the receiving node holds; answer to `from`.
+    Consent {
+        from: String,
+        request: u64,
+        call_id: CallId,
+        consent: CallConsent,
     },
     Reply {
         request: u64,

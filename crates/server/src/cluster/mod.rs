@@ -13,8 +13,8 @@
 //! - [`run`]: the tasks (publisher, listener, heartbeat and dead-node sweep);
 //! - [`handle`]: this node's handle in the application state (the outgoing queue, the
 //!   requests waiting for an answer);
-//! - here: the live calls of other nodes, the toggle
-//!   routed to the node holding the call.
+//! - here: the live calls of other nodes, the toggle and the caller's consent routed to
+//!   the node holding the call.
 
 pub mod handle;
 mod messages;
@@ -24,7 +24,7 @@ use crate::error::{ApiError, ToggleError};
 use crate::live;
 use crate::state::AppState;
 use axum::http::StatusCode;
-use callrec_types::calls::{Call, LiveRecording, ManualVia};
+use callrec_types::calls::{Call, CallConsent, LiveRecording, ManualVia};
 use callrec_types::engine::{Decision, TraceLine};
 use callrec_types::wire::{ErrorCode, RecordingAction};
 use callrec_types::{CallId, RecordingId, UserId};
@@ -72,24 +72,59 @@ pub async fn toggle(
     action: Option<RecordingAction>,
     via: ManualVia,
 ) -> Result<(LiveRecording, Option<RecordingId>), ToggleError> {
-    let remote = match &state.cluster {
-        Some(c) if !state.live.contains(id) => match c.pg.live_call(id).await.map_err(ApiError::from)? {
-            Some((node, _)) if node != c.node() => Some((c, node)),
-            _ => None,
-        },
-        _ => None,
-    };
-    let Some((c, node)) = remote else {
+    let Some((c, node)) = holder(state, id).await? else {
         return live::toggle(state, id, user, action, via).await;
     };
-    let (request, rx) = c.ask(&node, |request| Message::Toggle {
+    ask_holder(c, &node, |request| Message::Toggle {
         from: c.node().to_owned(),
         request,
         call_id: id,
         user,
         action,
         via,
-    });
+    })
+    .await
+}
+
+/// The caller's consent on any node (issue #11.2): set here when this node holds the call,
+/// else carried to the node that does, which acts on it (starts or stops the recording)
+/// and answers.
+pub async fn set_consent(
+    state: &AppState,
+    id: CallId,
+    consent: CallConsent,
+) -> Result<(LiveRecording, Option<RecordingId>), ToggleError> {
+    let Some((c, node)) = holder(state, id).await? else {
+        return live::set_consent(state, id, consent).await;
+    };
+    ask_holder(c, &node, |request| Message::Consent {
+        from: c.node().to_owned(),
+        request,
+        call_id: id,
+        consent: consent.clone(),
+    })
+    .await
+}
+
+/// The other node holding live call `id`; `None` when it is held here, or nowhere.
+async fn holder(state: &AppState, id: CallId) -> Result<Option<(&Cluster, String)>, ToggleError> {
+    Ok(match &state.cluster {
+        Some(c) if !state.live.contains(id) => match c.pg.live_call(id).await.map_err(ApiError::from)? {
+            Some((node, _)) if node != c.node() => Some((c, node)),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// Sends the request `make` builds to `node` and waits for its answer (or
+/// [`ACTION_TIMEOUT`]: 503 `node_unavailable`).
+async fn ask_holder(
+    c: &Cluster,
+    node: &str,
+    make: impl FnOnce(u64) -> Message,
+) -> Result<(LiveRecording, Option<RecordingId>), ToggleError> {
+    let (request, rx) = c.ask(node, make);
     let answer = tokio::time::timeout(ACTION_TIMEOUT, rx).await;
     c.forget(request);
     match answer {
@@ -108,6 +143,17 @@ pub async fn toggle(
             ),
         )
         .into()),
+    }
+}
+
+/// Acts on a consent another node carried here and answers it.
+async fn serve_consent(state: AppState, from: String, request: u64, id: CallId, consent: CallConsent) {
+    let result = live::set_consent(&state, id, consent).await.map_err(|e| {
+        let e = ApiError::from(e);
+        (e.status.as_u16(), e.body)
+    });
+    if let Some(c) = &state.cluster {
+        c.send_to(&from, Message::Reply { request, result });
     }
 }
 

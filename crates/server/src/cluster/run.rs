@@ -7,7 +7,7 @@
 
 use super::handle::{node_channel, Outbox, Outgoing, EVENTS_CHANNEL};
 use super::messages::{LiveDoc, Message};
-use super::serve_toggle;
+use super::{serve_consent, serve_toggle};
 use crate::calls;
 use crate::envelope::Envelope;
 use crate::live;
@@ -173,6 +173,14 @@ fn receive(state: &AppState, m: Message) {
             via,
         } => {
             tokio::spawn(serve_toggle(state.clone(), from, request, call_id, user, action, via));
+        }
+        Message::Consent {
+            from,
+            request,
+            call_id,
+            consent,
+        } => {
+            tokio::spawn(serve_consent(state.clone(), from, request, call_id, consent));
         }
         Message::Reply { request, result } => c.answered(request, result),
     }

@@ -4,12 +4,14 @@
 //! calls, `SilentMedia` for calls announced without audio — so this module owns the *when* and
 //! the bookkeeping, never the packets.
 
+mod consent;
 mod media;
 mod pause;
 mod publish;
 pub mod registry;
 
 pub use crate::error::ToggleError;
+pub use consent::set_consent;
 pub use media::{CallMedia, SegmentFacts, SilentMedia};
 use publish::publish_call;
 use registry::Active;
@@ -21,9 +23,9 @@ use crate::files::{sha256_file, Files};
 use crate::state::AppState;
 use callrec_store::{FinishedRecording, NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{
-    CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingState, Trigger,
+    CallConsent, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingState, Trigger,
 };
-use callrec_types::engine::{TraceKind, TraceLine};
+use callrec_types::engine::{consent_line, ConsentStep, TraceKind, TraceLine};
 use callrec_types::rules::{Dispatch, MonMode};
 use callrec_types::wire::{Event, RecordingAction};
 use callrec_types::*;
@@ -38,6 +40,8 @@ pub struct NewLiveCall {
     pub mon_mode: MonMode,
     pub source: CallSource,
     pub started_at: DateTime<Utc>,
+    /// The caller's consent as the call arrived (the INVITE's `X-Callrec-Consent`).
+    pub consent: CallConsent,
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
@@ -70,6 +74,10 @@ pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>)
     let book = AddressBook::load(state).await?;
     let participants = book.participants(&new.participants);
     let decision = calls::decide_call(state, &participants, new.mon_mode).await?;
+    let mut trace = decision.trace.clone();
+    if new.consent != CallConsent::default() {
+        trace.push(consent_line(&new.consent));
+    }
     let call = state
         .store
         .create_call(&NewCall {
@@ -84,12 +92,13 @@ pub async fn open(state: &AppState, new: NewLiveCall, media: Arc<dyn CallMedia>)
             answered_at: None,
             ended_at: None,
             state: CallState::Ringing,
-            trace: decision.trace.clone(),
+            trace: trace.clone(),
+            consent: new.consent,
         })
         .await?;
     let id = call.id;
     let lc = LiveCall {
-        trace: decision.trace.clone(),
+        trace,
         call,
         decision: Arc::new(decision),
         media,
@@ -130,39 +139,53 @@ pub async fn answer(state: &AppState, id: CallId) -> Result<(), ToggleError> {
 pub async fn answer_at(state: &AppState, id: CallId, at: DateTime<Utc>) -> Result<(), ToggleError> {
     let lc = state.live.get(id).ok_or(ToggleError::NotLive)?;
     let mut lc = lc.lock().await;
-    if lc.call.answered_at.is_none() {
+    let first = lc.call.answered_at.is_none();
+    if first {
         lc.call.answered_at = Some(at);
     }
     lc.call.state = CallState::Active;
+    // The automatic recording starts now — or waits for the caller's consent (#11.2).
+    let step = if lc.active.is_none() {
+        let (step, why) = lc.decision.consent_step(&lc.call.consent, None);
+        if let Some(why) = why.filter(|_| first) {
+            lc.trace.push(why);
+        }
+        step
+    } else {
+        ConsentStep::Nothing
+    };
     state
         .store
         .update_call(&lc.call, &lc.trace)
         .await
         .map_err(ApiError::from)?;
-    if lc.decision.automatic && lc.active.is_none() {
-        let (trigger, dispatch) = if lc.decision.mon_mode == MonMode::Force {
-            (Trigger::Force, lc.decision.auto_dispatch())
-        } else {
-            (
-                Trigger::Auto {
-                    rule_id: lc.decision.auto_matches.first().map(|m| m.rule_id),
-                    rule_name: None,
-                },
-                lc.decision.auto_dispatch(),
-            )
-        };
-        start_segment_at(
-            state,
-            &mut lc,
-            trigger,
-            None,
-            dispatch.into_iter().map(|(r, d)| (Some(r), d)).collect(),
-            at,
-        )
-        .await?;
+    if step == ConsentStep::Start {
+        start_automatic(state, &mut lc, at).await?;
     }
     publish_call(state, &lc).await;
     Ok(())
+}
+
+/// Starts the call's automatic recording (a rule's, or forced) from `at`.
+async fn start_automatic(state: &AppState, lc: &mut LiveCall, at: DateTime<Utc>) -> Result<(), ToggleError> {
+    let trigger = if lc.decision.mon_mode == MonMode::Force {
+        Trigger::Force
+    } else {
+        Trigger::Auto {
+            rule_id: lc.decision.auto_matches.first().map(|m| m.rule_id),
+            rule_name: None,
+        }
+    };
+    let dispatch = lc.decision.auto_dispatch();
+    start_segment_at(
+        state,
+        lc,
+        trigger,
+        None,
+        dispatch.into_iter().map(|(r, d)| (Some(r), d)).collect(),
+        at,
+    )
+    .await
 }
 
 /// Hold (`true`) or resume. The media pads the held time with silence.
@@ -194,7 +217,7 @@ pub async fn toggle(
     let mut lc = lc.lock().await;
     let is_participant = lc.call.participants.iter().any(|p| p.user_id == Some(user));
     let now = state.clock.now();
-    if let Err(refusal) = lc.decision.may_toggle(user, is_participant) {
+    if let Err(refusal) = lc.decision.may_record(user, is_participant, lc.call.consent.state) {
         let who = lc
             .call
             .participants

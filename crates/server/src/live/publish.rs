@@ -16,6 +16,7 @@ pub(super) async fn publish_call(state: &AppState, lc: &LiveCall) {
         can_toggle: false,
         can_pause: false,
         not_allowed_reason: None,
+        consent_required: lc.decision.consent_required,
     };
     state
         .publish(

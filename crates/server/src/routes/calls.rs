@@ -1,5 +1,5 @@
 //! Calls: the live ones, one call with its recordings and trace, the record toggle, the
-//! per-call journal document, and the journal list.
+//! caller's consent, the per-call journal document, and the journal list.
 
 use crate::auth::Caller;
 use crate::calls::{self, detail_for, visible_call};
@@ -10,12 +10,14 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use callrec_store::{JournalCursor, JournalQuery};
-use callrec_types::calls::{CallDetail, CallDirection, JournalPage, ManualVia};
+use callrec_types::calls::{CallConsent, CallDetail, CallDirection, ConsentVia, JournalPage, ManualVia};
 use callrec_types::wire::ErrorCode;
-use callrec_types::wire::{RecordingAction, RecordingActionRequest, RecordingActionResponse};
+use callrec_types::wire::{
+    ConsentRequest, ConsentResponse, RecordingAction, RecordingActionRequest, RecordingActionResponse,
+};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -25,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/calls/live", get(live_calls))
         .route("/api/v1/calls/{id}", get(get_call))
         .route("/api/v1/calls/{id}/recording", post(set_recording))
+        .route("/api/v1/calls/{id}/consent", put(set_consent))
         .route("/api/v1/calls/{id}/journal.json", get(call_journal_json))
         .route("/api/v1/journal", get(journal))
 }
@@ -84,6 +87,54 @@ async fn set_recording(
     )
     .await;
     Ok(Json(RecordingActionResponse { state, recording_id }))
+}
+
+/// `PUT /api/v1/calls/{id}/consent`: an internal participant (the agent who heard it) or an
+/// admin records the caller's consent; it reaches the node holding the call, which starts or
+/// stops the recording as the rules say. Audited.
+async fn set_consent(
+    State(s): State<AppState>,
+    c: Caller,
+    Id(id): Id<CallId>,
+    ApiJson(req): ApiJson<ConsentRequest>,
+) -> ApiResult<Json<ConsentResponse>> {
+    let (call, _) = visible_call(&s, &c, id).await?;
+    let participant = call.participants.iter().any(|p| p.user_id == Some(c.id()));
+    if !participant && !c.is_admin() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            ErrorCode::NotPermitted,
+            "only people taking part in this call, or an admin, can record the caller's consent",
+        ));
+    }
+    // Who heard it, by their directory name (the PBX's name of an extension may be a line's).
+    let by = if c.user.display_name.is_empty() {
+        c.user.username.clone()
+    } else {
+        c.user.display_name.clone()
+    };
+    let consent = CallConsent {
+        state: req.consent,
+        by: Some(by),
+        user_id: Some(c.id()),
+        via: Some(ConsentVia::Client),
+        at: Some(s.clock.now()),
+    };
+    let (state, recording_id) = crate::cluster::set_consent(&s, id, consent.clone()).await?;
+    calls::audit(
+        &s,
+        Some(&c),
+        "",
+        "consent",
+        format!("call {id}"),
+        format!("consent {} via client", req.consent.as_str()),
+    )
+    .await;
+    Ok(Json(ConsentResponse {
+        consent,
+        state,
+        recording_id,
+    }))
 }
 
 async fn call_journal_json(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<impl IntoResponse> {

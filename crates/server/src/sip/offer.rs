@@ -1,6 +1,7 @@
 //! What a SIPREC INVITE or re-INVITE carries (RFC 7866 §8.1.1): the `multipart/mixed` body
-//! with the SDP offer and the recording metadata, the `X-MDC-MON-MODE` header, and from
-//! those the call's participants and which recorded channel each stream feeds.
+//! with the SDP offer and the recording metadata, the `X-MDC-MON-MODE` and
+//! `X-Callrec-Consent` headers, and from those the call's participants and which recorded
+//! channel each stream feeds.
 //!
 //! Every refusal is a [`Reject`] with the SIP status to answer: 400 for malformed SIP
 //! bodies, SDP or metadata; 415 for a body that is neither SDP nor multipart; 488 for an
@@ -10,9 +11,11 @@ use callrec_media::jitter::Side;
 use callrec_media::metadata::Metadata;
 use callrec_media::multipart;
 use callrec_media::sdp::{AnswerMode, AnswerPlan, SdpError, SessionDescription};
+use callrec_media::sip::consent::{Consent, ConsentHeader};
 use callrec_media::sip::{Message, NameAddr};
-use callrec_types::calls::ParticipantRole;
+use callrec_types::calls::{CallConsent, ConsentState, ConsentVia, ParticipantRole};
 use callrec_types::rules::MonMode;
+use chrono::{DateTime, Utc};
 
 use crate::calls::RawParticipant;
 
@@ -73,6 +76,28 @@ pub fn mon_mode(request: &Message) -> Result<MonMode, Reject> {
                 format!("{MON_MODE_HEADER} must be auto, force, deny or manual"),
             )
         }),
+    }
+}
+
+/// The caller's consent from `X-Callrec-Consent` (absent = `None`; a bad value is a 400 with
+/// the reason, and nothing of the request is acted on).
+pub fn consent(request: &Message) -> Result<Option<ConsentHeader>, Reject> {
+    callrec_media::sip::consent::consent(request).map_err(|e| Reject::new(400, RejectKind::Sip, e.to_string()))
+}
+
+/// The call's consent as a header stated it at `at`.
+pub fn call_consent(h: &ConsentHeader, at: DateTime<Utc>) -> CallConsent {
+    CallConsent {
+        state: match h.consent {
+            Consent::Unknown => ConsentState::Unknown,
+            Consent::Announced => ConsentState::Announced,
+            Consent::Granted => ConsentState::Granted,
+            Consent::Refused => ConsentState::Refused,
+        },
+        by: h.by.clone(),
+        user_id: None,
+        via: Some(ConsentVia::Sip),
+        at: Some(at),
     }
 }
 
@@ -147,6 +172,8 @@ pub enum Refusal {
 pub struct Answerable {
     /// From `X-MDC-MON-MODE`.
     pub mon_mode: MonMode,
+    /// From `X-Callrec-Consent`.
+    pub consent: Option<ConsentHeader>,
     /// How the streams are answered: `deny` answers every stream `a=inactive`.
     pub mode: AnswerMode,
     /// The SDP offer and the metadata.
@@ -167,6 +194,7 @@ pub fn read(invite: &Message) -> Result<Answerable, Refusal> {
         return Err(Refusal::Unsupported(unsupported));
     }
     let mon_mode = mon_mode(invite).map_err(Refusal::Reject)?;
+    let consent = consent(invite).map_err(Refusal::Reject)?;
     let mode = if mon_mode == MonMode::Deny {
         AnswerMode::Deny
     } else {
@@ -186,6 +214,7 @@ pub fn read(invite: &Message) -> Result<Answerable, Refusal> {
     let participants = participants(offer.metadata.as_ref(), invite);
     Ok(Answerable {
         mon_mode,
+        consent,
         mode,
         offer,
         plan,

@@ -66,6 +66,11 @@ impl CallBuilder {
         self
     }
 
+    /// Sends `X-Callrec-Consent: <value>` on the INVITE (any text, so bad values can be tested).
+    pub fn consent(self, value: &str) -> Self {
+        self.header(super::CONSENT_HEADER, value)
+    }
+
     /// Drops this percentage of RTP packets before sending.
     pub fn loss(mut self, percent: f64) -> Self {
         self.loss_pct = percent;

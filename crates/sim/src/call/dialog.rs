@@ -224,11 +224,23 @@ impl SimCall {
     }
 
     pub(super) async fn reinvite(&mut self, direction: Direction) -> Result<(), SimError> {
+        self.reinvite_with(direction, &[]).await
+    }
+
+    /// A re-INVITE with extra headers (`X-Callrec-Consent` after an IVR asked).
+    pub(super) async fn reinvite_with(
+        &mut self,
+        direction: Direction,
+        headers: &[(&str, &str)],
+    ) -> Result<(), SimError> {
         self.cseq += 1;
         self.sdp_version += 1;
         let mut m = self.base_request(Method::Invite);
         m.headers
             .push("Contact", &format!("<{}>;+sip.src", self.sim.link.contact_uri()));
+        for (name, value) in headers {
+            m.headers.push(name, value);
+        }
         let body = self.offer_body(direction);
         m.set_body(offer::MULTIPART_TYPE, body);
         let response = self.transaction(m).await?;

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use callrec_media::g711::Law;
 use callrec_media::sdp::{Direction, SessionDescription};
+use callrec_media::sip::consent::HEADER as CONSENT_HEADER;
 use callrec_media::sip::{Message, Method};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -220,6 +221,14 @@ impl SimCall {
             s.set_sending(true);
         }
         Ok(())
+    }
+
+    /// Tells the recorder the caller's consent in a re-INVITE (`X-Callrec-Consent: <value>`,
+    /// any text, so bad values can be tested) — as a PBX does once its IVR has asked. The
+    /// streams stay as they are (`a=sendonly`). A non-2xx is `Err(SimError::Rejected(code))`.
+    pub async fn consent(&mut self, value: &str) -> Result<(), SimError> {
+        self.reinvite_with(Direction::SendOnly, &[(CONSENT_HEADER, value)])
+            .await
     }
 
     /// Stops or restarts RTP without telling the recorder (to test its silence timeout).

@@ -1,6 +1,8 @@
 //! PostgreSQL: calls and who took part in them (the journal query is in `journal.rs`).
 
-use crate::sqlite::{conflict, from_ms, ms, opt_ms, parse_word, participants_json, search_text};
+use crate::sqlite::{
+    conflict, consent_from, consent_json, from_ms, ms, opt_ms, parse_word, participants_json, search_text,
+};
 use crate::{NewCall, NewRecording, Result, Scope, StoreError};
 use callrec_types::calls::{Call, Participant};
 use callrec_types::engine::TraceLine;
@@ -10,7 +12,7 @@ use sqlx::{PgConnection, PgPool, Row};
 
 pub(super) const CALL_COLS: &str =
     "c.id, c.call_key, c.source, c.direction, c.origin, c.mon_mode, c.started_at, c.answered_at, \
-     c.ended_at, c.state, c.recording_count, c.participants, c.sip_call_ids";
+     c.ended_at, c.state, c.recording_count, c.participants, c.sip_call_ids, c.consent";
 
 pub(super) fn call_row(r: &PgRow) -> Result<Call> {
     Ok(Call {
@@ -27,6 +29,7 @@ pub(super) fn call_row(r: &PgRow) -> Result<Call> {
         recording_count: r.get(10),
         participants: serde_json::from_str(r.get(11)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         sip_call_ids: serde_json::from_str(r.get(12)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        consent: consent_from(r.get(13))?,
     })
 }
 
@@ -78,7 +81,8 @@ pub(super) async fn insert_call(conn: &mut PgConnection, node: &str, c: &NewCall
     let started = ms(c.started_at);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO calls (call_key, source, direction, origin, mon_mode, started_at, answered_at, ended_at, state,
-         participants, sip_call_ids, trace, search, node_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+         participants, sip_call_ids, trace, search, node_id, consent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(&c.call_key)
     .bind(word(&c.source))
@@ -94,6 +98,7 @@ pub(super) async fn insert_call(conn: &mut PgConnection, node: &str, c: &NewCall
     .bind(serde_json::to_string(&c.trace).expect("trace serialises"))
     .bind(search_text(&c.participants))
     .bind(node)
+    .bind(consent_json(&c.consent))
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| conflict(e, &format!("call key {} exists", c.call_key)))?;
@@ -107,7 +112,7 @@ pub(super) async fn load_call(conn: &mut PgConnection, id: i64) -> Result<(Call,
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let trace = serde_json::from_str(r.get(13)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let trace = serde_json::from_str(r.get(14)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok((call_row(&r)?, trace))
 }
 
@@ -137,7 +142,7 @@ pub async fn update_call(pool: &PgPool, c: &Call, trace: &[TraceLine]) -> Result
     let mut tx = pool.begin().await?;
     let n = sqlx::query(
         "UPDATE calls SET direction = $1, origin = $2, mon_mode = $3, answered_at = $4, ended_at = $5, state = $6,
-         participants = $7, sip_call_ids = $8, trace = $9, search = $10 WHERE id = $11",
+         participants = $7, sip_call_ids = $8, trace = $9, search = $10, consent = $11 WHERE id = $12",
     )
     .bind(word(&c.direction))
     .bind(word(&c.origin))
@@ -149,6 +154,7 @@ pub async fn update_call(pool: &PgPool, c: &Call, trace: &[TraceLine]) -> Result
     .bind(serde_json::to_string(&c.sip_call_ids).expect("ids serialise"))
     .bind(serde_json::to_string(trace).expect("trace serialises"))
     .bind(search_text(&c.participants))
+    .bind(consent_json(&c.consent))
     .bind(c.id.0)
     .execute(&mut *tx)
     .await?

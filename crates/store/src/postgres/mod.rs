@@ -94,6 +94,7 @@ pub(crate) fn rule_row(r: &PgRow) -> Result<Rule> {
         origin: parse_word(r.get(6))?,
         dispatch: serde_json::from_str(r.get(7)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         position: r.get(8),
+        require_consent: r.get(9),
     })
 }
 

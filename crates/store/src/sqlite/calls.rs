@@ -2,7 +2,7 @@
 
 use super::{from_ms, ms, opt_ms, parse_word};
 use crate::{NewCall, NewRecording, Result, Scope, StoreError};
-use callrec_types::calls::{Call, Participant};
+use callrec_types::calls::{Call, CallConsent, Participant};
 use callrec_types::directory::normalize_address;
 use callrec_types::engine::TraceLine;
 use callrec_types::*;
@@ -11,7 +11,7 @@ use sqlx::{Row, SqliteConnection, SqlitePool};
 
 pub(super) const CALL_COLS: &str =
     "c.id, c.call_key, c.source, c.direction, c.origin, c.mon_mode, c.started_at, c.answered_at, \
-     c.ended_at, c.state, c.recording_count, c.participants, c.sip_call_ids";
+     c.ended_at, c.state, c.recording_count, c.participants, c.sip_call_ids, c.consent";
 
 pub(super) fn call_row(r: &SqliteRow) -> Result<Call> {
     Ok(Call {
@@ -28,7 +28,20 @@ pub(super) fn call_row(r: &SqliteRow) -> Result<Call> {
         recording_count: r.get(10),
         participants: serde_json::from_str(r.get(11)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         sip_call_ids: serde_json::from_str(r.get(12)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        consent: consent_from(r.get(13))?,
     })
+}
+
+/// A call's consent as stored (SQLite migration 0012, PostgreSQL 0007): NULL while unknown,
+/// else its JSON.
+pub(crate) fn consent_json(c: &CallConsent) -> Option<String> {
+    (*c != CallConsent::default()).then(|| serde_json::to_string(c).expect("consent serialises"))
+}
+
+pub(crate) fn consent_from(v: Option<String>) -> Result<CallConsent> {
+    v.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 fn word<T: serde::Serialize>(v: &T) -> String {
@@ -107,7 +120,7 @@ pub(super) async fn insert_call(conn: &mut SqliteConnection, c: &NewCall) -> Res
     let started = ms(c.started_at);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO calls (call_key, source, direction, origin, mon_mode, started_at, answered_at, ended_at, state,
-         participants, sip_call_ids, trace, search) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         participants, sip_call_ids, trace, search, consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&c.call_key)
     .bind(word(&c.source))
@@ -122,6 +135,7 @@ pub(super) async fn insert_call(conn: &mut SqliteConnection, c: &NewCall) -> Res
     .bind(serde_json::to_string(&c.sip_call_ids).expect("ids serialise"))
     .bind(serde_json::to_string(&c.trace).expect("trace serialises"))
     .bind(search_text(&c.participants))
+    .bind(consent_json(&c.consent))
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| super::conflict(e, &format!("call key {} exists", c.call_key)))?;
@@ -135,7 +149,7 @@ pub(super) async fn load_call(conn: &mut SqliteConnection, id: i64) -> Result<(C
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(StoreError::NotFound)?;
-    let trace = serde_json::from_str(r.get(13)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let trace = serde_json::from_str(r.get(14)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok((call_row(&r)?, trace))
 }
 
@@ -165,7 +179,7 @@ pub async fn update_call(pool: &SqlitePool, c: &Call, trace: &[TraceLine]) -> Re
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let n = sqlx::query(
         "UPDATE calls SET direction = ?, origin = ?, mon_mode = ?, answered_at = ?, ended_at = ?, state = ?,
-         participants = ?, sip_call_ids = ?, trace = ?, search = ? WHERE id = ?",
+         participants = ?, sip_call_ids = ?, trace = ?, search = ?, consent = ? WHERE id = ?",
     )
     .bind(word(&c.direction))
     .bind(word(&c.origin))
@@ -177,6 +191,7 @@ pub async fn update_call(pool: &SqlitePool, c: &Call, trace: &[TraceLine]) -> Re
     .bind(serde_json::to_string(&c.sip_call_ids).expect("ids serialise"))
     .bind(serde_json::to_string(trace).expect("trace serialises"))
     .bind(search_text(&c.participants))
+    .bind(consent_json(&c.consent))
     .bind(c.id.0)
     .execute(&mut *tx)
     .await?

@@ -13,7 +13,7 @@ mod recordings;
 mod rules;
 
 // Shared with the PostgreSQL backend, which stores the same texts.
-pub(crate) use calls::{participants_json, search_text};
+pub(crate) use calls::{consent_from, consent_json, participants_json, search_text};
 
 use crate::*;
 use callrec_types::alarms::Alarm;
@@ -96,6 +96,7 @@ pub(crate) fn rule_row(r: &SqliteRow) -> Result<Rule> {
         origin: parse_word(r.get(6))?,
         dispatch: serde_json::from_str(r.get(7)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         position: r.get(8),
+        require_consent: r.get(9),
     })
 }
 

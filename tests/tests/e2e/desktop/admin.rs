@@ -89,7 +89,7 @@ async fn js(d: &Driver, script: &str) -> Value {
     d.execute(script).await
 }
 
-async fn choose(d: &Driver, css: &str, value: &str) {
+pub(super) async fn choose(d: &Driver, css: &str, value: &str) {
     d.wait(css, 10).await;
     js(
         d,
@@ -127,7 +127,7 @@ async fn option_value(d: &Driver, css: &str, label: &str) -> String {
 }
 
 /// A screenshot once the notices have faded (they stack up while the test clicks fast).
-async fn shot(d: &Driver, path: &std::path::Path) {
+pub(super) async fn shot(d: &Driver, path: &std::path::Path) {
     d.wait_gone(".toast", 15).await;
     d.screenshot(path).await;
 }
@@ -150,7 +150,7 @@ async fn fill(d: &Driver, css: &str, text: &str) {
     assert_eq!(value.as_str(), Some(text), "{css} holds what was typed");
 }
 
-async fn sign_in_admin(d: &Driver) {
+pub(super) async fn sign_in_admin(d: &Driver) {
     d.wait("[data-testid=login-form]", 20).await;
     fill(d, "[data-testid=username]", "admin").await;
     fill(d, "[data-testid=password]", callrec_tests::ADMIN_PASSWORD).await;

@@ -74,6 +74,7 @@ async fn seed(server: &Recorder) {
             ended_at: Some(started + chrono::Duration::seconds(95)),
             state: CallState::Ended,
             trace: vec![],
+            consent: Default::default(),
         };
         let recordings = if n % 3 == 0 {
             vec![NewRecording {

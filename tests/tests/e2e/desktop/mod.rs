@@ -15,6 +15,7 @@
 //! under Xvfb (see docs/desktop.md).
 
 mod admin;
+mod consent;
 mod defects;
 mod memory;
 mod webdriver;

@@ -8,6 +8,7 @@
 //! are published again.
 
 mod bucket;
+mod consent;
 mod database;
 
 use crate::post_call::{call, eventually};

@@ -21,6 +21,7 @@ const ERROR_FIELDS: Record<keyof RuleForm, string[]> = {
   script: ['dispatch.script'],
   url: ['dispatch.url'],
   secret: ['dispatch.secret'],
+  requireConsent: ['require_consent'],
 };
 
 export function dispatchLabel(d: Dispatch): string {
@@ -62,6 +63,7 @@ export function toForm(rule: Rule | null): RuleForm {
     url: rule?.dispatch.kind === 'webhook' ? rule.dispatch.url : '',
     // The server never shows the secret: the mask, sent back as is, keeps it.
     secret: rule?.dispatch.kind === 'webhook' ? rule.dispatch.secret : '',
+    requireConsent: rule?.require_consent ?? false,
   };
 }
 
@@ -83,6 +85,8 @@ export function toInput(f: RuleForm, position: number | null): RuleInput {
     origin: f.origin,
     dispatch,
     position,
+    // Only an automatic rule waits for consent (a manual recording stops at a refusal anyway).
+    require_consent: f.mode === 'automatic' && f.requireConsent,
   };
 }
 
@@ -166,6 +170,11 @@ export function RulesPanel() {
                   <td>
                     <div class="mode-cell">
                       <span class={`chip chip-mode-${r.mode}`}>{MODE[r.mode]}</span>
+                      {r.require_consent && (
+                        <span class="tag" title="Records only once the caller has given consent" data-testid="rule-consent-tag">
+                          consent
+                        </span>
+                      )}
                       <span class="muted small nowrap">
                         {DIRECTION_SHORT[r.direction]} · {ORIGIN_SHORT[r.origin]}
                       </span>
@@ -289,6 +298,22 @@ export function RuleEditor(props: { rule: Rule | null; roles: Role[]; onClose: (
             </select>
           </Field>
         </div>
+        {form.mode === 'automatic' && (
+          <label class="check" title="The recording starts when the caller gives consent and stops if they refuse">
+            <input
+              type="checkbox"
+              checked={form.requireConsent}
+              onChange={(e) => set({ requireConsent: (e.target as HTMLInputElement).checked })}
+              data-testid="rule-require-consent"
+            />
+            Record only once the caller has given consent
+          </label>
+        )}
+        {errors.require_consent && (
+          <span class="afield-error" role="alert" data-testid="error-require_consent">
+            {errors.require_consent}
+          </span>
+        )}
         <div class="arow">
           <Field label="Direction" name="direction" error={errors.direction}>
             <select class="input" value={form.direction} onChange={(e) => set({ direction: inputValue(e) as RuleForm['direction'] })} data-testid="rule-direction">

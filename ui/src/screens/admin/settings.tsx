@@ -1,8 +1,9 @@
-// Settings: how long recordings are kept, when the dispatch job runs (with its next three
+// Settings: how long recordings are kept, what happens to a recording whose caller refused
+// consent, when the dispatch job runs (with its next three
 // runs, previewed by the server as the expression is typed), the SMTP server with a test
 // message, and the disk: used, free, growth per day and the days until it is full.
 import { useEffect, useState } from 'preact/hooks';
-import type { Settings, SmtpSecurity, StorageReport } from '../../api';
+import type { ConsentRefused, Settings, SmtpSecurity, StorageReport } from '../../api';
 import { adminApi } from '../../api/admin';
 import { toApiError } from '../../api';
 import { useShared } from '../../context';
@@ -12,6 +13,7 @@ import { formErrors, hasErrors, isPlausibleEmail, plainCronError, validateCron, 
 
 interface Form {
   retention: string;
+  consentRefused: ConsentRefused;
   cron: string;
   host: string;
   port: string;
@@ -23,6 +25,7 @@ interface Form {
 
 const toForm = (s: Settings): Form => ({
   retention: String(s.retention_days),
+  consentRefused: s.consent_refused ?? 'delete',
   cron: s.dispatch_schedule,
   host: s.smtp.host,
   port: String(s.smtp.port),
@@ -83,6 +86,7 @@ export function SettingsPanel() {
   if (!form || !saved) return <p class="muted pad">Loading settings…</p>;
   const names: Record<keyof Form, string> = {
     retention: 'retention_days',
+    consentRefused: 'consent_refused',
     cron: 'dispatch_schedule',
     host: 'smtp.host',
     port: 'smtp.port',
@@ -104,6 +108,7 @@ export function SettingsPanel() {
     try {
       const next = await adminApi.updateSettings({
         retention_days: Number(form.retention),
+        consent_refused: form.consentRefused,
         dispatch_schedule: form.cron.trim(),
         smtp: {
           host: form.host.trim(),
@@ -157,6 +162,22 @@ export function SettingsPanel() {
               <input class="input" inputMode="numeric" value={form.retention} onInput={(e) => set({ retention: inputValue(e) })} data-testid="settings-retention" />
               <span class="muted">days</span>
             </div>
+          </Field>
+          <Field
+            label="When a caller refuses consent"
+            name="consent_refused"
+            error={errors.consent_refused}
+            hint="The recording stops at once; what was recorded before the refusal is deleted or kept."
+          >
+            <select
+              class="input"
+              value={form.consentRefused}
+              onChange={(e) => set({ consentRefused: inputValue(e) as ConsentRefused })}
+              data-testid="settings-consent-refused"
+            >
+              <option value="delete">Delete what was recorded</option>
+              <option value="keep">Keep what was recorded</option>
+            </select>
           </Field>
         </section>
         <section class="acard">

@@ -49,6 +49,8 @@ export interface RuleForm {
   /** The webhook's URL and secret; an existing rule's secret shows as the mask "********". */
   url: string;
   secret: string;
+  /** Automatic rules only: record once the caller has given consent. */
+  requireConsent: boolean;
 }
 
 /** What the server shows instead of a webhook's secret; sent back, it keeps the stored one. */

@@ -166,8 +166,17 @@ impl Session {
 
     /// A re-INVITE or UPDATE: hold/resume and metadata updates (RFC 7866 §7.1.1, §9.3).
     async fn reinvite(&mut self, message: &Message, peer: &Peer, needs_ack: bool) {
+        // A bad consent header refuses the whole request: nothing of it is acted on.
+        let consent = match offer::consent(message) {
+            Ok(c) => c,
+            Err(r) => {
+                self.refuse(message, &r, peer);
+                return;
+            }
+        };
         if message.body.is_empty() {
             // An offerless re-INVITE: our current SDP is the offer, the ACK the answer.
+            self.apply_consent(consent).await;
             if let Some(ok) = self.ok_with_answer(message) {
                 self.finish_reinvite(ok, needs_ack, message, peer);
             }
@@ -200,6 +209,8 @@ impl Session {
             );
             return;
         }
+        self.apply_consent(consent).await;
+        let Some(media) = &mut self.media else { return };
         if let Some(update) = parsed.metadata {
             match &mut self.metadata {
                 Some(m) => m.apply(update),
@@ -221,6 +232,23 @@ impl Session {
         self.sdp_version += 1;
         if let Some(ok) = self.ok_with_answer(message) {
             self.finish_reinvite(ok, needs_ack, message, peer);
+        }
+    }
+
+    /// A re-INVITE's `X-Callrec-Consent` (an IVR asked meanwhile): a new value reaches the
+    /// call; one the SRC repeats changes nothing.
+    async fn apply_consent(&mut self, consent: Option<callrec_media::sip::consent::ConsentHeader>) {
+        let Some(h) = consent else { return };
+        if self.consent_seen.as_ref() == Some(&h) {
+            return;
+        }
+        self.consent_seen = Some(h.clone());
+        let Some(id) = self.call else { return };
+        let state = self.core.state().clone();
+        let c = offer::call_consent(&h, state.clock.now());
+        match live::set_consent(&state, id, c).await {
+            Ok(_) => tracing::info!(call_id = %self.call_id, consent = ?h.consent, "SIPREC: consent changed"),
+            Err(e) => tracing::warn!(call_id = %self.call_id, error = %e, "SIPREC: cannot record the consent"),
         }
     }
 

@@ -142,8 +142,14 @@ impl Session {
         ports: Vec<u16>,
     ) -> Option<CallId> {
         self.metadata = a.offer.metadata;
+        self.consent_seen = a.consent.clone();
         let state = self.core.state().clone();
         let started_at = state.clock.now();
+        let consent = a
+            .consent
+            .as_ref()
+            .map(|h| offer::call_consent(h, started_at))
+            .unwrap_or_default();
         let opened = retry(|| {
             live::open(
                 &state,
@@ -153,6 +159,7 @@ impl Session {
                     mon_mode: a.mon_mode,
                     source: CallSource::Siprec,
                     started_at,
+                    consent: consent.clone(),
                 },
                 rtp.clone(),
             )

@@ -16,8 +16,8 @@
 //! counts against its source's limit ([`super::admission`]).
 //!
 //! In the dialog: re-INVITE (and UPDATE with a body) changes the hold state (every stream
-//! `inactive`/`recvonly` = held, `live::set_held`) and applies rs-metadata updates to the
-//! channel mapping; BYE ends the call (`live::end` finalises the files, the journal, the
+//! `inactive`/`recvonly` = held, `live::set_held`), applies rs-metadata updates to the
+//! channel mapping and a changed `X-Callrec-Consent` (`live::set_consent`); BYE ends the call (`live::end` finalises the files, the journal, the
 //! events); OPTIONS and INFO get 200; a lower CSeq gets 500 (§12.2.2). With neither SIP nor
 //! RTP for `sip_session_timeout_secs` the session is closed, finalised and a BYE sent.
 //!
@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use callrec_media::metadata::Metadata;
 use callrec_media::sdp::{AnswerMode, AnswerPlan, LocalMedia};
+use callrec_media::sip::consent::ConsentHeader;
 use callrec_media::sip::{response_to, Message, Method, NameAddr};
 use callrec_types::CallId;
 use chrono::{DateTime, Utc};
@@ -86,6 +87,8 @@ struct Session {
     sdp_session: u64,
     sdp_version: u64,
     metadata: Option<Metadata>,
+    /// The last `X-Callrec-Consent` the SRC sent: a re-INVITE repeating it changes nothing.
+    consent_seen: Option<ConsentHeader>,
     held: bool,
     call: Option<CallId>,
     media: Option<Media>,
@@ -123,6 +126,7 @@ impl Session {
             sdp_session: rand::random::<u32>().into(),
             sdp_version: 1,
             metadata: None,
+            consent_seen: None,
             held: false,
             call: None,
             media: None,
