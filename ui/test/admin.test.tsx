@@ -356,6 +356,38 @@ describe('settings', () => {
     await submit(root, 'settings-save');
     expect(errorAt(root, 'smtp.host')).toBe('A host name or IP address.');
   });
+
+  test('the pause fill, the automatic resume and the alarm recipients are shown, checked in words and saved', async () => {
+    let sent: Record<string, unknown> | null = null;
+    mockIPC((cmd, args) => {
+      if (cmd === 'get_settings') return { ...settings, pause_fill: 'silence', pause_auto_resume_secs: 0, alarm_recipients: ['ops@example.com'], consent_refused: 'delete' };
+      if (cmd === 'storage') return { bytes_used: 5e9, bytes_free: 95e9, bytes_per_day: 1e9, days_until_full: 95.4, recordings: 1234 };
+      if (cmd === 'schedule_preview') return { cron: '0 2 * * *', next: [] };
+      if (cmd === 'update_settings') {
+        sent = (args as { patch: Record<string, unknown> }).patch;
+        return { ...settings, ...sent };
+      }
+      return null;
+    });
+    const root = await mount(withShared(shared({ session: admin }), <SettingsPanel />));
+    await waitFor(() => expect(root.querySelector<HTMLInputElement>('[data-testid=settings-alarm-recipients]')!.value).toBe('ops@example.com'));
+    await type(root.querySelector('[data-testid=settings-pause-auto-resume]'), '-5');
+    await type(root.querySelector('[data-testid=settings-alarm-recipients]'), 'ops@example.com, not mail');
+    await submit(root, 'settings-save');
+    expect(errorAt(root, 'pause_auto_resume_secs')).toBe('Seconds from 0 (never) to 86400.');
+    expect(errorAt(root, 'alarm_recipients')).toBe('Not an e-mail address: not, mail');
+    expect(sent, 'nothing is sent while the form has errors').toBeNull();
+    await type(root.querySelector('[data-testid=settings-pause-auto-resume]'), '120');
+    await type(root.querySelector('[data-testid=settings-alarm-recipients]'), 'ops@example.com, boss@example.com');
+    const fill = root.querySelector<HTMLSelectElement>('[data-testid=settings-pause-fill]')!;
+    await act(async () => {
+      fill.value = 'tone';
+      fill.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await submit(root, 'settings-save');
+    await waitFor(() => expect(sent).not.toBeNull());
+    expect(sent).toMatchObject({ pause_fill: 'tone', pause_auto_resume_secs: 120, alarm_recipients: ['ops@example.com', 'boss@example.com'] });
+  });
 });
 
 describe('why recorded', () => {

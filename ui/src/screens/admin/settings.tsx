@@ -1,9 +1,10 @@
 // Settings: how long recordings are kept, what happens to a recording whose caller refused
-// consent, when the dispatch job runs (with its next three
+// consent, what fills a paused recording and when a forgotten pause ends, who is mailed a
+// missing-recording alarm, when the dispatch job runs (with its next three
 // runs, previewed by the server as the expression is typed), the SMTP server with a test
 // message, and the disk: used, free, growth per day and the days until it is full.
 import { useEffect, useState } from 'preact/hooks';
-import type { ConsentRefused, Settings, SmtpSecurity, StorageReport } from '../../api';
+import type { ConsentRefused, PauseFill, Settings, SmtpSecurity, StorageReport } from '../../api';
 import { adminApi } from '../../api/admin';
 import { toApiError } from '../../api';
 import { useShared } from '../../context';
@@ -14,6 +15,9 @@ import { formErrors, hasErrors, isPlausibleEmail, plainCronError, validateCron, 
 interface Form {
   retention: string;
   consentRefused: ConsentRefused;
+  pauseFill: PauseFill;
+  pauseAutoResume: string;
+  alarmRecipients: string;
   cron: string;
   host: string;
   port: string;
@@ -26,6 +30,9 @@ interface Form {
 const toForm = (s: Settings): Form => ({
   retention: String(s.retention_days),
   consentRefused: s.consent_refused ?? 'delete',
+  pauseFill: s.pause_fill ?? 'silence',
+  pauseAutoResume: String(s.pause_auto_resume_secs ?? 0),
+  alarmRecipients: (s.alarm_recipients ?? []).join(', '),
   cron: s.dispatch_schedule,
   host: s.smtp.host,
   port: String(s.smtp.port),
@@ -35,8 +42,15 @@ const toForm = (s: Settings): Form => ({
   from: s.smtp.from,
 });
 
+/** The alarm recipients as typed: addresses separated by commas, spaces or new lines. */
+export const recipientList = (text: string): string[] => text.split(/[\s,;]+/).map((r) => r.trim()).filter(Boolean);
+
 export function validateSettings(f: Form): Errors {
   const e: Errors = { ...validateRetention(f.retention), ...validateCron(f.cron) };
+  const resume = Number(f.pauseAutoResume);
+  if (!/^\d+$/.test(f.pauseAutoResume.trim()) || resume > 86400) e.pause_auto_resume_secs = 'Seconds from 0 (never) to 86400.';
+  const bad = recipientList(f.alarmRecipients).filter((r) => !isPlausibleEmail(r));
+  if (bad.length) e.alarm_recipients = `Not an e-mail address: ${bad.join(', ')}`;
   const port = Number(f.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) e['smtp.port'] = 'A port from 1 to 65535.';
   if (f.host.trim() && !isPlausibleEmail(f.from.trim())) e['smtp.from'] = 'The sender address is needed once an SMTP host is set.';
@@ -87,6 +101,9 @@ export function SettingsPanel() {
   const names: Record<keyof Form, string> = {
     retention: 'retention_days',
     consentRefused: 'consent_refused',
+    pauseFill: 'pause_fill',
+    pauseAutoResume: 'pause_auto_resume_secs',
+    alarmRecipients: 'alarm_recipients',
     cron: 'dispatch_schedule',
     host: 'smtp.host',
     port: 'smtp.port',
@@ -109,6 +126,9 @@ export function SettingsPanel() {
       const next = await adminApi.updateSettings({
         retention_days: Number(form.retention),
         consent_refused: form.consentRefused,
+        pause_fill: form.pauseFill,
+        pause_auto_resume_secs: Number(form.pauseAutoResume.trim()),
+        alarm_recipients: recipientList(form.alarmRecipients),
         dispatch_schedule: form.cron.trim(),
         smtp: {
           host: form.host.trim(),
@@ -178,6 +198,24 @@ export function SettingsPanel() {
               <option value="delete">Delete what was recorded</option>
               <option value="keep">Keep what was recorded</option>
             </select>
+          </Field>
+        </section>
+        <section class="acard">
+          <h3>Pause and alarms</h3>
+          <Field label="A paused recording holds" name="pause_fill" error={errors.pause_fill} hint="Never the call's audio: the file keeps the call's length.">
+            <select class="input" value={form.pauseFill} onChange={(e) => set({ pauseFill: inputValue(e) as PauseFill })} data-testid="settings-pause-fill">
+              <option value="silence">Silence</option>
+              <option value="tone">A soft tone</option>
+            </select>
+          </Field>
+          <Field label="Resume a forgotten pause after" name="pause_auto_resume_secs" error={errors.pause_auto_resume_secs} hint="Seconds; 0 never resumes by itself.">
+            <div class="input-suffix">
+              <input class="input" inputMode="numeric" value={form.pauseAutoResume} onInput={(e) => set({ pauseAutoResume: inputValue(e) })} data-testid="settings-pause-auto-resume" />
+              <span class="muted">s</span>
+            </div>
+          </Field>
+          <Field label="Mail missing-recording alarms to" name="alarm_recipients" error={errors.alarm_recipients} hint="Addresses separated by commas; sent when the SMTP server is set.">
+            <input class="input" value={form.alarmRecipients} onInput={(e) => set({ alarmRecipients: inputValue(e) })} data-testid="settings-alarm-recipients" />
           </Field>
         </section>
         <section class="acard">
