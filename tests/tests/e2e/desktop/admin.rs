@@ -274,6 +274,13 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     choose(&d, "[data-testid=rule-mode]", "manual").await;
     fill(&d, "[data-testid=rule-recipients]", "qa@example.com").await;
     shot(&d, &shots.join("admin-06-rule-form.png")).await;
+    // The webhook kind's fields (looked at, then back to e-mail).
+    js_click(&d, "[data-testid=rule-dispatch-webhook]").await;
+    d.wait("[data-testid=rule-secret]", 5).await;
+    fill(&d, "[data-testid=rule-url]", "https://crm.example.com/hooks/callrec").await;
+    shot(&d, &shots.join("admin-06b-rule-form-webhook.png")).await;
+    js_click(&d, "[data-testid=rule-dispatch-email]").await;
+    fill(&d, "[data-testid=rule-recipients]", "qa@example.com").await;
     d.click_css("[data-testid=rule-save]").await;
     d.wait_gone("[data-testid=rule-form]", 10).await;
     d.wait_text("[data-testid=rules-table]", "E-mail to qa@example.com", 10)
@@ -304,6 +311,9 @@ async fn an_admin_sets_up_a_mailed_manual_rule_an_agent_records_and_the_mail_arr
     )
     .await;
     shot(&d, &shots.join("admin-08b-settings-storage.png")).await;
+    d.click_css("[data-testid=admin-alarms-tab]").await;
+    d.wait("[data-testid=admin-alarms]", 10).await;
+    shot(&d, &shots.join("admin-08c-alarms.png")).await;
 
     // Dora gets a call and records it with the red toggle.
     sign_out(&d).await;

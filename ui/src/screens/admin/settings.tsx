@@ -171,7 +171,7 @@ export function SettingsPanel() {
       <div class="admin-head">
         <div>
           <h2>Settings</h2>
-          <p class="muted">Retention, the dispatch schedule and the mail server. Saved settings apply at once.</p>
+          <p class="muted">Retention and consent, the dispatch schedule, pauses and alarms, the mail server. Saved settings apply at once.</p>
         </div>
       </div>
       <form class="settings-grid" onSubmit={save} noValidate>
@@ -201,24 +201,6 @@ export function SettingsPanel() {
           </Field>
         </section>
         <section class="acard">
-          <h3>Pause and alarms</h3>
-          <Field label="A paused recording holds" name="pause_fill" error={errors.pause_fill} hint="Never the call's audio: the file keeps the call's length.">
-            <select class="input" value={form.pauseFill} onChange={(e) => set({ pauseFill: inputValue(e) as PauseFill })} data-testid="settings-pause-fill">
-              <option value="silence">Silence</option>
-              <option value="tone">A soft tone</option>
-            </select>
-          </Field>
-          <Field label="Resume a forgotten pause after" name="pause_auto_resume_secs" error={errors.pause_auto_resume_secs} hint="Seconds; 0 never resumes by itself.">
-            <div class="input-suffix">
-              <input class="input" inputMode="numeric" value={form.pauseAutoResume} onInput={(e) => set({ pauseAutoResume: inputValue(e) })} data-testid="settings-pause-auto-resume" />
-              <span class="muted">s</span>
-            </div>
-          </Field>
-          <Field label="Mail missing-recording alarms to" name="alarm_recipients" error={errors.alarm_recipients} hint="Addresses separated by commas; sent when the SMTP server is set.">
-            <input class="input" value={form.alarmRecipients} onInput={(e) => set({ alarmRecipients: inputValue(e) })} data-testid="settings-alarm-recipients" />
-          </Field>
-        </section>
-        <section class="acard">
           <h3>Dispatch schedule</h3>
           <Field label="Cron expression" name="dispatch_schedule" error={errors.dispatch_schedule} hint="minute hour day month weekday, in the server's time zone">
             <input class="input mono" value={form.cron} onInput={(e) => set({ cron: inputValue(e) })} data-testid="settings-cron" />
@@ -236,6 +218,26 @@ export function SettingsPanel() {
                 </ol>
               </>
             )}
+          </div>
+        </section>
+        <section class="acard wide">
+          <h3>Pause and alarms</h3>
+          <div class="arow">
+          <Field label="A paused recording holds" name="pause_fill" error={errors.pause_fill} hint="Never the call's audio: the file keeps the call's length.">
+            <select class="input" value={form.pauseFill} onChange={(e) => set({ pauseFill: inputValue(e) as PauseFill })} data-testid="settings-pause-fill">
+              <option value="silence">Silence</option>
+              <option value="tone">A soft tone</option>
+            </select>
+          </Field>
+          <Field label="Resume a forgotten pause after" name="pause_auto_resume_secs" error={errors.pause_auto_resume_secs} hint="Seconds; 0 never resumes by itself.">
+            <div class="input-suffix">
+              <input class="input" inputMode="numeric" value={form.pauseAutoResume} onInput={(e) => set({ pauseAutoResume: inputValue(e) })} data-testid="settings-pause-auto-resume" />
+              <span class="muted">s</span>
+            </div>
+          </Field>
+          <Field label="Mail missing-recording alarms to" name="alarm_recipients" error={errors.alarm_recipients} hint="Addresses separated by commas; sent when the SMTP server is set.">
+            <input class="input" value={form.alarmRecipients} onInput={(e) => set({ alarmRecipients: inputValue(e) })} data-testid="settings-alarm-recipients" />
+          </Field>
           </div>
         </section>
         <section class="acard wide">
