@@ -408,11 +408,19 @@ async fn store_upload(
 
     // One call per SIP Call-ID: a second upload of the same call adds a recording to it.
     let existing = match state.store.call_by_sip_id(&c.sip_call_id).await? {
-        Some(id) => Some(state.store.get_call(id).await?.0).filter(|call| call.source == CallSource::Ingest),
+        Some(id) => Some(state.store.get_call(id).await?).filter(|(call, _)| call.source == CallSource::Ingest),
         None => None,
     };
     let call = match existing {
-        Some(call) => call,
+        // A later upload that names the consent brings the call's up to date (the PBX
+        // learnt it after the first part, e.g. from an IVR); recordings already stored stay.
+        Some((mut call, mut call_trace)) if c.consent.is_some() && call.consent.state != consent.state => {
+            call.consent = consent.clone();
+            call_trace.push(consent_line(&consent));
+            state.store.update_call(&call, &call_trace).await?;
+            call
+        }
+        Some((call, _)) => call,
         None => {
             state
                 .store

@@ -521,6 +521,32 @@ async fn the_ingest_field_consent_decides_with_require_consent() {
     assert_eq!(call.recordings.len(), 1);
 }
 
+#[tokio::test]
+async fn a_later_upload_that_names_the_consent_brings_the_call_up_to_date() {
+    let (server, admin, _cast) = recorder(RuleMode::Automatic, false).await;
+    let pbx = server.client();
+    let audio = wav::stereo_ulaw(1.0);
+    let first = pbx
+        .ingest_bytes(INGEST_TOKEN, &upload("parts@pbx", None), audio.clone())
+        .await
+        .expect("the first part is stored");
+    let call = admin.get_call(first.call_id).await.expect("the call");
+    assert_eq!(call.call.consent.state, ConsentState::Unknown, "nothing said yet");
+    let second = pbx
+        .ingest_bytes(INGEST_TOKEN, &upload("parts@pbx", Some("announced")), audio)
+        .await
+        .expect("the second part is stored");
+    assert_eq!(second.call_id, first.call_id, "one call per SIP Call-ID");
+    let call = admin.get_call(first.call_id).await.expect("the call");
+    assert_eq!(
+        call.call.consent.state,
+        ConsentState::Announced,
+        "the later part's consent"
+    );
+    assert_eq!(call.call.consent.via, Some(ConsentVia::Ingest));
+    assert_eq!(call.recordings.len(), 2, "both parts kept");
+}
+
 fn walk_wavs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
