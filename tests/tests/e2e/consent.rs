@@ -247,7 +247,7 @@ async fn consent_refused_by_the_agent_stops_and_deletes_the_recording_by_default
     hang_up(&server, call, id).await;
     let done = admin.get_call(id).await.expect("the call");
     assert!(done.recordings.is_empty(), "still nothing stored after the hang-up");
-    let wavs = walk_wavs(server.data_dir());
+    let wavs = callrec_tests::files_under(server.data_dir(), "wav");
     assert!(wavs.is_empty(), "no audio of the call on disk: {wavs:?}");
     let audit = audit_actions(&admin).await;
     assert!(
@@ -545,20 +545,4 @@ async fn a_later_upload_that_names_the_consent_brings_the_call_up_to_date() {
     );
     assert_eq!(call.call.consent.via, Some(ConsentVia::Ingest));
     assert_eq!(call.recordings.len(), 2, "both parts kept");
-}
-
-fn walk_wavs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk_wavs(&p));
-        } else if p.extension().is_some_and(|x| x == "wav") {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -373,21 +373,9 @@ async fn spawn_node_spec(spec: String) -> (std::process::Child, SocketAddr) {
 
 /// Every `.json` file under `dir`, but for the upload queue's notes (`outbox/`).
 fn json_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                if !p.ends_with("outbox") {
-                    todo.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == "json") {
-                out.push(p);
-            }
-        }
-    }
-    out
+    let mut files = callrec_tests::files_under(dir, "json");
+    files.retain(|p| !p.starts_with(dir.join("outbox")));
+    files
 }
 
 #[tokio::test]
