@@ -10,8 +10,10 @@ pub mod commands;
 pub mod download;
 pub mod error;
 pub mod events;
+pub mod evidence;
 pub mod journal;
 pub mod link;
+pub mod listens;
 pub mod live;
 pub mod local_server;
 pub mod player;
@@ -58,6 +60,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::recordings::cancel_download,
         commands::recordings::hold_recording,
         commands::recordings::delete_recording,
+        commands::evidence::check_recording_evidence,
+        commands::evidence::list_listens,
         commands::admin::list_rules,
         commands::admin::create_rule,
         commands::admin::update_rule,

@@ -3,6 +3,7 @@
 //! route and the client method) and to cross errors as `{code, message}`.
 
 pub mod admin;
+pub mod evidence;
 pub mod journal;
 pub mod live;
 pub mod player;

@@ -10,6 +10,7 @@
 
 pub mod decode;
 mod decoder_thread;
+mod digest;
 pub mod output;
 pub mod range;
 mod shared;
@@ -19,6 +20,7 @@ use callrec_client::{AudioFormat, Client};
 use callrec_types::RecordingId;
 use decode::{Decoder, StreamInfo};
 use decoder_thread::{decode_loop, DecoderCommand};
+pub use digest::StreamDigest;
 use output::{Output, OutputCommand, StreamSource};
 use range::RangeSource;
 use serde::{Deserialize, Serialize};
@@ -60,6 +62,10 @@ pub struct PlayerStatus {
     /// faster than real time: no real sound device, nothing was heard).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// The hex SHA-256 of the recording's file, once every byte of it has streamed through
+    /// the player (a play to the end): the window checks it against the signed evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streamed_sha256: Option<String>,
 }
 
 /// Shown when the output takes audio much faster than real time (e.g. ALSA's null device).
@@ -82,6 +88,8 @@ struct Playback {
     pace: Option<(Instant, u64)>,
     /// Set once the output was seen taking audio faster than real time.
     notice: Option<String>,
+    /// The SHA-256 of the file as it streams.
+    digest: Arc<StreamDigest>,
 }
 
 impl Playback {
@@ -125,6 +133,7 @@ impl Playback {
             speed: self.speed,
             error: failure.map(|m| AppError::from(PlayerError::Stream(m))),
             notice: self.notice.clone(),
+            streamed_sha256: self.digest.sha256(),
         }
     }
 
@@ -191,6 +200,7 @@ impl Player {
                     speed,
                     error: Some(error.clone()),
                     notice: None,
+                    streamed_sha256: None,
                 });
                 Err(PlayerError::Shown(error))
             }
@@ -211,6 +221,7 @@ impl Player {
             speed,
             error: None,
             notice: None,
+            streamed_sha256: None,
         });
         // The device opens while the first request is on its way.
         let mut output = Output::spawn(false, speed);
@@ -219,10 +230,14 @@ impl Player {
         let (info_tx, info_rx) = tokio::sync::oneshot::channel();
         let rt = tokio::runtime::Handle::current();
         let thread_shared = shared.clone();
+        let digest = Arc::new(StreamDigest::default());
+        let thread_digest = digest.clone();
         std::thread::Builder::new()
             .name("callrec-decoder".into())
             .spawn(move || {
-                let opened = RangeSource::open(client, id, AudioFormat::Original, rt).and_then(Decoder::open);
+                let opened = RangeSource::open(client, id, AudioFormat::Original, rt)
+                    .map(|source| source.hashing_into(thread_digest))
+                    .and_then(Decoder::open);
                 match opened {
                     Ok(decoder) => {
                         let _ = info_tx.send(Ok(decoder.info()));
@@ -261,6 +276,7 @@ impl Player {
             speed,
             pace: None,
             notice: None,
+            digest,
         };
         playback.pace_from(frame);
         let status = playback.status();
@@ -312,6 +328,7 @@ impl Player {
                 speed,
                 error: None,
                 notice: None,
+                streamed_sha256: None,
             },
         }
     }

@@ -6,6 +6,7 @@
 //! reads forward on the same response; any other seek opens a new response at the target.
 //! Reads block the calling (decoder) thread on the async client through a runtime handle.
 
+use super::digest::StreamDigest;
 use super::shared::PlayerError;
 use bytes::{Buf, Bytes};
 use callrec_client::{AudioFormat, Client};
@@ -43,6 +44,8 @@ pub struct RangeSource {
     pos: u64,
     open: Option<Open>,
     stats: Arc<RangeStats>,
+    /// Hashes the file as it arrives (issue #12.3).
+    digest: Arc<StreamDigest>,
 }
 
 /// What a source did on the network (the tests and the benchmark look).
@@ -72,10 +75,24 @@ impl RangeSource {
             pos: 0,
             open: None,
             stats: Arc::default(),
+            digest: Arc::default(),
         };
         let len = source.request(0)?;
         source.len = len;
+        source.digest.set_len(len);
         Ok(source)
+    }
+
+    /// Feeds what arrives into `digest` (instead of a digest of its own).
+    pub fn hashing_into(mut self, digest: Arc<StreamDigest>) -> RangeSource {
+        digest.set_len(self.len);
+        self.digest = digest;
+        self
+    }
+
+    /// The SHA-256 of the file as streamed so far ([`StreamDigest`]).
+    pub fn digest(&self) -> Arc<StreamDigest> {
+        self.digest.clone()
     }
 
     /// The file's length in bytes.
@@ -120,6 +137,8 @@ impl RangeSource {
     /// The next chunk of the open response; `None` at its end.
     fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
         let open = self.open.as_mut().expect("a response is open while reading");
+        // Every caller reads the next chunk with nothing pending: it starts here in the file.
+        let at = open.at + open.pending.len() as u64;
         let body = open.body.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
         // The timer must be made inside the runtime, hence the async block.
         let next = self
@@ -134,6 +153,7 @@ impl RangeSource {
             Ok(Some(Err(e))) => Err(io::Error::other(e)),
             Ok(Some(Ok(bytes))) => {
                 self.stats.fetched.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                self.digest.feed(at, &bytes);
                 Ok(Some(bytes))
             }
         }

@@ -168,6 +168,19 @@ pub fn generate() -> String {
     );
     section!(
         b,
+        "callrec_types::evidence",
+        callrec_types::evidence {
+            EvidenceKind,
+            EvidenceEntry,
+            EvidenceVerdict,
+            EvidenceCheck,
+            ListenAction,
+            Listen,
+            ListensPage,
+        }
+    );
+    section!(
+        b,
         "callrec_types::wire",
         callrec_types::wire {
             ErrorCode,

@@ -481,3 +481,57 @@ fn a_connect_to_a_server_that_never_answers_can_be_cancelled() {
     assert_eq!(startup["connection"], Value::Null, "nothing was connected");
     drop(held);
 }
+
+/// Issue #12.3/#12.4 through the commands: a play to the end yields the SHA-256 of what
+/// streamed, which `check_recording_evidence` finds verified against the signed entry (and
+/// another digest altered); `list_listens` shows the supervisor's play of alice's call.
+#[test]
+fn a_played_recording_is_verified_against_its_signed_evidence_and_listens_are_listed() {
+    support::null_audio();
+    let server = TestServer::start();
+    let (_, recording) = server.ingest(support::ulaw_wav(2));
+    let sam = server.client("sam");
+    let rec = server.block_on(sam.get_recording(recording)).expect("the recording");
+    server
+        .block_on(sam.audio_bytes(recording, callrec_client::AudioFormat::Original, None))
+        .expect("sam plays it");
+    let app = App::new();
+    app.ok("connect", json!({"choice": {"kind": "remote", "url": server.url}}));
+    app.ok("login", json!({"username": "alice", "password": support::PASSWORD}));
+    app.ok("player_play", json!({"recordingId": recording, "startMs": 0}));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let streamed = loop {
+        let status = app.ok("player_status", json!({}));
+        if let Some(sha) = status["streamed_sha256"].as_str() {
+            break sha.to_string();
+        }
+        assert!(Instant::now() < deadline, "the play reaches the end: {status}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(streamed, rec.sha256, "the player hashed exactly the file");
+    let check = app.ok(
+        "check_recording_evidence",
+        json!({"recordingId": recording, "sha256": streamed}),
+    );
+    assert_eq!(check["verdict"], "verified", "{check}");
+    let check = app.ok(
+        "check_recording_evidence",
+        json!({"recordingId": recording, "sha256": "00".repeat(32)}),
+    );
+    assert_eq!(check["verdict"], "altered", "{check}");
+    assert!(check["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("signed evidence says"));
+    app.ok("player_stop", json!({}));
+
+    let page = app.ok("list_listens", json!({"cursor": null}));
+    let who: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|l| l["actor"].as_str())
+        .collect();
+    assert!(who.contains(&"sam"), "alice sees the supervisor's play: {page}");
+    assert!(who.contains(&"alice"), "and her own: {page}");
+}

@@ -26,6 +26,7 @@ import { LOCAL_STOPPED, LoginScreen } from './screens/login';
 import { LiveView } from './screens/live';
 import { JournalView } from './screens/journal';
 import { AdminView } from './screens/admin';
+import { ListensView } from './screens/listens';
 import { PlayerBar } from './components/player';
 import { Logo } from './components/logo';
 
@@ -323,13 +324,21 @@ export function App() {
   );
 }
 
-type Tab = 'live' | 'journal' | 'admin';
+type Tab = 'live' | 'journal' | 'listens' | 'admin';
 
 function Main({ onSignOut, unreachable }: { onSignOut: () => void; unreachable: boolean }) {
   const [tab, setTab] = useState<Tab>('live');
   return (
     <MainShell tab={tab} setTab={setTab} onSignOut={onSignOut} unreachable={unreachable}>
-      {tab === 'live' ? <LiveView onOpenJournal={() => setTab('journal')} /> : tab === 'journal' ? <JournalView /> : <AdminView />}
+      {tab === 'live' ? (
+        <LiveView onOpenJournal={() => setTab('journal')} />
+      ) : tab === 'journal' ? (
+        <JournalView />
+      ) : tab === 'listens' ? (
+        <ListensView />
+      ) : (
+        <AdminView />
+      )}
     </MainShell>
   );
 }
@@ -373,6 +382,15 @@ function MainShell(props: {
             data-testid="tab-journal"
           >
             Journal
+          </button>
+          <button
+            role="tab"
+            aria-selected={props.tab === 'listens'}
+            class={props.tab === 'listens' ? 'tab active' : 'tab'}
+            onClick={() => props.setTab('listens')}
+            data-testid="tab-listens"
+          >
+            Who listened
           </button>
           {session.user.level === 'admin' && (
             <button

@@ -4,7 +4,7 @@
 //!
 //! The methods live beside their nouns: [`directory`] (session, users, teams, roles, phones,
 //! rules), [`calls`] (ingest, live calls, events, journal, phone record keys), [`recordings`]
-//! (metadata, audio, downloads, hold) and [`admin`] (settings, dispatch, audit, storage,
+//! (metadata, audio, downloads, hold), [`evidence`] (the signed chain, who listened) and [`admin`] (settings, dispatch, audit, storage,
 //! health). This file owns the client itself: base URL, token and the request/response
 //! plumbing every method shares.
 
@@ -12,6 +12,7 @@ pub mod admin;
 pub mod calls;
 pub mod directory;
 pub mod error;
+pub mod evidence;
 pub mod recordings;
 pub mod sse;
 

@@ -134,11 +134,13 @@ pub async fn visible_call(state: &AppState, caller: &Caller, id: CallId) -> Resu
 pub async fn write_journal(state: &AppState, call_id: CallId) -> Result<JournalDocument, ApiError> {
     let (call, trace) = state.store.get_call(call_id).await?;
     let recordings = state.store.list_recordings(call_id).await?;
+    let evidence = state.store.call_evidence(call_id).await?;
     let mut doc = JournalDocument {
         version: 1,
         call,
         recordings,
         decision_trace: trace,
+        evidence,
     };
     crate::names::fill_or_log(state, &mut doc).await;
     state.files.write_journal(&doc).await?;

@@ -516,6 +516,8 @@ async fn store_upload(
         })
         .collect();
     crate::dispatch::queue(state, rec.id, &targets).await?;
+    // Signed before the journal is written, so the journal carries the entry.
+    crate::evidence::recorded(state, &rec).await;
     state.metrics.recordings_total.fetch_add(1, Ordering::Relaxed);
     state.metrics.bytes_stored.fetch_add(bytes as i64, Ordering::Relaxed);
     calls::write_journal(state, call.id).await?;

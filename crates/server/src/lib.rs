@@ -20,6 +20,7 @@ pub mod disk;
 pub mod dispatch;
 pub mod envelope;
 pub mod error;
+pub mod evidence;
 pub mod extract;
 pub mod files;
 pub mod heartbeat;
@@ -101,8 +102,16 @@ impl Server {
         let http_addr = http.local_addr()?;
         let sip = sip::bind(config.sip).with_context(|| format!("cannot listen for SIP on {}", config.sip))?;
         let sip_addr = sip.addr;
-        let state = AppState::build(config, store, clock, event_buffer, cluster)
+        let key_path = evidence::key::key_path(&config.data_dir);
+        let signer = evidence::key::Signer::load_or_create(&key_path)
+            .with_context(|| format!("cannot read or create the evidence signing key {}", key_path.display()))?;
+        let state = AppState::build(config, store, clock, event_buffer, cluster, Arc::new(signer))
             .context("cannot configure the object store (storage_url, AWS_*)")?;
+        state
+            .store
+            .register_evidence_key(state.evidence.public_key(), &state.node_id, state.clock.now())
+            .await
+            .context("cannot register the evidence signing key")?;
         auth::bootstrap_admin(&state).await?;
         let repaired = repair::at_startup(&state).await?;
         ingest::remove_leftover_uploads(&state.files).await?;
@@ -151,6 +160,8 @@ impl Server {
         // Uploads closed recordings to the object store, if one is configured; aborted
         // mid-upload it leaves the note, so the next start sends the file again.
         let uploader = tokio::spawn(objects::upload::run(state.clone()));
+        // Signs finished recordings whose evidence entry could not be appended at once.
+        let evidence_sweeps = tokio::spawn(evidence::run_sweeps(state.clone()));
         // The SIPREC recorder: SIP tasks and RTP workers.
         let sip = sip::SipService::start(state.clone(), self.sip)?;
         let demo = state.config.demo.then(|| demo::start(state.clone(), self.sip_addr));
@@ -192,6 +203,7 @@ impl Server {
         heartbeat.abort();
         disk_watch.abort();
         uploader.abort();
+        evidence_sweeps.abort();
         tracing::info!("stopped");
         Ok(())
     }

@@ -22,6 +22,23 @@ enum Command {
     Serve(ServeArgs),
     /// Print a commented TOML configuration with every key at its default.
     DefaultConfig,
+    /// Check the signed evidence chain against the database and the stored audio, without a
+    /// running server: lists every recording altered, missing (row or file) or out of chain;
+    /// exit status 1 when there is one.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// TOML configuration file; default: $CALLREC_CONFIG, else none.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// The data directory [default: ./callrec-data]
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
+    /// Print the report as JSON (the answer of `GET /api/v1/evidence/verify`).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Exit status for a configuration the server refuses, as for other usage errors (clap
@@ -33,6 +50,29 @@ fn main() -> ExitCode {
         Command::DefaultConfig => {
             print!("{}", default_config_toml());
             ExitCode::SUCCESS
+        }
+        Command::Verify(args) => {
+            let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+            let serve = ServeArgs {
+                config: args.config,
+                data_dir: args.data_dir,
+                ..ServeArgs::default()
+            };
+            let config = match Config::load(&serve, &env) {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("callrec-server: {e}");
+                    return ExitCode::from(EXIT_BAD_CONFIG);
+                }
+            };
+            match verify(&config, args.json) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("callrec-server: {e:#}");
+                    ExitCode::from(EXIT_BAD_CONFIG)
+                }
+            }
         }
         Command::Serve(args) => {
             // Lossy: a non-UTF-8 value then fails validation visibly instead of being
@@ -54,6 +94,36 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Runs the offline check and prints it; `Ok(false)` when a problem was found.
+fn verify(config: &Config, json: bool) -> anyhow::Result<bool> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(callrec_server::evidence::verify::offline(config))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for p in &report.problems {
+            let seq = p.seq.map(|s| format!(" (entry {s})")).unwrap_or_default();
+            println!(
+                "recording {}: {}{seq}: {}",
+                p.recording_id,
+                serde_json::to_value(p.problem)?.as_str().unwrap_or("problem"),
+                p.detail
+            );
+        }
+        println!(
+            "{}: {} entries, {} recordings checked, {} problem(s)",
+            if report.ok { "ok" } else { "NOT OK" },
+            report.entries,
+            report.checked,
+            report.problems.len()
+        );
+    }
+    Ok(report.ok)
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {

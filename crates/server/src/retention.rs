@@ -4,7 +4,8 @@
 //!
 //! A deletion removes the file (and its object, with object storage) first and the row second, then rewrites the call's journal
 //! JSON: a crash in between leaves a row without a file, which the next run removes, never a
-//! file without a row. Every deletion is audited (`actor` "system" for retention).
+//! file without a row. Every deletion is audited (`actor` "system" for retention) and is an
+//! entry of the evidence chain, appended first (`crate::evidence`).
 
 use crate::auth::Caller;
 use crate::calls;
@@ -13,6 +14,7 @@ use crate::settings;
 use crate::state::AppState;
 use callrec_store::{StoreError, StoredRecording};
 use callrec_types::calls::RecordingState;
+use callrec_types::evidence::EvidenceKind;
 use callrec_types::wire::Event;
 use callrec_types::{CallId, RecordingId};
 use chrono::{DateTime, Duration, Utc};
@@ -41,6 +43,14 @@ pub struct RetentionReport {
 /// Removes the file, then the row; rewrites the journal and audits. The caller has checked
 /// that the recording may go.
 async fn remove(state: &AppState, rec: &StoredRecording, by: Deleter<'_>, why: &str) -> Result<(), DeleteError> {
+    // The chain records the deletion before anything goes (issue #12.2): a deletion that
+    // cannot be recorded does not happen now (retention tries again on its next run).
+    let kind = match by {
+        Deleter::System => EvidenceKind::DeletedByRetention,
+        Deleter::Admin(_) => EvidenceKind::DeletedByAdmin,
+        Deleter::Consent => EvidenceKind::DeletedByConsent,
+    };
+    crate::evidence::deleted(state, &rec.recording, kind).await?;
     let path = state.files.abs(&rec.rel_path).map_err(|e| DeleteError::File {
         path: rec.rel_path.clone(),
         source: e,

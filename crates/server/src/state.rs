@@ -57,6 +57,10 @@ pub struct App {
     pub scheduler_checked: tokio::sync::watch::Sender<Option<chrono::DateTime<chrono::Utc>>>,
     /// Cancelled when the server starts to stop: push streams end, so clients disconnect.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Signs the evidence chain's entries (issue #12.2): this data directory's key.
+    pub evidence: Arc<crate::evidence::key::Signer>,
+    /// Wakes the evidence sweep: an append failed and waits to be retried.
+    pub evidence_retry: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for AppState {
@@ -82,7 +86,8 @@ impl AppState {
         clock: Arc<dyn Clock>,
         event_buffer: usize,
     ) -> Result<Self, ObjectsError> {
-        Self::build(config, store, clock, event_buffer, None)
+        let signer = crate::evidence::key::Signer::load_or_create(&crate::evidence::key::key_path(&config.data_dir))?;
+        Self::build(config, store, clock, event_buffer, None, Arc::new(signer))
     }
 
     /// The whole state, with the cluster handle when several nodes share the database.
@@ -92,6 +97,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         event_buffer: usize,
         cluster: Option<crate::cluster::handle::Cluster>,
+        evidence: Arc<crate::evidence::key::Signer>,
     ) -> Result<Self, ObjectsError> {
         let (events, _) = broadcast::channel(event_buffer.max(1));
         let metrics = Metrics::default();
@@ -125,6 +131,8 @@ impl AppState {
             settings_changed: tokio::sync::Notify::new(),
             scheduler_checked: tokio::sync::watch::Sender::new(None),
             stopping: tokio_util::sync::CancellationToken::new(),
+            evidence,
+            evidence_retry: tokio::sync::Notify::new(),
         })))
     }
 }

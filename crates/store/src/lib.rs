@@ -19,6 +19,7 @@ use callrec_types::alarms::Alarm;
 use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording, RecordingPause};
 use callrec_types::directory::{Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
 use callrec_types::engine::{DirectoryView, TraceLine};
+use callrec_types::evidence::{EvidenceEntry, Listen};
 use callrec_types::rules::{Rule, RuleInput, RuleMove};
 use callrec_types::wire::AuditEntry;
 use callrec_types::*;
@@ -216,6 +217,32 @@ pub trait Store: Send + Sync + 'static {
     async fn get_alarm(&self, id: AlarmId) -> Result<Alarm>;
     /// Acknowledges an alarm; the first acknowledgement (who, when) is kept.
     async fn ack_alarm(&self, id: AlarmId, by: UserId, at: DateTime<Utc>) -> Result<Alarm>;
+
+    // --- the evidence chain (issue #12.2) ---------------------------------------------------
+    /// Appends an entry at the head of the chain, sealed by `seal` (which signs it) while the
+    /// chain is locked — one transaction, serialised across connections and nodes, so two
+    /// appends never take the same place. A second `recorded` entry for a recording is not
+    /// added: the existing one is returned (a retry, another node).
+    async fn append_evidence(&self, entry: &NewEvidence, seal: Seal<'_>) -> Result<EvidenceEntry>;
+    /// Entries after `after_seq` in chain order, at most `limit`.
+    async fn list_evidence(&self, after_seq: i64, limit: i64) -> Result<Vec<EvidenceEntry>>;
+    /// The recording's entries, in chain order.
+    async fn recording_evidence(&self, id: RecordingId) -> Result<Vec<EvidenceEntry>>;
+    /// The entries of the call's recordings, in chain order (for the journal JSON).
+    async fn call_evidence(&self, id: CallId) -> Result<Vec<EvidenceEntry>>;
+    /// Finished recordings with no `recorded` entry, by id after `after`, at most `limit`: the
+    /// appends still to retry, or rows added outside the product.
+    async fn recordings_without_evidence(&self, after: RecordingId, limit: i64) -> Result<Vec<StoredRecording>>;
+    /// Records a public key that signs entries (one per node's data directory); idempotent.
+    async fn register_evidence_key(&self, public_key: &str, node_id: &str, at: DateTime<Utc>) -> Result<()>;
+    /// Every registered signing key (base64), oldest first.
+    async fn evidence_keys(&self) -> Result<Vec<String>>;
+
+    // --- who listened (issue #12.4) --------------------------------------------------------
+    /// Plays and downloads (audit rows `play`/`download`) of the recordings of calls `user`
+    /// took part in — also of recordings deleted since (their call is known from the chain) —
+    /// newest first, before the audit id `before`, at most `limit`.
+    async fn list_listens(&self, user: UserId, before: Option<AuditId>, limit: i64) -> Result<Vec<Listen>>;
 
     // --- audit and settings ----------------------------------------------------------------
     async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry>;

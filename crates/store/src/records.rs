@@ -208,3 +208,40 @@ pub struct NewAlarm {
     pub recorded_ms: i64,
     pub raised_at: DateTime<Utc>,
 }
+
+/// An entry to append to the evidence chain (issue #12.2); the store gives it its place (the
+/// next `seq` and the head's hash) and the seal signs it there.
+#[derive(Debug, Clone)]
+pub struct NewEvidence {
+    pub kind: callrec_types::evidence::EvidenceKind,
+    pub recording_id: RecordingId,
+    pub call_id: CallId,
+    pub sha256: String,
+    pub duration_ms: i64,
+    pub bytes: i64,
+    pub at: DateTime<Utc>,
+}
+
+impl NewEvidence {
+    /// The entry at `seq` after `prev_hash`, not yet sealed (no key, hash or signature).
+    pub fn at_place(&self, seq: i64, prev_hash: String) -> callrec_types::evidence::EvidenceEntry {
+        callrec_types::evidence::EvidenceEntry {
+            seq,
+            kind: self.kind,
+            recording_id: self.recording_id,
+            call_id: self.call_id,
+            sha256: self.sha256.clone(),
+            duration_ms: self.duration_ms,
+            bytes: self.bytes,
+            at: self.at,
+            prev_hash,
+            entry_hash: String::new(),
+            public_key: String::new(),
+            signature: String::new(),
+        }
+    }
+}
+
+/// Fills in an entry's `public_key`, `entry_hash` and `signature` once its place is known;
+/// called inside the store's append, while the chain is locked.
+pub type Seal<'a> = &'a (dyn Fn(&mut callrec_types::evidence::EvidenceEntry) + Send + Sync);

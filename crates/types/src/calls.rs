@@ -512,6 +512,10 @@ pub struct JournalDocument {
     pub call: Call,
     pub recordings: Vec<Recording>,
     pub decision_trace: Vec<TraceLine>,
+    /// The call's entries of the signed evidence chain (issue #12.2), in chain order: with the
+    /// installation's public key anyone can check an exported call (`docs/evidence.md`).
+    #[serde(default)]
+    pub evidence: Vec<crate::evidence::EvidenceEntry>,
 }
 
 /// One row of the journal list.

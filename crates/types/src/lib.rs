@@ -8,6 +8,7 @@ pub mod alarms;
 pub mod calls;
 pub mod directory;
 pub mod engine;
+pub mod evidence;
 pub mod ids;
 pub mod pause;
 pub mod rules;

@@ -449,7 +449,7 @@ consent: CallConsent, };
 /**
  * The per-call journal document on disk (`<callkey>.json`), the `$2` of a script dispatch.
  */
-export type JournalDocument = { version: number, call: Call, recordings: Array<Recording>, decision_trace: Array<TraceLine>, };
+export type JournalDocument = { version: number, call: Call, recordings: Array<Recording>, decision_trace: Array<TraceLine>, evidence: Array<EvidenceEntry>, };
 
 /**
  * One row of the journal list.
@@ -527,6 +527,22 @@ recorded_ms: number, raised_at: string, acknowledged_at: string | null, acknowle
  * `GET /api/v1/alarms?unacknowledged=true&limit=N`.
  */
 export type AlarmQuery = { unacknowledged: boolean, limit?: number | null, };
+
+// ---- callrec_types::evidence
+
+export type EvidenceKind = "recorded" | "deleted_by_retention" | "deleted_by_admin" | "deleted_by_consent";
+
+export type EvidenceEntry = { seq: number, kind: EvidenceKind, recording_id: RecordingId, call_id: CallId, sha256: string, duration_ms: number, bytes: number, at: string, prev_hash: string, entry_hash: string, public_key: string, signature: string, };
+
+export type EvidenceVerdict = "verified" | "altered" | "unsigned";
+
+export type EvidenceCheck = { verdict: EvidenceVerdict, detail: string, };
+
+export type ListenAction = "play" | "download";
+
+export type Listen = { id: AuditId, at: string, user_id: UserId | null, actor: string, action: ListenAction, recording_id: RecordingId, call_id: CallId, detail: string, };
+
+export type ListensPage = { items: Array<Listen>, next_cursor: string | null, };
 
 // ---- callrec_types::wire
 
@@ -855,7 +871,7 @@ export type PlayerStatus = { recording_id: RecordingId | null, state: PlaybackSt
  * Something the listener should know that is not an error (the output played far
  * faster than real time: no real sound device, nothing was heard).
  */
-notice?: string | null, };
+notice?: string | null, streamed_sha256?: string | null, };
 
 // ---- callrec_desktop::download
 

@@ -12,10 +12,12 @@ import type {
   DownloadFormat,
   DownloadRequest,
   DownloadResult,
+  EvidenceCheck,
   ErrorCode,
   FieldError,
   JournalFilter,
   JournalPage,
+  ListensPage,
   LocalServerStatus,
   PlayerStatus,
   Recording,
@@ -136,6 +138,12 @@ export const api = {
     call<string | null>('choose_download_path', { fileName, format }),
   downloadRecording: (request: DownloadRequest) => call<DownloadResult>('download_recording', { request }),
   cancelDownload: (downloadId: string) => call<boolean>('cancel_download', { downloadId }),
+
+  /** The player's digest of a whole recording judged against its signed evidence (tick or cross). */
+  checkRecordingEvidence: (recordingId: RecordingId, sha256: string) =>
+    call<EvidenceCheck>('check_recording_evidence', { recordingId, sha256 }),
+  /** Who listened to my calls: plays and downloads of recordings of the user's calls, newest first. */
+  listListens: (cursor: string | null = null) => call<ListensPage>('list_listens', { cursor }),
 };
 
 export type Api = typeof api;

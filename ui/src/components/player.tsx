@@ -10,8 +10,12 @@
 //   does that control's own thing and the player does nothing.
 // After an error (no audio device…) Play starts the recording again from where it was; × hides
 // the bar at once, whatever the Rust side answers, until the next Play.
+//
+// Evidence (issue #12.3): once the whole file has streamed through the player (a play to the
+// end), its SHA-256 is judged against the recording's signed evidence on the Rust side: a green
+// tick "verified" or a red cross "altered" (or "not signed") beside the state.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, type EvidenceCheck, type RecordingId } from '../api';
 import { useShared } from '../context';
 import { formatDuration, partiesLabel, recordingTitle } from '../format';
 
@@ -36,6 +40,7 @@ export function keyTarget(target: EventTarget | null): 'page' | 'bar' | 'control
 export function PlayerBar() {
   const { player, nowPlaying, closePlayer, report } = useShared();
   const [dragging, setDragging] = useState<number | null>(null);
+  const [check, setCheck] = useState<{ id: RecordingId; sha: string; result: EvidenceCheck | null } | null>(null);
   const status = player;
   const state = status?.state ?? 'idle';
   const running = state === 'playing' || state === 'loading';
@@ -76,7 +81,19 @@ export function PlayerBar() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  const checkedId = status?.recording_id ?? null;
+  const streamed = status?.streamed_sha256 ?? null;
+  useEffect(() => {
+    if (checkedId == null || !streamed) return;
+    setCheck({ id: checkedId, sha: streamed, result: null });
+    api.checkRecordingEvidence(checkedId, streamed).then(
+      (result) => setCheck((c) => (c && c.id === checkedId && c.sha === streamed ? { ...c, result } : c)),
+      report,
+    );
+  }, [checkedId, streamed]);
+
   if (!status) return null;
+  const verdict = check && check.id === status.recording_id && check.sha === streamed ? check.result : null;
   const duration = status.duration_ms;
   const position = dragging ?? status.position_ms;
   const close = () => {
@@ -159,6 +176,19 @@ export function PlayerBar() {
         <span class={`player-state state-${state}`} data-testid="player-state" title={status.error?.message ?? undefined}>
           {status.error ? status.error.message : stateLabel[state]}
         </span>
+        {verdict ? (
+          <span class={`evidence evidence-${verdict.verdict}`} data-testid="evidence" data-verdict={verdict.verdict} title={verdict.detail}>
+            <span aria-hidden="true">{verdict.verdict === 'verified' ? '✓' : '✗'}</span>{' '}
+            {verdict.verdict === 'verified' ? 'verified' : verdict.verdict === 'altered' ? 'altered' : 'not signed'}
+          </span>
+        ) : (
+          streamed == null &&
+          (state === 'playing' || state === 'loading') && (
+            <span class="evidence evidence-checking" data-testid="evidence" data-verdict="checking" title="The recording is checked against its signed evidence when it has played to the end.">
+              checking…
+            </span>
+          )
+        )}
         {status.notice && (
           <span class="player-notice" data-testid="player-notice" title={status.notice}>
             {status.notice}

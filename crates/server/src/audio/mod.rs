@@ -30,7 +30,8 @@
 //! With object storage (issue #10.2) an uploaded recording is served from its object with
 //! ranged GETs ([`respond_object`]); everything above is the same for it.
 //!
-//! The pieces, by noun: `blob` (the local file or the object the bytes come from), `ranges` (the `Range` header), `conditional` (entity tags, the
+//! The pieces, by noun: `blob` (the local file or the object the bytes come from), `digest`
+//! (the SHA-256 of what is served, for the evidence chain), `ranges` (the `Range` header), `conditional` (entity tags, the
 //! `If-*` headers and HTTP dates), `source` (the file and the format asked for),
 //! `representation` (what is served and its validators, the entity tag among them) and
 //! `body` (streaming, `multipart/byteranges`, the PCM16 conversion on the way out).
@@ -38,6 +39,7 @@
 mod blob;
 mod body;
 mod conditional;
+mod digest;
 mod ranges;
 mod representation;
 mod source;
@@ -48,6 +50,7 @@ use axum::response::Response;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use tokio::fs::File;
 
+pub use digest::stored_sha256;
 pub use ranges::MAX_RANGES;
 pub use source::{AudioFormat, AudioSource, UnknownAudioFormat};
 

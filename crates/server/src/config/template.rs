@@ -16,6 +16,8 @@ pub fn default_config_toml() -> String {
 # Unknown keys are errors.
 
 # Recordings, journals and (unless database_url is set) the SQLite database. Flag --data-dir.
+# The evidence signing key (Ed25519, issue #12.2) is generated here at the first start:
+# <data_dir>/evidence-signing.key, mode 0600 — back it up with the data.
 data_dir = "{data_dir}"
 
 # HTTP API listen address, ADDR:PORT. Flag --http.

@@ -483,8 +483,8 @@ async fn stop_segment(state: &AppState, lc: &mut LiveCall) -> Result<(), ToggleE
     Ok(())
 }
 
-/// Checksums a closed segment file, marks the row complete, queues its dispatch targets and
-/// announces it. Also used by the crash repair at start-up.
+/// Checksums a closed segment file, marks the row complete, signs its evidence entry, queues
+/// its dispatch targets and announces it. Also used by the crash repair at start-up.
 pub async fn finish(
     state: &AppState,
     rec: &Recording,
@@ -519,6 +519,7 @@ pub async fn finish(
             },
         )
         .await?;
+    crate::evidence::recorded(state, &done).await;
     let targets: Vec<NewDispatch> = dispatch
         .into_iter()
         .map(|(rule_id, target)| NewDispatch { rule_id, target })

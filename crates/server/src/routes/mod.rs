@@ -6,7 +6,9 @@ mod alarms;
 mod calls;
 mod directory;
 mod events;
+mod evidence;
 mod ingest;
+mod listens;
 mod maintenance;
 mod phone;
 mod recordings;
@@ -34,6 +36,8 @@ pub fn router(state: AppState) -> Router {
         .merge(events::routes())
         .merge(maintenance::routes())
         .merge(alarms::routes())
+        .merge(evidence::routes())
+        .merge(listens::routes())
         .merge(phone::routes())
         .merge(system::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

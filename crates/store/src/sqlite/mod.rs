@@ -8,6 +8,7 @@
 mod alarms;
 mod calls;
 mod directory;
+mod evidence;
 mod journal;
 mod recordings;
 mod rules;
@@ -17,6 +18,7 @@ pub(crate) use calls::{consent_from, consent_json, participants_json, search_tex
 
 use crate::*;
 use callrec_types::alarms::Alarm;
+use callrec_types::evidence::{EvidenceEntry, Listen};
 use callrec_types::rules::Rule;
 use callrec_types::wire::AuditEntry;
 use chrono::{DateTime, TimeZone, Utc};
@@ -350,6 +352,30 @@ impl Store for SqliteStore {
     }
     async fn ack_alarm(&self, id: AlarmId, by: UserId, at: DateTime<Utc>) -> Result<Alarm> {
         alarms::ack_alarm(&self.pool, id, by, at).await
+    }
+    async fn append_evidence(&self, e: &NewEvidence, seal: Seal<'_>) -> Result<EvidenceEntry> {
+        evidence::append_evidence(&self.pool, e, seal).await
+    }
+    async fn list_evidence(&self, after_seq: i64, limit: i64) -> Result<Vec<EvidenceEntry>> {
+        evidence::list_evidence(&self.pool, after_seq, limit).await
+    }
+    async fn recording_evidence(&self, id: RecordingId) -> Result<Vec<EvidenceEntry>> {
+        evidence::recording_evidence(&self.pool, id).await
+    }
+    async fn call_evidence(&self, id: CallId) -> Result<Vec<EvidenceEntry>> {
+        evidence::call_evidence(&self.pool, id).await
+    }
+    async fn recordings_without_evidence(&self, after: RecordingId, limit: i64) -> Result<Vec<StoredRecording>> {
+        evidence::recordings_without_evidence(&self.pool, after, limit).await
+    }
+    async fn register_evidence_key(&self, key: &str, node_id: &str, at: DateTime<Utc>) -> Result<()> {
+        evidence::register_evidence_key(&self.pool, key, node_id, at).await
+    }
+    async fn evidence_keys(&self) -> Result<Vec<String>> {
+        evidence::evidence_keys(&self.pool).await
+    }
+    async fn list_listens(&self, user: UserId, before: Option<AuditId>, limit: i64) -> Result<Vec<Listen>> {
+        evidence::list_listens(&self.pool, user, before, limit).await
     }
     async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
         let r = sqlx::query(

@@ -12,11 +12,11 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
-const REC_COLS: &str =
+pub(super) const REC_COLS: &str =
     "r.id, r.call_id, r.seq, r.rel_path, r.file_name, r.started_at, r.start_offset_ms, r.duration_ms, \
      r.bytes, r.codec, r.sample_rate, r.channels, r.sha256, r.trigger, r.state, r.legal_hold, c.call_key, r.gaps, r.pauses";
 
-fn rec_row(r: &SqliteRow) -> Result<StoredRecording> {
+pub(super) fn rec_row(r: &SqliteRow) -> Result<StoredRecording> {
     Ok(StoredRecording {
         recording: Recording {
             id: RecordingId(r.get(0)),

@@ -17,6 +17,7 @@
 mod admin;
 mod consent;
 mod defects;
+mod evidence;
 mod memory;
 mod webdriver;
 
