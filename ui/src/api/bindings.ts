@@ -449,7 +449,12 @@ consent: CallConsent, };
 /**
  * The per-call journal document on disk (`<callkey>.json`), the `$2` of a script dispatch.
  */
-export type JournalDocument = { version: number, call: Call, recordings: Array<Recording>, decision_trace: Array<TraceLine>, evidence: Array<EvidenceEntry>, };
+export type JournalDocument = { version: number, call: Call, recordings: Array<Recording>, decision_trace: Array<TraceLine>, 
+/**
+ * The call's entries of the signed evidence chain (issue #12.2), in chain order: with the
+ * installation's public key anyone can check an exported call (`docs/evidence.md`).
+ */
+evidence: Array<EvidenceEntry>, };
 
 /**
  * One row of the journal list.
@@ -530,18 +535,81 @@ export type AlarmQuery = { unacknowledged: boolean, limit?: number | null, };
 
 // ---- callrec_types::evidence
 
+/**
+ * What an entry records.
+ */
 export type EvidenceKind = "recorded" | "deleted_by_retention" | "deleted_by_admin" | "deleted_by_consent";
 
-export type EvidenceEntry = { seq: number, kind: EvidenceKind, recording_id: RecordingId, call_id: CallId, sha256: string, duration_ms: number, bytes: number, at: string, prev_hash: string, entry_hash: string, public_key: string, signature: string, };
+/**
+ * One entry of the chain, as stored and as sent.
+ */
+export type EvidenceEntry = { 
+/**
+ * Position in the chain: 1, 2, 3 … without gaps.
+ */
+seq: number, kind: EvidenceKind, recording_id: RecordingId, call_id: CallId, 
+/**
+ * Hex SHA-256 of the recording's plaintext audio file (as downloaded with
+ * `format=original`).
+ */
+sha256: string, duration_ms: number, bytes: number, at: string, 
+/**
+ * The previous entry's `entry_hash` ([`GENESIS_HASH`] for the first).
+ */
+prev_hash: string, 
+/**
+ * Hex SHA-256 of [`EvidenceEntry::canonical`].
+ */
+entry_hash: string, 
+/**
+ * Base64 of the 32-byte Ed25519 public key that signed the entry.
+ */
+public_key: string, 
+/**
+ * Base64 of the 64-byte Ed25519 signature of [`EvidenceEntry::canonical`].
+ */
+signature: string, };
 
+/**
+ * What the desktop's player shows on a recording it has streamed whole (issue #12.3).
+ */
 export type EvidenceVerdict = "verified" | "altered" | "unsigned";
 
-export type EvidenceCheck = { verdict: EvidenceVerdict, detail: string, };
+/**
+ * The verdict with its reason in words.
+ */
+export type EvidenceCheck = { verdict: EvidenceVerdict, 
+/**
+ * e.g. "what was played matches the entry signed on 2026-12-03 10:15:02 UTC".
+ */
+detail: string, };
 
+/**
+ * A play or a download.
+ */
 export type ListenAction = "play" | "download";
 
-export type Listen = { id: AuditId, at: string, user_id: UserId | null, actor: string, action: ListenAction, recording_id: RecordingId, call_id: CallId, detail: string, };
+/**
+ * One play or download of a recording of a call the asking user took part in (issue #12.4),
+ * read from the audit log.
+ */
+export type Listen = { 
+/**
+ * The audit row it comes from.
+ */
+id: AuditId, at: string, 
+/**
+ * Who listened: their user id and username (as the audit row holds it).
+ */
+user_id: UserId | null, actor: string, action: ListenAction, recording_id: RecordingId, call_id: CallId, 
+/**
+ * `format original` or `format pcm16`, as audited.
+ */
+detail: string, };
 
+/**
+ * `GET /api/v1/me/listens?cursor&limit`, newest first.
+ */
 export type ListensPage = { items: Array<Listen>, next_cursor: string | null, };
 
 // ---- callrec_types::wire
@@ -871,7 +939,12 @@ export type PlayerStatus = { recording_id: RecordingId | null, state: PlaybackSt
  * Something the listener should know that is not an error (the output played far
  * faster than real time: no real sound device, nothing was heard).
  */
-notice?: string | null, streamed_sha256?: string | null, };
+notice?: string | null, 
+/**
+ * The hex SHA-256 of the recording's file, once every byte of it has streamed through
+ * the player (a play to the end): the window checks it against the signed evidence.
+ */
+streamed_sha256?: string | null, };
 
 // ---- callrec_desktop::download
 
