@@ -29,8 +29,8 @@ export function ListensView() {
   }, []);
 
   return (
-    <div class="admin-main listens" data-testid="listens">
-      <div class="admin-head">
+    <div class="page listens-page" data-testid="listens">
+      <div class="listens-head">
         <div>
           <h2>Who listened to my calls</h2>
           <p class="muted">Every play and download of a recording of a call you took part in, newest first.</p>
@@ -41,8 +41,8 @@ export function ListensView() {
           </button>
         </div>
       </div>
-      <div class="admin-scroll">
-        <table class="atable" data-testid="listens-table">
+      <div class="listens-scroll">
+        <table class="listens-table" data-testid="listens-table">
           <thead>
             <tr>
               <th>When</th>
