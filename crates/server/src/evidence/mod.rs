@@ -112,7 +112,7 @@ pub async fn sweep(state: &AppState) -> Result<usize, StoreError> {
     Ok(signed)
 }
 
-/// Sweeps at start, every [`SWEEP_EVERY`] and whenever an append failed, until the server stops.
+/// Sweeps at start, every minute and whenever an append failed, until the server stops.
 pub async fn run_sweeps(state: AppState) {
     loop {
         if let Err(e) = sweep(&state).await {
