@@ -369,7 +369,7 @@ fn main() -> Result<()> {
     if args.audio_seconds > 0 {
         let report = client_rt.block_on(async {
             let began = Instant::now();
-            let r = audio::run(work.path(), args.audio_seconds, args.audio_runs).await;
+            let r = audio::run(work.path(), args.audio_seconds, args.audio_runs, None).await;
             eprintln!("audio part took {:.1} s", began.elapsed().as_secs_f64());
             r
         })?;

@@ -37,6 +37,7 @@ pub mod retention;
 pub mod routes;
 pub mod rtp;
 pub mod schedule;
+pub mod sealed;
 pub mod settings;
 pub mod sip;
 pub mod state;
@@ -79,6 +80,9 @@ impl Server {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        // Encryption at rest: the key must open what the data directory holds (one line if not).
+        let vault = sealed::Vault::from_key_file(config.encryption_key_file.as_deref())?;
+        sealed::check::at_startup(&config.data_dir, &vault)?;
         let url = config.database_url();
         // PostgreSQL: this node shares the database with others (module `cluster`).
         let (store, cluster): (Arc<dyn callrec_store::Store>, _) = if callrec_store::is_postgres_url(&url) {
@@ -101,7 +105,7 @@ impl Server {
         let http_addr = http.local_addr()?;
         let sip = sip::bind(config.sip).with_context(|| format!("cannot listen for SIP on {}", config.sip))?;
         let sip_addr = sip.addr;
-        let state = AppState::build(config, store, clock, event_buffer, cluster)
+        let state = AppState::build(config, store, clock, event_buffer, cluster, vault)
             .context("cannot configure the object store (storage_url, AWS_*)")?;
         auth::bootstrap_admin(&state).await?;
         let repaired = repair::at_startup(&state).await?;
