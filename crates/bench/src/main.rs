@@ -385,6 +385,8 @@ fn main() -> Result<()> {
             let each: Vec<String> = speeds.iter().map(|s| format!("{s:.0}")).collect();
             println!("| {} | {bytes} | {} | {best:.0} |", format.as_str(), each.join(", "));
         }
+        let first: Vec<String> = report.first_audio_ms.iter().map(|m| format!("{m:.2}")).collect();
+        println!("time to first audio (ms, each run): {}", first.join(", "));
     }
     Ok(())
 }
