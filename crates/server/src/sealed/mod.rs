@@ -2,7 +2,7 @@
 //! growing WAV on the spool, the file in the data directory, the object in the bucket — and
 //! every journal JSON is stored sealed: envelope encryption with XChaCha20-Poly1305 (RustCrypto
 //! `chacha20poly1305`), a random data key per file wrapped by the master key, the audio in
-//! chunks sealed one by one ([`format`] says why the format is ours and what it follows).
+//! chunks sealed one by one ([`format`](mod@format) says why the format is ours and what it follows).
 //!
 //! **The plaintext read path.** Whatever reads a stored recording or journal goes through
 //! [`Vault`]: [`Vault::open`] gives a `Read + Seek` of the plaintext of a local file (sealed or
