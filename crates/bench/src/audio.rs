@@ -1,7 +1,9 @@
 //! Audio throughput: a one-hour stereo µ-law WAV (8 kHz, 57.6 MB of audio) is generated,
 //! uploaded through `POST /api/v1/ingest` to a server of its own (fresh data directory), then
 //! downloaded whole with `format=original` and `format=pcm16` over loopback, counting bytes
-//! as they arrive (nothing is written on the client side).
+//! as they arrive (nothing is written on the client side). With a key file the server stores
+//! it encrypted (issue #12.1) and every download decrypts it on the way; the time to the first
+//! byte of audio is measured too.
 
 use anyhow::{bail, Context, Result};
 use callrec_client::{check, AudioFormat, Client};
@@ -46,16 +48,18 @@ pub fn write_wav(path: &Path, seconds: u32) -> Result<u64> {
     Ok(std::fs::metadata(path)?.len())
 }
 
-/// One download: bytes received and seconds taken.
-async fn download(client: &Client, id: RecordingId, format: AudioFormat) -> Result<(u64, f64)> {
+/// One download: bytes received, seconds taken, and seconds to the first body bytes.
+async fn download(client: &Client, id: RecordingId, format: AudioFormat) -> Result<(u64, f64, f64)> {
     let began = Instant::now();
     let response = check(client.audio(id, format, None).await?).await?;
     let mut body = response.bytes_stream();
     let mut bytes = 0u64;
+    let mut first = None;
     while let Some(chunk) = body.next().await {
         bytes += chunk?.len() as u64;
+        first.get_or_insert_with(|| began.elapsed().as_secs_f64());
     }
-    Ok((bytes, began.elapsed().as_secs_f64()))
+    Ok((bytes, began.elapsed().as_secs_f64(), first.unwrap_or_default()))
 }
 
 /// The throughput figures.
@@ -64,6 +68,8 @@ pub struct AudioReport {
     pub ingest_mb_s: f64,
     /// (format, bytes per download, MB/s of every run)
     pub downloads: Vec<(AudioFormat, u64, Vec<f64>)>,
+    /// Milliseconds from the request to the first audio bytes, every run of `original`.
+    pub first_audio_ms: Vec<f64>,
 }
 
 fn mb_s(bytes: u64, secs: f64) -> f64 {
@@ -72,10 +78,17 @@ fn mb_s(bytes: u64, secs: f64) -> f64 {
 
 /// Generates the WAV under `work`, starts a server there, ingests and downloads `runs` times
 /// per format.
-pub async fn run(work: &Path, seconds: u32, runs: usize) -> Result<AudioReport> {
+/// `key_file`: store it encrypted with this master key.
+pub async fn run(work: &Path, seconds: u32, runs: usize, key_file: Option<&Path>) -> Result<AudioReport> {
     let wav = work.join("one-hour.wav");
-    let wav_bytes = write_wav(&wav, seconds)?;
-    let mut config = Config::for_data_dir(work.join("data"));
+    let wav_bytes = if wav.exists() {
+        std::fs::metadata(&wav)?.len()
+    } else {
+        write_wav(&wav, seconds)?
+    };
+    let data = if key_file.is_some() { "data-encrypted" } else { "data" };
+    let mut config = Config::for_data_dir(work.join(data));
+    config.encryption_key_file = key_file.map(Path::to_path_buf);
     config.bootstrap_admin_password = Some(Secret::new(ADMIN_PASSWORD));
     config.ingest_token = Some(Secret::new(INGEST_TOKEN));
     config.max_upload_bytes = wav_bytes * 2;
@@ -121,11 +134,15 @@ pub async fn run(work: &Path, seconds: u32, runs: usize) -> Result<AudioReport> 
     let ingest_mb_s = mb_s(wav_bytes, began.elapsed().as_secs_f64());
 
     let mut downloads = Vec::new();
+    let mut first_audio_ms = Vec::new();
     for format in [AudioFormat::Original, AudioFormat::Pcm16] {
         let mut speeds = Vec::new();
         let mut size = 0;
         for _ in 0..runs.max(1) {
-            let (bytes, secs) = download(&client, ingested.recording_id, format).await?;
+            let (bytes, secs, first) = download(&client, ingested.recording_id, format).await?;
+            if format == AudioFormat::Original {
+                first_audio_ms.push(first * 1e3);
+            }
             if format == AudioFormat::Original && bytes != wav_bytes {
                 bail!("downloaded {bytes} bytes of the original, uploaded {wav_bytes}");
             }
@@ -140,5 +157,6 @@ pub async fn run(work: &Path, seconds: u32, runs: usize) -> Result<AudioReport> 
         wav_bytes,
         ingest_mb_s,
         downloads,
+        first_audio_ms,
     })
 }

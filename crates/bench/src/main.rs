@@ -369,7 +369,7 @@ fn main() -> Result<()> {
     if args.audio_seconds > 0 {
         let report = client_rt.block_on(async {
             let began = Instant::now();
-            let r = audio::run(work.path(), args.audio_seconds, args.audio_runs).await;
+            let r = audio::run(work.path(), args.audio_seconds, args.audio_runs, None).await;
             eprintln!("audio part took {:.1} s", began.elapsed().as_secs_f64());
             r
         })?;
@@ -385,6 +385,8 @@ fn main() -> Result<()> {
             let each: Vec<String> = speeds.iter().map(|s| format!("{s:.0}")).collect();
             println!("| {} | {bytes} | {} | {best:.0} |", format.as_str(), each.join(", "));
         }
+        let first: Vec<String> = report.first_audio_ms.iter().map(|m| format!("{m:.2}")).collect();
+        println!("time to first audio (ms, each run): {}", first.join(", "));
     }
     Ok(())
 }

@@ -143,7 +143,7 @@ pub async fn write_journal(state: &AppState, call_id: CallId) -> Result<JournalD
         evidence,
     };
     crate::names::fill_or_log(state, &mut doc).await;
-    state.files.write_journal(&doc).await?;
+    state.files.write_journal(&doc, &state.vault).await?;
     // An ended call's journal goes to the object store with its recordings; a live call's
     // stays in the spool until the call ends and it is written again.
     if doc.call.state == CallState::Ended {
@@ -158,9 +158,14 @@ pub async fn write_journal(state: &AppState, call_id: CallId) -> Result<JournalD
     Ok(doc)
 }
 
-/// The call's journal document as last written: from the spool, else (uploaded) from the
-/// object store. `NotFound` when neither has it.
+/// The call's journal document as last written, as plaintext (decrypted when stored sealed):
+/// from the spool, else (uploaded) from the object store. `NotFound` when neither has it.
 pub async fn read_journal(state: &AppState, started_at: DateTime<Utc>, call_key: &str) -> std::io::Result<Vec<u8>> {
+    let stored = read_stored_journal(state, started_at, call_key).await?;
+    state.vault.open_bytes(&stored)
+}
+
+async fn read_stored_journal(state: &AppState, started_at: DateTime<Utc>, call_key: &str) -> std::io::Result<Vec<u8>> {
     match state.files.read_journal(started_at, call_key).await {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         other => return other,

@@ -77,14 +77,16 @@ impl Files {
         Ok(self.root.join(p))
     }
 
-    pub async fn write_journal(&self, doc: &JournalDocument) -> io::Result<PathBuf> {
+    /// Writes the journal document, sealed when `vault` has a key (issue #12.1).
+    pub async fn write_journal(&self, doc: &JournalDocument, vault: &crate::sealed::Vault) -> io::Result<PathBuf> {
         let rel = Self::journal_rel_path(doc.call.started_at, &doc.call.call_key);
         let path = self.abs(&rel)?;
         let bytes = serde_json::to_vec_pretty(doc).map_err(io::Error::other)?;
-        write_atomic(&path, &bytes).await?;
+        write_atomic(&path, &vault.seal_bytes(&bytes)).await?;
         Ok(path)
     }
 
+    /// The journal's bytes as stored (sealed or not); `calls::read_journal` gives the plaintext.
     pub async fn read_journal(&self, started_at: DateTime<Utc>, call_key: &str) -> io::Result<Vec<u8>> {
         tokio::fs::read(self.abs(&Self::journal_rel_path(started_at, call_key))?).await
     }

@@ -136,6 +136,7 @@ pub struct SpoolWriter {
     hasher: Sha256,
     total: u64,
     limit: u64,
+    vault: crate::sealed::Vault,
 }
 
 /// An upload's audio once complete and checked: the spool file, its WAV facts, and the
@@ -165,6 +166,7 @@ impl SpoolWriter {
             hasher: Sha256::new(),
             total: 0,
             limit: state.config.max_upload_bytes,
+            vault: state.vault.clone(),
         })
     }
 
@@ -200,6 +202,7 @@ impl SpoolWriter {
             file,
             hasher,
             total,
+            vault,
             ..
         } = self;
         file.sync_all().await?;
@@ -228,6 +231,14 @@ impl SpoolWriter {
         } else {
             (hex::encode(hasher.finalize()), total)
         };
+        // Checked: sealed before it enters the recordings (issue #12.1); the checksum and size
+        // stay those of the plaintext.
+        if let Some(key) = vault.key_arc().cloned() {
+            let path = spool.path.clone();
+            tokio::task::spawn_blocking(move || crate::sealed::convert::encrypt_file(&path, &key))
+                .await
+                .map_err(ApiError::internal)??;
+        }
         Ok(SpooledAudio {
             spool,
             info: report.info,

@@ -38,6 +38,7 @@ pub mod retention;
 pub mod routes;
 pub mod rtp;
 pub mod schedule;
+pub mod sealed;
 pub mod settings;
 pub mod sip;
 pub mod state;
@@ -80,6 +81,9 @@ impl Server {
         tokio::fs::create_dir_all(&config.data_dir)
             .await
             .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+        // Encryption at rest: the key must open what the data directory holds (one line if not).
+        let vault = sealed::Vault::from_key_file(config.encryption_key_file.as_deref())?;
+        sealed::check::at_startup(&config.data_dir, &vault)?;
         let url = config.database_url();
         // PostgreSQL: this node shares the database with others (module `cluster`).
         let (store, cluster): (Arc<dyn callrec_store::Store>, _) = if callrec_store::is_postgres_url(&url) {
@@ -105,7 +109,7 @@ impl Server {
         let key_path = evidence::key::key_path(&config.data_dir);
         let signer = evidence::key::Signer::load_or_create(&key_path)
             .with_context(|| format!("cannot read or create the evidence signing key {}", key_path.display()))?;
-        let state = AppState::build(config, store, clock, event_buffer, cluster, Arc::new(signer))
+        let state = AppState::build(config, store, clock, event_buffer, cluster, vault, Arc::new(signer))
             .context("cannot configure the object store (storage_url, AWS_*)")?;
         state
             .store

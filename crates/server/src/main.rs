@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use callrec_server::config::{default_config_toml, Config, ServeArgs};
+use callrec_server::sealed::{self, MasterKey};
 use clap::{Parser, Subcommand};
 
 /// callrec call-recording server (SIPREC, ingest API, journal, dispatch).
@@ -26,6 +27,25 @@ enum Command {
     /// running server: lists every recording altered, missing (row or file) or out of chain;
     /// exit status 1 when there is one.
     Verify(VerifyArgs),
+    /// Write a new random master key for encryption at rest (base64, mode 0600) to PATH;
+    /// an existing file is never overwritten.
+    GenKey {
+        /// Where to write the key.
+        path: std::path::PathBuf,
+    },
+    /// Re-wrap every stored file's data key (data directory and object store) from the
+    /// configured encryption key to a new one; the audio is not rewritten. Run it with the
+    /// server stopped, then point encryption_key_file at the new key.
+    Rekey {
+        /// The new master key (make one with `gen-key`).
+        #[arg(long, value_name = "FILE")]
+        new_key_file: std::path::PathBuf,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Encrypt every plaintext recording and journal (data directory and object store) with
+    /// the configured encryption key. Run it with the server stopped.
+    EncryptExisting(ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -52,18 +72,14 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Verify(args) => {
-            let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
             let serve = ServeArgs {
                 config: args.config,
                 data_dir: args.data_dir,
                 ..ServeArgs::default()
             };
-            let config = match Config::load(&serve, &env) {
-                Ok(config) => config,
-                Err(e) => {
-                    eprintln!("callrec-server: {e}");
-                    return ExitCode::from(EXIT_BAD_CONFIG);
-                }
+            let config = match load(&serve) {
+                Ok(c) => c,
+                Err(code) => return code,
             };
             match verify(&config, args.json) {
                 Ok(true) => ExitCode::SUCCESS,
@@ -74,16 +90,53 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::GenKey { path } => report(
+            MasterKey::generate()
+                .write_new(&path)
+                .with_context(|| format!("cannot write a new key to {}", path.display()))
+                .map(|()| {
+                    format!(
+                        "wrote a new master key to {} (mode 0600); keep a copy somewhere safe",
+                        path.display()
+                    )
+                }),
+        ),
+        Command::Rekey { new_key_file, args } => {
+            let config = match load(&args) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            report(
+                MasterKey::load(&new_key_file)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|new| {
+                        let new = std::sync::Arc::new(new);
+                        let id = new.id();
+                        block_on(async move { sealed::convert::rekey(&config, new).await }).map(|done| {
+                            format!(
+                                "re-wrapped {} files under key {id} ({} unchanged); set encryption_key_file to {}",
+                                done.changed,
+                                done.unchanged,
+                                new_key_file.display()
+                            )
+                        })
+                    }),
+            )
+        }
+        Command::EncryptExisting(args) => {
+            let config = match load(&args) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            report(
+                block_on(async move { sealed::convert::encrypt_existing(&config).await })
+                    .map(|done| format!("encrypted {} files ({} were already)", done.changed, done.unchanged)),
+            )
+        }
         Command::Serve(args) => {
-            // Lossy: a non-UTF-8 value then fails validation visibly instead of being
-            // silently ignored.
-            let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
-            let config = match Config::load(&args, &env) {
-                Ok(config) => config,
-                Err(e) => {
-                    eprintln!("callrec-server: {e}");
-                    return ExitCode::from(EXIT_BAD_CONFIG);
-                }
+            let config = match load(&args) {
+                Ok(c) => c,
+                Err(code) => return code,
             };
             match serve(config) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -124,6 +177,39 @@ fn verify(config: &Config, json: bool) -> anyhow::Result<bool> {
         );
     }
     Ok(report.ok)
+}
+
+/// The configuration from the flags, file and environment, or the exit code for a bad one.
+fn load(args: &ServeArgs) -> Result<Config, ExitCode> {
+    // Lossy: a non-UTF-8 value then fails validation visibly instead of being silently
+    // ignored.
+    let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+    Config::load(args, &env).map_err(|e| {
+        eprintln!("callrec-server: {e}");
+        ExitCode::from(EXIT_BAD_CONFIG)
+    })
+}
+
+/// Prints a maintenance command's outcome in one line.
+fn report(outcome: anyhow::Result<String>) -> ExitCode {
+    match outcome {
+        Ok(line) => {
+            println!("callrec-server: {line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("callrec-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(f)
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {

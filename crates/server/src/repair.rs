@@ -10,12 +10,13 @@
 use crate::calls;
 use crate::heartbeat;
 use crate::live;
+use crate::sealed::StoredFile;
 use crate::state::AppState;
-use callrec_media::wav::{repair_file, WavInfo, MAX_HEADER_LEN};
+use callrec_media::wav::{repair, SetLen, WavInfo, MAX_HEADER_LEN};
 use callrec_types::calls::CallState;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom, Write};
 
 /// Repairs what a crash left; returns the calls it closed (a node sharing the database tells
 /// the other nodes once it has joined them).
@@ -28,13 +29,22 @@ pub async fn at_startup(state: &AppState) -> anyhow::Result<Vec<callrec_types::C
         let path = state.files.abs(&rec.rel_path)?;
         let p = path.clone();
         let (codec, sample_rate, channels) = (rec.recording.codec, rec.recording.sample_rate, rec.recording.channels);
+        let vault = state.vault.clone();
         let fixed = tokio::task::spawn_blocking(move || -> anyhow::Result<live::SegmentFacts> {
-            let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&p)?;
-            repair_file(&mut f)?;
-            let len = f.metadata()?.len();
+            let file = std::fs::OpenOptions::new().read(true).write(true).open(&p)?;
+            // A sealed file first drops a torn last chunk (issue #12.1), then the WAV repair
+            // runs over its plaintext exactly as over a plaintext file.
+            let mut f = StoredFile::open(file, vault.key(), true)?;
+            let report = repair(&mut f)?;
+            if report.file_len != report.file_len_before {
+                f.set_len(report.file_len)?;
+            }
+            f.flush()?;
+            f.get_ref().sync_data()?;
+            let len = f.plain_len()?;
             let mut head = vec![0u8; MAX_HEADER_LEN.min(len as usize)];
-            let mut g = std::fs::File::open(&p)?;
-            g.read_exact(&mut head)?;
+            f.seek(SeekFrom::Start(0))?;
+            f.read_exact(&mut head)?;
             // The repaired header says what the file holds; without one, the row keeps what
             // the recorder said when the segment started.
             Ok(match WavInfo::parse_with_file_len(&head, len) {

@@ -31,6 +31,9 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub files: Files,
+    /// The master key, if any: how recordings and journals are sealed, and the one plaintext
+    /// read path (issue #12.1).
+    pub vault: crate::sealed::Vault,
     /// The object store closed recordings are uploaded to; `None` by default, when they stay
     /// in the data directory (issue #10.2).
     pub objects: Option<Arc<Objects>>,
@@ -86,8 +89,13 @@ impl AppState {
         clock: Arc<dyn Clock>,
         event_buffer: usize,
     ) -> Result<Self, ObjectsError> {
+        // A key file that cannot be read is a start-up error of `Server::bind`; here it is
+        // reported like a store that cannot be configured.
+        let vault = crate::sealed::Vault::from_key_file(config.encryption_key_file.as_deref())
+            .map_err(|e| ObjectsError::Io(std::io::Error::other(e)))?;
+        
         let signer = crate::evidence::key::Signer::load_or_create(&crate::evidence::key::key_path(&config.data_dir))?;
-        Self::build(config, store, clock, event_buffer, None, Arc::new(signer))
+        Self::build(config, store, clock, event_buffer, None, vault, Arc::new(signer))
     }
 
     /// The whole state, with the cluster handle when several nodes share the database.
@@ -97,6 +105,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         event_buffer: usize,
         cluster: Option<crate::cluster::handle::Cluster>,
+        vault: crate::sealed::Vault,
         evidence: Arc<crate::evidence::key::Signer>,
     ) -> Result<Self, ObjectsError> {
         let (events, _) = broadcast::channel(event_buffer.max(1));
@@ -110,6 +119,7 @@ impl AppState {
         );
         Ok(AppState(Arc::new(App {
             files: Files::new(config.data_dir.clone()),
+            vault,
             objects,
             uploads,
             node_id: cluster

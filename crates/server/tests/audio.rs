@@ -95,6 +95,7 @@ fn fixture() -> (tempfile::TempDir, AudioSource, Vec<u8>, Vec<u8>) {
         path,
         sha256: String::new(),
         file_name: "20261126-101500-42_001.wav".into(),
+        vault: Default::default(),
     };
     (dir, src, original, pcm)
 }

@@ -48,6 +48,9 @@ pub enum ErrorCode {
     NotPermittedByRules,
     /// Pause of a call on which nothing is being recorded.
     NotRecording,
+    /// The recording's stored file fails its integrity check (an encrypted chunk altered,
+    /// reordered or cut off, issue #12.1): it is not served.
+    RecordingAltered,
     RecordingDenied,
     RecordingInProgress,
     SessionExpired,
@@ -89,6 +92,7 @@ impl ErrorCode {
             ErrorCode::NotPermitted => "not_permitted",
             ErrorCode::NotPermittedByRules => "not_permitted_by_rules",
             ErrorCode::NotRecording => "not_recording",
+            ErrorCode::RecordingAltered => "recording_altered",
             ErrorCode::RecordingDenied => "recording_denied",
             ErrorCode::RecordingInProgress => "recording_in_progress",
             ErrorCode::SessionExpired => "session_expired",

@@ -12,6 +12,7 @@ mod consent;
 mod desktop;
 mod disk_full;
 mod dispatch;
+mod encryption;
 mod evidence;
 mod http_limits;
 mod ingest_journal;

@@ -621,7 +621,7 @@ export type ListensPage = { items: Array<Listen>, next_cursor: string | null, };
  * A code this build does not know (from a newer server) decodes as [`ErrorCode::Unknown`]; a
  * client then goes by the HTTP status, as it does for an error body that is not JSON.
  */
-export type ServerErrorCode = "already_paused" | "already_sent" | "bad_credentials" | "bad_id" | "bad_query" | "busy" | "call_not_live" | "conflict" | "disk_full" | "file_missing" | "forbidden" | "internal" | "invalid" | "invalid_call" | "invalid_wav" | "legal_hold" | "malformed_json" | "malformed_upload" | "node_unavailable" | "not_found" | "not_paused" | "not_permitted" | "not_permitted_by_rules" | "not_recording" | "recording_denied" | "recording_in_progress" | "session_expired" | "smtp_failed" | "time_in_future" | "too_large" | "too_many_attempts" | "unauthorized" | "unknown";
+export type ServerErrorCode = "already_paused" | "already_sent" | "bad_credentials" | "bad_id" | "bad_query" | "busy" | "call_not_live" | "conflict" | "disk_full" | "file_missing" | "forbidden" | "internal" | "invalid" | "invalid_call" | "invalid_wav" | "legal_hold" | "malformed_json" | "malformed_upload" | "node_unavailable" | "not_found" | "not_paused" | "not_permitted" | "not_permitted_by_rules" | "not_recording" | "recording_altered" | "recording_denied" | "recording_in_progress" | "session_expired" | "smtp_failed" | "time_in_future" | "too_large" | "too_many_attempts" | "unauthorized" | "unknown";
 
 /**
  * Every error the API returns: `{code, message}`; `fields` for validation problems and

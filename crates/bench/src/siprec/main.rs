@@ -21,6 +21,11 @@
 //! per run) every call count is measured twice, side by side: on the embedded default and as a
 //! node of a cluster on PostgreSQL (issue #10: the media path must not pay for the cluster).
 //!
+//! With `--encrypt` every call count is also measured with encryption at rest on (issue
+//! #12.1: a key made by `callrec-server gen-key`), side by side, and a one-hour recording is
+//! downloaded from a server with the key off and one with it on (throughput, time to the first
+//! audio bytes).
+//!
 //! ```text
 //! cargo build --release -p callrec-server -p callrec-bench
 //! target/release/siprec-bench --calls 500,1000,1500,2000
@@ -33,6 +38,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+
+#[path = "../audio.rs"]
+mod audio;
 use callrec_media::g711::Law;
 use callrec_sim::{Options, Summary, Transport};
 use clap::Parser;
@@ -68,6 +76,13 @@ struct Cli {
     /// `auto` for a throw-away server started here.
     #[arg(long, value_name = "URL")]
     postgres: Option<String>,
+    /// Also measure each call count with encryption at rest on, and compare downloads of a
+    /// one-hour recording with it off and on.
+    #[arg(long)]
+    encrypt: bool,
+    /// Downloads per format for `--encrypt`'s comparison (the best is reported).
+    #[arg(long, default_value_t = 3)]
+    download_runs: usize,
 }
 
 /// Where a measured server keeps its rows.
@@ -77,6 +92,8 @@ enum Backend {
     Embedded,
     /// A node on PostgreSQL (`auto`: a fresh database of a throw-away server per run).
     Postgres(String),
+    /// The embedded default with encryption at rest: the master key file.
+    Encrypted(PathBuf),
 }
 
 impl Backend {
@@ -84,13 +101,14 @@ impl Backend {
         match self {
             Backend::Embedded => "SQLite",
             Backend::Postgres(_) => "PostgreSQL node",
+            Backend::Encrypted(_) => "SQLite, encryption at rest",
         }
     }
 
     /// The database URL for one run, if not the default.
     fn url(&self) -> anyhow::Result<Option<String>> {
         Ok(match self {
-            Backend::Embedded => None,
+            Backend::Embedded | Backend::Encrypted(_) => None,
             Backend::Postgres(u) if u == "auto" => {
                 Some(tokio::runtime::Runtime::new()?.block_on(callrec_testkit::postgres::fresh_database()))
             }
@@ -125,9 +143,17 @@ impl Drop for ServerProcess {
     }
 }
 
-fn start_server(bin: &Path, rtp_ports: &str, database: Option<&str>) -> anyhow::Result<ServerProcess> {
+fn start_server(
+    bin: &Path,
+    rtp_ports: &str,
+    database: Option<&str>,
+    key: Option<&Path>,
+) -> anyhow::Result<ServerProcess> {
     let data = tempfile::tempdir().context("a data directory")?;
     let mut command = Command::new(bin);
+    if let Some(key) = key {
+        command.env("CALLREC_ENCRYPTION_KEY_FILE", key);
+    }
     if let Some(url) = database {
         command
             .env("CALLREC_DATABASE_URL", url)
@@ -343,7 +369,11 @@ fn until_idle(http: SocketAddr) -> anyhow::Result<String> {
 
 fn run_one(cli: &Cli, bin: &Path, calls: u64, backend: &Backend) -> anyhow::Result<Outcome> {
     let database = backend.url()?;
-    let server = start_server(bin, &cli.rtp_ports, database.as_deref())?;
+    let key = match backend {
+        Backend::Encrypted(k) => Some(k.as_path()),
+        _ => None,
+    };
+    let server = start_server(bin, &cli.rtp_ports, database.as_deref(), key)?;
     let pid = server.child.id();
     std::thread::sleep(Duration::from_secs(1));
     let rss_cold = rss_kib(pid)?;
@@ -456,6 +486,14 @@ fn main() -> anyhow::Result<()> {
         "{:>6} {:>7} {:>11} {:>11} {:>5} {:>8} {:>10} {:>8} {:>9} {:>6} {:>8}",
         "calls", "failed", "sent", "received", "lost", "dropped", "µs/packet", "server%", "KiB/call", "wavs", "MB"
     );
+    let keys = tempfile::tempdir().context("a directory for the key")?;
+    let key = keys.path().join("master.key");
+    if cli.encrypt {
+        let made = Command::new(&bin).arg("gen-key").arg(&key).status()?;
+        if !made.success() {
+            bail!("{} gen-key failed", bin.display());
+        }
+    }
     let mut best = None;
     for &n in &cli.calls {
         if n > capacity {
@@ -467,6 +505,9 @@ fn main() -> anyhow::Result<()> {
         }
         let mut backends = vec![Backend::Embedded];
         backends.extend(cli.postgres.clone().map(Backend::Postgres));
+        if cli.encrypt {
+            backends.push(Backend::Encrypted(key.clone()));
+        }
         for backend in &backends {
             let o = run_one(&cli, &bin, n, backend)?;
             if backends.len() > 1 {
@@ -516,6 +557,40 @@ fn main() -> anyhow::Result<()> {
         ),
         None => println!("no call count ran without loss at the full offered rate"),
     }
+    if cli.encrypt {
+        downloads(&key, cli.download_runs)?;
+    }
+    Ok(())
+}
+
+/// A one-hour recording downloaded from a server with encryption off and one with it on.
+fn downloads(key: &Path, runs: usize) -> anyhow::Result<()> {
+    let work = tempfile::tempdir().context("a work directory")?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let off = rt.block_on(audio::run(work.path(), 3600, runs, None))?;
+    let on = rt.block_on(audio::run(work.path(), 3600, runs, Some(key)))?;
+    let best = |r: &audio::AudioReport, i: usize| r.downloads[i].2.iter().copied().fold(0.0, f64::max);
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    };
+    println!(
+        "one-hour recording ({:.1} MB), best of {runs} downloads over loopback:",
+        off.wav_bytes as f64 / 1e6
+    );
+    println!("{:>10} {:>12} {:>12} {:>8}", "format", "off MB/s", "on MB/s", "on/off");
+    for (i, name) in ["original", "pcm16"].iter().enumerate() {
+        let (a, b) = (best(&off, i), best(&on, i));
+        println!("{name:>10} {a:>12.0} {b:>12.0} {:>8.2}", b / a.max(1e-9));
+    }
+    println!(
+        "time to first audio (median): off {:.2} ms, on {:.2} ms; ingest off {:.0} MB/s, on {:.0} MB/s",
+        median(&off.first_audio_ms),
+        median(&on.first_audio_ms),
+        off.ingest_mb_s,
+        on.ingest_mb_s
+    );
     Ok(())
 }
 

@@ -2,6 +2,12 @@
 //! object storage) or an object in the object store (issue #10.2), read with ranged GETs. Both
 //! give the same length, date and bytes, so ranges, validators and the PCM16 conversion work
 //! the same for either.
+//!
+//! A file or object stored encrypted (issue #12.1) is wrapped in [`Blob::Sealed`]: it has the
+//! plaintext's length and bytes, and a range reads and opens only the chunks it covers (in
+//! batches of [`BATCH_CHUNKS`], one read or ranged GET each). A chunk that fails
+//! authentication ends the read with an `InvalidData` error carrying the
+//! [`SealedError`](crate::sealed::SealedError): altered audio is never sent.
 
 use std::io;
 use std::ops::Range;
@@ -16,9 +22,15 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use crate::objects::{Objects, ObjectsError};
+use crate::sealed::format::{is_sealed, Chunks, Header, SealedError, HEADER_LEN, NONCE_LEN};
+use crate::sealed::Vault;
+
+/// Chunks read (and opened) per read of a sealed blob: 1 MiB of audio per ranged GET.
+const BATCH_CHUNKS: u64 = 64;
 
 pub(super) enum Blob {
     File(File),
+    Sealed(Box<Sealed>),
     Object {
         objects: Arc<Objects>,
         rel: String,
@@ -36,7 +48,110 @@ fn io_error(e: ObjectsError) -> io::Error {
     }
 }
 
+/// A sealed file or object and its opened data key.
+pub(super) struct Sealed {
+    inner: Blob,
+    chunks: Chunks,
+    /// Length of the stored (sealed) bytes.
+    stored_len: u64,
+    /// Length of the plaintext.
+    len: u64,
+}
+
+fn sealed_io(e: SealedError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e)
+}
+
+impl Sealed {
+    /// Reads chunks `from..=to` and yields their plaintext, clipped to `range`.
+    async fn read_chunks(&mut self, from: u64, to: u64, range: &Range<u64>) -> io::Result<Bytes> {
+        let n = self.chunks.count(self.len);
+        let at = self.chunks.offset(from);
+        let end = if to + 1 >= n {
+            self.stored_len
+        } else {
+            self.chunks.offset(to + 1)
+        };
+        let mut buf = vec![0u8; (end - at) as usize];
+        self.inner.read_exact_at(at, &mut buf).await?;
+        let mut out = Vec::with_capacity(buf.len());
+        for i in from..=to {
+            let s = (self.chunks.offset(i) - at) as usize;
+            let e = if i == to {
+                buf.len()
+            } else {
+                (self.chunks.offset(i + 1) - at) as usize
+            };
+            let slot = &mut buf[s..e];
+            let plain_len = self.chunks.open_in_place(i, i + 1 == n, slot).map_err(sealed_io)?;
+            if i + 1 < n && plain_len as u64 != self.chunks.cap(i) {
+                return Err(sealed_io(SealedError::ChunkAltered { index: i }));
+            }
+            let start = self.chunks.start(i);
+            let lo = range.start.max(start) - start;
+            let hi = range.end.min(start + plain_len as u64).saturating_sub(start);
+            if lo < hi {
+                let p = &slot[NONCE_LEN..NONCE_LEN + plain_len];
+                out.extend_from_slice(&p[lo as usize..hi as usize]);
+            }
+        }
+        Ok(Bytes::from(out))
+    }
+
+    /// The plaintext of `range` (clipped), a batch of chunks at a time.
+    fn range(&mut self, range: Range<u64>) -> BoxStream<'_, io::Result<Bytes>> {
+        let range = range.start.min(self.len)..range.end.min(self.len);
+        async_stream::try_stream! {
+            if range.start < range.end {
+                let last = self.chunks.index_of(range.end - 1);
+                let mut i = self.chunks.index_of(range.start);
+                while i <= last {
+                    let to = (i + BATCH_CHUNKS - 1).min(last);
+                    yield self.read_chunks(i, to, &range).await?;
+                    i = to + 1;
+                }
+            }
+        }
+        .boxed()
+    }
+}
+
 impl Blob {
+    /// This blob as its plaintext: unchanged when it is not sealed; a sealed one is opened with
+    /// `vault`'s key, its shape checked and its first and last chunks authenticated.
+    pub(super) async fn unsealed(mut self, vault: &Vault) -> io::Result<Blob> {
+        let (stored_len, _) = self.meta().await?;
+        let head = self.head(HEADER_LEN as usize).await?;
+        if !is_sealed(&head) {
+            return Ok(self);
+        }
+        let key = vault.key().ok_or_else(|| sealed_io(SealedError::NoKey))?;
+        let chunks = Header::parse(&head).and_then(|h| h.open(key)).map_err(sealed_io)?;
+        let len = chunks.plain_len(stored_len).map_err(sealed_io)?;
+        let mut sealed = Sealed {
+            inner: self,
+            chunks,
+            stored_len,
+            len,
+        };
+        let last = sealed.chunks.count(len) - 1;
+        sealed.read_chunks(0, 0, &(0..0)).await?;
+        sealed.read_chunks(last, last, &(0..0)).await?;
+        Ok(Blob::Sealed(Box::new(sealed)))
+    }
+
+    /// Authenticates the first batch of chunks from plaintext offset `start`, so a response
+    /// can still be an error when they are altered. Nothing to do for a plaintext blob.
+    pub(super) async fn check_from(&mut self, start: u64) -> io::Result<()> {
+        if let Blob::Sealed(s) = self {
+            if start < s.len {
+                let i = s.chunks.index_of(start);
+                let last = s.chunks.count(s.len) - 1;
+                s.read_chunks(i, (i + BATCH_CHUNKS - 1).min(last), &(0..0)).await?;
+            }
+        }
+        Ok(())
+    }
     /// The object `rel`, its length and date read with one HEAD request.
     pub(super) async fn object(objects: Arc<Objects>, rel: &str) -> io::Result<Blob> {
         let info = objects.head(rel).await.map_err(io_error)?;
@@ -56,6 +171,10 @@ impl Blob {
                 Ok((m.len(), m.modified().ok()))
             }
             Blob::Object { len, modified, .. } => Ok((*len, Some(*modified))),
+            Blob::Sealed(s) => {
+                let (_, modified) = Box::pin(s.inner.meta()).await?;
+                Ok((s.len, modified))
+            }
         }
     }
 
@@ -74,6 +193,7 @@ impl Blob {
                 let r = range.start.min(*len)..range.end.min(*len);
                 Ok(objects.get_range(rel, r).await.map_err(io_error)?.boxed())
             }
+            Blob::Sealed(s) => Ok(s.range(range)),
         }
     }
 
@@ -85,10 +205,13 @@ impl Blob {
                 f.read_exact(buf).await?;
                 Ok(())
             }
-            Blob::Object { .. } => {
+            Blob::Object { .. } | Blob::Sealed(_) => {
                 let want = buf.len();
                 let end = start + want as u64;
-                let parts: Vec<Bytes> = self.range(start..end, want.max(1)).await?.try_collect().await?;
+                let parts: Vec<Bytes> = Box::pin(self.range(start..end, want.max(1)))
+                    .await?
+                    .try_collect()
+                    .await?;
                 let mut at = 0;
                 for p in parts {
                     let n = p.len().min(want - at);

@@ -18,13 +18,19 @@ use crate::objects::Objects;
 /// Hex SHA-256 and length of the recording stored at `abs` (the spool or data directory) or,
 /// when no file is there, of the object `rel`. A recording in neither place is
 /// [`io::ErrorKind::NotFound`].
-pub async fn stored_sha256(abs: &Path, objects: Option<&Arc<Objects>>, rel: &str) -> io::Result<(String, u64)> {
+pub async fn stored_sha256(
+    abs: &Path,
+    objects: Option<&Arc<Objects>>,
+    rel: &str,
+    vault: &crate::sealed::Vault,
+) -> io::Result<(String, u64)> {
     let blob = match (File::open(abs).await, objects) {
         (Ok(f), _) => Blob::File(f),
         (Err(e), Some(objects)) if e.kind() == io::ErrorKind::NotFound => Blob::object(objects.clone(), rel).await?,
         (Err(e), _) => return Err(e),
     };
-    sha256_of(blob).await
+    // A sealed file or object (#12.1) is hashed as its plaintext, every chunk authenticated.
+    sha256_of(blob.unsealed(vault).await?).await
 }
 
 async fn sha256_of(mut blob: Blob) -> io::Result<(String, u64)> {

@@ -92,7 +92,7 @@ pub async fn respond_object(
     method: &Method,
     headers: &HeaderMap,
 ) -> io::Result<Response> {
-    let blob = Blob::object(objects, rel).await?;
+    let blob = Blob::object(objects, rel).await?.unsealed(&src.vault).await?;
     respond_blob(blob, src, format, download, method, headers, CHUNK_BYTES).await
 }
 
@@ -105,7 +105,7 @@ async fn respond_in_chunks(
     headers: &HeaderMap,
     chunk: usize,
 ) -> io::Result<Response> {
-    let file = Blob::File(File::open(&src.path).await?);
+    let file = Blob::File(File::open(&src.path).await?).unsealed(&src.vault).await?;
     respond_blob(file, src, format, download, method, headers, chunk).await
 }
 
@@ -119,6 +119,19 @@ async fn respond_blob(
     chunk: usize,
 ) -> io::Result<Response> {
     let rep = Representation::open(&mut file, src, format).await?;
+    if method != Method::HEAD {
+        // An altered sealed file is refused with an error status before any byte is sent
+        // when the damage is where the response starts (the rest fails the stream).
+        let start = match requested_ranges(headers, rep.len) {
+            RangeRequest::Ranges(r) if if_range_allows(headers, &rep) => r.first().map_or(0, |r| r.start),
+            _ => 0,
+        };
+        let start = match &rep.transcoder {
+            Some(t) => t.source_range(start..start + 1).start,
+            None => start,
+        };
+        file.check_from(start).await?;
+    }
 
     let mut common = HeaderMap::new();
     common.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
@@ -282,6 +295,7 @@ mod tests {
             path,
             sha256: String::new(),
             file_name: "rec.wav".into(),
+            vault: Default::default(),
         };
         (dir, src, file, pcm)
     }
@@ -355,5 +369,52 @@ mod tests {
         assert!(h.contains_key(header::LAST_MODIFIED), "Last-Modified");
         let body = axum::body::to_bytes(r.into_body(), usize::MAX).await.expect("body");
         assert!(body.is_empty(), "no body");
+    }
+    /// Issue #12.1: a sealed file serves its plaintext, whole, by ranges across chunk
+    /// boundaries and as PCM16; an altered chunk is an error, not bytes.
+    #[tokio::test]
+    async fn a_sealed_file_serves_its_plaintext_and_refuses_an_altered_chunk() {
+        use crate::sealed::{MasterKey, StoredFile, Vault};
+        use std::io::Write;
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i * 31 % 251) as u8).collect();
+        let (_dir, mut src, file, pcm) = g711_fixture(Law::Ulaw, 2, &data);
+        let vault = Vault::new(Some(MasterKey::from_bytes([7; 32])));
+        let out = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .truncate(true)
+            .open(&src.path)
+            .expect("reopen");
+        let mut sealed = vault.create(out).expect("sealed");
+        sealed.write_all(&file).expect("write");
+        sealed.flush().expect("flush");
+        drop::<StoredFile>(sealed);
+        src.vault = vault;
+        let (status, _, body) = fetch(&src, AudioFormat::Original, &HeaderMap::new(), 4096).await;
+        assert_eq!((status, body.len()), (StatusCode::OK, file.len()), "whole");
+        assert!(body == file, "whole read is the plaintext");
+        for (a, b) in [
+            (0usize, 63usize),
+            (60, 70),
+            (64 + 16_384 - 3, 64 + 16_384 + 3),
+            (20_000, 49_999),
+        ] {
+            let h = headers(&[(header::RANGE, &format!("bytes={a}-{b}"))]);
+            let (status, _, body) = fetch(&src, AudioFormat::Original, &h, 4096).await;
+            assert_eq!(status, StatusCode::PARTIAL_CONTENT, "range {a}-{b}");
+            assert!(body == file[a..=b], "range {a}-{b} is the plaintext");
+        }
+        let (_, _, body) = fetch(&src, AudioFormat::Pcm16, &HeaderMap::new(), 4096).await;
+        assert!(body == pcm, "PCM16 of the plaintext");
+        let mut stored = std::fs::read(&src.path).expect("read");
+        stored[96 + 104 + 16_424 + 500] ^= 1;
+        std::fs::write(&src.path, &stored).expect("tamper");
+        let err = respond(&src, AudioFormat::Original, false, &Method::GET, &HeaderMap::new())
+            .await
+            .expect_err("an altered chunk is refused");
+        assert!(
+            crate::sealed::sealed_error(&err).is_some(),
+            "a sealed-file error: {err}"
+        );
     }
 }

@@ -156,6 +156,7 @@ mod tests {
             path,
             sha256: String::new(),
             file_name: "x.wav".into(),
+            vault: Default::default(),
         };
         let (status, h1, body) = fetch(&src, AudioFormat::Pcm16, &HeaderMap::new(), 64).await;
         assert_eq!((status, body), (StatusCode::OK, file), "served as stored");
@@ -172,6 +173,7 @@ mod tests {
             path,
             sha256: String::new(),
             file_name: "x.wav".into(),
+            vault: Default::default(),
         };
         let err = respond(&src, AudioFormat::Pcm16, false, &Method::GET, &HeaderMap::new())
             .await

@@ -14,4 +14,6 @@ pub struct AudioSource {
     pub sha256: String,
     /// Download name, e.g. `20261126-101500-42_001.wav`.
     pub file_name: String,
+    /// Opens the file when it is stored encrypted (issue #12.1).
+    pub vault: crate::sealed::Vault,
 }

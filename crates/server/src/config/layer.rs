@@ -51,6 +51,7 @@ pub(super) struct Layer {
     disk_full_buffer_secs: Option<u32>,
     storage_url: Option<StorageUrl>,
     node_id: Option<String>,
+    encryption_key_file: Option<PathBuf>,
     node_lease_secs: Option<u32>,
     pause_fill: Option<PauseFill>,
     pause_auto_resume_secs: Option<u32>,
@@ -104,6 +105,9 @@ impl Layer {
         if self.node_id.is_some() {
             config.node_id = self.node_id;
         }
+        if self.encryption_key_file.is_some() {
+            config.encryption_key_file = self.encryption_key_file;
+        }
         set(&mut config.node_lease_secs, self.node_lease_secs);
         set(&mut config.pause_fill, self.pause_fill);
         set(&mut config.pause_auto_resume_secs, self.pause_auto_resume_secs);
@@ -141,6 +145,7 @@ struct FileConfig {
     disk_full_buffer_secs: Option<u32>,
     storage_url: Option<String>,
     node_id: Option<String>,
+    encryption_key_file: Option<String>,
     node_lease_secs: Option<u32>,
     pause_fill: Option<String>,
     pause_auto_resume_secs: Option<u32>,
@@ -303,6 +308,10 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .map(|v| storage_url(origin("storage_url"), &v))
             .transpose()?,
         node_id: raw.node_id.map(|v| node_id(origin("node_id"), v)).transpose()?,
+        encryption_key_file: raw
+            .encryption_key_file
+            .map(|v| data_dir(origin("encryption_key_file"), PathBuf::from(v)))
+            .transpose()?,
         node_lease_secs: raw
             .node_lease_secs
             .map(|v| in_range(origin("node_lease_secs"), v, NODE_LEASE_SECS, "seconds"))
@@ -412,6 +421,9 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("node_id") {
         l.node_id = Some(node_id(o, v)?);
     }
+    if let Some((o, v)) = get("encryption_key_file") {
+        l.encryption_key_file = Some(data_dir(o, PathBuf::from(v))?);
+    }
     if let Some((o, v)) = get("node_lease_secs") {
         l.node_lease_secs = Some(number(o, &v, NODE_LEASE_SECS, "seconds")?);
     }
@@ -491,7 +503,7 @@ mod tests {
     fn every_key_has_a_file_key_and_env_var() {
         // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
         // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 30] = [
+        let values: [(&str, &str, &str); 31] = [
             ("data_dir", "\"/srv/rec\"", "/srv/rec"),
             ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
             ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -518,6 +530,7 @@ mod tests {
             ("disk_full_buffer_secs", "2", "2"),
             ("storage_url", "\"s3://rec/p\"", "s3://rec/p"),
             ("node_id", "\"rec-2\"", "rec-2"),
+            ("encryption_key_file", "\"/etc/k\"", "/etc/k"),
             ("node_lease_secs", "3", "3"),
             ("pause_fill", "\"tone\"", "tone"),
             ("pause_auto_resume_secs", "90", "90"),

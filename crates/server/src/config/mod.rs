@@ -32,7 +32,7 @@ pub use storage_url::StorageUrl;
 pub use template::default_config_toml;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 30] = [
+pub const KEYS: [&str; 31] = [
     "data_dir",
     "http",
     "sip",
@@ -59,6 +59,7 @@ pub const KEYS: [&str; 30] = [
     "disk_full_buffer_secs",
     "storage_url",
     "node_id",
+    "encryption_key_file",
     "node_lease_secs",
     "pause_fill",
     "pause_auto_resume_secs",
@@ -177,6 +178,9 @@ pub struct Config {
     /// This node's name among the nodes sharing one PostgreSQL database; `None`: the host
     /// name (see [`Config::node_id`]).
     pub node_id: Option<String>,
+    /// A file holding the base64 of a 32-byte master key (issue #12.1): with it every new
+    /// recording and journal is stored encrypted. `None`: stored as plaintext.
+    pub encryption_key_file: Option<PathBuf>,
     /// With PostgreSQL: a node whose heartbeat is older than this is taken for dead and
     /// another node ends its live calls.
     pub node_lease_secs: u32,
@@ -219,6 +223,7 @@ impl Default for Config {
             storage_url: None,
             aws: Vec::new(),
             node_id: None,
+            encryption_key_file: None,
             node_lease_secs: DEFAULT_NODE_LEASE_SECS,
             pause_fill: PauseFill::Silence,
             pause_auto_resume_secs: 0,

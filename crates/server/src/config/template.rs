@@ -120,6 +120,15 @@ disk_full_buffer_secs = {disk_full_buffer}
 # letters, digits, '-', '_' or '.'. Env CALLREC_NODE_ID.
 # node_id = "rec-1"
 
+# Encryption at rest: a file holding the base64 of a 32-byte master key (make one with
+# `callrec-server gen-key /etc/callrec/master.key`; keep a copy somewhere safe: without it the
+# recordings cannot be played). With it every new recording (the growing file, the data
+# directory, the object store) and every journal JSON is stored encrypted; older plaintext
+# files keep playing (`callrec-server encrypt-existing` converts them). A data directory that
+# holds encrypted files refuses to start without this key or with another one. Env
+# CALLREC_ENCRYPTION_KEY_FILE.
+# encryption_key_file = "/etc/callrec/master.key"
+
 # With PostgreSQL: a node that has not renewed its heartbeat for this many seconds is taken
 # for dead, and another node ends its live calls (the node repairs its recordings when it
 # restarts). Keep it above the time a PostgreSQL restart takes.
@@ -191,7 +200,8 @@ mod tests {
             .replace("# bootstrap_admin_password =", "bootstrap_admin_password =")
             .replace("# ingest_token =", "ingest_token =")
             .replace("# storage_url =", "storage_url =")
-            .replace("# node_id =", "node_id =");
+            .replace("# node_id =", "node_id =")
+            .replace("# encryption_key_file =", "encryption_key_file =");
         let c = parse_file(&text).expect("uncommented template parses");
         assert!(c.database_url.is_some(), "database_url example is valid");
         assert!(c.ingest_token.is_some(), "ingest_token example is valid");

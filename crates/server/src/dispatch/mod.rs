@@ -285,10 +285,12 @@ async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material,
     let journal_local = state.files.abs(&journal_rel).map_err(|e| e.to_string())?;
     let wav_local = state.files.abs(&recording.rel_path).map_err(|e| e.to_string())?;
     let mut copies = None;
+    let uploaded = state.objects.is_some() && (!wav_local.exists() || !journal_local.exists());
     let (wav, journal) = match &state.objects {
-        // Uploaded already: a local copy of each for this attempt (scripts read files, and the
-        // e-mail attaches the object's bytes), removed with `copies` when the attempt ends.
-        Some(objects) if !wav_local.exists() || !journal_local.exists() => {
+        // Uploaded already, or stored encrypted (issue #12.1): a plaintext copy of each for
+        // this attempt (scripts read files, and the e-mail attaches the plaintext), removed
+        // with `copies` when the attempt ends.
+        objects if uploaded || state.vault.seals() => {
             let dir = state.files.tmp_dir().join(format!("dispatch-{}", target.id));
             let _ = tokio::fs::remove_dir_all(&dir).await;
             tokio::fs::create_dir_all(&dir)
@@ -296,13 +298,25 @@ async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material,
                 .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
             let guard = crate::dispatch::attempt::TempCopies(dir.clone());
             let wav = dir.join(&recording.recording.file_name);
-            if wav_local.exists() {
-                tokio::fs::copy(&wav_local, &wav).await.map_err(|e| e.to_string())?;
-            } else {
-                objects
-                    .copy_to_file(&recording.rel_path, &wav)
-                    .await
-                    .map_err(|e| format!("cannot fetch {} from the object store: {e}", recording.rel_path))?;
+            let from = match objects {
+                Some(objects) if !wav_local.exists() => {
+                    let stored = dir.join(".stored");
+                    objects
+                        .copy_to_file(&recording.rel_path, &stored)
+                        .await
+                        .map_err(|e| format!("cannot fetch {} from the object store: {e}", recording.rel_path))?;
+                    stored
+                }
+                _ => wav_local.clone(),
+            };
+            // Through the one plaintext read path: a damaged sealed file fails the attempt.
+            state
+                .vault
+                .copy_plain(&from, &wav)
+                .await
+                .map_err(|e| format!("cannot read {}: {e}", recording.rel_path))?;
+            if from != wav_local {
+                let _ = tokio::fs::remove_file(&from).await;
             }
             let journal_name = journal_local
                 .file_name()

@@ -81,7 +81,7 @@ pub async fn sweep(state: &AppState) -> Result<usize, StoreError> {
             let Ok(abs) = state.files.abs(&rec.rel_path) else {
                 continue;
             };
-            match crate::audio::stored_sha256(&abs, state.objects.as_ref(), &rec.rel_path).await {
+            match crate::audio::stored_sha256(&abs, state.objects.as_ref(), &rec.rel_path, &state.vault).await {
                 Ok((sha, _)) if sha == rec.recording.sha256 => {
                     append(
                         state,

@@ -33,6 +33,7 @@ pub async fn run(
     store: &dyn Store,
     files: &Files,
     objects: Option<&Arc<Objects>>,
+    vault: &crate::sealed::Vault,
 ) -> Result<EvidenceReport, StoreError> {
     let keys: HashSet<String> = store.evidence_keys().await?.into_iter().collect();
     let mut problems = Vec::new();
@@ -111,7 +112,7 @@ pub async fn run(
             ));
         }
         let read = match files.abs(&rec.rel_path) {
-            Ok(abs) => crate::audio::stored_sha256(&abs, objects, &rec.rel_path).await,
+            Ok(abs) => crate::audio::stored_sha256(&abs, objects, &rec.rel_path, vault).await,
             Err(err) => Err(err),
         };
         match read {
@@ -128,6 +129,12 @@ pub async fn run(
                 e,
                 EvidenceProblemKind::MissingFile,
                 format!("the file of recording {} ({}) is gone", e.recording_id, rec.rel_path),
+            )),
+            // Audio that fails its authentication (#12.1) was altered, not lost.
+            Err(err) if crate::sealed::file::sealed_error(&err).is_some() => problems.push(problem(
+                e,
+                EvidenceProblemKind::Altered,
+                format!("the audio of recording {} ({}) fails its authentication: {err}", e.recording_id, rec.rel_path),
             )),
             Err(err) => problems.push(problem(
                 e,
@@ -183,5 +190,7 @@ pub async fn offline(config: &crate::config::Config) -> anyhow::Result<EvidenceR
     let objects = Objects::from_config(config)
         .context("cannot configure the object store (storage_url, AWS_*)")?
         .map(Arc::new);
-    Ok(run(&*store, &files, objects.as_ref()).await?)
+    let vault = crate::sealed::Vault::from_key_file(config.encryption_key_file.as_deref())
+        .context("cannot read the encryption key (encryption_key_file)")?;
+    Ok(run(&*store, &files, objects.as_ref(), &vault).await?)
 }

@@ -2,6 +2,7 @@
 //! [`SegmentFacts`] it reports, and [`SilentMedia`] for calls announced without audio.
 
 use crate::disk::Disk;
+use crate::sealed::{StoredFile, Vault};
 use callrec_media::g711::Law;
 use callrec_media::wav::{WavFile, WavWriter};
 use callrec_types::calls::AudioCodec;
@@ -31,8 +32,9 @@ pub struct SegmentFacts {
 /// blocking file I/O.
 pub trait CallMedia: Send + Sync + 'static {
     /// From `at` on, the call's audio goes to a new stereo WAV at `path` (absolute); write
-    /// failures are reported to `disk`. On an error no file is left at `path`.
-    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()>;
+    /// failures are reported to `disk`, and the file is sealed when `vault` has a key. On an
+    /// error no file is left at `path`.
+    fn start_segment(&self, path: PathBuf, vault: &Vault, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()>;
     /// PCI pause (issue #11.1): from `at` on, the open segment gets `fill` instead of the
     /// call's audio, until [`CallMedia::resume`] or the segment's end. Never waits.
     fn pause(&self, at: DateTime<Utc>, fill: PauseFill);
@@ -49,7 +51,7 @@ pub trait CallMedia: Send + Sync + 'static {
 /// is filled with silence by the wall clock, so its length is the recording's length.
 #[derive(Default)]
 pub struct SilentMedia {
-    open: Mutex<Option<(WavFile<std::fs::File>, DateTime<Utc>)>>,
+    open: Mutex<Option<(WavFile<StoredFile>, DateTime<Utc>)>>,
 }
 
 const LAW: Law = Law::Ulaw;
@@ -59,12 +61,15 @@ impl CallMedia for SilentMedia {
         AudioCodec::Pcmu
     }
 
-    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()> {
+    fn start_segment(&self, path: PathBuf, vault: &Vault, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()> {
         let file = std::fs::OpenOptions::new()
             .create_new(true)
             .read(true)
             .write(true)
             .open(&path)?;
+        let file = vault.create(file).inspect_err(|_| {
+            let _ = std::fs::remove_file(&path);
+        })?;
         let w = WavWriter::stereo(LAW, 8000).map_err(io::Error::other)?;
         let wav = WavFile::create(file, w).map_err(|e| {
             let _ = std::fs::remove_file(&path);
@@ -97,7 +102,7 @@ impl CallMedia for SilentMedia {
         }
         let duration_ms = wav.state().duration_ms() as i64;
         let f = wav.finish().map_err(io::Error::other)?;
-        f.sync_all()?;
+        f.get_ref().sync_all()?;
         Ok(SegmentFacts {
             duration_ms,
             codec: AudioCodec::Pcmu,

@@ -19,7 +19,7 @@ pub use registry::{LiveCall, LiveCalls};
 
 use crate::calls::{self, AddressBook, RawParticipant};
 use crate::error::ApiError;
-use crate::files::{sha256_file, Files};
+use crate::files::Files;
 use crate::state::AppState;
 use callrec_store::{FinishedRecording, NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{
@@ -407,8 +407,8 @@ async fn start_segment_at(
         tokio::fs::create_dir_all(dir).await.map_err(ApiError::from)?;
     }
     let media = lc.media.clone();
-    let (p, disk) = (abs.clone(), state.disk.clone());
-    blocking(move || media.start_segment(p, now, disk))
+    let (p, disk, vault) = (abs.clone(), state.disk.clone(), state.vault.clone());
+    blocking(move || media.start_segment(p, &vault, now, disk))
         .await
         .map_err(ApiError::from)?;
     let offset = (now - lc.call.answered_at.unwrap_or(lc.call.started_at))
@@ -493,7 +493,8 @@ pub async fn finish(
     dispatch: Vec<(Option<RuleId>, Dispatch)>,
 ) -> Result<Recording, ApiError> {
     let abs = state.files.abs(rel_path)?;
-    let (sha256, bytes) = sha256_file(&abs).await?;
+    // Of the plaintext: what downloads and clients check, sealed or not.
+    let (sha256, bytes) = state.vault.sha256(&abs).await?;
     // Queued before the row is complete, so a crash in between leaves a note the uploader
     // holds until the start-up repair completes the row (objects::queue).
     crate::objects::upload::queue(

@@ -238,6 +238,18 @@ impl Objects {
         }
     }
 
+    /// The keys of every object under `recordings/` (rekey and encrypt-existing, issue #12.1).
+    pub async fn list_recordings(&self) -> Result<Vec<String>, ObjectsError> {
+        let prefix = Self::key("recordings")?;
+        let mut list = self.store.list(Some(&prefix));
+        let mut keys = Vec::new();
+        while let Some(meta) = list.next().await {
+            keys.push(meta?.location.to_string());
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Bytes stored under `recordings/` (the bucket's use, for the storage screen).
     pub async fn bytes_used(&self) -> Result<u64, ObjectsError> {
         let prefix = Self::key("recordings")?;

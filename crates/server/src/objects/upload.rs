@@ -208,7 +208,7 @@ async fn upload(
             let want = row.recording.sha256.to_ascii_lowercase();
             if !tokio::fs::try_exists(&local).await? {
                 // Uploaded and removed by an earlier pass that stopped before removing the note.
-                let (got, _) = objects.sha256(rel).await?;
+                let got = plain_sha256_of_object(state, objects, rel).await?;
                 if got != want {
                     return Err(ObjectsError::Mismatch {
                         key: rel.to_owned(),
@@ -232,14 +232,28 @@ async fn upload(
                 return Ok(Done::Waiting);
             }
             let (stored, _) = objects.sha256(rel).await?;
-            for got in [sent, stored] {
-                if got != want {
-                    return Err(ObjectsError::Mismatch {
-                        key: rel.to_owned(),
-                        want: want.clone(),
-                        got,
-                    });
-                }
+            // The object holds exactly the spool's bytes (`sent` was hashed while uploading,
+            // `stored` read back), and those bytes are the recording: for a file stored
+            // encrypted (issue #12.1) the row's SHA-256 is of the plaintext, so the spool file
+            // is decrypted and hashed through the vault (every chunk authenticated).
+            if stored != sent {
+                return Err(ObjectsError::Mismatch {
+                    key: rel.to_owned(),
+                    want: sent,
+                    got: stored,
+                });
+            }
+            let plain = if sent == want {
+                sent
+            } else {
+                state.vault.sha256(&local).await?.0
+            };
+            if plain != want {
+                return Err(ObjectsError::Mismatch {
+                    key: rel.to_owned(),
+                    want,
+                    got: plain,
+                });
             }
             tokio::fs::remove_file(&local).await?;
             remove_note_if_unchanged(note_path, note_bytes).await?;
@@ -259,6 +273,20 @@ async fn upload(
             Ok(Done::Uploaded)
         }
     }
+}
+
+/// SHA-256 of an object's plaintext: fetched to a temporary file and read through the vault.
+async fn plain_sha256_of_object(state: &AppState, objects: &Objects, rel: &str) -> Result<String, ObjectsError> {
+    let dir = state.files.tmp_dir();
+    tokio::fs::create_dir_all(&dir).await?;
+    let tmp = dir.join(format!("check-{}.tmp", hex::encode(rand::random::<[u8; 8]>())));
+    let result = async {
+        objects.copy_to_file(rel, &tmp).await?;
+        Ok::<_, ObjectsError>(state.vault.sha256(&tmp).await?.0)
+    }
+    .await;
+    let _ = tokio::fs::remove_file(&tmp).await;
+    result
 }
 
 async fn remove_if_exists(path: &Path) -> std::io::Result<()> {

@@ -69,6 +69,7 @@ async fn audio_route(
         path: s.files.abs(&rec.rel_path)?,
         sha256: rec.recording.sha256.clone(),
         file_name: rec.recording.file_name.clone(),
+        vault: s.vault.clone(),
     };
     // One audit row per play or download, not per range request: a player that seeks sends
     // many ranges, but only the one from byte 0 (or none) starts a play.
@@ -116,6 +117,14 @@ async fn audio_route(
             ErrorCode::FileMissing,
             "the recording's file is missing from the server's disk",
         )),
+        Err(e) if crate::sealed::sealed_error(&e).is_some() => {
+            tracing::error!(recording = %id, error = %e, "a stored recording fails its integrity check; not served");
+            Err(ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::RecordingAltered,
+                format!("the recording's stored file fails its integrity check and is not served: {e}"),
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -35,6 +35,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::sealed::Vault;
 use callrec_media::g711::Law;
 use callrec_media::jitter::Side;
 use callrec_media::wav::{WavFile, WavWriter};
@@ -240,7 +241,7 @@ impl CallMedia for RtpCall {
         }
     }
 
-    fn start_segment(&self, path: PathBuf, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()> {
+    fn start_segment(&self, path: PathBuf, vault: &Vault, at: DateTime<Utc>, disk: Arc<Disk>) -> io::Result<()> {
         // Truncate rather than create_new: the server builds the path, and a file already
         // there is this segment's own from an attempt whose bookkeeping failed and is retried.
         let file = std::fs::OpenOptions::new()
@@ -249,6 +250,13 @@ impl CallMedia for RtpCall {
             .read(true)
             .write(true)
             .open(&path)?;
+        let file = match vault.create(file) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = std::fs::remove_file(&path);
+                return Err(e);
+            }
+        };
         let writer = WavWriter::stereo(self.law, 8000).map_err(io::Error::other)?;
         let wav = match WavFile::create(file, writer) {
             Ok(wav) => wav,
@@ -299,7 +307,7 @@ impl CallMedia for RtpCall {
             .map_err(|_| io::Error::other("the RTP worker did not close the segment"))??;
         let duration_ms = i64::try_from(closed.file.state().duration_ms()).unwrap_or(i64::MAX);
         let file = closed.file.finish().map_err(io::Error::other)?;
-        file.sync_all()?;
+        file.get_ref().sync_all()?;
         Ok(SegmentFacts {
             duration_ms,
             codec: self.codec(),

@@ -2,11 +2,11 @@
 //! this tick, the [`Backlog`] waiting for the disk, its PCI [`Pauses`], and how a write that
 //! fails is retried.
 
-use std::fs::File;
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::sealed::StoredFile;
 use callrec_media::g711::Law;
 use callrec_media::wav::WavFile;
 use callrec_types::calls::RecordingGap;
@@ -21,7 +21,7 @@ pub const RETRY: Duration = Duration::from_millis(500);
 /// A segment's file once closed: its header matches its length.
 pub struct ClosedSegment {
     /// The file.
-    pub file: Box<WavFile<File>>,
+    pub file: Box<WavFile<StoredFile>>,
     /// Spans lost to a full disk.
     pub gaps: Vec<RecordingGap>,
     /// Milliseconds of audio received from each side (caller, callee) while the segment was
@@ -32,7 +32,7 @@ pub struct ClosedSegment {
 pub(super) struct Segment {
     /// The call's engine id, for logs.
     pub(super) call: u64,
-    pub(super) file: Box<WavFile<File>>,
+    pub(super) file: Box<WavFile<StoredFile>>,
     /// Frames drained from the mixer this tick (a reused buffer).
     pub(super) incoming: Vec<u8>,
     /// Frames not written yet, and the gaps.
@@ -50,7 +50,7 @@ pub(super) struct Segment {
 
 impl Segment {
     /// A segment of call `call` into `file`; `incoming` frames are drained per tick at most.
-    pub(super) fn new(call: u64, file: Box<WavFile<File>>, disk: Arc<Disk>, incoming: usize) -> Segment {
+    pub(super) fn new(call: u64, file: Box<WavFile<StoredFile>>, disk: Arc<Disk>, incoming: usize) -> Segment {
         let law = file.state().codec().law().unwrap_or(Law::Ulaw);
         Segment {
             call,

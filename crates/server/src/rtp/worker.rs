@@ -17,13 +17,13 @@
 //! position is computed once per batch.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io;
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
+use crate::sealed::StoredFile;
 use callrec_media::g711::Law;
 use callrec_media::jitter::{JitterConfig, JitterStats, Outcome, Packet, Side, StereoMixer};
 use callrec_media::rtp::{classify, PacketKind, PayloadMap};
@@ -96,7 +96,7 @@ pub enum Command {
         /// Call id.
         id: u64,
         /// The new segment's file, header written.
-        file: Box<WavFile<File>>,
+        file: Box<WavFile<StoredFile>>,
         /// Where the segment starts on the engine clock.
         at: Instant,
         /// Where write failures are reported, and how much audio the segment may hold.
