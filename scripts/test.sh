@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of callrec on a fresh Debian 12 as root, installing what the tests need:
 # Debian packages (SMTP sink, sipp, PostgreSQL for the store suite, Kamailio in front of two
-# nodes for the scale-out tests (its package starts no daemon), the desktop's WebKit/GTK,
+# nodes for the scale-out tests (its package starts no daemon), libsrtp2 for the SRTP round
+# trip with the reference implementation, openssl for the TLS tests' certificates, the desktop's WebKit/GTK,
 # Xvfb, WebKitWebDriver), the UI's npm packages, cargo-machete, cargo-fuzz and tauri-driver.
 # Nothing is skipped: the real-window desktop tests (ignored by a plain `cargo test` because they
 # need a display) run here under Xvfb, and the store suite runs on a real PostgreSQL it starts.
@@ -18,7 +19,7 @@ step() { printf '\n== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 apt_pkgs=(build-essential pkg-config ca-certificates curl python3 python3-venv python3-aiosmtpd sip-tester sox
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   libasound2-dev xvfb xauth webkit2gtk-driver dbus dbus-x11 keyutils gnome-keyring libdbus-1-dev
-  postgresql postgresql-contrib kamailio)
+  postgresql postgresql-contrib kamailio libsrtp2-dev openssl)
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

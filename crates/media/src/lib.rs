@@ -11,6 +11,7 @@
 //! - [`sdp`]: SDP offers and recvonly answers (RFC 4566, RFC 3264).
 //! - [`rtp`]: RTP header parsing and packet classification (RFC 3550).
 //! - [`sip`]: SIP message parsing with limits, stream framing, responses (RFC 3261).
+//! - [`srtp`]: SRTP protect/unprotect of one stream keyed by SDES (RFC 3711, RFC 4568).
 //! - [`wav`]: WAV header parsing (uploads), header writing, PCM16 transcoding with byte
 //!   ranges, and a growing stereo G.711 writer that stays playable after a crash.
 
@@ -21,4 +22,5 @@ pub mod multipart;
 pub mod rtp;
 pub mod sdp;
 pub mod sip;
+pub mod srtp;
 pub mod wav;

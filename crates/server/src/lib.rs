@@ -63,6 +63,8 @@ pub struct Server {
     repaired: Vec<callrec_types::CallId>,
     /// The SIP (SIPREC) address, UDP and TCP.
     pub sip_addr: SocketAddr,
+    /// The SIP over TLS address, when `sips` is set.
+    pub sips_addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -104,8 +106,13 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen for HTTP on {}", config.http))?;
         let http_addr = http.local_addr()?;
-        let sip = sip::bind(config.sip).with_context(|| format!("cannot listen for SIP on {}", config.sip))?;
+        let mut sip = sip::bind(config.sip).with_context(|| format!("cannot listen for SIP on {}", config.sip))?;
+        if let (Some(addr), Some(tls)) = (config.sips, sip::tls::server_config(&config)?) {
+            sip.listen_tls(addr, tls)
+                .with_context(|| format!("cannot listen for SIP over TLS on {addr}"))?;
+        }
         let sip_addr = sip.addr;
+        let sips_addr = sip.tls_addr;
         let key_path = evidence::key::key_path(&config.data_dir);
         let signer = evidence::key::Signer::load_or_create(&key_path)
             .with_context(|| format!("cannot read or create the evidence signing key {}", key_path.display()))?;
@@ -127,6 +134,7 @@ impl Server {
             outbox,
             repaired,
             sip_addr,
+            sips_addr,
         })
     }
 
@@ -228,6 +236,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let server = Server::bind(config).await?;
     eprintln!("callrec-server: HTTP on http://{}", server.http_addr);
     eprintln!("callrec-server: SIP on {} (UDP and TCP)", server.sip_addr);
+    if let Some(sips) = server.sips_addr {
+        eprintln!("callrec-server: SIP over TLS on {sips}");
+    }
     server.run(shutdown_signal()).await
 }
 

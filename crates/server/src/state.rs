@@ -93,7 +93,7 @@ impl AppState {
         // reported like a store that cannot be configured.
         let vault = crate::sealed::Vault::from_key_file(config.encryption_key_file.as_deref())
             .map_err(|e| ObjectsError::Io(std::io::Error::other(e)))?;
-        
+
         let signer = crate::evidence::key::Signer::load_or_create(&crate::evidence::key::key_path(&config.data_dir))?;
         Self::build(config, store, clock, event_buffer, None, vault, Arc::new(signer))
     }

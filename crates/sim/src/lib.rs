@@ -30,7 +30,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 pub use call::{CallBuilder, CallReport, Sim, SimCall};
-pub use link::Transport;
+pub use link::{TlsClient, Transport};
 
 /// Raises the soft open-file limit to the hard one: every call holds two RTP sockets (and, in
 /// the server, a file). The one copy of this, for the sim's binaries, the server and the
@@ -80,6 +80,9 @@ pub enum SimError {
     /// The answer's multipart body could not be read.
     #[error(transparent)]
     Multipart(#[from] callrec_media::multipart::MultipartError),
+    /// TLS could not be set up (certificates, handshake).
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl SimError {
@@ -93,6 +96,7 @@ impl SimError {
             SimError::Rejected(code) => format!("sip_{code}"),
             SimError::BadAnswer(_) | SimError::Sdp(_) | SimError::Multipart(_) => "bad_answer".into(),
             SimError::Sip(_) => "bad_sip".into(),
+            SimError::Tls(_) => "tls".into(),
         }
     }
 }
@@ -104,6 +108,10 @@ pub struct Options {
     pub sip: SocketAddr,
     /// SIP transport.
     pub transport: Transport,
+    /// With [`Transport::Tls`]: whom to trust, and our client certificate.
+    pub tls: Option<TlsClient>,
+    /// Offer SRTP (SDES) with this suite on both streams.
+    pub srtp: Option<callrec_media::sdp::CryptoSuite>,
     /// Calls to place in total.
     pub calls: u64,
     /// Calls in progress at most at once.
@@ -149,6 +157,8 @@ impl Options {
         Options {
             sip,
             transport: Transport::Udp,
+            tls: None,
+            srtp: None,
             calls: 1,
             concurrency: 1,
             duration: Duration::from_secs(10),
@@ -220,7 +230,14 @@ impl Summary {
 /// Places `opts.calls` calls, at most `opts.concurrency` at once, starting `opts.rate` per
 /// second, each lasting `opts.duration`; returns what happened.
 pub async fn run(opts: &Options) -> Result<Summary, SimError> {
-    let sim = Sim::counting(opts.sip, opts.transport, opts.rtp_threads, opts.packets_sent.clone()).await?;
+    let sim = Sim::counting_tls(
+        opts.sip,
+        opts.transport,
+        opts.tls.as_ref(),
+        opts.rtp_threads,
+        opts.packets_sent.clone(),
+    )
+    .await?;
     let started = Instant::now();
     let permits = Arc::new(tokio::sync::Semaphore::new(
         usize::try_from(opts.concurrency.max(1)).unwrap_or(usize::MAX),
@@ -271,6 +288,9 @@ fn builder_for(sim: &Sim, opts: &Options) -> CallBuilder {
     }
     if opts.silent {
         b = b.silent();
+    }
+    if let Some(suite) = opts.srtp {
+        b = b.srtp(suite);
     }
     if let Some(consent) = &opts.consent {
         b = b.consent(consent);

@@ -2,12 +2,14 @@
 //! summary line (calls ok/failed, RTP packets sent per stream). Exits 1 when a call failed.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use callrec_media::g711::Law;
-use callrec_sim::{Options, Transport};
+use callrec_media::sdp::CryptoSuite;
+use callrec_sim::{Options, TlsClient, Transport};
 use clap::Parser;
 
 /// SIPREC call simulator: real SIP and RTP, a distinct tone per participant.
@@ -51,9 +53,28 @@ struct Cli {
     /// When `--consent-later` is sent, in seconds after the answer.
     #[arg(long, value_name = "SECS", default_value_t = 3.0)]
     consent_at: f64,
-    /// SIP transport.
-    #[arg(long, value_parser = ["udp", "tcp"], default_value = "udp")]
+    /// SIP transport (`tls` needs --tls-ca; point --sip at the recorder's `sips` port).
+    #[arg(long, value_parser = ["udp", "tcp", "tls"], default_value = "udp")]
     transport: String,
+    /// With `--transport tls`: PEM file of the CA (or self-signed certificate) to trust.
+    #[arg(long, value_name = "FILE")]
+    tls_ca: Option<PathBuf>,
+    /// With `--transport tls`: the name the recorder's certificate must carry [default: the
+    /// IP address of --sip].
+    #[arg(long, value_name = "NAME")]
+    tls_name: Option<String>,
+    /// With `--transport tls`: a client certificate (PEM) for mutual TLS; needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Offer SRTP (RTP/SAVP with a=crypto, SDES) on both streams and encrypt every packet.
+    #[arg(long)]
+    srtp: bool,
+    /// The SRTP suite offered with --srtp.
+    #[arg(long, value_name = "SUITE", default_value = "AES_CM_128_HMAC_SHA1_80")]
+    srtp_suite: String,
     /// Put each call on hold this many seconds after the answer.
     #[arg(long, value_name = "SECS")]
     hold_at: Option<f64>,
@@ -83,7 +104,19 @@ fn secs(name: &str, v: f64) -> anyhow::Result<Duration> {
 
 fn options(cli: &Cli) -> anyhow::Result<Options> {
     let mut o = Options::new(cli.sip);
-    o.transport = Transport::parse(&cli.transport).context("--transport is udp or tcp")?;
+    o.transport = Transport::parse(&cli.transport).context("--transport is udp, tcp or tls")?;
+    if o.transport == Transport::Tls {
+        let ca = cli.tls_ca.as_deref().context("--transport tls needs --tls-ca FILE")?;
+        let name = cli.tls_name.clone().unwrap_or_else(|| cli.sip.ip().to_string());
+        let client = cli.tls_cert.as_deref().zip(cli.tls_key.as_deref());
+        o.tls = Some(TlsClient::new(ca, &name, client)?);
+    }
+    if cli.srtp {
+        o.srtp = Some(CryptoSuite::parse(&cli.srtp_suite).with_context(|| {
+            let names: Vec<&str> = CryptoSuite::ALL.iter().map(|s| s.name()).collect();
+            format!("--srtp-suite is one of {}", names.join(", "))
+        })?);
+    }
     o.calls = cli.calls;
     o.concurrency = cli.concurrency.max(1);
     o.duration = secs("duration", cli.duration)?;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use callrec_media::g711::Law;
-use callrec_media::sdp::Direction;
+use callrec_media::sdp::{Crypto, Direction, MasterKey};
 
 /// The multipart boundary used by the simulator.
 pub const BOUNDARY: &str = "callrec-sim-boundary-7f3a";
@@ -48,6 +48,9 @@ pub struct OfferSpec<'a> {
     pub callee: &'a Party,
     /// A stable id of the recorded session (RFC 7865 `session_id`).
     pub recording_id: &'a str,
+    /// Per m-line, the SRTP key we send with: the stream is offered `RTP/SAVP` with it in
+    /// `a=crypto` (SDES, RFC 4568); `None` offers plain `RTP/AVP`.
+    pub crypto: [Option<&'a MasterKey>; 2],
 }
 
 /// The SDP offer.
@@ -64,15 +67,20 @@ pub fn sdp(o: &OfferSpec<'_>) -> String {
         o.session_id, o.version
     );
     for (i, port) in o.ports.iter().enumerate() {
+        let key = o.crypto[i];
         let _ = write!(
             s,
-            "m=audio {port} RTP/AVP {pt} {te}\r\na=rtpmap:{pt} {enc}/8000\r\n\
+            "m=audio {port} {proto} {pt} {te}\r\na=rtpmap:{pt} {enc}/8000\r\n\
              a=rtpmap:{te} telephone-event/8000\r\na=label:{label}\r\na={dir}\r\n",
+            proto = if key.is_some() { "RTP/SAVP" } else { "RTP/AVP" },
             te = TELEPHONE_EVENT_PT,
             enc = o.law.encoding_name(),
             label = i + 1,
             dir = o.direction.as_str(),
         );
+        if let Some(key) = key {
+            let _ = write!(s, "a=crypto:{}\r\n", Crypto::answer_value(1, key));
+        }
     }
     s
 }
@@ -168,6 +176,7 @@ pub fn raw_invite(sip: SocketAddr, me: SocketAddr, call_id: &str, transport: &st
         caller: &caller,
         callee: &callee,
         recording_id: call_id,
+        crypto: [None, None],
     };
     let body = multipart(&sdp(&spec), &metadata(&spec));
     let mut invite = format!(
@@ -201,6 +210,7 @@ mod tests {
             caller,
             callee,
             recording_id: "abc",
+            crypto: [None, None],
         }
     }
 
@@ -235,5 +245,22 @@ mod tests {
                 Some("sip:201@pbx.example")
             );
         }
+    }
+
+    #[test]
+    fn an_srtp_offer_carries_our_key_in_a_crypto_line() {
+        let alice = Party {
+            aor: "sip:201@pbx.example".into(),
+            name: "Alice".into(),
+        };
+        let suite = callrec_media::sdp::CryptoSuite::AesCm128HmacSha1_32;
+        let key = MasterKey::new(suite, (0u8..30).collect()).expect("key");
+        let mut o = spec(&alice, &alice, 0);
+        o.crypto = [Some(&key), None];
+        let offer = SessionDescription::parse(sdp(&o).as_bytes()).expect("SDP parses");
+        assert!(offer.media[0].is_srtp(), "RTP/SAVP");
+        let c = offer.media[0].crypto().expect("a usable a=crypto");
+        assert_eq!((c.tag, c.suite, &c.key), (1, suite, &key), "our key, tag 1");
+        assert!(!offer.media[1].is_srtp(), "the other stream stays plain");
     }
 }

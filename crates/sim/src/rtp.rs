@@ -6,6 +6,10 @@
 //! (start + n ms), so a late wake-up sends the overdue slots at once and never drifts. While
 //! a stream is paused (hold) its RTP clock keeps running and its sequence number does not,
 //! as a real source's would (RFC 3550 §5.1): the recorder sees a timestamp jump, no loss.
+//!
+//! An SRTP stream protects each packet as it is built (RFC 3711, the key the offer carried),
+//! and can flip a payload bit of every n-th protected packet to test the recorder's
+//! authentication.
 
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -13,6 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use callrec_media::srtp::SrtpSender;
 
 use crate::signal::{write_rtp_header, XorShift, RTP_HEADER_LEN, SAMPLES_PER_PACKET};
 
@@ -37,6 +43,25 @@ pub struct StreamSpec {
     pub reorder_pct: f64,
     /// Seed of the loss/reorder choices.
     pub seed: u64,
+    /// SRTP: every packet is protected with this sender.
+    pub srtp: Option<SrtpSender>,
+    /// With SRTP, flip a payload bit of every n-th packet (0 = never).
+    pub tamper_every: u64,
+}
+
+/// A packet as it goes on the wire: plain RTP, or protected by SRTP.
+enum Wire {
+    Plain([u8; RTP_HEADER_LEN + SAMPLES_PER_PACKET]),
+    Sealed(Vec<u8>),
+}
+
+impl Wire {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Wire::Plain(p) => p,
+            Wire::Sealed(v) => v,
+        }
+    }
 }
 
 /// Counters of one stream, readable while it runs and after it stopped.
@@ -50,12 +75,15 @@ pub struct StreamCounters {
     pub reordered: AtomicU64,
     /// Send errors (e.g. the recorder's port already closed).
     pub errors: AtomicU64,
+    /// SRTP packets sent with a flipped bit on purpose.
+    pub tampered: AtomicU64,
 }
 
 enum Command {
     Add(u64, Box<StreamSpec>, Arc<StreamCounters>),
     Remove(u64, Option<tokio::sync::oneshot::Sender<()>>),
     Sending(u64, bool),
+    Srtp(u64, Box<SrtpSender>),
 }
 
 /// The sender threads. Dropping it stops them.
@@ -78,6 +106,11 @@ impl StreamHandle {
     /// Pauses (`false`, e.g. on hold) or resumes the stream.
     pub fn set_sending(&self, sending: bool) {
         let _ = self.tx.send(Command::Sending(self.id, sending));
+    }
+
+    /// Protects the following packets with `sender` (a new key after a re-INVITE).
+    pub fn set_srtp(&self, sender: SrtpSender) {
+        let _ = self.tx.send(Command::Srtp(self.id, Box::new(sender)));
     }
 
     /// The stream's counters.
@@ -178,7 +211,9 @@ struct TxStream {
     phase: usize,
     sending: bool,
     marker: bool,
-    held: Option<[u8; RTP_HEADER_LEN + SAMPLES_PER_PACKET]>,
+    held: Option<Wire>,
+    /// SRTP packets protected so far (for `tamper_every`).
+    sealed: u64,
 }
 
 impl TxStream {
@@ -197,7 +232,22 @@ impl TxStream {
             sending: true,
             marker: true,
             held: None,
+            sealed: 0,
         }
+    }
+
+    /// The packet as sent: protected (and maybe tampered with) when the stream is SRTP.
+    fn seal(&mut self, packet: [u8; RTP_HEADER_LEN + SAMPLES_PER_PACKET]) -> Option<Wire> {
+        let Some(srtp) = self.spec.srtp.as_mut() else {
+            return Some(Wire::Plain(packet));
+        };
+        let mut sealed = srtp.protect(&packet).ok()?.to_vec();
+        self.sealed += 1;
+        if self.spec.tamper_every > 0 && self.sealed.is_multiple_of(self.spec.tamper_every) {
+            sealed[RTP_HEADER_LEN + 7] ^= 0x10;
+            self.counters.tampered.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(Wire::Sealed(sealed))
     }
 
     /// Sends this interval's packet (or not: hold, loss, reordering); returns the datagrams
@@ -233,14 +283,18 @@ impl TxStream {
             self.counters.skipped.fetch_add(1, Ordering::Relaxed);
             return 0;
         }
+        let Some(packet) = self.seal(packet) else {
+            self.counters.errors.fetch_add(1, Ordering::Relaxed);
+            return 0;
+        };
         if let Some(held) = self.held.take() {
-            u64::from(self.send(&packet)) + u64::from(self.send(&held))
+            u64::from(self.send(packet.bytes())) + u64::from(self.send(held.bytes()))
         } else if self.rng.chance(self.spec.reorder_pct) {
             self.counters.reordered.fetch_add(1, Ordering::Relaxed);
             self.held = Some(packet);
             0
         } else {
-            u64::from(self.send(&packet))
+            u64::from(self.send(packet.bytes()))
         }
     }
 
@@ -267,7 +321,7 @@ impl TxStream {
         if !sending {
             // A packet held back for reordering goes out before the pause.
             if let Some(held) = self.held.take() {
-                sent += u64::from(self.send(&held));
+                sent += u64::from(self.send(held.bytes()));
             }
         }
         self.sending = sending;
@@ -307,6 +361,11 @@ impl Wheel {
                 }
                 if let Some(done) = done {
                     let _ = done.send(());
+                }
+            }
+            Command::Srtp(id, sender) => {
+                if let Some(s) = self.streams.get_mut(&id) {
+                    s.spec.srtp = Some(*sender);
                 }
             }
             Command::Sending(id, on) => {

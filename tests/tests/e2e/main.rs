@@ -28,4 +28,5 @@ mod retention;
 mod shutdown;
 mod sipp;
 mod siprec;
+mod tls_srtp;
 mod webhook;

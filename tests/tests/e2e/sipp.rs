@@ -145,6 +145,8 @@ async fn sipp_as_the_siprec_client_is_recorded_with_a_channel_per_participant() 
         loss_pct: 0.0,
         reorder_pct: 0.0,
         seed: 2,
+        srtp: None,
+        tamper_every: 0,
     });
 
     let status = tokio::task::spawn_blocking(move || {

@@ -45,7 +45,9 @@ pub(crate) const SLACK_MS: i64 = 60;
 /// (The shared `TestServer` does not expose the SIP address yet.)
 pub(crate) struct Recorder {
     pub(crate) url: String,
-    sip: SocketAddr,
+    pub(crate) sip: SocketAddr,
+    /// The SIP over TLS address, when the configuration sets `sips`.
+    pub(crate) sips: Option<SocketAddr>,
     pub(crate) state: AppState,
     dir: Option<tempfile::TempDir>,
     data_dir: PathBuf,
@@ -72,9 +74,10 @@ impl Recorder {
     async fn start_in(dir: Option<tempfile::TempDir>, cfg: Config) -> Recorder {
         let data_dir = cfg.data_dir.clone();
         let server = Server::bind(cfg).await.expect("the server binds HTTP and SIP");
-        let (url, sip, state) = (
+        let (url, sip, sips, state) = (
             format!("http://{}", server.http_addr),
             server.sip_addr,
+            server.sips_addr,
             server.state().clone(),
         );
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -84,6 +87,7 @@ impl Recorder {
         Recorder {
             url,
             sip,
+            sips,
             state,
             dir,
             data_dir,
@@ -119,7 +123,7 @@ impl Recorder {
             .unwrap_or_else(|| panic!("a call for SIP Call-ID {sip_call_id}"))
     }
 
-    async fn metric(&self, name: &str) -> u64 {
+    pub(crate) async fn metric(&self, name: &str) -> u64 {
         let text = self.state.metrics.render();
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
@@ -127,7 +131,7 @@ impl Recorder {
     }
 
     /// Every WAV file under the data directory.
-    fn wav_files(&self) -> Vec<PathBuf> {
+    pub(crate) fn wav_files(&self) -> Vec<PathBuf> {
         fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             let Ok(entries) = std::fs::read_dir(dir) else { return };
             for e in entries.flatten() {
@@ -978,6 +982,7 @@ async fn a_retransmitted_invite_is_absorbed_and_the_200_repeats_until_the_ack() 
         caller: &caller,
         callee: &callee,
         recording_id: "retx",
+        crypto: [None, None],
     };
     let body = multipart(&sdp(&spec), &metadata(&spec));
     let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");

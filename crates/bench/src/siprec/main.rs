@@ -25,10 +25,14 @@
 //! #12.1: a key made by `callrec-server gen-key`), side by side, and a one-hour recording is
 //! downloaded from a server with the key off and one with it on (throughput, time to the first
 //! audio bytes).
+//! With `--srtp` every call count is measured twice in one run, side by side: plain RTP, then
+//! SRTP (SDES, `AES_CM_128_HMAC_SHA1_80` on both streams), and the ratio of the recorder's CPU
+//! per packet is printed (issue #18: the target is at most 1.5× plain).
 //!
 //! ```text
 //! cargo build --release -p callrec-server -p callrec-bench
 //! target/release/siprec-bench --calls 500,1000,1500,2000
+//! target/release/siprec-bench --calls 1500 --srtp
 //! ```
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -42,6 +46,7 @@ use anyhow::{bail, Context};
 #[path = "../audio.rs"]
 mod audio;
 use callrec_media::g711::Law;
+use callrec_media::sdp::CryptoSuite;
 use callrec_sim::{Options, Summary, Transport};
 use clap::Parser;
 use rustix::process::{kill_process, Pid, Signal};
@@ -83,6 +88,10 @@ struct Cli {
     /// Downloads per format for `--encrypt`'s comparison (the best is reported).
     #[arg(long, default_value_t = 3)]
     download_runs: usize,
+    /// Also measure each call count with SRTP on both streams (AES_CM_128_HMAC_SHA1_80),
+    /// beside plain RTP, and print the ratio of CPU per packet.
+    #[arg(long)]
+    srtp: bool,
 }
 
 /// Where a measured server keeps its rows.
@@ -329,8 +338,9 @@ impl Outcome {
     }
 }
 
-fn options(cli: &Cli, sip: SocketAddr, calls: u64, duration: Duration) -> Options {
+fn options(cli: &Cli, sip: SocketAddr, calls: u64, duration: Duration, srtp: bool) -> Options {
     let mut opts = Options::new(sip);
+    opts.srtp = srtp.then_some(CryptoSuite::AesCm128HmacSha1_80);
     opts.transport = Transport::Udp;
     opts.calls = calls;
     opts.concurrency = calls;
@@ -367,7 +377,7 @@ fn until_idle(http: SocketAddr) -> anyhow::Result<String> {
     Ok(m)
 }
 
-fn run_one(cli: &Cli, bin: &Path, calls: u64, backend: &Backend) -> anyhow::Result<Outcome> {
+fn run_one(cli: &Cli, bin: &Path, calls: u64, backend: &Backend, srtp: bool) -> anyhow::Result<Outcome> {
     let database = backend.url()?;
     let key = match backend {
         Backend::Encrypted(k) => Some(k.as_path()),
@@ -384,7 +394,7 @@ fn run_one(cli: &Cli, bin: &Path, calls: u64, backend: &Backend) -> anyhow::Resu
     if cli.warmup {
         // As many calls at once as the measured round, so the baseline holds what a server
         // that has carried N calls keeps (database cache, event ring, allocator arenas).
-        let warm = simulate(options(cli, server.sip, calls, ramp + Duration::from_secs(3)));
+        let warm = simulate(options(cli, server.sip, calls, ramp + Duration::from_secs(3), srtp));
         let s = warm.join().map_err(|_| anyhow::anyhow!("the simulator panicked"))??;
         if s.calls_failed > 0 {
             eprintln!(
@@ -397,7 +407,13 @@ fn run_one(cli: &Cli, bin: &Path, calls: u64, backend: &Backend) -> anyhow::Resu
     let base = metrics(server.http)?;
     let (wavs_before, bytes_before) = count_wavs(&server.data.path().join("recordings"));
     let rss_idle = rss_kib(pid)?;
-    let opts = options(cli, server.sip, calls, ramp + settle + window + Duration::from_secs(2));
+    let opts = options(
+        cli,
+        server.sip,
+        calls,
+        ramp + settle + window + Duration::from_secs(2),
+        srtp,
+    );
     let offered = opts.packets_sent.clone();
     let sim = simulate(opts);
 
@@ -437,6 +453,7 @@ fn run_one(cli: &Cli, bin: &Path, calls: u64, backend: &Backend) -> anyhow::Resu
         "callrec_rtp_duplicates_total",
         "callrec_rtp_malformed_total",
         "callrec_rtp_unexpected_payload_total",
+        "callrec_rtp_srtp_auth_failures_total",
     ]
     .iter()
     .map(|n| delta(n))
@@ -508,45 +525,66 @@ fn main() -> anyhow::Result<()> {
         if cli.encrypt {
             backends.push(Backend::Encrypted(key.clone()));
         }
+        let modes: &[bool] = if cli.srtp { &[false, true] } else { &[false] };
         for backend in &backends {
-            let o = run_one(&cli, &bin, n, backend)?;
-            if backends.len() > 1 {
-                println!("{}:", backend.label());
-            }
-            let sent = o.summary.packets_sent.caller + o.summary.packets_sent.callee;
-            println!(
-                "{:>6} {:>7} {:>11} {:>11} {:>5} {:>8} {:>10.2} {:>8.1} {:>9.1} {:>6} {:>8.1}  {}",
-                o.calls,
-                o.summary.calls_failed,
-                sent,
-                o.received,
-                o.lost,
-                o.dropped,
-                o.cpu_per_packet_us,
-                o.server_cpu_pct,
-                o.rss_per_call_kib,
-                o.wavs,
-                o.wav_bytes as f64 / 1e6,
-                o.verdict()
-            );
-            println!(
-                "       window: {:.0} packets/s offered, {:.0} received (expected {}), simulator {:.0}% CPU",
-                o.offered_pps,
-                o.window_pps,
-                o.expected_pps(),
-                o.sim_cpu_pct,
-            );
-            if cli.warmup {
+            let mut plain_us = None;
+            for &srtp in modes {
+                let o = run_one(&cli, &bin, n, backend, srtp)?;
+                if backends.len() > 1 || cli.srtp {
+                    let media = if srtp {
+                        "SRTP (AES_CM_128_HMAC_SHA1_80)"
+                    } else {
+                        "plain RTP"
+                    };
+                    println!("{}, {media}:", backend.label());
+                }
+                let sent = o.summary.packets_sent.caller + o.summary.packets_sent.callee;
                 println!(
-                    "       over the warmed-up baseline: {:.1} KiB per call",
-                    o.rss_warm_per_call_kib
+                    "{:>6} {:>7} {:>11} {:>11} {:>5} {:>8} {:>10.2} {:>8.1} {:>9.1} {:>6} {:>8.1}  {}",
+                    o.calls,
+                    o.summary.calls_failed,
+                    sent,
+                    o.received,
+                    o.lost,
+                    o.dropped,
+                    o.cpu_per_packet_us,
+                    o.server_cpu_pct,
+                    o.rss_per_call_kib,
+                    o.wavs,
+                    o.wav_bytes as f64 / 1e6,
+                    o.verdict()
                 );
-            }
-            if !o.summary.failures.is_empty() {
-                println!("       failures: {:?}", o.summary.failures);
-            }
-            if o.full_rate() && o.zero_loss() && matches!(backend, Backend::Embedded) {
-                best = Some(o);
+                println!(
+                    "       window: {:.0} packets/s offered, {:.0} received (expected {}), simulator {:.0}% CPU",
+                    o.offered_pps,
+                    o.window_pps,
+                    o.expected_pps(),
+                    o.sim_cpu_pct,
+                );
+                if cli.warmup {
+                    println!(
+                        "       over the warmed-up baseline: {:.1} KiB per call",
+                        o.rss_warm_per_call_kib
+                    );
+                }
+                if !o.summary.failures.is_empty() {
+                    println!("       failures: {:?}", o.summary.failures);
+                }
+                if srtp {
+                    if let Some(plain) = plain_us {
+                        println!(
+                            "       SRTP vs plain: {:.2} vs {:.2} µs per packet = {:.2}× (target ≤ 1.5×)",
+                            o.cpu_per_packet_us,
+                            plain,
+                            o.cpu_per_packet_us / f64::max(plain, 1e-9)
+                        );
+                    }
+                } else {
+                    plain_us = Some(o.cpu_per_packet_us);
+                }
+                if o.full_rate() && o.zero_loss() && matches!(backend, Backend::Embedded) && !srtp {
+                    best = Some(o);
+                }
             }
         }
     }

@@ -7,13 +7,30 @@
 //! offered with port 0, are rejected with port 0 (§6). An audio stream without G.711 or on
 //! another transport fails the whole answer: the recorder could not record it.
 //!
+//! SRTP (`RTP/SAVP`, SDES keys by RFC 4568): the stream is accepted with the offer's first
+//! usable `a=crypto` line ([`super::Media::crypto`]) — the key the SRC encrypts with — and
+//! answered `RTP/SAVP` with that line's tag and suite and a key of our own
+//! ([`AnswerPlan::render_keyed`]; RFC 4568 §7.1.2 wants one even from a receive-only
+//! answerer). An `RTP/SAVP` stream without a usable line fails the answer, and so does plain
+//! `RTP/AVP` under [`SrtpPolicy::Require`].
+//!
 //! Two steps, so ports are allocated only for an offer that can be answered:
 //! [`AnswerPlan::new`] validates and chooses, [`AnswerPlan::render`] writes the SDP.
 
 use std::fmt::Write as _;
 
-use super::{Direction, SdpError, SessionDescription};
+use super::{Crypto, Direction, MasterKey, SdpError, SessionDescription};
 use crate::g711::Law;
+
+/// Whether plain RTP is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SrtpPolicy {
+    /// Plain `RTP/AVP` and `RTP/SAVP` are both answered.
+    #[default]
+    Allow,
+    /// Only `RTP/SAVP` is (`require_srtp`): plain audio fails the answer.
+    Require,
+}
 
 /// How to answer the streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +62,8 @@ pub struct NegotiatedStream {
     pub offered: Direction,
     /// Our answered direction (`recvonly` or `inactive`).
     pub answered: Direction,
+    /// For an `RTP/SAVP` stream, the offer's `a=crypto` line we accepted: the SRC's key.
+    pub srtp: Option<Crypto>,
 }
 
 /// One m-line of the answer.
@@ -81,8 +100,17 @@ pub struct AnswerPlan {
 }
 
 impl AnswerPlan {
-    /// Validates `offer` and chooses a codec per stream.
+    /// Validates `offer` and chooses a codec per stream; plain RTP and SRTP are both answered.
     pub fn new(offer: &SessionDescription, mode: AnswerMode) -> Result<AnswerPlan, SdpError> {
+        AnswerPlan::with_policy(offer, mode, SrtpPolicy::Allow)
+    }
+
+    /// Validates `offer` under `policy` and chooses a codec (and an SRTP key) per stream.
+    pub fn with_policy(
+        offer: &SessionDescription,
+        mode: AnswerMode,
+        policy: SrtpPolicy,
+    ) -> Result<AnswerPlan, SdpError> {
         let mut streams = Vec::with_capacity(offer.media.len());
         for (index, m) in offer.media.iter().enumerate() {
             if !m.kind.eq_ignore_ascii_case("audio") || m.port == 0 {
@@ -93,12 +121,22 @@ impl AnswerPlan {
                 });
                 continue;
             }
-            if !m.proto.eq_ignore_ascii_case("RTP/AVP") {
+            let srtp = if m.is_srtp() {
+                Some(m.crypto().map_err(|why| SdpError::NoCrypto {
+                    index,
+                    why: why.map_or_else(|| "no a=crypto line".to_owned(), |e| e.to_string()),
+                })?)
+            } else if m.proto.eq_ignore_ascii_case("RTP/AVP") {
+                if policy == SrtpPolicy::Require {
+                    return Err(SdpError::SrtpRequired { index });
+                }
+                None
+            } else {
                 return Err(SdpError::UnsupportedProto {
                     index,
                     proto: m.proto.clone(),
                 });
-            }
+            };
             let (payload_type, law) = m.g711_choice().ok_or(SdpError::NoG711 { index })?;
             let offered = offer.direction_of(index);
             let answered = match mode {
@@ -115,6 +153,7 @@ impl AnswerPlan {
                 remote_port: m.port,
                 offered,
                 answered,
+                srtp,
             }));
         }
         if !streams.iter().any(|s| matches!(s, PlannedStream::Accepted(_))) {
@@ -141,8 +180,25 @@ impl AnswerPlan {
         self.accepted().count()
     }
 
-    /// Writes the answer SDP; `ports[i]` is the local RTP port of the i-th accepted stream.
+    /// Whether any accepted stream is SRTP.
+    pub fn has_srtp(&self) -> bool {
+        self.accepted().any(|s| s.srtp.is_some())
+    }
+
+    /// Writes the answer SDP of a plan without SRTP streams; `ports[i]` is the local RTP port
+    /// of the i-th accepted stream.
     pub fn render(&self, local: &LocalMedia<'_>, ports: &[u16]) -> Result<String, SdpError> {
+        self.render_keyed(local, ports, &[])
+    }
+
+    /// Writes the answer SDP; `ports[i]` is the local RTP port of the i-th accepted stream and
+    /// `keys[i]` our SRTP key for it (of the offered suite; `None`, or absent, for plain RTP).
+    pub fn render_keyed(
+        &self,
+        local: &LocalMedia<'_>,
+        ports: &[u16],
+        keys: &[Option<MasterKey>],
+    ) -> Result<String, SdpError> {
         let needed = self.accepted_count();
         if ports.len() != needed {
             return Err(SdpError::PortCount {
@@ -164,6 +220,7 @@ impl AnswerPlan {
             local.session_id, local.session_version
         );
         let mut ports = ports.iter();
+        let mut keys = keys.iter();
         for stream in &self.streams {
             match stream {
                 PlannedStream::Rejected { kind, proto, format } => {
@@ -171,12 +228,20 @@ impl AnswerPlan {
                 }
                 PlannedStream::Accepted(n) => {
                     let port = ports.next().copied().unwrap_or(0);
+                    let key = keys.next().and_then(Option::as_ref);
                     let pt = n.payload_type;
+                    let proto = if n.srtp.is_some() { "RTP/SAVP" } else { "RTP/AVP" };
                     let _ = write!(
                         sdp,
-                        "m=audio {port} RTP/AVP {pt}\r\na=rtpmap:{pt} {}/8000\r\n",
+                        "m=audio {port} {proto} {pt}\r\na=rtpmap:{pt} {}/8000\r\n",
                         n.law.encoding_name()
                     );
+                    if let Some(offered) = &n.srtp {
+                        let key = key
+                            .filter(|k| k.suite() == offered.suite)
+                            .ok_or(SdpError::KeyMismatch)?;
+                        let _ = write!(sdp, "a=crypto:{}\r\n", Crypto::answer_value(offered.tag, key));
+                    }
                     if let Some(label) = &n.label {
                         let _ = write!(sdp, "a=label:{label}\r\n");
                     }
@@ -268,9 +333,22 @@ mod tests {
         assert!(
             matches!(
                 AnswerPlan::new(&offer(&srtp), AnswerMode::Record),
+                Err(SdpError::NoCrypto { index: 2, .. })
+            ),
+            "SRTP without a=crypto"
+        );
+        let dtls = OFFER.replace("12242 RTP/AVP", "12242 UDP/TLS/RTP/SAVP");
+        assert!(
+            matches!(
+                AnswerPlan::new(&offer(&dtls), AnswerMode::Record),
                 Err(SdpError::UnsupportedProto { index: 2, .. })
             ),
-            "SRTP"
+            "DTLS-SRTP is another transport"
+        );
+        assert_eq!(
+            AnswerPlan::with_policy(&offer(OFFER), AnswerMode::Record, SrtpPolicy::Require),
+            Err(SdpError::SrtpRequired { index: 0 }),
+            "plain RTP under require_srtp"
         );
         let video_only = "v=0\r\no=- 1 1 IN IP4 a\r\nm=video 1 RTP/AVP 99\r\nm=audio 0 RTP/AVP 0\r\n";
         assert_eq!(
@@ -289,6 +367,63 @@ mod tests {
             ..local()
         };
         assert_eq!(plan.render(&bad, &[1, 2]), Err(SdpError::BadLocalAddress), "injection");
+    }
+
+    const KEY: &str = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+
+    #[test]
+    fn srtp_streams_are_answered_with_our_key_under_the_offered_tag() {
+        let text = OFFER.replace("12240 RTP/AVP", "12240 RTP/SAVP").replace(
+            "a=label:96\r\n",
+            &format!(
+                "a=label:96\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}|2^20|1:4\r\n\
+                     a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:{KEY}\r\n"
+            ),
+        );
+        let plan = AnswerPlan::with_policy(&offer(&text), AnswerMode::Record, SrtpPolicy::Allow).expect("answerable");
+        let first = plan.accepted().next().expect("first stream");
+        let crypto = first.srtp.as_ref().expect("SRTP stream");
+        assert_eq!(
+            (crypto.tag, crypto.suite),
+            (2, crate::sdp::CryptoSuite::AesCm128HmacSha1_32),
+            "the MKI line is skipped"
+        );
+        assert!(plan.has_srtp(), "has SRTP");
+        assert_eq!(
+            plan.render(&local(), &[1, 2]),
+            Err(SdpError::KeyMismatch),
+            "a key is needed"
+        );
+        let ours = MasterKey::new(crate::sdp::CryptoSuite::AesCm128HmacSha1_32, vec![7; 30]).expect("key");
+        let answer = plan
+            .render_keyed(&local(), &[40000, 40002], &[Some(ours.clone()), None])
+            .expect("render");
+        assert!(
+            answer.contains(&format!(
+                "m=audio 40000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:{}\r\n",
+                ours.inline()
+            )),
+            "SRTP answer: {answer}"
+        );
+        assert!(
+            answer.contains("m=audio 40002 RTP/AVP 8\r\n"),
+            "the plain stream stays plain"
+        );
+        assert!(!answer.contains(KEY), "the offer's key is never echoed");
+        let wrong = MasterKey::new(crate::sdp::CryptoSuite::AesCm128HmacSha1_80, vec![7; 30]).expect("key");
+        assert_eq!(
+            plan.render_keyed(&local(), &[1, 2], &[Some(wrong), None]),
+            Err(SdpError::KeyMismatch),
+            "our key must be of the offered suite"
+        );
+        let both = text.replace("12242 RTP/AVP", "12242 RTP/SAVP").replace(
+            "a=label:97\r\n",
+            &format!("a=label:97\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{KEY}\r\n"),
+        );
+        assert!(
+            AnswerPlan::with_policy(&offer(&both), AnswerMode::Record, SrtpPolicy::Require).is_ok(),
+            "all SRTP passes require_srtp"
+        );
     }
 
     #[test]

@@ -5,11 +5,16 @@
 //!   `a=rtpmap`, `a=label` (RFC 4574), direction attributes (RFC 4566 §6).
 //! - [`AnswerPlan`]: validates an offer and picks a codec per stream before any port is
 //!   allocated, then renders the answer with the ports the caller allocated.
+//! - [`parse_crypto`]: `a=crypto` (SDES, RFC 4568) of `RTP/SAVP` streams; `crypto`.
 
 mod answer;
+mod crypto;
 mod parse;
 
-pub use answer::{AnswerMode, AnswerPlan, LocalMedia, NegotiatedStream, PlannedStream};
+pub use answer::{AnswerMode, AnswerPlan, LocalMedia, NegotiatedStream, PlannedStream, SrtpPolicy};
+pub use crypto::{
+    parse_crypto, Crypto, CryptoError, CryptoSuite, MasterKey, MAX_CRYPTO_LINES, MAX_CRYPTO_VALUE, MAX_TAG,
+};
 pub use parse::{MAX_LINES, MAX_MEDIA, MAX_SDP_LEN};
 
 use crate::g711::Law;
@@ -51,7 +56,7 @@ pub enum SdpError {
         /// The m-line index (from 0).
         index: usize,
     },
-    /// An audio stream uses a transport other than RTP/AVP (e.g. SRTP).
+    /// An audio stream uses a transport other than RTP/AVP or RTP/SAVP.
     #[error("audio stream {index} uses unsupported transport {proto}")]
     UnsupportedProto {
         /// The m-line index (from 0).
@@ -59,6 +64,23 @@ pub enum SdpError {
         /// The offered transport.
         proto: String,
     },
+    /// An `RTP/SAVP` stream has no `a=crypto` line we can use (the first line's reason).
+    #[error("audio stream {index} offers SRTP without a usable a=crypto line: {why}")]
+    NoCrypto {
+        /// The m-line index (from 0).
+        index: usize,
+        /// Why the first `a=crypto` line (if any) was not usable.
+        why: String,
+    },
+    /// Plain RTP offered where the recorder requires SRTP (`require_srtp`).
+    #[error("audio stream {index} is plain RTP; this recorder requires SRTP (RTP/SAVP with a=crypto)")]
+    SrtpRequired {
+        /// The m-line index (from 0).
+        index: usize,
+    },
+    /// The keys given to [`AnswerPlan::render_keyed`] do not match the SRTP streams.
+    #[error("an SRTP key is needed for every accepted SRTP stream, of its suite")]
+    KeyMismatch,
     /// The number of ports given to [`AnswerPlan::render`] differs from the streams accepted.
     #[error("{given} ports given for {needed} accepted streams")]
     PortCount {
@@ -240,6 +262,32 @@ impl Media {
     /// The first G.711 payload type of the format list, and its law.
     pub fn g711_choice(&self) -> Option<(u8, Law)> {
         self.payload_types().find_map(|pt| self.law_of(pt).map(|law| (pt, law)))
+    }
+
+    /// Whether the stream is SRTP (`RTP/SAVP`, RFC 3711 §12).
+    pub fn is_srtp(&self) -> bool {
+        self.proto.eq_ignore_ascii_case("RTP/SAVP")
+    }
+
+    /// The first usable `a=crypto` line (the offerer lists them by preference, RFC 4568
+    /// §7.1.1), or why the first line was not usable (`None` when there is no line). At most
+    /// [`MAX_CRYPTO_LINES`] lines are looked at.
+    pub fn crypto(&self) -> Result<Crypto, Option<CryptoError>> {
+        let mut first_error = None;
+        for a in self
+            .attributes
+            .iter()
+            .filter(|a| a.name == "crypto")
+            .take(MAX_CRYPTO_LINES)
+        {
+            match parse_crypto(a.value.as_deref().unwrap_or_default()) {
+                Ok(c) => return Ok(c),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error)
     }
 
     /// The payload type of `telephone-event` (RFC 4733), if offered.

@@ -13,13 +13,13 @@ use serde::Deserialize;
 use super::error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
 use super::secret::{DatabaseUrl, Secret};
 use super::values::{
-    boolean, cron, data_dir, database_url, in_range, log_filter, node_id, number, pause_fill, rtp_ports, secret,
-    socket_addr, storage_url, DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS,
+    boolean, cron, data_dir, database_url, file_path, in_range, log_filter, node_id, number, pause_fill, rtp_ports,
+    secret, socket_addr, storage_url, DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS,
     HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES, NODE_LEASE_SECS, PAUSE_AUTO_RESUME_SECS, RETENTION_DAYS,
     SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS, SIP_SESSION_TIMEOUT_SECS,
     SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS, SIP_UNACKNOWLEDGED_PER_SOURCE,
 };
-use super::{Config, ServeArgs, StorageUrl, CONFIG_FILE_ENV};
+use super::{Config, ServeArgs, StorageUrl, CONFIG_FILE_ENV, ENV_ALIASES};
 use callrec_types::wire::PauseFill;
 
 /// One source's values, each already validated.
@@ -28,6 +28,11 @@ pub(super) struct Layer {
     data_dir: Option<PathBuf>,
     http: Option<SocketAddr>,
     sip: Option<SocketAddr>,
+    sips: Option<SocketAddr>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
+    tls_client_ca_file: Option<PathBuf>,
+    require_srtp: Option<bool>,
     rtp_ports: Option<(u16, u16)>,
     database_url: Option<DatabaseUrl>,
     bootstrap_admin_password: Option<Secret>,
@@ -69,6 +74,19 @@ impl Layer {
         set(&mut config.data_dir, self.data_dir);
         set(&mut config.http, self.http);
         set(&mut config.sip, self.sip);
+        if self.sips.is_some() {
+            config.sips = self.sips;
+        }
+        if self.tls_cert_file.is_some() {
+            config.tls_cert_file = self.tls_cert_file;
+        }
+        if self.tls_key_file.is_some() {
+            config.tls_key_file = self.tls_key_file;
+        }
+        if self.tls_client_ca_file.is_some() {
+            config.tls_client_ca_file = self.tls_client_ca_file;
+        }
+        set(&mut config.require_srtp, self.require_srtp);
         set(&mut config.rtp_ports, self.rtp_ports);
         if self.database_url.is_some() {
             config.database_url = self.database_url;
@@ -122,6 +140,11 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     http: Option<String>,
     sip: Option<String>,
+    sips: Option<String>,
+    tls_cert_file: Option<PathBuf>,
+    tls_key_file: Option<PathBuf>,
+    tls_client_ca_file: Option<PathBuf>,
+    require_srtp: Option<bool>,
     rtp_ports: Option<String>,
     database_url: Option<String>,
     bootstrap_admin_password: Option<Secret>,
@@ -190,6 +213,20 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
         data_dir: raw.data_dir.map(|d| data_dir(origin("data_dir"), d)).transpose()?,
         http: raw.http.map(|v| socket_addr(origin("http"), &v)).transpose()?,
         sip: raw.sip.map(|v| socket_addr(origin("sip"), &v)).transpose()?,
+        sips: raw.sips.map(|v| socket_addr(origin("sips"), &v)).transpose()?,
+        tls_cert_file: raw
+            .tls_cert_file
+            .map(|v| file_path(origin("tls_cert_file"), v))
+            .transpose()?,
+        tls_key_file: raw
+            .tls_key_file
+            .map(|v| file_path(origin("tls_key_file"), v))
+            .transpose()?,
+        tls_client_ca_file: raw
+            .tls_client_ca_file
+            .map(|v| file_path(origin("tls_client_ca_file"), v))
+            .transpose()?,
+        require_srtp: raw.require_srtp,
         rtp_ports: raw.rtp_ports.map(|v| rtp_ports(origin("rtp_ports"), &v)).transpose()?,
         database_url: raw
             .database_url
@@ -352,6 +389,25 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     if let Some((o, v)) = get("sip") {
         l.sip = Some(socket_addr(o, &v)?);
     }
+    if let Some((o, v)) = get("sips") {
+        l.sips = Some(socket_addr(o, &v)?);
+    }
+    for (key, alias) in ENV_ALIASES {
+        let value = get(key).or_else(|| env(alias).map(|v| (Origin::Env(alias.to_owned()), v)));
+        if let Some((o, v)) = value {
+            let path = Some(file_path(o, PathBuf::from(v))?);
+            match key {
+                "tls_cert_file" => l.tls_cert_file = path,
+                _ => l.tls_key_file = path,
+            }
+        }
+    }
+    if let Some((o, v)) = get("tls_client_ca_file") {
+        l.tls_client_ca_file = Some(file_path(o, PathBuf::from(v))?);
+    }
+    if let Some((o, v)) = get("require_srtp") {
+        l.require_srtp = Some(boolean(o, &v)?);
+    }
     if let Some((o, v)) = get("rtp_ports") {
         l.rtp_ports = Some(rtp_ports(o, &v)?);
     }
@@ -457,6 +513,11 @@ pub(super) fn flag_layer(args: &ServeArgs) -> Result<Layer, ConfigError> {
             .as_deref()
             .map(|v| socket_addr(Origin::Flag("--sip"), v))
             .transpose()?,
+        sips: args
+            .sips
+            .as_deref()
+            .map(|v| socket_addr(Origin::Flag("--sips"), v))
+            .transpose()?,
         rtp_ports: args
             .rtp_ports
             .as_deref()
@@ -494,114 +555,5 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::tests::{load_with, message, parse_file};
-    use crate::config::KEYS;
-
-    #[test]
-    fn every_key_has_a_file_key_and_env_var() {
-        // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
-        // env_layer leaves the default. Setting each to a non-default value catches both.
-        let values: [(&str, &str, &str); 31] = [
-            ("data_dir", "\"/srv/rec\"", "/srv/rec"),
-            ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
-            ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
-            ("rtp_ports", "\"30000-30099\"", "30000-30099"),
-            ("database_url", "\"sqlite::memory:\"", "sqlite::memory:"),
-            ("bootstrap_admin_password", "\"pw\"", "pw"),
-            ("ingest_token", "\"tok\"", "tok"),
-            ("demo", "true", "true"),
-            ("session_ttl_hours", "3", "3"),
-            ("max_upload_bytes", "4096", "4096"),
-            ("sip_session_timeout_secs", "5", "5"),
-            ("sip_ack_timeout_secs", "3", "3"),
-            ("sip_unacknowledged_per_source", "7", "7"),
-            ("sip_tcp_max_connections", "9", "9"),
-            ("sip_tcp_idle_timeout_secs", "11", "11"),
-            ("sip_tcp_fd_reserve", "13", "13"),
-            ("retention_days", "7", "7"),
-            ("dispatch_schedule", "\"30 2 * * 1-5\"", "30 2 * * 1-5"),
-            ("script_timeout_secs", "9", "9"),
-            ("shutdown_grace_secs", "7", "7"),
-            ("http_header_timeout_secs", "7", "7"),
-            ("http_idle_timeout_secs", "7", "7"),
-            ("http_max_connections", "7", "7"),
-            ("disk_full_buffer_secs", "2", "2"),
-            ("storage_url", "\"s3://rec/p\"", "s3://rec/p"),
-            ("node_id", "\"rec-2\"", "rec-2"),
-            ("encryption_key_file", "\"/etc/k\"", "/etc/k"),
-            ("node_lease_secs", "3", "3"),
-            ("pause_fill", "\"tone\"", "tone"),
-            ("pause_auto_resume_secs", "90", "90"),
-            ("log", "\"debug\"", "debug"),
-        ];
-        assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");
-        for (key, toml_value, env_value) in values {
-            let from_file =
-                parse_file(&format!("{key} = {toml_value}\n")).unwrap_or_else(|e| panic!("file key {key}: {e}"));
-            let var = format!("CALLREC_{}", key.to_ascii_uppercase());
-            let from_env =
-                load_with(&ServeArgs::default(), &[(&var, env_value)]).unwrap_or_else(|e| panic!("{var}: {e}"));
-            assert_ne!(from_file, Config::default(), "file key {key} takes effect");
-            assert_eq!(from_file, from_env, "{var} means the same as file key {key}");
-        }
-    }
-
-    #[test]
-    fn demo_flag_switches_on_and_absent_flag_keeps_env() {
-        let on = ServeArgs {
-            demo: true,
-            ..ServeArgs::default()
-        };
-        assert!(
-            load_with(&on, &[("CALLREC_DEMO", "false")]).expect("loads").demo,
-            "flag wins"
-        );
-        assert!(
-            load_with(&ServeArgs::default(), &[("CALLREC_DEMO", "yes")])
-                .expect("loads")
-                .demo,
-            "env yes"
-        );
-        assert!(message(load_with(&ServeArgs::default(), &[("CALLREC_DEMO", "maybe")])).contains("CALLREC_DEMO"));
-    }
-
-    #[test]
-    fn unknown_file_key_is_named_with_its_position() {
-        let e = message(parse_file("http = \"127.0.0.1:80\"\nhtp = \"x\"\n"));
-        assert!(e.starts_with("config file callrec.toml:2:1:"), "position: {e}");
-        assert!(e.contains("htp"), "names the key: {e}");
-        assert!(!e.contains('\n'), "one line: {e}");
-        let e = message(parse_file("http = "));
-        assert!(e.starts_with("config file callrec.toml:1:"), "syntax error: {e}");
-    }
-
-    #[test]
-    fn missing_and_oversized_files_are_refused() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let missing = ServeArgs {
-            config: Some(dir.path().join("nope.toml")),
-            ..ServeArgs::default()
-        };
-        assert!(
-            message(load_with(&missing, &[])).starts_with("cannot read config file"),
-            "missing"
-        );
-        let big = dir.path().join("big.toml");
-        let mut text = String::from("log = \"info\"\n");
-        text.push_str(&"#".repeat(MAX_CONFIG_FILE_BYTES as usize));
-        std::fs::write(&big, text).expect("write");
-        let args = ServeArgs {
-            config: Some(big),
-            ..ServeArgs::default()
-        };
-        assert!(message(load_with(&args, &[])).contains("larger than"), "size limit");
-    }
-
-    #[test]
-    fn line_column_counts_from_one() {
-        assert_eq!(line_column("ab\ncd", 0), (1, 1));
-        assert_eq!(line_column("ab\ncd", 4), (2, 2));
-    }
-}
+#[path = "layer_tests.rs"]
+mod tests;

@@ -32,10 +32,15 @@ pub use storage_url::StorageUrl;
 pub use template::default_config_toml;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 31] = [
+pub const KEYS: [&str; 36] = [
     "data_dir",
     "http",
     "sip",
+    "sips",
+    "tls_cert_file",
+    "tls_key_file",
+    "tls_client_ca_file",
+    "require_srtp",
     "rtp_ports",
     "database_url",
     "bootstrap_admin_password",
@@ -80,6 +85,13 @@ pub const AWS_VARS: [&str; 9] = [
     "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
 ];
 
+/// Short names of two keys' environment variables, as issue #18 and most TLS servers spell
+/// them (`CALLREC_TLS_CERT_FILE` and `CALLREC_TLS_KEY_FILE` work too and win).
+pub const ENV_ALIASES: [(&str, &str); 2] = [
+    ("tls_cert_file", "CALLREC_TLS_CERT"),
+    ("tls_key_file", "CALLREC_TLS_KEY"),
+];
+
 /// The environment variable that names the configuration file when `--config` is absent.
 pub const CONFIG_FILE_ENV: &str = "CALLREC_CONFIG";
 
@@ -122,6 +134,18 @@ pub struct Config {
     pub http: SocketAddr,
     /// SIP (SIPREC) listens here on UDP and TCP.
     pub sip: SocketAddr,
+    /// SIP over TLS (`sips:`, RFC 3261 §26.2) listens here when set; needs
+    /// [`Config::tls_cert_file`] and [`Config::tls_key_file`].
+    pub sips: Option<SocketAddr>,
+    /// The PEM certificate chain the SIP TLS listener presents (leaf first).
+    pub tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of that certificate (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key_file: Option<PathBuf>,
+    /// When set, SIP TLS clients must present a certificate issued by a CA in this PEM file
+    /// (mutual TLS, as SBCs commonly use).
+    pub tls_client_ca_file: Option<PathBuf>,
+    /// Refuse plain RTP offers with 488: only SRTP (`RTP/SAVP` with `a=crypto`) is recorded.
+    pub require_srtp: bool,
     /// Inclusive RTP port range; `low` is even (RTP even, RTCP odd, RFC 3550 §11).
     pub rtp_ports: (u16, u16),
     /// `None`: the SQLite file `<data_dir>/callrec.db`; see [`Config::database_url`].
@@ -199,6 +223,11 @@ impl Default for Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             http: SocketAddr::from(([127, 0, 0, 1], 8080)),
             sip: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            sips: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_client_ca_file: None,
+            require_srtp: false,
             rtp_ports: DEFAULT_RTP_PORTS,
             database_url: None,
             bootstrap_admin_password: None,
@@ -304,6 +333,28 @@ impl Config {
                 self.http
             )));
         }
+        if let Some(sips) = self.sips {
+            let missing = [
+                ("tls_cert_file", "CALLREC_TLS_CERT", self.tls_cert_file.is_none()),
+                ("tls_key_file", "CALLREC_TLS_KEY", self.tls_key_file.is_none()),
+            ];
+            if let Some((key, var, _)) = missing.iter().find(|(_, _, m)| *m) {
+                return Err(ConfigError::Conflict(format!(
+                    "sips is {sips} but {key} is not set (file key {key} or {var}): SIP over TLS needs a certificate and its key"
+                )));
+            }
+            for (name, other) in [("http", self.http), ("sip", self.sip)] {
+                if other.port() == sips.port()
+                    && sips.port() != 0
+                    && (other.ip() == sips.ip() || other.ip().is_unspecified() || sips.ip().is_unspecified())
+                {
+                    return Err(ConfigError::Conflict(format!(
+                        "{name} and sips both use TCP port {}; they need different ports",
+                        sips.port()
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -335,6 +386,10 @@ pub struct ServeArgs {
     /// SIP listen address, UDP and TCP [default: 127.0.0.1:5060]
     #[arg(long, value_name = "ADDR:PORT")]
     pub sip: Option<String>,
+    /// SIP over TLS listen address (`sips:`, usually port 5061); needs tls_cert_file and
+    /// tls_key_file [default: none]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub sips: Option<String>,
     /// RTP port range, LOW even [default: 20000-29999]
     #[arg(long, value_name = "LOW-HIGH")]
     pub rtp_ports: Option<String>,

@@ -26,6 +26,26 @@ http = "{http}"
 # SIP (SIPREC) listen address, UDP and TCP, ADDR:PORT. Flag --sip.
 sip = "{sip}"
 
+# SIP over TLS (sips:, RFC 3261 §26.2; SBCs use port 5061), ADDR:PORT. Unset: no TLS
+# listener. The same sessions as over UDP/TCP; our Contact is a sips: URI on this port.
+# Flag --sips.
+# sips = "0.0.0.0:5061"
+
+# The TLS listener's certificate chain (PEM, leaf first) and its private key (PEM: PKCS#8,
+# PKCS#1 or SEC1). Env also CALLREC_TLS_CERT / CALLREC_TLS_KEY. The certificate's names (DNS
+# or IP) must be what the SBC dials; the SBC must trust its issuer. A missing or unreadable
+# file, or a key that does not match, stops the server at start-up naming the file.
+# tls_cert_file = "/etc/callrec/tls/cert.pem"
+# tls_key_file = "/etc/callrec/tls/key.pem"
+
+# Mutual TLS: when set, an SBC must present a client certificate issued by a CA in this PEM
+# file, or its connection is closed during the handshake.
+# tls_client_ca_file = "/etc/callrec/tls/sbc-ca.pem"
+
+# Refuse plain RTP: an INVITE offering RTP/AVP audio gets 488 Not Acceptable Here; only SRTP
+# (RTP/SAVP with a=crypto SDES keys, RFC 4568) is recorded. SRTP is always accepted.
+require_srtp = {require_srtp}
+
 # RTP port range LOW-HIGH; LOW must be even. Flag --rtp-ports.
 rtp_ports = "{rtp_low}-{rtp_high}"
 
@@ -149,6 +169,7 @@ log = "{log}"
         data_dir = d.data_dir.display(),
         http = d.http,
         sip = d.sip,
+        require_srtp = d.require_srtp,
         rtp_low = d.rtp_ports.0,
         rtp_high = d.rtp_ports.1,
         demo = d.demo,
@@ -201,10 +222,18 @@ mod tests {
             .replace("# ingest_token =", "ingest_token =")
             .replace("# storage_url =", "storage_url =")
             .replace("# node_id =", "node_id =")
-            .replace("# encryption_key_file =", "encryption_key_file =");
+            .replace("# encryption_key_file =", "encryption_key_file =")
+            .replace("# sips =", "sips =")
+            .replace("# tls_cert_file =", "tls_cert_file =")
+            .replace("# tls_key_file =", "tls_key_file =")
+            .replace("# tls_client_ca_file =", "tls_client_ca_file =");
         let c = parse_file(&text).expect("uncommented template parses");
         assert!(c.database_url.is_some(), "database_url example is valid");
         assert!(c.ingest_token.is_some(), "ingest_token example is valid");
         assert!(c.storage_url.is_some(), "storage_url example is valid");
+        assert!(
+            c.sips.is_some() && c.tls_client_ca_file.is_some(),
+            "TLS examples are valid"
+        );
     }
 }

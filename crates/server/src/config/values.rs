@@ -75,6 +75,15 @@ pub(super) fn data_dir(origin: Origin, dir: PathBuf) -> Result<PathBuf, ConfigEr
 }
 
 /// `silence` or `tone`: what fills a paused recording (issue #11.1).
+/// A file named in the configuration (a certificate, a key): not empty, UTF-8. Whether it
+/// exists and holds what it should is checked when the server starts, with the file named.
+pub(super) fn file_path(origin: Origin, path: PathBuf) -> Result<PathBuf, ConfigError> {
+    if path.as_os_str().is_empty() || path.to_str().is_none() {
+        return Err(invalid(origin, path.display(), "a file path"));
+    }
+    Ok(path)
+}
+
 pub(super) fn pause_fill(origin: Origin, value: &str) -> Result<callrec_types::wire::PauseFill, ConfigError> {
     callrec_types::wire::PauseFill::parse(value.trim()).ok_or_else(|| invalid(origin, value, "silence or tone"))
 }

@@ -134,7 +134,10 @@ pub async fn run(
             Err(err) if crate::sealed::file::sealed_error(&err).is_some() => problems.push(problem(
                 e,
                 EvidenceProblemKind::Altered,
-                format!("the audio of recording {} ({}) fails its authentication: {err}", e.recording_id, rec.rel_path),
+                format!(
+                    "the audio of recording {} ({}) fails its authentication: {err}",
+                    e.recording_id, rec.rel_path
+                ),
             )),
             Err(err) => problems.push(problem(
                 e,

@@ -52,5 +52,7 @@ async fn recording_evidence(
 }
 
 async fn verify_evidence(State(s): State<AppState>, _: Admin) -> ApiResult<Json<EvidenceReport>> {
-    Ok(Json(verify::run(&*s.store, &s.files, s.objects.as_ref(), &s.vault).await?))
+    Ok(Json(
+        verify::run(&*s.store, &s.files, s.objects.as_ref(), &s.vault).await?,
+    ))
 }

@@ -23,6 +23,9 @@ pub struct RtpCounters {
     pub duplicates: Arc<AtomicU64>,
     /// Packets dropped for size or a full reorder buffer.
     pub overflow: Arc<AtomicU64>,
+    /// SRTP packets that failed authentication (tampered, or another key): dropped, never
+    /// written.
+    pub srtp_auth_failures: Arc<AtomicU64>,
     /// Timeline re-anchorings (timestamp jumps, new SSRCs).
     pub resyncs: Arc<AtomicU64>,
     /// Calls whose RTP was opened.
@@ -60,6 +63,10 @@ impl RtpCounters {
             overflow: m.counter(
                 "callrec_rtp_overflow_total",
                 "RTP packets dropped for size or a full reorder buffer.",
+            ),
+            srtp_auth_failures: m.counter(
+                "callrec_rtp_srtp_auth_failures_total",
+                "SRTP packets dropped because their authentication tag did not verify (tampered, or sent with another key).",
             ),
             resyncs: m.counter(
                 "callrec_rtp_resyncs_total",

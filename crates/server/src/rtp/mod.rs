@@ -194,6 +194,13 @@ impl RtpCall {
         self.engine.workers[self.worker].send(cmd)
     }
 
+    /// New SRTP keys for the streams a re-INVITE re-keyed (`None`: back to plain RTP).
+    pub fn set_srtp_keys(&self, keys: Vec<(usize, Option<callrec_media::sdp::MasterKey>)>) {
+        if !keys.is_empty() {
+            self.send(Command::Keys { id: self.id, keys });
+        }
+    }
+
     /// Which channel each stream feeds (after a metadata update).
     pub fn set_sides(&self, sides: Vec<Option<Side>>) {
         self.send(Command::Sides { id: self.id, sides });

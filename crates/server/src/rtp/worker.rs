@@ -15,6 +15,12 @@
 //!
 //! Positions are samples (8 kHz) since the engine's epoch: one clock for every call, so a
 //! position is computed once per batch.
+//!
+//! An SRTP stream (issue #18) has its [`SrtpReceiver`]: every datagram is authenticated and
+//! decrypted before it is classified; one that fails authentication is counted
+//! (`callrec_rtp_srtp_auth_failures_total`) and dropped, so no byte of it reaches the
+//! recording. SRTCP on a multiplexed port is ignored like RTCP. A plain stream costs one
+//! branch more per packet.
 
 use std::collections::HashMap;
 use std::io;
@@ -26,7 +32,9 @@ use std::time::{Duration, Instant};
 use crate::sealed::StoredFile;
 use callrec_media::g711::Law;
 use callrec_media::jitter::{JitterConfig, JitterStats, Outcome, Packet, Side, StereoMixer};
-use callrec_media::rtp::{classify, PacketKind, PayloadMap};
+use callrec_media::rtp::{classify, is_rtcp, PacketKind, PayloadMap};
+use callrec_media::sdp::MasterKey;
+use callrec_media::srtp::{SrtpError, SrtpReceiver};
 use callrec_media::wav::WavFile;
 use callrec_types::wire::PauseFill;
 
@@ -73,6 +81,8 @@ pub struct NewStream {
     pub payload: PayloadMap,
     /// The channel it feeds; `None` = received and counted, not recorded.
     pub side: Option<Side>,
+    /// For an SRTP stream, the receiver keyed with the SRC's key.
+    pub srtp: Option<Box<SrtpReceiver>>,
 }
 
 /// A call to receive.
@@ -128,6 +138,14 @@ pub enum Command {
         /// Where the pause ends.
         at: Instant,
     },
+    /// New SRTP keys for some streams (a re-INVITE's): `(stream index, key)`; `None` turns a
+    /// stream back to plain RTP.
+    Keys {
+        /// Call id.
+        id: u64,
+        /// The streams whose key changed.
+        keys: Vec<(usize, Option<MasterKey>)>,
+    },
     /// Change which channel each stream feeds (metadata update).
     Sides {
         /// Call id.
@@ -149,6 +167,7 @@ struct Stream {
     port: u16,
     payload: PayloadMap,
     side: Option<Side>,
+    srtp: Option<Box<SrtpReceiver>>,
 }
 
 struct Call {
@@ -168,6 +187,7 @@ struct Local {
     late: u64,
     duplicates: u64,
     overflow: u64,
+    srtp_auth_failures: u64,
 }
 
 pub struct Worker {
@@ -341,6 +361,25 @@ impl Worker {
                     }
                 }
             }
+            Command::Keys { id, keys } => {
+                if let Some(call) = self.call_mut(id) {
+                    for (i, key) in keys {
+                        let Some(stream) = call.streams.get_mut(i) else {
+                            continue;
+                        };
+                        stream.srtp = match (key, stream.srtp.take()) {
+                            (None, _) => None,
+                            (Some(k), Some(mut rx)) => {
+                                if rx.rekey(&k).is_err() {
+                                    tracing::error!(stream = i, "RTP worker: cannot set up a new SRTP key");
+                                }
+                                Some(rx)
+                            }
+                            (Some(k), None) => SrtpReceiver::new(&k).ok().map(Box::new),
+                        };
+                    }
+                }
+            }
             Command::Remove { id } => self.remove(id),
             Command::Shutdown => {}
         }
@@ -370,6 +409,7 @@ impl Worker {
                 port: s.port,
                 payload: s.payload,
                 side: s.side,
+                srtp: s.srtp,
             });
         }
         self.calls[slot] = Some(Call {
@@ -447,6 +487,7 @@ impl Worker {
         c.late.fetch_add(l.late, Ordering::Relaxed);
         c.duplicates.fetch_add(l.duplicates, Ordering::Relaxed);
         c.overflow.fetch_add(l.overflow, Ordering::Relaxed);
+        c.srtp_auth_failures.fetch_add(l.srtp_auth_failures, Ordering::Relaxed);
     }
 
     fn shutdown(&mut self) {
@@ -459,7 +500,7 @@ impl Worker {
 
 /// Reads one datagram of stream `si` into the call's mixer; false when none was waiting.
 fn recv_one(call: &mut Call, si: usize, buf: &mut [u8], now_pos: u64, now_ms: u64, local: &mut Local) -> bool {
-    let Some(stream) = call.streams.get(si) else {
+    let Some(stream) = call.streams.get_mut(si) else {
         return false;
     };
     let n = match stream.socket.recv(buf) {
@@ -468,7 +509,31 @@ fn recv_one(call: &mut Call, si: usize, buf: &mut [u8], now_pos: u64, now_ms: u6
     };
     local.packets += 1;
     call.last_packet_ms = now_ms;
-    match classify(&buf[..n], &stream.payload) {
+    let decrypted;
+    let datagram: &[u8] = match stream.srtp.as_mut() {
+        None => &buf[..n],
+        // SRTCP (RFC 3711 §3.4) on a multiplexed port: the recorder has no use for RTCP.
+        Some(_) if is_rtcp(&buf[..n]) => return true,
+        Some(rx) => match rx.unprotect(&buf[..n]) {
+            Ok(plain) => {
+                decrypted = plain;
+                &decrypted
+            }
+            Err(SrtpError::Auth | SrtpError::Key) => {
+                local.srtp_auth_failures += 1;
+                return true;
+            }
+            Err(SrtpError::Replay) => {
+                local.duplicates += 1;
+                return true;
+            }
+            Err(SrtpError::Malformed) => {
+                local.malformed += 1;
+                return true;
+            }
+        },
+    };
+    match classify(datagram, &stream.payload) {
         Err(_) => local.malformed += 1,
         Ok(PacketKind::Rtcp) => {}
         Ok(PacketKind::Audio { packet, law }) => {

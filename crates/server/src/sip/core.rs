@@ -48,6 +48,9 @@ pub struct SipCounters {
     pub tcp_refused: Arc<AtomicU64>,
     /// TCP connections closed for idleness.
     pub tcp_idle: Arc<AtomicU64>,
+    /// TLS connections whose handshake failed or timed out (certificate not trusted, no
+    /// client certificate under mutual TLS, not TLS at all).
+    pub tls_failed: Arc<AtomicU64>,
 }
 
 impl SipCounters {
@@ -88,6 +91,10 @@ impl SipCounters {
                 "callrec_sip_tcp_idle_closed_total",
                 "SIP TCP connections closed after the idle timeout.",
             ),
+            tls_failed: m.counter(
+                "callrec_sip_tls_handshake_failures_total",
+                "SIP TLS connections closed because their handshake failed or timed out.",
+            ),
         }
     }
 }
@@ -112,6 +119,8 @@ pub struct SipCore {
     pub(super) state: AppState,
     pub(super) rtp: Arc<RtpEngine>,
     pub(super) local: SocketAddr,
+    /// The `sips` listener's address, when there is one.
+    pub(super) local_tls: Option<SocketAddr>,
     pub(super) dialogs: Mutex<HashMap<String, mpsc::UnboundedSender<Inbound>>>,
     pub(super) completed: Mutex<Completed>,
     pub(super) counters: SipCounters,
@@ -155,9 +164,17 @@ impl SipCore {
             .unwrap_or(ip)
     }
 
-    /// The SIP port.
+    /// The SIP port (UDP and TCP).
     pub fn port(&self) -> u16 {
         self.local.port()
+    }
+
+    /// The port `peer` reached us on: the TLS port for a TLS connection, else the SIP port.
+    pub fn port_for(&self, peer: &Peer) -> u16 {
+        match (peer.is_tls(), self.local_tls) {
+            (true, Some(tls)) => tls.port(),
+            _ => self.local.port(),
+        }
     }
 
     /// Sends a response to `request` and, when final, remembers it for retransmissions

@@ -1,11 +1,12 @@
 //! The SIPREC recorder's SIP side (RFC 3261, RFC 7866 §8): transports on the `--sip`
-//! address (UDP and TCP), the server-transaction layer, and one dialog task per recording
+//! address (UDP and TCP) and the `--sips` address (TLS), the server-transaction layer, and one dialog task per recording
 //! session that turns it into a live call (`live::open`/`answer`/`set_held`/`end`) whose
 //! audio the [`rtp`](crate::rtp) workers receive.
 //!
 //! - [`core`]: what every task shares, and the responses sent through it; `routing`: where
 //!   a request goes (a completed transaction, a dialog, a new session, or an answer here).
 //! - [`transport`]: sockets, framing; TCP idle timeout. [`peer`]: where responses go.
+//!   [`tls`]: the TLS listener's certificate, key and client CA.
 //! - [`admission`]: the per-source limit on sessions without an ACK (503 beyond it), the TCP
 //!   connection limit and the file-descriptor reserve.
 //! - [`transaction`]: retransmission absorption, 2xx retransmission, 400 for unparsable
@@ -25,6 +26,7 @@ pub mod offer;
 pub mod peer;
 mod routing;
 pub mod session;
+pub mod tls;
 pub mod transaction;
 pub mod transport;
 
@@ -53,6 +55,21 @@ pub struct SipSockets {
     tcp: std::net::TcpListener,
     /// The bound address (UDP and TCP share the port).
     pub addr: SocketAddr,
+    /// The TLS listener and its configuration, when `sips` is set.
+    tls: Option<(std::net::TcpListener, Arc<rustls::ServerConfig>)>,
+    /// The TLS listener's bound address.
+    pub tls_addr: Option<SocketAddr>,
+}
+
+impl SipSockets {
+    /// Also listens for SIP over TLS on `addr` with `config`.
+    pub fn listen_tls(&mut self, addr: SocketAddr, config: Arc<rustls::ServerConfig>) -> io::Result<()> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        self.tls_addr = Some(listener.local_addr()?);
+        self.tls = Some((listener, config));
+        Ok(())
+    }
 }
 
 /// Binds UDP and TCP on `addr`. With port 0 the kernel picks a UDP port and TCP takes the
@@ -67,7 +84,13 @@ pub fn bind(addr: SocketAddr) -> io::Result<SipSockets> {
             Ok(tcp) => {
                 udp.set_nonblocking(true)?;
                 tcp.set_nonblocking(true)?;
-                return Ok(SipSockets { udp, tcp, addr: bound });
+                return Ok(SipSockets {
+                    udp,
+                    tcp,
+                    addr: bound,
+                    tls: None,
+                    tls_addr: None,
+                });
             }
             Err(e) => last = Some(e),
         }
@@ -102,6 +125,7 @@ impl SipService {
             state,
             rtp,
             local: sockets.addr,
+            local_tls: sockets.tls_addr,
             dialogs: Mutex::default(),
             completed: Mutex::default(),
             shutdown: shutdown_rx,
@@ -119,11 +143,17 @@ impl SipService {
                 }
             })
         };
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(transport::serve_udp(core.clone(), udp)),
             tokio::spawn(transport::serve_tcp(core.clone(), tcp)),
             purge,
         ];
+        if let Some((listener, config)) = sockets.tls {
+            let listener = tokio::net::TcpListener::from_std(listener).context("SIP TLS listener")?;
+            let acceptor = tokio_rustls::TlsAcceptor::from(config);
+            tasks.push(tokio::spawn(transport::serve_tls(core.clone(), listener, acceptor)));
+            tracing::info!(sips = ?core.local_tls, mutual = core.state.config.tls_client_ca_file.is_some(), "SIPREC recorder listening for SIP over TLS");
+        }
         tracing::info!(sip = %core.local, rtp_ports = ?core.state.config.rtp_ports, "SIPREC recorder listening (UDP and TCP)");
         Ok(SipService { core, tasks, shutdown })
     }

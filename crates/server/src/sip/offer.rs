@@ -5,12 +5,13 @@
 //!
 //! Every refusal is a [`Reject`] with the SIP status to answer: 400 for malformed SIP
 //! bodies, SDP or metadata; 415 for a body that is neither SDP nor multipart; 488 for an
-//! offer that cannot be recorded (no audio, no G.711, SRTP, no offer at all).
+//! offer that cannot be recorded (no audio, no G.711, SRTP without a usable `a=crypto`, plain
+//! RTP under `require_srtp`, no offer at all).
 
 use callrec_media::jitter::Side;
 use callrec_media::metadata::Metadata;
 use callrec_media::multipart;
-use callrec_media::sdp::{AnswerMode, AnswerPlan, SdpError, SessionDescription};
+use callrec_media::sdp::{AnswerMode, AnswerPlan, SdpError, SessionDescription, SrtpPolicy};
 use callrec_media::sip::consent::{Consent, ConsentHeader};
 use callrec_media::sip::{Message, NameAddr};
 use callrec_types::calls::{CallConsent, ConsentState, ConsentVia, ParticipantRole};
@@ -186,9 +187,19 @@ pub struct Answerable {
     pub participants: Vec<RawParticipant>,
 }
 
+/// The SRTP policy of the configuration (`require_srtp`).
+pub fn srtp_policy(require_srtp: bool) -> SrtpPolicy {
+    if require_srtp {
+        SrtpPolicy::Require
+    } else {
+        SrtpPolicy::Allow
+    }
+}
+
 /// Reads an initial INVITE: its requirements, its mode, its body, the answer plan (at most
-/// [`crate::rtp::MAX_STREAMS`] streams), the side of each stream and the participants.
-pub fn read(invite: &Message) -> Result<Answerable, Refusal> {
+/// [`crate::rtp::MAX_STREAMS`] streams, under `policy`), the side of each stream and the
+/// participants.
+pub fn read(invite: &Message, policy: SrtpPolicy) -> Result<Answerable, Refusal> {
     let unsupported = unsupported_requirements(invite);
     if !unsupported.is_empty() {
         return Err(Refusal::Unsupported(unsupported));
@@ -201,7 +212,7 @@ pub fn read(invite: &Message) -> Result<Answerable, Refusal> {
         AnswerMode::Record
     };
     let offer = parse(invite).map_err(Refusal::Reject)?;
-    let plan = AnswerPlan::new(&offer.sdp, mode).map_err(|e| Refusal::Reject(unanswerable(&e)))?;
+    let plan = AnswerPlan::with_policy(&offer.sdp, mode, policy).map_err(|e| Refusal::Reject(unanswerable(&e)))?;
     let n = plan.accepted_count();
     if n > crate::rtp::MAX_STREAMS {
         return Err(Refusal::Reject(Reject::new(

@@ -1,6 +1,6 @@
 //! Where a request came from, and so where its responses go (RFC 3261 §18.2.2, RFC 3581):
-//! the [`Peer`] of a UDP datagram or of a TCP connection, and the 400 to bytes that did not
-//! parse.
+//! the [`Peer`] of a UDP datagram or of a TCP or TLS connection, and the 400 to bytes that did
+//! not parse.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,12 +20,14 @@ pub enum Peer {
         /// The request's source.
         addr: SocketAddr,
     },
-    /// A TCP connection.
+    /// A TCP connection, or a TLS one (`sips`) when `tls`.
     Tcp {
         /// The connection's writer.
         conn: mpsc::UnboundedSender<Vec<u8>>,
         /// The remote address.
         addr: SocketAddr,
+        /// Whether the connection is TLS (the Via token `TLS`, a `sips:` Contact).
+        tls: bool,
     },
 }
 
@@ -46,8 +48,14 @@ impl Peer {
     pub fn transport(&self) -> &'static str {
         match self {
             Peer::Udp { .. } => "UDP",
-            Peer::Tcp { .. } => "TCP",
+            Peer::Tcp { tls: false, .. } => "TCP",
+            Peer::Tcp { tls: true, .. } => "TLS",
         }
+    }
+
+    /// Whether the request came over TLS: answer with `sips:` URIs (RFC 5630 §3.1.1).
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Peer::Tcp { tls: true, .. })
     }
 
     /// Whether anything besides the connection's own reader holds this TCP peer (a session

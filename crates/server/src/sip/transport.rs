@@ -1,5 +1,6 @@
 //! SIP transports (RFC 3261 §18): one UDP socket and one TCP listener on the `--sip`
-//! address, and the [`Peer`] a response goes back to.
+//! address, a TLS listener on the `--sips` address (RFC 3261 §26.2; the configuration is
+//! `tls`), and the [`Peer`] a response goes back to.
 //!
 //! Responses follow §18.2.2 with RFC 3581 symmetric response routing: over UDP to the
 //! source address and port of the request (what `rport` asks for, and right behind NAT),
@@ -12,6 +13,11 @@
 //! session and has received nothing for `sip_tcp_idle_timeout_secs` is closed. A connection
 //! that a session still answers on stays open however quiet: a long call sends no SIP, and
 //! closing it would leave the session's BYE nowhere to go.
+//!
+//! A TLS connection is a TCP connection with a handshake first: the same admission and idle
+//! rules, the same framing, the same sessions. A failed handshake (a client that does not
+//! trust our certificate, or without the client certificate mutual TLS asks for) is counted
+//! and the connection closed.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -19,9 +25,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use callrec_media::sip::{parse_datagram, parse_stream, Limits, Streamed};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 
 use super::core::SipCore;
 use super::peer::Peer;
@@ -33,6 +40,8 @@ const MAX_DATAGRAM: usize = 65_535;
 /// spin. Longer when out of descriptors, which only a closing call or connection cures.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 const ACCEPT_RETRY_NO_FDS: Duration = Duration::from_millis(250);
+/// A TLS client must finish its handshake within this long.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads datagrams until the task is aborted.
 pub async fn serve_udp(core: Arc<SipCore>, socket: Arc<UdpSocket>) {
@@ -63,6 +72,15 @@ pub async fn serve_udp(core: Arc<SipCore>, socket: Arc<UdpSocket>) {
 
 /// Accepts TCP connections until the task is aborted.
 pub async fn serve_tcp(core: Arc<SipCore>, listener: TcpListener) {
+    serve_stream(core, listener, None).await;
+}
+
+/// Accepts TLS connections (`sips`) until the task is aborted.
+pub async fn serve_tls(core: Arc<SipCore>, listener: TcpListener, acceptor: TlsAcceptor) {
+    serve_stream(core, listener, Some(acceptor)).await;
+}
+
+async fn serve_stream(core: Arc<SipCore>, listener: TcpListener, tls: Option<TlsAcceptor>) {
     // Refusals are logged when they start, not once per connection of a flood.
     let mut refusing = false;
     let mut out_of_fds = false;
@@ -103,27 +121,45 @@ pub async fn serve_tcp(core: Arc<SipCore>, listener: TcpListener) {
             refusing = false;
         }
         let core = core.clone();
+        let _ = stream.set_nodelay(true);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            connection(core, stream, addr).await;
+            match tls {
+                None => connection(core, stream, addr, false).await,
+                Some(acceptor) => match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => connection(core, stream, addr, true).await,
+                    Ok(Err(e)) => {
+                        core.counters().tls_failed.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(peer = %addr, error = %e, "SIP: TLS handshake failed");
+                    }
+                    Err(_) => {
+                        core.counters().tls_failed.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!(peer = %addr, "SIP: TLS handshake timed out");
+                    }
+                },
+            }
             drop(permit);
         });
     }
 }
 
-async fn connection(core: Arc<SipCore>, stream: TcpStream, addr: SocketAddr) {
-    let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+async fn connection<S>(core: Arc<SipCore>, stream: S, addr: SocketAddr, tls: bool)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let writer = tokio::spawn(async move {
         while let Some(bytes) = rx.recv().await {
-            if wr.write_all(&bytes).await.is_err() {
+            // A TLS stream holds records back until flushed; for TCP this is a no-op.
+            if wr.write_all(&bytes).await.is_err() || wr.flush().await.is_err() {
                 return;
             }
         }
         let _ = wr.shutdown().await;
     });
     let idle = Duration::from_secs(u64::from(core.state().config.sip_tcp_idle_timeout_secs.max(1)));
-    let peer = Peer::Tcp { conn: tx, addr };
+    let peer = Peer::Tcp { conn: tx, addr, tls };
     let limits = Limits::DEFAULT;
     let mut buf: Vec<u8> = Vec::with_capacity(8 * 1024);
     let mut chunk = vec![0u8; 16 * 1024];

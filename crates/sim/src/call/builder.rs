@@ -2,6 +2,7 @@
 //! simulated loss and reordering, extra headers; and placing it (or placing and cancelling).
 
 use callrec_media::g711::Law;
+use callrec_media::sdp::CryptoSuite;
 use callrec_media::sip::{Message, Method};
 use tokio::time::Instant;
 
@@ -27,6 +28,12 @@ pub struct CallBuilder {
     pub(super) tones: [u32; 2],
     /// Sides (caller, callee) that send no RTP at all.
     pub(super) silent: [bool; 2],
+    /// SRTP (SDES) on both streams with this suite.
+    pub(super) srtp: Option<CryptoSuite>,
+    /// Encrypt with another key than the one offered.
+    pub(super) srtp_wrong_key: bool,
+    /// Flip a payload bit of every n-th SRTP packet (0 = never).
+    pub(super) srtp_tamper_every: u64,
 }
 
 impl CallBuilder {
@@ -118,6 +125,28 @@ impl CallBuilder {
     /// The callee sends no RTP (one side silent for the whole call).
     pub fn silent_callee(mut self) -> Self {
         self.silent[1] = true;
+        self
+    }
+
+    /// Offers SRTP on both streams (`RTP/SAVP` with `a=crypto`, RFC 4568) with `suite` and keys
+    /// of the simulator's own, and encrypts every packet with them. The simulator decrypts
+    /// nothing: the recorder only receives.
+    pub fn srtp(mut self, suite: CryptoSuite) -> Self {
+        self.srtp = Some(suite);
+        self
+    }
+
+    /// Encrypts with a key other than the one offered: every packet fails the recorder's
+    /// authentication.
+    pub fn srtp_wrong_key(mut self) -> Self {
+        self.srtp_wrong_key = true;
+        self
+    }
+
+    /// Flips one payload bit of every `n`-th SRTP packet after it is protected (a tampered
+    /// packet the recorder must drop and count).
+    pub fn srtp_tamper_every(mut self, n: u64) -> Self {
+        self.srtp_tamper_every = n;
         self
     }
 

@@ -15,6 +15,7 @@ use crate::offer::{self, OfferSpec};
 use crate::rtp::StreamSpec;
 use crate::signal::tone;
 use crate::SimError;
+use callrec_media::srtp::SrtpSender;
 
 impl SimCall {
     pub(super) fn base_request(&mut self, method: Method) -> Message {
@@ -41,6 +42,7 @@ impl SimCall {
             caller: &self.spec.caller,
             callee: &self.spec.callee,
             recording_id: &self.call_id,
+            crypto: [self.keys[0].as_ref(), self.keys[1].as_ref()],
         };
         offer::multipart(&offer::sdp(&spec), &offer::metadata(&spec))
     }
@@ -191,6 +193,12 @@ impl SimCall {
         let server_ip = self.sim.link.server().ip();
         for (index, socket) in std::mem::take(&mut self.sockets).into_iter().enumerate() {
             let Some(m) = answer.media.get(index) else { continue };
+            let offered = self.keys.get(index).cloned().flatten();
+            if offered.is_some() && m.port != 0 && (!m.is_srtp() || m.crypto().is_err()) {
+                return Err(SimError::BadAnswer(
+                    "SRTP was offered but the answer is not RTP/SAVP with a=crypto",
+                ));
+            }
             let sending = answer.direction_of(index) == Direction::RecvOnly;
             if m.port == 0 || (!sending && !self.spec.send_when_inactive) {
                 continue;
@@ -217,6 +225,14 @@ impl SimCall {
                 loss_pct: self.spec.loss_pct,
                 reorder_pct: self.spec.reorder_pct,
                 seed: self.rng.next_u64(),
+                srtp: match (offered, self.spec.srtp_wrong_key) {
+                    (Some(key), false) => Some(SrtpSender::new(&key).map_err(|_| SimError::BadAnswer("SRTP key"))?),
+                    (Some(key), true) => Some(
+                        SrtpSender::new(&super::srtp_key(key.suite())?).map_err(|_| SimError::BadAnswer("SRTP key"))?,
+                    ),
+                    (None, _) => None,
+                },
+                tamper_every: self.spec.srtp_tamper_every,
             });
             self.streams.push((index, handle));
         }
@@ -248,6 +264,9 @@ impl SimCall {
         let ack = self.ack_for(&response, self.cseq);
         if (200..300).contains(&code) {
             self.sim.link.send(&ack).await?;
+            if let Ok(answer) = answer_sdp(&response) {
+                self.answer = Some(answer);
+            }
             Ok(())
         } else {
             Err(SimError::Rejected(code))

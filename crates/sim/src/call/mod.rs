@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use callrec_media::g711::Law;
-use callrec_media::sdp::{Direction, SessionDescription};
+use callrec_media::sdp::{CryptoSuite, Direction, MasterKey, SessionDescription};
 use callrec_media::sip::consent::HEADER as CONSENT_HEADER;
 use callrec_media::sip::{Message, Method};
 use tokio::sync::mpsc;
@@ -26,7 +26,7 @@ mod dialog;
 
 pub use builder::CallBuilder;
 
-use crate::link::{host_port, Link, Transport};
+use crate::link::{host_port, Link, TlsClient, Transport};
 use crate::offer::Party;
 use crate::rtp::{RtpSender, StreamHandle};
 use crate::signal::{XorShift, CALLEE_HZ, CALLER_HZ};
@@ -65,7 +65,23 @@ impl Sim {
         rtp_threads: usize,
         packets_sent: Arc<std::sync::atomic::AtomicU64>,
     ) -> Result<Sim, SimError> {
-        let link = Link::connect(server, transport).await?;
+        Sim::counting_tls(server, transport, None, rtp_threads, packets_sent).await
+    }
+
+    /// Connects over TLS with `tls` (whom to trust, our client certificate).
+    pub async fn connect_tls(server: SocketAddr, tls: &TlsClient) -> Result<Sim, SimError> {
+        Sim::counting_tls(server, Transport::Tls, Some(tls), 1, Arc::default()).await
+    }
+
+    /// [`Sim::counting`] over any transport; [`Transport::Tls`] needs `tls`.
+    pub async fn counting_tls(
+        server: SocketAddr,
+        transport: Transport,
+        tls: Option<&TlsClient>,
+        rtp_threads: usize,
+        packets_sent: Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<Sim, SimError> {
+        let link = Link::connect_with(server, transport, tls).await?;
         let rtp = Arc::new(RtpSender::start_counting(rtp_threads, packets_sent)?);
         Ok(Sim { link, rtp })
     }
@@ -92,6 +108,9 @@ impl Sim {
             send_when_inactive: false,
             tones: [CALLER_HZ, CALLEE_HZ],
             silent: [false, false],
+            srtp: None,
+            srtp_wrong_key: false,
+            srtp_tamper_every: 0,
         }
     }
 
@@ -132,6 +151,8 @@ pub struct SimCall {
     sockets: Vec<UdpSocket>,
     ports: [u16; 2],
     answer: Option<SessionDescription>,
+    /// The SRTP key offered on each m-line, when the call offers SRTP.
+    keys: [Option<MasterKey>; 2],
     streams: Vec<(usize, StreamHandle)>,
     ended_by_server: bool,
     closed: bool,
@@ -153,7 +174,17 @@ impl SimCall {
         }
         let server = link.server();
         let from = format!("<sip:callrec-sim@{}>;tag={}", host_port(link.local()), rng.token());
-        let request_uri = format!("sip:srs@{}", host_port(server));
+        // RFC 5630: over TLS the recorder is a sips: URI.
+        let scheme = if link.transport() == Transport::Tls {
+            "sips"
+        } else {
+            "sip"
+        };
+        let request_uri = format!("{scheme}:srs@{}", host_port(server));
+        let keys = match spec.srtp {
+            Some(suite) => [Some(srtp_key(suite)?), Some(srtp_key(suite)?)],
+            None => [None, None],
+        };
         #[allow(clippy::cast_possible_truncation)]
         let session_id = rng.next_u64() >> 16;
         Ok(SimCall {
@@ -171,6 +202,7 @@ impl SimCall {
             sockets,
             ports,
             answer: None,
+            keys,
             streams: Vec::new(),
             ended_by_server: false,
             closed: false,
@@ -229,6 +261,25 @@ impl SimCall {
     pub async fn consent(&mut self, value: &str) -> Result<(), SimError> {
         self.reinvite_with(Direction::SendOnly, &[(CONSENT_HEADER, value)])
             .await
+    }
+
+    /// Re-keys SRTP (RFC 4568 §7.1.4): a re-INVITE offering new keys on both streams, and
+    /// once it is answered every following packet is protected with them. A call without
+    /// SRTP is unchanged.
+    pub async fn rekey(&mut self) -> Result<(), SimError> {
+        let Some(suite) = self.spec.srtp else { return Ok(()) };
+        let old = std::mem::replace(&mut self.keys, [Some(srtp_key(suite)?), Some(srtp_key(suite)?)]);
+        if let Err(e) = self.reinvite(Direction::SendOnly).await {
+            self.keys = old;
+            return Err(e);
+        }
+        for (index, s) in &self.streams {
+            if let Some(key) = self.keys.get(*index).cloned().flatten() {
+                let sender = callrec_media::srtp::SrtpSender::new(&key).map_err(|_| SimError::BadAnswer("SRTP key"))?;
+                s.set_srtp(sender);
+            }
+        }
+        Ok(())
     }
 
     /// Stops or restarts RTP without telling the recorder (to test its silence timeout).
@@ -310,6 +361,14 @@ impl SimCall {
             self.sim.link.unregister(&self.call_id);
         }
     }
+}
+
+/// A fresh SRTP master key and salt of `suite` from the operating system's generator.
+pub fn srtp_key(suite: CryptoSuite) -> Result<MasterKey, SimError> {
+    use std::io::Read;
+    let mut bytes = vec![0u8; suite.key_len() + suite.salt_len()];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    MasterKey::new(suite, bytes).ok_or(SimError::BadAnswer("SRTP key length"))
 }
 
 impl Drop for SimCall {

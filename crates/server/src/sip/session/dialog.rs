@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use callrec_media::sdp::AnswerPlan;
+use callrec_media::sdp::{AnswerPlan, MasterKey};
 use callrec_media::sip::Message;
 use callrec_media::sip::Method;
 
@@ -189,7 +189,8 @@ impl Session {
                 return;
             }
         };
-        let plan = match AnswerPlan::new(&parsed.sdp, self.mode) {
+        let policy = offer::srtp_policy(self.core.state().config.require_srtp);
+        let plan = match AnswerPlan::with_policy(&parsed.sdp, self.mode, policy) {
             Ok(p) => p,
             Err(e) => {
                 self.refuse(message, &offer::unanswerable(&e), peer);
@@ -218,6 +219,19 @@ impl Session {
             }
         }
         media.rtp.set_sides(offer::sides(&plan, self.metadata.as_ref()));
+        // Re-keying (RFC 4568 §7.1.4): a stream whose SRC key changed gets the new one.
+        let rekeyed: Vec<(usize, Option<MasterKey>)> = plan
+            .accepted()
+            .zip(media.plan.accepted())
+            .enumerate()
+            .filter(|(_, (new, old))| new.srtp.as_ref().map(|c| &c.key) != old.srtp.as_ref().map(|c| &c.key))
+            .map(|(i, (new, _))| (i, new.srtp.as_ref().map(|c| c.key.clone())))
+            .collect();
+        if !rekeyed.is_empty() {
+            tracing::info!(call_id = %self.call_id, streams = rekeyed.len(), "SIPREC: SRTP re-keyed");
+        }
+        media.rtp.set_srtp_keys(rekeyed);
+        media.keys = super::answer_keys(&plan, &media.keys);
         let held = offer::is_held(&plan);
         media.plan = plan;
         if held != self.held {

@@ -11,6 +11,7 @@ use callrec_media::jitter::Side;
 use callrec_media::rtp::PayloadMap;
 use callrec_media::sdp::AnswerPlan;
 use callrec_media::sip::{response_to, Message, Method};
+use callrec_media::srtp::{SrtpError, SrtpReceiver};
 use callrec_types::calls::CallSource;
 use callrec_types::CallId;
 
@@ -38,7 +39,8 @@ impl Session {
             }
             return false;
         }
-        let answerable = match offer::read(&invite) {
+        let policy = offer::srtp_policy(self.core.state().config.require_srtp);
+        let answerable = match offer::read(&invite, policy) {
             Ok(a) => a,
             Err(r) => {
                 self.refuse_offer(&invite, &r, &peer);
@@ -74,6 +76,21 @@ impl Session {
     /// Ports for the accepted streams, handed to an RTP worker; `None` (answered) when there
     /// are none to be had.
     fn open_media(&self, invite: &Message, peer: &Peer, a: &Answerable) -> Option<(Arc<RtpCall>, Vec<u16>)> {
+        let receivers = match srtp_receivers(&a.plan) {
+            Ok(r) => r,
+            Err(e) => {
+                self.refuse(
+                    invite,
+                    &Reject {
+                        code: 488,
+                        reason: e.to_string(),
+                        kind: RejectKind::Unacceptable,
+                    },
+                    peer,
+                );
+                return None;
+            }
+        };
         let sockets = match self.core.rtp().ports().allocate(a.plan.accepted_count()) {
             Ok(s) => s,
             Err(e) => {
@@ -103,7 +120,8 @@ impl Session {
             .into_iter()
             .zip(a.plan.accepted())
             .zip(&a.sides)
-            .map(|(((port, socket), s), side)| NewStream {
+            .zip(receivers)
+            .map(|((((port, socket), s), side), srtp)| NewStream {
                 socket,
                 port,
                 payload: a
@@ -113,6 +131,7 @@ impl Session {
                     .get(s.index)
                     .map_or_else(PayloadMap::static_types, PayloadMap::from_media),
                 side: *side,
+                srtp,
             })
             .collect();
         match self.core.rtp().open_call(streams, law) {
@@ -165,10 +184,12 @@ impl Session {
             )
         })
         .await;
+        let keys = super::answer_keys(&a.plan, &[]);
         self.media = Some(Media {
             rtp,
             ports,
             plan: a.plan,
+            keys,
         });
         let id = match opened {
             Ok(id) => id,
@@ -226,6 +247,18 @@ impl Session {
         tracing::info!(call_id = %self.call_id, call = %id, "SIPREC: session answered");
         true
     }
+}
+
+/// An SRTP receiver for each accepted stream that offered SRTP, keyed with the SRC's key.
+fn srtp_receivers(plan: &AnswerPlan) -> Result<Vec<Option<Box<SrtpReceiver>>>, SrtpError> {
+    plan.accepted()
+        .map(|s| {
+            s.srtp
+                .as_ref()
+                .map(|c| SrtpReceiver::new(&c.key).map(Box::new))
+                .transpose()
+        })
+        .collect()
 }
 
 /// The law of the recording: the caller's stream's, else the first stream's.

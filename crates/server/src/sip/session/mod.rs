@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use callrec_media::metadata::Metadata;
-use callrec_media::sdp::{AnswerMode, AnswerPlan, LocalMedia};
+use callrec_media::sdp::{AnswerMode, AnswerPlan, LocalMedia, MasterKey};
 use callrec_media::sip::consent::ConsentHeader;
 use callrec_media::sip::{response_to, Message, Method, NameAddr};
 use callrec_types::CallId;
@@ -72,6 +72,29 @@ struct Media {
     rtp: Arc<RtpCall>,
     ports: Vec<u16>,
     plan: AnswerPlan,
+    /// Our SRTP key of each accepted stream (`None` for plain RTP), in the answer's
+    /// `a=crypto` (RFC 4568 §7.1.2: the answerer's own key, never the offerer's echoed).
+    keys: Vec<Option<MasterKey>>,
+}
+
+/// Our key for each accepted SRTP stream of `plan`: the one we answered before (`previous`,
+/// by stream) when its suite is unchanged, else a new random one. Keys come from the
+/// operating system's generator and are never logged.
+fn answer_keys(plan: &AnswerPlan, previous: &[Option<MasterKey>]) -> Vec<Option<MasterKey>> {
+    plan.accepted()
+        .enumerate()
+        .map(|(i, s)| {
+            let suite = s.srtp.as_ref()?.suite;
+            if let Some(Some(old)) = previous.get(i) {
+                if old.suite() == suite {
+                    return Some(old.clone());
+                }
+            }
+            let mut bytes = vec![0u8; suite.key_len() + suite.salt_len()];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+            MasterKey::new(suite, bytes)
+        })
+        .collect()
 }
 
 struct Session {
@@ -197,13 +220,14 @@ impl Session {
         let address = self.core.local_ip_for(self.peer.addr()).to_string();
         let sdp = media
             .plan
-            .render(
+            .render_keyed(
                 &LocalMedia {
                     address: &address,
                     session_id: self.sdp_session,
                     session_version: self.sdp_version,
                 },
                 &media.ports,
+                &media.keys,
             )
             .ok()?;
         let mut ok = self.response(request, 200)?;
@@ -220,6 +244,10 @@ impl Session {
         } else {
             address.to_owned()
         };
+        // RFC 5630 §3.1.1: over TLS a sips: URI, on the TLS port, without a transport param.
+        if self.peer.is_tls() {
+            return format!("<sips:srs@{host}:{}>;+sip.srs", self.core.port_for(&self.peer));
+        }
         let transport = if self.peer.is_reliable() { ";transport=tcp" } else { "" };
         format!("<sip:srs@{host}:{}{transport}>;+sip.srs", self.core.port())
     }
@@ -259,7 +287,7 @@ impl Session {
             .map_or_else(|| from.uri.clone(), |c| c.uri);
         self.local_cseq += 1;
         let address = self.core.local_ip_for(self.peer.addr());
-        let host = SocketAddr::new(address, self.core.port());
+        let host = SocketAddr::new(address, self.core.port_for(&self.peer));
         let mut bye = Message::request(Method::Bye, &target);
         bye.headers.push(
             "Via",
