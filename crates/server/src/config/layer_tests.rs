@@ -10,7 +10,6 @@ fn every_key_has_a_file_key_and_env_var() {
     // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
     // env_layer leaves the default. Setting each to a non-default value catches both.
     let values: [(&str, &str, &str); 36] = [
-        ("encryption_key_file", "\"/etc/k\"", "/etc/k"),
         ("data_dir", "\"/srv/rec\"", "/srv/rec"),
         ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
         ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -46,6 +45,7 @@ fn every_key_has_a_file_key_and_env_var() {
         ("disk_full_buffer_secs", "2", "2"),
         ("storage_url", "\"s3://rec/p\"", "s3://rec/p"),
         ("node_id", "\"rec-2\"", "rec-2"),
+        ("encryption_key_file", "\"/etc/k\"", "/etc/k"),
         ("node_lease_secs", "3", "3"),
         ("pause_fill", "\"tone\"", "tone"),
         ("pause_auto_resume_secs", "90", "90"),
