@@ -130,6 +130,20 @@ impl Recorder {
             .unwrap_or_else(|| panic!("metric {name} is exported"))
     }
 
+    /// Waits (bounded, 10 s) until the RTP worker has closed every call it opened: only then
+    /// are the per-packet counters final, since the worker drains and counts a call's last
+    /// packets when it closes its ports, which may come just after `CallEnded`.
+    pub(crate) async fn rtp_settled(&self) {
+        for _ in 0..100 {
+            let opened = self.metric("callrec_rtp_calls_opened_total").await;
+            if self.metric("callrec_rtp_calls_closed_total").await >= opened {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the RTP worker closed every call within 10 s");
+    }
+
     /// Every WAV file under the data directory.
     pub(crate) fn wav_files(&self) -> Vec<PathBuf> {
         fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -385,6 +399,7 @@ async fn automatic_call_is_recorded_from_answer_to_bye_with_a_channel_per_partic
     a.assert_channels("automatic call");
     let journal = alice.call_journal_json(id).await.expect("the journal JSON exists");
     assert_eq!(journal.recordings.len(), 1, "the journal lists the recording");
+    recorder.rtp_settled().await;
     assert_eq!(
         recorder.metric("callrec_rtp_lost_total").await,
         0,
@@ -598,6 +613,7 @@ async fn loss_and_reordering_are_padded_and_counted() {
         "gaps are padded: full length",
     );
     a.assert_channels("lossy call");
+    recorder.rtp_settled().await;
     let lost = recorder.metric("callrec_rtp_lost_total").await;
     assert!(
         lost + 2 >= report.skipped && lost <= report.skipped + 2,

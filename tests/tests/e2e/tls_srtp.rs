@@ -172,6 +172,7 @@ async fn siprec_over_tls_with_srtp_on_both_streams_is_recorded_stereo() {
     let id = recorder.call_id(call.call_id()).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let report = recorder.hang_up(call, id).await;
+    recorder.rtp_settled().await;
     assert!(
         report.caller_packets >= 100 && report.callee_packets >= 100,
         "both streams sent: {report:?}"
@@ -219,6 +220,7 @@ async fn tampered_srtp_packets_are_dropped_and_counted() {
     let id = recorder.call_id(call.call_id()).await;
     tokio::time::sleep(Duration::from_millis(2000)).await;
     let report = recorder.hang_up(call, id).await;
+    recorder.rtp_settled().await;
     let tampered = report.caller_packets / 10 + report.callee_packets / 10;
     assert!(tampered >= 18, "the simulator tampered with packets: {report:?}");
     assert_eq!(
@@ -256,16 +258,8 @@ async fn the_wrong_key_is_counted_and_records_silence_not_noise() {
     let report = recorder.hang_up(call, id).await;
     let sent = report.caller_packets + report.callee_packets;
     assert!(sent >= 150, "packets were sent: {report:?}");
-    // The worker drains its sockets every 50 ms: the last packets sent before the BYE may be
-    // counted just after it (seen on a cold CI machine: 198 of 202 at the first read).
-    let mut failures = recorder.metric("callrec_rtp_srtp_auth_failures_total").await;
-    for _ in 0..50 {
-        if failures >= sent {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        failures = recorder.metric("callrec_rtp_srtp_auth_failures_total").await;
-    }
+    recorder.rtp_settled().await;
+    let failures = recorder.metric("callrec_rtp_srtp_auth_failures_total").await;
     assert_eq!(failures, sent, "every packet failed authentication");
     let detail = finished_call(&admin, id).await;
     assert_eq!(detail.recordings.len(), 1, "the call was recorded");
@@ -432,6 +426,7 @@ async fn a_reinvite_with_new_keys_rekeys_the_streams() {
     assert_eq!(first, again, "our own keys stay (the suite did not change)");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let report = recorder.hang_up(call, id).await;
+    recorder.rtp_settled().await;
     assert!(
         report.caller_packets >= 120,
         "packets before and after the re-key: {report:?}"
