@@ -56,15 +56,48 @@ pub(super) struct Sealed {
     stored_len: u64,
     /// Length of the plaintext.
     len: u64,
+    /// The batch [`Blob::check_from`] authenticated, kept for the body to send without
+    /// reading and opening it twice.
+    checked: Option<Batch>,
 }
 
 fn sealed_io(e: SealedError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
 
+/// Chunks `from..=to` read in one go and opened in place: each chunk's plaintext is a slice
+/// of `buf` (no copy on the way to the socket).
+struct Batch {
+    from: u64,
+    to: u64,
+    buf: Bytes,
+    /// Per chunk: plaintext offset, and where its plaintext sits in `buf`.
+    parts: Vec<(u64, Range<usize>)>,
+}
+
+impl Batch {
+    /// The plaintext of the batch inside `range`, as slices of the buffer.
+    fn clip<'a>(&'a self, range: &'a Range<u64>) -> impl Iterator<Item = Bytes> + 'a {
+        self.parts.iter().filter_map(move |(start, at)| {
+            let end = start + (at.end - at.start) as u64;
+            let lo = range.start.max(*start);
+            let hi = range.end.min(end);
+            (lo < hi).then(|| {
+                self.buf
+                    .slice(at.start + (lo - start) as usize..at.start + (hi - start) as usize)
+            })
+        })
+    }
+}
+
 impl Sealed {
-    /// Reads chunks `from..=to` and yields their plaintext, clipped to `range`.
-    async fn read_chunks(&mut self, from: u64, to: u64, range: &Range<u64>) -> io::Result<Bytes> {
+    /// Reads chunks `from..=to` and opens them; any chunk failing authentication is an error.
+    async fn load(&mut self, from: u64, to: u64) -> io::Result<Batch> {
+        if let Some(b) = self.checked.take() {
+            if b.from == from && b.to == to {
+                return Ok(b);
+            }
+        }
         let n = self.chunks.count(self.len);
         let at = self.chunks.offset(from);
         let end = if to + 1 >= n {
@@ -74,7 +107,7 @@ impl Sealed {
         };
         let mut buf = vec![0u8; (end - at) as usize];
         self.inner.read_exact_at(at, &mut buf).await?;
-        let mut out = Vec::with_capacity(buf.len());
+        let mut parts = Vec::with_capacity((to - from + 1) as usize);
         for i in from..=to {
             let s = (self.chunks.offset(i) - at) as usize;
             let e = if i == to {
@@ -82,20 +115,21 @@ impl Sealed {
             } else {
                 (self.chunks.offset(i + 1) - at) as usize
             };
-            let slot = &mut buf[s..e];
-            let plain_len = self.chunks.open_in_place(i, i + 1 == n, slot).map_err(sealed_io)?;
+            let plain_len = self
+                .chunks
+                .open_in_place(i, i + 1 == n, &mut buf[s..e])
+                .map_err(sealed_io)?;
             if i + 1 < n && plain_len as u64 != self.chunks.cap(i) {
                 return Err(sealed_io(SealedError::ChunkAltered { index: i }));
             }
-            let start = self.chunks.start(i);
-            let lo = range.start.max(start) - start;
-            let hi = range.end.min(start + plain_len as u64).saturating_sub(start);
-            if lo < hi {
-                let p = &slot[NONCE_LEN..NONCE_LEN + plain_len];
-                out.extend_from_slice(&p[lo as usize..hi as usize]);
-            }
+            parts.push((self.chunks.start(i), s + NONCE_LEN..s + NONCE_LEN + plain_len));
         }
-        Ok(Bytes::from(out))
+        Ok(Batch {
+            from,
+            to,
+            buf: Bytes::from(buf),
+            parts,
+        })
     }
 
     /// The plaintext of `range` (clipped), a batch of chunks at a time.
@@ -107,7 +141,10 @@ impl Sealed {
                 let mut i = self.chunks.index_of(range.start);
                 while i <= last {
                     let to = (i + BATCH_CHUNKS - 1).min(last);
-                    yield self.read_chunks(i, to, &range).await?;
+                    let batch = self.load(i, to).await?;
+                    for bytes in batch.clip(&range) {
+                        yield bytes;
+                    }
                     i = to + 1;
                 }
             }
@@ -133,10 +170,11 @@ impl Blob {
             chunks,
             stored_len,
             len,
+            checked: None,
         };
         let last = sealed.chunks.count(len) - 1;
-        sealed.read_chunks(0, 0, &(0..0)).await?;
-        sealed.read_chunks(last, last, &(0..0)).await?;
+        sealed.load(0, 0).await?;
+        sealed.load(last, last).await?;
         Ok(Blob::Sealed(Box::new(sealed)))
     }
 
@@ -147,7 +185,8 @@ impl Blob {
             if start < s.len {
                 let i = s.chunks.index_of(start);
                 let last = s.chunks.count(s.len) - 1;
-                s.read_chunks(i, (i + BATCH_CHUNKS - 1).min(last), &(0..0)).await?;
+                let batch = s.load(i, (i + BATCH_CHUNKS - 1).min(last)).await?;
+                s.checked = Some(batch);
             }
         }
         Ok(())
