@@ -21,6 +21,7 @@ pub mod metadata;
 pub mod multipart;
 pub mod rtp;
 pub mod sdp;
+pub mod sealed;
 pub mod sip;
 pub mod srtp;
 pub mod wav;

@@ -12,7 +12,7 @@ use crate::files::Files;
 use crate::state::AppState;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use callrec_media::wav::{check_upload_file, WavInfo, WavIoError};
+use callrec_media::wav::{check_upload, check_upload_file, WavInfo, WavIoError};
 use callrec_store::{NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{
     CallConsent, CallDirection, CallSource, CallState, ConsentState, ConsentVia, ManualVia, ParticipantRole,
@@ -129,14 +129,35 @@ fn validate_call(c: &IngestCall) -> ApiResult<()> {
 }
 
 /// The audio of an upload as it arrives: written to a spool file under `<data_dir>/tmp`
-/// (never whole in memory) and hashed on the way, bounded by `max_upload_bytes`.
+/// (never whole in memory) and hashed on the way, bounded by `max_upload_bytes`. With an
+/// encryption key the spool file is sealed as it is written (issue #12.1): no plaintext of an
+/// upload ever reaches the disk.
 pub struct SpoolWriter {
     spool: Spool,
-    file: tokio::fs::File,
+    file: SpoolFile,
     hasher: Sha256,
     total: u64,
     limit: u64,
     vault: crate::sealed::Vault,
+}
+
+/// The spool file: plaintext (no key), or sealed and written by blocking tasks (`None` only
+/// while one runs).
+enum SpoolFile {
+    Plain(tokio::fs::File),
+    Sealed(Option<Box<crate::sealed::StoredFile>>),
+}
+
+fn write_error(e: std::io::Error) -> ApiError {
+    if rustix::io::Errno::from_io_error(&e) == Some(rustix::io::Errno::NOSPC) {
+        ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            ErrorCode::DiskFull,
+            "the server's disk is full; the upload was not stored",
+        )
+    } else {
+        ApiError::from(e)
+    }
 }
 
 /// An upload's audio once complete and checked: the spool file, its WAV facts, and the
@@ -159,7 +180,24 @@ impl SpoolWriter {
             path: dir.join(format!("{SPOOL_PREFIX}{}{SPOOL_SUFFIX}", hex::encode(rnd))),
             keep: false,
         };
-        let file = tokio::fs::File::create(&spool.path).await?;
+        let file = match state.vault.key_arc().cloned() {
+            None => SpoolFile::Plain(tokio::fs::File::create(&spool.path).await?),
+            Some(key) => {
+                let path = spool.path.clone();
+                let sealed = tokio::task::spawn_blocking(move || {
+                    let f = std::fs::OpenOptions::new()
+                        .create_new(true)
+                        .read(true)
+                        .write(true)
+                        .open(&path)?;
+                    crate::sealed::StoredFile::create(f, Some(&key))
+                })
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(write_error)?;
+                SpoolFile::Sealed(Some(Box::new(sealed)))
+            }
+        };
         Ok(SpoolWriter {
             spool,
             file,
@@ -181,17 +219,23 @@ impl SpoolWriter {
             ));
         }
         self.hasher.update(chunk);
-        self.file.write_all(chunk).await.map_err(|e| {
-            if rustix::io::Errno::from_io_error(&e) == Some(rustix::io::Errno::NOSPC) {
-                ApiError::new(
-                    StatusCode::INSUFFICIENT_STORAGE,
-                    ErrorCode::DiskFull,
-                    "the server's disk is full; the upload was not stored",
-                )
-            } else {
-                ApiError::from(e)
+        match &mut self.file {
+            SpoolFile::Plain(f) => f.write_all(chunk).await.map_err(write_error),
+            SpoolFile::Sealed(slot) => {
+                let mut f = slot
+                    .take()
+                    .ok_or_else(|| ApiError::internal("an earlier write of this upload failed"))?;
+                let chunk = chunk.to_vec();
+                let (f, written) = tokio::task::spawn_blocking(move || {
+                    let r = std::io::Write::write_all(&mut *f, &chunk);
+                    (f, r)
+                })
+                .await
+                .map_err(ApiError::internal)?;
+                *slot = Some(f);
+                written.map_err(write_error)
             }
-        })
+        }
     }
 
     /// Syncs the file and checks its WAV header against the bytes received: placeholders
@@ -205,16 +249,35 @@ impl SpoolWriter {
             vault,
             ..
         } = self;
-        file.sync_all().await?;
-        drop(file);
         let path = spool.path.clone();
-        let report = tokio::task::spawn_blocking(move || -> Result<_, WavIoError> {
-            let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
-            check_upload_file(&mut f)
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(|e| match e {
+        let report = match file {
+            SpoolFile::Plain(file) => {
+                file.sync_all().await?;
+                drop(file);
+                tokio::task::spawn_blocking(move || -> Result<_, WavIoError> {
+                    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+                    check_upload_file(&mut f)
+                })
+                .await
+            }
+            SpoolFile::Sealed(f) => {
+                let mut f = f.ok_or_else(|| ApiError::internal("an earlier write of this upload failed"))?;
+                tokio::task::spawn_blocking(move || -> Result<_, WavIoError> {
+                    use callrec_media::wav::SetLen;
+                    use std::io::Write;
+                    f.flush().map_err(WavIoError::from)?;
+                    let report = check_upload(&mut *f)?;
+                    if report.file_len < report.file_len_before {
+                        f.set_len(report.file_len)?;
+                    }
+                    f.flush()?;
+                    f.get_ref().sync_all()?;
+                    Ok(report)
+                })
+                .await
+            }
+        };
+        let report = report.map_err(ApiError::internal)?.map_err(|e| match e {
             WavIoError::Wav(e) => unprocessable(
                 ErrorCode::InvalidWav,
                 format!("the audio is not a usable WAV file: {e}"),
@@ -226,19 +289,12 @@ impl SpoolWriter {
             other => ApiError::internal(other),
         })?;
         let (sha256, bytes) = if report.rewritten {
-            // The stored bytes are not the received ones: the checksum is of what is stored.
-            crate::files::sha256_file(&spool.path).await?
+            // The stored bytes are not the received ones: the checksum is of what is stored
+            // (of its plaintext when sealed).
+            vault.sha256(&spool.path).await?
         } else {
             (hex::encode(hasher.finalize()), total)
         };
-        // Checked: sealed before it enters the recordings (issue #12.1); the checksum and size
-        // stay those of the plaintext.
-        if let Some(key) = vault.key_arc().cloned() {
-            let path = spool.path.clone();
-            tokio::task::spawn_blocking(move || crate::sealed::convert::encrypt_file(&path, &key))
-                .await
-                .map_err(ApiError::internal)??;
-        }
         Ok(SpooledAudio {
             spool,
             info: report.info,

@@ -309,6 +309,78 @@ async fn issue12_with_a_key_nothing_stored_is_plaintext_and_every_read_is_byte_e
 }
 
 #[tokio::test]
+async fn issue12_an_upload_is_sealed_on_the_spool_while_it_arrives() {
+    let keys = tempfile::tempdir().expect("key dir");
+    let key = key_file(keys.path(), "master.key");
+    let w = post_call::world(post_call::local(2026, 6, 1, 12, 0, 0), |c| {
+        c.encryption_key_file = Some(key.clone());
+    })
+    .await;
+    store_rule(&w).await;
+    // 3 s of audio sent in two halves; the second waits until the test has looked at the spool.
+    let plain = wav::stereo_ulaw(3.0);
+    let half = plain.len() / 2;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
+    let body = reqwest::Body::wrap_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }));
+    let up = {
+        let (url, c) = (w.srv.url.clone(), call("enc-up@pbx", w.srv.now(), CALLER, "201"));
+        tokio::spawn(async move {
+            Client::new(&url)
+                .expect("a valid URL")
+                .ingest(callrec_tests::INGEST_TOKEN, &c, body)
+                .await
+        })
+    };
+    tx.send(Ok(plain[..half].to_vec())).await.expect("the first half goes");
+    let tmp = w.dir.path().join("tmp");
+    let mut spooled = Vec::new();
+    for _ in 0..100 {
+        spooled = std::fs::read_dir(&tmp)
+            .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let big = spooled
+            .iter()
+            .any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() as usize >= half / 2));
+        if big {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(spooled.len(), 1, "one spool file for the upload in flight: {spooled:?}");
+    let bytes = std::fs::read(&spooled[0]).expect("the spool file");
+    assert!(
+        bytes.starts_with(b"CRSEAL"),
+        "the spool file is sealed while the upload arrives"
+    );
+    assert!(!contains(&bytes, b"RIFF"), "no WAV header on the spool");
+    assert!(
+        !contains(&bytes, &plain[1000..1064]),
+        "no audio of the first half on the spool"
+    );
+    tx.send(Ok(plain[half..].to_vec())).await.expect("the second half goes");
+    drop(tx);
+    let rec = up
+        .await
+        .expect("the upload task")
+        .expect("the upload is accepted")
+        .recording_id;
+    let recording = w.admin.get_recording(rec).await.expect("the recording");
+    assert_eq!(
+        recording.sha256,
+        sha256(&plain),
+        "the row's SHA-256 is of the plaintext"
+    );
+    assert_reads_exact(&w.admin, rec, &plain).await;
+    assert!(
+        std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0) == 0,
+        "the spool file is gone once the recording is stored"
+    );
+    assert_nothing_plain(&read_all(&stored_files(w.dir.path())));
+}
+
+#[tokio::test]
 async fn issue12_a_flipped_byte_in_a_stored_chunk_is_refused_not_played() {
     let keys = tempfile::tempdir().expect("key dir");
     let key = key_file(keys.path(), "master.key");

@@ -1,8 +1,9 @@
 //! Encryption at rest (issue #12.1). With `encryption_key_file` set every new recording — the
 //! growing WAV on the spool, the file in the data directory, the object in the bucket — and
-//! every journal JSON is stored sealed: envelope encryption with XChaCha20-Poly1305 (RustCrypto
-//! `chacha20poly1305`), a random data key per file wrapped by the master key, the audio in
-//! chunks sealed one by one ([`format`](mod@format) says why the format is ours and what it follows).
+//! every journal JSON is stored sealed: envelope encryption (AES-256-GCM chunks, the data key
+//! wrapped with XChaCha20-Poly1305), a random data key per file wrapped by the master key, the
+//! audio in chunks sealed one by one (`callrec_media::sealed::format` says why the format is
+//! ours, what it follows and why these ciphers).
 //!
 //! **The plaintext read path.** Whatever reads a stored recording or journal goes through
 //! [`Vault`]: [`Vault::open`] gives a `Read + Seek` of the plaintext of a local file (sealed or
@@ -11,15 +12,15 @@
 //! chunk opener through `audio::blob`. A chunk that fails authentication is an
 //! [`io::ErrorKind::InvalidData`] error carrying a [`SealedError`], never played.
 //!
-//! The pieces: `key` (the master key, its id, `gen-key`), `format` (header and chunks),
+//! The pieces: `key` (the master key, its id, `gen-key`) and `format` (header and chunks),
+//! both in `callrec_media::sealed`;
 //! `file` (a sealed file read and written as its plaintext), `check` (the data directory's
 //! key check at start-up), `convert` (`rekey` and `encrypt-existing`).
 
 pub mod check;
 pub mod convert;
 pub mod file;
-pub mod format;
-pub mod key;
+pub use callrec_media::sealed::{format, key};
 
 use std::io::{self, Read};
 use std::path::Path;

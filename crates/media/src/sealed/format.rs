@@ -1,5 +1,5 @@
 //! The sealed file format (issue #12.1): one file's header and the layout and sealing of its
-//! chunks. Pure functions over bytes; [`super::file`] runs them over a `File`.
+//! chunks. Pure functions over bytes; the server's `sealed::file` runs them over a `File`.
 //!
 //! Why a format of our own: no maintained crate offers an authenticated file that can be
 //! read at random (an HTTP Range decrypts only the chunks it covers) *and* grows in place
