@@ -393,6 +393,18 @@ async fn issue12_a_flipped_byte_in_a_stored_chunk_is_refused_not_played() {
     let rec = ingest(&w.srv, &call("enc-2@pbx", w.srv.now(), CALLER, "201"), plain.clone())
         .await
         .recording_id;
+    // The evidence of a sealed recording is of its plaintext: both verifies find it intact.
+    let mut offline_config = callrec_tests::test_config(w.dir.path());
+    offline_config.encryption_key_file = Some(key.clone());
+    let clean = w.admin.verify_evidence().await.expect("verify");
+    assert!(
+        clean.ok && clean.checked == 1,
+        "the sealed recording verifies: {clean:?}"
+    );
+    let offline = callrec_server::evidence::verify::offline(&offline_config)
+        .await
+        .expect("the offline verify runs");
+    assert_eq!(offline, clean, "the offline check agrees");
     let stored = w.srv.state.store.get_recording(rec).await.expect("the row");
     let path = w.dir.path().join(&stored.rel_path);
     let mut bytes = std::fs::read(&path).expect("the sealed file");
@@ -400,6 +412,17 @@ async fn issue12_a_flipped_byte_in_a_stored_chunk_is_refused_not_played() {
     let at = 96 + 104 + 16_424 + 24 + 1000;
     bytes[at] ^= 0x20;
     std::fs::write(&path, &bytes).expect("tampered");
+    let online = w.admin.verify_evidence().await.expect("verify");
+    let named: Vec<_> = online.problems.iter().map(|p| (p.recording_id, p.problem)).collect();
+    assert_eq!(
+        named,
+        vec![(rec, callrec_types::evidence::EvidenceProblemKind::Altered)],
+        "the flipped byte of a sealed file is reported, naming the recording"
+    );
+    let offline = callrec_server::evidence::verify::offline(&offline_config)
+        .await
+        .expect("the offline verify runs");
+    assert_eq!(offline.problems, online.problems, "the offline check finds the same");
 
     fn altered(what: &str, r: callrec_client::Result<(u16, Vec<u8>)>) {
         match r {
