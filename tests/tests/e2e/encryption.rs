@@ -161,6 +161,18 @@ async fn support_rules(w: &World, script_out: &Path, smtp_port: u16) {
     use_smtp(&w.admin, smtp_port).await;
 }
 
+/// A post-call world on 2026-06-`day` whose server seals with a new key: the key's
+/// directory (keep it alive), the key file, the world.
+async fn keyed_world(day: u32) -> (tempfile::TempDir, PathBuf, World) {
+    let keys = tempfile::tempdir().expect("key dir");
+    let key = key_file(keys.path(), "master.key");
+    let w = post_call::world(post_call::local(2026, 6, day, 12, 0, 0), |c| {
+        c.encryption_key_file = Some(key.clone());
+    })
+    .await;
+    (keys, key, w)
+}
+
 /// Support's calls are recorded and stored (no dispatch).
 async fn store_rule(w: &World) {
     add_rule(
@@ -179,12 +191,7 @@ async fn store_rule(w: &World) {
 
 #[tokio::test]
 async fn issue12_with_a_key_nothing_stored_is_plaintext_and_every_read_is_byte_exact() {
-    let keys = tempfile::tempdir().expect("key dir");
-    let key = key_file(keys.path(), "master.key");
-    let w = post_call::world(post_call::local(2026, 6, 1, 12, 0, 0), |c| {
-        c.encryption_key_file = Some(key.clone());
-    })
-    .await;
+    let (_keys, key, w) = keyed_world(1).await;
     let out = tempfile::tempdir().expect("script output");
     let mail = tempfile::tempdir().expect("mail dir");
     let sink = Sink::start(mail.path(), 0).await;
@@ -310,12 +317,7 @@ async fn issue12_with_a_key_nothing_stored_is_plaintext_and_every_read_is_byte_e
 
 #[tokio::test]
 async fn issue12_an_upload_is_sealed_on_the_spool_while_it_arrives() {
-    let keys = tempfile::tempdir().expect("key dir");
-    let key = key_file(keys.path(), "master.key");
-    let w = post_call::world(post_call::local(2026, 6, 1, 12, 0, 0), |c| {
-        c.encryption_key_file = Some(key.clone());
-    })
-    .await;
+    let (_keys, _key, w) = keyed_world(1).await;
     store_rule(&w).await;
     // 3 s of audio sent in two halves; the second waits until the test has looked at the spool.
     let plain = wav::stereo_ulaw(3.0);
@@ -382,12 +384,7 @@ async fn issue12_an_upload_is_sealed_on_the_spool_while_it_arrives() {
 
 #[tokio::test]
 async fn issue12_a_flipped_byte_in_a_stored_chunk_is_refused_not_played() {
-    let keys = tempfile::tempdir().expect("key dir");
-    let key = key_file(keys.path(), "master.key");
-    let w = post_call::world(post_call::local(2026, 6, 2, 12, 0, 0), |c| {
-        c.encryption_key_file = Some(key.clone());
-    })
-    .await;
+    let (_keys, key, w) = keyed_world(2).await;
     store_rule(&w).await;
     let plain = wav::stereo_ulaw(4.0);
     let rec = ingest(&w.srv, &call("enc-2@pbx", w.srv.now(), CALLER, "201"), plain.clone())

@@ -505,6 +505,11 @@ impl Chunks {
 /// Seals a whole small document (a journal JSON) in one go.
 pub fn seal_bytes(master: &MasterKey, plain: &[u8]) -> Vec<u8> {
     let (header, chunks) = Header::new(master);
+    seal_all(&header, &chunks, plain)
+}
+
+/// The header, then every chunk of `plain` sealed.
+fn seal_all(header: &Header, chunks: &Chunks, plain: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(chunks.sealed_len(plain.len() as u64) as usize);
     out.extend_from_slice(&header.encode());
     let n = chunks.count(plain.len() as u64);
@@ -640,14 +645,7 @@ mod tests {
         let data_key = [9u8; 32];
         let header = Header::wrap(master, &data_key, algorithm, FIRST_CHUNK, CHUNK);
         let chunks = Chunks::new(&data_key, algorithm, FIRST_CHUNK, CHUNK);
-        let mut out = header.encode().to_vec();
-        let n = chunks.count(plain.len() as u64);
-        for i in 0..n {
-            let s = chunks.start(i) as usize;
-            let e = (chunks.start(i) + chunks.cap(i)).min(plain.len() as u64) as usize;
-            out.extend_from_slice(&chunks.seal(i, i + 1 == n, &plain[s..e]));
-        }
-        out
+        seal_all(&header, &chunks, plain)
     }
 
     #[test]
