@@ -173,6 +173,13 @@ async fn keyed_world(day: u32) -> (tempfile::TempDir, PathBuf, World) {
     (keys, key, w)
 }
 
+/// The recording's row, asserting its SHA-256 is of the plaintext (not of what is stored).
+async fn plaintext_row(w: &World, rec: RecordingId, plain: &[u8]) -> callrec_types::calls::Recording {
+    let recording = w.admin.get_recording(rec).await.expect("the recording");
+    assert_eq!(recording.sha256, sha256(plain), "the row's SHA-256 is of the plaintext");
+    recording
+}
+
 /// Support's calls are recorded and stored (no dispatch).
 async fn store_rule(w: &World) {
     add_rule(
@@ -202,12 +209,7 @@ async fn issue12_with_a_key_nothing_stored_is_plaintext_and_every_read_is_byte_e
     let rec = ingest(&w.srv, &call("enc-1@pbx", w.srv.now(), CALLER, "201"), plain.clone())
         .await
         .recording_id;
-    let recording = w.admin.get_recording(rec).await.expect("the recording");
-    assert_eq!(
-        recording.sha256,
-        sha256(&plain),
-        "the row's SHA-256 is of the plaintext"
-    );
+    let recording = plaintext_row(&w, rec, &plain).await;
     assert_eq!(recording.bytes, plain.len() as i64, "and its size");
 
     // Dispatch: the script's copy and the e-mail attachment are the plaintext.
@@ -368,12 +370,7 @@ async fn issue12_an_upload_is_sealed_on_the_spool_while_it_arrives() {
         .expect("the upload task")
         .expect("the upload is accepted")
         .recording_id;
-    let recording = w.admin.get_recording(rec).await.expect("the recording");
-    assert_eq!(
-        recording.sha256,
-        sha256(&plain),
-        "the row's SHA-256 is of the plaintext"
-    );
+    plaintext_row(&w, rec, &plain).await;
     assert_reads_exact(&w.admin, rec, &plain).await;
     assert!(
         std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0) == 0,
