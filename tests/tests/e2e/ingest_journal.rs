@@ -580,7 +580,23 @@ fn lying_wav(secs: f64, riff: u32, data: u32) -> Vec<u8> {
 
 #[tokio::test]
 async fn issue13_wav_placeholder_sizes_are_repaired_and_the_stored_header_tells_the_truth() {
-    let server = TestServer::start().await;
+    placeholder_sizes_are_repaired(None).await;
+}
+
+/// The same repair on an upload sealed as it arrives (issue #12.1): done on its plaintext.
+#[tokio::test]
+async fn issue12_placeholder_sizes_of_a_sealed_upload_are_repaired_in_its_plaintext() {
+    let keys = tempfile::tempdir().expect("key dir");
+    let key = keys.path().join("master.key");
+    callrec_server::sealed::MasterKey::generate()
+        .write_new(&key)
+        .expect("the key file");
+    placeholder_sizes_are_repaired(Some(key)).await;
+}
+
+async fn placeholder_sizes_are_repaired(key: Option<std::path::PathBuf>) {
+    let sealed = key.is_some();
+    let server = TestServer::start_with(|c| c.encryption_key_file = key).await;
     let admin = server.admin().await;
     directory::build(&admin).await;
     let mut force = call("c-stream", t(20, 9), ("+4930123456", "Customer"), ("201", "Alice"));
@@ -595,7 +611,13 @@ async fn issue13_wav_placeholder_sizes_are_repaired_and_the_stored_header_tells_
     assert_eq!(rec.duration_ms, 2000, "the row has the real duration, not 74 hours");
     let files = stored_wavs(server.data_dir());
     assert_eq!(files.len(), 1, "one recording stored: {files:?}");
-    let stored = std::fs::read(&files[0]).expect("the stored file");
+    let on_disk = std::fs::read(&files[0]).expect("the stored file");
+    assert_eq!(
+        on_disk.starts_with(b"CRSEAL"),
+        sealed,
+        "sealed exactly when a key is set"
+    );
+    let stored = server.state.vault.read(&files[0]).await.expect("the stored plaintext");
     assert_eq!(stored.len(), sent.len(), "the audio is stored whole");
     assert_eq!(
         u32_at(&stored, 4) as usize,
@@ -609,11 +631,15 @@ async fn issue13_wav_placeholder_sizes_are_repaired_and_the_stored_header_tells_
     );
     assert_eq!(u32_at(&stored, 46), 16_000, "the fact chunk counts 2 s of samples");
     assert_eq!(&stored[58..], &sent[58..], "the audio bytes are unchanged");
-    assert_eq!(rec.bytes as usize, stored.len(), "the row's size is the stored file's");
+    assert_eq!(
+        rec.bytes as usize,
+        stored.len(),
+        "the row's size is the stored plaintext's"
+    );
     assert_eq!(
         rec.sha256,
         hex::encode(Sha256::digest(&stored)),
-        "the row's checksum is of the stored file"
+        "the row's checksum is of the stored plaintext"
     );
 }
 
