@@ -255,6 +255,10 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
         (Method::GET, "/api/v1/journal?limit=100000", None, 400, "bad_query"),
         (Method::GET, "/api/v1/journal?from=yesterday", None, 400, "bad_query"),
         (Method::GET, "/api/v1/journal?cursor=../../x", None, 400, "bad_query"),
+        (Method::GET, "/api/v1/audit?limit=0", None, 400, "bad_query"),
+        (Method::GET, "/api/v1/audit?cursor=../../x", None, 400, "bad_query"),
+        (Method::GET, "/api/v1/me/listens?limit=1001", None, 400, "bad_query"),
+        (Method::GET, "/api/v1/me/listens?cursor=-5", None, 400, "bad_query"),
         (Method::GET, "/api/v1/nope", None, 404, "not_found"),
     ];
     for (method, path, body, status, code) in cases {

@@ -45,16 +45,31 @@ struct AuditParams {
     user_id: Option<String>,
 }
 
-async fn audit(State(s): State<AppState>, _: Admin, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Json<AuditPage>> {
+/// A page of audit rows (the audit log, "who listened"): `cursor` (the last id of the page
+/// before, as handed out) and `limit` (1 to 1000, default 100); 400 `bad_query` otherwise.
+pub(super) fn audit_paging(cursor: Option<String>, limit: Option<String>) -> ApiResult<(Option<AuditId>, i64)> {
     let bad = |m: &str| ApiError::bad_request(ErrorCode::BadQuery, m.to_string());
-    let before = p
-        .cursor
+    let before = cursor
         .filter(|x| !x.is_empty())
         .map(|x| {
             x.parse::<AuditId>()
                 .map_err(|_| bad("cursor is not one this server handed out"))
         })
         .transpose()?;
+    let limit = match limit.filter(|x| !x.is_empty()) {
+        None => 100,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=1000).contains(l))
+            .ok_or_else(|| bad("limit is 1 to 1000"))?,
+    };
+    Ok((before, limit))
+}
+
+async fn audit(State(s): State<AppState>, _: Admin, ApiQuery(p): ApiQuery<AuditParams>) -> ApiResult<Json<AuditPage>> {
+    let bad = |m: &str| ApiError::bad_request(ErrorCode::BadQuery, m.to_string());
+    let (before, limit) = audit_paging(p.cursor, p.limit)?;
     let user_id = p
         .user_id
         .filter(|x| !x.is_empty())
@@ -63,14 +78,6 @@ async fn audit(State(s): State<AppState>, _: Admin, ApiQuery(p): ApiQuery<AuditP
                 .map_err(|_| bad("user_id must be a positive integer"))
         })
         .transpose()?;
-    let limit = match p.limit.filter(|x| !x.is_empty()) {
-        None => 100,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=1000).contains(l))
-            .ok_or_else(|| bad("limit is 1 to 1000"))?,
-    };
     let action = p.action.filter(|a| !a.is_empty());
     let items = s
         .store
