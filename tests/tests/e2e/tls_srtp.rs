@@ -140,6 +140,20 @@ async fn tls_sim(recorder: &Recorder, tls: &TlsClient) -> Result<Sim, SimError> 
     Sim::connect_tls(recorder.sips.expect("the recorder listens for TLS"), tls).await
 }
 
+/// A half-second SRTP call (`AES_CM_128_HMAC_SHA1_80`) answered, then hung up; `what` says
+/// why it must be answered.
+async fn short_srtp_call(recorder: &Recorder, sim: &Sim, what: &str) {
+    let call = sim
+        .call()
+        .srtp(CryptoSuite::AesCm128HmacSha1_80)
+        .invite()
+        .await
+        .expect(what);
+    let id = recorder.call_id(call.call_id()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    recorder.hang_up(call, id).await;
+}
+
 #[tokio::test]
 async fn siprec_over_tls_with_srtp_on_both_streams_is_recorded_stereo() {
     let pki = Pki::new();
@@ -348,15 +362,7 @@ async fn mutual_tls_takes_only_clients_with_a_certificate_from_the_ca() {
     let sim = tls_sim(&recorder, &pki.client("ca", true))
         .await
         .expect("TLS handshake with a client cert");
-    let call = sim
-        .call()
-        .srtp(CryptoSuite::AesCm128HmacSha1_80)
-        .invite()
-        .await
-        .expect("a client with a certificate from the CA is answered");
-    let id = recorder.call_id(call.call_id()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    recorder.hang_up(call, id).await;
+    short_srtp_call(&recorder, &sim, "a client with a certificate from the CA is answered").await;
     assert!(
         recorder.metric("callrec_sip_tls_handshake_failures_total").await >= 1,
         "the refused handshake is counted"
@@ -374,15 +380,7 @@ async fn require_srtp_refuses_plain_rtp_with_488() {
         Ok(_) => panic!("plain RTP must be refused"),
         Err(e) => panic!("expected a 488, got {e}"),
     }
-    let call = sim
-        .call()
-        .srtp(CryptoSuite::AesCm128HmacSha1_80)
-        .invite()
-        .await
-        .expect("SRTP is taken");
-    let id = recorder.call_id(call.call_id()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    recorder.hang_up(call, id).await;
+    short_srtp_call(&recorder, &sim, "SRTP is taken").await;
     assert!(
         recorder.metric("callrec_sip_rejected_total").await >= 1,
         "the refusal is counted"
