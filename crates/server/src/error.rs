@@ -36,6 +36,10 @@ impl ApiError {
     pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
+    /// 422: the request is well-formed but what it says cannot be used.
+    pub fn unprocessable(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("{what} not found"))
     }
