@@ -1,11 +1,10 @@
 //! PostgreSQL: the journal query — one page of the calls a viewer may see, newest first, with
 //! keyset paging, filters and text search.
 //!
-//! One statement per page. Without a search text a scope walks `call_users` (user,
-//! started_at) newest first per user (see [`journal`]). Otherwise the planner chooses between
-//! walking `calls_newest` (started_at, id) newest first and checking each call, and collecting
-//! the matches of the text through the pg_trgm GIN index on `calls.search` (a substring
-//! `LIKE '%…%'`); the scope is then a semi-join on `call_users`. Search texts of one or two characters have no trigram and are tested on
+//! Without a search text a scope walks `call_users` (user, started_at) newest first per user
+//! ([`newest`]). With one, a bounded newest-first walk finds a frequent text's matches and
+//! the pg_trgm GIN index on `calls.search` (a substring `LIKE '%…%'`) the rest of a rare
+//! one's ([`search`]). Search texts of one or two characters have no trigram and are tested on
 //! the rows walked, as on SQLite.
 
 use super::calls::{call_row, CALL_COLS};
@@ -14,7 +13,7 @@ use crate::sqlite::ms;
 use crate::{JournalCursor, JournalQuery, Result, Scope, StoreError};
 use callrec_types::calls::{Call, JournalItem};
 use callrec_types::UserId;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 /// A LIKE pattern for a substring: `%`, `_` and `\` stand for themselves.
 fn like_pattern(q: &str) -> String {
@@ -57,18 +56,9 @@ fn item(call: Call) -> JournalItem {
     JournalItem { call, duration_ms }
 }
 
-/// The page's conditions on call `c`, each as ` AND …`: time range and cursor on `started`
-/// and `id` (the driving table's copies, so its index serves them), direction, recordings,
-/// the other took-part lists and the search text (`named`: the users whose directory name
-/// holds it).
-fn push_filters(
-    sql: &mut QueryBuilder<Postgres>,
-    q: &JournalQuery,
-    started: &str,
-    id: &str,
-    lists: impl Iterator<Item = Vec<i64>>,
-    named: &[i64],
-) {
+/// The page's time range and cursor, each as ` AND …`, on `started` and `id` (the driving
+/// table's copies, so its index serves them).
+fn push_range(sql: &mut QueryBuilder<Postgres>, q: &JournalQuery, started: &str, id: &str) {
     if let Some(from) = q.from {
         sql.push(format!(" AND {started} >= ")).push_bind(ms(from));
     }
@@ -82,6 +72,21 @@ fn push_filters(
             .push_bind(c.id)
             .push(")");
     }
+}
+
+/// The page's conditions on call `c`, each as ` AND …`: the range ([`push_range`]),
+/// direction, recordings, the other took-part lists and the search text `text` (`named`: the
+/// users whose directory name holds it).
+fn push_filters(
+    sql: &mut QueryBuilder<Postgres>,
+    q: &JournalQuery,
+    started: &str,
+    id: &str,
+    lists: impl Iterator<Item = Vec<i64>>,
+    named: &[i64],
+    text: Option<&str>,
+) {
+    push_range(sql, q, started, id);
     if let Some(d) = q.direction {
         sql.push(" AND c.direction = ").push_bind(d.as_str().to_string());
     }
@@ -99,9 +104,9 @@ fn push_filters(
             .push_bind(users)
             .push("))");
     }
-    if let Some(text) = search_text(q) {
+    if let Some(text) = text {
         sql.push(" AND (c.search LIKE ")
-            .push_bind(like_pattern(&text))
+            .push_bind(like_pattern(text))
             .push(" ESCAPE '\\'");
         if !named.is_empty() {
             sql.push(" OR EXISTS (SELECT 1 FROM call_users n WHERE n.call_id = c.id AND n.user_id = ANY(")
@@ -130,44 +135,12 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
         Some(text) => directory::users_named(pool, &text).await?,
         None => Vec::new(),
     };
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS} FROM calls c WHERE "));
-    // A scope (or a user filter) drives the walk through `call_users` (user, started_at)
-    // newest first, one user at a time: an agent takes part in ~1 call in 200, and walking
-    // the whole journal newest first for their 50 cost ~40 ms at 1M calls (three processes
-    // of a parallel plan) against ~1 ms this way. The shortest list drives; the others stay
-    // filters. Each user's walk stops at `limit` matches, so the newest `limit` of their
-    // union are the page (`IN` drops a call two of them took part in twice).
-    // With a search text the trigram index finds the few matches faster than a walk of
-    // every scoped user's calls (a supervisor's 23 agents × ~5,000 calls: ~0.8 s at p99), so
-    // the scope stays a filter then.
     let mut lists = lists;
     lists.sort_by_key(Vec::len);
-    let mut lists = lists.into_iter();
-    let drive = if search_text(q).is_none() { lists.next() } else { None };
-    match drive {
-        Some(drive) => {
-            sql.push("c.id IN (SELECT x.id FROM unnest(")
-                .push_bind(drive)
-                .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT c.id FROM call_users cu JOIN calls c ON c.id = cu.call_id WHERE cu.user_id = s.uid");
-            push_filters(&mut sql, q, "cu.started_at", "cu.call_id", lists, &named);
-            sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
-                .push_bind(limit)
-                .push(") x)");
-        }
-        None => {
-            sql.push("TRUE");
-            push_filters(&mut sql, q, "c.started_at", "c.id", lists, &named);
-        }
-    }
-    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-        .push_bind(limit);
-    let calls = sql
-        .build()
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(call_row)
-        .collect::<Result<Vec<Call>>>()?;
+    let calls = match search_text(q) {
+        None => newest(pool, q, lists, limit).await?,
+        Some(text) => search(pool, q, &text, lists, &named, limit).await?,
+    };
     let next = if calls.len() as i64 == limit {
         calls.last().map(|c| JournalCursor {
             started_at_ms: ms(c.started_at),
@@ -177,4 +150,160 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
         None
     };
     Ok((calls.into_iter().map(item).collect(), next))
+}
+
+/// The page without a search text. A scope (or a user filter) drives the walk through
+/// `call_users` (user, started_at) newest first, one user at a time: an agent takes part in
+/// ~1 call in 200, and walking the whole journal newest first for their 50 cost ~40 ms at 1M
+/// calls (three processes of a parallel plan) against ~1 ms this way. The shortest list
+/// drives; the others stay filters. Each user's walk stops at `limit` matches; the newest
+/// `limit` distinct calls of their union are the page (a call two of them took part in is
+/// walked twice). Without a filter on the call itself the walks stay in `call_users`' primary
+/// key (an index-only scan) and only the page's calls are read from `calls`: a supervisor's
+/// 23 agents walk 1,150 keys, and reading each of their calls cost ~10 ms at 1M calls.
+async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i64) -> Result<Vec<Call>> {
+    let mut lists = lists.into_iter();
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS} FROM calls c WHERE "));
+    match lists.next() {
+        Some(drive) => {
+            let rest: Vec<Vec<i64>> = lists.collect();
+            let on_call = q.direction.is_some() || q.has_recordings.is_some() || !rest.is_empty();
+            sql.push("c.id IN (SELECT p.call_id FROM (SELECT DISTINCT x.started_at, x.call_id FROM unnest(")
+                .push_bind(drive)
+                .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT cu.started_at, cu.call_id FROM call_users cu");
+            if on_call {
+                sql.push(" JOIN calls c ON c.id = cu.call_id");
+            }
+            sql.push(" WHERE cu.user_id = s.uid");
+            if on_call {
+                push_filters(&mut sql, q, "cu.started_at", "cu.call_id", rest.into_iter(), &[], None);
+            } else {
+                push_range(&mut sql, q, "cu.started_at", "cu.call_id");
+            }
+            sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
+                .push_bind(limit)
+                .push(") x ORDER BY x.started_at DESC, x.call_id DESC LIMIT ")
+                .push_bind(limit)
+                .push(") p)");
+        }
+        None => {
+            sql.push("TRUE");
+            push_filters(&mut sql, q, "c.started_at", "c.id", lists, &[], None);
+        }
+    }
+    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ").push_bind(limit);
+    fetch_calls(pool, sql).await
+}
+
+/// How many of the newest calls (in the query's scope, time range and after its cursor) a
+/// search tests one by one before it asks the trigram index for the rest.
+const WALK: i64 = 3000;
+
+/// The page for a search text, in two steps. The trigram index alone is slow when the text
+/// is common (a 4-digit extension or a prefix: its bitmap holds a good part of the table,
+/// every row of it fetched and sorted for the newest 50) and a newest-first walk alone is
+/// slow when the text is rare (it walks until it has 50). So:
+///
+/// 1. **Walk** the newest [`WALK`] calls of the query (of the whole journal, or of each user
+///    of the scope's shortest list through `call_users`, a share each) and test each. The
+///    walk is complete down to its *edge*: the oldest `started_at` it reached (for a scope,
+///    the newest such edge of the users whose walk was cut short). A frequent text fills the
+///    page here.
+/// 2. Otherwise the matches at or below the edge come from the trigram index (the scope a
+///    semi-join), as many as the page still lacks; the walk's matches above the edge are
+///    kept.
+async fn search(
+    pool: &PgPool,
+    q: &JournalQuery,
+    text: &str,
+    lists: Vec<Vec<i64>>,
+    named: &[i64],
+    limit: i64,
+) -> Result<Vec<Call>> {
+    let (walked, edge) = walk(pool, q, text, lists.clone(), named).await?;
+    let complete: Vec<(i64, i64)> = match edge {
+        Some(edge) => walked.into_iter().filter(|&(at, _)| at > edge).collect(),
+        None => walked,
+    };
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS} FROM calls c WHERE c.id = ANY("));
+    let ids: Vec<i64> = complete.iter().take(limit as usize).map(|&(_, id)| id).collect();
+    let rest = limit - ids.len() as i64;
+    sql.push_bind(ids).push(")");
+    if let (Some(edge), true) = (edge, rest > 0) {
+        sql.push(format!(" UNION ALL (SELECT {CALL_COLS} FROM calls c WHERE c.started_at <= "))
+            .push_bind(edge);
+        push_filters(&mut sql, q, "c.started_at", "c.id", lists.into_iter(), named, Some(text));
+        sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+            .push_bind(rest)
+            .push(")");
+    }
+    sql.push(" ORDER BY started_at DESC, id DESC");
+    fetch_calls(pool, sql).await
+}
+
+/// Step 1 of [`search`]: the matches among the newest calls walked, newest first as
+/// (started_at, id) without repeats, and the walk's edge (`None`: the walk saw every call of
+/// the query, so its matches are all there are).
+async fn walk(
+    pool: &PgPool,
+    q: &JournalQuery,
+    text: &str,
+    lists: Vec<Vec<i64>>,
+    named: &[i64],
+) -> Result<(Vec<(i64, i64)>, Option<i64>)> {
+    let mut lists = lists.into_iter();
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("WITH w AS MATERIALIZED (");
+    let share = match lists.next() {
+        Some(drive) => {
+            let share = (WALK / drive.len() as i64).max(50);
+            sql.push("SELECT x.call_id AS id, x.started_at, s.uid FROM unnest(")
+                .push_bind(drive)
+                .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT cu.call_id, cu.started_at FROM call_users cu WHERE cu.user_id = s.uid");
+            push_range(&mut sql, q, "cu.started_at", "cu.call_id");
+            sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
+                .push_bind(share)
+                .push(") x");
+            share
+        }
+        None => {
+            sql.push("SELECT c.id, c.started_at, 0::bigint AS uid FROM calls c WHERE TRUE");
+            push_range(&mut sql, q, "c.started_at", "c.id");
+            sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ").push_bind(WALK);
+            WALK
+        }
+    };
+    sql.push("), e AS (SELECT max(m) AS edge FROM (SELECT min(started_at) AS m FROM w GROUP BY uid HAVING count(*) >= ")
+        .push_bind(share)
+        .push(") t) SELECT DISTINCT w.started_at, w.id FROM w JOIN calls c ON c.id = w.id WHERE TRUE");
+    // The range was the walk's; here only the rest of the filters.
+    let unranged = JournalQuery {
+        from: None,
+        to: None,
+        cursor: None,
+        ..q.clone()
+    };
+    push_filters(&mut sql, &unranged, "w.started_at", "w.id", lists, named, Some(text));
+    sql.push(" UNION ALL SELECT edge, -1 FROM e ORDER BY 1 DESC NULLS LAST, 2 DESC");
+    let rows = sql.build().fetch_all(pool).await?;
+    let mut hits = Vec::with_capacity(rows.len());
+    let mut edge = None;
+    for r in &rows {
+        let at: Option<i64> = r.try_get(0)?;
+        let id: i64 = r.try_get(1)?;
+        match (id, at) {
+            (-1, e) => edge = e,
+            (_, Some(at)) => hits.push((at, id)),
+            (_, None) => {}
+        }
+    }
+    Ok((hits, edge))
+}
+
+async fn fetch_calls(pool: &PgPool, mut sql: QueryBuilder<'_, Postgres>) -> Result<Vec<Call>> {
+    sql.build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(call_row)
+        .collect::<Result<Vec<Call>>>()
 }
