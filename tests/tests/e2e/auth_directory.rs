@@ -259,6 +259,22 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
         (Method::GET, "/api/v1/audit?cursor=../../x", None, 400, "bad_query"),
         (Method::GET, "/api/v1/me/listens?limit=1001", None, 400, "bad_query"),
         (Method::GET, "/api/v1/me/listens?cursor=-5", None, 400, "bad_query"),
+        (Method::GET, "/api/v1/recordings/0/peaks", None, 400, "bad_id"),
+        (Method::GET, "/api/v1/recordings/424242/peaks?buckets=0", None, 404, "not_found"),
+        (Method::GET, "/api/v1/recordings/abc/comments", None, 400, "bad_id"),
+        (Method::POST, "/api/v1/recordings/424242/comments", Some("{not json"), 400, "malformed_json"),
+        (
+            Method::POST,
+            "/api/v1/recordings/424242/comments",
+            Some(r#"{"at_ms":0,"text":"x"}"#),
+            404,
+            "not_found",
+        ),
+        (Method::PATCH, "/api/v1/comments/x", Some("{}"), 400, "bad_id"),
+        (Method::DELETE, "/api/v1/comments/424242", None, 404, "not_found"),
+        (Method::POST, "/api/v1/recordings/1/shares", Some("{not json"), 400, "malformed_json"),
+        (Method::DELETE, "/api/v1/shares/0", None, 400, "bad_id"),
+        (Method::DELETE, "/api/v1/shares/424242", None, 404, "not_found"),
         (Method::GET, "/api/v1/nope", None, 404, "not_found"),
     ];
     for (method, path, body, status, code) in cases {
