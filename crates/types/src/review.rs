@@ -62,11 +62,13 @@ pub struct Comment {
     pub author_name: String,
     /// Milliseconds from the recording's start.
     pub at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub to_ms: Option<i64>,
     pub text: String,
     pub created_at: DateTime<Utc>,
     /// When its author last changed it; absent when never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub edited_at: Option<DateTime<Utc>>,
 }
@@ -76,7 +78,7 @@ pub struct Comment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct NewComment {
     pub at_ms: i64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub to_ms: Option<i64>,
     pub text: String,
@@ -140,8 +142,10 @@ pub struct Share {
     pub granted_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     /// Set when revoked; a revoked or expired share grants nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub revoked_by: Option<UserId>,
 }

@@ -51,8 +51,8 @@ fn known_wav() -> (Vec<u8>, Vec<i16>, Vec<i16>) {
 }
 
 /// The peaks computed independently: frame `f` of `F` falls in bucket `floor(f·B/F)`.
-fn expected(channels: &[&[i16]], buckets: usize) -> Vec<(Vec<i16>, Vec<i16>)> {
-    channels
+fn expected(left: &[i16], right: &[i16], buckets: usize) -> Vec<(Vec<i16>, Vec<i16>)> {
+    [left, right]
         .iter()
         .map(|ch| {
             let mut min = vec![i16::MAX; buckets];
@@ -139,7 +139,7 @@ async fn peaks_are_the_exact_min_max_of_the_file_cached_once_and_hidden_from_oth
     );
     assert_eq!(
         as_pairs(&p),
-        expected(&[&left, &right], 8),
+        expected(&left, &right, 8),
         "each bucket's min/max is exactly that of the decoded samples, caller then callee"
     );
     assert_eq!(
@@ -148,12 +148,12 @@ async fn peaks_are_the_exact_min_max_of_the_file_cached_once_and_hidden_from_oth
         "the first request cached what it answered"
     );
     let odd = sam.recording_peaks(rec, Some(7)).await.expect("the supervisor's peaks");
-    assert_eq!(as_pairs(&odd), expected(&[&left, &right], 7), "buckets that do not divide the frames evenly");
+    assert_eq!(as_pairs(&odd), expected(&left, &right, 7), "buckets that do not divide the frames evenly");
     let default = sam.recording_peaks(rec, None).await.expect("default buckets");
     assert_eq!(default.buckets, 1000, "1000 buckets when none are asked for");
-    assert_eq!(as_pairs(&default), expected(&[&left, &right], 1000));
+    assert_eq!(as_pairs(&default), expected(&left, &right, 1000));
     let most = sam.recording_peaks(rec, Some(10_000)).await.expect("the most buckets");
-    assert_eq!(as_pairs(&most), expected(&[&left, &right], 10_000));
+    assert_eq!(as_pairs(&most), expected(&left, &right, 10_000));
 
     // Served from the cache: with the file gone, the cached count still answers, a new one
     // cannot be computed.
@@ -222,7 +222,7 @@ async fn peaks_of_sealed_and_object_stored_recordings_are_read_as_the_audio_is()
     let on_disk = std::fs::read(w.dir.path().join(&stored.rel_path)).expect("the file");
     assert!(on_disk != wav, "the file is stored sealed");
     let p = w.admin.recording_peaks(rec, Some(16)).await.expect("peaks of a sealed file");
-    assert_eq!(as_pairs(&p), expected(&[&left, &right], 16), "the plaintext's peaks");
+    assert_eq!(as_pairs(&p), expected(&left, &right, 16), "the plaintext's peaks");
 
     let s3 = s3::shared();
     let prefix = s3.fresh_prefix();
@@ -239,7 +239,7 @@ async fn peaks_of_sealed_and_object_stored_recordings_are_read_as_the_audio_is()
         "no local copy once uploaded"
     );
     let p = w.admin.recording_peaks(rec, Some(16)).await.expect("peaks of an object");
-    assert_eq!(as_pairs(&p), expected(&[&left, &right], 16), "read from the object store");
+    assert_eq!(as_pairs(&p), expected(&left, &right, 16), "read from the object store");
 }
 
 fn comment(at_ms: i64, to_ms: Option<i64>, text: &str) -> NewComment {
