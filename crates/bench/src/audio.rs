@@ -162,7 +162,11 @@ pub async fn run(work: &Path, seconds: u32, runs: usize, key_file: Option<&Path>
         let peaks = client.recording_peaks(ingested.recording_id, Some(1000)).await?;
         peaks_ms.push(began.elapsed().as_secs_f64() * 1e3);
         if peaks.buckets != 1000 || peaks.channels.len() != 2 {
-            bail!("peaks of the one-hour WAV: {} buckets, {} channels", peaks.buckets, peaks.channels.len());
+            bail!(
+                "peaks of the one-hour WAV: {} buckets, {} channels",
+                peaks.buckets,
+                peaks.channels.len()
+            );
         }
     }
     let _ = stop.send(());

@@ -127,7 +127,9 @@ async fn peaks_are_cached_per_bucket_count_a_few_at_a_time(kind: Kind) {
         Some(peaks(rec, 8)),
         "the peaks come back as stored"
     );
-    s.put_peaks(8, &peaks(rec, 8), t0()).await.expect("a second store of the same is no error");
+    s.put_peaks(8, &peaks(rec, 8), t0())
+        .await
+        .expect("a second store of the same is no error");
     // Asked for more buckets than frames: stored under the count asked for.
     s.put_peaks(20_000, &peaks(rec, 5), t0()).await.expect("put");
     assert_eq!(s.get_peaks(rec, 20_000).await.expect("get"), Some(peaks(rec, 5)));
@@ -136,10 +138,17 @@ async fn peaks_are_cached_per_bucket_count_a_few_at_a_time(kind: Kind) {
             .await
             .expect("put");
     }
-    assert_eq!(s.get_peaks(rec, 8).await.expect("get"), None, "the oldest counts are dropped");
+    assert_eq!(
+        s.get_peaks(rec, 8).await.expect("get"),
+        None,
+        "the oldest counts are dropped"
+    );
     assert_eq!(s.get_peaks(rec, 20_000).await.expect("get"), None);
     for n in 100..100 + PEAKS_KEPT as u32 {
-        assert!(s.get_peaks(rec, n).await.expect("get").is_some(), "the newest {PEAKS_KEPT} stay ({n})");
+        assert!(
+            s.get_peaks(rec, n).await.expect("get").is_some(),
+            "the newest {PEAKS_KEPT} stay ({n})"
+        );
     }
     s.put_peaks(7, &peaks(RecordingId(999_999), 7), t0())
         .await
@@ -147,7 +156,14 @@ async fn peaks_are_cached_per_bucket_count_a_few_at_a_time(kind: Kind) {
     assert_eq!(s.get_peaks(RecordingId(999_999), 7).await.expect("get"), None);
 }
 
-fn record(rec: RecordingId, author: UserId, name: &str, at_ms: i64, to_ms: Option<i64>, text: &str) -> NewCommentRecord {
+fn record(
+    rec: RecordingId,
+    author: UserId,
+    name: &str,
+    at_ms: i64,
+    to_ms: Option<i64>,
+    text: &str,
+) -> NewCommentRecord {
     NewCommentRecord {
         recording_id: rec,
         author_id: author,
@@ -173,7 +189,14 @@ async fn comments_are_kept_in_order_edited_and_named_after_their_author(kind: Ki
         .await
         .expect("comment");
     assert_eq!(
-        (late.author_id, late.author_name.as_str(), late.at_ms, late.to_ms, late.created_at, late.edited_at),
+        (
+            late.author_id,
+            late.author_name.as_str(),
+            late.at_ms,
+            late.to_ms,
+            late.created_at,
+            late.edited_at
+        ),
         (Some(alice), "Alice", 9_000, None, t0(), None)
     );
     assert_eq!(early.author_name, "sam", "the username when the display name is empty");
@@ -197,7 +220,13 @@ async fn comments_are_kept_in_order_edited_and_named_after_their_author(kind: Ki
         .await
         .expect("edit");
     assert_eq!(
-        (edited.at_ms, edited.to_ms, edited.text.as_str(), edited.edited_at, edited.created_at),
+        (
+            edited.at_ms,
+            edited.to_ms,
+            edited.text.as_str(),
+            edited.edited_at,
+            edited.created_at
+        ),
         (500, Some(600), "moved", Some(at), t0()),
         "edited in place, creation time kept"
     );
@@ -224,10 +253,25 @@ async fn comments_are_kept_in_order_edited_and_named_after_their_author(kind: Ki
     );
     let gone = s.delete_comment(early.id).await.expect("delete");
     assert_eq!(gone.id, early.id, "the deleted comment is returned");
-    assert!(matches!(s.get_comment(early.id).await, Err(callrec_store::StoreError::NotFound)));
-    assert!(matches!(s.delete_comment(early.id).await, Err(callrec_store::StoreError::NotFound)));
     assert!(matches!(
-        s.update_comment(early.id, &NewComment { at_ms: 0, to_ms: None, text: "x".into() }, at).await,
+        s.get_comment(early.id).await,
+        Err(callrec_store::StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.delete_comment(early.id).await,
+        Err(callrec_store::StoreError::NotFound)
+    ));
+    assert!(matches!(
+        s.update_comment(
+            early.id,
+            &NewComment {
+                at_ms: 0,
+                to_ms: None,
+                text: "x".into()
+            },
+            at
+        )
+        .await,
         Err(callrec_store::StoreError::NotFound)
     ));
 }
@@ -252,12 +296,25 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
     let (call, rec) = recorded_call(&s, alice, "s1").await;
     let (_, other) = recorded_call(&s, alice, "s2").await;
     let until = t0() + Duration::hours(2);
-    let a = s.create_share(&share(rec, call, carol, sam, until)).await.expect("share");
+    let a = s
+        .create_share(&share(rec, call, carol, sam, until))
+        .await
+        .expect("share");
     assert_eq!(
-        (a.recording_id, a.call_id, a.user_id, a.user_name.as_str(), a.granted_by, a.granted_by_name.as_str()),
+        (
+            a.recording_id,
+            a.call_id,
+            a.user_id,
+            a.user_name.as_str(),
+            a.granted_by,
+            a.granted_by_name.as_str()
+        ),
         (rec, call, carol, "Carol", Some(sam), "Sam")
     );
-    assert_eq!((a.granted_at, a.expires_at, a.revoked_at, a.revoked_by), (t0(), until, None, None));
+    assert_eq!(
+        (a.granted_at, a.expires_at, a.revoked_at, a.revoked_by),
+        (t0(), until, None, None)
+    );
     assert!(
         matches!(
             s.create_share(&share(rec, call, UserId(999_999), sam, until)).await,
@@ -268,14 +325,28 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
 
     let before = until - Duration::milliseconds(1);
     assert_eq!(
-        s.live_shares(carol, call, before).await.expect("live").iter().map(|x| x.id).collect::<Vec<_>>(),
+        s.live_shares(carol, call, before)
+            .await
+            .expect("live")
+            .iter()
+            .map(|x| x.id)
+            .collect::<Vec<_>>(),
         vec![a.id],
         "live until its expiry"
     );
-    assert!(s.live_shares(carol, call, until).await.expect("live").is_empty(), "expired at expires_at");
-    assert!(s.live_shares(alice, call, before).await.expect("live").is_empty(), "shared with carol only");
+    assert!(
+        s.live_shares(carol, call, until).await.expect("live").is_empty(),
+        "expired at expires_at"
+    );
+    assert!(
+        s.live_shares(alice, call, before).await.expect("live").is_empty(),
+        "shared with carol only"
+    );
     assert_eq!(s.list_shared(carol, before).await.expect("shared").len(), 1);
-    assert!(s.list_shared(carol, until).await.expect("shared").is_empty(), "nothing live after expiry");
+    assert!(
+        s.list_shared(carol, until).await.expect("shared").is_empty(),
+        "nothing live after expiry"
+    );
 
     let b = s
         .create_share(&share(other, call, carol, sam, until + Duration::days(1)))
@@ -284,19 +355,34 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
     let at = t0() + Duration::minutes(10);
     let revoked = s.revoke_share(b.id, sam, at).await.expect("revoke");
     assert_eq!((revoked.revoked_at, revoked.revoked_by), (Some(at), Some(sam)));
-    let again = s.revoke_share(b.id, alice, at + Duration::minutes(1)).await.expect("revoke again");
+    let again = s
+        .revoke_share(b.id, alice, at + Duration::minutes(1))
+        .await
+        .expect("revoke again");
     assert_eq!(
         (again.revoked_at, again.revoked_by),
         (Some(at), Some(sam)),
         "the first revocation is kept"
     );
     assert_eq!(
-        s.list_shared(carol, at).await.expect("shared").iter().map(|x| x.id).collect::<Vec<_>>(),
+        s.list_shared(carol, at)
+            .await
+            .expect("shared")
+            .iter()
+            .map(|x| x.id)
+            .collect::<Vec<_>>(),
         vec![a.id],
         "a revoked share is not live"
     );
-    assert_eq!(s.list_shares(rec).await.expect("list").len(), 1, "the shares of one recording");
-    assert!(matches!(s.get_share(callrec_types::ShareId(999_999)).await, Err(callrec_store::StoreError::NotFound)));
+    assert_eq!(
+        s.list_shares(rec).await.expect("list").len(),
+        1,
+        "the shares of one recording"
+    );
+    assert!(matches!(
+        s.get_share(callrec_types::ShareId(999_999)).await,
+        Err(callrec_store::StoreError::NotFound)
+    ));
 }
 
 async fn review_rows_go_with_their_recording(kind: Kind) {
@@ -315,10 +401,20 @@ async fn review_rows_go_with_their_recording(kind: Kind) {
         .expect("share");
     // Retention and an admin's delete both delete the row this way.
     s.delete_recording(rec).await.expect("deleted");
-    assert_eq!(s.get_peaks(rec, 8).await.expect("get"), None, "the peaks cache went with it");
+    assert_eq!(
+        s.get_peaks(rec, 8).await.expect("get"),
+        None,
+        "the peaks cache went with it"
+    );
     assert!(s.list_comments(rec).await.expect("list").is_empty(), "its comments too");
-    assert!(matches!(s.get_comment(c.id).await, Err(callrec_store::StoreError::NotFound)));
-    assert!(matches!(s.get_share(sh.id).await, Err(callrec_store::StoreError::NotFound)), "and its shares");
+    assert!(matches!(
+        s.get_comment(c.id).await,
+        Err(callrec_store::StoreError::NotFound)
+    ));
+    assert!(
+        matches!(s.get_share(sh.id).await, Err(callrec_store::StoreError::NotFound)),
+        "and its shares"
+    );
     assert!(s.list_shared(carol, t0()).await.expect("shared").is_empty());
 }
 

@@ -209,19 +209,50 @@ mod tests {
 
     #[test]
     fn a_comment_sits_inside_the_recording_with_some_text() {
-        assert_eq!(comment(0, None, "hello").validate(5_000), Ok(()), "a point at the start");
+        assert_eq!(
+            comment(0, None, "hello").validate(5_000),
+            Ok(()),
+            "a point at the start"
+        );
         assert_eq!(comment(1_000, Some(5_000), "a span to the end").validate(5_000), Ok(()));
-        assert_eq!(comment(5_000, Some(5_000), "an empty span at the end").validate(5_000), Ok(()));
-        assert_eq!(fields(comment(-1, None, "x").validate(5_000)), ["at_ms"], "before the start");
-        assert_eq!(fields(comment(5_001, None, "x").validate(5_000)), ["at_ms"], "past the end");
-        assert_eq!(fields(comment(10, Some(9), "x").validate(5_000)), ["to_ms"], "a span backwards");
-        assert_eq!(fields(comment(10, Some(5_001), "x").validate(5_000)), ["to_ms"], "a span past the end");
+        assert_eq!(
+            comment(5_000, Some(5_000), "an empty span at the end").validate(5_000),
+            Ok(())
+        );
+        assert_eq!(
+            fields(comment(-1, None, "x").validate(5_000)),
+            ["at_ms"],
+            "before the start"
+        );
+        assert_eq!(
+            fields(comment(5_001, None, "x").validate(5_000)),
+            ["at_ms"],
+            "past the end"
+        );
+        assert_eq!(
+            fields(comment(10, Some(9), "x").validate(5_000)),
+            ["to_ms"],
+            "a span backwards"
+        );
+        assert_eq!(
+            fields(comment(10, Some(5_001), "x").validate(5_000)),
+            ["to_ms"],
+            "a span past the end"
+        );
         assert_eq!(fields(comment(0, None, " \n ").validate(5_000)), ["text"], "blank text");
         let long = "é".repeat(MAX_COMMENT_CHARS + 1);
         assert_eq!(fields(comment(0, None, &long).validate(5_000)), ["text"], "too long");
         let just = "é".repeat(MAX_COMMENT_CHARS);
-        assert_eq!(comment(0, None, &just).validate(5_000), Ok(()), "the limit counts characters");
-        assert_eq!(fields(comment(0, None, "a\0b").validate(5_000)), ["text"], "NUL refused");
+        assert_eq!(
+            comment(0, None, &just).validate(5_000),
+            Ok(()),
+            "the limit counts characters"
+        );
+        assert_eq!(
+            fields(comment(0, None, "a\0b").validate(5_000)),
+            ["text"],
+            "NUL refused"
+        );
         assert_eq!(comment(0, None, "line 1\nline 2\tend").validate(5_000), Ok(()));
     }
 
@@ -233,8 +264,16 @@ mod tests {
             expires_at: now + d,
         };
         assert_eq!(share(Duration::hours(1)).validate(now), Ok(()));
-        assert_eq!(share(Duration::days(MAX_SHARE_DAYS)).validate(now), Ok(()), "exactly 90 days");
-        assert_eq!(fields(share(Duration::zero()).validate(now)), ["expires_at"], "now is not the future");
+        assert_eq!(
+            share(Duration::days(MAX_SHARE_DAYS)).validate(now),
+            Ok(()),
+            "exactly 90 days"
+        );
+        assert_eq!(
+            fields(share(Duration::zero()).validate(now)),
+            ["expires_at"],
+            "now is not the future"
+        );
         assert_eq!(fields(share(Duration::seconds(-1)).validate(now)), ["expires_at"]);
         assert_eq!(
             fields(share(Duration::days(MAX_SHARE_DAYS) + Duration::seconds(1)).validate(now)),

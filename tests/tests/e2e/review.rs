@@ -148,7 +148,11 @@ async fn peaks_are_the_exact_min_max_of_the_file_cached_once_and_hidden_from_oth
         "the first request cached what it answered"
     );
     let odd = sam.recording_peaks(rec, Some(7)).await.expect("the supervisor's peaks");
-    assert_eq!(as_pairs(&odd), expected(&left, &right, 7), "buckets that do not divide the frames evenly");
+    assert_eq!(
+        as_pairs(&odd),
+        expected(&left, &right, 7),
+        "buckets that do not divide the frames evenly"
+    );
     let default = sam.recording_peaks(rec, None).await.expect("default buckets");
     assert_eq!(default.buckets, 1000, "1000 buckets when none are asked for");
     assert_eq!(as_pairs(&default), expected(&left, &right, 1000));
@@ -171,7 +175,10 @@ async fn peaks_are_the_exact_min_max_of_the_file_cached_once_and_hidden_from_oth
         "a count never asked for needs the file, which is missing"
     );
 
-    for (who, c) in [("bob, another agent of the team", &bob), ("carol, of another team", &carol)] {
+    for (who, c) in [
+        ("bob, another agent of the team", &bob),
+        ("carol, of another team", &carol),
+    ] {
         let e = c.recording_peaks(rec, Some(8)).await.expect_err(who);
         assert_eq!(
             (e.status(), e.code()),
@@ -198,7 +205,10 @@ async fn peaks_are_the_exact_min_max_of_the_file_cached_once_and_hidden_from_oth
         assert_eq!(body["code"], "bad_query", "buckets={bad}: {body}");
     }
     let e = bob
-        .raw(reqwest::Method::GET, &format!("/api/v1/recordings/{rec}/peaks?buckets=0"))
+        .raw(
+            reqwest::Method::GET,
+            &format!("/api/v1/recordings/{rec}/peaks?buckets=0"),
+        )
         .send()
         .await
         .expect("an answer");
@@ -221,7 +231,11 @@ async fn peaks_of_sealed_and_object_stored_recordings_are_read_as_the_audio_is()
     let stored = w.srv.state.store.get_recording(rec).await.expect("the row");
     let on_disk = std::fs::read(w.dir.path().join(&stored.rel_path)).expect("the file");
     assert!(on_disk != wav, "the file is stored sealed");
-    let p = w.admin.recording_peaks(rec, Some(16)).await.expect("peaks of a sealed file");
+    let p = w
+        .admin
+        .recording_peaks(rec, Some(16))
+        .await
+        .expect("peaks of a sealed file");
     assert_eq!(as_pairs(&p), expected(&left, &right, 16), "the plaintext's peaks");
 
     let s3 = s3::shared();
@@ -238,7 +252,11 @@ async fn peaks_of_sealed_and_object_stored_recordings_are_read_as_the_audio_is()
         !w.dir.path().join(&stored.rel_path).exists(),
         "no local copy once uploaded"
     );
-    let p = w.admin.recording_peaks(rec, Some(16)).await.expect("peaks of an object");
+    let p = w
+        .admin
+        .recording_peaks(rec, Some(16))
+        .await
+        .expect("peaks of an object");
     assert_eq!(as_pairs(&p), expected(&left, &right, 16), "read from the object store");
 }
 
@@ -269,13 +287,23 @@ async fn comments_stay_inside_the_recording_and_only_their_author_changes_them()
         .await
         .expect("the supervisor comments on a span up to the end");
     assert_eq!(
-        (mine.author_id, mine.author_name.as_str(), mine.at_ms, mine.to_ms, mine.edited_at),
+        (
+            mine.author_id,
+            mine.author_name.as_str(),
+            mine.at_ms,
+            mine.to_ms,
+            mine.edited_at
+        ),
         (Some(w.cast.alice.id), "Alice", 1_500, None, None),
         "the author and their directory name, a position, never edited"
     );
     assert_eq!(mine.created_at, w.srv.now(), "created at the server's time");
     let listed = bob.list_comments(rec).await;
-    assert_eq!(status(listed, "bob"), 404, "bob may not see the recording, nor its comments");
+    assert_eq!(
+        status(listed, "bob"),
+        404,
+        "bob may not see the recording, nor its comments"
+    );
     assert_eq!(
         status(bob.create_comment(rec, &comment(0, None, "x")).await, "bob"),
         404,
@@ -326,17 +354,28 @@ async fn comments_stay_inside_the_recording_and_only_their_author_changes_them()
     );
     w.srv.clock.advance(Duration::seconds(30));
     let edited = alice
-        .update_comment(mine.id, &comment(1_000, Some(1_800), "the caller asks for a refund twice"))
+        .update_comment(
+            mine.id,
+            &comment(1_000, Some(1_800), "the caller asks for a refund twice"),
+        )
         .await
         .expect("alice edits her own");
     assert_eq!(
         (edited.at_ms, edited.to_ms, edited.text.as_str(), edited.edited_at),
-        (1_000, Some(1_800), "the caller asks for a refund twice", Some(w.srv.now())),
+        (
+            1_000,
+            Some(1_800),
+            "the caller asks for a refund twice",
+            Some(w.srv.now())
+        ),
         "the new position, span and text, and when it was edited"
     );
     assert_eq!(edited.created_at, mine.created_at, "the creation time stays");
     assert_eq!(
-        status(alice.update_comment(mine.id, &comment(5_000, None, "x")).await, "past the end"),
+        status(
+            alice.update_comment(mine.id, &comment(5_000, None, "x")).await,
+            "past the end"
+        ),
         422,
         "an edit is checked like a new comment"
     );
@@ -346,10 +385,20 @@ async fn comments_stay_inside_the_recording_and_only_their_author_changes_them()
         403,
         "alice may not delete the supervisor's comment"
     );
-    w.admin.delete_comment(span.id).await.expect("an admin deletes any comment");
+    w.admin
+        .delete_comment(span.id)
+        .await
+        .expect("an admin deletes any comment");
     alice.delete_comment(mine.id).await.expect("alice deletes her own");
-    assert!(alice.list_comments(rec).await.expect("comments").is_empty(), "both are gone");
-    assert_eq!(status(alice.delete_comment(mine.id).await, "again"), 404, "gone is not found");
+    assert!(
+        alice.list_comments(rec).await.expect("comments").is_empty(),
+        "both are gone"
+    );
+    assert_eq!(
+        status(alice.delete_comment(mine.id).await, "again"),
+        404,
+        "gone is not found"
+    );
 
     let target = format!("recording {rec}");
     let add = audit(&w.admin, "comment_add").await;
@@ -388,8 +437,15 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
     let carol = w.srv.login("carol").await;
     let carol_id = w.cast.carol.id;
 
-    assert_eq!(status(carol.get_recording(rec).await, "before"), 404, "carol sees nothing yet");
-    assert!(carol.list_shared().await.expect("shared").is_empty(), "nothing shared with her");
+    assert_eq!(
+        status(carol.get_recording(rec).await, "before"),
+        404,
+        "carol sees nothing yet"
+    );
+    assert!(
+        carol.list_shared().await.expect("shared").is_empty(),
+        "nothing shared with her"
+    );
     let until = w.srv.now() + Duration::hours(2);
     let to_carol = NewShare {
         user_id: carol_id,
@@ -412,10 +468,34 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         "an agent is refused before the body is read"
     );
     for (bad, field) in [
-        (NewShare { user_id: carol_id, expires_at: w.srv.now() }, "expires_at"),
-        (NewShare { user_id: carol_id, expires_at: w.srv.now() - Duration::hours(1) }, "expires_at"),
-        (NewShare { user_id: carol_id, expires_at: w.srv.now() + Duration::days(90) + Duration::seconds(1) }, "expires_at"),
-        (NewShare { user_id: UserId(999_999), expires_at: until }, "user_id"),
+        (
+            NewShare {
+                user_id: carol_id,
+                expires_at: w.srv.now(),
+            },
+            "expires_at",
+        ),
+        (
+            NewShare {
+                user_id: carol_id,
+                expires_at: w.srv.now() - Duration::hours(1),
+            },
+            "expires_at",
+        ),
+        (
+            NewShare {
+                user_id: carol_id,
+                expires_at: w.srv.now() + Duration::days(90) + Duration::seconds(1),
+            },
+            "expires_at",
+        ),
+        (
+            NewShare {
+                user_id: UserId(999_999),
+                expires_at: until,
+            },
+            "user_id",
+        ),
     ] {
         let e = sam.create_share(rec, &bad).await.expect_err("refused");
         assert_eq!(
@@ -425,16 +505,29 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         );
         assert!(e.to_string().contains(field), "{bad:?}: the error names {field}: {e}");
     }
-    assert!(sam.list_shares(rec).await.expect("shares").is_empty(), "nothing refused was stored");
+    assert!(
+        sam.list_shares(rec).await.expect("shares").is_empty(),
+        "nothing refused was stored"
+    );
 
     let share = sam.create_share(rec, &to_carol).await.expect("sam shares with carol");
     assert_eq!(
-        (share.recording_id, share.call_id, share.user_id, share.user_name.as_str()),
+        (
+            share.recording_id,
+            share.call_id,
+            share.user_id,
+            share.user_name.as_str()
+        ),
         (rec, call_id, carol_id, "Carol"),
         "the share names the recording, its call and the trainee"
     );
     assert_eq!(
-        (share.granted_by, share.granted_by_name.as_str(), share.expires_at, share.revoked_at),
+        (
+            share.granted_by,
+            share.granted_by_name.as_str(),
+            share.expires_at,
+            share.revoked_at
+        ),
         (Some(w.cast.sam.id), "Sam", until, None)
     );
 
@@ -450,7 +543,10 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         Some("Alice"),
         "the call's participants carry their directory names"
     );
-    assert!(alice.list_shared().await.expect("alice's").is_empty(), "shared with carol only");
+    assert!(
+        alice.list_shared().await.expect("alice's").is_empty(),
+        "shared with carol only"
+    );
     let detail = carol.get_call(call_id).await.expect("carol opens the call");
     assert_eq!(
         detail.recordings.iter().map(|r| r.id).collect::<Vec<_>>(),
@@ -470,11 +566,28 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         .await
         .expect("the trainee may ask on the recording");
     assert_eq!(carol.list_comments(rec).await.expect("comments").len(), 1);
-    assert_eq!(status(carol.get_recording(other).await, "other"), 404, "the call's other recording is not shared");
-    assert_eq!(status(carol.call_journal_json(call_id).await, "journal"), 404, "nor the call's journal document");
-    assert_eq!(status(carol.list_shares(rec).await, "list"), 403, "a trainee does not manage shares");
+    assert_eq!(
+        status(carol.get_recording(other).await, "other"),
+        404,
+        "the call's other recording is not shared"
+    );
+    assert_eq!(
+        status(carol.call_journal_json(call_id).await, "journal"),
+        404,
+        "nor the call's journal document"
+    );
+    assert_eq!(
+        status(carol.list_shares(rec).await, "list"),
+        403,
+        "a trainee does not manage shares"
+    );
     assert!(
-        carol.journal(&Default::default()).await.expect("journal").items.is_empty(),
+        carol
+            .journal(&Default::default())
+            .await
+            .expect("journal")
+            .items
+            .is_empty(),
         "the journal stays carol's own scope: shared recordings are under \"Shared with me\""
     );
     let uses = audit(&w.admin, "share_use").await;
@@ -490,13 +603,18 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         "each use of the share is audited with what was used"
     );
     assert!(
-        uses.iter().all(|e| e.detail.ends_with(&format!("via share {}", share.id))),
+        uses.iter()
+            .all(|e| e.detail.ends_with(&format!("via share {}", share.id))),
         "and which share"
     );
 
     // Expired by the server's clock: everything is 404 again.
     w.srv.clock.set(until);
-    assert_eq!(status(carol.get_recording(rec).await, "expired"), 404, "expired: the recording is not found");
+    assert_eq!(
+        status(carol.get_recording(rec).await, "expired"),
+        404,
+        "expired: the recording is not found"
+    );
     assert_expired(&carol, call_id, rec, "after expiry").await;
     let listed = sam.list_shares(rec).await.expect("shares");
     assert_eq!(
@@ -517,7 +635,11 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         .await
         .expect("shared again");
     carol.get_recording(rec).await.expect("live again");
-    assert_eq!(status(carol.revoke_share(again.id).await, "carol"), 403, "the trainee cannot revoke");
+    assert_eq!(
+        status(carol.revoke_share(again.id).await, "carol"),
+        403,
+        "the trainee cannot revoke"
+    );
     w.srv.clock.advance(Duration::minutes(5));
     let revoked = sam.revoke_share(again.id).await.expect("sam revokes");
     assert_eq!(
@@ -527,16 +649,25 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
     );
     assert_expired(&carol, call_id, rec, "after revocation").await;
     w.srv.clock.advance(Duration::minutes(5));
-    let twice = w.admin.revoke_share(again.id).await.expect("revoking again is no error");
+    let twice = w
+        .admin
+        .revoke_share(again.id)
+        .await
+        .expect("revoking again is no error");
     assert_eq!(twice.revoked_at, revoked.revoked_at, "the first revocation is kept");
 
     let grants = audit(&w.admin, "share_grant").await;
     assert_eq!(
-        grants.iter().map(|e| (e.actor.as_str(), e.target.clone())).collect::<Vec<_>>(),
+        grants
+            .iter()
+            .map(|e| (e.actor.as_str(), e.target.clone()))
+            .collect::<Vec<_>>(),
         vec![("sam", format!("recording {rec}")), ("sam", format!("recording {rec}"))],
         "both grants audited"
     );
-    assert!(grants[1].detail.starts_with(&format!("share {} to user {carol_id} until ", share.id)));
+    assert!(grants[1]
+        .detail
+        .starts_with(&format!("share {} to user {carol_id} until ", share.id)));
     let revokes = audit(&w.admin, "share_revoke").await;
     assert_eq!(revokes.len(), 1, "one revocation audited, the repeat not");
     assert_eq!(revokes[0].detail, format!("share {} to user {carol_id}", again.id));
@@ -546,7 +677,11 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
 /// see, and nothing is listed as shared.
 async fn assert_expired(trainee: &Client, call: CallId, rec: RecordingId, when: &str) {
     assert_eq!(status(trainee.get_call(call).await, when), 404, "{when}: the call");
-    assert_eq!(status(trainee.get_recording(rec).await, when), 404, "{when}: the recording");
+    assert_eq!(
+        status(trainee.get_recording(rec).await, when),
+        404,
+        "{when}: the recording"
+    );
     assert_eq!(
         status(trainee.audio_bytes(rec, AudioFormat::Original, None).await, when),
         404,
@@ -557,7 +692,11 @@ async fn assert_expired(trainee: &Client, call: CallId, rec: RecordingId, when: 
         404,
         "{when}: the peaks"
     );
-    assert_eq!(status(trainee.list_comments(rec).await, when), 404, "{when}: the comments");
+    assert_eq!(
+        status(trainee.list_comments(rec).await, when),
+        404,
+        "{when}: the comments"
+    );
     assert!(
         trainee.list_shared().await.expect("shared").is_empty(),
         "{when}: nothing is shared with the trainee"

@@ -19,16 +19,16 @@
 
 pub mod header;
 pub mod parse;
-pub mod peaks;
 pub mod pcm16;
+pub mod peaks;
 pub mod repair;
 pub mod upload;
 pub mod writer;
 
 pub use header::{header_len, wav_header, G711_HEADER_LEN, PCM16_HEADER_LEN};
 pub use parse::{WavError, WavInfo, MAX_CHUNKS, MAX_HEADER_LEN};
-pub use peaks::{PeakScan, PeakSummary};
 pub use pcm16::{g711_to_pcm16_range, Pcm16Transcoder, TranscodeError};
+pub use peaks::{PeakScan, PeakSummary};
 pub use repair::{repair, repair_file, RepairReport};
 pub use upload::{check_upload, check_upload_file, UploadReport};
 pub use writer::{HeaderPatch, SetLen, WavFile, WavIoError, WavWriter};

@@ -62,7 +62,12 @@ impl PeakScan {
             bucket_end: 0,
             cur: vec![(i16::MAX, i16::MIN); channels],
             out: (0..channels)
-                .map(|_| (Vec::with_capacity(buckets as usize), Vec::with_capacity(buckets as usize)))
+                .map(|_| {
+                    (
+                        Vec::with_capacity(buckets as usize),
+                        Vec::with_capacity(buckets as usize),
+                    )
+                })
                 .collect(),
             carry: Vec::new(),
             table,
@@ -265,6 +270,9 @@ mod tests {
         let mut scan = PeakScan::new(&info, 10);
         scan.feed(&data[..2 * 25]);
         let got = scan.finish();
-        assert_eq!(got.buckets, 3, "25 of 100 frames reach two whole buckets and a third begun");
+        assert_eq!(
+            got.buckets, 3,
+            "25 of 100 frames reach two whole buckets and a third begun"
+        );
     }
 }

@@ -23,7 +23,8 @@ pub async fn list_comments(s: &AppState, c: &Caller, id: RecordingId) -> ApiResu
 /// the recording or a blank or too long text, with nothing stored.
 pub async fn create_comment(s: &AppState, c: &Caller, id: RecordingId, new: &NewComment) -> ApiResult<Comment> {
     let (rec, access) = viewable(s, c, id).await?;
-    new.validate(rec.recording.duration_ms).map_err(ApiError::invalid_fields)?;
+    new.validate(rec.recording.duration_ms)
+        .map_err(ApiError::invalid_fields)?;
     audit_use(s, c, &access, id, "comment").await;
     let comment = s
         .store
@@ -49,7 +50,8 @@ pub async fn update_comment(s: &AppState, c: &Caller, id: CommentId, new: &NewCo
         return Err(not_permitted("only its author can change a comment"));
     }
     let rec = s.store.get_recording(old.recording_id).await?;
-    new.validate(rec.recording.duration_ms).map_err(ApiError::invalid_fields)?;
+    new.validate(rec.recording.duration_ms)
+        .map_err(ApiError::invalid_fields)?;
     let comment = s.store.update_comment(id, new, s.clock.now()).await?;
     audit(s, c, "comment_edit", &comment).await;
     Ok(comment)

@@ -66,7 +66,9 @@ async fn compute(s: &AppState, rec: &StoredRecording, buckets: u32) -> io::Resul
     let info = WavInfo::parse_with_file_len(&head, audio.byte_len().await?)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let mut scan = PeakScan::new(&info, buckets);
-    audio.read(info.data_offset..info.data_end(), |piece| scan.feed(piece)).await?;
+    audio
+        .read(info.data_offset..info.data_end(), |piece| scan.feed(piece))
+        .await?;
     let summary = scan.finish();
     Ok(Peaks {
         recording_id: rec.recording.id,

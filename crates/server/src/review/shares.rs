@@ -7,8 +7,8 @@
 use super::access::in_scope;
 use crate::caller::Caller;
 use crate::calls::detail_for;
-use crate::names::Named as _;
 use crate::error::{ApiError, ApiResult};
+use crate::names::Named as _;
 use crate::state::AppState;
 use callrec_store::{NewShareRecord, StoreError};
 use callrec_types::calls::CallDetail;
@@ -31,7 +31,10 @@ pub async fn create_share(s: &AppState, c: &Caller, id: RecordingId, new: &NewSh
     match s.store.get_user(new.user_id).await {
         Ok(_) => {}
         Err(StoreError::NotFound) => {
-            return Err(ApiError::invalid_fields(vec![FieldError::new("user_id", "no such user")]))
+            return Err(ApiError::invalid_fields(vec![FieldError::new(
+                "user_id",
+                "no such user",
+            )]))
         }
         Err(e) => return Err(e.into()),
     }

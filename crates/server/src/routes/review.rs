@@ -69,7 +69,10 @@ async fn create_comment(
     Id(id): Id<RecordingId>,
     ApiJson(new): ApiJson<NewComment>,
 ) -> ApiResult<(StatusCode, Json<Comment>)> {
-    Ok((StatusCode::CREATED, Json(comments::create_comment(&s, &c, id, &new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(comments::create_comment(&s, &c, id, &new).await?),
+    ))
 }
 
 async fn update_comment(
@@ -95,7 +98,11 @@ async fn create_share(
     Ok((StatusCode::CREATED, Json(shares::create_share(&s, &c, id, &new).await?)))
 }
 
-async fn list_shares(State(s): State<AppState>, Sharer(c): Sharer, Id(id): Id<RecordingId>) -> ApiResult<Json<Vec<Share>>> {
+async fn list_shares(
+    State(s): State<AppState>,
+    Sharer(c): Sharer,
+    Id(id): Id<RecordingId>,
+) -> ApiResult<Json<Vec<Share>>> {
     Ok(Json(shares::list_shares(&s, &c, id).await?))
 }
 

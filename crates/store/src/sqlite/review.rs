@@ -11,11 +11,12 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
 pub async fn get_peaks(pool: &SqlitePool, recording: RecordingId, buckets: u32) -> Result<Option<Peaks>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT peaks FROM recording_peaks WHERE recording_id = ? AND buckets = ?")
-        .bind(recording.0)
-        .bind(i64::from(buckets))
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT peaks FROM recording_peaks WHERE recording_id = ? AND buckets = ?")
+            .bind(recording.0)
+            .bind(i64::from(buckets))
+            .fetch_optional(pool)
+            .await?;
     row.map(|(json,)| serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("peaks: {e}"))))
         .transpose()
 }
@@ -141,8 +142,7 @@ const SHARE_COLS: &str = "s.id, s.recording_id, s.call_id, s.user_id, \
     COALESCE(NULLIF(t.display_name, ''), t.username, ''), s.granted_by, \
     COALESCE(NULLIF(g.display_name, ''), g.username, s.granted_by_name), s.granted_at, s.expires_at, \
     s.revoked_at, s.revoked_by";
-const SHARE_FROM: &str =
-    "shares s LEFT JOIN users t ON t.id = s.user_id LEFT JOIN users g ON g.id = s.granted_by";
+const SHARE_FROM: &str = "shares s LEFT JOIN users t ON t.id = s.user_id LEFT JOIN users g ON g.id = s.granted_by";
 
 fn share_row(r: &SqliteRow) -> Share {
     Share {
