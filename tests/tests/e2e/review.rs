@@ -186,7 +186,7 @@ async fn peaks_are_the_exact_min_max_of_the_file_cached_once_and_hidden_from_oth
             "{who} may not see the recording: 404 as for its audio"
         );
         assert_eq!(
-            status(c.audio_bytes(rec, AudioFormat::Original, None).await, who),
+            c.audio_bytes(rec, AudioFormat::Original, None).await.expect(who).0,
             404,
             "{who}: the audio answers the same"
         );
@@ -683,7 +683,11 @@ async fn assert_expired(trainee: &Client, call: CallId, rec: RecordingId, when: 
         "{when}: the recording"
     );
     assert_eq!(
-        status(trainee.audio_bytes(rec, AudioFormat::Original, None).await, when),
+        trainee
+            .audio_bytes(rec, AudioFormat::Original, None)
+            .await
+            .expect(when)
+            .0,
         404,
         "{when}: the audio"
     );
