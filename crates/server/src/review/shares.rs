@@ -8,7 +8,6 @@ use super::access::in_scope;
 use crate::caller::Caller;
 use crate::calls::detail_for;
 use crate::error::{ApiError, ApiResult};
-use crate::names::Named as _;
 use crate::state::AppState;
 use callrec_store::{NewShareRecord, StoreError};
 use callrec_types::calls::CallDetail;
