@@ -118,8 +118,8 @@ fn peaks(rec: RecordingId, buckets: u32) -> Peaks {
 
 async fn peaks_are_cached_per_bucket_count_a_few_at_a_time(kind: Kind) {
     let s = backend::open(kind).await;
-    let alice = user(&s, "alice", "Alice").await;
-    let (_, rec) = recorded_call(&s, alice, "p1").await;
+    let alice = user(&*s, "alice", "Alice").await;
+    let (_, rec) = recorded_call(&*s, alice, "p1").await;
     assert_eq!(s.get_peaks(rec, 8).await.expect("get"), None, "nothing cached yet");
     s.put_peaks(8, &peaks(rec, 8), t0()).await.expect("put");
     assert_eq!(
@@ -177,9 +177,9 @@ fn record(
 
 async fn comments_are_kept_in_order_edited_and_named_after_their_author(kind: Kind) {
     let s = backend::open(kind).await;
-    let alice = user(&s, "alice", "Alice").await;
-    let sam = user(&s, "sam", "").await;
-    let (_, rec) = recorded_call(&s, alice, "c1").await;
+    let alice = user(&*s, "alice", "Alice").await;
+    let sam = user(&*s, "sam", "").await;
+    let (_, rec) = recorded_call(&*s, alice, "c1").await;
     let late = s
         .create_comment(&record(rec, alice, "Alice", 9_000, None, "late"))
         .await
@@ -290,11 +290,11 @@ fn share(rec: RecordingId, call: CallId, to: UserId, by: UserId, expires_at: Dat
 
 async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
     let s = backend::open(kind).await;
-    let alice = user(&s, "alice", "Alice").await;
-    let carol = user(&s, "carol", "Carol").await;
-    let sam = user(&s, "sam", "Sam").await;
-    let (call, rec) = recorded_call(&s, alice, "s1").await;
-    let (_, other) = recorded_call(&s, alice, "s2").await;
+    let alice = user(&*s, "alice", "Alice").await;
+    let carol = user(&*s, "carol", "Carol").await;
+    let sam = user(&*s, "sam", "Sam").await;
+    let (call, rec) = recorded_call(&*s, alice, "s1").await;
+    let (_, other) = recorded_call(&*s, alice, "s2").await;
     let until = t0() + Duration::hours(2);
     let a = s
         .create_share(&share(rec, call, carol, sam, until))
@@ -387,9 +387,9 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
 
 async fn review_rows_go_with_their_recording(kind: Kind) {
     let s = backend::open(kind).await;
-    let alice = user(&s, "alice", "Alice").await;
-    let carol = user(&s, "carol", "Carol").await;
-    let (call, rec) = recorded_call(&s, alice, "d1").await;
+    let alice = user(&*s, "alice", "Alice").await;
+    let carol = user(&*s, "carol", "Carol").await;
+    let (call, rec) = recorded_call(&*s, alice, "d1").await;
     s.put_peaks(8, &peaks(rec, 8), t0()).await.expect("peaks");
     let c = s
         .create_comment(&record(rec, alice, "Alice", 0, None, "hi"))
