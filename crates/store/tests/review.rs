@@ -132,7 +132,11 @@ async fn peaks_are_cached_per_bucket_count_a_few_at_a_time(kind: Kind) {
         .expect("a second store of the same is no error");
     // Asked for more buckets than frames: stored under the count asked for.
     s.put_peaks(20_000, &peaks(rec, 5), t0()).await.expect("put");
-    assert_eq!(s.get_peaks(rec, 20_000).await.expect("get"), Some(peaks(rec, 5)));
+    assert_eq!(
+        s.get_peaks(rec, 20_000).await.expect("get"),
+        Some(peaks(rec, 5)),
+        "peaks for more buckets than frames are kept under the count asked for"
+    );
     for (i, n) in (100..100 + PEAKS_KEPT as u32).enumerate() {
         s.put_peaks(n, &peaks(rec, 3), t0() + Duration::seconds(i as i64 + 1))
             .await
@@ -143,7 +147,11 @@ async fn peaks_are_cached_per_bucket_count_a_few_at_a_time(kind: Kind) {
         None,
         "the oldest counts are dropped"
     );
-    assert_eq!(s.get_peaks(rec, 20_000).await.expect("get"), None);
+    assert_eq!(
+        s.get_peaks(rec, 20_000).await.expect("get"),
+        None,
+        "the over-large count was one of the oldest"
+    );
     for n in 100..100 + PEAKS_KEPT as u32 {
         assert!(
             s.get_peaks(rec, n).await.expect("get").is_some(),
@@ -153,7 +161,11 @@ async fn peaks_are_cached_per_bucket_count_a_few_at_a_time(kind: Kind) {
     s.put_peaks(7, &peaks(RecordingId(999_999), 7), t0())
         .await
         .expect("peaks of a recording deleted meanwhile are not cached, without an error");
-    assert_eq!(s.get_peaks(RecordingId(999_999), 7).await.expect("get"), None);
+    assert_eq!(
+        s.get_peaks(RecordingId(999_999), 7).await.expect("get"),
+        None,
+        "nothing is cached for a recording that does not exist"
+    );
 }
 
 fn record(
@@ -197,7 +209,8 @@ async fn comments_are_kept_in_order_edited_and_named_after_their_author(kind: Ki
             late.created_at,
             late.edited_at
         ),
-        (Some(alice), "Alice", 9_000, None, t0(), None)
+        (Some(alice), "Alice", 9_000, None, t0(), None),
+        "the comment as created: its author, position and time, never edited"
     );
     assert_eq!(early.author_name, "sam", "the username when the display name is empty");
     let listed = s.list_comments(rec).await.expect("list");
@@ -253,27 +266,33 @@ async fn comments_are_kept_in_order_edited_and_named_after_their_author(kind: Ki
     );
     let gone = s.delete_comment(early.id).await.expect("delete");
     assert_eq!(gone.id, early.id, "the deleted comment is returned");
-    assert!(matches!(
-        s.get_comment(early.id).await,
-        Err(callrec_store::StoreError::NotFound)
-    ));
-    assert!(matches!(
-        s.delete_comment(early.id).await,
-        Err(callrec_store::StoreError::NotFound)
-    ));
-    assert!(matches!(
-        s.update_comment(
-            early.id,
-            &NewComment {
-                at_ms: 0,
-                to_ms: None,
-                text: "x".into()
-            },
-            at
-        )
-        .await,
-        Err(callrec_store::StoreError::NotFound)
-    ));
+    assert!(
+        matches!(s.get_comment(early.id).await, Err(callrec_store::StoreError::NotFound)),
+        "a deleted comment is not found"
+    );
+    assert!(
+        matches!(
+            s.delete_comment(early.id).await,
+            Err(callrec_store::StoreError::NotFound)
+        ),
+        "deleting it again is not found"
+    );
+    assert!(
+        matches!(
+            s.update_comment(
+                early.id,
+                &NewComment {
+                    at_ms: 0,
+                    to_ms: None,
+                    text: "x".into()
+                },
+                at
+            )
+            .await,
+            Err(callrec_store::StoreError::NotFound)
+        ),
+        "editing a deleted comment is not found"
+    );
 }
 
 fn share(rec: RecordingId, call: CallId, to: UserId, by: UserId, expires_at: DateTime<Utc>) -> NewShareRecord {
@@ -309,11 +328,13 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
             a.granted_by,
             a.granted_by_name.as_str()
         ),
-        (rec, call, carol, "Carol", Some(sam), "Sam")
+        (rec, call, carol, "Carol", Some(sam), "Sam"),
+        "the share names its recording, call, trainee and who granted it"
     );
     assert_eq!(
         (a.granted_at, a.expires_at, a.revoked_at, a.revoked_by),
-        (t0(), until, None, None)
+        (t0(), until, None, None),
+        "granted now, until the time given, not revoked"
     );
     assert!(
         matches!(
@@ -342,7 +363,11 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
         s.live_shares(alice, call, before).await.expect("live").is_empty(),
         "shared with carol only"
     );
-    assert_eq!(s.list_shared(carol, before).await.expect("shared").len(), 1);
+    assert_eq!(
+        s.list_shared(carol, before).await.expect("shared").len(),
+        1,
+        "carol's list has the live share"
+    );
     assert!(
         s.list_shared(carol, until).await.expect("shared").is_empty(),
         "nothing live after expiry"
@@ -354,7 +379,11 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
         .expect("another");
     let at = t0() + Duration::minutes(10);
     let revoked = s.revoke_share(b.id, sam, at).await.expect("revoke");
-    assert_eq!((revoked.revoked_at, revoked.revoked_by), (Some(at), Some(sam)));
+    assert_eq!(
+        (revoked.revoked_at, revoked.revoked_by),
+        (Some(at), Some(sam)),
+        "revoked at the time given, by sam"
+    );
     let again = s
         .revoke_share(b.id, alice, at + Duration::minutes(1))
         .await
@@ -379,10 +408,13 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
         1,
         "the shares of one recording"
     );
-    assert!(matches!(
-        s.get_share(callrec_types::ShareId(999_999)).await,
-        Err(callrec_store::StoreError::NotFound)
-    ));
+    assert!(
+        matches!(
+            s.get_share(callrec_types::ShareId(999_999)).await,
+            Err(callrec_store::StoreError::NotFound)
+        ),
+        "an unknown share is not found"
+    );
 }
 
 async fn review_rows_go_with_their_recording(kind: Kind) {
@@ -407,15 +439,18 @@ async fn review_rows_go_with_their_recording(kind: Kind) {
         "the peaks cache went with it"
     );
     assert!(s.list_comments(rec).await.expect("list").is_empty(), "its comments too");
-    assert!(matches!(
-        s.get_comment(c.id).await,
-        Err(callrec_store::StoreError::NotFound)
-    ));
+    assert!(
+        matches!(s.get_comment(c.id).await, Err(callrec_store::StoreError::NotFound)),
+        "the comment itself is gone"
+    );
     assert!(
         matches!(s.get_share(sh.id).await, Err(callrec_store::StoreError::NotFound)),
         "and its shares"
     );
-    assert!(s.list_shared(carol, t0()).await.expect("shared").is_empty());
+    assert!(
+        s.list_shared(carol, t0()).await.expect("shared").is_empty(),
+        "nothing is shared with carol any more"
+    );
 }
 
 on_every_backend!(

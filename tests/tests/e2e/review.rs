@@ -155,9 +155,17 @@ async fn peaks_are_the_exact_min_max_of_the_file_cached_once_and_hidden_from_oth
     );
     let default = sam.recording_peaks(rec, None).await.expect("default buckets");
     assert_eq!(default.buckets, 1000, "1000 buckets when none are asked for");
-    assert_eq!(as_pairs(&default), expected(&left, &right, 1000));
+    assert_eq!(
+        as_pairs(&default),
+        expected(&left, &right, 1000),
+        "the default 1000 buckets are exact too"
+    );
     let most = sam.recording_peaks(rec, Some(10_000)).await.expect("the most buckets");
-    assert_eq!(as_pairs(&most), expected(&left, &right, 10_000));
+    assert_eq!(
+        as_pairs(&most),
+        expected(&left, &right, 10_000),
+        "10,000 buckets, the most allowed, are exact too"
+    );
 
     // Served from the cache: with the file gone, the cached count still answers, a new one
     // cannot be computed.
@@ -414,7 +422,11 @@ async fn comments_stay_inside_the_recording_and_only_their_author_changes_them()
     );
     let edit = audit(&w.admin, "comment_edit").await;
     assert_eq!(edit.len(), 1, "the one edit is audited, the refused ones not");
-    assert_eq!(edit[0].detail, format!("comment {} 1000-1800 ms", mine.id));
+    assert_eq!(
+        edit[0].detail,
+        format!("comment {} 1000-1800 ms", mine.id),
+        "the edit is audited with the new span"
+    );
     let del = audit(&w.admin, "comment_delete").await;
     assert_eq!(
         del.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>(),
@@ -528,7 +540,8 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
             share.expires_at,
             share.revoked_at
         ),
-        (Some(w.cast.sam.id), "Sam", until, None)
+        (Some(w.cast.sam.id), "Sam", until, None),
+        "granted by sam, until the time asked, not revoked"
     );
 
     // While live: the recording, its audio, peaks and comments, the call with only it.
@@ -536,7 +549,8 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
     assert_eq!(shared.len(), 1, "one recording is shared with carol");
     assert_eq!(
         (shared[0].share.id, shared[0].recording.id, shared[0].call.id),
-        (share.id, rec, call_id)
+        (share.id, rec, call_id),
+        "the item is the share, its recording and its call"
     );
     assert_eq!(
         shared[0].call.participants[1].user_name.as_deref(),
@@ -554,7 +568,11 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         "the call shows only the shared recording"
     );
     assert!(detail.trace.is_empty(), "and not the decision trace");
-    assert_eq!(carol.get_recording(rec).await.expect("the recording").id, rec);
+    assert_eq!(
+        carol.get_recording(rec).await.expect("the recording").id,
+        rec,
+        "carol reads the shared recording"
+    );
     let (code, _, body) = carol
         .audio_bytes(rec, AudioFormat::Original, None)
         .await
@@ -565,7 +583,11 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         .create_comment(rec, &comment(100, None, "what should I have said here?"))
         .await
         .expect("the trainee may ask on the recording");
-    assert_eq!(carol.list_comments(rec).await.expect("comments").len(), 1);
+    assert_eq!(
+        carol.list_comments(rec).await.expect("comments").len(),
+        1,
+        "carol reads the comment she added"
+    );
     assert_eq!(
         status(carol.get_recording(other).await, "other"),
         404,
@@ -665,12 +687,19 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
         vec![("sam", format!("recording {rec}")), ("sam", format!("recording {rec}"))],
         "both grants audited"
     );
-    assert!(grants[1]
-        .detail
-        .starts_with(&format!("share {} to user {carol_id} until ", share.id)));
+    assert!(
+        grants[1]
+            .detail
+            .starts_with(&format!("share {} to user {carol_id} until ", share.id)),
+        "the first grant names the share, the trainee and the expiry"
+    );
     let revokes = audit(&w.admin, "share_revoke").await;
     assert_eq!(revokes.len(), 1, "one revocation audited, the repeat not");
-    assert_eq!(revokes[0].detail, format!("share {} to user {carol_id}", again.id));
+    assert_eq!(
+        revokes[0].detail,
+        format!("share {} to user {carol_id}", again.id),
+        "the revocation names the share and the trainee"
+    );
 }
 
 /// Every route of the shared recording answers 404 to `trainee`, as for any call they may not
