@@ -77,6 +77,8 @@ pub fn generate() -> String {
             DispatchId,
             AuditId,
             AlarmId,
+            CommentId,
+            ShareId,
         }
     );
     section!(
@@ -177,6 +179,19 @@ pub fn generate() -> String {
             ListenAction,
             Listen,
             ListensPage,
+        }
+    );
+    section!(
+        b,
+        "callrec_types::review",
+        callrec_types::review {
+            ChannelPeaks,
+            Peaks,
+            Comment,
+            NewComment,
+            Share,
+            NewShare,
+            SharedItem,
         }
     );
     section!(

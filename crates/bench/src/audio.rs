@@ -3,7 +3,8 @@
 //! downloaded whole with `format=original` and `format=pcm16` over loopback, counting bytes
 //! as they arrive (nothing is written on the client side). With a key file the server stores
 //! it encrypted (issue #12.1) and every download decrypts it on the way; the time to the first
-//! byte of audio is measured too.
+//! byte of audio is measured too, and the waveform peaks (1,000 buckets) of the hour: the first
+//! request, which decodes the file, and the cached ones after it.
 
 use anyhow::{bail, Context, Result};
 use callrec_client::{check, AudioFormat, Client};
@@ -70,6 +71,8 @@ pub struct AudioReport {
     pub downloads: Vec<(AudioFormat, u64, Vec<f64>)>,
     /// Milliseconds from the request to the first audio bytes, every run of `original`.
     pub first_audio_ms: Vec<f64>,
+    /// Milliseconds per `GET …/peaks?buckets=1000`: the first (computed), then cached ones.
+    pub peaks_ms: Vec<f64>,
 }
 
 fn mb_s(bytes: u64, secs: f64) -> f64 {
@@ -151,6 +154,21 @@ pub async fn run(work: &Path, seconds: u32, runs: usize, key_file: Option<&Path>
         }
         downloads.push((format, size, speeds));
     }
+    // Waveform peaks (issue #15.1): the first request decodes the whole file, the next ones
+    // are answered from the cache.
+    let mut peaks_ms = Vec::new();
+    for _ in 0..=runs.max(1) {
+        let began = Instant::now();
+        let peaks = client.recording_peaks(ingested.recording_id, Some(1000)).await?;
+        peaks_ms.push(began.elapsed().as_secs_f64() * 1e3);
+        if peaks.buckets != 1000 || peaks.channels.len() != 2 {
+            bail!(
+                "peaks of the one-hour WAV: {} buckets, {} channels",
+                peaks.buckets,
+                peaks.channels.len()
+            );
+        }
+    }
     let _ = stop.send(());
     serving.await.context("the audio server task panicked")??;
     Ok(AudioReport {
@@ -158,5 +176,6 @@ pub async fn run(work: &Path, seconds: u32, runs: usize, key_file: Option<&Path>
         ingest_mb_s,
         downloads,
         first_audio_ms,
+        peaks_ms,
     })
 }

@@ -387,6 +387,13 @@ fn main() -> Result<()> {
         }
         let first: Vec<String> = report.first_audio_ms.iter().map(|m| format!("{m:.2}")).collect();
         println!("time to first audio (ms, each run): {}", first.join(", "));
+        if let Some((first, cached)) = report.peaks_ms.split_first() {
+            let cached: Vec<String> = cached.iter().map(|m| format!("{m:.2}")).collect();
+            println!(
+                "peaks of the hour, 1000 buckets (ms): first {first:.1}, cached {}",
+                cached.join(", ")
+            );
+        }
     }
     Ok(())
 }

@@ -4,9 +4,10 @@
 //!
 //! The methods live beside their nouns: [`directory`] (session, users, teams, roles, phones,
 //! rules), [`calls`] (ingest, live calls, events, journal, phone record keys), [`recordings`]
-//! (metadata, audio, downloads, hold), [`evidence`] (the signed chain, who listened) and [`admin`] (settings, dispatch, audit, storage,
-//! health). This file owns the client itself: base URL, token and the request/response
-//! plumbing every method shares.
+//! (metadata, audio, downloads, hold), [`evidence`] (the signed chain, who listened), [`review`]
+//! (peaks, comments, shares) and [`admin`] (settings, dispatch, audit, storage, health). This
+//! file owns the client itself: base URL, token and the request/response plumbing every method
+//! shares.
 
 pub mod admin;
 pub mod calls;
@@ -14,6 +15,7 @@ pub mod directory;
 pub mod error;
 pub mod evidence;
 pub mod recordings;
+pub mod review;
 pub mod sse;
 
 pub use calls::JournalQuery;

@@ -35,6 +35,7 @@ pub mod objects;
 pub mod record_key;
 pub mod repair;
 pub mod retention;
+pub mod review;
 pub mod routes;
 pub mod rtp;
 pub mod schedule;

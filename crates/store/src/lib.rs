@@ -6,11 +6,13 @@
 
 mod postgres;
 mod records;
+mod review;
 mod sqlite;
 
 pub use postgres::cluster::{ClusterLock, PgCluster};
 pub use postgres::{is_postgres_url, PgStore};
 pub use records::*;
+pub use review::*;
 pub use sqlite::SqliteStore;
 pub use sqlx::postgres::PgListener;
 
@@ -20,6 +22,7 @@ use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording, Recordi
 use callrec_types::directory::{Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
 use callrec_types::engine::{DirectoryView, TraceLine};
 use callrec_types::evidence::{EvidenceEntry, Listen};
+use callrec_types::review::{Comment, NewComment, Peaks, Share};
 use callrec_types::rules::{Rule, RuleInput, RuleMove};
 use callrec_types::wire::AuditEntry;
 use callrec_types::*;
@@ -243,6 +246,33 @@ pub trait Store: Send + Sync + 'static {
     /// took part in — also of recordings deleted since (their call is known from the chain) —
     /// newest first, before the audit id `before`, at most `limit`.
     async fn list_listens(&self, user: UserId, before: Option<AuditId>, limit: i64) -> Result<Vec<Listen>>;
+
+    // --- quality review and training (issue #15) -------------------------------------------
+    /// The recording's peaks at `buckets`, if computed and cached before.
+    async fn get_peaks(&self, recording: RecordingId, buckets: u32) -> Result<Option<Peaks>>;
+    /// Caches peaks computed for `buckets` buckets asked (a second store of the same is no
+    /// error; a recording deleted meanwhile is not cached), keeping at most [`PEAKS_KEPT`]
+    /// bucket counts per recording: the oldest others are dropped. The cache goes with its
+    /// recording.
+    async fn put_peaks(&self, buckets: u32, peaks: &Peaks, at: DateTime<Utc>) -> Result<()>;
+    /// The recording's comments by position (`at_ms`, then id).
+    async fn list_comments(&self, recording: RecordingId) -> Result<Vec<Comment>>;
+    async fn get_comment(&self, id: CommentId) -> Result<Comment>;
+    async fn create_comment(&self, comment: &NewCommentRecord) -> Result<Comment>;
+    /// Replaces the comment's position, span and text; `edited_at` becomes `at`.
+    async fn update_comment(&self, id: CommentId, comment: &NewComment, at: DateTime<Utc>) -> Result<Comment>;
+    /// Deletes the comment; returns it as it was.
+    async fn delete_comment(&self, id: CommentId) -> Result<Comment>;
+    async fn create_share(&self, share: &NewShareRecord) -> Result<Share>;
+    async fn get_share(&self, id: ShareId) -> Result<Share>;
+    /// Every share of the recording, live or not, newest first.
+    async fn list_shares(&self, recording: RecordingId) -> Result<Vec<Share>>;
+    /// Revokes the share at `at` by `by`; a share revoked before keeps its first revocation.
+    async fn revoke_share(&self, id: ShareId, by: UserId, at: DateTime<Utc>) -> Result<Share>;
+    /// The shares of recordings of `call` live for `user` at `now` (not revoked, not expired).
+    async fn live_shares(&self, user: UserId, call: CallId, now: DateTime<Utc>) -> Result<Vec<Share>>;
+    /// Every share live for `user` at `now`, newest first ("Shared with me").
+    async fn list_shared(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Share>>;
 
     // --- audit and settings ----------------------------------------------------------------
     async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry>;

@@ -49,7 +49,10 @@ id_type!(
     RecordingId,
     DispatchId,
     AuditId,
-    AlarmId
+    AlarmId,
+    // Quality review (issue #15).
+    CommentId,
+    ShareId
 );
 
 #[cfg(test)]

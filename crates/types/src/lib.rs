@@ -11,6 +11,7 @@ pub mod engine;
 pub mod evidence;
 pub mod ids;
 pub mod pause;
+pub mod review;
 pub mod rules;
 pub mod wire;
 

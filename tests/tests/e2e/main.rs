@@ -25,6 +25,7 @@ mod pause;
 mod post_call;
 mod record_key;
 mod retention;
+mod review;
 mod shutdown;
 mod sipp;
 mod siprec;

@@ -53,6 +53,16 @@ export type AuditId = number;
  */
 export type AlarmId = number;
 
+/**
+ * A positive integer id.
+ */
+export type CommentId = number;
+
+/**
+ * A positive integer id.
+ */
+export type ShareId = number;
+
 // ---- callrec_types::directory
 
 /**
@@ -611,6 +621,84 @@ detail: string, };
  * `GET /api/v1/me/listens?cursor&limit`, newest first.
  */
 export type ListensPage = { items: Array<Listen>, next_cursor: string | null, };
+
+// ---- callrec_types::review
+
+/**
+ * One channel's peaks: per bucket the smallest and largest 16-bit linear sample (G.711 is
+ * decoded first), `min[i] <= max[i]`.
+ */
+export type ChannelPeaks = { min: Array<number>, max: Array<number>, };
+
+/**
+ * `GET /api/v1/recordings/{id}/peaks?buckets=N`: the recording's audio cut into `buckets`
+ * equal runs of frames (bucket `i` holds frames `ceil(i·F/N)..ceil((i+1)·F/N)` of `F`), and
+ * the min/max of each run per channel. `channels[0]` is the caller, `channels[1]` the callee
+ * (the agent, in an incoming call); a mono upload has one. A recording with fewer frames
+ * than `N` has one bucket per frame.
+ */
+export type Peaks = { recording_id: RecordingId, 
+/**
+ * Buckets in each channel's `min` and `max`.
+ */
+buckets: number, 
+/**
+ * Frames (sample instants) in the audio, and their rate: a bucket spans
+ * `frames / buckets / sample_rate` seconds.
+ */
+frames: number, sample_rate: number, channels: Array<ChannelPeaks>, };
+
+/**
+ * A comment pinned on a recording at a position (`to_ms` absent) or on a span.
+ */
+export type Comment = { id: CommentId, recording_id: RecordingId, 
+/**
+ * Who wrote it (`None` once that user is deleted) and their name: the directory's as it
+ * is now, or as it was when written for a deleted user.
+ */
+author_id: UserId | null, author_name: string, 
+/**
+ * Milliseconds from the recording's start.
+ */
+at_ms: number, to_ms?: number, text: string, created_at: string, 
+/**
+ * When its author last changed it; absent when never.
+ */
+edited_at?: string, };
+
+/**
+ * The body of `POST /api/v1/recordings/{id}/comments` and of `PATCH /api/v1/comments/{id}`
+ * (which sends the comment's content whole).
+ */
+export type NewComment = { at_ms: number, to_ms?: number, text: string, };
+
+/**
+ * A grant of one recording to one user until `expires_at` (issue #15.5).
+ */
+export type Share = { id: ShareId, recording_id: RecordingId, call_id: CallId, 
+/**
+ * The trainee, and their directory name as it is now.
+ */
+user_id: UserId, user_name: string, 
+/**
+ * Who granted it (`None` once that user is deleted), and their name.
+ */
+granted_by: UserId | null, granted_by_name: string, granted_at: string, expires_at: string, 
+/**
+ * Set when revoked; a revoked or expired share grants nothing.
+ */
+revoked_at?: string, revoked_by?: UserId, };
+
+/**
+ * The body of `POST /api/v1/recordings/{id}/shares`.
+ */
+export type NewShare = { user_id: UserId, expires_at: string, };
+
+/**
+ * One entry of `GET /api/v1/me/shared` ("Shared with me"): a live share, its recording and
+ * the recording's call.
+ */
+export type SharedItem = { share: Share, recording: Recording, call: Call, };
 
 // ---- callrec_types::wire
 

@@ -629,6 +629,14 @@ fn downloads(key: &Path, runs: usize) -> anyhow::Result<()> {
         off.ingest_mb_s,
         on.ingest_mb_s
     );
+    let first_and_cached = |r: &audio::AudioReport| {
+        let (first, cached) = r.peaks_ms.split_first().map_or((0.0, &[][..]), |(f, c)| (*f, c));
+        (first, median(cached))
+    };
+    let ((off_first, off_cached), (on_first, on_cached)) = (first_and_cached(&off), first_and_cached(&on));
+    println!(
+        "peaks, 1000 buckets: first off {off_first:.1} ms, on {on_first:.1} ms; cached (median) off {off_cached:.2} ms, on {on_cached:.2} ms"
+    );
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //!   ([`Pcm16Transcoder`]).
 //! - [`writer`]: a growing recording that stays playable up to its last flush
 //!   ([`WavWriter`], [`WavFile`]).
+//! - [`peaks`]: min/max per bucket per channel in one streaming pass ([`PeakScan`]).
 //! - [`mod@repair`]: fix the header of a recording left behind by a crash ([`repair()`]).
 //! - [`upload`]: check an uploaded file's sizes against its length, repairing placeholders
 //!   and refusing lies ([`check_upload`]).
@@ -19,6 +20,7 @@
 pub mod header;
 pub mod parse;
 pub mod pcm16;
+pub mod peaks;
 pub mod repair;
 pub mod upload;
 pub mod writer;
@@ -26,6 +28,7 @@ pub mod writer;
 pub use header::{header_len, wav_header, G711_HEADER_LEN, PCM16_HEADER_LEN};
 pub use parse::{WavError, WavInfo, MAX_CHUNKS, MAX_HEADER_LEN};
 pub use pcm16::{g711_to_pcm16_range, Pcm16Transcoder, TranscodeError};
+pub use peaks::{PeakScan, PeakSummary};
 pub use repair::{repair, repair_file, RepairReport};
 pub use upload::{check_upload, check_upload_file, UploadReport};
 pub use writer::{HeaderPatch, SetLen, WavFile, WavIoError, WavWriter};

@@ -34,12 +34,14 @@
 //! (the SHA-256 of what is served, for the evidence chain), `ranges` (the `Range` header), `conditional` (entity tags, the
 //! `If-*` headers and HTTP dates), `source` (the file and the format asked for),
 //! `representation` (what is served and its validators, the entity tag among them) and
-//! `body` (streaming, `multipart/byteranges`, the PCM16 conversion on the way out).
+//! `body` (streaming, `multipart/byteranges`, the PCM16 conversion on the way out); `plain`
+//! reads a recording's plaintext whole for analysis (the waveform peaks).
 
 mod blob;
 mod body;
 mod conditional;
 mod digest;
+mod plain;
 mod ranges;
 mod representation;
 mod source;
@@ -51,6 +53,7 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use tokio::fs::File;
 
 pub use digest::stored_sha256;
+pub use plain::PlainAudio;
 pub use ranges::MAX_RANGES;
 pub use source::{AudioFormat, AudioSource, UnknownAudioFormat};
 
@@ -224,6 +227,30 @@ async fn respond_blob(
                 chunk,
             ))
         }
+    }
+}
+
+/// The answer to a failed read of recording `id`'s audio, for every route that reads it: a
+/// missing file (and object) is `410 file_missing`, a sealed file failing its integrity check
+/// `500 recording_altered` (logged; never its bytes), anything else internal.
+pub fn read_error(id: callrec_types::RecordingId, e: io::Error) -> crate::error::ApiError {
+    use crate::error::ApiError;
+    use callrec_types::wire::ErrorCode;
+    if e.kind() == io::ErrorKind::NotFound {
+        ApiError::new(
+            StatusCode::GONE,
+            ErrorCode::FileMissing,
+            "the recording's file is missing from the server's disk",
+        )
+    } else if crate::sealed::sealed_error(&e).is_some() {
+        tracing::error!(recording = %id, error = %e, "a stored recording fails its integrity check; not served");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::RecordingAltered,
+            format!("the recording's stored file fails its integrity check and is not served: {e}"),
+        )
+    } else {
+        e.into()
     }
 }
 

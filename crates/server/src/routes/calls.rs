@@ -55,7 +55,13 @@ async fn live_calls(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<
 }
 
 async fn get_call(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<Json<CallDetail>> {
-    let (call, trace) = visible_call(&s, &c, id).await?;
+    let (call, trace) = match visible_call(&s, &c, id).await {
+        // Not in the caller's scope: perhaps shared with them (issue #15.5).
+        Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {
+            return Ok(Json(crate::review::shares::shared_call(&s, &c, id).await?))
+        }
+        other => other?,
+    };
     let recordings = s.store.list_recordings(id).await?;
     let mut detail = match crate::cluster::live_snapshot(&s, id).await {
         Some((call, trace, decision, rec)) => detail_for(call, recordings, trace, Some((&decision, rec)), &c),

@@ -36,7 +36,7 @@ async fn recording_evidence(
     c: Caller,
     Id(id): Id<RecordingId>,
 ) -> ApiResult<Json<RecordingEvidence>> {
-    visible_recording(&s, &c, id).await?;
+    visible_recording(&s, &c, id, "evidence").await?;
     let entry = s
         .store
         .recording_evidence(id)

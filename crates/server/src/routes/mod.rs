@@ -12,6 +12,7 @@ mod listens;
 mod maintenance;
 mod phone;
 mod recordings;
+mod review;
 mod rules;
 mod session;
 mod system;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alarms::routes())
         .merge(evidence::routes())
         .merge(listens::routes())
+        .merge(review::routes())
         .merge(phone::routes())
         .merge(system::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -7,6 +7,7 @@ use crate::calls;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, Id};
 use crate::names;
+use crate::review;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method};
@@ -25,20 +26,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/recordings/{id}/audio", get(audio_route).head(audio_route))
 }
 
-/// A recording the caller may see; otherwise "not found".
-pub async fn visible_recording(s: &AppState, c: &Caller, id: RecordingId) -> ApiResult<StoredRecording> {
-    let rec = s.store.get_recording(id).await.map_err(|e| match e {
-        callrec_store::StoreError::NotFound => ApiError::not_found("recording"),
-        other => other.into(),
-    })?;
-    if !s.store.call_visible(rec.recording.call_id, &c.scope).await? {
-        return Err(ApiError::not_found("recording"));
-    }
+/// A recording the caller may see — by their scope or by a live share (issue #15.5, the use
+/// audited as `what`); otherwise "not found".
+pub async fn visible_recording(s: &AppState, c: &Caller, id: RecordingId, what: &str) -> ApiResult<StoredRecording> {
+    let (rec, access) = review::access::viewable(s, c, id).await?;
+    review::access::audit_use(s, c, &access, id, what).await;
     Ok(rec)
 }
 
 async fn get_recording(State(s): State<AppState>, c: Caller, Id(id): Id<RecordingId>) -> ApiResult<Json<Recording>> {
-    let mut rec = visible_recording(&s, &c, id).await?.recording;
+    let mut rec = visible_recording(&s, &c, id, "recording").await?.recording;
     names::fill(&s, &mut rec).await?;
     Ok(Json(rec))
 }
@@ -64,7 +61,7 @@ async fn audio_route(
             .map_err(|_| ApiError::bad_request(ErrorCode::BadQuery, "format is original or pcm16"))?,
     };
     let download = matches!(p.download.as_deref(), Some("1" | "true"));
-    let rec = visible_recording(&s, &c, id).await?;
+    let (rec, access) = review::access::viewable(&s, &c, id).await?;
     let src = AudioSource {
         path: s.files.abs(&rec.rel_path)?,
         sha256: rec.recording.sha256.clone(),
@@ -79,6 +76,7 @@ async fn audio_route(
         .is_none_or(|r| r.trim_start_matches("bytes=").starts_with("0-"));
     if method == Method::GET && (download || from_start) {
         let action = if download { "download" } else { "play" };
+        review::access::audit_use(&s, &c, &access, id, action).await;
         calls::audit(
             &s,
             Some(&c),
@@ -110,21 +108,5 @@ async fn audio_route(
         }
         (served, _) => served,
     };
-    match served {
-        Ok(r) => Ok(r),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::new(
-            axum::http::StatusCode::GONE,
-            ErrorCode::FileMissing,
-            "the recording's file is missing from the server's disk",
-        )),
-        Err(e) if crate::sealed::sealed_error(&e).is_some() => {
-            tracing::error!(recording = %id, error = %e, "a stored recording fails its integrity check; not served");
-            Err(ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                ErrorCode::RecordingAltered,
-                format!("the recording's stored file fails its integrity check and is not served: {e}"),
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
+    served.map_err(|e| audio::read_error(id, e))
 }

@@ -17,12 +17,14 @@ mod directory;
 mod evidence;
 mod journal;
 mod recordings;
+mod review;
 mod rules;
 
 use crate::sqlite::{from_ms, ms, parse_word};
 use crate::*;
 use callrec_types::alarms::Alarm;
 use callrec_types::evidence::{EvidenceEntry, Listen};
+use callrec_types::review::{Comment, NewComment, Peaks, Share};
 use callrec_types::rules::Rule;
 use callrec_types::wire::AuditEntry;
 use chrono::{DateTime, Utc};
@@ -374,6 +376,45 @@ impl Store for PgStore {
     }
     async fn list_listens(&self, user: UserId, before: Option<AuditId>, limit: i64) -> Result<Vec<Listen>> {
         evidence::list_listens(&self.pool, user, before, limit).await
+    }
+    async fn get_peaks(&self, r: RecordingId, buckets: u32) -> Result<Option<Peaks>> {
+        review::get_peaks(&self.pool, r, buckets).await
+    }
+    async fn put_peaks(&self, buckets: u32, p: &Peaks, at: DateTime<Utc>) -> Result<()> {
+        review::put_peaks(&self.pool, buckets, p, at).await
+    }
+    async fn list_comments(&self, r: RecordingId) -> Result<Vec<Comment>> {
+        review::list_comments(&self.pool, r).await
+    }
+    async fn get_comment(&self, id: CommentId) -> Result<Comment> {
+        review::get_comment(&self.pool, id).await
+    }
+    async fn create_comment(&self, c: &NewCommentRecord) -> Result<Comment> {
+        review::create_comment(&self.pool, c).await
+    }
+    async fn update_comment(&self, id: CommentId, c: &NewComment, at: DateTime<Utc>) -> Result<Comment> {
+        review::update_comment(&self.pool, id, c, at).await
+    }
+    async fn delete_comment(&self, id: CommentId) -> Result<Comment> {
+        review::delete_comment(&self.pool, id).await
+    }
+    async fn create_share(&self, s: &NewShareRecord) -> Result<Share> {
+        review::create_share(&self.pool, s).await
+    }
+    async fn get_share(&self, id: ShareId) -> Result<Share> {
+        review::get_share(&self.pool, id).await
+    }
+    async fn list_shares(&self, r: RecordingId) -> Result<Vec<Share>> {
+        review::list_shares(&self.pool, r).await
+    }
+    async fn revoke_share(&self, id: ShareId, by: UserId, at: DateTime<Utc>) -> Result<Share> {
+        review::revoke_share(&self.pool, id, by, at).await
+    }
+    async fn live_shares(&self, u: UserId, c: CallId, now: DateTime<Utc>) -> Result<Vec<Share>> {
+        review::live_shares(&self.pool, u, c, now).await
+    }
+    async fn list_shared(&self, u: UserId, now: DateTime<Utc>) -> Result<Vec<Share>> {
+        review::list_shared(&self.pool, u, now).await
     }
     async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
         let r = sqlx::query(
