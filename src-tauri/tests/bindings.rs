@@ -77,6 +77,8 @@ pub fn generate() -> String {
             DispatchId,
             AuditId,
             AlarmId,
+            ScorecardId,
+            ReviewId,
         }
     );
     section!(
@@ -164,6 +166,22 @@ pub fn generate() -> String {
             AlarmKind,
             Alarm,
             AlarmQuery
+        }
+    );
+    section!(
+        b,
+        "callrec_types::scorecards",
+        callrec_types::scorecards {
+            CriterionKind,
+            Criterion,
+            ScorecardInput,
+            Scorecard,
+            Answer,
+            ReviewInput,
+            ReviewUpdate,
+            Review,
+            CriterionSummary,
+            ScoreSummary,
         }
     );
     section!(

@@ -4,8 +4,9 @@
 //!
 //! The methods live beside their nouns: [`directory`] (session, users, teams, roles, phones,
 //! rules), [`calls`] (ingest, live calls, events, journal, phone record keys), [`recordings`]
-//! (metadata, audio, downloads, hold), [`evidence`] (the signed chain, who listened) and [`admin`] (settings, dispatch, audit, storage,
-//! health). This file owns the client itself: base URL, token and the request/response
+//! (metadata, audio, downloads, hold), [`evidence`] (the signed chain, who listened),
+//! [`scorecards`] (scorecards, reviews, score summaries) and [`admin`] (settings, dispatch,
+//! audit, storage, health). This file owns the client itself: base URL, token and the request/response
 //! plumbing every method shares.
 
 pub mod admin;
@@ -14,11 +15,13 @@ pub mod directory;
 pub mod error;
 pub mod evidence;
 pub mod recordings;
+pub mod scorecards;
 pub mod sse;
 
 pub use calls::JournalQuery;
 pub use error::ClientError;
 pub use recordings::{AudioFormat, DownloadReport};
+pub use scorecards::ScoresQuery;
 pub use sse::{EventStream, SseFrame, SseParser};
 
 pub use reqwest::{Method, StatusCode, Url};

@@ -38,6 +38,7 @@ pub mod retention;
 pub mod routes;
 pub mod rtp;
 pub mod schedule;
+pub mod scorecards;
 pub mod sealed;
 pub mod settings;
 pub mod sip;

@@ -49,7 +49,9 @@ id_type!(
     RecordingId,
     DispatchId,
     AuditId,
-    AlarmId
+    AlarmId,
+    ScorecardId,
+    ReviewId
 );
 
 #[cfg(test)]

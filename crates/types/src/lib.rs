@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod ids;
 pub mod pause;
 pub mod rules;
+pub mod scorecards;
 pub mod wire;
 
 pub use ids::*;

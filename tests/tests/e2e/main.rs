@@ -25,6 +25,7 @@ mod pause;
 mod post_call;
 mod record_key;
 mod retention;
+mod scorecards;
 mod shutdown;
 mod sipp;
 mod siprec;

@@ -13,6 +13,7 @@ mod maintenance;
 mod phone;
 mod recordings;
 mod rules;
+mod scorecards;
 mod session;
 mod system;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alarms::routes())
         .merge(evidence::routes())
         .merge(listens::routes())
+        .merge(scorecards::routes())
         .merge(phone::routes())
         .merge(system::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

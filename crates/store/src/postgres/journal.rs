@@ -50,10 +50,14 @@ fn took_part(q: &JournalQuery) -> Vec<Vec<i64>> {
     lists
 }
 
-fn item(call: Call) -> JournalItem {
+fn item(call: Call, score: Option<f64>) -> JournalItem {
     let start = call.answered_at.unwrap_or(call.started_at);
     let duration_ms = call.ended_at.map(|e| (e - start).num_milliseconds().max(0));
-    JournalItem { call, duration_ms }
+    JournalItem {
+        call,
+        duration_ms,
+        score,
+    }
 }
 
 /// The page's time range and cursor, each as ` AND …`, on `started` and `id` (the driving
@@ -75,7 +79,7 @@ fn push_range(sql: &mut QueryBuilder<Postgres>, q: &JournalQuery, started: &str,
 }
 
 /// The page's conditions on call `c`, each as ` AND …`: the range ([`push_range`]),
-/// direction, recordings, the other took-part lists and the search text `text` (`named`: the
+/// direction, recordings, reviews, the other took-part lists and the search text `text` (`named`: the
 /// users whose directory name holds it).
 fn push_filters(
     sql: &mut QueryBuilder<Postgres>,
@@ -96,6 +100,15 @@ fn push_filters(
         }
         Some(false) => {
             sql.push(" AND c.recording_count = 0");
+        }
+        None => {}
+    }
+    match q.reviewed {
+        Some(true) => {
+            sql.push(" AND c.review_score IS NOT NULL");
+        }
+        Some(false) => {
+            sql.push(" AND c.review_score IS NULL");
         }
         None => {}
     }
@@ -142,14 +155,14 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
         Some(text) => search(pool, q, &text, lists, &named, limit).await?,
     };
     let next = if calls.len() as i64 == limit {
-        calls.last().map(|c| JournalCursor {
-            started_at_ms: ms(c.started_at),
-            id: c.id.0,
+        calls.last().map(|i| JournalCursor {
+            started_at_ms: ms(i.call.started_at),
+            id: i.call.id.0,
         })
     } else {
         None
     };
-    Ok((calls.into_iter().map(item).collect(), next))
+    Ok((calls, next))
 }
 
 /// The page without a search text. A scope (or a user filter) drives the walk through
@@ -161,13 +174,19 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
 /// walked twice). Without a filter on the call itself the walks stay in `call_users`' primary
 /// key (an index-only scan) and only the page's calls are read from `calls`: a supervisor's
 /// 23 agents walk 1,150 keys, and reading each of their calls cost ~10 ms at 1M calls.
-async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i64) -> Result<Vec<Call>> {
+///
+/// Reviewed calls only (`reviewed=true`) walk the partial index `calls_reviewed` (migration
+/// 0011) newest first instead, every list a filter: reviews are filled by people, so reviewed
+/// calls are few, where a user's walk would step over all of their unreviewed calls.
+async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i64) -> Result<Vec<JournalItem>> {
     let mut lists = lists.into_iter();
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS} FROM calls c WHERE "));
-    match lists.next() {
+    let mut sql: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {CALL_COLS}, c.review_score FROM calls c WHERE "));
+    let drive = if q.reviewed == Some(true) { None } else { lists.next() };
+    match drive {
         Some(drive) => {
             let rest: Vec<Vec<i64>> = lists.collect();
-            let on_call = q.direction.is_some() || q.has_recordings.is_some() || !rest.is_empty();
+            let on_call = q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some() || !rest.is_empty();
             sql.push("c.id IN (SELECT p.call_id FROM (SELECT DISTINCT x.started_at, x.call_id FROM unnest(")
                 .push_bind(drive)
                 .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT cu.started_at, cu.call_id FROM call_users cu");
@@ -219,18 +238,18 @@ async fn search(
     lists: Vec<Vec<i64>>,
     named: &[i64],
     limit: i64,
-) -> Result<Vec<Call>> {
+) -> Result<Vec<JournalItem>> {
     let (walked, edge) = walk(pool, q, text, lists.clone(), named).await?;
     let complete: Vec<(i64, i64)> = match edge {
         Some(edge) => walked.into_iter().filter(|&(at, _)| at > edge).collect(),
         None => walked,
     };
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS} FROM calls c WHERE c.id = ANY("));
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.id = ANY("));
     let ids: Vec<i64> = complete.iter().take(limit as usize).map(|&(_, id)| id).collect();
     let rest = limit - ids.len() as i64;
     sql.push_bind(ids).push(")");
     if let (Some(edge), true) = (edge, rest > 0) {
-        sql.push(format!(" UNION ALL (SELECT {CALL_COLS} FROM calls c WHERE c.started_at <= "))
+        sql.push(format!(" UNION ALL (SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.started_at <= "))
             .push_bind(edge);
         push_filters(&mut sql, q, "c.started_at", "c.id", lists.into_iter(), named, Some(text));
         sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
@@ -299,11 +318,12 @@ async fn walk(
     Ok((hits, edge))
 }
 
-async fn fetch_calls(pool: &PgPool, mut sql: QueryBuilder<'_, Postgres>) -> Result<Vec<Call>> {
+/// The page's rows: the call's columns, then its reviews' average score (migration 0011).
+async fn fetch_calls(pool: &PgPool, mut sql: QueryBuilder<'_, Postgres>) -> Result<Vec<JournalItem>> {
     sql.build()
         .fetch_all(pool)
         .await?
         .iter()
-        .map(call_row)
-        .collect::<Result<Vec<Call>>>()
+        .map(|r| Ok(item(call_row(r)?, r.try_get(14)?)))
+        .collect()
 }
