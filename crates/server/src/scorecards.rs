@@ -43,7 +43,12 @@ fn review_not_found(e: StoreError) -> ApiError {
 }
 
 fn summary(card: &Scorecard) -> String {
-    format!("{:?} version {}, {} criteria", card.name, card.version, card.criteria.len())
+    format!(
+        "{:?} version {}, {} criteria",
+        card.name,
+        card.version,
+        card.criteria.len()
+    )
 }
 
 pub async fn get_scorecard(state: &AppState, id: ScorecardId) -> Result<Scorecard, ApiError> {
@@ -71,7 +76,15 @@ pub async fn update_scorecard(
         .update_scorecard(id, input, state.clock.now())
         .await
         .map_err(card_not_found)?;
-    audit(state, Some(c), "", "scorecard_update", format!("scorecard {id}"), summary(&card)).await;
+    audit(
+        state,
+        Some(c),
+        "",
+        "scorecard_update",
+        format!("scorecard {id}"),
+        summary(&card),
+    )
+    .await;
     Ok(card)
 }
 
@@ -82,7 +95,15 @@ pub async fn delete_scorecard(state: &AppState, c: &Caller, id: ScorecardId) -> 
         ScorecardRemoval::Deleted => "deleted",
         ScorecardRemoval::Archived => "archived: reviews use it",
     };
-    audit(state, Some(c), "", "scorecard_delete", format!("scorecard {id}"), detail.into()).await;
+    audit(
+        state,
+        Some(c),
+        "",
+        "scorecard_delete",
+        format!("scorecard {id}"),
+        detail.into(),
+    )
+    .await;
     Ok(removal)
 }
 
@@ -101,7 +122,12 @@ fn agent_error(message: &str) -> ApiError {
 
 /// Files a review of `input.agent_id` on call `call_id` by `c` (a supervisor or an admin; the
 /// route checks the level first).
-pub async fn create_review(state: &AppState, c: &Caller, call_id: CallId, input: &ReviewInput) -> Result<Review, ApiError> {
+pub async fn create_review(
+    state: &AppState,
+    c: &Caller,
+    call_id: CallId,
+    input: &ReviewInput,
+) -> Result<Review, ApiError> {
     let (call, _) = visible_call(state, c, call_id).await?;
     if input.agent_id == c.id() {
         return Err(agent_error("nobody reviews their own calls"));
@@ -213,14 +239,30 @@ pub async fn update_review(
         at: state.clock.now(),
     };
     let review = state.store.update_review(id, &change).await.map_err(review_not_found)?;
-    audit(state, Some(c), "", "review_update", format!("review {id}"), review_detail(&review)).await;
+    audit(
+        state,
+        Some(c),
+        "",
+        "review_update",
+        format!("review {id}"),
+        review_detail(&review),
+    )
+    .await;
     Ok(review)
 }
 
 pub async fn delete_review(state: &AppState, c: &Caller, id: ReviewId) -> Result<(), ApiError> {
     own_review(state, c, id).await?;
     let review = state.store.delete_review(id).await.map_err(review_not_found)?;
-    audit(state, Some(c), "", "review_delete", format!("review {id}"), review_detail(&review)).await;
+    audit(
+        state,
+        Some(c),
+        "",
+        "review_delete",
+        format!("review {id}"),
+        review_detail(&review),
+    )
+    .await;
     Ok(())
 }
 

@@ -125,7 +125,11 @@ async fn scorecards_are_versioned_and_archived_once_used(kind: Kind) {
         (1, false, 2),
         "a new scorecard is version 1, live, with its two criteria"
     );
-    assert_eq!(store.get_scorecard(card.id).await.expect("read"), card, "it reads back as created");
+    assert_eq!(
+        store.get_scorecard(card.id).await.expect("read"),
+        card,
+        "it reads back as created"
+    );
     let taken = store.create_scorecard(&support(), t0()).await;
     assert!(
         matches!(taken, Err(StoreError::Conflict(_))),
@@ -138,7 +142,11 @@ async fn scorecards_are_versioned_and_archived_once_used(kind: Kind) {
         .update_scorecard(card.id, &edit, t0() + Duration::hours(1))
         .await
         .expect("edited");
-    assert_eq!((v2.version, v2.criteria.len()), (2, 3), "an edit is version 2 with three criteria");
+    assert_eq!(
+        (v2.version, v2.criteria.len()),
+        (2, 3),
+        "an edit is version 2 with three criteria"
+    );
     assert_eq!(v2.created_at, card.created_at, "an edit keeps the creation time");
 
     let unused = store
@@ -207,7 +215,10 @@ async fn scorecards_are_versioned_and_archived_once_used(kind: Kind) {
         .await
         .expect("an archived scorecard's name is free again");
     assert!(
-        matches!(store.delete_scorecard(ScorecardId(9999)).await, Err(StoreError::NotFound)),
+        matches!(
+            store.delete_scorecard(ScorecardId(9999)).await,
+            Err(StoreError::NotFound)
+        ),
         "deleting a missing scorecard is not found"
     );
 }
@@ -219,19 +230,35 @@ async fn reviews_keep_their_criteria_and_are_one_per_call_agent_and_scorecard(ki
     let ben = user(&store, "Ben", "202").await;
     let c = call(&store, "c1", 0, &[(anna, "Anna"), (ben, "Ben")]).await;
     let first = store
-        .create_review(&new_review(&card, c, 0, anna, vec![Answer::YesNo(true), Answer::Scale(4)]))
+        .create_review(&new_review(
+            &card,
+            c,
+            0,
+            anna,
+            vec![Answer::YesNo(true), Answer::Scale(4)],
+        ))
         .await
         .expect("stored");
     // greeting yes (1 × 1) + empathy 4 (2 × 0.75) = 2.5 of 3.
     assert_eq!(first.score, 83.33, "the score is stored as given");
     assert_eq!(
-        (first.scorecard_version, first.scorecard_name.as_str(), first.criteria.clone()),
+        (
+            first.scorecard_version,
+            first.scorecard_name.as_str(),
+            first.criteria.clone()
+        ),
         (1, "Support", card.criteria.clone()),
         "the review keeps the scorecard's name, version and criteria"
     );
     assert_eq!(first.comment.as_deref(), Some("good"), "and its comment");
     let again = store
-        .create_review(&new_review(&card, c, 0, anna, vec![Answer::YesNo(false), Answer::Scale(1)]))
+        .create_review(&new_review(
+            &card,
+            c,
+            0,
+            anna,
+            vec![Answer::YesNo(false), Answer::Scale(1)],
+        ))
         .await;
     assert!(
         matches!(again, Err(StoreError::Conflict(_))),
@@ -317,12 +344,24 @@ async fn an_agents_reviews_by_range_and_scorecard(kind: Kind) {
     for (n, minutes) in [0i64, 60, 120].into_iter().enumerate() {
         let c = call(&store, &format!("c{n}"), minutes, &[(anna, "Anna"), (ben, "Ben")]).await;
         let r = store
-            .create_review(&new_review(&card, c, minutes, anna, vec![Answer::YesNo(true), Answer::Scale(5)]))
+            .create_review(&new_review(
+                &card,
+                c,
+                minutes,
+                anna,
+                vec![Answer::YesNo(true), Answer::Scale(5)],
+            ))
             .await
             .expect("stored");
         ids.push(r.id);
         store
-            .create_review(&new_review(&card, c, minutes, ben, vec![Answer::YesNo(true), Answer::Scale(5)]))
+            .create_review(&new_review(
+                &card,
+                c,
+                minutes,
+                ben,
+                vec![Answer::YesNo(true), Answer::Scale(5)],
+            ))
             .await
             .expect("Ben's stored");
     }
@@ -411,20 +450,44 @@ async fn the_journal_filters_on_reviews_and_shows_their_average_score(kind: Kind
     let c4 = call(&store, "c4", 4, &[(anna, "Anna")]).await;
     // c0: one review, 100. c2: Anna 83.33 and Ben 66.67 → 75 on average. c3: 0.
     store
-        .create_review(&new_review(&card, c0, 0, anna, vec![Answer::YesNo(true), Answer::Scale(5)]))
+        .create_review(&new_review(
+            &card,
+            c0,
+            0,
+            anna,
+            vec![Answer::YesNo(true), Answer::Scale(5)],
+        ))
         .await
         .expect("stored");
     store
-        .create_review(&new_review(&card, c2, 2, anna, vec![Answer::YesNo(true), Answer::Scale(4)]))
+        .create_review(&new_review(
+            &card,
+            c2,
+            2,
+            anna,
+            vec![Answer::YesNo(true), Answer::Scale(4)],
+        ))
         .await
         .expect("stored");
     let ben_c2 = store
-        .create_review(&new_review(&card, c2, 2, ben, vec![Answer::YesNo(false), Answer::Scale(5)]))
+        .create_review(&new_review(
+            &card,
+            c2,
+            2,
+            ben,
+            vec![Answer::YesNo(false), Answer::Scale(5)],
+        ))
         .await
         .expect("stored");
     assert_eq!(ben_c2.score, 66.67, "empathy 5 alone is 2 of 3");
     let carla_c3 = store
-        .create_review(&new_review(&card, c3, 3, carla, vec![Answer::YesNo(false), Answer::Scale(1)]))
+        .create_review(&new_review(
+            &card,
+            c3,
+            3,
+            carla,
+            vec![Answer::YesNo(false), Answer::Scale(1)],
+        ))
         .await
         .expect("stored");
 

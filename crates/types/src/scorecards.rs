@@ -389,8 +389,17 @@ mod tests {
             name: " ".into(),
             criteria: vec![],
         };
-        let fields: Vec<String> = none.validate().expect_err("invalid").into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["name", "criteria"], "a blank name and no criteria are both named");
+        let fields: Vec<String> = none
+            .validate()
+            .expect_err("invalid")
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["name", "criteria"],
+            "a blank name and no criteria are both named"
+        );
         let bad = ScorecardInput {
             name: "x".into(),
             criteria: vec![
@@ -399,7 +408,12 @@ mod tests {
                 crit("", CriterionKind::YesNo, -1.0),
             ],
         };
-        let fields: Vec<String> = bad.validate().expect_err("invalid").into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = bad
+            .validate()
+            .expect_err("invalid")
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(
             fields,
             [
@@ -413,7 +427,9 @@ mod tests {
         );
         let many = ScorecardInput {
             name: "x".into(),
-            criteria: (0..51).map(|i| crit(&format!("c{i}"), CriterionKind::YesNo, 1.0)).collect(),
+            criteria: (0..51)
+                .map(|i| crit(&format!("c{i}"), CriterionKind::YesNo, 1.0))
+                .collect(),
         };
         assert!(many.validate().is_err(), "51 criteria are too many");
     }
@@ -457,9 +473,21 @@ mod tests {
     #[test]
     fn the_summary_averages_each_criterion_and_the_score() {
         let reviews = [
-            review(1, card(), vec![Answer::YesNo(true), Answer::Scale(4), Answer::YesNo(false)]),
-            review(1, card(), vec![Answer::YesNo(false), Answer::Scale(5), Answer::YesNo(true)]),
-            review(1, card(), vec![Answer::YesNo(true), Answer::Scale(3), Answer::YesNo(true)]),
+            review(
+                1,
+                card(),
+                vec![Answer::YesNo(true), Answer::Scale(4), Answer::YesNo(false)],
+            ),
+            review(
+                1,
+                card(),
+                vec![Answer::YesNo(false), Answer::Scale(5), Answer::YesNo(true)],
+            ),
+            review(
+                1,
+                card(),
+                vec![Answer::YesNo(true), Answer::Scale(3), Answer::YesNo(true)],
+            ),
         ];
         // Scores: 41.67, (2 + 3) / 6 = 83.33, (1 + 1 + 3) / 6 = 83.33.
         let s = summarize(UserId(2), None, None, Some(ScorecardId(1)), &reviews);
@@ -490,7 +518,11 @@ mod tests {
             crit("tone", CriterionKind::Scale1To5, 1.0),
         ];
         let reviews = [
-            review(1, card(), vec![Answer::YesNo(true), Answer::Scale(2), Answer::YesNo(true)]),
+            review(
+                1,
+                card(),
+                vec![Answer::YesNo(true), Answer::Scale(2), Answer::YesNo(true)],
+            ),
             review(1, v2, vec![Answer::YesNo(false), Answer::Scale(5)]),
         ];
         let s = summarize(UserId(2), None, None, None, &reviews);

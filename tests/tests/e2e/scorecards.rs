@@ -194,7 +194,10 @@ async fn scorecards_are_filled_by_supervisors_read_by_their_agent_and_nobody_els
     // --- sam reviews his team's calls ------------------------------------------------------
     // greeting yes (1 × 1), empathy 4 (2 × 3/4), solved no (3 × 0): 2.5 of 6 = 41.67 %.
     let ra = sam
-        .create_review(a, &review(card.id, cast.alice.id, vec![yes(true), scale(4), yes(false)]))
+        .create_review(
+            a,
+            &review(card.id, cast.alice.id, vec![yes(true), scale(4), yes(false)]),
+        )
         .await
         .expect("sam reviews alice's call");
     assert_eq!(ra.score, 41.67, "2.5 of 6 weight is 41.67 %");
@@ -423,7 +426,11 @@ async fn scorecards_are_filled_by_supervisors_read_by_their_agent_and_nobody_els
     let mut v2 = support_card();
     v2.criteria.remove(0);
     let card2 = admin.update_scorecard(card.id, &v2).await.expect("edited");
-    assert_eq!((card2.version, card2.criteria.len()), (2, 2), "version 2 has two criteria");
+    assert_eq!(
+        (card2.version, card2.criteria.len()),
+        (2, 2),
+        "version 2 has two criteria"
+    );
     let old = alice.get_review(ra.id).await.expect("her review");
     assert_eq!(
         (old.scorecard_version, old.criteria.len(), old.score),

@@ -29,7 +29,10 @@ pub fn routes() -> Router<AppState> {
             get(get_scorecard).put(update_scorecard).delete(delete_scorecard),
         )
         .route("/api/v1/calls/{id}/reviews", get(list_call_reviews).post(create_review))
-        .route("/api/v1/reviews/{id}", get(get_review).put(update_review).delete(delete_review))
+        .route(
+            "/api/v1/reviews/{id}",
+            get(get_review).put(update_review).delete(delete_review),
+        )
         .route("/api/v1/me/reviews", get(list_my_reviews))
         .route("/api/v1/agents/{id}/scores", get(agent_scores))
 }
@@ -75,7 +78,10 @@ async fn create_scorecard(
     Admin(c): Admin,
     ApiJson(input): ApiJson<ScorecardInput>,
 ) -> ApiResult<(StatusCode, Json<Scorecard>)> {
-    Ok((StatusCode::CREATED, Json(scorecards::create_scorecard(&s, &c, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(scorecards::create_scorecard(&s, &c, &input).await?),
+    ))
 }
 
 async fn update_scorecard(
@@ -89,7 +95,11 @@ async fn update_scorecard(
 
 /// 204 either way: a scorecard reviews use is archived (still readable by id), any other
 /// deleted.
-async fn delete_scorecard(State(s): State<AppState>, Admin(c): Admin, Id(id): Id<ScorecardId>) -> ApiResult<StatusCode> {
+async fn delete_scorecard(
+    State(s): State<AppState>,
+    Admin(c): Admin,
+    Id(id): Id<ScorecardId>,
+) -> ApiResult<StatusCode> {
     scorecards::delete_scorecard(&s, &c, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -100,7 +110,10 @@ async fn create_review(
     Id(id): Id<CallId>,
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> ApiResult<(StatusCode, Json<Review>)> {
-    Ok((StatusCode::CREATED, Json(scorecards::create_review(&s, &c, id, &input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(scorecards::create_review(&s, &c, id, &input).await?),
+    ))
 }
 
 async fn list_call_reviews(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<Json<Vec<Review>>> {
@@ -145,10 +158,13 @@ async fn agent_scores(
 ) -> ApiResult<Json<ScoreSummary>> {
     let scorecard_id = match p.scorecard_id.as_deref().filter(|v| !v.is_empty()) {
         None => None,
-        Some(v) => Some(v.parse::<ScorecardId>().map_err(|_| {
-            ApiError::bad_request(ErrorCode::BadQuery, "scorecard_id must be a positive integer")
-        })?),
+        Some(v) => Some(
+            v.parse::<ScorecardId>()
+                .map_err(|_| ApiError::bad_request(ErrorCode::BadQuery, "scorecard_id must be a positive integer"))?,
+        ),
     };
     let (from, to) = (time("from", p.from)?, time("to", p.to)?);
-    Ok(Json(scorecards::agent_scores(&s, &c, id, from, to, scorecard_id).await?))
+    Ok(Json(
+        scorecards::agent_scores(&s, &c, id, from, to, scorecard_id).await?,
+    ))
 }

@@ -186,7 +186,8 @@ async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i6
     match drive {
         Some(drive) => {
             let rest: Vec<Vec<i64>> = lists.collect();
-            let on_call = q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some() || !rest.is_empty();
+            let on_call =
+                q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some() || !rest.is_empty();
             sql.push("c.id IN (SELECT p.call_id FROM (SELECT DISTINCT x.started_at, x.call_id FROM unnest(")
                 .push_bind(drive)
                 .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT cu.started_at, cu.call_id FROM call_users cu");
@@ -210,7 +211,8 @@ async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i6
             push_filters(&mut sql, q, "c.started_at", "c.id", lists, &[], None);
         }
     }
-    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ").push_bind(limit);
+    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+        .push_bind(limit);
     fetch_calls(pool, sql).await
 }
 
@@ -244,14 +246,26 @@ async fn search(
         Some(edge) => walked.into_iter().filter(|&(at, _)| at > edge).collect(),
         None => walked,
     };
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.id = ANY("));
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.id = ANY("
+    ));
     let ids: Vec<i64> = complete.iter().take(limit as usize).map(|&(_, id)| id).collect();
     let rest = limit - ids.len() as i64;
     sql.push_bind(ids).push(")");
     if let (Some(edge), true) = (edge, rest > 0) {
-        sql.push(format!(" UNION ALL (SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.started_at <= "))
-            .push_bind(edge);
-        push_filters(&mut sql, q, "c.started_at", "c.id", lists.into_iter(), named, Some(text));
+        sql.push(format!(
+            " UNION ALL (SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.started_at <= "
+        ))
+        .push_bind(edge);
+        push_filters(
+            &mut sql,
+            q,
+            "c.started_at",
+            "c.id",
+            lists.into_iter(),
+            named,
+            Some(text),
+        );
         sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
             .push_bind(rest)
             .push(")");
@@ -287,13 +301,16 @@ async fn walk(
         None => {
             sql.push("SELECT c.id, c.started_at, 0::bigint AS uid FROM calls c WHERE TRUE");
             push_range(&mut sql, q, "c.started_at", "c.id");
-            sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ").push_bind(WALK);
+            sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+                .push_bind(WALK);
             WALK
         }
     };
-    sql.push("), e AS (SELECT max(m) AS edge FROM (SELECT min(started_at) AS m FROM w GROUP BY uid HAVING count(*) >= ")
-        .push_bind(share)
-        .push(") t) SELECT DISTINCT w.started_at, w.id FROM w JOIN calls c ON c.id = w.id WHERE TRUE");
+    sql.push(
+        "), e AS (SELECT max(m) AS edge FROM (SELECT min(started_at) AS m FROM w GROUP BY uid HAVING count(*) >= ",
+    )
+    .push_bind(share)
+    .push(") t) SELECT DISTINCT w.started_at, w.id FROM w JOIN calls c ON c.id = w.id WHERE TRUE");
     // The range was the walk's; here only the rest of the filters.
     let unranged = JournalQuery {
         from: None,

@@ -20,7 +20,6 @@ fn json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-
 fn card_row(r: &PgRow) -> Result<Scorecard> {
     Ok(Scorecard {
         id: ScorecardId(r.get(0)),
@@ -58,12 +57,14 @@ fn name_taken(name: &str) -> String {
 
 pub async fn list_scorecards(pool: &PgPool, archived: bool) -> Result<Vec<Scorecard>> {
     let filter = if archived { "" } else { "WHERE NOT archived" };
-    sqlx::query(&format!("SELECT {CARD_COLS} FROM scorecards {filter} ORDER BY name, id"))
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(card_row)
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {CARD_COLS} FROM scorecards {filter} ORDER BY name, id"
+    ))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(card_row)
+    .collect()
 }
 
 pub async fn get_scorecard(pool: &PgPool, id: ScorecardId) -> Result<Scorecard> {
@@ -109,9 +110,9 @@ pub async fn update_scorecard(
     match r {
         Some(r) => card_row(&r),
         // Archived, or not there at all.
-        None => get_scorecard(pool, id)
-            .await
-            .and(Err(StoreError::Conflict("the scorecard is archived; it cannot be edited".into()))),
+        None => get_scorecard(pool, id).await.and(Err(StoreError::Conflict(
+            "the scorecard is archived; it cannot be edited".into(),
+        ))),
     }
 }
 
@@ -219,17 +220,20 @@ pub async fn get_review(pool: &PgPool, id: ReviewId) -> Result<Review> {
 }
 
 pub async fn list_call_reviews(pool: &PgPool, call: CallId) -> Result<Vec<Review>> {
-    sqlx::query(&format!("SELECT {REVIEW_COLS} FROM reviews WHERE call_id = $1 ORDER BY id"))
-        .bind(call.0)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(review_row)
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {REVIEW_COLS} FROM reviews WHERE call_id = $1 ORDER BY id"
+    ))
+    .bind(call.0)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(review_row)
+    .collect()
 }
 
 pub async fn list_agent_reviews(pool: &PgPool, f: &ReviewFilter) -> Result<Vec<Review>> {
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {REVIEW_COLS} FROM reviews WHERE agent_id = "));
+    let mut sql: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {REVIEW_COLS} FROM reviews WHERE agent_id = "));
     sql.push_bind(f.agent_id.0);
     if let Some(from) = f.from {
         sql.push(" AND call_started_at >= ").push_bind(ms(from));

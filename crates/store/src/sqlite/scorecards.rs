@@ -60,12 +60,14 @@ fn name_taken(name: &str) -> String {
 
 pub async fn list_scorecards(pool: &SqlitePool, archived: bool) -> Result<Vec<Scorecard>> {
     let filter = if archived { "" } else { "WHERE archived = 0" };
-    sqlx::query(&format!("SELECT {CARD_COLS} FROM scorecards {filter} ORDER BY name, id"))
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(card_row)
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {CARD_COLS} FROM scorecards {filter} ORDER BY name, id"
+    ))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(card_row)
+    .collect()
 }
 
 pub async fn get_scorecard(pool: &SqlitePool, id: ScorecardId) -> Result<Scorecard> {
@@ -111,9 +113,9 @@ pub async fn update_scorecard(
     match r {
         Some(r) => card_row(&r),
         // Archived, or not there at all.
-        None => get_scorecard(pool, id)
-            .await
-            .and(Err(StoreError::Conflict("the scorecard is archived; it cannot be edited".into()))),
+        None => get_scorecard(pool, id).await.and(Err(StoreError::Conflict(
+            "the scorecard is archived; it cannot be edited".into(),
+        ))),
     }
 }
 
@@ -195,13 +197,15 @@ pub async fn get_review(pool: &SqlitePool, id: ReviewId) -> Result<Review> {
 }
 
 pub async fn list_call_reviews(pool: &SqlitePool, call: CallId) -> Result<Vec<Review>> {
-    sqlx::query(&format!("SELECT {REVIEW_COLS} FROM reviews WHERE call_id = ? ORDER BY id"))
-        .bind(call.0)
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(review_row)
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {REVIEW_COLS} FROM reviews WHERE call_id = ? ORDER BY id"
+    ))
+    .bind(call.0)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(review_row)
+    .collect()
 }
 
 pub async fn list_agent_reviews(pool: &SqlitePool, f: &ReviewFilter) -> Result<Vec<Review>> {
