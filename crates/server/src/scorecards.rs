@@ -7,6 +7,9 @@
 //! call they may not see. Who fills one: a supervisor, for a member of a team they supervise
 //! who took part in the call, or an admin for anyone who did; never for themselves. Only the
 //! author or an admin changes or deletes it.
+//!
+//! A review written, changed or deleted changes its call's score in the journal, so the call's
+//! journal row is announced (`journal` push event) as for any other change of the row.
 
 use crate::audit::audit;
 use crate::caller::Caller;
@@ -19,7 +22,7 @@ use callrec_types::rules::FieldError;
 use callrec_types::scorecards::{
     check_comment, score, summarize, Review, ReviewInput, ReviewUpdate, ScoreSummary, Scorecard, ScorecardInput,
 };
-use callrec_types::wire::ErrorCode;
+use callrec_types::wire::{ErrorCode, Event};
 use callrec_types::{CallId, ReviewId, ScorecardId, UserId};
 use chrono::{DateTime, Utc};
 
@@ -181,7 +184,19 @@ pub async fn create_review(
         review_detail(&review),
     )
     .await;
+    announce(state, review.call_id).await;
     Ok(review)
+}
+
+/// Tells the push streams that may see the call that its journal row (its score) changed.
+async fn announce(state: &AppState, call_id: CallId) {
+    match state.store.get_call(call_id).await {
+        Ok((call, _)) => {
+            let users = internal_users(&call);
+            state.publish(Event::Journal { call_id }, users, None).await;
+        }
+        Err(e) => tracing::warn!(call = %call_id, error = %e, "could not announce a review's change of the journal"),
+    }
 }
 
 fn review_detail(r: &Review) -> String {
@@ -248,6 +263,7 @@ pub async fn update_review(
         review_detail(&review),
     )
     .await;
+    announce(state, review.call_id).await;
     Ok(review)
 }
 
@@ -263,6 +279,7 @@ pub async fn delete_review(state: &AppState, c: &Caller, id: ReviewId) -> Result
         review_detail(&review),
     )
     .await;
+    announce(state, review.call_id).await;
     Ok(())
 }
 

@@ -13,9 +13,10 @@ use callrec_tests::{wav, TestServer, INGEST_TOKEN};
 use callrec_types::directory::{Level, NewUser, TeamInput};
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
 use callrec_types::scorecards::{Answer, Criterion, CriterionKind, ReviewInput, ReviewUpdate, ScorecardInput};
-use callrec_types::wire::ErrorCode;
+use callrec_types::wire::{ErrorCode, Event};
 use callrec_types::{CallId, ScorecardId, UserId};
 use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
 
 async fn upload(srv: &TestServer, sip_call_id: &str, at: DateTime<Utc>, caller: &str, callee: &str) -> CallId {
     srv.client()
@@ -192,6 +193,7 @@ async fn scorecards_are_filled_by_supervisors_read_by_their_agent_and_nobody_els
     );
 
     // --- sam reviews his team's calls ------------------------------------------------------
+    let mut alice_events = alice.events().await.expect("alice's push stream");
     // greeting yes (1 × 1), empathy 4 (2 × 3/4), solved no (3 × 0): 2.5 of 6 = 41.67 %.
     let ra = sam
         .create_review(
@@ -201,6 +203,20 @@ async fn scorecards_are_filled_by_supervisors_read_by_their_agent_and_nobody_els
         .await
         .expect("sam reviews alice's call");
     assert_eq!(ra.score, 41.67, "2.5 of 6 weight is 41.67 %");
+    let pushed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(event) = alice_events.next().await {
+            if matches!(event, Ok(Event::Journal { call_id }) if call_id == a) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(
+        matches!(pushed, Ok(true)),
+        "alice's journal is told that her call's row (its score) changed"
+    );
+    drop(alice_events);
     assert_eq!(
         (ra.reviewer_id, ra.agent_id, ra.scorecard_version),
         (cast.sam.id, cast.alice.id, 1),
