@@ -52,6 +52,7 @@ impl JournalFilter {
             direction: self.direction,
             has_recordings: self.has_recordings.filter(|h| *h),
             user_id: self.user_id,
+            reviewed: None,
             cursor: text(&self.cursor),
             limit: Some(self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)),
         }

@@ -79,6 +79,8 @@ pub fn generate() -> String {
             AlarmId,
             CommentId,
             ShareId,
+            ScorecardId,
+            ReviewId,
         }
     );
     section!(
@@ -166,6 +168,22 @@ pub fn generate() -> String {
             AlarmKind,
             Alarm,
             AlarmQuery
+        }
+    );
+    section!(
+        b,
+        "callrec_types::scorecards",
+        callrec_types::scorecards {
+            CriterionKind,
+            Criterion,
+            ScorecardInput,
+            Scorecard,
+            Answer,
+            ReviewInput,
+            ReviewUpdate,
+            Review,
+            CriterionSummary,
+            ScoreSummary,
         }
     );
     section!(

@@ -25,6 +25,8 @@ pub struct JournalQuery {
     pub direction: Option<CallDirection>,
     pub has_recordings: Option<bool>,
     pub user_id: Option<UserId>,
+    /// Only calls with (`true`) or without (`false`) a review (issue #15.4).
+    pub reviewed: Option<bool>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     pub limit: Option<u32>,
@@ -58,6 +60,9 @@ impl JournalQuery {
         }
         if let Some(limit) = self.limit {
             pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(reviewed) = self.reviewed {
+            pairs.push(("reviewed", reviewed.to_string()));
         }
         pairs
     }
@@ -240,6 +245,7 @@ mod tests {
             direction: Some(CallDirection::Incoming),
             has_recordings: Some(true),
             user_id: Some(UserId(7)),
+            reviewed: Some(true),
             cursor: Some("abc=/+".to_string()),
             limit: Some(50),
         };
@@ -250,7 +256,7 @@ mod tests {
             Some(
                 "q=Anna+%26+%2B49+30%2F1&from=2024-05-01T08%3A00%3A00Z\
                  &to=2024-05-01T08%3A00%3A01.500Z&direction=incoming&has_recordings=true\
-                 &user_id=7&cursor=abc%3D%2F%2B&limit=50"
+                 &user_id=7&cursor=abc%3D%2F%2B&limit=50&reviewed=true"
             ),
             "every value is form-encoded, times are RFC 3339 in UTC"
         );

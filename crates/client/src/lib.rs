@@ -5,9 +5,9 @@
 //! The methods live beside their nouns: [`directory`] (session, users, teams, roles, phones,
 //! rules), [`calls`] (ingest, live calls, events, journal, phone record keys), [`recordings`]
 //! (metadata, audio, downloads, hold), [`evidence`] (the signed chain, who listened), [`review`]
-//! (peaks, comments, shares) and [`admin`] (settings, dispatch, audit, storage, health). This
-//! file owns the client itself: base URL, token and the request/response plumbing every method
-//! shares.
+//! (peaks, comments, shares), [`scorecards`] (scorecards, reviews, score summaries) and
+//! [`admin`] (settings, dispatch, audit, storage, health). This file owns the client itself:
+//! base URL, token and the request/response plumbing every method shares.
 
 pub mod admin;
 pub mod calls;
@@ -16,11 +16,13 @@ pub mod error;
 pub mod evidence;
 pub mod recordings;
 pub mod review;
+pub mod scorecards;
 pub mod sse;
 
 pub use calls::JournalQuery;
 pub use error::ClientError;
 pub use recordings::{AudioFormat, DownloadReport};
+pub use scorecards::ScoresQuery;
 pub use sse::{EventStream, SseFrame, SseParser};
 
 pub use reqwest::{Method, StatusCode, Url};

@@ -39,6 +39,7 @@ pub mod review;
 pub mod routes;
 pub mod rtp;
 pub mod schedule;
+pub mod scorecards;
 pub mod sealed;
 pub mod settings;
 pub mod sip;

@@ -24,6 +24,7 @@ use callrec_types::engine::{DirectoryView, TraceLine};
 use callrec_types::evidence::{EvidenceEntry, Listen};
 use callrec_types::review::{Comment, NewComment, Peaks, Share};
 use callrec_types::rules::{Rule, RuleInput, RuleMove};
+use callrec_types::scorecards::{Review, Scorecard, ScorecardInput};
 use callrec_types::wire::AuditEntry;
 use callrec_types::*;
 use chrono::{DateTime, Utc};
@@ -273,6 +274,30 @@ pub trait Store: Send + Sync + 'static {
     async fn live_shares(&self, user: UserId, call: CallId, now: DateTime<Utc>) -> Result<Vec<Share>>;
     /// Every share live for `user` at `now`, newest first ("Shared with me").
     async fn list_shared(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Share>>;
+    // --- scorecards and reviews (issue #15.4) -----------------------------------------------
+    /// Scorecards by name; archived ones only when `archived`.
+    async fn list_scorecards(&self, archived: bool) -> Result<Vec<Scorecard>>;
+    /// A scorecard, archived or not.
+    async fn get_scorecard(&self, id: ScorecardId) -> Result<Scorecard>;
+    /// `Conflict` when a live scorecard has the name.
+    async fn create_scorecard(&self, input: &ScorecardInput, at: DateTime<Utc>) -> Result<Scorecard>;
+    /// Replaces name and criteria and bumps the version (reviews keep the criteria they were
+    /// filled against). `Conflict` for an archived scorecard or a taken name.
+    async fn update_scorecard(&self, id: ScorecardId, input: &ScorecardInput, at: DateTime<Utc>) -> Result<Scorecard>;
+    /// Deletes a scorecard no review uses, archives one that reviews use; one transaction.
+    async fn delete_scorecard(&self, id: ScorecardId) -> Result<ScorecardRemoval>;
+    /// Stores a review and the call's new average score, in one transaction. `Conflict` when
+    /// the call has a review of this agent on this scorecard already.
+    async fn create_review(&self, review: &NewReview) -> Result<Review>;
+    async fn get_review(&self, id: ReviewId) -> Result<Review>;
+    /// The call's reviews, oldest first.
+    async fn list_call_reviews(&self, call: CallId) -> Result<Vec<Review>>;
+    /// An agent's reviews ([`ReviewFilter`]), newest call first.
+    async fn list_agent_reviews(&self, filter: &ReviewFilter) -> Result<Vec<Review>>;
+    /// Replaces a review's answers, comment and score, and the call's average score.
+    async fn update_review(&self, id: ReviewId, change: &ReviewChange) -> Result<Review>;
+    /// Deletes a review and updates the call's average score; returns what was deleted.
+    async fn delete_review(&self, id: ReviewId) -> Result<Review>;
 
     // --- audit and settings ----------------------------------------------------------------
     async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry>;

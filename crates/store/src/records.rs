@@ -130,6 +130,8 @@ pub struct JournalQuery {
     pub has_recordings: Option<bool>,
     /// Only calls of this user (within the scope).
     pub user_id: Option<UserId>,
+    /// Only calls with (`true`) or without (`false`) a review (issue #15.4).
+    pub reviewed: Option<bool>,
     pub cursor: Option<JournalCursor>,
     pub limit: i64,
 }
@@ -245,3 +247,46 @@ impl NewEvidence {
 /// Fills in an entry's `public_key`, `entry_hash` and `signature` once its place is known;
 /// called inside the store's append, while the chain is locked.
 pub type Seal<'a> = &'a (dyn Fn(&mut callrec_types::evidence::EvidenceEntry) + Send + Sync);
+
+/// A review to store (issue #15.4), validated and scored by the server against `scorecard`
+/// as it is now; the store keeps the scorecard's name, version and criteria with it.
+#[derive(Debug, Clone)]
+pub struct NewReview {
+    pub call_id: CallId,
+    pub call_started_at: DateTime<Utc>,
+    pub agent_id: UserId,
+    pub reviewer_id: UserId,
+    pub scorecard: callrec_types::scorecards::Scorecard,
+    pub answers: Vec<callrec_types::scorecards::Answer>,
+    pub comment: Option<String>,
+    pub score: f64,
+    pub at: DateTime<Utc>,
+}
+
+/// New answers and comment for a stored review, scored against its own criteria.
+#[derive(Debug, Clone)]
+pub struct ReviewChange {
+    pub answers: Vec<callrec_types::scorecards::Answer>,
+    pub comment: Option<String>,
+    pub score: f64,
+    pub at: DateTime<Utc>,
+}
+
+/// Which of an agent's reviews to read: calls started in `[from, to)`, of one scorecard or
+/// all; newest call first, at most `limit`.
+#[derive(Debug, Clone)]
+pub struct ReviewFilter {
+    pub agent_id: UserId,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub scorecard_id: Option<ScorecardId>,
+    pub limit: i64,
+}
+
+/// What deleting a scorecard did: a scorecard no review uses is deleted; one that reviews use
+/// is archived (kept for them, closed to new reviews, no longer listed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScorecardRemoval {
+    Deleted,
+    Archived,
+}

@@ -80,6 +80,7 @@ async fn a_call_keeps_its_consent_with_who_how_and_when(kind: Kind) {
             direction: None,
             has_recordings: None,
             user_id: None,
+            reviewed: None,
             cursor: None,
             limit: 10,
         })

@@ -149,6 +149,7 @@ impl Fixture {
                 direction: None,
                 has_recordings: None,
                 user_id: None,
+                reviewed: None,
                 cursor: None,
                 limit: 500,
             })
@@ -240,6 +241,7 @@ fn query(scope: Scope) -> JournalQuery {
         direction: None,
         has_recordings: None,
         user_id: None,
+        reviewed: None,
         cursor: None,
         limit: 50,
     }

@@ -524,6 +524,11 @@ pub struct JournalItem {
     #[serde(flatten)]
     pub call: Call,
     pub duration_ms: Option<i64>,
+    /// The average score (0–100) of the call's reviews (issue #15.4); absent when nobody
+    /// reviewed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub score: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -52,7 +52,9 @@ id_type!(
     AlarmId,
     // Quality review (issue #15).
     CommentId,
-    ShareId
+    ShareId,
+    ScorecardId,
+    ReviewId
 );
 
 #[cfg(test)]

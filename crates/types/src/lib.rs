@@ -13,6 +13,7 @@ pub mod ids;
 pub mod pause;
 pub mod review;
 pub mod rules;
+pub mod scorecards;
 pub mod wire;
 
 pub use ids::*;

@@ -293,6 +293,49 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
         ),
         (Method::DELETE, "/api/v1/shares/0", None, 400, "bad_id"),
         (Method::DELETE, "/api/v1/shares/424242", None, 404, "not_found"),
+        // Scorecards and reviews (issue #15.4).
+        (
+            Method::POST,
+            "/api/v1/scorecards",
+            Some(r#"{"name":"x","criteria":[{"name":"a","kind":"stars","weight":1}]}"#),
+            422,
+            "malformed_json",
+        ),
+        (
+            Method::POST,
+            "/api/v1/scorecards",
+            Some(r#"{"name":"x","criteria":[]}"#),
+            422,
+            "invalid",
+        ),
+        (Method::GET, "/api/v1/scorecards/0", None, 400, "bad_id"),
+        (Method::GET, "/api/v1/scorecards/999999", None, 404, "not_found"),
+        (Method::GET, "/api/v1/scorecards?archived=maybe", None, 400, "bad_query"),
+        (Method::GET, "/api/v1/reviews/abc", None, 400, "bad_id"),
+        (Method::GET, "/api/v1/reviews/999999", None, 404, "not_found"),
+        (
+            Method::POST,
+            "/api/v1/calls/424242/reviews",
+            Some(r#"{"scorecard_id":1,"agent_id":2,"answers":[true]}"#),
+            404,
+            "not_found",
+        ),
+        (
+            Method::GET,
+            "/api/v1/agents/1/scores?from=yesterday",
+            None,
+            400,
+            "bad_query",
+        ),
+        (
+            Method::GET,
+            "/api/v1/agents/1/scores?scorecard_id=-1",
+            None,
+            400,
+            "bad_query",
+        ),
+        (Method::GET, "/api/v1/agents/999999/scores", None, 404, "not_found"),
+        (Method::GET, "/api/v1/journal?reviewed=maybe", None, 400, "bad_query"),
         (Method::GET, "/api/v1/nope", None, 404, "not_found"),
     ];
     for (method, path, body, status, code) in cases {
@@ -359,6 +402,9 @@ async fn a_non_admin_is_refused_before_the_body_of_an_admin_route_is_read() {
         (Method::PUT, "/api/v1/settings"),
         (Method::POST, "/api/v1/settings/smtp/test"),
         (Method::PUT, "/api/v1/recordings/1/hold"),
+        (Method::POST, "/api/v1/scorecards"),
+        (Method::PUT, "/api/v1/scorecards/1"),
+        (Method::DELETE, "/api/v1/scorecards/not-an-id"),
     ];
     for (who, client) in [("supervisor sam", &sam), ("agent carol", &carol)] {
         for (method, path) in &cases {

@@ -63,6 +63,16 @@ export type CommentId = number;
  */
 export type ShareId = number;
 
+/**
+ * A positive integer id.
+ */
+export type ScorecardId = number;
+
+/**
+ * A positive integer id.
+ */
+export type ReviewId = number;
+
 // ---- callrec_types::directory
 
 /**
@@ -469,7 +479,12 @@ evidence: Array<EvidenceEntry>, };
 /**
  * One row of the journal list.
  */
-export type JournalItem = { duration_ms: number | null, id: CallId, 
+export type JournalItem = { duration_ms: number | null, 
+/**
+ * The average score (0–100) of the call's reviews (issue #15.4); absent when nobody
+ * reviewed it.
+ */
+score?: number, id: CallId, 
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
@@ -542,6 +557,104 @@ recorded_ms: number, raised_at: string, acknowledged_at: string | null, acknowle
  * `GET /api/v1/alarms?unacknowledged=true&limit=N`.
  */
 export type AlarmQuery = { unacknowledged: boolean, limit?: number | null, };
+
+// ---- callrec_types::scorecards
+
+/**
+ * How a criterion is answered.
+ */
+export type CriterionKind = "yes_no" | "scale_1_5";
+
+/**
+ * One named criterion of a scorecard.
+ */
+export type Criterion = { name: string, kind: CriterionKind, 
+/**
+ * Above 0; the criterion's share of the score is its weight over the sum of weights.
+ */
+weight: number, };
+
+/**
+ * `POST /api/v1/scorecards` and `PUT /api/v1/scorecards/{id}`.
+ */
+export type ScorecardInput = { name: string, criteria: Array<Criterion>, };
+
+/**
+ * A scorecard as stored. `version` starts at 1 and grows with every edit; reviews name the
+ * version they were filled against and keep its criteria.
+ */
+export type Scorecard = { id: ScorecardId, name: string, criteria: Array<Criterion>, version: number, 
+/**
+ * Archived scorecards (deleted while reviews use them) are kept for those reviews but
+ * take no new ones and are not listed.
+ */
+archived: boolean, created_at: string, updated_at: string, };
+
+/**
+ * One criterion's answer: `true`/`false` for yes/no, an integer 1–5 for a scale.
+ */
+export type Answer = boolean | number;
+
+/**
+ * `POST /api/v1/calls/{id}/reviews`: `answers[i]` answers `criteria[i]` of the scorecard.
+ */
+export type ReviewInput = { scorecard_id: ScorecardId, agent_id: UserId, answers: Array<Answer>, comment?: string, };
+
+/**
+ * `PUT /api/v1/reviews/{id}`: new answers (against the review's own criteria) and comment;
+ * the call, the agent and the scorecard stay.
+ */
+export type ReviewUpdate = { answers: Array<Answer>, comment?: string, };
+
+/**
+ * A filled scorecard: one per (call, agent, scorecard).
+ */
+export type Review = { id: ReviewId, call_id: CallId, 
+/**
+ * When the call started (the summary's date range is over this).
+ */
+call_started_at: string, agent_id: UserId, reviewer_id: UserId, scorecard_id: ScorecardId, scorecard_name: string, scorecard_version: number, 
+/**
+ * The scorecard's criteria when the review was filled.
+ */
+criteria: Array<Criterion>, answers: Array<Answer>, comment: string | null, 
+/**
+ * The weighted percentage, 0–100 ([`score`]).
+ */
+score: number, created_at: string, updated_at: string, };
+
+/**
+ * One criterion over the reviews of a summary.
+ */
+export type CriterionSummary = { scorecard_id: ScorecardId, criterion: string, kind: CriterionKind, 
+/**
+ * How many reviews answered it.
+ */
+count: number, 
+/**
+ * The average answer: the share of yes (0–1) for yes/no, the average value (1–5) for a
+ * scale.
+ */
+average: number, };
+
+/**
+ * `GET /api/v1/agents/{id}/scores?from&to&scorecard_id`: the agent's reviews of calls that
+ * started in `[from, to)`.
+ */
+export type ScoreSummary = { agent_id: UserId, from: string | null, to: string | null, scorecard_id: ScorecardId | null, 
+/**
+ * How many reviews the summary covers.
+ */
+reviews: number, 
+/**
+ * The average of their scores; `None` without reviews.
+ */
+average_score: number | null, 
+/**
+ * Per criterion — by scorecard, name and kind, so that a criterion keeps its line across
+ * the scorecard's versions — in the order first met.
+ */
+criteria: Array<CriterionSummary>, };
 
 // ---- callrec_types::evidence
 

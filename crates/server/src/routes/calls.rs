@@ -164,11 +164,12 @@ struct JournalParams {
     direction: Option<String>,
     has_recordings: Option<String>,
     user_id: Option<String>,
+    reviewed: Option<String>,
     cursor: Option<String>,
     limit: Option<String>,
 }
 
-fn time(field: &str, v: Option<String>) -> ApiResult<Option<DateTime<Utc>>> {
+pub(super) fn time(field: &str, v: Option<String>) -> ApiResult<Option<DateTime<Utc>>> {
     v.filter(|s| !s.is_empty())
         .map(|s| {
             DateTime::parse_from_rfc3339(&s)
@@ -207,6 +208,12 @@ async fn journal(
         Some("false" | "0") => Some(false),
         Some(_) => return Err(bad("has_recordings is true or false")),
     };
+    let reviewed = match p.reviewed.as_deref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some("true" | "1") => Some(true),
+        Some("false" | "0") => Some(false),
+        Some(_) => return Err(bad("reviewed is true or false")),
+    };
     let user_id = match p.user_id.as_deref().filter(|d| !d.is_empty()) {
         None => None,
         Some(u) => Some(
@@ -234,6 +241,7 @@ async fn journal(
         direction,
         has_recordings,
         user_id,
+        reviewed,
         cursor,
         limit,
     };

@@ -14,6 +14,7 @@ mod phone;
 mod recordings;
 mod review;
 mod rules;
+mod scorecards;
 mod session;
 mod system;
 
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(evidence::routes())
         .merge(listens::routes())
         .merge(review::routes())
+        .merge(scorecards::routes())
         .merge(phone::routes())
         .merge(system::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -12,7 +12,7 @@ use crate::sqlite::ms;
 use crate::{JournalCursor, JournalQuery, Result, Scope, StoreError};
 use callrec_types::calls::{Call, JournalItem};
 use callrec_types::UserId;
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
 /// A LIKE pattern for a substring: `%`, `_` and `\` stand for themselves.
 fn like_pattern(q: &str) -> String {
@@ -49,10 +49,14 @@ fn took_part(q: &JournalQuery) -> Vec<Vec<i64>> {
     lists
 }
 
-fn item(call: Call) -> JournalItem {
+fn item(call: Call, score: Option<f64>) -> JournalItem {
     let start = call.answered_at.unwrap_or(call.started_at);
     let duration_ms = call.ended_at.map(|e| (e - start).num_milliseconds().max(0));
-    JournalItem { call, duration_ms }
+    JournalItem {
+        call,
+        duration_ms,
+        score,
+    }
 }
 
 /// The page's time range and cursor, each as ` AND …`, on `started` and `id` (the driving
@@ -74,7 +78,7 @@ fn push_range(sql: &mut QueryBuilder<Postgres>, q: &JournalQuery, started: &str,
 }
 
 /// The page's conditions on call `c`, each as ` AND …`: the range ([`push_range`]),
-/// direction, recordings, the other took-part lists and the search text `text` (`named`: the
+/// direction, recordings, reviews, the other took-part lists and the search text `text` (`named`: the
 /// users whose directory name holds it).
 fn push_filters(
     sql: &mut QueryBuilder<Postgres>,
@@ -95,6 +99,15 @@ fn push_filters(
         }
         Some(false) => {
             sql.push(" AND c.recording_count = 0");
+        }
+        None => {}
+    }
+    match q.reviewed {
+        Some(true) => {
+            sql.push(" AND c.review_score IS NOT NULL");
+        }
+        Some(false) => {
+            sql.push(" AND c.review_score IS NULL");
         }
         None => {}
     }
@@ -141,14 +154,14 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
         Some(text) => search(pool, q, &text, lists, &named, limit).await?,
     };
     let next = if calls.len() as i64 == limit {
-        calls.last().map(|c| JournalCursor {
-            started_at_ms: ms(c.started_at),
-            id: c.id.0,
+        calls.last().map(|i| JournalCursor {
+            started_at_ms: ms(i.call.started_at),
+            id: i.call.id.0,
         })
     } else {
         None
     };
-    Ok((calls.into_iter().map(item).collect(), next))
+    Ok((calls, next))
 }
 
 /// The page without a search text. A scope (or a user filter) drives the walk through
@@ -160,13 +173,20 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
 /// walked twice). Without a filter on the call itself the walks stay in `call_users`' primary
 /// key (an index-only scan) and only the page's calls are read from `calls`: a supervisor's
 /// 23 agents walk 1,150 keys, and reading each of their calls cost ~10 ms at 1M calls.
-async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i64) -> Result<Vec<Call>> {
+///
+/// Reviewed calls only (`reviewed=true`) walk the partial index `calls_reviewed` (migration
+/// 0011) newest first instead, every list a filter: reviews are filled by people, so reviewed
+/// calls are few, where a user's walk would step over all of their unreviewed calls.
+async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i64) -> Result<Vec<JournalItem>> {
     let mut lists = lists.into_iter();
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS} FROM calls c WHERE "));
-    match lists.next() {
+    let mut sql: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {CALL_COLS}, c.review_score FROM calls c WHERE "));
+    let drive = if q.reviewed == Some(true) { None } else { lists.next() };
+    match drive {
         Some(drive) => {
             let rest: Vec<Vec<i64>> = lists.collect();
-            let on_call = q.direction.is_some() || q.has_recordings.is_some() || !rest.is_empty();
+            let on_call =
+                q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some() || !rest.is_empty();
             sql.push("c.id IN (SELECT p.call_id FROM (SELECT DISTINCT x.started_at, x.call_id FROM unnest(")
                 .push_bind(drive)
                 .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT cu.started_at, cu.call_id FROM call_users cu");
@@ -198,9 +218,10 @@ async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i6
 /// The page for a search text: the pg_trgm GIN index on `calls.search` finds the matches (a
 /// substring `LIKE`), the scope a semi-join on `call_users`. A bounded newest-first walk of
 /// 3,000 calls before the index was measured at 1M calls (2026-12-04) and was slower for
-/// every search case (7-digit p50 9.4 ms, 4-digit 25.8 ms, 2-digit 13.8 ms): the walk read
-/// 3,000 rows of `calls` even when the page filled early, and a rare text still needed the
-/// index. Per-user walks for a scope were slower still (a supervisor's rare search ~0.8 s).
+/// five of six search cases (7-digit p50 19.8 against 4.3 ms, 4-digit 37.2 against 16.8 ms):
+/// the walk read 3,000 rows of `calls` even when the page filled early, and a rare text still
+/// needed the index. Per-user walks for a scope were slower still (a supervisor's rare search
+/// ~0.8 s at p99).
 async fn search(
     pool: &PgPool,
     q: &JournalQuery,
@@ -208,8 +229,9 @@ async fn search(
     lists: Vec<Vec<i64>>,
     named: &[i64],
     limit: i64,
-) -> Result<Vec<Call>> {
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {CALL_COLS} FROM calls c WHERE TRUE"));
+) -> Result<Vec<JournalItem>> {
+    let mut sql: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {CALL_COLS}, c.review_score FROM calls c WHERE TRUE"));
     push_filters(
         &mut sql,
         q,
@@ -224,11 +246,12 @@ async fn search(
     fetch_calls(pool, sql).await
 }
 
-async fn fetch_calls(pool: &PgPool, mut sql: QueryBuilder<'_, Postgres>) -> Result<Vec<Call>> {
+/// The page's rows: the call's columns, then its reviews' average score (migration 0011).
+async fn fetch_calls(pool: &PgPool, mut sql: QueryBuilder<'_, Postgres>) -> Result<Vec<JournalItem>> {
     sql.build()
         .fetch_all(pool)
         .await?
         .iter()
-        .map(call_row)
-        .collect::<Result<Vec<Call>>>()
+        .map(|r| Ok(item(call_row(r)?, r.try_get(14)?)))
+        .collect()
 }

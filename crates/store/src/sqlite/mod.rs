@@ -13,15 +13,18 @@ mod journal;
 mod recordings;
 mod review;
 mod rules;
+mod scorecards;
 
 // Shared with the PostgreSQL backend, which stores the same texts.
 pub(crate) use calls::{consent_from, consent_json, participants_json, search_text};
+pub(crate) use scorecards::to_json;
 
 use crate::*;
 use callrec_types::alarms::Alarm;
 use callrec_types::evidence::{EvidenceEntry, Listen};
 use callrec_types::review::{Comment, NewComment, Peaks, Share};
 use callrec_types::rules::Rule;
+use callrec_types::scorecards::{Review, Scorecard, ScorecardInput};
 use callrec_types::wire::AuditEntry;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
@@ -417,6 +420,39 @@ impl Store for SqliteStore {
     }
     async fn list_shared(&self, u: UserId, now: DateTime<Utc>) -> Result<Vec<Share>> {
         review::list_shared(&self.pool, u, now).await
+    }
+    async fn list_scorecards(&self, archived: bool) -> Result<Vec<Scorecard>> {
+        scorecards::list_scorecards(&self.pool, archived).await
+    }
+    async fn get_scorecard(&self, id: ScorecardId) -> Result<Scorecard> {
+        scorecards::get_scorecard(&self.pool, id).await
+    }
+    async fn create_scorecard(&self, input: &ScorecardInput, at: DateTime<Utc>) -> Result<Scorecard> {
+        scorecards::create_scorecard(&self.pool, input, at).await
+    }
+    async fn update_scorecard(&self, id: ScorecardId, input: &ScorecardInput, at: DateTime<Utc>) -> Result<Scorecard> {
+        scorecards::update_scorecard(&self.pool, id, input, at).await
+    }
+    async fn delete_scorecard(&self, id: ScorecardId) -> Result<ScorecardRemoval> {
+        scorecards::delete_scorecard(&self.pool, id).await
+    }
+    async fn create_review(&self, review: &NewReview) -> Result<Review> {
+        scorecards::create_review(&self.pool, review).await
+    }
+    async fn get_review(&self, id: ReviewId) -> Result<Review> {
+        scorecards::get_review(&self.pool, id).await
+    }
+    async fn list_call_reviews(&self, call: CallId) -> Result<Vec<Review>> {
+        scorecards::list_call_reviews(&self.pool, call).await
+    }
+    async fn list_agent_reviews(&self, filter: &ReviewFilter) -> Result<Vec<Review>> {
+        scorecards::list_agent_reviews(&self.pool, filter).await
+    }
+    async fn update_review(&self, id: ReviewId, change: &ReviewChange) -> Result<Review> {
+        scorecards::update_review(&self.pool, id, change).await
+    }
+    async fn delete_review(&self, id: ReviewId) -> Result<Review> {
+        scorecards::delete_review(&self.pool, id).await
     }
     async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
         let r = sqlx::query(

@@ -18,7 +18,7 @@ use sqlx::{Row, SqlitePool};
 use text::{search_text, Text};
 use walk::{Upper, Walk};
 
-/// Appends the filters on the call row itself (`c`): direction, recordings, and a short text
+/// Appends the filters on the call row itself (`c`): direction, recordings, reviews, and a short text
 /// tested with LIKE on `search_col` (`c.search`, or `cu.search` when walking `call_users`).
 fn push_call_filters(q: &JournalQuery, text: &Text, search_col: &str, sql: &mut Sql) -> Result<()> {
     if let Some(d) = q.direction {
@@ -30,6 +30,15 @@ fn push_call_filters(q: &JournalQuery, text: &Text, search_col: &str, sql: &mut 
         }
         Some(false) => {
             sql.push(" AND c.recording_count = 0");
+        }
+        None => {}
+    }
+    match q.reviewed {
+        Some(true) => {
+            sql.push(" AND c.review_score IS NOT NULL");
+        }
+        Some(false) => {
+            sql.push(" AND c.review_score IS NULL");
         }
         None => {}
     }
@@ -62,9 +71,13 @@ fn push_took_part(sql: &mut Sql, alias: &str, call_col: &str, users: &[i64]) -> 
     Ok(())
 }
 
-/// Admin, no text or short text: one walk down `calls_newest` (started_at, id).
-fn all_calls(q: &JournalQuery, text: &Text, limit: i64) -> Result<Sql> {
-    let mut sql = Sql::new(&format!("SELECT {CALL_COLS} FROM calls c WHERE 1 = 1"));
+/// Admin, no text or short text: one walk down `calls_newest` (started_at, id) — or, for
+/// reviewed calls only, down `calls_reviewed` (migration 0016), which holds only them; then
+/// for any walk, the scope checked per reviewed call: reviews are filled by people, so
+/// reviewed calls are few and this reads far fewer rows than a scope's own walks would, each
+/// of which would step over every unreviewed call of its user.
+fn all_calls(q: &JournalQuery, text: &Text, walk: &Walk, limit: i64) -> Result<Sql> {
+    let mut sql = Sql::new(&format!("SELECT {CALL_COLS}, c.review_score FROM calls c WHERE 1 = 1"));
     if let Some(from) = q.from {
         sql.push(" AND c.started_at >= ?").bind(ms(from))?;
     }
@@ -80,6 +93,10 @@ fn all_calls(q: &JournalQuery, text: &Text, limit: i64) -> Result<Sql> {
         }
     }
     push_call_filters(q, text, "c.search", &mut sql)?;
+    if let Walk::Users { users, within } = walk {
+        push_took_part(&mut sql, "cu", "c.id", users)?;
+        push_took_part_all(&mut sql, "cw", "c.id", within)?;
+    }
     sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ?").bind(limit)?;
     Ok(sql)
 }
@@ -116,7 +133,7 @@ fn text_search(
     limit: i64,
 ) -> Result<Sql> {
     let mut sql = Sql::new(&format!(
-        "SELECT {CALL_COLS} FROM {table} JOIN journal_keys k ON k.key = {table}.rowid \
+        "SELECT {CALL_COLS}, c.review_score FROM {table} JOIN journal_keys k ON k.key = {table}.rowid \
          JOIN calls c ON c.id = k.call_id WHERE {table} MATCH ?"
     ));
     sql.bind(expr.to_string())?;
@@ -144,9 +161,10 @@ fn text_search(
 const USERS_PER_STATEMENT: usize = 100;
 
 /// Whether the scoped walk must look at the call row: the direction and the recordings are
-/// only there (the search text is in `call_users` too, migration 0006).
+/// only there, and the reviews' average score (the search text is in `call_users` too,
+/// migration 0006).
 fn needs_call_row(q: &JournalQuery) -> bool {
-    q.direction.is_some() || q.has_recordings.is_some()
+    q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some()
 }
 
 /// Scoped, with a filter on the call row: per user, a walk down `call_users` (user_id,
@@ -188,12 +206,13 @@ fn user_walks(q: &JournalQuery, text: &Text, users: &[i64], within: &[Vec<i64>],
     Ok(sql)
 }
 
-async fn fetch_calls(pool: &SqlitePool, sql: Sql) -> Result<Vec<Call>> {
+/// The page's rows: the call's columns, then its reviews' average score (migration 0016).
+async fn fetch_calls(pool: &SqlitePool, sql: Sql) -> Result<Vec<JournalItem>> {
     sqlx::query_with(&sql.text, sql.args)
         .fetch_all(pool)
         .await?
         .iter()
-        .map(call_row)
+        .map(|r| Ok(item(call_row(r)?, r.get(14))))
         .collect()
 }
 
@@ -212,7 +231,7 @@ fn scope_walk(
     limit: i64,
 ) -> Result<Sql> {
     let mut sql = Sql::new(&format!(
-        "SELECT {CALL_COLS} FROM (SELECT DISTINCT cu.started_at AS s, cu.call_id AS i FROM call_users cu \
+        "SELECT {CALL_COLS}, c.review_score FROM (SELECT DISTINCT cu.started_at AS s, cu.call_id AS i FROM call_users cu \
          WHERE cu.user_id"
     ));
     push_users_range(q, users, &mut sql)?;
@@ -248,8 +267,8 @@ fn push_users_range(q: &JournalQuery, users: &[i64], sql: &mut Sql) -> Result<()
     Ok(())
 }
 
-/// The scoped journal without an index search: [`scope_walk`] when no filter needs the call
-/// row; otherwise keys from the per-user walks (in statements of at most
+/// The scoped journal without an index search: reviewed calls only through [`all_calls`];
+/// [`scope_walk`] when no filter needs the call row; otherwise keys from the per-user walks (in statements of at most
 /// [`USERS_PER_STATEMENT`] users), merged, then the page's calls by id.
 async fn scoped_page(
     pool: &SqlitePool,
@@ -258,7 +277,14 @@ async fn scoped_page(
     users: &[i64],
     within: &[Vec<i64>],
     limit: i64,
-) -> Result<Vec<Call>> {
+) -> Result<Vec<JournalItem>> {
+    if q.reviewed == Some(true) {
+        let walk = Walk::Users {
+            users: users.to_vec(),
+            within: within.to_vec(),
+        };
+        return fetch_calls(pool, all_calls(q, text, &walk, limit)?).await;
+    }
     if !needs_call_row(q) {
         return fetch_calls(pool, scope_walk(q, text, users, within, None, limit)?).await;
     }
@@ -275,7 +301,7 @@ async fn scoped_page(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = keys.iter().map(|k| k.1).collect();
-    let mut sql = Sql::new(&format!("SELECT {CALL_COLS} FROM calls c WHERE c.id"));
+    let mut sql = Sql::new(&format!("SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.id"));
     sql.bind_in(&ids)?;
     fetch_calls(pool, sql).await
 }
@@ -310,7 +336,7 @@ async fn scoped_search(
     users: &[i64],
     within: &[Vec<i64>],
     limit: i64,
-) -> Result<Vec<Call>> {
+) -> Result<Vec<JournalItem>> {
     let Text::Index {
         table,
         expr,
@@ -359,10 +385,14 @@ async fn scoped_search(
     fetch_calls(pool, text_search(q, table, expr, verify, &walk, limit)?).await
 }
 
-fn item(call: Call) -> JournalItem {
+fn item(call: Call, score: Option<f64>) -> JournalItem {
     let start = call.answered_at.unwrap_or(call.started_at);
     let duration_ms = call.ended_at.map(|e| (e - start).num_milliseconds().max(0));
-    JournalItem { call, duration_ms }
+    JournalItem {
+        call,
+        duration_ms,
+        score,
+    }
 }
 
 /// One page of the journal, newest first (started_at, then id, descending), with the cursor
@@ -398,7 +428,7 @@ pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<Journal
             let verify = verify.then_some(pattern.as_str());
             fetch_calls(pool, text_search(q, table, expr, verify, &walk, limit)?).await?
         }
-        (_, Walk::All) => fetch_calls(pool, all_calls(q, &text, limit)?).await?,
+        (_, Walk::All) => fetch_calls(pool, all_calls(q, &text, &walk, limit)?).await?,
         (_, Walk::Users { users, within }) => scoped_search(pool, q, &text, users, within, limit).await?,
     };
     // The directory's names (#17): the calls of every user whose display name or username
@@ -413,18 +443,18 @@ pub async fn journal(pool: &SqlitePool, q: &JournalQuery) -> Result<(Vec<Journal
         let (users, within) = walk.narrowed_to(named);
         let more = scoped_page(pool, q, &Text::None, &users, &within, limit).await?;
         calls.extend(more);
-        calls.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
-        calls.dedup_by_key(|c| c.id);
+        calls.sort_by_key(|i| std::cmp::Reverse((i.call.started_at, i.call.id)));
+        calls.dedup_by_key(|i| i.call.id);
         calls.truncate(limit as usize);
     }
-    calls.sort_by_key(|c| std::cmp::Reverse((c.started_at, c.id)));
+    calls.sort_by_key(|i| std::cmp::Reverse((i.call.started_at, i.call.id)));
     let next = if calls.len() as i64 == limit {
-        calls.last().map(|c| JournalCursor {
-            started_at_ms: ms(c.started_at),
-            id: c.id.0,
+        calls.last().map(|i| JournalCursor {
+            started_at_ms: ms(i.call.started_at),
+            id: i.call.id.0,
         })
     } else {
         None
     };
-    Ok((calls.into_iter().map(item).collect(), next))
+    Ok((calls, next))
 }
