@@ -202,18 +202,14 @@ async fn journal(
         None => None,
         Some(d) => Some(CallDirection::parse(d).ok_or_else(|| bad("direction is incoming, outgoing or internal"))?),
     };
-    let has_recordings = match p.has_recordings.as_deref().filter(|d| !d.is_empty()) {
-        None => None,
-        Some("true" | "1") => Some(true),
-        Some("false" | "0") => Some(false),
-        Some(_) => return Err(bad("has_recordings is true or false")),
+    let flag = |name: &str, v: Option<&str>| match v.filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some("true" | "1") => Ok(Some(true)),
+        Some("false" | "0") => Ok(Some(false)),
+        Some(_) => Err(bad(&format!("{name} is true or false"))),
     };
-    let reviewed = match p.reviewed.as_deref().filter(|d| !d.is_empty()) {
-        None => None,
-        Some("true" | "1") => Some(true),
-        Some("false" | "0") => Some(false),
-        Some(_) => return Err(bad("reviewed is true or false")),
-    };
+    let has_recordings = flag("has_recordings", p.has_recordings.as_deref())?;
+    let reviewed = flag("reviewed", p.reviewed.as_deref())?;
     let user_id = match p.user_id.as_deref().filter(|d| !d.is_empty()) {
         None => None,
         Some(u) => Some(
