@@ -4,21 +4,16 @@
 //! are) serialised without a gap or a fork, the database refusing to change or delete an entry —
 //! and "who listened to my calls", read from the audit log and scoped to the user's calls.
 
-use callrec_store::{FinishedRecording, NewAudit, NewCall, NewEvidence, NewRecording, NewUserRecord, PgStore, Store};
-use callrec_types::calls::{
-    AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
-};
+use callrec_store::{NewAudit, NewEvidence, NewUserRecord, PgStore, Store};
 use callrec_types::directory::Level;
-use callrec_types::engine::CallOrigin;
 use callrec_types::evidence::{EvidenceEntry, EvidenceKind, ListenAction, GENESIS_HASH};
-use callrec_types::rules::MonMode;
 use callrec_types::{CallId, RecordingId, UserId};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
 
 #[macro_use]
 mod backend;
-use backend::{Concrete, Kind, TestStore};
+use backend::{recorded_call, Concrete, Kind, TestStore};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).single().expect("valid time")
@@ -54,68 +49,6 @@ async fn user(s: &dyn Store, name: &str, ext: &str) -> UserId {
     .await
     .expect("user")
     .id
-}
-
-/// A finished call of `who` with one complete recording.
-async fn recorded_call(s: &dyn Store, who: UserId, key: &str, t: DateTime<Utc>) -> (CallId, RecordingId) {
-    let call = s
-        .create_call(&NewCall {
-            call_key: key.into(),
-            source: CallSource::Ingest,
-            sip_call_ids: vec![format!("{key}@pbx")],
-            participants: vec![Participant {
-                name: "Agent".into(),
-                number: "201".into(),
-                user_id: Some(who),
-                role: ParticipantRole::Callee,
-                user_name: None,
-            }],
-            direction: CallDirection::Incoming,
-            origin: CallOrigin::External,
-            mon_mode: MonMode::Auto,
-            consent: Default::default(),
-            started_at: t,
-            answered_at: Some(t),
-            ended_at: Some(t + Duration::seconds(10)),
-            state: CallState::Ended,
-            trace: Vec::new(),
-        })
-        .await
-        .expect("call");
-    let rec = s
-        .create_recording(&NewRecording {
-            call_id: call.id,
-            seq: 1,
-            rel_path: format!("recordings/{key}_001.wav"),
-            file_name: format!("{key}_001.wav"),
-            started_at: t,
-            start_offset_ms: 0,
-            duration_ms: 0,
-            bytes: 0,
-            codec: AudioCodec::Pcmu,
-            sample_rate: 8000,
-            channels: 2,
-            sha256: String::new(),
-            trigger: Trigger::Force,
-            state: RecordingState::Recording,
-        })
-        .await
-        .expect("recording");
-    s.finish_recording(
-        rec.id,
-        &FinishedRecording {
-            duration_ms: 10_000,
-            bytes: 160_044,
-            sha256: "ab".repeat(32),
-            codec: AudioCodec::Pcmu,
-            sample_rate: 8000,
-            channels: 2,
-            gaps: vec![],
-        },
-    )
-    .await
-    .expect("finished");
-    (call.id, rec.id)
 }
 
 /// Every entry follows the one before it: seq 1, 2, 3 … and `prev_hash` the previous hash.

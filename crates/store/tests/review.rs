@@ -4,23 +4,15 @@
 //! with the stored name once the author is gone), shares (live until expiry or revocation, the
 //! first revocation kept) — and all of it deleted with its recording, as retention deletes it.
 
-use callrec_store::{
-    FinishedRecording, NewCall, NewCommentRecord, NewRecording, NewShareRecord, NewUserRecord, Store, UserUpdate,
-    PEAKS_KEPT,
-};
-use callrec_types::calls::{
-    AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
-};
+use callrec_store::{NewCommentRecord, NewShareRecord, NewUserRecord, Store, UserUpdate, PEAKS_KEPT};
 use callrec_types::directory::Level;
-use callrec_types::engine::CallOrigin;
 use callrec_types::review::{ChannelPeaks, NewComment, Peaks};
-use callrec_types::rules::MonMode;
 use callrec_types::{CallId, RecordingId, UserId};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 #[macro_use]
 mod backend;
-use backend::Kind;
+use backend::{recorded_call, Kind};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).single().expect("valid time")
@@ -37,69 +29,6 @@ async fn user(s: &dyn Store, name: &str, display: &str) -> UserId {
     .await
     .expect("user")
     .id
-}
-
-/// A finished call of `who` with one complete recording of ten seconds.
-async fn recorded_call(s: &dyn Store, who: UserId, key: &str) -> (CallId, RecordingId) {
-    let t = t0();
-    let call = s
-        .create_call(&NewCall {
-            call_key: key.into(),
-            source: CallSource::Ingest,
-            sip_call_ids: vec![format!("{key}@pbx")],
-            participants: vec![Participant {
-                name: "Agent".into(),
-                number: "201".into(),
-                user_id: Some(who),
-                role: ParticipantRole::Callee,
-                user_name: None,
-            }],
-            direction: CallDirection::Incoming,
-            origin: CallOrigin::External,
-            mon_mode: MonMode::Auto,
-            consent: Default::default(),
-            started_at: t,
-            answered_at: Some(t),
-            ended_at: Some(t + Duration::seconds(10)),
-            state: CallState::Ended,
-            trace: Vec::new(),
-        })
-        .await
-        .expect("call");
-    let rec = s
-        .create_recording(&NewRecording {
-            call_id: call.id,
-            seq: 1,
-            rel_path: format!("recordings/{key}_001.wav"),
-            file_name: format!("{key}_001.wav"),
-            started_at: t,
-            start_offset_ms: 0,
-            duration_ms: 0,
-            bytes: 0,
-            codec: AudioCodec::Pcmu,
-            sample_rate: 8000,
-            channels: 2,
-            sha256: String::new(),
-            trigger: Trigger::Force,
-            state: RecordingState::Recording,
-        })
-        .await
-        .expect("recording");
-    s.finish_recording(
-        rec.id,
-        &FinishedRecording {
-            duration_ms: 10_000,
-            bytes: 160_044,
-            sha256: "ab".repeat(32),
-            codec: AudioCodec::Pcmu,
-            sample_rate: 8000,
-            channels: 2,
-            gaps: vec![],
-        },
-    )
-    .await
-    .expect("finished");
-    (call.id, rec.id)
 }
 
 fn peaks(rec: RecordingId, buckets: u32) -> Peaks {
@@ -119,7 +48,7 @@ fn peaks(rec: RecordingId, buckets: u32) -> Peaks {
 async fn peaks_are_cached_per_bucket_count_a_few_at_a_time(kind: Kind) {
     let s = backend::open(kind).await;
     let alice = user(&*s, "alice", "Alice").await;
-    let (_, rec) = recorded_call(&*s, alice, "p1").await;
+    let (_, rec) = recorded_call(&*s, alice, "p1", t0()).await;
     assert_eq!(s.get_peaks(rec, 8).await.expect("get"), None, "nothing cached yet");
     s.put_peaks(8, &peaks(rec, 8), t0()).await.expect("put");
     assert_eq!(
@@ -191,7 +120,7 @@ async fn comments_are_kept_in_order_edited_and_named_after_their_author(kind: Ki
     let s = backend::open(kind).await;
     let alice = user(&*s, "alice", "Alice").await;
     let sam = user(&*s, "sam", "").await;
-    let (_, rec) = recorded_call(&*s, alice, "c1").await;
+    let (_, rec) = recorded_call(&*s, alice, "c1", t0()).await;
     let late = s
         .create_comment(&record(rec, alice, "Alice", 9_000, None, "late"))
         .await
@@ -312,8 +241,8 @@ async fn shares_are_live_until_they_expire_or_are_revoked(kind: Kind) {
     let alice = user(&*s, "alice", "Alice").await;
     let carol = user(&*s, "carol", "Carol").await;
     let sam = user(&*s, "sam", "Sam").await;
-    let (call, rec) = recorded_call(&*s, alice, "s1").await;
-    let (_, other) = recorded_call(&*s, alice, "s2").await;
+    let (call, rec) = recorded_call(&*s, alice, "s1", t0()).await;
+    let (_, other) = recorded_call(&*s, alice, "s2", t0()).await;
     let until = t0() + Duration::hours(2);
     let a = s
         .create_share(&share(rec, call, carol, sam, until))
@@ -421,7 +350,7 @@ async fn review_rows_go_with_their_recording(kind: Kind) {
     let s = backend::open(kind).await;
     let alice = user(&*s, "alice", "Alice").await;
     let carol = user(&*s, "carol", "Carol").await;
-    let (call, rec) = recorded_call(&*s, alice, "d1").await;
+    let (call, rec) = recorded_call(&*s, alice, "d1", t0()).await;
     s.put_peaks(8, &peaks(rec, 8), t0()).await.expect("peaks");
     let c = s
         .create_comment(&record(rec, alice, "Alice", 0, None, "hi"))

@@ -9,7 +9,14 @@
 // Each test binary uses its own part of this module.
 #![allow(dead_code)]
 
-use callrec_store::{PgStore, SqliteStore, Store};
+use callrec_store::{FinishedRecording, NewCall, NewRecording, PgStore, SqliteStore, Store};
+use callrec_types::calls::{
+    AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
+};
+use callrec_types::engine::CallOrigin;
+use callrec_types::rules::MonMode;
+use callrec_types::{CallId, RecordingId, UserId};
+use chrono::{DateTime, Duration, Utc};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -94,4 +101,66 @@ pub async fn open(kind: Kind) -> TestStore {
             }
         }
     }
+}
+
+/// A finished call of `who` started at `t`, ten seconds long, with one complete recording.
+pub async fn recorded_call(s: &dyn Store, who: UserId, key: &str, t: DateTime<Utc>) -> (CallId, RecordingId) {
+    let call = s
+        .create_call(&NewCall {
+            call_key: key.into(),
+            source: CallSource::Ingest,
+            sip_call_ids: vec![format!("{key}@pbx")],
+            participants: vec![Participant {
+                name: "Agent".into(),
+                number: "201".into(),
+                user_id: Some(who),
+                role: ParticipantRole::Callee,
+                user_name: None,
+            }],
+            direction: CallDirection::Incoming,
+            origin: CallOrigin::External,
+            mon_mode: MonMode::Auto,
+            consent: Default::default(),
+            started_at: t,
+            answered_at: Some(t),
+            ended_at: Some(t + Duration::seconds(10)),
+            state: CallState::Ended,
+            trace: Vec::new(),
+        })
+        .await
+        .expect("call");
+    let rec = s
+        .create_recording(&NewRecording {
+            call_id: call.id,
+            seq: 1,
+            rel_path: format!("recordings/{key}_001.wav"),
+            file_name: format!("{key}_001.wav"),
+            started_at: t,
+            start_offset_ms: 0,
+            duration_ms: 0,
+            bytes: 0,
+            codec: AudioCodec::Pcmu,
+            sample_rate: 8000,
+            channels: 2,
+            sha256: String::new(),
+            trigger: Trigger::Force,
+            state: RecordingState::Recording,
+        })
+        .await
+        .expect("recording");
+    s.finish_recording(
+        rec.id,
+        &FinishedRecording {
+            duration_ms: 10_000,
+            bytes: 160_044,
+            sha256: "ab".repeat(32),
+            codec: AudioCodec::Pcmu,
+            sample_rate: 8000,
+            channels: 2,
+            gaps: vec![],
+        },
+    )
+    .await
+    .expect("finished");
+    (call.id, rec.id)
 }
