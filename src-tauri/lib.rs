@@ -18,6 +18,7 @@ pub mod live;
 pub mod local_server;
 pub mod player;
 pub mod recordings;
+pub mod review;
 pub mod session;
 pub mod settings;
 pub mod state;
@@ -62,6 +63,16 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::recordings::delete_recording,
         commands::evidence::check_recording_evidence,
         commands::evidence::list_listens,
+        commands::review::recording_peaks,
+        commands::review::list_comments,
+        commands::review::create_comment,
+        commands::review::update_comment,
+        commands::review::delete_comment,
+        commands::review::share_recipients,
+        commands::review::create_share,
+        commands::review::list_shares,
+        commands::review::revoke_share,
+        commands::review::list_shared,
         commands::admin::list_rules,
         commands::admin::create_rule,
         commands::admin::update_rule,

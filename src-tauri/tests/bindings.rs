@@ -209,6 +209,7 @@ pub fn generate() -> String {
             NewComment,
             Share,
             NewShare,
+            ShareRecipient,
             SharedItem,
         }
     );

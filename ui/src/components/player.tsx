@@ -14,9 +14,14 @@
 // Evidence (issue #12.3): once the whole file has streamed through the player (a play to the
 // end), its SHA-256 is judged against the recording's signed evidence on the Rust side: a green
 // tick "verified" or a red cross "altered" (or "not signed") beside the state.
+//
+// The waveform (issue #15.1, `waveform.tsx`) spans the bar's first row: click, drag or keys to
+// seek; the comments' pins jump to them.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type EvidenceCheck, type RecordingId } from '../api';
 import { useShared } from '../context';
+import { useComments } from '../comments-store';
+import { Waveform } from './waveform';
 import { formatDuration, partiesLabel, recordingTitle } from '../format';
 
 export const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
@@ -81,6 +86,17 @@ export function PlayerBar() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  const waveFor = nowPlaying && nowPlaying.recording.id === status?.recording_id ? nowPlaying : null;
+  const { comments } = useComments(waveFor?.recording.id ?? null);
+  /** Seeks; a recording that ended or stopped is started again from there. */
+  const seekTo = (ms: number) => {
+    const s = status;
+    if (s?.recording_id != null && (s.state === 'ended' || s.state === 'idle' || s.state === 'failed')) {
+      return api.playerPlay(s.recording_id, ms).catch(report);
+    }
+    return api.playerSeek(ms).catch(report);
+  };
+
   const checkedId = status?.recording_id ?? null;
   const streamed = status?.streamed_sha256 ?? null;
   useEffect(() => {
@@ -121,6 +137,9 @@ export function PlayerBar() {
       aria-label="Player"
       title="Space: play or pause · ← →: 10 seconds back or forward (while the player has focus)"
     >
+      {waveFor && (
+        <Waveform recording={waveFor.recording} call={waveFor.call} positionMs={position} comments={comments} onSeek={seekTo} />
+      )}
       <div class="player-title">
         {/* Never "Recording <database id>": the title and parties when known, else just "Recording". */}
         <strong>{nowPlaying ? recordingTitle(nowPlaying.recording) : 'Recording'}</strong>

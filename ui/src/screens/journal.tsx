@@ -5,11 +5,15 @@
 // Enter opens; focus stays on the rows. New calls never push the list under the pointer: while
 // it is scrolled away from the top or the pointer is over it, they wait behind a "N new calls"
 // bar (issue #17).
+// "Shared with me" (issue #15.5), beside "All calls": the recordings shared with the user for
+// training (`shared.tsx`), opened in the same call panel.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type CallDirection, type CallId, type ConsentState, type JournalFilter, type JournalItem, type UserId } from '../api';
 import { useShared } from '../context';
 import { VirtualList } from '../components/virtual-list';
 import { CallDetailPanel } from '../components/call-detail';
+import { SharedWithMe } from './shared';
 import { ConsentBadge } from '../components/consent';
 import { directionLabel, formatDateTime, formatDuration, pad2, partiesLabel, plural } from '../format';
 
@@ -198,6 +202,30 @@ export function useJournal(filter: JournalFilter, report: (e: unknown) => void) 
 }
 
 export function JournalView() {
+  const [mode, setMode] = useState<'all' | 'shared'>('all');
+  const [sharedOpen, setSharedOpen] = useState<CallId | null>(null);
+  const modes = (
+    <div class="journal-modes" role="group" aria-label="Which calls">
+      <button type="button" aria-pressed={mode === 'all'} onClick={() => setMode('all')} data-testid="journal-mode-all">
+        All calls
+      </button>
+      <button type="button" aria-pressed={mode === 'shared'} onClick={() => setMode('shared')} data-testid="journal-mode-shared">
+        Shared with me
+      </button>
+    </div>
+  );
+  if (mode === 'shared') {
+    return (
+      <section class={sharedOpen != null ? 'page journal-page has-detail' : 'page journal-page'} data-testid="journal-view">
+        <SharedWithMe selected={sharedOpen} onOpen={setSharedOpen} onGone={() => setSharedOpen(null)} modes={modes} />
+        {sharedOpen != null && <CallDetailPanel callId={sharedOpen} onClose={() => setSharedOpen(null)} />}
+      </section>
+    );
+  }
+  return <AllCalls modes={modes} />;
+}
+
+function AllCalls({ modes }: { modes: ComponentChildren }) {
   const { session, journalChange, report } = useShared();
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [text, setText] = useState('');
@@ -285,6 +313,7 @@ export function JournalView() {
     <section class={selected != null ? 'page journal-page has-detail' : 'page journal-page'} data-testid="journal-view">
       <div class="journal-main">
         <div class="filters" role="search">
+          {modes}
           <input
             class="input search"
             type="search"

@@ -19,6 +19,7 @@ mod consent;
 mod defects;
 mod evidence;
 mod memory;
+mod review;
 mod webdriver;
 
 use callrec_client::{AudioFormat, Client};
