@@ -28,6 +28,7 @@ import { JournalView } from './screens/journal';
 import { AdminView } from './screens/admin';
 import { ListensView } from './screens/listens';
 import { PlayerBar } from './components/player';
+import { forgetComments } from './comments-store';
 import { Logo } from './components/logo';
 
 /** The banner over every screen: the server cannot be reached (`local`: this computer's stopped). */
@@ -228,6 +229,8 @@ export function App() {
   };
 
   const onSignedIn = (session: SessionInfo) => {
+    // Another user may see other comments: nothing of the last session's is kept.
+    forgetComments();
     setBanner(null);
     setLastUsername(session.user.username);
     setScreen({ kind: 'main', session, connection: connectionRef.current });

@@ -128,7 +128,7 @@ export function PlayerBar() {
 
   return (
     <div
-      class="player"
+      class={waveFor ? 'player with-wave' : 'player'}
       data-testid="player"
       data-state={state}
       data-player-bar
