@@ -182,6 +182,18 @@ function RecordingRow({
         <div class="recording-title">
           <strong>{recordingTitle(r)}</strong>
           {r.state === 'recording' && <span class="chip chip-live">recording…</span>}
+          {mayShare && (
+            <button
+              class="btn btn-ghost btn-sm share-btn"
+              onClick={() => setSharing((v) => !v)}
+              disabled={r.state === 'recording'}
+              aria-expanded={sharing}
+              title="Share this recording with a trainee for a limited time"
+              data-testid="share-recording"
+            >
+              Share…
+            </button>
+          )}
         </div>
         <div class="recording-meta muted">
           <span title={r.started_at}>{formatTime(r.started_at)}</span>
@@ -208,18 +220,6 @@ function RecordingRow({
         <button class="btn btn-ghost btn-sm" onClick={save} disabled={r.state === 'recording' || download?.state === 'running'} data-testid="download-recording">
           Download
         </button>
-        {mayShare && (
-          <button
-            class="btn btn-ghost btn-sm"
-            onClick={() => setSharing((v) => !v)}
-            disabled={r.state === 'recording'}
-            aria-expanded={sharing}
-            title="Share this recording with a trainee for a limited time"
-            data-testid="share-recording"
-          >
-            Share…
-          </button>
-        )}
       </div>
       {sharing && <ShareDialog recording={r} onClose={() => setSharing(false)} />}
       {download && <DownloadLine d={download} />}

@@ -15,7 +15,9 @@ import { formatDuration } from '../format';
 const STEP_MS = 5_000;
 const PAGE_MS = 30_000;
 /** Height of one channel's lane, CSS pixels. */
-const LANE = 26;
+const LANE = 30;
+/** The quietest full scale: a near-silent recording is not blown up into noise bars. */
+const MIN_SCALE = 2_000;
 
 /** The two lanes' names: the caller's side and the other's, with who they are. */
 export function channelLabels(call: Call | null, channels: number): string[] {
@@ -33,7 +35,20 @@ export function channelLabels(call: Call | null, channels: number): string[] {
   ];
 }
 
-/** Draws `peaks` into `canvas`; answers the number of buckets drawn with any sound. */
+/** The loudest sample of any channel (at least [`MIN_SCALE`]): the lanes' full height. */
+export function peakScale(peaks: Peaks): number {
+  let loudest = MIN_SCALE;
+  for (const ch of peaks.channels) {
+    for (const v of ch.max) if (v > loudest) loudest = v;
+    for (const v of ch.min) if (-v > loudest) loudest = -v;
+  }
+  return loudest;
+}
+
+/**
+ * Draws `peaks` into `canvas`, scaled to the recording's loudest sample (both channels alike,
+ * so their loudness compares); answers the number of buckets drawn with any sound.
+ */
 export function drawPeaks(canvas: HTMLCanvasElement, peaks: Peaks, cssWidth: number): number {
   const lanes = Math.max(1, peaks.channels.length);
   const ratio = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
@@ -46,6 +61,7 @@ export function drawPeaks(canvas: HTMLCanvasElement, peaks: Peaks, cssWidth: num
   ctx.clearRect(0, 0, cssWidth, height);
   const colours = ['#2563eb', '#0f766e'];
   let drawn = 0;
+  const scale = peakScale(peaks);
   peaks.channels.forEach((ch, lane) => {
     const mid = lane * LANE + LANE / 2;
     ctx.fillStyle = '#e2e8f0';
@@ -54,8 +70,8 @@ export function drawPeaks(canvas: HTMLCanvasElement, peaks: Peaks, cssWidth: num
     const n = ch.min.length;
     const w = cssWidth / Math.max(1, n);
     for (let i = 0; i < n; i++) {
-      const top = (ch.max[i] / 32768) * (LANE / 2 - 1);
-      const bottom = (ch.min[i] / 32768) * (LANE / 2 - 1);
+      const top = (ch.max[i] / scale) * (LANE / 2 - 1);
+      const bottom = (ch.min[i] / scale) * (LANE / 2 - 1);
       const h = Math.max(1, top - bottom);
       if (ch.max[i] !== ch.min[i]) drawn++;
       ctx.fillRect(i * w, mid - top, Math.max(1, w - (w > 2 ? 0.5 : 0)), h);

@@ -123,8 +123,9 @@ export function SharedWithMe({
                 Shared by {i.share.granted_by_name}
                 <span class="sub">{formatDateTime(i.share.granted_at)}</span>
               </span>
-              <span class="cell until" data-testid="shared-until">
+              <span class="cell until" data-testid="shared-until" title={`Shared until ${i.share.expires_at}`}>
                 Until {formatDateTime(i.share.expires_at)}
+                <span class="sub">{leftLabel(Date.parse(i.share.expires_at) - Date.now())}</span>
               </span>
             </button>
           ))}
@@ -135,12 +136,20 @@ export function SharedWithMe({
   );
 }
 
+/** How long a share has left, roughly: "2 days left", "5 hours left", "under an hour left". */
+export function leftLabel(ms: number): string {
+  const hours = Math.floor(ms / 3_600_000);
+  if (hours >= 48) return `${Math.round(hours / 24)} days left`;
+  if (hours >= 1) return `${plural(hours, 'hour')} left`;
+  return 'under an hour left';
+}
+
 function SharedHead({ count, reload, modes }: { count: number | null; reload: () => void; modes: ComponentChildren }) {
   return (
     <div class="shared-head">
       {modes}
       <span class="muted" data-testid="shared-count">
-        {count == null ? '' : plural(count, 'recording') + ' shared with you'}
+        {count ? `${plural(count, 'recording')} shared with you` : ''}
       </span>
       <span class="spacer" />
       <button class="btn btn-ghost btn-sm" onClick={reload} data-testid="shared-refresh">

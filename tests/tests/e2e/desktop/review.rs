@@ -20,7 +20,7 @@ fn shot(name: &str) -> std::path::PathBuf {
     screens().join(format!("review-{name}.png"))
 }
 
-/// alice's 12-second call with a customer, recorded by an automatic rule.
+/// alice's 12-second call with a customer (turns of two seconds), recorded by an automatic rule.
 async fn upload(url: &str) {
     let at = Utc::now() - Duration::minutes(30);
     let call = IngestCall {
@@ -48,7 +48,7 @@ async fn upload(url: &str) {
     };
     callrec_client::Client::new(url)
         .expect("url")
-        .ingest_bytes(INGEST_TOKEN, &call, wav::stereo_ulaw(12.0))
+        .ingest_bytes(INGEST_TOKEN, &call, wav::conversation_ulaw(12.0))
         .await
         .expect("the upload is accepted");
 }
@@ -135,6 +135,14 @@ async fn a_supervisor_comments_on_a_call_and_shares_it_with_a_trainee_until_revo
     // A click on the pin plays from there (the recording had ended).
     d.click_css("[data-testid=comment-pin]").await;
     d.screenshot(&shot("2-comment")).await;
+    // A small window: the waveform is asked again for its new width and stays on its row.
+    if d.resize(900, 640).await.is_some() {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        let buckets = wait_number(&d, DRAWN, 50.0, "buckets drawn in the small window").await;
+        println!("small window: {buckets} buckets with sound");
+        d.screenshot(&shot("2b-small-window")).await;
+        d.resize(1200, 760).await;
+    }
 
     // Share with bob for 7 days.
     d.click_css("[data-testid=share-recording]").await;
