@@ -43,7 +43,7 @@ pub fn conversation_ulaw(secs: f64) -> Vec<u8> {
     };
     for i in 0..frames {
         let t = i as f64 / 8000.0;
-        let caller_turn = (t / 2.0) as u64 % 2 == 0;
+        let caller_turn = ((t / 2.0) as u64).is_multiple_of(2);
         let envelope = (PI * t * 3.0).sin().abs() * (0.55 + 0.45 * (2.0 * PI * 0.37 * t).sin());
         let voice = |hz: f64| 12000.0 * envelope * (2.0 * PI * hz * t).sin();
         let (l, r) = if caller_turn {
