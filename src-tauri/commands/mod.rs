@@ -8,4 +8,5 @@ pub mod journal;
 pub mod live;
 pub mod player;
 pub mod recordings;
+pub mod scorecards;
 pub mod session;

@@ -6,4 +6,5 @@ mod admin;
 mod bindings;
 mod commands;
 mod player;
+mod scorecards;
 mod support;

@@ -21,6 +21,7 @@ import {
 } from '../format';
 import { consentTitle } from './consent';
 import { WhyRecorded } from './trace';
+import { CallReviews } from './call-reviews';
 
 export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: () => void }) {
   const { journalChange, report, session } = useShared();
@@ -74,6 +75,7 @@ export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: 
           )}
         </div>
       )}
+      {detail && <CallReviews detail={detail} />}
     </aside>
   );
 }
