@@ -19,6 +19,7 @@ mod consent;
 mod defects;
 mod evidence;
 mod memory;
+mod scorecards;
 mod webdriver;
 
 use callrec_client::{AudioFormat, Client};
