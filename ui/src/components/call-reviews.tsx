@@ -299,19 +299,21 @@ export function ReviewForm(props: { detail: CallDetail; review: Review | null; o
           {errors.form}
         </p>
       )}
-      {criteria.length > 0 && (
-        <div class="live-score" data-testid="review-live-score">
-          <span>{score != null ? 'Score' : `${answered} of ${plural(criteria.length, 'criterion', 'criteria')} answered`}</span>
-          {score != null && <ScoreBadge score={score} testId="review-live-value" />}
+      <div class="rf-foot">
+        {criteria.length > 0 && (
+          <div class="live-score" data-testid="review-live-score">
+            <span>{score != null ? 'Score' : `${answered} of ${plural(criteria.length, 'criterion', 'criteria')} answered`}</span>
+            {score != null && <ScoreBadge score={score} testId="review-live-value" />}
+          </div>
+        )}
+        <div class="rf-actions">
+          <button type="button" class="btn btn-ghost btn-sm" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="btn btn-primary btn-sm" disabled={busy || criteria.length === 0} data-testid="review-save">
+            {busy ? 'Saving…' : r ? 'Save changes' : 'Save review'}
+          </button>
         </div>
-      )}
-      <div class="rf-actions">
-        <button type="button" class="btn btn-ghost btn-sm" onClick={props.onClose}>
-          Cancel
-        </button>
-        <button type="submit" class="btn btn-primary btn-sm" disabled={busy || criteria.length === 0} data-testid="review-save">
-          {busy ? 'Saving…' : r ? 'Save changes' : 'Save review'}
-        </button>
       </div>
     </form>
   );

@@ -118,11 +118,11 @@ async fn an_admin_defines_a_scorecard_a_supervisor_scores_a_call_and_the_agent_r
     d.wait("[data-testid=play-recording]", 10).await;
     d.click_css("[data-testid=review-new]").await;
     d.wait("[data-testid=review-criteria]", 10).await;
-    d.click_css("[data-testid=answer-0-true]").await;
-    d.click_css("[data-testid=answer-1-4]").await;
+    click_centered(&d, "[data-testid=answer-0-true]").await;
+    click_centered(&d, "[data-testid=answer-1-4]").await;
     d.wait_text("[data-testid=review-live-score]", "2 of 3 criteria answered", 5)
         .await;
-    d.click_css("[data-testid=answer-2-false]").await;
+    click_centered(&d, "[data-testid=answer-2-false]").await;
     // (1 × 1 + 2 × 0.75 + 3 × 0) / 6 = 41.67, computed by the Rust side's domain rule.
     d.wait_text("[data-testid=review-live-score]", "41.7 %", 5).await;
     fill(
@@ -137,6 +137,18 @@ async fn an_admin_defines_a_scorecard_a_supervisor_scores_a_call_and_the_agent_r
     let card = d.wait_text("[data-testid=review-card]", "41.7 %", 10).await;
     assert!(card.contains("Alice") && card.contains("Sam"), "{card}");
     shot(&d, &path("4-call-reviewed")).await;
+    // The smallest window: the journal keeps its Parties and Score columns beside the panel.
+    if let Some((w, h)) = d.resize(880, 560).await {
+        let parties = d.rect_of("[data-testid=journal-row] .parties").await.expect("Parties");
+        assert!(parties[2] >= 120.0, "Parties keeps room at {w}×{h}: {parties:?}");
+        let score = d.rect_of("[data-testid=journal-row] .score").await.expect("Score");
+        assert!(
+            score[0] + score[2] <= f64::from(u32::try_from(w).unwrap_or(880)),
+            "the score column is in the window: {score:?}"
+        );
+        shot(&d, &path("4b-880x560")).await;
+        d.resize(1200, 760).await;
+    }
 
     // The journal: the score column, and the reviewed filter finds the call.
     d.wait_text(
@@ -204,4 +216,20 @@ async fn wait_ids(d: &Driver, ids: &[String]) {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// Scrolls `css` to the middle of its scroller: the review form's score and Save bar stays at
+/// the bottom of the call panel, and WebDriver scrolls a target only to the bottom edge,
+/// under that bar.
+async fn centre(d: &Driver, css: &str) {
+    d.wait(css, 10).await;
+    d.execute(&format!(
+        "document.querySelector({css:?}).scrollIntoView({{block: 'center'}}); return 0;"
+    ))
+    .await;
+}
+
+async fn click_centered(d: &Driver, css: &str) {
+    centre(d, css).await;
+    d.click_css(css).await;
 }
