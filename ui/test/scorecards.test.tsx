@@ -72,8 +72,9 @@ describe('what a score looks like', () => {
         <JournalRow item={toRow(journalItem(2))} selected={false} onOpen={() => undefined} />
       </div>,
     );
-    const cells = [...root.querySelectorAll('[data-testid=journal-score]')].map((c) => c.textContent);
+    const cells = [...root.querySelectorAll('[data-testid=journal-score]')].map((c) => c.querySelector('.label-full')?.textContent ?? '');
     expect(cells).toEqual(['41.7 %', '']);
+    expect(root.querySelector('[data-testid=journal-score] .label-short')?.textContent).toBe('42%');
   });
 
   test('the summary range covers whole local days, the last 30 by default', () => {

@@ -129,7 +129,13 @@ export function reviewedParam(v: ReviewedChoice): boolean | undefined {
 export function ScoreCell({ score }: { score: number | null }) {
   return (
     <span class="jcol score" data-testid="journal-score">
-      {score != null && <span class={`score-text score-${scoreTone(score)}`} title={`Average review score ${score} of 100`}>{formatScore(score)}</span>}
+      {score != null && (
+        <span class={`score-text score-${scoreTone(score)}`} title={`Average review score ${score} of 100`}>
+          {/* Narrow (the call panel open on a small window): the whole percent. */}
+          <span class="label-full">{formatScore(score)}</span>
+          <span class="label-short">{Math.round(score)}%</span>
+        </span>
+      )}
     </span>
   );
 }
