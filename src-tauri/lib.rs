@@ -19,6 +19,7 @@ pub mod local_server;
 pub mod player;
 pub mod recordings;
 pub mod review;
+pub mod scorecards;
 pub mod session;
 pub mod settings;
 pub mod state;
@@ -105,6 +106,17 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::admin::list_alarms,
         commands::admin::ack_alarm,
         commands::admin::audit,
+        commands::scorecards::list_scorecards,
+        commands::scorecards::create_scorecard,
+        commands::scorecards::update_scorecard,
+        commands::scorecards::delete_scorecard,
+        commands::scorecards::list_call_reviews,
+        commands::scorecards::create_review,
+        commands::scorecards::update_review,
+        commands::scorecards::delete_review,
+        commands::scorecards::list_my_reviews,
+        commands::scorecards::agent_scores,
+        commands::scorecards::score_answers,
     ])
 }
 

@@ -9,4 +9,5 @@ pub mod live;
 pub mod player;
 pub mod recordings;
 pub mod review;
+pub mod scorecards;
 pub mod session;

@@ -7,4 +7,5 @@ mod bindings;
 mod commands;
 mod player;
 mod review;
+mod scorecards;
 mod support;

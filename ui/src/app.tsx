@@ -27,6 +27,7 @@ import { LiveView } from './screens/live';
 import { JournalView } from './screens/journal';
 import { AdminView } from './screens/admin';
 import { ListensView } from './screens/listens';
+import { ReviewsView } from './screens/reviews';
 import { PlayerBar } from './components/player';
 import { forgetComments } from './comments-store';
 import { Logo } from './components/logo';
@@ -327,7 +328,7 @@ export function App() {
   );
 }
 
-type Tab = 'live' | 'journal' | 'listens' | 'admin';
+type Tab = 'live' | 'journal' | 'reviews' | 'listens' | 'admin';
 
 function Main({ onSignOut, unreachable }: { onSignOut: () => void; unreachable: boolean }) {
   const [tab, setTab] = useState<Tab>('live');
@@ -337,6 +338,8 @@ function Main({ onSignOut, unreachable }: { onSignOut: () => void; unreachable: 
         <LiveView onOpenJournal={() => setTab('journal')} />
       ) : tab === 'journal' ? (
         <JournalView />
+      ) : tab === 'reviews' ? (
+        <ReviewsView />
       ) : tab === 'listens' ? (
         <ListensView />
       ) : (
@@ -385,6 +388,15 @@ function MainShell(props: {
             data-testid="tab-journal"
           >
             Journal
+          </button>
+          <button
+            role="tab"
+            aria-selected={props.tab === 'reviews'}
+            class={props.tab === 'reviews' ? 'tab active' : 'tab'}
+            onClick={() => props.setTab('reviews')}
+            data-testid="tab-reviews"
+          >
+            Reviews
           </button>
           <button
             role="tab"

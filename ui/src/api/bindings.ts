@@ -621,7 +621,12 @@ criteria: Array<Criterion>, answers: Array<Answer>, comment: string | null,
 /**
  * The weighted percentage, 0–100 ([`score`]).
  */
-score: number, created_at: string, updated_at: string, };
+score: number, created_at: string, updated_at: string, 
+/**
+ * The directory's names of the agent and the reviewer (display name, or username), filled
+ * by the server whenever it sends a review, like a participant's `user_name`; never stored.
+ */
+agent_name?: string, reviewer_name?: string, };
 
 /**
  * One criterion over the reviews of a summary.
@@ -1135,7 +1140,11 @@ exit?: string | null, };
 /**
  * The journal's filters as the window sends them; empty strings mean "no filter".
  */
-export type JournalFilter = { q?: string | null, from?: string | null, to?: string | null, direction?: CallDirection | null, has_recordings?: boolean | null, user_id?: UserId | null, cursor?: string | null, limit?: number | null, };
+export type JournalFilter = { q?: string | null, from?: string | null, to?: string | null, direction?: CallDirection | null, has_recordings?: boolean | null, user_id?: UserId | null, 
+/**
+ * Only calls with a review (`true`) or without one (`false`).
+ */
+reviewed?: boolean | null, cursor?: string | null, limit?: number | null, };
 
 // ---- callrec_desktop::player
 

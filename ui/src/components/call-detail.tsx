@@ -25,6 +25,7 @@ import { consentTitle } from './consent';
 import { CommentsPane } from './comments';
 import { ShareDialog } from './share';
 import { WhyRecorded } from './trace';
+import { CallReviews } from './call-reviews';
 
 export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: () => void }) {
   const { journalChange, report, session, player } = useShared();
@@ -83,6 +84,7 @@ export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: 
       {detail && reviewed(detail, player?.recording_id ?? null) && (
         <CommentsPane recording={reviewed(detail, player?.recording_id ?? null)!} call={detail} />
       )}
+      {detail && <CallReviews detail={detail} />}
     </aside>
   );
 }

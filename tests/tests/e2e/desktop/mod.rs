@@ -20,6 +20,7 @@ mod defects;
 mod evidence;
 mod memory;
 mod review;
+mod scorecards;
 mod webdriver;
 
 use callrec_client::{AudioFormat, Client};
