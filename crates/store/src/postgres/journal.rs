@@ -263,9 +263,9 @@ const WALK_USER_CALLS: i64 = 8_000;
 /// sequential scan (~700 ms) or the index for a common text (~40 ms). A plain fixed walk of
 /// 3,000 calls that read every one of them before asking the index was measured earlier and
 /// dropped (slower in five of six cases). In journal-bench (1M calls, 1 client, p50 / p99)
-/// this took the four-digit extension from 16.8 / 70.7 to 10.5 / 28.0 ms and an agent's
-/// common prefix from 55.1 / 127.3 to 6.0 / 11.6 ms, in a run on a busier machine (SQLite's
-/// figures were ~1.3× its earlier ones); long texts and multi-user scopes still take the
+/// this took the four-digit extension from 16.8 / 70.7 to 8.1 / 17.6 ms and an agent's
+/// common prefix from 55.1 / 127.3 to 7.4 / 16.3 ms, in a run on a busier machine (SQLite's
+/// newest page 2.9 / 7.2 ms against 1.6 / 2.7 before); long texts and multi-user scopes still take the
 /// index and miss p99 ≤ 5 ms (README, "The same journal on PostgreSQL"). Index-only needs the table's visibility map: calls
 /// changed since the last vacuum are read from the table, which is correct, only slower.
 async fn search(
