@@ -286,6 +286,7 @@ pub fn generate() -> String {
         "callrec_desktop::player",
         callrec_desktop::player {
             PlaybackState,
+            Channels,
             PlayerStatus
         }
     );
