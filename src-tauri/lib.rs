@@ -55,6 +55,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::player::player_seek,
         commands::player::player_skip,
         commands::player::player_speed,
+        commands::player::player_channels,
+        commands::player::player_volume,
         commands::player::player_stop,
         commands::player::player_status,
         commands::recordings::choose_download_path,

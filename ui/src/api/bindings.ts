@@ -1150,7 +1150,20 @@ reviewed?: boolean | null, cursor?: string | null, limit?: number | null, };
 
 export type PlaybackState = "idle" | "loading" | "playing" | "paused" | "ended" | "failed";
 
-export type PlayerStatus = { recording_id: RecordingId | null, state: PlaybackState, position_ms: number, duration_ms: number, speed: number, error?: AppError | null, 
+/**
+ * Which party of a stereo recording is heard.
+ */
+export type Channels = "both" | "caller" | "callee";
+
+export type PlayerStatus = { recording_id: RecordingId | null, state: PlaybackState, position_ms: number, duration_ms: number, speed: number, 
+/**
+ * Which party is heard (both, the caller's channel, the callee's).
+ */
+channels: Channels, 
+/**
+ * The volume in percent, 0–100.
+ */
+volume: number, error?: AppError | null, 
 /**
  * Something the listener should know that is not an error (the output played far
  * faster than real time: no real sound device, nothing was heard).

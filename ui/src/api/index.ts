@@ -8,6 +8,7 @@ import type {
   CallId,
   Comment,
   CommentId,
+  Channels,
   ConnectionInfo,
   ConsentResponse,
   ConsentState,
@@ -140,6 +141,10 @@ export const api = {
   playerSeek: (positionMs: number) => call<PlayerStatus>('player_seek', { positionMs: Math.max(0, Math.round(positionMs)) }),
   playerSkip: (deltaMs: number) => call<PlayerStatus>('player_skip', { deltaMs: Math.round(deltaMs) }),
   playerSpeed: (speed: number) => call<PlayerStatus>('player_speed', { speed }),
+  /** Which party is heard (issue #15.2). */
+  playerChannels: (channels: Channels) => call<PlayerStatus>('player_channels', { channels }),
+  /** The volume in percent, 0–100. */
+  playerVolume: (volume: number) => call<PlayerStatus>('player_volume', { volume: Math.max(0, Math.min(100, Math.round(volume))) }),
   playerStop: () => call<null>('player_stop'),
   playerStatus: () => call<PlayerStatus>('player_status'),
 

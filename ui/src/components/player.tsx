@@ -8,6 +8,7 @@
 // - On any control — a button (the red Record button, the player's own buttons), link, field,
 //   select, tab, summary, editable text, a journal row or anything else focusable — the key
 //   does that control's own thing and the player does nothing.
+// - 1/2/3 (both / caller / callee) and +/− (volume; ↑/↓ on the bar): see channel-controls.tsx.
 // After an error (no audio device…) Play starts the recording again from where it was; × hides
 // the bar at once, whatever the Rust side answers, until the next Play.
 //
@@ -23,6 +24,7 @@ import { useShared } from '../context';
 import { useComments } from '../comments-store';
 import { Waveform } from './waveform';
 import { formatDuration, partiesLabel, recordingTitle } from '../format';
+import { ChannelControls, channelShortcut } from './channel-controls';
 
 export const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const SKIP_MS = 10_000;
@@ -65,6 +67,8 @@ export function PlayerBar() {
   const skip = (delta: number) => api.playerSkip(delta).catch(report);
   const toggleRef = useRef(toggle);
   toggleRef.current = toggle;
+  const statusRef = useRef(status);
+  statusRef.current = status;
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -80,6 +84,8 @@ export function PlayerBar() {
       } else if (where === 'bar' && e.key === 'ArrowRight') {
         e.preventDefault();
         skip(SKIP_MS);
+      } else if (channelShortcut(e, where, statusRef.current, report)) {
+        e.preventDefault();
       }
     };
     window.addEventListener('keydown', onKey);
@@ -135,7 +141,7 @@ export function PlayerBar() {
       tabIndex={0}
       role="region"
       aria-label="Player"
-      title="Space: play or pause · ← →: 10 seconds back or forward (while the player has focus)"
+      title="Space: play or pause · ← →: 10 seconds back or forward (while the player has focus) · 1 2 3: both, caller, callee · + −: volume"
     >
       {waveFor && (
         <Waveform recording={waveFor.recording} call={waveFor.call} positionMs={position} comments={comments} onSeek={seekTo} />
@@ -191,6 +197,7 @@ export function PlayerBar() {
           </option>
         ))}
       </select>
+      <ChannelControls status={status} />
       <div class="player-status">
         <span class={`player-state state-${state}`} data-testid="player-state" title={status.error?.message ?? undefined}>
           {status.error ? status.error.message : stateLabel[state]}
