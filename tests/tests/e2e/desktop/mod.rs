@@ -21,6 +21,7 @@ mod evidence;
 mod memory;
 mod review;
 mod scorecards;
+mod uploads;
 mod webdriver;
 
 use callrec_client::{AudioFormat, Client};

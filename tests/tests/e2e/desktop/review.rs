@@ -5,15 +5,12 @@
 //! it; after sam revokes the share, bob no longer sees it. Screenshots go to
 //! `target/e2e-screens/review-*.png`.
 
+use crate::desktop::uploads::{record_support_always, upload_customer_call, CustomerCall};
 use crate::desktop::webdriver::Driver;
 use crate::desktop::{
     app_binary, connect_and_sign_in, login, screens, sign_in, sign_out, Recorder, TauriDriver, SERIAL,
 };
-use callrec_tests::directory;
-use callrec_tests::{wav, ADMIN_PASSWORD, INGEST_TOKEN};
-use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
-use callrec_types::wire::{IngestCall, IngestParticipant, IngestRole, IngestTrigger};
-use chrono::{Duration, Utc};
+use callrec_tests::{wav, ADMIN_PASSWORD};
 use std::time::Instant;
 
 fn shot(name: &str) -> std::path::PathBuf {
@@ -22,35 +19,15 @@ fn shot(name: &str) -> std::path::PathBuf {
 
 /// alice's 12-second call with a customer (turns of two seconds), recorded by an automatic rule.
 async fn upload(url: &str) {
-    let at = Utc::now() - Duration::minutes(30);
-    let call = IngestCall {
-        sip_call_id: "review-desktop@pbx".into(),
-        started_at: at,
-        answered_at: Some(at + Duration::seconds(2)),
-        ended_at: Some(at + Duration::seconds(14)),
-        participants: vec![
-            IngestParticipant {
-                number: "+4930777000".into(),
-                name: "Customer".into(),
-                role: IngestRole::Caller,
-            },
-            IngestParticipant {
-                number: "201".into(),
-                name: "Alice".into(),
-                role: IngestRole::Callee,
-            },
-        ],
-        mon_mode: None,
-        trigger: IngestTrigger::Auto,
-        triggered_by: None,
-        recording_started_at: None,
-        consent: None,
+    let call = CustomerCall {
+        sip_call_id: "review-desktop@pbx",
+        ext: "201",
+        agent_name: "Alice",
+        minutes_ago: 30,
+        ended_after_secs: 14,
+        audio: wav::conversation_ulaw(12.0),
     };
-    callrec_client::Client::new(url)
-        .expect("url")
-        .ingest_bytes(INGEST_TOKEN, &call, wav::conversation_ulaw(12.0))
-        .await
-        .expect("the upload is accepted");
+    upload_customer_call(url, call).await;
 }
 
 /// Polls `script` (which returns a number) until it is above `min`; returns it.
@@ -87,18 +64,7 @@ async fn a_supervisor_comments_on_a_call_and_shares_it_with_a_trainee_until_revo
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let server = Recorder::start().await;
     let admin = login(&server.url, "admin", ADMIN_PASSWORD).await;
-    directory::add_rule(
-        &admin,
-        directory::rule(
-            "Support, always",
-            RuleMode::Automatic,
-            server.cast.support_role,
-            RuleDirection::Both,
-            RuleOrigin::Both,
-            Dispatch::Store,
-        ),
-    )
-    .await;
+    record_support_always(&server, &admin).await;
     upload(&server.url).await;
 
     let driver = TauriDriver::start();

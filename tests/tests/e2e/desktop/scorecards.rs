@@ -5,13 +5,10 @@
 //! in and reads her review. Screenshots go to `target/e2e-screens/scorecards-*.png`.
 
 use crate::desktop::admin::{choose, fill, shot, sign_in_admin};
+use crate::desktop::uploads::{record_support_always, upload_customer_call, CustomerCall};
 use crate::desktop::webdriver::Driver;
 use crate::desktop::{app_binary, journal_ids, login, screens, sign_in, sign_out, Recorder, TauriDriver, SERIAL};
-use callrec_tests::directory;
-use callrec_tests::{wav, ADMIN_PASSWORD, INGEST_TOKEN};
-use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
-use callrec_types::wire::{IngestCall, IngestParticipant, IngestRole, IngestTrigger};
-use chrono::{Duration, Utc};
+use callrec_tests::{wav, ADMIN_PASSWORD};
 
 fn path(name: &str) -> std::path::PathBuf {
     screens().join(format!("scorecards-{name}.png"))
@@ -19,36 +16,15 @@ fn path(name: &str) -> std::path::PathBuf {
 
 /// A finished call of alice (201) with a customer, recorded by an automatic rule.
 async fn upload(url: &str, sip_call_id: &str, minutes_ago: i64) -> callrec_types::CallId {
-    let at = Utc::now() - Duration::minutes(minutes_ago);
-    let call = IngestCall {
-        sip_call_id: sip_call_id.into(),
-        started_at: at,
-        answered_at: Some(at + Duration::seconds(2)),
-        ended_at: Some(at + Duration::seconds(12)),
-        participants: vec![
-            IngestParticipant {
-                number: "+4930777000".into(),
-                name: "Customer".into(),
-                role: IngestRole::Caller,
-            },
-            IngestParticipant {
-                number: "201".into(),
-                name: "Alice".into(),
-                role: IngestRole::Callee,
-            },
-        ],
-        mon_mode: None,
-        trigger: IngestTrigger::Auto,
-        triggered_by: None,
-        recording_started_at: None,
-        consent: None,
+    let call = CustomerCall {
+        sip_call_id,
+        ext: "201",
+        agent_name: "Alice",
+        minutes_ago,
+        ended_after_secs: 12,
+        audio: wav::stereo_ulaw(3.0),
     };
-    callrec_client::Client::new(url)
-        .expect("url")
-        .ingest_bytes(INGEST_TOKEN, &call, wav::stereo_ulaw(3.0))
-        .await
-        .expect("the upload is accepted")
-        .call_id
+    upload_customer_call(url, call).await.call_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -58,18 +34,7 @@ async fn an_admin_defines_a_scorecard_a_supervisor_scores_a_call_and_the_agent_r
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let server = Recorder::start().await;
     let admin = login(&server.url, "admin", ADMIN_PASSWORD).await;
-    directory::add_rule(
-        &admin,
-        directory::rule(
-            "Support, always",
-            RuleMode::Automatic,
-            server.cast.support_role,
-            RuleDirection::Both,
-            RuleOrigin::Both,
-            Dispatch::Store,
-        ),
-    )
-    .await;
+    record_support_always(&server, &admin).await;
     let scored = upload(&server.url, "scorecards-desktop-1@pbx", 30).await;
     let other = upload(&server.url, "scorecards-desktop-2@pbx", 60).await;
 
