@@ -5,6 +5,7 @@
 
 use crate::download::DownloadProgress;
 use crate::local_server::LocalServerStatus;
+use crate::on_air::{OnAir, OnAirChange};
 use crate::player::PlayerStatus;
 use callrec_types::alarms::Alarm;
 use callrec_types::calls::{CallDetail, Recording};
@@ -45,6 +46,14 @@ pub enum UiEvent {
     },
     /// The push stream missed events: journal rows may have changed without a `journal_changed`.
     JournalStale,
+    /// Whether a call of the signed-in user is being recorded changed (issue #15.6): the
+    /// window's title, the tray and a notification (`change`, absent on sign-in or sign-out).
+    OnAir {
+        state: OnAir,
+        title: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<OnAirChange>,
+    },
     /// A recording started, stopped or was finished.
     RecordingChanged {
         recording: Recording,

@@ -16,6 +16,7 @@ pub mod link;
 pub mod listens;
 pub mod live;
 pub mod local_server;
+pub mod on_air;
 pub mod player;
 pub mod recordings;
 pub mod review;
@@ -24,6 +25,7 @@ pub mod session;
 pub mod settings;
 pub mod state;
 pub mod tokens;
+pub mod tray;
 pub mod webview;
 
 use events::{Notifier, UiEvent, EVENT};
@@ -129,6 +131,9 @@ pub fn notifier<R: Runtime>(app: &tauri::AppHandle<R>) -> Notifier {
         if let UiEvent::Player { status } = &event {
             tracing::debug!(?status, "player status");
         }
+        if let UiEvent::OnAir { state, title, change } = &event {
+            tray::show(&app, *state, title, *change);
+        }
         if let Err(e) = app.emit(EVENT, event) {
             tracing::debug!(error = %e, "cannot emit to the window");
         }
@@ -154,12 +159,27 @@ fn init_logging() {
     };
 }
 
+/// The app's configuration and embedded UI (`tauri.conf.json`, `ui/dist`).
+pub fn context() -> tauri::Context {
+    tauri::generate_context!()
+}
+
+/// The tray icon; a desktop without a tray (or a library missing for it) only loses the icon.
+fn install_tray<R: Runtime>(app: &tauri::AppHandle<R>) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tray::install(app))) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "no tray icon"),
+        Err(_) => tracing::warn!("no tray icon: the tray could not be set up"),
+    }
+}
+
 /// Runs the desktop app until its window closes.
 pub fn run() {
     webview::prepare_environment();
     init_logging();
     let app = builder(tauri::Builder::default())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let paths = app.path();
             let config = StateConfig {
@@ -171,9 +191,10 @@ pub fn run() {
                     .filter(|d| d.is_dir()),
             };
             app.manage(AppState::new(config, notifier(app.handle())));
+            install_tray(app.handle());
             Ok(())
         })
-        .build(tauri::generate_context!())
+        .build(context())
         .expect("the Tauri application builds from tauri.conf.json");
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {

@@ -1,14 +1,17 @@
 //! The live feed: the user's current calls kept from the server's push stream
 //! (`GET /api/v1/events`), reconnecting by itself with backoff after a drop. The commands over
-//! it (the list, the red toggle) are in `calls.rs`.
+//! it (the list, the red toggle) are in `calls.rs`. Every new list is also judged for the
+//! signed-in user's own recording state ([`crate::on_air`]): a change becomes a
+//! [`UiEvent::OnAir`] (notification, window title, tray).
 
 use crate::error::{AppError, AppResult};
 use crate::events::{FeedState, Notifier, UiEvent};
 use crate::link::{Auth, Link};
+use crate::on_air::Watch;
 use callrec_client::Client;
 use callrec_types::calls::{CallDetail, CallState};
 use callrec_types::wire::Event;
-use callrec_types::CallId;
+use callrec_types::{CallId, UserId};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,8 +25,18 @@ const HEALTHY: Duration = Duration::from_secs(10);
 
 type Calls = Arc<Mutex<BTreeMap<CallId, CallDetail>>>;
 
+/// Who is signed in, and whether their calls were being recorded at the last list.
+#[derive(Default)]
+struct Mine {
+    me: Option<UserId>,
+    watch: Watch,
+}
+
+type OnAirWatch = Arc<Mutex<Mine>>;
+
 pub struct LiveFeed {
     calls: Calls,
+    mine: OnAirWatch,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     notify: Notifier,
 }
@@ -32,6 +45,7 @@ impl LiveFeed {
     pub fn new(notify: Notifier) -> LiveFeed {
         LiveFeed {
             calls: Arc::default(),
+            mine: Arc::default(),
             task: Mutex::new(None),
             notify,
         }
@@ -45,7 +59,17 @@ impl LiveFeed {
     /// (Re)starts following the stream for `client`'s user.
     pub fn start(&self, client: Client, auth: Arc<Auth>) {
         self.stop();
-        let task = tokio::spawn(follow(client, auth, self.calls.clone(), self.notify.clone()));
+        self.mine.lock().expect("mine lock").me = match auth.link() {
+            Link::LoggedIn(session) => Some(session.user.id),
+            _ => None,
+        };
+        let task = tokio::spawn(follow(
+            client,
+            auth,
+            self.calls.clone(),
+            self.mine.clone(),
+            self.notify.clone(),
+        ));
         *self.task.lock().expect("feed lock") = Some(task);
     }
 
@@ -54,7 +78,8 @@ impl LiveFeed {
             task.abort();
         }
         self.calls.lock().expect("calls lock").clear();
-        (self.notify)(UiEvent::LiveCalls { calls: Vec::new() });
+        self.mine.lock().expect("mine lock").me = None;
+        publish(&self.calls, &self.mine, &self.notify);
         (self.notify)(UiEvent::Feed {
             state: FeedState::Stopped,
             message: None,
@@ -64,7 +89,7 @@ impl LiveFeed {
     /// Puts a fresher view of a call in place (after the toggle).
     pub fn upsert(&self, detail: CallDetail) {
         if apply(&self.calls, Event::Call(detail)) {
-            (self.notify)(UiEvent::LiveCalls { calls: self.calls() });
+            publish(&self.calls, &self.mine, &self.notify);
         }
     }
 }
@@ -86,6 +111,24 @@ fn sorted(calls: &Calls) -> Vec<CallDetail> {
             .then(b.call.id.cmp(&a.call.id))
     });
     v
+}
+
+/// Tells the window the live list, and what changed for the signed-in user's own recording.
+fn publish(calls: &Calls, mine: &OnAirWatch, notify: &Notifier) {
+    let list = sorted(calls);
+    let change = {
+        let mut mine = mine.lock().expect("mine lock");
+        let me = mine.me;
+        mine.watch.update(me, &list)
+    };
+    notify(UiEvent::LiveCalls { calls: list });
+    if let Some((state, change)) = change {
+        notify(UiEvent::OnAir {
+            state,
+            title: state.title(),
+            change,
+        });
+    }
 }
 
 /// Applies one event to the live calls; `true` when the list changed.
@@ -114,7 +157,7 @@ fn replace(calls: &Calls, current: Vec<CallDetail>) {
     );
 }
 
-async fn follow(mut client: Client, auth: Arc<Auth>, calls: Calls, notify: Notifier) {
+async fn follow(mut client: Client, auth: Arc<Auth>, calls: Calls, mine: OnAirWatch, notify: Notifier) {
     let mut delay = BACKOFF_FIRST;
     let mut first = true;
     loop {
@@ -128,7 +171,7 @@ async fn follow(mut client: Client, auth: Arc<Auth>, calls: Calls, notify: Notif
         });
         first = false;
         let opened = Instant::now();
-        let result = follow_once(&client, &calls, &notify).await;
+        let result = follow_once(&client, &calls, &mine, &notify).await;
         let error = match result {
             Ok(()) => AppError::failed("The server closed the live stream."),
             Err(e) => e,
@@ -173,10 +216,10 @@ async fn fail_over_if_gone(client: &Client, auth: &Auth) -> Option<Client> {
 
 /// One connection: opens the stream, takes the current list, then applies events until the
 /// stream ends or fails.
-async fn follow_once(client: &Client, calls: &Calls, notify: &Notifier) -> AppResult<()> {
+async fn follow_once(client: &Client, calls: &Calls, mine: &OnAirWatch, notify: &Notifier) -> AppResult<()> {
     let mut stream = client.events().await?;
     replace(calls, client.live_calls().await?);
-    notify(UiEvent::LiveCalls { calls: sorted(calls) });
+    publish(calls, mine, notify);
     notify(UiEvent::Feed {
         state: FeedState::Connected,
         message: None,
@@ -195,13 +238,13 @@ async fn follow_once(client: &Client, calls: &Calls, notify: &Notifier) -> AppRe
             // refresh the journal, as after a reconnect.
             Event::Lagged {} => {
                 replace(calls, client.live_calls().await?);
-                notify(UiEvent::LiveCalls { calls: sorted(calls) });
+                publish(calls, mine, notify);
                 notify(UiEvent::JournalStale);
                 continue;
             }
         }
         if apply(calls, event) {
-            notify(UiEvent::LiveCalls { calls: sorted(calls) });
+            publish(calls, mine, notify);
         }
     }
     Ok(())
@@ -292,7 +335,7 @@ mod tests {
             Arc::new(move |e| seen.lock().expect("seen lock").push(e))
         };
         let calls: Calls = Arc::default();
-        follow_once(&client, &calls, &notify)
+        follow_once(&client, &calls, &Arc::default(), &notify)
             .await
             .expect("the stream ends without an error");
         let ids: Vec<_> = sorted(&calls).iter().map(|d| d.call.id.0).collect();

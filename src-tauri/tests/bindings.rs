@@ -303,6 +303,11 @@ pub fn generate() -> String {
     );
     section!(
         b,
+        "callrec_desktop::on_air",
+        callrec_desktop::on_air { OnAir, OnAirChange }
+    );
+    section!(
+        b,
         "callrec_desktop::events",
         callrec_desktop::events { FeedState, UiEvent }
     );

@@ -194,6 +194,10 @@ export function App() {
         case 'player':
           setPlayer(e.status);
           break;
+        case 'on_air':
+          // Decided on the Rust side (on_air.rs), which also sets the native title and the tray.
+          document.title = e.title;
+          break;
         case 'download':
           setDownloads((d) => {
             const cur = d[e.progress.download_id];

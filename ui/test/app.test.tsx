@@ -318,3 +318,26 @@ describe('issue 10: an installation of several nodes', () => {
     expect(root.querySelector('[data-testid=login-form]')).toBeNull();
   });
 });
+
+describe('issue 15.6: the title says when my call is recorded', () => {
+  test('the title the Rust side decided becomes the page title', async () => {
+    mockIPC(
+      (cmd) => {
+        if (cmd === 'startup') return { ...noStartup, connection: { choice: { kind: 'remote', url: 'http://rec' }, url: 'http://rec' }, session };
+        return null;
+      },
+      { shouldMockEvents: true },
+    );
+    await mount(<App />);
+    await act(async () => {
+      await emit(EVENT, { kind: 'on_air', state: 'recording', title: '● Recording — callrec', change: 'started' });
+    });
+    await settle(5);
+    expect(document.title).toBe('● Recording — callrec');
+    await act(async () => {
+      await emit(EVENT, { kind: 'on_air', state: 'not_recording', title: 'callrec', change: 'stopped' });
+    });
+    await settle(5);
+    expect(document.title).toBe('callrec');
+  });
+});

@@ -19,6 +19,7 @@ mod consent;
 mod defects;
 mod evidence;
 mod memory;
+mod on_air;
 mod review;
 mod scorecards;
 mod uploads;

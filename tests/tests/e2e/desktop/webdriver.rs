@@ -254,6 +254,15 @@ impl Driver {
             .unwrap_or(false)
     }
 
+    /// The page's title (WebDriver's "Get Title").
+    pub async fn title(&self) -> String {
+        self.call(reqwest::Method::GET, "/title", None)
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// What the window says (for failure messages).
     pub async fn page_text(&self) -> String {
         self.call(
