@@ -6,7 +6,7 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use callrec_client::JournalQuery;
 use callrec_types::calls::{CallDetail, CallDirection, JournalPage};
-use callrec_types::directory::User;
+use callrec_types::directory::{Person, User};
 use callrec_types::{CallId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,6 +86,13 @@ pub async fn list_users(state: &AppState) -> AppResult<Vec<User>> {
         Err(e) if e.status() == Some(403) => Ok(Vec::new()),
         Err(e) => Err(state.check(e.into())),
     }
+}
+
+/// `my_team`: the people in the signed-in user's scope, themselves included — everybody for an
+/// admin, a supervisor's teams' members, an agent alone (the user filter, Team scores).
+pub async fn my_team(state: &AppState) -> AppResult<Vec<Person>> {
+    let client = state.client()?;
+    client.my_team().await.map_err(|e| state.check(e.into()))
 }
 
 #[cfg(test)]

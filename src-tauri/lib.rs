@@ -51,6 +51,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::journal::journal,
         commands::journal::get_call,
         commands::journal::list_users,
+        commands::journal::my_team,
         commands::player::player_play,
         commands::player::player_pause,
         commands::player::player_resume,

@@ -5,8 +5,9 @@
 
 use crate::error::AppResult;
 use crate::state::AppState;
+use callrec_types::directory::Person;
 use callrec_types::review::{
-    Comment, NewComment, NewShare, Peaks, Share, ShareRecipient, SharedItem, MAX_PEAK_BUCKETS, MIN_PEAK_BUCKETS,
+    Comment, NewComment, NewShare, Peaks, Share, SharedItem, MAX_PEAK_BUCKETS, MIN_PEAK_BUCKETS,
 };
 use callrec_types::{CommentId, RecordingId, ShareId};
 
@@ -58,7 +59,7 @@ pub async fn delete_comment(state: &AppState, comment_id: CommentId) -> AppResul
 }
 
 /// `share_recipients`: whom the share dialog offers (supervisor, admin).
-pub async fn share_recipients(state: &AppState) -> AppResult<Vec<ShareRecipient>> {
+pub async fn share_recipients(state: &AppState) -> AppResult<Vec<Person>> {
     let client = state.client()?;
     client.share_recipients().await.map_err(|e| state.check(e.into()))
 }

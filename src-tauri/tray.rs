@@ -56,11 +56,12 @@ pub fn show<R: Runtime>(app: &AppHandle<R>, state: OnAir, title: &str, change: O
             }
         }
         if let Some(tray) = handle.tray_by_id(TRAY_ID) {
-            if let Err(e) = tray
+            match tray
                 .set_icon(Some(icon(state)))
                 .and(tray.set_tooltip(Some(state.label())))
             {
-                tracing::warn!(error = %e, "cannot update the tray icon");
+                Ok(()) => tracing::info!("tray: {}", state.label()),
+                Err(e) => tracing::warn!(error = %e, "cannot update the tray icon"),
             }
         }
         if let Some(item) = handle.try_state::<StatusItem<R>>() {

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::journal::{self, JournalFilter};
 use crate::state::AppState;
 use callrec_types::calls::{CallDetail, JournalPage};
-use callrec_types::directory::User;
+use callrec_types::directory::{Person, User};
 use callrec_types::CallId;
 use tauri::State;
 
@@ -16,6 +16,11 @@ pub async fn journal(state: State<'_, AppState>, filter: JournalFilter) -> Resul
 #[tauri::command]
 pub async fn get_call(state: State<'_, AppState>, call_id: CallId) -> Result<CallDetail, AppError> {
     journal::get_call(&state, call_id).await
+}
+
+#[tauri::command]
+pub async fn my_team(state: State<'_, AppState>) -> Result<Vec<Person>, AppError> {
+    journal::my_team(&state).await
 }
 
 #[tauri::command]

@@ -3,7 +3,8 @@
 use crate::error::AppError;
 use crate::review;
 use crate::state::AppState;
-use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, ShareRecipient, SharedItem};
+use callrec_types::directory::Person;
+use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, SharedItem};
 use callrec_types::{CommentId, RecordingId, ShareId};
 use tauri::State;
 
@@ -45,7 +46,7 @@ pub async fn delete_comment(state: State<'_, AppState>, comment_id: CommentId) -
 }
 
 #[tauri::command]
-pub async fn share_recipients(state: State<'_, AppState>) -> Result<Vec<ShareRecipient>, AppError> {
+pub async fn share_recipients(state: State<'_, AppState>) -> Result<Vec<Person>, AppError> {
     review::share_recipients(&state).await
 }
 

@@ -89,6 +89,7 @@ pub fn generate() -> String {
         callrec_types::directory {
             Level,
             User,
+            Person,
             NewUser,
             UserPatch,
             Team,
@@ -209,7 +210,6 @@ pub fn generate() -> String {
             NewComment,
             Share,
             NewShare,
-            ShareRecipient,
             SharedItem,
         }
     );

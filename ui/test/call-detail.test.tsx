@@ -32,6 +32,7 @@ function recording(over: Partial<Recording> = {}): Recording {
     dispatch: [],
     gaps: [],
     pauses: [],
+    holds: [],
     ...over,
   };
 }

@@ -101,7 +101,7 @@ describe('the journal', () => {
   test('pages follow next_cursor as the list scrolls, and the search reaches the server', async () => {
     const asked: { cursor?: string | null; q?: string }[] = [];
     mockIPC((cmd, args) => {
-      if (cmd === 'list_users') return [];
+      if (cmd === 'my_team') return [];
       if (cmd !== 'journal') return null;
       const filter = (args as { filter: { cursor?: string | null; q?: string } }).filter;
       asked.push(filter);

@@ -42,6 +42,7 @@ function recording(over: Partial<Recording> = {}): Recording {
     dispatch: [],
     gaps: [],
     pauses: [],
+    holds: [],
     ...over,
   };
 }
@@ -73,7 +74,7 @@ describe('the waveform', () => {
     expect(channelLabels(call, 1)).toEqual(['Both parties']);
   });
 
-  test('asks for peaks by width; click, drag and keys seek; pins jump; pauses are marked', async () => {
+  test('asks for peaks by width; click, drag and keys seek; pins jump; pauses and holds are marked', async () => {
     const sent: [string, unknown][] = [];
     mockIPC((cmd, args) => {
       sent.push([cmd, args]);
@@ -81,7 +82,10 @@ describe('the waveform', () => {
       return playing();
     });
     const seeks: number[] = [];
-    const rec = recording({ pauses: [{ from_ms: 30_000, to_ms: 45_000, by: 'Alice (201)', user_id: 1 }] });
+    const rec = recording({
+      pauses: [{ from_ms: 30_000, to_ms: 45_000, by: 'Alice (201)', user_id: 1 }],
+      holds: [{ from_ms: 6_000, to_ms: 12_000 }],
+    });
     const root = await mount(
       <Waveform recording={rec} call={call} positionMs={12_000} comments={[comment(), comment({ id: 2, at_ms: 40_000 })]} onSeek={(ms) => seeks.push(ms)} />,
     );
@@ -124,6 +128,9 @@ describe('the waveform', () => {
     const pause = root.querySelector('[data-testid=wave-pause]') as HTMLElement;
     expect(pause.style.left).toBe('50%');
     expect(pause.title).toContain('Alice (201)');
+    const hold = root.querySelector('[data-testid=wave-hold]') as HTMLElement;
+    expect(hold.style.left).toBe('10%');
+    expect(hold.title).toBe('On hold 0:06–0:12');
   });
 
   test('a refused peaks request is said in words over the waveform', async () => {

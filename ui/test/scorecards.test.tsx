@@ -243,8 +243,12 @@ describe('Reviews', () => {
       ],
     };
     mockIPC((cmd, args) => {
-      if (cmd === 'list_users') return [];
-      if (cmd === 'journal') return { items: [journalItem(1)], next_cursor: null };
+      // sam's team: alice, and sam himself (left out of the picker).
+      if (cmd === 'my_team')
+        return [
+          { id: 1, username: 'alice', display_name: 'Alice', level: 'agent' },
+          { id: sam.user.id, username: 'sam', display_name: 'Sam', level: 'supervisor' },
+        ];
       if (cmd === 'list_scorecards') return [card];
       if (cmd === 'agent_scores') {
         asked.push(args as Record<string, unknown>);

@@ -2,7 +2,7 @@
 //! recording rules (all admin routes except the session ones).
 
 use crate::{Client, Result};
-use callrec_types::directory::{NewUser, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User, UserPatch};
+use callrec_types::directory::{NewUser, Person, Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User, UserPatch};
 use callrec_types::rules::{Rule, RuleEnabledInput, RuleInput, RuleMove, RuleMoveInput};
 use callrec_types::wire::{LoginRequest, LoginResponse};
 use callrec_types::{PhoneId, RoleId, RuleId, TeamId, UserId};
@@ -31,6 +31,12 @@ impl Client {
     /// `GET /api/v1/me`: the logged-in user.
     pub async fn me(&self) -> Result<User> {
         self.get_json("/api/v1/me").await
+    }
+
+    /// `GET /api/v1/me/team`: the people in the logged-in user's scope, themselves included
+    /// (everybody for an admin, a supervisor's teams' members, an agent alone).
+    pub async fn my_team(&self) -> Result<Vec<Person>> {
+        self.get_json("/api/v1/me/team").await
     }
 
     // ----- users -----

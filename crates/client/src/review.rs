@@ -3,7 +3,8 @@
 
 use crate::calls::set_query;
 use crate::{Client, Result};
-use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, ShareRecipient, SharedItem};
+use callrec_types::directory::Person;
+use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, SharedItem};
 use callrec_types::{CommentId, RecordingId, ShareId};
 use reqwest::Method;
 
@@ -64,7 +65,7 @@ impl Client {
 
     /// `GET /api/v1/share-recipients`: the users a recording may be shared with, by name
     /// (supervisor, admin).
-    pub async fn share_recipients(&self) -> Result<Vec<ShareRecipient>> {
+    pub async fn share_recipients(&self) -> Result<Vec<Person>> {
         self.get_json("/api/v1/share-recipients").await
     }
 }

@@ -32,6 +32,7 @@ pub mod live;
 pub mod metrics;
 pub mod names;
 pub mod objects;
+pub mod people;
 pub mod record_key;
 pub mod repair;
 pub mod retention;

@@ -18,7 +18,7 @@ pub use sqlx::postgres::PgListener;
 
 use async_trait::async_trait;
 use callrec_types::alarms::Alarm;
-use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording, RecordingPause};
+use callrec_types::calls::{Call, DispatchTarget, JournalItem, Recording, RecordingHold, RecordingPause};
 use callrec_types::directory::{Phone, PhoneInput, Role, RoleInput, Team, TeamInput, User};
 use callrec_types::engine::{DirectoryView, TraceLine};
 use callrec_types::evidence::{EvidenceEntry, Listen};
@@ -162,6 +162,8 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a recording's PCI pauses (issue #11.1); written at every pause and resume, so
     /// a crash keeps them.
     async fn set_recording_pauses(&self, id: RecordingId, pauses: &[RecordingPause]) -> Result<()>;
+    /// Replaces the spans a recording's call was on hold; written at every hold and resume.
+    async fn set_recording_holds(&self, id: RecordingId, holds: &[RecordingHold]) -> Result<()>;
     async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording>;
     /// The recording stored at `rel_path`, if a row names it (the upload queue finds the row
     /// of a file whose ingest was cut off by a crash).

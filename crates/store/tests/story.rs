@@ -9,7 +9,7 @@ use callrec_store::{
 };
 use callrec_types::calls::{
     AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, ParticipantRole, RecordingGap,
-    RecordingPause, RecordingState, Trigger,
+    RecordingHold, RecordingPause, RecordingState, Trigger,
 };
 use callrec_types::directory::{Level, PhoneInput, RoleInput, TeamInput};
 use callrec_types::engine::CallOrigin;
@@ -394,6 +394,32 @@ async fn calls_recordings_and_dispatch(kind: Kind) {
         s.set_recording_pauses(RecordingId(999_999), &pauses).await,
         Err(StoreError::NotFound)
     ));
+    // Issue #15.1: the spans the call was on hold, for the waveform's markers.
+    assert!(rec.holds.is_empty(), "a new recording has no holds");
+    let holds = vec![
+        RecordingHold {
+            from_ms: 8000,
+            to_ms: Some(9500),
+        },
+        RecordingHold {
+            from_ms: 12_000,
+            to_ms: None,
+        },
+    ];
+    s.set_recording_holds(rec.id, &holds).await.expect("holds");
+    assert_eq!(s.get_recording(rec.id).await.expect("rec").recording.holds, holds);
+    assert!(matches!(
+        s.set_recording_holds(RecordingId(999_999), &holds).await,
+        Err(StoreError::NotFound)
+    ));
+    let holds = vec![
+        holds[0],
+        RecordingHold {
+            from_ms: 12_000,
+            to_ms: Some(14_000),
+        },
+    ];
+    s.set_recording_holds(rec.id, &holds).await.expect("the hold closes");
     let unfinished = s.unfinished_recordings().await.expect("unfinished");
     assert_eq!(unfinished.len(), 1);
     assert_eq!(unfinished[0].call_key, "c1");
@@ -421,6 +447,7 @@ async fn calls_recordings_and_dispatch(kind: Kind) {
         (RecordingState::Complete, 480_044, gaps)
     );
     assert_eq!(fin.pauses, pauses, "the pauses are kept when the recording is finished");
+    assert_eq!(fin.holds, holds, "so are the holds");
     assert!(s.unfinished_recordings().await.expect("unfinished").is_empty());
 
     let mut ended = call.clone();

@@ -295,6 +295,74 @@ pub struct Recording {
     /// the recording is paused.
     #[serde(default)]
     pub pauses: Vec<RecordingPause>,
+    /// The spans the call was on hold while this recording ran, in order (the PBX's
+    /// re-INVITE made every stream inactive; the file holds silence there). The last one is
+    /// open (`to_ms` null) while the call is held.
+    #[serde(default)]
+    pub holds: Vec<RecordingHold>,
+}
+
+/// A span of a recording during which the call was on hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RecordingHold {
+    /// Milliseconds from the recording's start to the hold.
+    pub from_ms: i64,
+    /// Milliseconds from the recording's start to the call's resumption; `None` while held.
+    pub to_ms: Option<i64>,
+}
+
+impl RecordingHold {
+    /// Opens a hold at `at_ms` (from the recording's start) unless one is open; `true` when
+    /// the list changed.
+    pub fn begin(holds: &mut Vec<RecordingHold>, at_ms: i64) -> bool {
+        if holds.last().is_some_and(|h| h.to_ms.is_none()) {
+            return false;
+        }
+        let from_ms = at_ms.max(holds.last().and_then(|h| h.to_ms).unwrap_or(0));
+        holds.push(RecordingHold { from_ms, to_ms: None });
+        true
+    }
+
+    /// Closes the open hold at `at_ms` (the call resumed, or the recording ended); `true`
+    /// when the list changed.
+    pub fn end(holds: &mut [RecordingHold], at_ms: i64) -> bool {
+        match holds.last_mut() {
+            Some(h) if h.to_ms.is_none() => {
+                h.to_ms = Some(at_ms.max(h.from_ms));
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod hold_tests {
+    use super::RecordingHold;
+
+    #[test]
+    fn a_hold_opens_once_closes_once_and_never_goes_back_in_time() {
+        let mut holds = Vec::new();
+        assert!(RecordingHold::begin(&mut holds, 1_500));
+        assert!(!RecordingHold::begin(&mut holds, 1_800), "already held");
+        assert!(RecordingHold::end(&mut holds, 3_200));
+        assert!(!RecordingHold::end(&mut holds, 3_300), "not held");
+        assert!(RecordingHold::begin(&mut holds, 3_000), "a late clock");
+        assert!(RecordingHold::end(&mut holds, 2_000));
+        assert_eq!(
+            holds,
+            [
+                RecordingHold {
+                    from_ms: 1_500,
+                    to_ms: Some(3_200)
+                },
+                RecordingHold {
+                    from_ms: 3_200,
+                    to_ms: Some(3_200)
+                }
+            ]
+        );
+    }
 }
 
 /// A span of a recording during which it was paused.

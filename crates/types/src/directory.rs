@@ -78,6 +78,17 @@ pub struct Team {
     pub supervisors: Vec<UserId>,
 }
 
+/// A user as other users see them — who they are, nothing of their extensions, teams or
+/// rights: an entry of `GET /api/v1/share-recipients` (whom a recording may be shared with)
+/// and of `GET /api/v1/me/team` (the people in the caller's scope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Person {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub level: Level,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct TeamInput {
     pub name: String,

@@ -545,10 +545,17 @@ async fn hold_in_the_middle_is_padded_with_silence_to_the_call_length() {
     let answered = Instant::now();
     let id = recorder.call_id(call.call_id()).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    let hold_at = i64::try_from(answered.elapsed().as_millis()).expect("ms");
     call.hold().await.expect("hold re-INVITE answered");
-    let held = admin.get_call(id).await.expect("call").call.state;
-    assert_eq!(held, CallState::Held, "the live call shows held");
+    let held = admin.get_call(id).await.expect("call");
+    assert_eq!(held.call.state, CallState::Held, "the live call shows held");
+    let open = &held.recordings[0].holds;
+    assert!(
+        open.len() == 1 && open[0].to_ms.is_none(),
+        "the running recording has an open hold: {open:?}"
+    );
     tokio::time::sleep(Duration::from_millis(2000)).await;
+    let resume_at = i64::try_from(answered.elapsed().as_millis()).expect("ms");
     call.resume().await.expect("resume re-INVITE answered");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let elapsed = i64::try_from(answered.elapsed().as_millis()).expect("ms");
@@ -556,6 +563,16 @@ async fn hold_in_the_middle_is_padded_with_silence_to_the_call_length() {
 
     let detail = finished_call(&admin, id).await;
     assert_eq!(detail.recordings.len(), 1, "one file across the hold");
+    // Issue #15.1: the hold is kept on the recording for the waveform's markers.
+    let holds = &detail.recordings[0].holds;
+    assert_eq!(holds.len(), 1, "one hold: {holds:?}");
+    within(holds[0].from_ms, hold_at, 400, "the hold's start");
+    within(
+        holds[0].to_ms.expect("closed by the resume"),
+        resume_at,
+        400,
+        "the hold's end",
+    );
     let a = audio(&admin, &detail.recordings[0]).await;
     within(
         a.duration_ms(),

@@ -816,7 +816,7 @@ export type NewShare = { user_id: UserId, expires_at: string, };
  * One entry of `GET /api/v1/share-recipients`: a user a supervisor or an admin may share a
  * recording with — who they are, nothing of their extensions or teams.
  */
-export type ShareRecipient = { id: UserId, username: string, display_name: string, level: Level, };
+export type Person = { id: UserId, username: string, display_name: string, level: Level, };
 
 /**
  * One entry of `GET /api/v1/me/shared` ("Shared with me"): a live share, its recording and

@@ -34,7 +34,7 @@ import type {
   SessionInfo,
   Share,
   ShareId,
-  ShareRecipient,
+  Person,
   SharedItem,
   Startup,
   UiEvent,
@@ -167,7 +167,8 @@ export const api = {
   updateComment: (commentId: CommentId, comment: NewComment) => call<Comment>('update_comment', { commentId, comment }),
   deleteComment: (commentId: CommentId) => call<null>('delete_comment', { commentId }),
   /** Whom a recording may be shared with (supervisors, admins). */
-  shareRecipients: () => call<ShareRecipient[]>('share_recipients'),
+  shareRecipients: () => call<Person[]>('share_recipients'),
+  myTeam: () => call<Person[]>('my_team'),
   createShare: (recordingId: RecordingId, share: NewShare) => call<Share>('create_share', { recordingId, share }),
   listShares: (recordingId: RecordingId) => call<Share[]>('list_shares', { recordingId }),
   revokeShare: (shareId: ShareId) => call<Share>('revoke_share', { shareId }),

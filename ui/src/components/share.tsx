@@ -3,7 +3,7 @@
 // recording's shares — live ones with Revoke, expired and revoked ones as such. The server
 // checks everything again; what it refuses is shown next to the field.
 import { useEffect, useState } from 'preact/hooks';
-import { api, toApiError, type Recording, type Share, type ShareRecipient } from '../api';
+import { api, toApiError, type Recording, type Share, type Person } from '../api';
 import { useShared } from '../context';
 import { formatDateTime, pad2, recordingTitle } from '../format';
 
@@ -51,7 +51,7 @@ type Errors = Partial<Record<'user_id' | 'expires_at' | 'form', string>>;
 
 export function ShareDialog({ recording, onClose }: { recording: Recording; onClose: () => void }) {
   const { session, report, notify } = useShared();
-  const [people, setPeople] = useState<ShareRecipient[] | null>(null);
+  const [people, setPeople] = useState<Person[] | null>(null);
   const [shares, setShares] = useState<Share[] | null>(null);
   const [userId, setUserId] = useState('');
   const [choice, setChoice] = useState<string>('7');

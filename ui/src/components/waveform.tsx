@@ -1,8 +1,8 @@
 // The waveform of the recording in the player (issue #15.1): both channels from the server's
 // peaks — the caller above, the other party (the agent of an incoming call) below, each
 // labelled — drawn on a canvas at one bucket per pixel of its width (asked again when the
-// width changes). Over it: the playhead, the PCI pauses (amber) and lost audio (grey) as
-// bands, and a pin per comment (click: jump there).
+// width changes). Over it: the playhead, the PCI pauses (amber), the holds (blue) and lost
+// audio (grey) as bands, and a pin per comment (click: jump there).
 //
 // Seeking: click or drag on the waveform (the position follows the pointer while dragging, the
 // player seeks on release). Keys while the waveform has focus (it is a slider): ← → 5 seconds,
@@ -207,6 +207,15 @@ export function Waveform({ recording, call, positionMs, comments, onSeek }: Prop
             style={{ left: pct(p.from_ms), width: `calc(${pct((p.to_ms ?? duration) - p.from_ms)} + 1px)` }}
             title={`Paused (PCI) ${formatDuration(p.from_ms)}–${p.to_ms != null ? formatDuration(p.to_ms) : 'end'} by ${p.by}`}
             data-testid="wave-pause"
+          />
+        ))}
+        {(recording.holds ?? []).map((h, i) => (
+          <span
+            key={`h${i}`}
+            class="wave-band wave-hold"
+            style={{ left: pct(h.from_ms), width: `calc(${pct((h.to_ms ?? duration) - h.from_ms)} + 1px)` }}
+            title={`On hold ${formatDuration(h.from_ms)}–${h.to_ms != null ? formatDuration(h.to_ms) : 'end'}`}
+            data-testid="wave-hold"
           />
         ))}
         {(recording.gaps ?? []).map((g, i) => (

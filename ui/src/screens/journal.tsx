@@ -269,13 +269,14 @@ function AllCalls({ modes }: { modes: ComponentChildren }) {
 
   useEffect(() => {
     if (!canFilterUsers) return;
-    api.listUsers().then(
+    // The people in my scope: everybody for an admin, a supervisor's teams' members.
+    api.myTeam().then(
       (list) => setUsers(list.map((u) => ({ id: u.id, name: u.display_name || u.username }))),
       () => undefined,
     );
   }, [canFilterUsers]);
 
-  // Supervisors may not list the directory: offer the people seen in the journal instead.
+  // Until the team has arrived (or if it could not be read): the people seen in the journal.
   const userOptions = useMemo(() => {
     if (users.length > 0) return users;
     return [...journal.people].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));

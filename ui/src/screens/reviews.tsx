@@ -9,7 +9,7 @@ import { useShared } from '../context';
 import { CallDetailPanel } from '../components/call-detail';
 import { KIND_LABEL, ReviewCard, ScoreBadge, averageLabel } from '../components/scores';
 import { pad2, plural } from '../format';
-import { DateField, addPeople, type People } from './journal';
+import { DateField } from './journal';
 
 type Part = 'mine' | 'team';
 
@@ -112,27 +112,13 @@ function TeamScores() {
   const [loading, setLoading] = useState(false);
 
   useEffect(() => {
-    // Admins list the directory; a supervisor may not, and is offered the people of the
-    // calls they see (their teams' members) instead.
+    // The people in my scope (a supervisor's teams' members; everybody for an admin) but me.
     const me = session.user.id;
-    api.listUsers().then(
-      async (users) => {
-        let list = users.filter((u) => u.id !== me && u.level !== 'admin').map((u) => ({ id: u.id, name: u.display_name || u.username }));
-        if (list.length === 0) {
-          let seen: People = new Map();
-          try {
-            seen = addPeople(seen, (await api.journal({ limit: 500 })).items);
-          } catch (e) {
-            report(e);
-          }
-          list = [...seen].filter(([id]) => id !== me).map(([id, name]) => ({ id, name }));
-        }
-        list.sort((a, b) => a.name.localeCompare(b.name));
-        setPeople(list);
-        if (list.length > 0) setAgent((cur) => cur || String(list[0].id));
-      },
-      report,
-    );
+    api.myTeam().then((team) => {
+      const list = team.filter((u) => u.id !== me && u.level !== 'admin').map((u) => ({ id: u.id, name: u.display_name || u.username }));
+      setPeople(list);
+      if (list.length > 0) setAgent((cur) => cur || String(list[0].id));
+    }, report);
     scoresApi.listScorecards(true).then(setCards, () => undefined);
   }, []);
 

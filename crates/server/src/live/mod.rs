@@ -23,7 +23,8 @@ use crate::files::Files;
 use crate::state::AppState;
 use callrec_store::{FinishedRecording, NewCall, NewDispatch, NewRecording};
 use callrec_types::calls::{
-    CallConsent, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingState, Trigger,
+    CallConsent, CallDirection, CallSource, CallState, LiveRecording, ManualVia, Recording, RecordingHold,
+    RecordingState, Trigger,
 };
 use callrec_types::engine::{consent_line, ConsentStep, TraceKind, TraceLine};
 use callrec_types::rules::{Dispatch, MonMode};
@@ -198,8 +199,35 @@ pub async fn set_held(state: &AppState, id: CallId, held: bool) -> Result<(), To
         .update_call(&lc.call, &lc.trace)
         .await
         .map_err(ApiError::from)?;
+    if let Some(active) = lc.active.as_mut() {
+        let at_ms = (state.clock.now() - active.recording.started_at)
+            .num_milliseconds()
+            .max(0);
+        let changed = if held {
+            RecordingHold::begin(&mut active.recording.holds, at_ms)
+        } else {
+            RecordingHold::end(&mut active.recording.holds, at_ms)
+        };
+        if changed {
+            save_holds(state, &active.recording).await;
+            state
+                .publish(
+                    Event::Recording(active.recording.clone()),
+                    calls::internal_users(&lc.call),
+                    None,
+                )
+                .await;
+        }
+    }
     publish_call(state, &lc).await;
     Ok(())
+}
+
+/// Writes a recording's hold spans (the waveform's markers); a failure costs only markers.
+async fn save_holds(state: &AppState, recording: &Recording) {
+    if let Err(e) = state.store.set_recording_holds(recording.id, &recording.holds).await {
+        tracing::warn!(error = %e, recording = %recording.id, "could not write a recording's holds");
+    }
 }
 
 /// The red toggle and the phone's record key: start or stop a manual recording for `user`.
@@ -433,7 +461,7 @@ async fn start_segment_at(
             state: RecordingState::Recording,
         })
         .await;
-    let recording = match recording {
+    let mut recording = match recording {
         Ok(r) => r,
         Err(e) => {
             // No file without its row: close the segment and remove what it wrote.
@@ -443,6 +471,10 @@ async fn start_segment_at(
             return Err(ApiError::from(e).into());
         }
     };
+    // Started during a hold: the recording opens held.
+    if lc.call.state == CallState::Held && RecordingHold::begin(&mut recording.holds, 0) {
+        save_holds(state, &recording).await;
+    }
     lc.next_seq += 1;
     lc.call.recording_count += 1;
     state
@@ -468,8 +500,12 @@ async fn stop_segment(state: &AppState, lc: &mut LiveCall) -> Result<(), ToggleE
         return Ok(());
     };
     let now = state.clock.now();
-    // A recording stopped (or a call ended) while paused: the pause ends with it.
+    // A recording stopped (or a call ended) while paused or held: the span ends with it.
     pause::close_open(state, &mut active, now).await;
+    let at_ms = (now - active.recording.started_at).num_milliseconds().max(0);
+    if RecordingHold::end(&mut active.recording.holds, at_ms) {
+        save_holds(state, &active.recording).await;
+    }
     let media = lc.media.clone();
     let facts = blocking(move || media.stop_segment(now))
         .await

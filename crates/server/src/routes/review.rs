@@ -5,6 +5,7 @@
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, Id};
+use crate::people;
 use crate::review::{access, comments, peaks, shares};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, State};
@@ -12,7 +13,8 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, patch};
 use axum::{Json, Router};
-use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, ShareRecipient, SharedItem};
+use callrec_types::directory::Person;
+use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, SharedItem};
 use callrec_types::*;
 use serde::Deserialize;
 
@@ -111,8 +113,9 @@ async fn revoke_share(State(s): State<AppState>, Sharer(c): Sharer, Id(id): Id<S
     Ok(Json(shares::revoke_share(&s, &c, id).await?))
 }
 
-async fn list_recipients(State(s): State<AppState>, Sharer(_): Sharer) -> ApiResult<Json<Vec<ShareRecipient>>> {
-    Ok(Json(shares::recipients(&s).await?))
+/// Whom a recording may be shared with: every user, by name (the share dialog's list).
+async fn list_recipients(State(s): State<AppState>, Sharer(_): Sharer) -> ApiResult<Json<Vec<Person>>> {
+    Ok(Json(people::everybody(&s).await?))
 }
 
 async fn list_shared(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<SharedItem>>> {

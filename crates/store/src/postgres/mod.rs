@@ -275,6 +275,11 @@ impl Store for PgStore {
     async fn set_recording_pauses(&self, id: RecordingId, pauses: &[RecordingPause]) -> Result<()> {
         recordings::set_recording_pauses(&self.pool, id, pauses).await
     }
+
+    async fn set_recording_holds(&self, id: RecordingId, holds: &[RecordingHold]) -> Result<()> {
+        recordings::set_recording_holds(&self.pool, id, holds).await
+    }
+
     async fn get_recording(&self, id: RecordingId) -> Result<StoredRecording> {
         recordings::get_recording(&self.pool, id).await
     }

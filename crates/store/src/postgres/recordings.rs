@@ -6,7 +6,9 @@ use crate::{
     DispatchFilter, DispatchOutcome, FinishedRecording, NewDispatch, NewRecording, Result, StorageTotals, StoreError,
     StoredRecording,
 };
-use callrec_types::calls::{DispatchCall, DispatchStatus, DispatchTarget, Recording, RecordingPause, RecordingState};
+use callrec_types::calls::{
+    DispatchCall, DispatchStatus, DispatchTarget, Recording, RecordingHold, RecordingPause, RecordingState,
+};
 use callrec_types::*;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -14,7 +16,7 @@ use sqlx::{PgConnection, PgPool, Row};
 
 pub(super) const REC_COLS: &str =
     "r.id, r.call_id, r.seq, r.rel_path, r.file_name, r.started_at, r.start_offset_ms, r.duration_ms, \
-     r.bytes, r.codec, r.sample_rate, r.channels, r.sha256, r.trigger, r.state, r.legal_hold, c.call_key, r.gaps, r.pauses";
+     r.bytes, r.codec, r.sample_rate, r.channels, r.sha256, r.trigger, r.state, r.legal_hold, c.call_key, r.gaps, r.pauses, r.holds";
 
 pub(super) fn rec_row(r: &PgRow) -> Result<StoredRecording> {
     Ok(StoredRecording {
@@ -37,6 +39,7 @@ pub(super) fn rec_row(r: &PgRow) -> Result<StoredRecording> {
             dispatch: Vec::new(),
             gaps: serde_json::from_str(r.get(17)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             pauses: serde_json::from_str(r.get(18)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            holds: serde_json::from_str(r.get(19)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         },
         rel_path: r.get(3),
         call_key: r.get(16),
@@ -127,6 +130,19 @@ pub async fn finish_recording(pool: &PgPool, id: RecordingId, f: &FinishedRecord
 pub async fn set_recording_pauses(pool: &PgPool, id: RecordingId, pauses: &[RecordingPause]) -> Result<()> {
     let n = sqlx::query("UPDATE recordings SET pauses = $1 WHERE id = $2")
         .bind(serde_json::to_string(pauses).expect("pauses serialise"))
+        .bind(id.0)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn set_recording_holds(pool: &PgPool, id: RecordingId, holds: &[RecordingHold]) -> Result<()> {
+    let n = sqlx::query("UPDATE recordings SET holds = $1 WHERE id = $2")
+        .bind(serde_json::to_string(holds).expect("holds serialise"))
         .bind(id.0)
         .execute(pool)
         .await?
