@@ -10,6 +10,8 @@
 //! substring `LIKE '%…%'`) with the scope as a semi-join. Search texts of one or two
 //! characters have no trigram and are tested on the rows walked, as on SQLite.
 
+mod grams;
+
 use super::calls::{call_row, CALL_COLS};
 use super::directory;
 use crate::sqlite::ms;
@@ -94,6 +96,15 @@ fn push_filters(
     text: Option<&str>,
 ) {
     push_range(sql, q, started, id);
+    push_on_call(sql, q, lists);
+    if let Some(text) = text {
+        push_text(sql, "c.search", "c.id", text, named);
+    }
+}
+
+/// The conditions on the call `c` itself, each as ` AND …`: direction, recordings, reviews
+/// and the took-part lists.
+fn push_on_call(sql: &mut QueryBuilder<Postgres>, q: &JournalQuery, lists: impl Iterator<Item = Vec<i64>>) {
     if let Some(d) = q.direction {
         sql.push(" AND c.direction = ").push_bind(d.as_str().to_string());
     }
@@ -119,9 +130,6 @@ fn push_filters(
         sql.push(" AND EXISTS (SELECT 1 FROM call_users u WHERE u.call_id = c.id AND u.user_id = ANY(")
             .push_bind(users)
             .push("))");
-    }
-    if let Some(text) = text {
-        push_text(sql, "c.search", "c.id", text, named);
     }
 }
 
@@ -276,6 +284,11 @@ async fn search(
     named: &[i64],
     limit: i64,
 ) -> Result<Vec<JournalItem>> {
+    if named.is_empty() {
+        if let Some(page) = grams::search(pool, q, text, &lists, limit).await? {
+            return Ok(page);
+        }
+    }
     let chars = text.chars().count();
     // Whether the trigram index must answer (see below): the text has trigrams and is long,
     // or the walk found it rare among the newest calls.
