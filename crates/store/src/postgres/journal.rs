@@ -2,8 +2,11 @@
 //! keyset paging, filters and text search.
 //!
 //! Without a search text a scope walks `call_users` (user, started_at) newest first per user
-//! ([`newest`]). With one ([`search`]), a short text (up to six characters: an extension, a
-//! prefix, digits) first walks a bounded stretch of the journal newest first, index-only
+//! ([`newest`]). With one ([`search`]), a text with a word of five characters or more (seven
+//! digits of a number, a surname) first walks its rarest five-character gram newest first
+//! (`grams`, migration 0014) and re-checks the text on each call; if that cannot settle the
+//! page (every gram common and the page not full), or the text has no such word, a short
+//! text (up to six characters: an extension, a prefix, digits) first walks a bounded stretch of the journal newest first, index-only
 //! through the text copied into `calls_newest_search` or `call_users_newest_search`
 //! (migration 0012), and stops when the page is full; a longer text, or a short one the walk
 //! did not fill the page with, is found by the pg_trgm GIN index on `calls.search` (a
@@ -248,6 +251,10 @@ const WALK_CALLS: i64 = 12_000;
 const WALK_USER_CALLS: i64 = 8_000;
 
 /// The page for a search text.
+///
+/// A text with a gram (a run of five word characters or more) and no directory name that
+/// holds it is first asked of the grams ([`grams::search`]); the rest of this is for the
+/// texts they do not settle.
 ///
 /// Plan choice (measured at 1M calls, 2026-12-04): the pg_trgm GIN index finds a rare text
 /// fast (seven digits of a number: ~2.5 ms of database time), but digit strings have only
