@@ -16,8 +16,8 @@
 -- took part (from `call_users`, whose copy of the call's text, 0012, keeps it in step), so
 -- an agent's or a supervisor's search walks only their own calls holding the gram.
 --
--- Backfill at 1M calls (journal-bench's data, 1.19M `call_users` rows; this shared 2-core
--- machine, 2026-12-04): see the README's PostgreSQL section for the time it took.
+-- Backfill at 1M calls (journal-bench's data, 1.19M `call_users` rows; 12.3M + 13.9M gram rows,
+-- 2.5 GB with their keys): 384 s on a shared 2-core machine under load ~9, 2026-12-04.
 
 -- The distinct grams of a search text. Not STRICT, so that PostgreSQL inlines it into the
 -- backfill's join (one statement over all calls: ~5 s per 50,000 calls against ~15 s called
