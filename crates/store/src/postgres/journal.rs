@@ -2,13 +2,18 @@
 //! keyset paging, filters and text search.
 //!
 //! Without a search text a scope walks `call_users` (user, started_at) newest first per user
-//! ([`newest`]). With one ([`search`]), a short text (up to six characters: an extension, a
-//! prefix, digits) first walks a bounded stretch of the journal newest first, index-only
+//! ([`newest`]). With one ([`search`]), a text with a word of five characters or more (seven
+//! digits of a number, a surname) first walks its rarest five-character gram newest first
+//! (`grams`, migration 0014) and re-checks the text on each call; if that cannot settle the
+//! page (every gram common and the page not full), or the text has no such word, a short
+//! text (up to six characters: an extension, a prefix, digits) first walks a bounded stretch of the journal newest first, index-only
 //! through the text copied into `calls_newest_search` or `call_users_newest_search`
 //! (migration 0012), and stops when the page is full; a longer text, or a short one the walk
 //! did not fill the page with, is found by the pg_trgm GIN index on `calls.search` (a
 //! substring `LIKE '%…%'`) with the scope as a semi-join. Search texts of one or two
 //! characters have no trigram and are tested on the rows walked, as on SQLite.
+
+mod grams;
 
 use super::calls::{call_row, CALL_COLS};
 use super::directory;
@@ -94,6 +99,15 @@ fn push_filters(
     text: Option<&str>,
 ) {
     push_range(sql, q, started, id);
+    push_on_call(sql, q, lists);
+    if let Some(text) = text {
+        push_text(sql, "c.search", "c.id", text, named);
+    }
+}
+
+/// The conditions on the call `c` itself, each as ` AND …`: direction, recordings, reviews
+/// and the took-part lists.
+fn push_on_call(sql: &mut QueryBuilder<Postgres>, q: &JournalQuery, lists: impl Iterator<Item = Vec<i64>>) {
     if let Some(d) = q.direction {
         sql.push(" AND c.direction = ").push_bind(d.as_str().to_string());
     }
@@ -119,9 +133,6 @@ fn push_filters(
         sql.push(" AND EXISTS (SELECT 1 FROM call_users u WHERE u.call_id = c.id AND u.user_id = ANY(")
             .push_bind(users)
             .push("))");
-    }
-    if let Some(text) = text {
-        push_text(sql, "c.search", "c.id", text, named);
     }
 }
 
@@ -241,6 +252,10 @@ const WALK_USER_CALLS: i64 = 8_000;
 
 /// The page for a search text.
 ///
+/// A text with a gram (a run of five word characters or more) and no directory name that
+/// holds it is first asked of the grams ([`grams::search`]); the rest of this is for the
+/// texts they do not settle.
+///
 /// Plan choice (measured at 1M calls, 2026-12-04): the pg_trgm GIN index finds a rare text
 /// fast (seven digits of a number: ~2.5 ms of database time), but digit strings have only
 /// 1,000 trigrams, each in a few percent of all calls, so for a common text (an extension, a
@@ -276,6 +291,11 @@ async fn search(
     named: &[i64],
     limit: i64,
 ) -> Result<Vec<JournalItem>> {
+    if named.is_empty() {
+        if let Some(page) = grams::search(pool, q, text, &lists, limit).await? {
+            return Ok(page);
+        }
+    }
     let chars = text.chars().count();
     // Whether the trigram index must answer (see below): the text has trigrams and is long,
     // or the walk found it rare among the newest calls.

@@ -9,7 +9,7 @@ mod alarms;
 mod calls;
 mod directory;
 mod evidence;
-mod journal;
+pub(crate) mod journal;
 mod recordings;
 mod review;
 mod rules;

@@ -103,6 +103,15 @@ pub async fn open(kind: Kind) -> TestStore {
     }
 }
 
+/// An already open PostgreSQL store (for tests that migrate a database themselves first).
+pub fn postgres(store: Arc<PgStore>) -> TestStore {
+    TestStore {
+        store: store.clone(),
+        concrete: Concrete::Postgres(store),
+        _dir: None,
+    }
+}
+
 /// A finished call of `who` started at `t`, ten seconds long, with one complete recording.
 pub async fn recorded_call(s: &dyn Store, who: UserId, key: &str, t: DateTime<Utc>) -> (CallId, RecordingId) {
     let call = s

@@ -5,7 +5,7 @@
 //! calls a query walks in `walk`; here the statements themselves and the page.
 
 mod sql;
-mod text;
+pub(crate) mod text;
 mod walk;
 
 use super::calls::{call_row, CALL_COLS};

@@ -21,12 +21,13 @@ pub(super) fn like_pattern(q: &str) -> String {
 }
 
 /// Length of the grams in `journal_grams` (migration 0005).
-pub(super) const GRAM: usize = 5;
+pub(crate) const GRAM: usize = 5;
 
 /// The characters grams are cut from, as the GLOB class `[a-z0-9ß-öø-ÿ]` of migration 0005:
 /// ASCII letters and digits and the lower-case Latin-1 letters (the search text is lower case).
-/// (Migration 0005 points to `calls.rs`, where this lived when it was written.)
-pub(super) fn is_word_char(c: char) -> bool {
+/// (Migration 0005 points to `calls.rs`, where this lived when it was written.) PostgreSQL's
+/// grams (its migration 0014) are cut from the same characters.
+pub(crate) fn is_word_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || ('ß'..='ö').contains(&c) || ('ø'..='ÿ').contains(&c)
 }
 
