@@ -222,6 +222,7 @@ async fn directory_sessions_and_settings(kind: Kind) {
             dispatch: Dispatch::Store,
             position: None,
             require_consent: false,
+            transcribe: false,
         })
         .await
         .expect("rule");
@@ -244,6 +245,7 @@ async fn directory_sessions_and_settings(kind: Kind) {
                 dispatch: bad.dispatch.clone(),
                 position: None,
                 require_consent: false,
+                transcribe: false,
             }
         )
         .await,
