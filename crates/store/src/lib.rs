@@ -306,7 +306,8 @@ pub trait Store: Send + Sync + 'static {
     /// Queues the recording's transcription; a second queue of the same recording is no error
     /// and changes nothing.
     async fn queue_transcript(&self, recording: RecordingId, call: CallId, now: DateTime<Utc>) -> Result<()>;
-    /// Takes the job due first for one attempt under `lease` until `lease_until`: a queued job
+    /// Takes the job due first for one attempt under `lease` for `lease_ms` plus the
+    /// recording's length (a long recording takes long to transcribe): a queued job
     /// whose next attempt has come, or a running one whose lease ended (its worker died). A
     /// running job whose lease ended after [`callrec_types::transcripts::MAX_TRANSCRIPT_ATTEMPTS`]
     /// attempts is marked failed instead. One statement, so two workers never take one job.
@@ -315,7 +316,7 @@ pub trait Store: Send + Sync + 'static {
         worker: &str,
         lease: &str,
         now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease_ms: i64,
     ) -> Result<Option<ClaimedTranscript>>;
     /// Whether `lease` holds the recording's job at `now` (a worker fetching its audio).
     async fn transcript_lease_held(&self, recording: RecordingId, lease: &str, now: DateTime<Utc>) -> Result<bool>;
@@ -329,7 +330,7 @@ pub trait Store: Send + Sync + 'static {
     async fn call_transcripts(&self, call: CallId) -> Result<Vec<StoredTranscript>>;
     async fn create_worker_token(&self, name: &str, token_hash: &str, at: DateTime<Utc>) -> Result<WorkerToken>;
     async fn list_worker_tokens(&self) -> Result<Vec<WorkerToken>>;
-    async fn delete_worker_token(&self, id: i64) -> Result<()>;
+    async fn delete_worker_token(&self, id: WorkerTokenId) -> Result<()>;
     async fn worker_token_exists(&self, token_hash: &str) -> Result<bool>;
 
     // --- audit and settings ----------------------------------------------------------------

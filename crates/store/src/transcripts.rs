@@ -26,6 +26,8 @@ pub struct ClaimedTranscript {
     pub recording_id: RecordingId,
     /// This attempt's number, from 1.
     pub attempt: i64,
+    /// The lease's end: the claim's time, plus the lease asked for, plus the recording's length.
+    pub lease_until: DateTime<Utc>,
 }
 
 /// A transcript to store: only taken with the lease of the job's current holder.

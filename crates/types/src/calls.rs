@@ -516,6 +516,10 @@ pub struct JournalDocument {
     /// installation's public key anyone can check an exported call (`docs/evidence.md`).
     #[serde(default)]
     pub evidence: Vec<crate::evidence::EvidenceEntry>,
+    /// The transcripts of the call's recordings (issue #16), each with its status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[ts(optional, as = "Option<Vec<crate::transcripts::Transcript>>")]
+    pub transcripts: Vec<crate::transcripts::Transcript>,
 }
 
 /// One row of the journal list.

@@ -241,6 +241,17 @@ impl Decision {
     pub fn manual_transcribe(&self, user: UserId) -> bool {
         self.manual_matches.iter().any(|m| m.user_id == user && m.transcribe)
     }
+
+    /// Whether a recording with this trigger is transcribed: [`Decision::auto_transcribe`] for
+    /// an automatic or forced one, [`Decision::manual_transcribe`] for one started by a user.
+    pub fn transcribes(&self, trigger: &crate::calls::Trigger) -> bool {
+        use crate::calls::Trigger;
+        match trigger {
+            Trigger::Auto { .. } | Trigger::Force => self.auto_transcribe(),
+            Trigger::Manual { user_id: Some(u), .. } => self.manual_transcribe(*u),
+            Trigger::Manual { user_id: None, .. } => false,
+        }
+    }
 }
 
 /// Each target once, named by the first rule (in rule order) that asked for it: a rule that

@@ -5,7 +5,8 @@
 //! the PCI-paused ones), mapping the engine's times back onto the recording's timeline, and the
 //! dialogue the lines make when merged by time (`[00:12] Caller: …`).
 
-use crate::ids::RecordingId;
+use crate::calls::{Participant, ParticipantRole};
+use crate::ids::{RecordingId, WorkerTokenId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -55,7 +56,7 @@ pub const MAX_WORDS: usize = 2_000;
 pub const MAX_TEXT_BYTES: usize = 4_096;
 
 /// One word with its times (ms from the recording's start).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TranscriptWord {
     pub start_ms: i64,
     pub end_ms: i64,
@@ -63,7 +64,7 @@ pub struct TranscriptWord {
 }
 
 /// One line of one channel: who said it, when (ms from the recording's start) and what.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TranscriptLine {
     /// 0 = the caller's channel, 1 = the callee's.
     pub channel: u8,
@@ -79,7 +80,7 @@ pub struct TranscriptLine {
 
 /// `GET /api/v1/recordings/{id}/transcript`: the status of the recording's transcription and,
 /// once done, its lines in time order (all channels merged).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Transcript {
     pub recording_id: RecordingId,
     pub status: TranscriptStatus,
@@ -134,7 +135,7 @@ pub struct TranscriptionJob {
 }
 
 /// One segment as the engine gives it, times in ms of the audio the worker was sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ResultSegment {
     pub start_ms: i64,
@@ -145,7 +146,7 @@ pub struct ResultSegment {
 }
 
 /// One channel's segments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelResult {
     pub channel: u8,
@@ -153,7 +154,7 @@ pub struct ChannelResult {
 }
 
 /// `POST /api/v1/transcription/jobs/{id}/result`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct TranscriptionResult {
     pub lease: String,
@@ -178,7 +179,7 @@ pub struct WorkerTokenInput {
 /// A worker token as listed; the token itself is shown once, on creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct WorkerToken {
-    pub id: i64,
+    pub id: WorkerTokenId,
     pub name: String,
     pub created_at: DateTime<Utc>,
     /// Only in the answer to its creation.
@@ -317,6 +318,31 @@ fn check_span(start: i64, end: i64, text: &str) -> Result<(), ResultProblem> {
         return Err(ResultProblem::TextTooLong);
     }
     Ok(())
+}
+
+/// The speaker of each channel: channel 0 is the caller's, channel 1 the callee's (SPEC §3). A
+/// user is "Agent (their name)", anyone else "Caller" or "Callee".
+pub fn speakers(participants: &[Participant]) -> Vec<String> {
+    [ParticipantRole::Caller, ParticipantRole::Callee]
+        .iter()
+        .map(|role| {
+            let word = match role {
+                ParticipantRole::Caller => "Caller",
+                ParticipantRole::Callee => "Callee",
+            };
+            match participants.iter().find(|p| p.role == *role) {
+                Some(p) if p.user_id.is_some() => {
+                    let name = p.user_name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&p.name);
+                    if name.is_empty() {
+                        "Agent".to_string()
+                    } else {
+                        format!("Agent ({name})")
+                    }
+                }
+                _ => word.to_string(),
+            }
+        })
+        .collect()
 }
 
 /// `[mm:ss]` (or `[h:mm:ss]` from an hour on) of a time in ms.

@@ -49,6 +49,10 @@ fn every_key_has_a_file_key_and_env_var() {
         ("node_lease_secs", "3", "3"),
         ("pause_fill", "\"tone\"", "tone"),
         ("pause_auto_resume_secs", "90", "90"),
+        ("transcription", "true", "true"),
+        ("transcription_command", "\"python3 w.py\"", "python3 w.py"),
+        ("transcription_model_dir", "\"/opt/m\"", "/opt/m"),
+        ("transcription_lease_secs", "60", "60"),
         ("log", "\"debug\"", "debug"),
     ];
     assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

@@ -462,9 +462,9 @@ impl Store for PgStore {
         worker: &str,
         lease: &str,
         now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
+        lease_ms: i64,
     ) -> Result<Option<ClaimedTranscript>> {
-        transcripts::claim_transcript(&self.pool, worker, lease, now, lease_until).await
+        transcripts::claim_transcript(&self.pool, worker, lease, now, lease_ms).await
     }
     async fn transcript_lease_held(&self, r: RecordingId, lease: &str, now: DateTime<Utc>) -> Result<bool> {
         transcripts::transcript_lease_held(&self.pool, r, lease, now).await
@@ -487,7 +487,7 @@ impl Store for PgStore {
     async fn list_worker_tokens(&self) -> Result<Vec<WorkerToken>> {
         transcripts::list_worker_tokens(&self.pool).await
     }
-    async fn delete_worker_token(&self, id: i64) -> Result<()> {
+    async fn delete_worker_token(&self, id: WorkerTokenId) -> Result<()> {
         transcripts::delete_worker_token(&self.pool, id).await
     }
     async fn worker_token_exists(&self, hash: &str) -> Result<bool> {

@@ -35,7 +35,7 @@ pub async fn claim_transcript(
     worker: &str,
     lease: &str,
     now: DateTime<Utc>,
-    lease_until: DateTime<Utc>,
+    lease_ms: i64,
 ) -> Result<Option<ClaimedTranscript>> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(
@@ -47,25 +47,27 @@ pub async fn claim_transcript(
     .bind(MAX_TRANSCRIPT_ATTEMPTS)
     .execute(&mut *tx)
     .await?;
-    let row: Option<(i64, i64)> = sqlx::query_as(
-        "UPDATE transcripts SET status = 'running', attempts = attempts + 1, lease = ?1, lease_until = ?2, worker = ?3,
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "UPDATE transcripts SET status = 'running', attempts = attempts + 1, lease = ?1, worker = ?3,
+         lease_until = ?4 + ?2 + COALESCE((SELECT r.duration_ms FROM recordings r WHERE r.id = transcripts.recording_id), 0),
          error = CASE WHEN status = 'running' THEN 'the worker stopped answering' ELSE error END
          WHERE recording_id = (SELECT recording_id FROM transcripts
                                WHERE (status = 'queued' AND next_attempt_at <= ?4)
                                   OR (status = 'running' AND lease_until <= ?4)
                                ORDER BY next_attempt_at, recording_id LIMIT 1)
-         RETURNING recording_id, attempts",
+         RETURNING recording_id, attempts, lease_until",
     )
     .bind(lease)
-    .bind(ms(lease_until))
+    .bind(lease_ms)
     .bind(worker)
     .bind(ms(now))
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(row.map(|(id, attempt)| ClaimedTranscript {
+    Ok(row.map(|(id, attempt, until)| ClaimedTranscript {
         recording_id: RecordingId(id),
         attempt,
+        lease_until: from_ms(until),
     }))
 }
 
@@ -199,7 +201,7 @@ pub async fn create_worker_token(pool: &SqlitePool, name: &str, hash: &str, at: 
             .await
             .map_err(|e| super::conflict(e, "the token exists"))?;
     Ok(WorkerToken {
-        id,
+        id: WorkerTokenId(id),
         name: name.to_string(),
         created_at: from_ms(ms(at)),
         token: None,
@@ -213,7 +215,7 @@ pub async fn list_worker_tokens(pool: &SqlitePool) -> Result<Vec<WorkerToken>> {
     Ok(rows
         .into_iter()
         .map(|(id, name, at)| WorkerToken {
-            id,
+            id: WorkerTokenId(id),
             name,
             created_at: from_ms(at),
             token: None,
@@ -221,9 +223,9 @@ pub async fn list_worker_tokens(pool: &SqlitePool) -> Result<Vec<WorkerToken>> {
         .collect())
 }
 
-pub async fn delete_worker_token(pool: &SqlitePool, id: i64) -> Result<()> {
+pub async fn delete_worker_token(pool: &SqlitePool, id: WorkerTokenId) -> Result<()> {
     let done = sqlx::query("DELETE FROM worker_tokens WHERE id = ?")
-        .bind(id)
+        .bind(id.0)
         .execute(pool)
         .await?;
     if done.rows_affected() == 0 {
