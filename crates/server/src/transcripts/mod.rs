@@ -32,6 +32,8 @@ pub struct Transcription {
     pub wake: tokio::sync::Notify,
     /// Minted at start-up and never stored: the local worker's credential.
     local_token: String,
+    /// The local worker's process id while it runs (0: none).
+    pub worker_pid: std::sync::atomic::AtomicU32,
 }
 
 impl Default for Transcription {
@@ -39,6 +41,7 @@ impl Default for Transcription {
         Transcription {
             wake: tokio::sync::Notify::new(),
             local_token: new_token(),
+            worker_pid: std::sync::atomic::AtomicU32::new(0),
         }
     }
 }

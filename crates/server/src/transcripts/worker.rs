@@ -7,6 +7,7 @@
 use crate::state::AppState;
 use std::net::SocketAddr;
 use std::process::Stdio;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
@@ -67,15 +68,19 @@ pub fn start(state: AppState, http: SocketAddr) -> Option<tokio::task::JoinHandl
             match cmd.spawn() {
                 Ok(mut child) => {
                     tracing::info!(pid = child.id(), "local transcription worker started");
+                    let pid = &state.transcription.worker_pid;
+                    pid.store(child.id().unwrap_or(0), Ordering::Relaxed);
                     tokio::select! {
                         status = child.wait() => {
                             tracing::warn!(status = ?status, "the local transcription worker exited; restarting it");
                         }
                         _ = state.stopping.cancelled() => {
                             stop(&mut child).await;
+                            pid.store(0, Ordering::Relaxed);
                             return;
                         }
                     }
+                    pid.store(0, Ordering::Relaxed);
                 }
                 Err(e) => {
                     tracing::error!(command = %state.config.transcription_command, error = %e, "cannot start the local transcription worker");
