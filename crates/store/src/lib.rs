@@ -318,8 +318,9 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         lease_ms: i64,
     ) -> Result<Option<ClaimedTranscript>>;
-    /// Whether `lease` holds the recording's job at `now` (a worker fetching its audio).
-    async fn transcript_lease_held(&self, recording: RecordingId, lease: &str, now: DateTime<Utc>) -> Result<bool>;
+    /// Whether `lease` is the current lease of the recording's running job (a worker fetching
+    /// its audio). A lease past its end still holds until another claim takes the job over.
+    async fn transcript_lease_held(&self, recording: RecordingId, lease: &str) -> Result<bool>;
     /// Stores the transcript and makes its text searchable in the journal, if `lease` is the
     /// job's current one and it is running; `false` (nothing changed) otherwise.
     async fn put_transcript(&self, t: &NewTranscript<'_>) -> Result<bool>;

@@ -190,7 +190,7 @@ async fn issue_16_speech_is_transcribed_per_speaker_searchable_and_survives_a_ki
     let server = TestServer::start_with(move |c| {
         c.transcription = true;
         c.transcription_command = worker;
-        c.transcription_lease_secs = 5;
+        c.transcription_lease_secs = 20;
     })
     .await;
     let admin = server.admin().await;

@@ -131,9 +131,10 @@ async fn claim_once(state: &AppState, worker: &str) -> ApiResult<Option<Transcri
     }
 }
 
-/// The recording of a job the worker holds with `lease`; else `409 conflict`.
+/// The recording of a job the worker holds with `lease` (its current lease, even past its end
+/// while nobody took the job over: a slow worker's work is not thrown away); else `409`.
 pub async fn held(state: &AppState, id: RecordingId, lease: &str) -> ApiResult<StoredRecording> {
-    if !state.store.transcript_lease_held(id, lease, state.clock.now()).await? {
+    if !state.store.transcript_lease_held(id, lease).await? {
         return Err(lease_lost());
     }
     Ok(state.store.get_recording(id).await?)

@@ -466,8 +466,8 @@ impl Store for PgStore {
     ) -> Result<Option<ClaimedTranscript>> {
         transcripts::claim_transcript(&self.pool, worker, lease, now, lease_ms).await
     }
-    async fn transcript_lease_held(&self, r: RecordingId, lease: &str, now: DateTime<Utc>) -> Result<bool> {
-        transcripts::transcript_lease_held(&self.pool, r, lease, now).await
+    async fn transcript_lease_held(&self, r: RecordingId, lease: &str) -> Result<bool> {
+        transcripts::transcript_lease_held(&self.pool, r, lease).await
     }
     async fn put_transcript(&self, t: &NewTranscript<'_>) -> Result<bool> {
         transcripts::put_transcript(&self.pool, t).await

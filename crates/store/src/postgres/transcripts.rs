@@ -71,13 +71,12 @@ pub async fn claim_transcript(
     }))
 }
 
-pub async fn transcript_lease_held(pool: &PgPool, rec: RecordingId, lease: &str, now: DateTime<Utc>) -> Result<bool> {
+pub async fn transcript_lease_held(pool: &PgPool, rec: RecordingId, lease: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM transcripts WHERE recording_id = $1 AND status = 'running' AND lease = $2 AND lease_until > $3",
+        "SELECT COUNT(*) FROM transcripts WHERE recording_id = $1 AND status = 'running' AND lease = $2",
     )
     .bind(rec.0)
     .bind(lease)
-    .bind(ms(now))
     .fetch_one(pool)
     .await?;
     Ok(n > 0)

@@ -78,11 +78,10 @@ pub async fn transcript_lease_held(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM transcripts WHERE recording_id = ? AND status = 'running' AND lease = ? AND lease_until > ?",
+        "SELECT COUNT(*) FROM transcripts WHERE recording_id = ? AND status = 'running' AND lease = ?",
     )
     .bind(rec.0)
     .bind(lease)
-    .bind(ms(now))
     .fetch_one(pool)
     .await?;
     Ok(n > 0)
