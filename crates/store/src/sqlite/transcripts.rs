@@ -71,12 +71,7 @@ pub async fn claim_transcript(
     }))
 }
 
-pub async fn transcript_lease_held(
-    pool: &SqlitePool,
-    rec: RecordingId,
-    lease: &str,
-    now: DateTime<Utc>,
-) -> Result<bool> {
+pub async fn transcript_lease_held(pool: &SqlitePool, rec: RecordingId, lease: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM transcripts WHERE recording_id = ? AND status = 'running' AND lease = ?",
     )
