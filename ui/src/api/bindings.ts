@@ -150,7 +150,11 @@ export type Rule = { id: RuleId, description: string, enabled: boolean, mode: Ru
  * stops (the recording deleted or kept, by the `consent_refused` setting) when it is
  * `refused` (issue #11.2).
  */
-require_consent: boolean, };
+require_consent: boolean, 
+/**
+ * The recordings this rule causes are transcribed (issue #16).
+ */
+transcribe: boolean, };
 
 /**
  * `POST /api/v1/rules` and `PUT /api/v1/rules/{id}`. A missing position appends the rule.
@@ -159,7 +163,11 @@ export type RuleInput = { description: string, enabled: boolean, mode: RuleMode,
 /**
  * See [`Rule::require_consent`]; only for automatic rules.
  */
-require_consent: boolean, };
+require_consent: boolean, 
+/**
+ * See [`Rule::transcribe`].
+ */
+transcribe?: boolean, };
 
 /**
  * Which way a rule moves in the list: `POST /api/v1/rules/{id}/move` with `{"to": "up"}`.
@@ -196,7 +204,11 @@ export type CallOrigin = "internal" | "external";
 /**
  * A rule that matched one internal participant.
  */
-export type RuleMatch = { rule_id: RuleId, user_id: UserId, mode: RuleMode, dispatch: Dispatch, };
+export type RuleMatch = { rule_id: RuleId, user_id: UserId, mode: RuleMode, dispatch: Dispatch, 
+/**
+ * The rule asks for transcripts (issue #16).
+ */
+transcribe: boolean, };
 
 /**
  * One line of the decision trace. `message` is plain words for people; the other fields let a
