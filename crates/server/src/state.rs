@@ -65,7 +65,7 @@ pub struct App {
     /// Wakes the evidence sweep: an append failed and waits to be retried.
     pub evidence_retry: tokio::sync::Notify,
     /// The transcription queue's wake-up and the local worker's token (issue #16).
-    pub transcription: crate::transcripts::Transcription,
+    pub transcription: crate::transcripts::local::Transcription,
 }
 
 impl std::ops::Deref for AppState {
@@ -145,7 +145,7 @@ impl AppState {
             stopping: tokio_util::sync::CancellationToken::new(),
             evidence,
             evidence_retry: tokio::sync::Notify::new(),
-            transcription: crate::transcripts::Transcription::default(),
+            transcription: crate::transcripts::local::Transcription::default(),
         })))
     }
 }

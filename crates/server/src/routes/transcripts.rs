@@ -2,7 +2,7 @@
 //! queue API (claim, fetch a channel, post the result or a failure) behind a worker token, and
 //! the admin's worker tokens. What happens is `crate::transcripts`'.
 
-use crate::auth::{bearer, new_token, token_hash, Admin, Caller};
+use crate::auth::{bearer, new_token, secret_eq, token_hash, Admin, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Id};
 use crate::state::AppState;
@@ -46,7 +46,7 @@ impl FromRequestParts<AppState> for Worker {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or_else(|| ApiError::unauthorized("a worker token is needed"))?;
         let hash = token_hash(token);
-        if state.transcription.is_local(&hash) || state.store.worker_token_exists(&hash).await? {
+        if secret_eq(&hash, state.transcription.local_hash()) || state.store.worker_token_exists(&hash).await? {
             Ok(Worker)
         } else {
             Err(ApiError::unauthorized("not a worker token"))
@@ -106,7 +106,11 @@ async fn job_result(
     Id(id): Id<RecordingId>,
     ApiJson(result): ApiJson<TranscriptionResult>,
 ) -> ApiResult<StatusCode> {
-    transcripts::accept(&s, id, &result).await?;
+    let call = transcripts::accept(&s, id, &result).await?;
+    // The journal JSON carries the transcript: written again now it exists.
+    if let Err(e) = crate::calls::write_journal(&s, call).await {
+        tracing::warn!(call = %call, error = ?e, "could not rewrite the journal JSON with the transcript");
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -11,9 +11,10 @@
 //! lower-case text goes into the call's search text, so the journal's `q` finds spoken words.
 
 pub mod audio;
+pub mod local;
 pub mod worker;
 
-use crate::auth::{new_token, token_hash};
+use crate::auth::new_token;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use callrec_store::{NewTranscript, StoredRecording, StoredTranscript, TranscriptFailure};
@@ -25,38 +26,6 @@ use callrec_types::transcripts::{
 use callrec_types::wire::ErrorCode;
 use callrec_types::*;
 use chrono::Duration;
-
-/// The queue's wake-up and the token of this node's own worker.
-pub struct Transcription {
-    /// Wakes the workers' long polls: a job was queued or failed.
-    pub wake: tokio::sync::Notify,
-    /// Minted at start-up and never stored: the local worker's credential.
-    local_token: String,
-    /// The local worker's process id while it runs (0: none).
-    pub worker_pid: std::sync::atomic::AtomicU32,
-}
-
-impl Default for Transcription {
-    fn default() -> Self {
-        Transcription {
-            wake: tokio::sync::Notify::new(),
-            local_token: new_token(),
-            worker_pid: std::sync::atomic::AtomicU32::new(0),
-        }
-    }
-}
-
-impl Transcription {
-    /// The token handed to the local worker (in its environment, never on its command line).
-    pub fn local_token(&self) -> &str {
-        &self.local_token
-    }
-
-    /// Whether `hash` is the local worker's token's.
-    pub fn is_local(&self, hash: &str) -> bool {
-        crate::auth::secret_eq(hash, &token_hash(&self.local_token))
-    }
-}
 
 /// The first retry waits this long; each further one twice as long.
 const FIRST_BACKOFF_SECS: i64 = 30;
@@ -149,8 +118,8 @@ fn lease_lost() -> ApiError {
 }
 
 /// `POST /api/v1/transcription/jobs/{id}/result`: stores the lines if the worker still holds
-/// the job.
-pub async fn accept(state: &AppState, id: RecordingId, result: &TranscriptionResult) -> ApiResult<()> {
+/// the job; returns the call, whose journal JSON is then written again with the transcript.
+pub async fn accept(state: &AppState, id: RecordingId, result: &TranscriptionResult) -> ApiResult<CallId> {
     let rec = held(state, id, &result.lease).await?;
     let (mut call, _) = state.store.get_call(rec.recording.call_id).await?;
     crate::names::fill(state, &mut call).await?;
@@ -178,11 +147,7 @@ pub async fn accept(state: &AppState, id: RecordingId, result: &TranscriptionRes
         return Err(lease_lost());
     }
     tracing::info!(recording = %id, lines = lines.len(), "transcript stored");
-    // The journal JSON carries the transcript: written again now it exists.
-    if let Err(e) = crate::calls::write_journal(state, call.id).await {
-        tracing::warn!(call = %call.id, error = %e, "could not rewrite the journal JSON with the transcript");
-    }
-    Ok(())
+    Ok(call.id)
 }
 
 /// `POST /api/v1/transcription/jobs/{id}/failure`: queued again after a backoff, or failed
