@@ -31,6 +31,9 @@ pub struct JournalFilter {
     pub has_recordings: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
+    /// Only calls with a review (`true`) or without one (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,7 +55,7 @@ impl JournalFilter {
             direction: self.direction,
             has_recordings: self.has_recordings.filter(|h| *h),
             user_id: self.user_id,
-            reviewed: None,
+            reviewed: self.reviewed,
             cursor: text(&self.cursor),
             limit: Some(self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)),
         }

@@ -18,6 +18,8 @@ pub mod live;
 pub mod local_server;
 pub mod player;
 pub mod recordings;
+pub mod review;
+pub mod scorecards;
 pub mod session;
 pub mod settings;
 pub mod state;
@@ -53,6 +55,8 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::player::player_seek,
         commands::player::player_skip,
         commands::player::player_speed,
+        commands::player::player_channels,
+        commands::player::player_volume,
         commands::player::player_stop,
         commands::player::player_status,
         commands::recordings::choose_download_path,
@@ -62,6 +66,16 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::recordings::delete_recording,
         commands::evidence::check_recording_evidence,
         commands::evidence::list_listens,
+        commands::review::recording_peaks,
+        commands::review::list_comments,
+        commands::review::create_comment,
+        commands::review::update_comment,
+        commands::review::delete_comment,
+        commands::review::share_recipients,
+        commands::review::create_share,
+        commands::review::list_shares,
+        commands::review::revoke_share,
+        commands::review::list_shared,
         commands::admin::list_rules,
         commands::admin::create_rule,
         commands::admin::update_rule,
@@ -94,6 +108,17 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::admin::list_alarms,
         commands::admin::ack_alarm,
         commands::admin::audit,
+        commands::scorecards::list_scorecards,
+        commands::scorecards::create_scorecard,
+        commands::scorecards::update_scorecard,
+        commands::scorecards::delete_scorecard,
+        commands::scorecards::list_call_reviews,
+        commands::scorecards::create_review,
+        commands::scorecards::update_review,
+        commands::scorecards::delete_review,
+        commands::scorecards::list_my_reviews,
+        commands::scorecards::agent_scores,
+        commands::scorecards::score_answers,
     ])
 }
 

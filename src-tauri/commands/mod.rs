@@ -8,4 +8,6 @@ pub mod journal;
 pub mod live;
 pub mod player;
 pub mod recordings;
+pub mod review;
+pub mod scorecards;
 pub mod session;

@@ -1,7 +1,7 @@
-//! Commands: the player (play, pause, resume, seek, skip, speed, stop, status).
+//! Commands: the player (play, pause, resume, seek, skip, speed, party and volume, stop, status).
 
 use crate::error::AppError;
-use crate::player::PlayerStatus;
+use crate::player::{Channels, PlayerStatus};
 use crate::recordings;
 use crate::state::AppState;
 use callrec_types::RecordingId;
@@ -50,4 +50,16 @@ pub async fn player_stop(state: State<'_, AppState>) -> Result<(), AppError> {
 #[tauri::command]
 pub async fn player_status(state: State<'_, AppState>) -> Result<PlayerStatus, AppError> {
     Ok(state.player.status().await)
+}
+
+/// Which party is heard: both, the caller only or the callee only (issue #15.2).
+#[tauri::command]
+pub async fn player_channels(state: State<'_, AppState>, channels: Channels) -> Result<PlayerStatus, AppError> {
+    Ok(state.player.set_channels(channels).await)
+}
+
+/// The volume in percent, 0–100.
+#[tauri::command]
+pub async fn player_volume(state: State<'_, AppState>, volume: u8) -> Result<PlayerStatus, AppError> {
+    Ok(state.player.set_volume(volume).await)
 }

@@ -44,6 +44,13 @@ pub struct Pcm {
     pub samples: Vec<i16>,
 }
 
+impl Pcm {
+    /// The samples as the output takes them: f32 in −1..1.
+    pub fn to_f32(&self) -> Vec<f32> {
+        self.samples.iter().map(|&s| f32::from(s) / 32768.0).collect()
+    }
+}
+
 pub struct Decoder {
     reader: Box<dyn FormatReader + 'static>,
     decoder: Box<dyn AudioDecoder>,

@@ -80,7 +80,7 @@ pub(super) fn decode_loop(mut decoder: Decoder, shared: Arc<Shared>, commands: m
             Ok(Some(pcm)) => {
                 let frames = (pcm.samples.len() / channels) as u64;
                 shared.queued_frames.fetch_add(frames, Ordering::AcqRel);
-                let samples = pcm.samples.iter().map(|&s| f32::from(s) / 32768.0).collect();
+                let samples = pcm.to_f32();
                 if !send(
                     &feed,
                     Feed::Audio {

@@ -6,11 +6,13 @@
 //! request if the target is not next in the response), and the output drops every chunk of an
 //! older generation, so a seek is heard within one HTTP round trip plus one packet. Pause and
 //! speed are rodio's; the position is counted from the frames actually handed to the output.
+//! Which party is heard and the volume are applied to every frame on its way out ([`mix`]).
 //! At the end the audio device is closed; play or seek opens it again.
 
 pub mod decode;
 mod decoder_thread;
 mod digest;
+pub mod mix;
 pub mod output;
 pub mod range;
 mod shared;
@@ -21,6 +23,7 @@ use callrec_types::RecordingId;
 use decode::{Decoder, StreamInfo};
 use decoder_thread::{decode_loop, DecoderCommand};
 pub use digest::StreamDigest;
+pub use mix::{Channels, Mix};
 use output::{Output, OutputCommand, StreamSource};
 use range::RangeSource;
 use serde::{Deserialize, Serialize};
@@ -56,6 +59,10 @@ pub struct PlayerStatus {
     pub position_ms: u64,
     pub duration_ms: u64,
     pub speed: f32,
+    /// Which party is heard (both, the caller's channel, the callee's).
+    pub channels: Channels,
+    /// The volume in percent, 0–100.
+    pub volume: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<AppError>,
     /// Something the listener should know that is not an error (the output played far
@@ -90,6 +97,8 @@ struct Playback {
     notice: Option<String>,
     /// The SHA-256 of the file as it streams.
     digest: Arc<StreamDigest>,
+    /// The player's listening settings (shared with every output it opens).
+    mix: Arc<Mix>,
 }
 
 impl Playback {
@@ -131,6 +140,8 @@ impl Playback {
             position_ms: self.info.ms_at_frame(frame),
             duration_ms: self.info.duration_ms(),
             speed: self.speed,
+            channels: self.mix.channels(),
+            volume: self.mix.volume(),
             error: failure.map(|m| AppError::from(PlayerError::Stream(m))),
             notice: self.notice.clone(),
             streamed_sha256: self.digest.sha256(),
@@ -149,8 +160,14 @@ impl Playback {
                 feed,
             })
             .map_err(|_| PlayerError::Stream("the decoder stopped".into()))?;
-        let source = StreamSource::new(feed_rx, self.shared.clone(), self.info.channels, self.info.sample_rate)
-            .ok_or_else(|| PlayerError::Decode("no channels or no sample rate".into()))?;
+        let source = StreamSource::new(
+            feed_rx,
+            self.shared.clone(),
+            self.mix.clone(),
+            self.info.channels,
+            self.info.sample_rate,
+        )
+        .ok_or_else(|| PlayerError::Decode("no channels or no sample rate".into()))?;
         output.opened().await?;
         output.start(source);
         self.output = Some(output);
@@ -167,6 +184,8 @@ pub struct Player {
     now: Arc<tokio::sync::Mutex<Option<Playback>>>,
     on_status: OnStatus,
     speed: Mutex<f32>,
+    /// Party and volume: kept for the whole session, whatever is played.
+    mix: Arc<Mix>,
     /// The play that failed last (client, recording, position): "play" tries it again.
     failed: Mutex<Option<(Client, RecordingId, u64)>>,
 }
@@ -177,6 +196,7 @@ impl Player {
             now: Arc::new(tokio::sync::Mutex::new(None)),
             on_status,
             speed: Mutex::new(1.0),
+            mix: Arc::default(),
             failed: Mutex::new(None),
         }
     }
@@ -198,6 +218,8 @@ impl Player {
                     position_ms: start_ms,
                     duration_ms: 0,
                     speed,
+                    channels: self.mix.channels(),
+                    volume: self.mix.volume(),
                     error: Some(error.clone()),
                     notice: None,
                     streamed_sha256: None,
@@ -219,6 +241,8 @@ impl Player {
             position_ms: start_ms,
             duration_ms: 0,
             speed,
+            channels: self.mix.channels(),
+            volume: self.mix.volume(),
             error: None,
             notice: None,
             streamed_sha256: None,
@@ -262,8 +286,14 @@ impl Player {
                 feed,
             })
             .map_err(|_| PlayerError::Stream("the decoder stopped".into()))?;
-        let source = StreamSource::new(feed_rx, shared.clone(), info.channels, info.sample_rate)
-            .ok_or_else(|| PlayerError::Decode("no channels or no sample rate".into()))?;
+        let source = StreamSource::new(
+            feed_rx,
+            shared.clone(),
+            self.mix.clone(),
+            info.channels,
+            info.sample_rate,
+        )
+        .ok_or_else(|| PlayerError::Decode("no channels or no sample rate".into()))?;
         output.opened().await?;
         output.start(source);
         let mut playback = Playback {
@@ -277,6 +307,7 @@ impl Player {
             pace: None,
             notice: None,
             digest,
+            mix: self.mix.clone(),
         };
         playback.pace_from(frame);
         let status = playback.status();
@@ -326,6 +357,8 @@ impl Player {
                 position_ms: 0,
                 duration_ms: 0,
                 speed,
+                channels: self.mix.channels(),
+                volume: self.mix.volume(),
                 error: None,
                 notice: None,
                 streamed_sha256: None,
@@ -427,6 +460,25 @@ impl Player {
         let status = self.status().await;
         (self.on_status)(status.clone());
         Ok(status)
+    }
+
+    /// Which party is heard, at once while playing and for every later play.
+    pub async fn set_channels(&self, channels: Channels) -> PlayerStatus {
+        self.mix.set_channels(channels);
+        self.report().await
+    }
+
+    /// The volume in percent (above 100 is 100), at once and for every later play.
+    pub async fn set_volume(&self, percent: u8) -> PlayerStatus {
+        self.mix.set_volume(percent);
+        self.report().await
+    }
+
+    /// Tells the window the status and returns it.
+    async fn report(&self) -> PlayerStatus {
+        let status = self.status().await;
+        (self.on_status)(status.clone());
+        status
     }
 
     /// Stops and unloads; closes the device. Always tells the window the player is idle

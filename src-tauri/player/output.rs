@@ -6,6 +6,7 @@
 //! without advancing the position. It keeps frame alignment (silence and chunk switches
 //! happen on frame boundaries) so the channels never swap.
 
+use super::mix::Mix;
 use super::shared::{PlayerError, Shared};
 use rodio::Source;
 use std::num::NonZero;
@@ -32,65 +33,57 @@ pub enum Feed {
 pub struct StreamSource {
     rx: Receiver<Feed>,
     shared: Arc<Shared>,
+    mix: Arc<Mix>,
     channels: NonZero<u16>,
     rate: NonZero<u32>,
     /// The chunk being played: generation, first frame, samples, read index.
     current: Option<(u64, u64, Vec<f32>, usize)>,
-    /// Samples emitted modulo the channel count.
-    phase: u16,
+    /// The frame being emitted, after the mix (one sample per channel).
+    frame: Vec<f32>,
+    /// Samples of `frame` emitted so far.
+    phase: usize,
 }
 
 impl StreamSource {
-    pub fn new(rx: Receiver<Feed>, shared: Arc<Shared>, channels: u16, rate: u32) -> Option<StreamSource> {
+    pub fn new(
+        rx: Receiver<Feed>,
+        shared: Arc<Shared>,
+        mix: Arc<Mix>,
+        channels: u16,
+        rate: u32,
+    ) -> Option<StreamSource> {
+        let channels = NonZero::new(channels)?;
         Some(StreamSource {
             rx,
             shared,
-            channels: NonZero::new(channels)?,
+            mix,
+            channels,
             rate: NonZero::new(rate)?,
             current: None,
+            frame: vec![0.0; usize::from(channels.get())],
             phase: 0,
         })
     }
 
-    fn emit(&mut self, sample: f32) -> Option<f32> {
-        self.phase += 1;
-        if self.phase == self.channels.get() {
-            self.phase = 0;
-        }
-        Some(sample)
-    }
-}
-
-impl Iterator for StreamSource {
-    type Item = f32;
-
-    fn next(&mut self) -> Option<f32> {
+    /// Fills `frame` with the next frame through the mix (silence when nothing is ready,
+    /// without advancing the position); `false` once the decoder is gone.
+    fn next_frame(&mut self) -> bool {
         let generation = self.shared.generation.load(Ordering::Acquire);
+        let channels = usize::from(self.channels.get());
         loop {
             if let Some((chunk_gen, start, samples, index)) = &mut self.current {
-                let fresh = *chunk_gen == generation;
-                if fresh && *index < samples.len() {
-                    let sample = samples[*index];
-                    *index += 1;
-                    let channels = usize::from(self.channels.get());
-                    if *index % channels == 0 {
-                        self.shared
-                            .position
-                            .store(*start + (*index / channels) as u64, Ordering::Release);
-                    }
-                    if *index == 1 {
+                if *chunk_gen == generation && *index + channels <= samples.len() {
+                    self.mix.apply(&samples[*index..*index + channels], &mut self.frame);
+                    *index += channels;
+                    self.shared
+                        .position
+                        .store(*start + (*index / channels) as u64, Ordering::Release);
+                    if *index == channels {
                         self.shared.first_sample(generation, *start);
                     }
-                    return self.emit(sample);
-                }
-                if self.phase != 0 {
-                    // Finish the frame before switching: never shift the channels.
-                    return self.emit(0.0);
+                    return true;
                 }
                 self.current = None;
-            }
-            if self.phase != 0 {
-                return self.emit(0.0);
             }
             match self.rx.try_recv() {
                 Ok(Feed::Audio {
@@ -99,7 +92,7 @@ impl Iterator for StreamSource {
                     samples,
                 }) => {
                     if g == generation {
-                        let frames = (samples.len() / usize::from(self.channels.get())) as u64;
+                        let frames = (samples.len() / channels) as u64;
                         self.shared.dequeued(frames);
                         self.current = Some((g, start, samples, 0));
                     }
@@ -115,10 +108,27 @@ impl Iterator for StreamSource {
                     }
                 }
                 // Nothing decoded yet (start, seek, slow network) or the end: silence.
-                Err(TryRecvError::Empty) => return self.emit(0.0),
-                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => {
+                    self.frame.fill(0.0);
+                    return true;
+                }
+                Err(TryRecvError::Disconnected) => return false,
             }
         }
+    }
+}
+
+/// Whole frames only: a chunk switch or silence never shifts the channels.
+impl Iterator for StreamSource {
+    type Item = f32;
+
+    fn next(&mut self) -> Option<f32> {
+        if self.phase == 0 && !self.next_frame() {
+            return None;
+        }
+        let sample = self.frame[self.phase];
+        self.phase = (self.phase + 1) % self.frame.len();
+        Some(sample)
     }
 }
 

@@ -81,8 +81,14 @@ pub struct Shared {
     timing: Mutex<Timing>,
 }
 
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared::new()
+    }
+}
+
 impl Shared {
-    pub(super) fn new() -> Shared {
+    pub fn new() -> Shared {
         Shared {
             generation: AtomicU64::new(0),
             position: AtomicU64::new(0),
@@ -99,7 +105,7 @@ impl Shared {
     }
 
     /// Starts a generation at `frame`: older chunks become stale.
-    pub(super) fn begin(&self, frame: u64, requested: Instant) -> u64 {
+    pub fn begin(&self, frame: u64, requested: Instant) -> u64 {
         let generation = self.generation.load(Ordering::Acquire) + 1;
         *self.timing.lock().expect("timing lock") = Timing {
             generation,

@@ -11,15 +11,15 @@ use std::sync::Arc;
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::WebviewWindow;
 
-/// The app on the mock runtime, signed in as `username`.
-struct Admin {
+/// The app on the mock runtime, signed in as `username` (the scorecard tests sign in with it too).
+pub(crate) struct Admin {
     _app: tauri::App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     _dirs: tempfile::TempDir,
 }
 
 impl Admin {
-    fn sign_in(server: &TestServer, username: &str, password: &str) -> Admin {
+    pub(crate) fn sign_in(server: &TestServer, username: &str, password: &str) -> Admin {
         let dirs = tempfile::tempdir().expect("temp dirs");
         let state = AppState::new(
             StateConfig {
@@ -47,21 +47,21 @@ impl Admin {
         admin
     }
 
-    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+    pub(crate) fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
         invoke_on(&self.window, cmd, args)
     }
 
-    fn ok(&self, cmd: &str, args: Value) -> Value {
+    pub(crate) fn ok(&self, cmd: &str, args: Value) -> Value {
         self.invoke(cmd, args)
             .unwrap_or_else(|e| panic!("{cmd} must succeed, got {e}"))
     }
 
-    fn err(&self, cmd: &str, args: Value) -> Value {
+    pub(crate) fn err(&self, cmd: &str, args: Value) -> Value {
         self.invoke(cmd, args).expect_err(&format!("{cmd} must fail"))
     }
 }
 
-fn field_names(err: &Value) -> Vec<String> {
+pub(crate) fn field_names(err: &Value) -> Vec<String> {
     err["fields"]
         .as_array()
         .map(|f| {

@@ -209,6 +209,7 @@ pub fn generate() -> String {
             NewComment,
             Share,
             NewShare,
+            ShareRecipient,
             SharedItem,
         }
     );
@@ -286,6 +287,7 @@ pub fn generate() -> String {
         "callrec_desktop::player",
         callrec_desktop::player {
             PlaybackState,
+            Channels,
             PlayerStatus
         }
     );

@@ -6,4 +6,6 @@ mod admin;
 mod bindings;
 mod commands;
 mod player;
+mod review;
+mod scorecards;
 mod support;

@@ -1,6 +1,7 @@
 //! The player pipeline against a real server: HTTP Range → symphonia → rodio (ALSA null
 //! device). Decoded samples equal the file's, a seek lands within 20 ms of its target, and
-//! playback starts long before the download would have finished.
+//! playback starts long before the download would have finished. One party only silences the
+//! other in what reaches the output, and the volume scales it.
 
 use crate::support::{self, TestServer};
 use callrec_client::AudioFormat;
@@ -167,4 +168,162 @@ async fn wait_first_sample(player: &Player) -> callrec_desktop::player::Timing {
         assert!(Instant::now() < deadline, "no sample reached the output");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+}
+
+/// Power of `samples` at `hz` (Goertzel), sampled at 8 kHz.
+fn tone_power(samples: &[f32], hz: f64) -> f64 {
+    let k = 2.0 * (2.0 * std::f64::consts::PI * hz / 8000.0).cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for &x in samples {
+        let s0 = f64::from(x) + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    (s1 * s1 + s2 * s2 - k * s1 * s2) / samples.len() as f64
+}
+
+/// Issue #15.2: the party choice and the volume act on the decoded samples on their way to the
+/// audio output. A stereo recording (caller: 440 Hz on channel 1; callee: 1 kHz on channel 2)
+/// streams from the server through the real decoder into the source rodio plays; the party is
+/// switched and the volume turned while it plays, and what comes out is read frame by frame.
+#[test]
+fn one_party_only_silences_the_other_in_what_reaches_the_output() {
+    use callrec_desktop::player::output::{Feed, StreamSource};
+    use callrec_desktop::player::{Channels, Mix, Shared};
+
+    let server = TestServer::start();
+    let wav = support::ulaw_wav(4);
+    let expected: Vec<f32> = support::expand_ulaw(&wav)
+        .iter()
+        .map(|&s| f32::from(s) / 32768.0)
+        .collect();
+    let (_, recording) = server.ingest(wav);
+    let alice = server.client("alice");
+    let rt = tokio::runtime::Runtime::new().expect("a runtime for the client");
+    let source =
+        RangeSource::open(alice, recording, AudioFormat::Original, rt.handle().clone()).expect("the audio opens");
+    let mut decoder = Decoder::open(source).expect("the WAV header decodes");
+    let shared = Arc::new(Shared::new());
+    let mix = Arc::new(Mix::default());
+    let generation = shared.begin(0, Instant::now());
+    let (feed, feed_rx) = std::sync::mpsc::channel();
+    while let Some(pcm) = decoder.next_pcm().expect("decodes") {
+        let samples = pcm.to_f32();
+        feed.send(Feed::Audio {
+            generation,
+            start: pcm.start,
+            samples,
+        })
+        .expect("the source listens");
+    }
+    drop(feed);
+    let mut output = StreamSource::new(feed_rx, shared, mix.clone(), 2, 8000).expect("a stereo source");
+
+    // One second of output per setting, changed between seconds as the window would.
+    let second = |output: &mut StreamSource| -> (Vec<f32>, Vec<f32>) {
+        let samples: Vec<f32> = output.by_ref().take(2 * 8000).collect();
+        assert_eq!(samples.len(), 2 * 8000, "a whole second comes out");
+        (
+            samples.iter().step_by(2).copied().collect(),
+            samples.iter().skip(1).step_by(2).copied().collect(),
+        )
+    };
+    let channel = |s: usize, ch: usize| -> Vec<f32> {
+        expected[s * 16_000..(s + 1) * 16_000]
+            .iter()
+            .skip(ch)
+            .step_by(2)
+            .copied()
+            .collect()
+    };
+    let scaled = |v: Vec<f32>, gain: f32| -> Vec<f32> { v.into_iter().map(|x| x * gain).collect() };
+
+    // Both: the recording as it is.
+    let (left, right) = second(&mut output);
+    assert!(
+        left == channel(0, 0) && right == channel(0, 1),
+        "both parties, untouched"
+    );
+    assert!(tone_power(&right, 1000.0) > 1e-3, "the callee's tone is there");
+
+    // Caller only: channel 1 on both ears, nothing of the callee.
+    mix.set_channels(Channels::Caller);
+    let (left, right) = second(&mut output);
+    assert!(
+        left == channel(1, 0) && right == channel(1, 0),
+        "the caller on both ears"
+    );
+    let caller_power = tone_power(&left, 440.0);
+    for ear in [&left, &right] {
+        let callee = tone_power(ear, 1000.0);
+        assert!(
+            callee < caller_power * 1e-4,
+            "no energy of the callee's 1 kHz in the output ({callee} against the caller's {caller_power})"
+        );
+    }
+
+    // Callee only at half volume: channel 2, halved, on both ears; no caller.
+    mix.set_channels(Channels::Callee);
+    mix.set_volume(50);
+    let (left, right) = second(&mut output);
+    let half = scaled(channel(2, 1), 0.5);
+    assert!(left == half && right == half, "the callee at half the amplitude");
+    assert!(tone_power(&left, 440.0) < tone_power(&left, 1000.0) * 1e-4, "no caller");
+    let ratio = (tone_power(&left, 1000.0) / tone_power(&channel(2, 1), 1000.0)).sqrt();
+    assert!((ratio - 0.5).abs() < 1e-6, "50 % volume halves the amplitude ({ratio})");
+
+    // Volume 0: silence.
+    mix.set_volume(0);
+    let (left, right) = second(&mut output);
+    assert!(left.iter().chain(&right).all(|&x| x == 0.0), "0 % is silent");
+    assert_eq!(output.next(), None, "the end of the recording ends the source");
+}
+
+/// The party and the volume change while playing (no restart: the position goes on), are in
+/// the status, and hold for the next recording played in the session.
+#[test]
+fn the_party_and_volume_change_while_playing_and_are_remembered() {
+    support::null_audio();
+    let server = TestServer::start();
+    let (_, first) = server.ingest(support::ulaw_wav(60));
+    let (_, second) = server.ingest(support::ulaw_wav(60));
+    let alice = server.client("alice");
+    let rt = tokio::runtime::Runtime::new().expect("a runtime for the player");
+    rt.block_on(async {
+        use callrec_desktop::player::Channels;
+        let (notify, events) = collecting();
+        let player = Player::new(notify);
+        let status = player.play(alice.clone(), first, 0).await.expect("plays");
+        assert_eq!((status.channels, status.volume), (Channels::Both, 100), "the defaults");
+        let timing = wait_first_sample(&player).await;
+        let status = player.set_channels(Channels::Caller).await;
+        assert_eq!(status.channels, Channels::Caller);
+        let status = player.set_volume(140).await;
+        assert_eq!(status.volume, 100, "capped at 100 %");
+        let status = player.set_volume(30).await;
+        assert_eq!((status.channels, status.volume), (Channels::Caller, 30));
+        assert_eq!(
+            player.timing().await.map(|t| t.generation),
+            Some(timing.generation),
+            "no restart: the same generation plays on"
+        );
+        assert!(
+            events
+                .lock()
+                .expect("statuses")
+                .iter()
+                .any(|s| s.channels == Channels::Caller && s.volume == 30),
+            "the window hears the change"
+        );
+        player.stop().await;
+        let idle = player.status().await;
+        assert_eq!((idle.channels, idle.volume), (Channels::Caller, 30), "kept when idle");
+        let status = player.play(alice, second, 0).await.expect("plays the next");
+        assert_eq!(
+            (status.channels, status.volume),
+            (Channels::Caller, 30),
+            "kept for the next recording"
+        );
+        player.stop().await;
+    });
 }

@@ -29,6 +29,36 @@ pub fn stereo_ulaw(secs: f64) -> Vec<u8> {
     stereo_g711(Law::Ulaw, secs, 440.0, 1000.0)
 }
 
+/// `secs` of stereo µ-law that looks like a conversation on a waveform: the parties take turns
+/// of two seconds (the caller first), speaking in syllables of varying loudness, with a faint
+/// noise floor while silent. The caller's voice is a 440 Hz tone, the callee's 1000 Hz.
+pub fn conversation_ulaw(secs: f64) -> Vec<u8> {
+    use std::f64::consts::PI;
+    let frames = (secs * 8000.0) as usize;
+    let mut data = Vec::with_capacity(frames * 2);
+    let mut seed: u32 = 0x1234_5678;
+    let mut noise = move || {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        ((seed >> 16) as i32 % 80 - 40) as f64
+    };
+    for i in 0..frames {
+        let t = i as f64 / 8000.0;
+        let caller_turn = ((t / 2.0) as u64).is_multiple_of(2);
+        let envelope = (PI * t * 3.0).sin().abs() * (0.55 + 0.45 * (2.0 * PI * 0.37 * t).sin());
+        let voice = |hz: f64| 12000.0 * envelope * (2.0 * PI * hz * t).sin();
+        let (l, r) = if caller_turn {
+            (voice(440.0), noise())
+        } else {
+            (noise(), voice(1000.0))
+        };
+        data.push(Law::Ulaw.encode(l as i16));
+        data.push(Law::Ulaw.encode(r as i16));
+    }
+    let mut out = wav_header(Codec::Ulaw, 8000, 2, data.len() as u32);
+    out.extend_from_slice(&data);
+    out
+}
+
 /// Mono 16-bit PCM at `rate`.
 pub fn mono_pcm16(secs: f64, rate: u32, hz: f64) -> Vec<u8> {
     let n = (secs * rate as f64) as usize;

@@ -27,7 +27,9 @@ import { LiveView } from './screens/live';
 import { JournalView } from './screens/journal';
 import { AdminView } from './screens/admin';
 import { ListensView } from './screens/listens';
+import { ReviewsView } from './screens/reviews';
 import { PlayerBar } from './components/player';
+import { forgetComments } from './comments-store';
 import { Logo } from './components/logo';
 
 /** The banner over every screen: the server cannot be reached (`local`: this computer's stopped). */
@@ -228,6 +230,8 @@ export function App() {
   };
 
   const onSignedIn = (session: SessionInfo) => {
+    // Another user may see other comments: nothing of the last session's is kept.
+    forgetComments();
     setBanner(null);
     setLastUsername(session.user.username);
     setScreen({ kind: 'main', session, connection: connectionRef.current });
@@ -324,7 +328,7 @@ export function App() {
   );
 }
 
-type Tab = 'live' | 'journal' | 'listens' | 'admin';
+type Tab = 'live' | 'journal' | 'reviews' | 'listens' | 'admin';
 
 function Main({ onSignOut, unreachable }: { onSignOut: () => void; unreachable: boolean }) {
   const [tab, setTab] = useState<Tab>('live');
@@ -334,6 +338,8 @@ function Main({ onSignOut, unreachable }: { onSignOut: () => void; unreachable: 
         <LiveView onOpenJournal={() => setTab('journal')} />
       ) : tab === 'journal' ? (
         <JournalView />
+      ) : tab === 'reviews' ? (
+        <ReviewsView />
       ) : tab === 'listens' ? (
         <ListensView />
       ) : (
@@ -382,6 +388,15 @@ function MainShell(props: {
             data-testid="tab-journal"
           >
             Journal
+          </button>
+          <button
+            role="tab"
+            aria-selected={props.tab === 'reviews'}
+            class={props.tab === 'reviews' ? 'tab active' : 'tab'}
+            onClick={() => props.setTab('reviews')}
+            data-testid="tab-reviews"
+          >
+            Reviews
           </button>
           <button
             role="tab"

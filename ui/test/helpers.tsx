@@ -146,5 +146,5 @@ export function journalItem(id: number, recordings = 0): JournalItem {
 }
 
 export function playing(overrides: Partial<PlayerStatus> = {}): PlayerStatus {
-  return { recording_id: 3, state: 'playing', position_ms: 12_000, duration_ms: 60_000, speed: 1, ...overrides };
+  return { recording_id: 3, state: 'playing', position_ms: 12_000, duration_ms: 60_000, speed: 1, channels: 'both', volume: 100, ...overrides };
 }

@@ -24,7 +24,7 @@ describe('the journal', () => {
     expect(badges[0].textContent).toBe('REC 3');
   });
 
-  test('a row keeps only what the list shows: seven fields, the start as epoch milliseconds', () => {
+  test('a row keeps only what the list shows: eight fields, the start as epoch milliseconds', () => {
     const item = journalItem(7, 2);
     const row = toRow(item);
     expect(row).toEqual({
@@ -35,8 +35,10 @@ describe('the journal', () => {
       durationMs: 95_000,
       recordings: 2,
       consent: 'unknown',
+      score: null,
     });
     expect(toRow({ ...item, consent: { state: 'refused', by: 'Alice' } }).consent).toBe('refused');
+    expect(toRow({ ...item, score: 41.67 }).score).toBe(41.67);
   });
 
   test('the people seen in the journal are gathered once per page, not kept per row', () => {
@@ -84,14 +86,16 @@ describe('the journal', () => {
   });
 
   test('filters become API filters: dates as day bounds, blank fields left out', () => {
-    const f = toApiFilter({ q: '  anna ', from: '2024-05-01', to: '2024-05-02', direction: 'incoming', hasRecordings: true, userId: '4' });
+    const f = toApiFilter({ q: '  anna ', from: '2024-05-01', to: '2024-05-02', direction: 'incoming', hasRecordings: true, userId: '4', reviewed: 'yes' });
     expect(f.q).toBe('anna');
     expect(new Date(f.from!).getDate()).toBe(1);
     expect(new Date(f.to!).getHours()).toBe(23);
     expect(f.direction).toBe('incoming');
     expect(f.has_recordings).toBe(true);
     expect(f.user_id).toBe(4);
-    expect(toApiFilter({ q: '', from: '', to: '', direction: '', hasRecordings: false, userId: '' })).toEqual({ limit: 200 });
+    expect(f.reviewed).toBe(true);
+    expect(toApiFilter({ q: '', from: '', to: '', direction: '', hasRecordings: false, userId: '', reviewed: 'no' }).reviewed).toBe(false);
+    expect(toApiFilter({ q: '', from: '', to: '', direction: '', hasRecordings: false, userId: '', reviewed: '' })).toEqual({ limit: 200 });
   });
 
   test('pages follow next_cursor as the list scrolls, and the search reaches the server', async () => {

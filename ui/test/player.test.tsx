@@ -200,3 +200,60 @@ describe('issue 17: keys and the player after an error', () => {
     expect(root.querySelector('.player-title')!.textContent).toContain('Recording 001');
   });
 });
+
+describe('issue 15.2: who is heard and the volume', () => {
+  test('the buttons and slider send the party and the volume; the status shows them', async () => {
+    const sent: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      sent.push([cmd, args]);
+      return playing();
+    });
+    const root = await mount(withShared(shared({ player: playing({ channels: 'caller', volume: 60 }) }), <PlayerBar />));
+    const group = root.querySelector('[data-testid=player-channels]')!;
+    expect(group.getAttribute('data-channels')).toBe('caller');
+    expect(root.querySelector('[data-testid=player-channels-caller]')!.getAttribute('aria-pressed')).toBe('true');
+    expect(root.querySelector('[data-testid=player-channels-both]')!.getAttribute('aria-pressed')).toBe('false');
+    const volume = root.querySelector('[data-testid=player-volume]') as HTMLInputElement;
+    expect(volume.value).toBe('60');
+    await act(() => (root.querySelector('[data-testid=player-channels-callee]') as HTMLButtonElement).click());
+    await act(() => {
+      volume.value = '30';
+      volume.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await settle();
+    expect(sent).toEqual([
+      ['player_channels', { channels: 'callee' }],
+      ['player_volume', { volume: 30 }],
+    ]);
+  });
+
+  test('1/2/3 and +/− on the page; ↑/↓ only on the bar; never from a focused field', async () => {
+    const sent: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      sent.push([cmd, args]);
+      return playing();
+    });
+    const root = await mount(withShared(shared({ player: playing({ volume: 100 }) }), <PlayerBar />));
+    const bar = root.querySelector('[data-testid=player]')!;
+    await act(() => key('2'));
+    await act(() => key('3'));
+    await act(() => key('1'));
+    await act(() => key('-'));
+    await act(() => key('+'));
+    await act(() => key('ArrowDown'));
+    await act(() => key('ArrowDown', bar));
+    const input = document.createElement('input');
+    document.body.appendChild(input);
+    await act(() => key('2', input));
+    await act(() => key('-', input));
+    await settle();
+    expect(sent).toEqual([
+      ['player_channels', { channels: 'caller' }],
+      ['player_channels', { channels: 'callee' }],
+      ['player_channels', { channels: 'both' }],
+      ['player_volume', { volume: 90 }],
+      ['player_volume', { volume: 100 }],
+      ['player_volume', { volume: 90 }],
+    ]);
+  });
+});

@@ -3,7 +3,7 @@
 
 use crate::calls::set_query;
 use crate::{Client, Result};
-use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, SharedItem};
+use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, ShareRecipient, SharedItem};
 use callrec_types::{CommentId, RecordingId, ShareId};
 use reqwest::Method;
 
@@ -60,5 +60,11 @@ impl Client {
     /// `GET /api/v1/me/shared`: the recordings shared with the asking user, live now.
     pub async fn list_shared(&self) -> Result<Vec<SharedItem>> {
         self.get_json("/api/v1/me/shared").await
+    }
+
+    /// `GET /api/v1/share-recipients`: the users a recording may be shared with, by name
+    /// (supervisor, admin).
+    pub async fn share_recipients(&self) -> Result<Vec<ShareRecipient>> {
+        self.get_json("/api/v1/share-recipients").await
     }
 }

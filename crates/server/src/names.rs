@@ -9,6 +9,7 @@ use crate::state::AppState;
 use callrec_types::calls::{
     Call, CallDetail, DispatchTarget, JournalDocument, JournalItem, Participant, Recording, Trigger,
 };
+use callrec_types::scorecards::Review;
 use callrec_types::wire::Event;
 use callrec_types::{RuleId, UserId};
 use std::collections::HashMap;
@@ -85,6 +86,16 @@ impl Named for Trigger {
         if let Trigger::Auto { rule_id, rule_name } = self {
             *rule_name = rule_id.and_then(|r| names.rules.get(&r).cloned());
         }
+    }
+}
+
+impl Named for Review {
+    fn names_wanted(&self, users: &mut Vec<UserId>, _: &mut Vec<RuleId>) {
+        users.extend([self.agent_id, self.reviewer_id]);
+    }
+    fn fill_names(&mut self, names: &Names) {
+        self.agent_name = names.users.get(&self.agent_id).cloned();
+        self.reviewer_name = names.users.get(&self.reviewer_id).cloned();
     }
 }
 

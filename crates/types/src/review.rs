@@ -8,6 +8,7 @@
 //! shared recordings listed; nothing else of the call.
 
 use crate::calls::{Call, Recording};
+use crate::directory::Level;
 use crate::ids::{CallId, CommentId, RecordingId, ShareId, UserId};
 use crate::rules::FieldError;
 use chrono::{DateTime, Duration, Utc};
@@ -179,6 +180,16 @@ impl NewShare {
             Ok(())
         }
     }
+}
+
+/// One entry of `GET /api/v1/share-recipients`: a user a supervisor or an admin may share a
+/// recording with — who they are, nothing of their extensions or teams.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ShareRecipient {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub level: Level,
 }
 
 /// One entry of `GET /api/v1/me/shared` ("Shared with me"): a live share, its recording and

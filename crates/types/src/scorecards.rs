@@ -187,6 +187,14 @@ pub struct Review {
     pub score: f64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The directory's names of the agent and the reviewer (display name, or username), filled
+    /// by the server whenever it sends a review, like a participant's `user_name`; never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub agent_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub reviewer_name: Option<String>,
 }
 
 /// The weighted percentage (0–100, rounded to hundredths) of `answers` against `criteria`:
@@ -467,6 +475,8 @@ mod tests {
             score,
             created_at: t,
             updated_at: t,
+            agent_name: None,
+            reviewer_name: None,
         }
     }
 

@@ -466,7 +466,19 @@ async fn a_trainee_sees_a_shared_recording_until_it_expires_or_is_revoked_and_ev
     for (who, c) in [("alice, an agent", &alice), ("carol, an agent", &carol)] {
         let e = c.create_share(rec, &to_carol).await.expect_err(who);
         assert_eq!(e.status(), Some(403), "{who} may not share");
+        let e = c.share_recipients().await.expect_err(who);
+        assert_eq!(e.status(), Some(403), "{who} may not list whom to share with");
     }
+    // The share dialog's list: every user by name, for a supervisor too (who may not list
+    // the directory itself).
+    let people = sam.share_recipients().await.expect("sam lists the recipients");
+    let carol_entry = people.iter().find(|p| p.id == carol_id).expect("carol is offered");
+    assert_eq!(carol_entry.username, "carol");
+    assert!(people.iter().any(|p| p.username == "admin"), "{people:?}");
+    let names: Vec<String> = people.iter().map(|p| p.display_name.to_lowercase()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by name");
     let res = alice
         .raw(reqwest::Method::POST, &format!("/api/v1/recordings/{rec}/shares"))
         .header("content-type", "application/json")

@@ -203,6 +203,11 @@ async fn scorecards_are_filled_by_supervisors_read_by_their_agent_and_nobody_els
         .await
         .expect("sam reviews alice's call");
     assert_eq!(ra.score, 41.67, "2.5 of 6 weight is 41.67 %");
+    assert_eq!(
+        (ra.agent_name.as_deref(), ra.reviewer_name.as_deref()),
+        (Some("Alice"), Some("Sam")),
+        "a review names its agent and reviewer from the directory"
+    );
     let pushed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while let Some(event) = alice_events.next().await {
             if matches!(event, Ok(Event::Journal { call_id }) if call_id == a) {

@@ -633,7 +633,12 @@ criteria: Array<Criterion>, answers: Array<Answer>, comment: string | null,
 /**
  * The weighted percentage, 0–100 ([`score`]).
  */
-score: number, created_at: string, updated_at: string, };
+score: number, created_at: string, updated_at: string, 
+/**
+ * The directory's names of the agent and the reviewer (display name, or username), filled
+ * by the server whenever it sends a review, like a participant's `user_name`; never stored.
+ */
+agent_name?: string, reviewer_name?: string, };
 
 /**
  * One criterion over the reviews of a summary.
@@ -818,6 +823,12 @@ revoked_at?: string, revoked_by?: UserId, };
  * The body of `POST /api/v1/recordings/{id}/shares`.
  */
 export type NewShare = { user_id: UserId, expires_at: string, };
+
+/**
+ * One entry of `GET /api/v1/share-recipients`: a user a supervisor or an admin may share a
+ * recording with — who they are, nothing of their extensions or teams.
+ */
+export type ShareRecipient = { id: UserId, username: string, display_name: string, level: Level, };
 
 /**
  * One entry of `GET /api/v1/me/shared` ("Shared with me"): a live share, its recording and
@@ -1141,13 +1152,30 @@ exit?: string | null, };
 /**
  * The journal's filters as the window sends them; empty strings mean "no filter".
  */
-export type JournalFilter = { q?: string | null, from?: string | null, to?: string | null, direction?: CallDirection | null, has_recordings?: boolean | null, user_id?: UserId | null, cursor?: string | null, limit?: number | null, };
+export type JournalFilter = { q?: string | null, from?: string | null, to?: string | null, direction?: CallDirection | null, has_recordings?: boolean | null, user_id?: UserId | null, 
+/**
+ * Only calls with a review (`true`) or without one (`false`).
+ */
+reviewed?: boolean | null, cursor?: string | null, limit?: number | null, };
 
 // ---- callrec_desktop::player
 
 export type PlaybackState = "idle" | "loading" | "playing" | "paused" | "ended" | "failed";
 
-export type PlayerStatus = { recording_id: RecordingId | null, state: PlaybackState, position_ms: number, duration_ms: number, speed: number, error?: AppError | null, 
+/**
+ * Which party of a stereo recording is heard.
+ */
+export type Channels = "both" | "caller" | "callee";
+
+export type PlayerStatus = { recording_id: RecordingId | null, state: PlaybackState, position_ms: number, duration_ms: number, speed: number, 
+/**
+ * Which party is heard (both, the caller's channel, the callee's).
+ */
+channels: Channels, 
+/**
+ * The volume in percent, 0–100.
+ */
+volume: number, error?: AppError | null, 
 /**
  * Something the listener should know that is not an error (the output played far
  * faster than real time: no real sound device, nothing was heard).

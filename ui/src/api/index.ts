@@ -6,6 +6,9 @@ import type {
   AppError,
   CallDetail,
   CallId,
+  Comment,
+  CommentId,
+  Channels,
   ConnectionInfo,
   ConsentResponse,
   ConsentState,
@@ -19,6 +22,9 @@ import type {
   JournalPage,
   ListensPage,
   LocalServerStatus,
+  NewComment,
+  NewShare,
+  Peaks,
   PlayerStatus,
   Recording,
   RecordingAction,
@@ -26,6 +32,10 @@ import type {
   RecordingId,
   ServerChoice,
   SessionInfo,
+  Share,
+  ShareId,
+  ShareRecipient,
+  SharedItem,
   Startup,
   UiEvent,
   User,
@@ -131,6 +141,10 @@ export const api = {
   playerSeek: (positionMs: number) => call<PlayerStatus>('player_seek', { positionMs: Math.max(0, Math.round(positionMs)) }),
   playerSkip: (deltaMs: number) => call<PlayerStatus>('player_skip', { deltaMs: Math.round(deltaMs) }),
   playerSpeed: (speed: number) => call<PlayerStatus>('player_speed', { speed }),
+  /** Which party is heard (issue #15.2). */
+  playerChannels: (channels: Channels) => call<PlayerStatus>('player_channels', { channels }),
+  /** The volume in percent, 0–100. */
+  playerVolume: (volume: number) => call<PlayerStatus>('player_volume', { volume: Math.max(0, Math.min(100, Math.round(volume))) }),
   playerStop: () => call<null>('player_stop'),
   playerStatus: () => call<PlayerStatus>('player_status'),
 
@@ -144,6 +158,21 @@ export const api = {
     call<EvidenceCheck>('check_recording_evidence', { recordingId, sha256 }),
   /** Who listened to my calls: plays and downloads of recordings of the user's calls, newest first. */
   listListens: (cursor: string | null = null) => call<ListensPage>('list_listens', { cursor }),
+
+  /** The waveform: min/max per bucket per channel (caller first), `buckets` ≈ the width in pixels. */
+  recordingPeaks: (recordingId: RecordingId, buckets: number) =>
+    call<Peaks>('recording_peaks', { recordingId, buckets: Math.max(1, Math.round(buckets)) }),
+  listComments: (recordingId: RecordingId) => call<Comment[]>('list_comments', { recordingId }),
+  createComment: (recordingId: RecordingId, comment: NewComment) => call<Comment>('create_comment', { recordingId, comment }),
+  updateComment: (commentId: CommentId, comment: NewComment) => call<Comment>('update_comment', { commentId, comment }),
+  deleteComment: (commentId: CommentId) => call<null>('delete_comment', { commentId }),
+  /** Whom a recording may be shared with (supervisors, admins). */
+  shareRecipients: () => call<ShareRecipient[]>('share_recipients'),
+  createShare: (recordingId: RecordingId, share: NewShare) => call<Share>('create_share', { recordingId, share }),
+  listShares: (recordingId: RecordingId) => call<Share[]>('list_shares', { recordingId }),
+  revokeShare: (shareId: ShareId) => call<Share>('revoke_share', { shareId }),
+  /** "Shared with me": the live shares of the signed-in user. */
+  listShared: () => call<SharedItem[]>('list_shared'),
 };
 
 export type Api = typeof api;

@@ -2,6 +2,8 @@
 // size, who or what started it) with play and download — offered under a readable file name
 // (date, parties, number). Admins also put a recording on legal hold (or release it) and
 // delete one after a confirmation step; a held recording cannot be deleted.
+// Review (issue #15): the comments of the recording in the player (else the call's first)
+// beside it, and for supervisors and admins "Share…" on each recording.
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, toApiError, type CallDetail, type CallId, type DownloadFormat, type Recording } from '../api';
@@ -20,10 +22,13 @@ import {
   triggerLabel,
 } from '../format';
 import { consentTitle } from './consent';
+import { CommentsPane } from './comments';
+import { ShareDialog } from './share';
 import { WhyRecorded } from './trace';
+import { CallReviews } from './call-reviews';
 
 export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: () => void }) {
-  const { journalChange, report, session } = useShared();
+  const { journalChange, report, session, player } = useShared();
   const seesTrace = session.user.level === 'admin' || session.user.level === 'supervisor';
   const isAdmin = session.user.level === 'admin';
   const [detail, setDetail] = useState<CallDetail | null>(null);
@@ -70,12 +75,23 @@ export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: 
           {detail.recordings.length === 0 ? (
             <p class="muted">This call was not recorded.</p>
           ) : (
-            detail.recordings.map((r) => <RecordingRow key={r.id} recording={r} detail={detail} isAdmin={isAdmin} onChanged={load} />)
+            detail.recordings.map((r) => (
+              <RecordingRow key={r.id} recording={r} detail={detail} isAdmin={isAdmin} mayShare={seesTrace} onChanged={load} />
+            ))
           )}
         </div>
       )}
+      {detail && reviewed(detail, player?.recording_id ?? null) && (
+        <CommentsPane recording={reviewed(detail, player?.recording_id ?? null)!} call={detail} />
+      )}
+      {detail && <CallReviews detail={detail} />}
     </aside>
   );
+}
+
+/** The recording whose comments show: the one in the player when it is of this call, else the first finished one. */
+function reviewed(detail: CallDetail, playing: number | null): Recording | null {
+  return detail.recordings.find((r) => r.id === playing) ?? detail.recordings.find((r) => r.state !== 'recording') ?? null;
 }
 
 function CallFacts({ detail }: { detail: CallDetail }) {
@@ -107,15 +123,18 @@ function RecordingRow({
   recording: r,
   detail,
   isAdmin,
+  mayShare,
   onChanged,
 }: {
   recording: Recording;
   detail: CallDetail;
   isAdmin: boolean;
+  mayShare: boolean;
   onChanged: () => void;
 }) {
   const { setNowPlaying, report, downloads, setDownload, notify, player } = useShared();
   const [format, setFormat] = useState<DownloadFormat>('original');
+  const [sharing, setSharing] = useState(false);
   const download = Object.values(downloads)
     .filter((d) => d.recordingId === r.id)
     .sort((a, b) => (a.downloadId < b.downloadId ? 1 : -1))[0];
@@ -165,6 +184,18 @@ function RecordingRow({
         <div class="recording-title">
           <strong>{recordingTitle(r)}</strong>
           {r.state === 'recording' && <span class="chip chip-live">recording…</span>}
+          {mayShare && (
+            <button
+              class="btn btn-ghost btn-sm share-btn"
+              onClick={() => setSharing((v) => !v)}
+              disabled={r.state === 'recording'}
+              aria-expanded={sharing}
+              title="Share this recording with a trainee for a limited time"
+              data-testid="share-recording"
+            >
+              Share…
+            </button>
+          )}
         </div>
         <div class="recording-meta muted">
           <span title={r.started_at}>{formatTime(r.started_at)}</span>
@@ -192,6 +223,7 @@ function RecordingRow({
           Download
         </button>
       </div>
+      {sharing && <ShareDialog recording={r} onClose={() => setSharing(false)} />}
       {download && <DownloadLine d={download} />}
       {isAdmin && <AdminActions recording={r} onChanged={onChanged} />}
     </div>

@@ -8,16 +8,23 @@
 // - On any control — a button (the red Record button, the player's own buttons), link, field,
 //   select, tab, summary, editable text, a journal row or anything else focusable — the key
 //   does that control's own thing and the player does nothing.
+// - 1/2/3 (both / caller / callee) and +/− (volume; ↑/↓ on the bar): see channel-controls.tsx.
 // After an error (no audio device…) Play starts the recording again from where it was; × hides
 // the bar at once, whatever the Rust side answers, until the next Play.
 //
 // Evidence (issue #12.3): once the whole file has streamed through the player (a play to the
 // end), its SHA-256 is judged against the recording's signed evidence on the Rust side: a green
 // tick "verified" or a red cross "altered" (or "not signed") beside the state.
+//
+// The waveform (issue #15.1, `waveform.tsx`) spans the bar's first row: click, drag or keys to
+// seek; the comments' pins jump to them.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type EvidenceCheck, type RecordingId } from '../api';
 import { useShared } from '../context';
+import { useComments } from '../comments-store';
+import { Waveform } from './waveform';
 import { formatDuration, partiesLabel, recordingTitle } from '../format';
+import { ChannelControls, channelShortcut } from './channel-controls';
 
 export const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 2];
 const SKIP_MS = 10_000;
@@ -60,6 +67,8 @@ export function PlayerBar() {
   const skip = (delta: number) => api.playerSkip(delta).catch(report);
   const toggleRef = useRef(toggle);
   toggleRef.current = toggle;
+  const statusRef = useRef(status);
+  statusRef.current = status;
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -75,11 +84,24 @@ export function PlayerBar() {
       } else if (where === 'bar' && e.key === 'ArrowRight') {
         e.preventDefault();
         skip(SKIP_MS);
+      } else if (channelShortcut(e, where, statusRef.current, report)) {
+        e.preventDefault();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
+
+  const waveFor = nowPlaying && nowPlaying.recording.id === status?.recording_id ? nowPlaying : null;
+  const { comments } = useComments(waveFor?.recording.id ?? null);
+  /** Seeks; a recording that ended or stopped is started again from there. */
+  const seekTo = (ms: number) => {
+    const s = status;
+    if (s?.recording_id != null && (s.state === 'ended' || s.state === 'idle' || s.state === 'failed')) {
+      return api.playerPlay(s.recording_id, ms).catch(report);
+    }
+    return api.playerSeek(ms).catch(report);
+  };
 
   const checkedId = status?.recording_id ?? null;
   const streamed = status?.streamed_sha256 ?? null;
@@ -112,15 +134,18 @@ export function PlayerBar() {
 
   return (
     <div
-      class="player"
+      class={waveFor ? 'player with-wave' : 'player'}
       data-testid="player"
       data-state={state}
       data-player-bar
       tabIndex={0}
       role="region"
       aria-label="Player"
-      title="Space: play or pause · ← →: 10 seconds back or forward (while the player has focus)"
+      title="Space: play or pause · ← →: 10 seconds back or forward (while the player has focus) · 1 2 3: both, caller, callee · + −: volume"
     >
+      {waveFor && (
+        <Waveform recording={waveFor.recording} call={waveFor.call} positionMs={position} comments={comments} onSeek={seekTo} />
+      )}
       <div class="player-title">
         {/* Never "Recording <database id>": the title and parties when known, else just "Recording". */}
         <strong>{nowPlaying ? recordingTitle(nowPlaying.recording) : 'Recording'}</strong>
@@ -172,6 +197,7 @@ export function PlayerBar() {
           </option>
         ))}
       </select>
+      <ChannelControls status={status} />
       <div class="player-status">
         <span class={`player-state state-${state}`} data-testid="player-state" title={status.error?.message ?? undefined}>
           {status.error ? status.error.message : stateLabel[state]}

@@ -1,16 +1,22 @@
 // The journal: every call the user may see, newest first, in a virtualised list paged by the
 // server's keyset cursor; filters (text, dates, direction, with recordings, user for
-// supervisors); the REC badge; opening a call shows its recordings.
+// supervisors, reviewed or not); the REC badge and the review score; opening a call shows its
+// recordings and reviews.
 // Keys: ↑/↓ move the selection (and open the call, like a click), Home/End go to the ends,
 // Enter opens; focus stays on the rows. New calls never push the list under the pointer: while
 // it is scrolled away from the top or the pointer is over it, they wait behind a "N new calls"
 // bar (issue #17).
+// "Shared with me" (issue #15.5), beside "All calls": the recordings shared with the user for
+// training (`shared.tsx`), opened in the same call panel.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, type CallDirection, type CallId, type ConsentState, type JournalFilter, type JournalItem, type UserId } from '../api';
 import { useShared } from '../context';
 import { VirtualList } from '../components/virtual-list';
 import { CallDetailPanel } from '../components/call-detail';
+import { SharedWithMe } from './shared';
 import { ConsentBadge } from '../components/consent';
+import { ReviewedFilter, ScoreCell, reviewedParam, type ReviewedChoice } from '../components/scores';
 import { directionLabel, formatDateTime, formatDuration, pad2, partiesLabel, plural } from '../format';
 
 export const ROW_HEIGHT = 52;
@@ -23,9 +29,10 @@ export interface Filters {
   direction: '' | CallDirection;
   hasRecordings: boolean;
   userId: string;
+  reviewed: ReviewedChoice;
 }
 
-const EMPTY: Filters = { q: '', from: '', to: '', direction: '', hasRecordings: false, userId: '' };
+const EMPTY: Filters = { q: '', from: '', to: '', direction: '', hasRecordings: false, userId: '', reviewed: '' };
 
 /**
  * A typed day as `YYYY-MM-DD`: `2026-12-02`, `2026-12-2` or `2.12.2026` (day first); `''` for
@@ -53,12 +60,14 @@ export function toApiFilter(f: Filters): JournalFilter {
   if (f.direction) out.direction = f.direction;
   if (f.hasRecordings) out.has_recordings = true;
   if (f.userId) out.user_id = Number(f.userId) as UserId;
+  const reviewed = reviewedParam(f.reviewed);
+  if (reviewed !== undefined) out.reviewed = reviewed;
   return out;
 }
 
 /**
  * One journal row as the list keeps it: only what the row shows, so 10,000 loaded entries
- * stay small in the window's memory (seven fields, one string and one of the four consent
+ * stay small in the window's memory (eight fields, one string and one of the four consent
  * words; the full call is fetched when a row is opened).
  */
 export interface Row {
@@ -70,6 +79,8 @@ export interface Row {
   durationMs: number | null;
   recordings: number;
   consent: ConsentState;
+  /** The average review score, `null` when nobody reviewed the call. */
+  score: number | null;
 }
 
 export function toRow(i: JournalItem): Row {
@@ -81,6 +92,7 @@ export function toRow(i: JournalItem): Row {
     durationMs: i.duration_ms ?? null,
     recordings: i.recording_count,
     consent: i.consent?.state ?? 'unknown',
+    score: i.score ?? null,
   };
 }
 
@@ -198,6 +210,30 @@ export function useJournal(filter: JournalFilter, report: (e: unknown) => void) 
 }
 
 export function JournalView() {
+  const [mode, setMode] = useState<'all' | 'shared'>('all');
+  const [sharedOpen, setSharedOpen] = useState<CallId | null>(null);
+  const modes = (
+    <div class="journal-modes" role="group" aria-label="Which calls">
+      <button type="button" aria-pressed={mode === 'all'} onClick={() => setMode('all')} data-testid="journal-mode-all">
+        All calls
+      </button>
+      <button type="button" aria-pressed={mode === 'shared'} onClick={() => setMode('shared')} data-testid="journal-mode-shared">
+        Shared with me
+      </button>
+    </div>
+  );
+  if (mode === 'shared') {
+    return (
+      <section class={sharedOpen != null ? 'page journal-page has-detail' : 'page journal-page'} data-testid="journal-view">
+        <SharedWithMe selected={sharedOpen} onOpen={setSharedOpen} onGone={() => setSharedOpen(null)} modes={modes} />
+        {sharedOpen != null && <CallDetailPanel callId={sharedOpen} onClose={() => setSharedOpen(null)} />}
+      </section>
+    );
+  }
+  return <AllCalls modes={modes} />;
+}
+
+function AllCalls({ modes }: { modes: ComponentChildren }) {
   const { session, journalChange, report } = useShared();
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [text, setText] = useState('');
@@ -246,7 +282,7 @@ export function JournalView() {
   }, [users, journal.people]);
 
   const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
-  const active = filters.from || filters.to || filters.direction || filters.hasRecordings || filters.userId || filters.q;
+  const active = filters.from || filters.to || filters.direction || filters.hasRecordings || filters.userId || filters.reviewed || filters.q;
 
   const moveTo = (index: number) => {
     const items = journal.items;
@@ -285,6 +321,7 @@ export function JournalView() {
     <section class={selected != null ? 'page journal-page has-detail' : 'page journal-page'} data-testid="journal-view">
       <div class="journal-main">
         <div class="filters" role="search">
+          {modes}
           <input
             class="input search"
             type="search"
@@ -316,6 +353,7 @@ export function JournalView() {
               ))}
             </select>
           )}
+          <ReviewedFilter value={filters.reviewed} onChange={(reviewed) => set({ reviewed })} />
           <label class="check">
             <input type="checkbox" checked={filters.hasRecordings} onChange={(e) => set({ hasRecordings: (e.target as HTMLInputElement).checked })} data-testid="journal-has-recordings" />
             With recordings
@@ -344,6 +382,7 @@ export function JournalView() {
             <span class="label-full">Recordings</span>
             <span class="label-short">Rec</span>
           </span>
+          <span class="jcol score">Score</span>
         </div>
         {journal.items.length === 0 && !journal.loading ? (
           <div class="empty" data-testid="journal-empty">
@@ -515,6 +554,7 @@ export function JournalRow({ item, selected, focused = false, onOpen }: { item: 
         )}
         <ConsentBadge consent={item.consent} short />
       </span>
+      <ScoreCell score={item.score} />
     </div>
   );
 }

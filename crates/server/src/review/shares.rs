@@ -12,7 +12,7 @@ use crate::state::AppState;
 use callrec_store::{NewShareRecord, StoreError};
 use callrec_types::calls::CallDetail;
 use callrec_types::directory::Level;
-use callrec_types::review::{NewShare, Share, SharedItem};
+use callrec_types::review::{NewShare, Share, ShareRecipient, SharedItem};
 use callrec_types::rules::FieldError;
 use callrec_types::*;
 
@@ -106,6 +106,30 @@ pub async fn revoke_share(s: &AppState, c: &Caller, id: ShareId) -> ApiResult<Sh
     )
     .await;
     Ok(share)
+}
+
+/// Whom a recording may be shared with: every user of the directory, by name (the share
+/// dialog's list; the caller was checked by [`may_share`]).
+pub async fn recipients(s: &AppState) -> ApiResult<Vec<ShareRecipient>> {
+    let mut people: Vec<ShareRecipient> = s
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|u| ShareRecipient {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            level: u.level,
+        })
+        .collect();
+    people.sort_by(|a, b| {
+        a.display_name
+            .to_lowercase()
+            .cmp(&b.display_name.to_lowercase())
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(people)
 }
 
 /// "Shared with me": the caller's live shares with their recordings and calls.

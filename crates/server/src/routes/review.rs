@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, patch};
 use axum::{Json, Router};
-use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, SharedItem};
+use callrec_types::review::{Comment, NewComment, NewShare, Peaks, Share, ShareRecipient, SharedItem};
 use callrec_types::*;
 use serde::Deserialize;
 
@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/recordings/{id}/shares", get(list_shares).post(create_share))
         .route("/api/v1/shares/{id}", delete(revoke_share))
         .route("/api/v1/me/shared", get(list_shared))
+        .route("/api/v1/share-recipients", get(list_recipients))
 }
 
 /// A caller who may share (a supervisor or an admin): checked before the path, query and body
@@ -108,6 +109,10 @@ async fn list_shares(
 
 async fn revoke_share(State(s): State<AppState>, Sharer(c): Sharer, Id(id): Id<ShareId>) -> ApiResult<Json<Share>> {
     Ok(Json(shares::revoke_share(&s, &c, id).await?))
+}
+
+async fn list_recipients(State(s): State<AppState>, Sharer(_): Sharer) -> ApiResult<Json<Vec<ShareRecipient>>> {
+    Ok(Json(shares::recipients(&s).await?))
 }
 
 async fn list_shared(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<SharedItem>>> {

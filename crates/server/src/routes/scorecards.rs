@@ -8,6 +8,7 @@ use super::calls::time;
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Id};
+use crate::names::{fill, Named};
 use crate::scorecards;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, State};
@@ -35,6 +36,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/me/reviews", get(list_my_reviews))
         .route("/api/v1/agents/{id}/scores", get(agent_scores))
+}
+
+/// `item` with the directory's names of its agents and reviewers.
+async fn named<T: Named>(s: &AppState, mut item: T) -> ApiResult<Json<T>> {
+    fill(s, &mut item).await?;
+    Ok(Json(item))
 }
 
 /// A caller at the supervisor level or above: who reads scorecards and fills reviews. Like
@@ -110,18 +117,16 @@ async fn create_review(
     Id(id): Id<CallId>,
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> ApiResult<(StatusCode, Json<Review>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(scorecards::create_review(&s, &c, id, &input).await?),
-    ))
+    let review = scorecards::create_review(&s, &c, id, &input).await?;
+    Ok((StatusCode::CREATED, named(&s, review).await?))
 }
 
 async fn list_call_reviews(State(s): State<AppState>, c: Caller, Id(id): Id<CallId>) -> ApiResult<Json<Vec<Review>>> {
-    Ok(Json(scorecards::list_call_reviews(&s, &c, id).await?))
+    named(&s, scorecards::list_call_reviews(&s, &c, id).await?).await
 }
 
 async fn get_review(State(s): State<AppState>, c: Caller, Id(id): Id<ReviewId>) -> ApiResult<Json<Review>> {
-    Ok(Json(scorecards::visible_review(&s, &c, id).await?))
+    named(&s, scorecards::visible_review(&s, &c, id).await?).await
 }
 
 async fn update_review(
@@ -130,7 +135,7 @@ async fn update_review(
     Id(id): Id<ReviewId>,
     ApiJson(update): ApiJson<ReviewUpdate>,
 ) -> ApiResult<Json<Review>> {
-    Ok(Json(scorecards::update_review(&s, &c, id, &update).await?))
+    named(&s, scorecards::update_review(&s, &c, id, &update).await?).await
 }
 
 async fn delete_review(State(s): State<AppState>, c: Caller, Id(id): Id<ReviewId>) -> ApiResult<StatusCode> {
@@ -139,7 +144,7 @@ async fn delete_review(State(s): State<AppState>, c: Caller, Id(id): Id<ReviewId
 }
 
 async fn list_my_reviews(State(s): State<AppState>, c: Caller) -> ApiResult<Json<Vec<Review>>> {
-    Ok(Json(scorecards::list_my_reviews(&s, &c).await?))
+    named(&s, scorecards::list_my_reviews(&s, &c).await?).await
 }
 
 #[derive(Deserialize)]

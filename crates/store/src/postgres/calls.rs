@@ -41,8 +41,8 @@ fn word<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// Writes who took part in call `id` (`call_users`) and its SIP Call-IDs, replacing what was
-/// there. (SQLite copies the search text into `call_users` for its scoped walks; here the
-/// trigram index on `calls.search` serves every scope.)
+/// there. (Each row's copy of the call's search text, for a scope's walk in the journal, is
+/// filled and kept by the triggers of migration 0012.)
 async fn write_members(
     conn: &mut PgConnection,
     id: i64,

@@ -2,9 +2,13 @@
 //! keyset paging, filters and text search.
 //!
 //! Without a search text a scope walks `call_users` (user, started_at) newest first per user
-//! ([`newest`]). With one, the pg_trgm GIN index on `calls.search` (a substring
-//! `LIKE '%…%'`) finds the matches and the scope is a semi-join ([`search`]). Search texts of one or two characters have no trigram and are tested on
-//! the rows walked, as on SQLite.
+//! ([`newest`]). With one ([`search`]), a short text (up to six characters: an extension, a
+//! prefix, digits) first walks a bounded stretch of the journal newest first, index-only
+//! through the text copied into `calls_newest_search` or `call_users_newest_search`
+//! (migration 0012), and stops when the page is full; a longer text, or a short one the walk
+//! did not fill the page with, is found by the pg_trgm GIN index on `calls.search` (a
+//! substring `LIKE '%…%'`) with the scope as a semi-join. Search texts of one or two
+//! characters have no trigram and are tested on the rows walked, as on SQLite.
 
 use super::calls::{call_row, CALL_COLS};
 use super::directory;
@@ -117,16 +121,24 @@ fn push_filters(
             .push("))");
     }
     if let Some(text) = text {
-        sql.push(" AND (c.search LIKE ")
-            .push_bind(like_pattern(text))
-            .push(" ESCAPE '\\'");
-        if !named.is_empty() {
-            sql.push(" OR EXISTS (SELECT 1 FROM call_users n WHERE n.call_id = c.id AND n.user_id = ANY(")
-                .push_bind(named.to_vec())
-                .push("))");
-        }
-        sql.push(")");
+        push_text(sql, "c.search", "c.id", text, named);
     }
+}
+
+/// The search text's condition as ` AND …`: the text `search` holds `text` as a substring,
+/// or one of `named` took part in the call `id`.
+fn push_text(sql: &mut QueryBuilder<Postgres>, search: &str, id: &str, text: &str, named: &[i64]) {
+    sql.push(format!(" AND ({search} LIKE "))
+        .push_bind(like_pattern(text))
+        .push(" ESCAPE '\\'");
+    if !named.is_empty() {
+        sql.push(format!(
+            " OR EXISTS (SELECT 1 FROM call_users n WHERE n.call_id = {id} AND n.user_id = ANY("
+        ))
+        .push_bind(named.to_vec())
+        .push("))");
+    }
+    sql.push(")");
 }
 
 /// One page of the journal, newest first (started_at, then id, descending), with the cursor
@@ -215,13 +227,47 @@ async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i6
     fetch_calls(pool, sql).await
 }
 
-/// The page for a search text: the pg_trgm GIN index on `calls.search` finds the matches (a
-/// substring `LIKE`), the scope a semi-join on `call_users`. A bounded newest-first walk of
-/// 3,000 calls before the index was measured at 1M calls (2026-12-04) and was slower for
-/// five of six search cases (7-digit p50 19.8 against 4.3 ms, 4-digit 37.2 against 16.8 ms):
-/// the walk read 3,000 rows of `calls` even when the page filled early, and a rare text still
-/// needed the index. Per-user walks for a scope were slower still (a supervisor's rare search
-/// ~0.8 s at p99).
+/// Texts of up to this many characters walk the journal newest first before the trigram
+/// index is asked ([`search`]); longer ones are rare enough to go to the index at once.
+const WALK_MAX_CHARS: usize = 6;
+
+/// Calls an unscoped search walks newest first (through `calls_newest_search`, index-only)
+/// before it asks the trigram index.
+const WALK_CALLS: i64 = 12_000;
+
+/// Calls of one user a scoped search walks newest first (through `call_users_newest_search`,
+/// index-only) before it asks the trigram index.
+const WALK_USER_CALLS: i64 = 8_000;
+
+/// The page for a search text.
+///
+/// Plan choice (measured at 1M calls, 2026-12-04): the pg_trgm GIN index finds a rare text
+/// fast (seven digits of a number: ~2.5 ms of database time), but digit strings have only
+/// 1,000 trigrams, each in a few percent of all calls, so for a common text (an extension, a
+/// prefix like `+4930`) it hands back thousands of candidates, each read from `calls`,
+/// re-checked and sorted: a four-digit extension ~7,000 calls and ~35–40 ms. Walking the
+/// journal newest first and testing each call's text stops as soon as the page is full: the
+/// same extension after ~5,500–6,300 calls, ~2 ms index-only through `calls_newest_search`
+/// (migration 0012; ~15 ms through `calls_newest` and the table); an agent's `+4930` (in ~2 %
+/// of their calls) after ~2,200 of their rows, index-only now that `call_users` carries the
+/// text (reading each call's row for it cost ~14 ms of server CPU per request). So a short text (up to
+/// [`WALK_MAX_CHARS`] characters) first walks a bounded number of calls — [`WALK_CALLS`]
+/// newest of all, or, when one user drives the scope (an agent, a user filter),
+/// [`WALK_USER_CALLS`] newest of theirs through `call_users` — and only when that walk does
+/// not fill the page does the trigram index answer (the same query as for a long text, so the
+/// page is the same either way: a full page from the walk is the newest `limit` matches, as
+/// every call newer than its last one was tested). The walk is bounded because a rare short
+/// text would otherwise walk the whole journal; a long text skips it, as it is rare and the
+/// walk would only add its cost. The planner is not left to choose: its estimate of how many
+/// calls hold a digit string is off by a hundredfold either way, and it picked a parallel
+/// sequential scan (~700 ms) or the index for a common text (~40 ms). A plain fixed walk of
+/// 3,000 calls that read every one of them before asking the index was measured earlier and
+/// dropped (slower in five of six cases). In journal-bench (1M calls, 1 client, p50 / p99)
+/// this took the four-digit extension from 16.8 / 70.7 to 8.1 / 17.6 ms and an agent's
+/// common prefix from 55.1 / 127.3 to 7.4 / 16.3 ms, in a run on a busier machine (SQLite's
+/// newest page 2.9 / 7.2 ms against 1.6 / 2.7 before); long texts and multi-user scopes still take the
+/// index and miss p99 ≤ 5 ms (README, "The same journal on PostgreSQL"). Index-only needs the table's visibility map: calls
+/// changed since the last vacuum are read from the table, which is correct, only slower.
 async fn search(
     pool: &PgPool,
     q: &JournalQuery,
@@ -230,6 +276,24 @@ async fn search(
     named: &[i64],
     limit: i64,
 ) -> Result<Vec<JournalItem>> {
+    let chars = text.chars().count();
+    // Whether the trigram index must answer (see below): the text has trigrams and is long,
+    // or the walk found it rare among the newest calls.
+    let mut rare = chars > WALK_MAX_CHARS;
+    if chars <= WALK_MAX_CHARS {
+        let walk = match lists.split_first() {
+            None => Some(walk_all(q, text, named, limit)),
+            Some((first, rest)) if first.len() == 1 => Some(walk_user(q, text, first[0], rest, named, limit)),
+            Some(_) => None,
+        };
+        if let Some(walk) = walk {
+            let page = fetch_calls(pool, walk).await?;
+            if page.len() as i64 == limit {
+                return Ok(page);
+            }
+            rare = chars >= 3;
+        }
+    }
     let mut sql: QueryBuilder<Postgres> =
         QueryBuilder::new(format!("SELECT {CALL_COLS}, c.review_score FROM calls c WHERE TRUE"));
     push_filters(
@@ -241,9 +305,92 @@ async fn search(
         named,
         Some(text),
     );
-    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+    // A rare text is ordered by an expression no index provides, so the planner cannot walk
+    // `calls_newest_search` newest first for it: misled by its estimate (10,000 matches for
+    // some seven-digit numbers), it chose that walk for 4 of 2,544 numbers tried, and walking
+    // 1M calls for a handful of matches took 1.2–4.7 s in journal-bench.
+    // Nor does it start parallel workers for one: its estimate makes a parallel bitmap scan
+    // look worth it, and starting the workers costs more than the few matches.
+    if !rare {
+        sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+            .push_bind(limit);
+        return fetch_calls(pool, sql).await;
+    }
+    sql.push(" ORDER BY c.started_at + 0 DESC, c.id DESC LIMIT ")
         .push_bind(limit);
-    fetch_calls(pool, sql).await
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
+        .execute(&mut *tx)
+        .await?;
+    let rows = sql.build().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    rows.iter().map(|r| Ok(item(call_row(r)?, r.try_get(14)?))).collect()
+}
+
+/// The walk of an unscoped search: the newest [`WALK_CALLS`] calls that pass the other
+/// filters, the text tested on each in order until `limit` match. The text is tested outside
+/// the bounded walk so that the walk counts calls, not matches; without other filters it
+/// reads only `calls_newest_search`.
+fn walk_all<'a>(q: &JournalQuery, text: &str, named: &[i64], limit: i64) -> QueryBuilder<'a, Postgres> {
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.id IN (SELECT w.id FROM \
+         (SELECT c.id, c.started_at, c.search FROM calls c WHERE TRUE"
+    ));
+    push_filters(
+        &mut sql,
+        q,
+        "c.started_at",
+        "c.id",
+        std::iter::empty::<Vec<i64>>(),
+        &[],
+        None,
+    );
+    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+        .push_bind(WALK_CALLS)
+        .push(") w WHERE TRUE");
+    push_text(&mut sql, "w.search", "w.id", text, named);
+    sql.push(" ORDER BY w.started_at DESC, w.id DESC LIMIT ")
+        .push_bind(limit)
+        .push(") ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+        .push_bind(limit);
+    sql
+}
+
+/// The walk of a search whose scope one user drives: their newest [`WALK_USER_CALLS`] calls
+/// through `call_users_newest_search` (index-only: each row carries the call's text,
+/// migration 0012), the text tested on each in order; only a match's call row is read, when
+/// the other lists `rest` or a filter on the call must be checked too. The lateral join keeps
+/// the walk's order, so it stops at the `limit`th match.
+fn walk_user<'a>(
+    q: &JournalQuery,
+    text: &str,
+    user: i64,
+    rest: &[Vec<i64>],
+    named: &[i64],
+    limit: i64,
+) -> QueryBuilder<'a, Postgres> {
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.id IN (SELECT w.call_id FROM \
+         (SELECT cu.started_at, cu.call_id, cu.search FROM call_users cu WHERE cu.user_id = "
+    ));
+    sql.push_bind(user);
+    push_range(&mut sql, q, "cu.started_at", "cu.call_id");
+    sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
+        .push_bind(WALK_USER_CALLS)
+        .push(") w");
+    let on_call = q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some() || !rest.is_empty();
+    if on_call {
+        sql.push(" CROSS JOIN LATERAL (SELECT 1 FROM calls c WHERE c.id = w.call_id");
+        push_filters(&mut sql, q, "c.started_at", "c.id", rest.iter().cloned(), &[], None);
+        sql.push(") x");
+    }
+    sql.push(" WHERE TRUE");
+    push_text(&mut sql, "w.search", "w.call_id", text, named);
+    sql.push(" ORDER BY w.started_at DESC, w.call_id DESC LIMIT ")
+        .push_bind(limit)
+        .push(") ORDER BY c.started_at DESC, c.id DESC LIMIT ")
+        .push_bind(limit);
+    sql
 }
 
 /// The page's rows: the call's columns, then its reviews' average score (migration 0011).

@@ -51,6 +51,8 @@ fn review_row(r: &SqliteRow) -> Result<Review> {
         score: r.get(11),
         created_at: from_ms(r.get(12)),
         updated_at: from_ms(r.get(13)),
+        agent_name: None,
+        reviewer_name: None,
     })
 }
 

@@ -135,7 +135,7 @@ pub(super) async fn shot(d: &Driver, path: &std::path::Path) {
 /// Types `text` into the field `css`, starting from an empty field in both the DOM and the
 /// form's state: WebDriver's own "clear" only empties the DOM, and a re-render before the keys
 /// arrive (a notice fading, a preview arriving) would put the old value back in front of them.
-async fn fill(d: &Driver, css: &str, text: &str) {
+pub(super) async fn fill(d: &Driver, css: &str, text: &str) {
     d.wait(css, 10).await;
     js(
         d,

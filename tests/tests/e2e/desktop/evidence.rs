@@ -4,15 +4,13 @@
 //! supervisor's play of her call, and nothing of another agent's calls. Screenshots go to
 //! `target/e2e-screens/evidence-*.png`.
 
+use crate::desktop::uploads::{record_support_always, upload_customer_call, CustomerCall};
 use crate::desktop::webdriver::Driver;
 use crate::desktop::{app_binary, connect_and_sign_in, login, screens, Recorder, TauriDriver, SERIAL};
 use callrec_client::AudioFormat;
-use callrec_tests::directory::{self, PASSWORD};
-use callrec_tests::{files_under, wav, ADMIN_PASSWORD, INGEST_TOKEN};
-use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
-use callrec_types::wire::{IngestCall, IngestParticipant, IngestRole, IngestTrigger};
+use callrec_tests::directory::PASSWORD;
+use callrec_tests::{files_under, wav, ADMIN_PASSWORD};
 use callrec_types::RecordingId;
-use chrono::{Duration, Utc};
 use std::time::Instant;
 
 fn shot(name: &str) -> std::path::PathBuf {
@@ -21,36 +19,15 @@ fn shot(name: &str) -> std::path::PathBuf {
 
 /// An uploaded call of `ext` with a customer, recorded by an automatic rule.
 async fn upload(url: &str, sip_call_id: &str, ext: &str) -> RecordingId {
-    let at = Utc::now() - Duration::minutes(30);
-    let call = IngestCall {
-        sip_call_id: sip_call_id.into(),
-        started_at: at,
-        answered_at: Some(at + Duration::seconds(2)),
-        ended_at: Some(at + Duration::seconds(12)),
-        participants: vec![
-            IngestParticipant {
-                number: "+4930777000".into(),
-                name: "Customer".into(),
-                role: IngestRole::Caller,
-            },
-            IngestParticipant {
-                number: ext.into(),
-                name: "Agent".into(),
-                role: IngestRole::Callee,
-            },
-        ],
-        mon_mode: None,
-        trigger: IngestTrigger::Auto,
-        triggered_by: None,
-        recording_started_at: None,
-        consent: None,
+    let call = CustomerCall {
+        sip_call_id,
+        ext,
+        agent_name: "Agent",
+        minutes_ago: 30,
+        ended_after_secs: 12,
+        audio: wav::stereo_ulaw(3.0),
     };
-    callrec_client::Client::new(url)
-        .expect("url")
-        .ingest_bytes(INGEST_TOKEN, &call, wav::stereo_ulaw(3.0))
-        .await
-        .expect("the upload is accepted")
-        .recording_id
+    upload_customer_call(url, call).await.recording_id
 }
 
 /// Plays the journal's first recording to the end and waits for the evidence verdict.
@@ -79,18 +56,7 @@ async fn the_player_shows_verified_then_altered_after_the_file_is_tampered_with_
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let server = Recorder::start().await;
     let admin = login(&server.url, "admin", ADMIN_PASSWORD).await;
-    directory::add_rule(
-        &admin,
-        directory::rule(
-            "Support, always",
-            RuleMode::Automatic,
-            server.cast.support_role,
-            RuleDirection::Both,
-            RuleOrigin::Both,
-            Dispatch::Store,
-        ),
-    )
-    .await;
+    record_support_always(&server, &admin).await;
     let alice_rec = upload(&server.url, "evidence-desktop@pbx", "201").await;
     let bob_rec = upload(&server.url, "evidence-desktop-bob@pbx", "202").await;
     // The supervisor plays both; bob's call is not alice's business.

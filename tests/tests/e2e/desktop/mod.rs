@@ -19,6 +19,9 @@ mod consent;
 mod defects;
 mod evidence;
 mod memory;
+mod review;
+mod scorecards;
+mod uploads;
 mod webdriver;
 
 use callrec_client::{AudioFormat, Client};

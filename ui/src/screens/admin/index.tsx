@@ -1,5 +1,5 @@
 // The admin area (admins only; the server refuses everyone else anyway): a side menu of the
-// six screens and the chosen one, the missing-recording alarms counted on the menu whichever
+// seven screens and the chosen one, the missing-recording alarms counted on the menu whichever
 // screen is open.
 import { useState } from 'preact/hooks';
 import { AlarmBadge, AlarmsPanel, useOpenAlarms } from './alarms';
@@ -7,14 +7,16 @@ import { AuditPanel } from './audit';
 import { DirectoryPanel } from './directory';
 import { DispatchPanel } from './dispatch';
 import { RulesPanel } from './rules';
+import { ScorecardsPanel } from './scorecards';
 import { SettingsPanel } from './settings';
 import './admin.css';
 
-export type AdminSection = 'rules' | 'directory' | 'settings' | 'dispatch' | 'alarms' | 'audit';
+export type AdminSection = 'rules' | 'directory' | 'scorecards' | 'settings' | 'dispatch' | 'alarms' | 'audit';
 
 const SECTIONS: { id: AdminSection; label: string; hint: string }[] = [
   { id: 'rules', label: 'Rules', hint: 'What is recorded' },
   { id: 'directory', label: 'Directory', hint: 'Users, teams, roles, phones' },
+  { id: 'scorecards', label: 'Scorecards', hint: 'Checklists for call reviews' },
   { id: 'settings', label: 'Settings', hint: 'Retention, schedule, e-mail' },
   { id: 'dispatch', label: 'Dispatch', hint: 'Queue of e-mails, scripts and webhooks' },
   { id: 'alarms', label: 'Alarms', hint: 'Calls not recorded properly' },
@@ -45,6 +47,7 @@ export function AdminView({ initial = 'rules' }: { initial?: AdminSection }) {
       </nav>
       {section === 'rules' && <RulesPanel />}
       {section === 'directory' && <DirectoryPanel />}
+      {section === 'scorecards' && <ScorecardsPanel />}
       {section === 'settings' && <SettingsPanel />}
       {section === 'dispatch' && <DispatchPanel />}
       {section === 'alarms' && <AlarmsPanel onChange={reloadAlarms} />}
