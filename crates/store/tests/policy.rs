@@ -3,11 +3,8 @@
 //! webhook targets found due on their own (they go out at once, not on the schedule); and the
 //! missing-recording alarms, one per call whoever raises it, acknowledged once.
 
-use callrec_store::{DispatchOutcome, FinishedRecording, NewAlarm, NewCall, NewDispatch, NewRecording, NewUserRecord};
-use callrec_types::calls::{
-    AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, ParticipantRole, RecordingState,
-    Trigger,
-};
+use callrec_store::{DispatchOutcome, NewAlarm, NewCall, NewDispatch, NewUserRecord};
+use callrec_types::calls::{CallDirection, CallSource, CallState, DispatchStatus, Participant, ParticipantRole};
 use callrec_types::directory::{Level, RoleInput};
 use callrec_types::engine::CallOrigin;
 use callrec_types::rules::{Dispatch, MonMode, RuleDirection, RuleInput, RuleMode, RuleOrigin, SECRET_MASK};
@@ -16,7 +13,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 #[macro_use]
 mod backend;
-use backend::Kind;
+use backend::{finished_recording, Kind};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).single().expect("valid time")
@@ -104,43 +101,11 @@ async fn webhook_secrets_stay_apart_and_webhooks_come_due_on_their_own(kind: Kin
     assert!(s.rule_has_secret(rule.id).await.expect("still has it"));
 
     let call = s.create_call(&new_call(anna.id, t)).await.expect("call");
-    let rec = s
-        .create_recording(&NewRecording {
-            call_id: call.id,
-            seq: 1,
-            rel_path: "recordings/hook_001.wav".into(),
-            file_name: "hook_001.wav".into(),
-            started_at: t,
-            start_offset_ms: 0,
-            duration_ms: 0,
-            bytes: 0,
-            codec: AudioCodec::Pcmu,
-            sample_rate: 8000,
-            channels: 2,
-            sha256: String::new(),
-            trigger: Trigger::Force,
-            state: RecordingState::Recording,
-        })
-        .await
-        .expect("recording");
-    s.finish_recording(
-        rec.id,
-        &FinishedRecording {
-            duration_ms: 10_000,
-            bytes: 160_044,
-            sha256: "ab".repeat(32),
-            codec: AudioCodec::Pcmu,
-            sample_rate: 8000,
-            channels: 2,
-            gaps: vec![],
-        },
-    )
-    .await
-    .expect("finished");
+    let rec_id = finished_recording(&*s, call.id, "hook", t).await;
     assert_eq!(s.next_webhook_due().await.expect("next"), None, "nothing pending yet");
     let queued = s
         .queue_dispatch(
-            rec.id,
+            rec_id,
             &[
                 NewDispatch {
                     rule_id: Some(rule.id),

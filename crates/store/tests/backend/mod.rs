@@ -129,9 +129,15 @@ pub async fn recorded_call(s: &dyn Store, who: UserId, key: &str, t: DateTime<Ut
         })
         .await
         .expect("call");
+    let rec = finished_recording(s, call.id, key, t).await;
+    (call.id, rec)
+}
+
+/// A finished 10-second recording of `call_id`, as `recordings/{key}_001.wav`.
+pub async fn finished_recording(s: &dyn Store, call_id: CallId, key: &str, t: DateTime<Utc>) -> RecordingId {
     let rec = s
         .create_recording(&NewRecording {
-            call_id: call.id,
+            call_id,
             seq: 1,
             rel_path: format!("recordings/{key}_001.wav"),
             file_name: format!("{key}_001.wav"),
@@ -162,5 +168,5 @@ pub async fn recorded_call(s: &dyn Store, who: UserId, key: &str, t: DateTime<Ut
     )
     .await
     .expect("finished");
-    (call.id, rec.id)
+    rec.id
 }
