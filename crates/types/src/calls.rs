@@ -535,6 +535,11 @@ pub struct JournalItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub score: Option<f64>,
+    /// Why the search `q` matched the call — the field and a snippet (issue #16); absent when
+    /// the journal was not searched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub matched: Option<crate::search::SearchMatch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

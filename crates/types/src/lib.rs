@@ -14,6 +14,7 @@ pub mod pause;
 pub mod review;
 pub mod rules;
 pub mod scorecards;
+pub mod search;
 pub mod transcripts;
 pub mod wire;
 

@@ -377,42 +377,6 @@ pub fn search_text(lines: &[TranscriptLine]) -> String {
     s
 }
 
-/// A short piece of `text` around the first place it contains `q` (case-insensitive), with
-/// `…` where it was cut; `None` when it does not contain it.
-pub fn snippet(text: &str, q: &str) -> Option<String> {
-    const AROUND: usize = 40;
-    let lower = text.to_lowercase();
-    let q = q.trim().to_lowercase();
-    if q.is_empty() {
-        return None;
-    }
-    let at = lower.find(&q)?;
-    // Lower-casing can change the byte length (rare scripts): then show the lower-case text,
-    // so the offsets stay valid.
-    let shown = if lower.len() == text.len() { text } else { &lower };
-    Some(cut(shown, at, q.len(), AROUND))
-}
-
-fn cut(text: &str, at: usize, len: usize, around: usize) -> String {
-    let mut from = at.saturating_sub(around);
-    while !text.is_char_boundary(from) {
-        from -= 1;
-    }
-    let mut to = (at + len + around).min(text.len());
-    while !text.is_char_boundary(to) {
-        to += 1;
-    }
-    let mut s = String::new();
-    if from > 0 {
-        s.push('…');
-    }
-    s.push_str(text[from..to].trim());
-    if to < text.len() {
-        s.push('…');
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,15 +463,5 @@ mod tests {
             },
         ];
         assert_eq!(lines_of(&twice, 1, &spans, &sp), Err(ResultProblem::ChannelTwice(0)));
-    }
-
-    #[test]
-    fn issue_16_a_snippet_shows_the_match_in_context() {
-        let text = "good morning i would like to cancel my subscription because the price went up last month";
-        let s = snippet(text, "CANCEL").expect("found");
-        assert!(s.contains("cancel"), "{s}");
-        assert!(s.starts_with('…') || s.starts_with("good"), "{s}");
-        assert!(snippet(text, "refund").is_none());
-        assert_eq!(snippet("short", "short").as_deref(), Some("short"));
     }
 }

@@ -18,6 +18,7 @@ use callrec_tests::directory::{self, add_rule, rule, PASSWORD};
 use callrec_tests::{TestServer, INGEST_TOKEN};
 use callrec_types::calls::JournalDocument;
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
+use callrec_types::search::SearchField;
 use callrec_types::transcripts::{Transcript, TranscriptStatus};
 use callrec_types::wire::{IngestCall, IngestParticipant, IngestRole, IngestTrigger};
 use callrec_types::RecordingId;
@@ -275,10 +276,42 @@ async fn issue_16_speech_is_transcribed_per_speaker_searchable_and_survives_a_ki
         ..Default::default()
     };
     let page = alice.journal(&q).await.expect("alice's search");
-    assert!(
-        page.items.iter().any(|i| i.call.id == up.call_id),
-        "alice's search for {spoken:?} finds the call"
+    let found = page
+        .items
+        .iter()
+        .find(|i| i.call.id == up.call_id)
+        .unwrap_or_else(|| panic!("alice's search for {spoken:?} finds the call"));
+    let matched = found.matched.as_ref().expect("a search result says why it matched");
+    println!("search {spoken:?} matched: {matched:?}");
+    assert_eq!(
+        matched.field,
+        SearchField::Transcript,
+        "the word was spoken, not a name or number"
     );
+    assert!(
+        matched.snippet.starts_with("Caller: ") && matched.snippet.to_lowercase().contains(&spoken),
+        "the snippet shows the speaker and the word: {:?}",
+        matched.snippet
+    );
+    // A search for a participant's name says so, and a plain listing says nothing.
+    let page = alice
+        .journal(&JournalQuery {
+            q: Some("customer".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("alice's search for the caller's name");
+    let by_name = page
+        .items
+        .iter()
+        .find(|i| i.call.id == up.call_id)
+        .expect("found by name");
+    assert_eq!(
+        by_name.matched.as_ref().map(|m| (m.field, m.snippet.as_str())),
+        Some((SearchField::Name, "Customer"))
+    );
+    let page = alice.journal(&JournalQuery::default()).await.expect("alice's journal");
+    assert!(page.items.iter().all(|i| i.matched.is_none()), "no search, no match");
     let bob = server.login("bob", PASSWORD).await;
     let page = bob.journal(&q).await.expect("bob's search");
     assert!(

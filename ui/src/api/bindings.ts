@@ -496,7 +496,12 @@ export type JournalItem = { duration_ms: number | null,
  * The average score (0–100) of the call's reviews (issue #15.4); absent when nobody
  * reviewed it.
  */
-score?: number, id: CallId, 
+score?: number, 
+/**
+ * Why the search `q` matched the call — the field and a snippet (issue #16); absent when
+ * the journal was not searched.
+ */
+matched?: SearchMatch, id: CallId, 
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
@@ -540,6 +545,20 @@ export type WebhookRecording = { id: RecordingId, seq: number, file_name: string
  * Hex SHA-256 of the stored file.
  */
 sha256: string, trigger: Trigger, };
+
+// ---- callrec_types::search
+
+/**
+ * The part of a call that a journal search matched.
+ */
+export type SearchField = "number" | "name" | "transcript";
+
+/**
+ * Why a journal row matched the search `q`: the field, and the text around the match as the
+ * journal shows it (the number or name itself; for a transcript, about
+ * [`SNIPPET_WORDS`] words of the line with the match, after its speaker).
+ */
+export type SearchMatch = { field: SearchField, snippet: string, };
 
 // ---- callrec_types::alarms
 

@@ -12,6 +12,7 @@
 
 pub mod audio;
 pub mod local;
+pub mod matched;
 pub mod worker;
 
 use crate::auth::new_token;
