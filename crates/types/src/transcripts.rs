@@ -377,6 +377,20 @@ pub fn search_text(lines: &[TranscriptLine]) -> String {
     s
 }
 
+/// Until when an e-mail dispatch of a recording waits for its transcript (issue #16): while the
+/// transcript is `queued` or `running`, at most `wait_secs` after it was queued (the recording's
+/// end); `None` — send now — when there is no transcript to wait for (not asked for, `done`,
+/// `failed`: a failed transcript never holds a dispatch) or the wait is over.
+pub fn mail_waits_until(
+    transcript: Option<(TranscriptStatus, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+    wait_secs: u32,
+) -> Option<DateTime<Utc>> {
+    let (status, queued_at) = transcript?;
+    let until = queued_at + chrono::Duration::seconds(i64::from(wait_secs));
+    (matches!(status, TranscriptStatus::Queued | TranscriptStatus::Running) && now < until).then_some(until)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,5 +477,34 @@ mod tests {
             },
         ];
         assert_eq!(lines_of(&twice, 1, &spans, &sp), Err(ResultProblem::ChannelTwice(0)));
+    }
+
+    #[test]
+    fn issue_16_an_email_waits_for_a_transcript_in_the_making_only_and_only_so_long() {
+        use chrono::TimeZone;
+        let queued = Utc.with_ymd_and_hms(2026, 3, 2, 19, 50, 0).single().expect("time");
+        let now = queued + chrono::Duration::minutes(10);
+        let until = queued + chrono::Duration::seconds(1800);
+        for status in [TranscriptStatus::Queued, TranscriptStatus::Running] {
+            assert_eq!(
+                mail_waits_until(Some((status, queued)), now, 1800),
+                Some(until),
+                "{status:?} holds it"
+            );
+            assert_eq!(
+                mail_waits_until(Some((status, queued)), until, 1800),
+                None,
+                "not past the bound"
+            );
+            assert_eq!(mail_waits_until(Some((status, queued)), now, 0), None, "0 = never wait");
+        }
+        for status in [TranscriptStatus::Done, TranscriptStatus::Failed] {
+            assert_eq!(
+                mail_waits_until(Some((status, queued)), now, 1800),
+                None,
+                "{status:?} never holds it"
+            );
+        }
+        assert_eq!(mail_waits_until(None, now, 1800), None, "a recording not transcribed");
     }
 }

@@ -18,7 +18,7 @@ use super::values::{
     HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES, NODE_LEASE_SECS, PAUSE_AUTO_RESUME_SECS,
     RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS,
     SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS,
-    SIP_UNACKNOWLEDGED_PER_SOURCE, TRANSCRIPTION_LEASE_SECS,
+    SIP_UNACKNOWLEDGED_PER_SOURCE, TRANSCRIPTION_LEASE_SECS, TRANSCRIPTION_WAIT_SECS,
 };
 use super::{Config, ServeArgs, StorageUrl, CONFIG_FILE_ENV, ENV_ALIASES};
 use callrec_types::wire::PauseFill;
@@ -65,6 +65,7 @@ pub(super) struct Layer {
     transcription_command: Option<String>,
     transcription_model_dir: Option<PathBuf>,
     transcription_lease_secs: Option<u32>,
+    transcription_wait_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -137,6 +138,7 @@ impl Layer {
         set(&mut config.transcription, self.transcription);
         set(&mut config.transcription_command, self.transcription_command);
         set(&mut config.transcription_lease_secs, self.transcription_lease_secs);
+        set(&mut config.transcription_wait_secs, self.transcription_wait_secs);
         if self.transcription_model_dir.is_some() {
             config.transcription_model_dir = self.transcription_model_dir;
         }
@@ -187,6 +189,7 @@ struct FileConfig {
     transcription_command: Option<String>,
     transcription_model_dir: Option<String>,
     transcription_lease_secs: Option<u32>,
+    transcription_wait_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -396,6 +399,10 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
                 )
             })
             .transpose()?,
+        transcription_wait_secs: raw
+            .transcription_wait_secs
+            .map(|v| in_range(origin("transcription_wait_secs"), v, TRANSCRIPTION_WAIT_SECS, "seconds"))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -535,6 +542,9 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     }
     if let Some((o, v)) = get("transcription_lease_secs") {
         l.transcription_lease_secs = Some(number(o, &v, TRANSCRIPTION_LEASE_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("transcription_wait_secs") {
+        l.transcription_wait_secs = Some(number(o, &v, TRANSCRIPTION_WAIT_SECS, "seconds")?);
     }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);

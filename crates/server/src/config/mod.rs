@@ -32,7 +32,7 @@ pub use storage_url::StorageUrl;
 pub use template::default_config_toml;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 40] = [
+pub const KEYS: [&str; 41] = [
     "data_dir",
     "http",
     "sip",
@@ -72,6 +72,7 @@ pub const KEYS: [&str; 40] = [
     "transcription_command",
     "transcription_model_dir",
     "transcription_lease_secs",
+    "transcription_wait_secs",
     "log",
 ];
 
@@ -130,6 +131,7 @@ const DEFAULT_DISK_FULL_BUFFER_SECS: u32 = 30;
 const DEFAULT_LOG: &str = "info";
 const DEFAULT_TRANSCRIPTION_COMMAND: &str = "callrec-transcribe";
 const DEFAULT_TRANSCRIPTION_LEASE_SECS: u32 = 300;
+const DEFAULT_TRANSCRIPTION_WAIT_SECS: u32 = 1800;
 
 /// The validated configuration the server runs with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,6 +232,9 @@ pub struct Config {
     /// How long a worker holds a job beyond the recording's own length: a worker silent for
     /// longer is taken for dead and its job given to another.
     pub transcription_lease_secs: u32,
+    /// How long an e-mail dispatch waits for its recording's transcript, counted from when the
+    /// transcript was queued (the recording's end): then it goes without, saying so.
+    pub transcription_wait_secs: u32,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
 }
@@ -277,6 +282,7 @@ impl Default for Config {
             transcription_command: DEFAULT_TRANSCRIPTION_COMMAND.to_owned(),
             transcription_model_dir: None,
             transcription_lease_secs: DEFAULT_TRANSCRIPTION_LEASE_SECS,
+            transcription_wait_secs: DEFAULT_TRANSCRIPTION_WAIT_SECS,
             log: DEFAULT_LOG.to_owned(),
         }
     }

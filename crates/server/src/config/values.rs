@@ -26,6 +26,7 @@ pub(super) const SIP_TCP_FD_RESERVE: (u32, u32) = (0, 10_000_000);
 pub(super) const RETENTION_DAYS: (u32, u32) = (1, 100 * 366);
 pub(super) const SCRIPT_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
 pub(super) const TRANSCRIPTION_LEASE_SECS: (u32, u32) = (5, 86_400);
+pub(super) const TRANSCRIPTION_WAIT_SECS: (u32, u32) = (0, 7 * 86_400);
 pub(super) const SHUTDOWN_GRACE_SECS: (u32, u32) = (1, 3600);
 pub(super) const HTTP_HEADER_TIMEOUT_SECS: (u32, u32) = (1, 3600);
 pub(super) const HTTP_IDLE_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
