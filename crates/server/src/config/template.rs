@@ -184,6 +184,12 @@ transcription_command = "{transcription_command}"
 # CALLREC_TRANSCRIPTION_LEASE_SECS.
 transcription_lease_secs = {transcription_lease_secs}
 
+# How long an e-mail dispatch waits for its recording's transcript, in seconds after the
+# recording ended: sent as soon as the transcript is done, without it (saying so) when the wait
+# is over; a failed transcript never holds it (0 to 604800, 0 = never wait). Env
+# CALLREC_TRANSCRIPTION_WAIT_SECS.
+transcription_wait_secs = {transcription_wait_secs}
+
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
 "#,
@@ -216,6 +222,7 @@ log = "{log}"
         transcription = d.transcription,
         transcription_command = d.transcription_command,
         transcription_lease_secs = d.transcription_lease_secs,
+        transcription_wait_secs = d.transcription_wait_secs,
         log = d.log,
     )
 }
