@@ -9,7 +9,9 @@ int8, beam 1, VAD on, word timestamps), with 1 and with 2 threads. Prints, per t
 audio's length, the wall time, the process CPU time and the real-time factor per core
 (wall time x threads / audio length; lower is better, 1.0 = one core keeps up with one call).
 
-Run with the worker's virtualenv: V/bin/python scripts/transcribe-bench.py [--minutes 5]
+Run with the worker's virtualenv: V/bin/python scripts/transcribe-bench.py [--minutes 5]. With
+`--wav PATH` it only writes the call (the end-to-end benchmark in tests/tests/e2e/transcripts.rs
+uploads it to a real server and times hang-up to transcript).
 """
 import argparse
 import io
@@ -79,7 +81,16 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--minutes", type=float, default=5)
     p.add_argument("--threads", default="1,2")
+    p.add_argument("--wav", help="only write the call as a 16-bit stereo WAV here (for the end-to-end benchmark)")
     a = p.parse_args()
+    if a.wav:
+        left, right = call(int(a.minutes * 60))
+        with wave.open(a.wav, "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(np.stack([left, right], axis=1).astype("<i2").tobytes())
+        return
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import importlib.util
 
