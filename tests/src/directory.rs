@@ -104,6 +104,7 @@ pub fn rule(
         dispatch,
         position: None,
         require_consent: false,
+        transcribe: false,
     }
 }
 

@@ -45,6 +45,7 @@ const form = (over: Partial<RuleForm> = {}): RuleForm => ({
   origin: 'both',
   dispatch: 'store',
   requireConsent: false,
+  transcribe: false,
   recipients: '',
   script: '',
   url: '',
@@ -74,6 +75,7 @@ describe('form checks before asking the server', () => {
       dispatch: { kind: 'email', recipients: ['a@example.com', 'b@example.com'] },
       position: 4,
       require_consent: false,
+      transcribe: false,
     });
     expect(splitList(' a , b;c\n')).toEqual(['a', 'b', 'c']);
   });
@@ -164,6 +166,35 @@ describe('the rule form', () => {
     expect(toInput(form({ mode: 'manual', requireConsent: true }), null).require_consent).toBe(false);
   });
 
+  test('a rule keeps its transcribe option through an edit, and the box sets it (issue #16)', async () => {
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === 'update_rule') sent = (args as { rule: unknown }).rule;
+      return null;
+    });
+    const rule: Rule = {
+      id: 5,
+      description: 'Support, transcribed',
+      enabled: true,
+      mode: 'automatic',
+      role_id: 3,
+      direction: 'both',
+      origin: 'both',
+      dispatch: { kind: 'store' },
+      position: 1,
+      require_consent: false,
+      transcribe: true,
+    };
+    const root = await mount(withShared(shared({ session: admin }), <RuleEditor rule={rule} roles={roles} onClose={() => {}} onSaved={() => {}} />));
+    const box = root.querySelector('[data-testid=rule-transcribe]') as HTMLInputElement;
+    expect(box.checked).toBe(true);
+    await submit(root, 'rule-save');
+    expect(sent).toMatchObject({ transcribe: true });
+    await click(box);
+    await submit(root, 'rule-save');
+    expect(sent).toMatchObject({ transcribe: false });
+  });
+
   test('the script body is edited in a monospace editor', async () => {
     mockIPC(() => null);
     const rule: Rule = {
@@ -177,6 +208,7 @@ describe('the rule form', () => {
       dispatch: { kind: 'script', script: 'cp "$1" /srv/' },
       position: 1,
       require_consent: false,
+      transcribe: false,
     };
     const root = await mount(withShared(shared({ session: admin }), <RuleEditor rule={rule} roles={roles} onClose={() => {}} onSaved={() => {}} />));
     const script = root.querySelector('[data-testid=rule-script]') as HTMLTextAreaElement;
@@ -199,6 +231,7 @@ describe('the rule form', () => {
       dispatch: { kind: 'store' },
       position: id,
       require_consent: false,
+      transcribe: false,
     }));
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
@@ -240,6 +273,7 @@ describe('issue 11: the webhook kind and the alarm badge', () => {
       dispatch: { kind: 'webhook', url: 'https://crm.example.com/hook', secret: '********' },
       position: 1,
       require_consent: false,
+      transcribe: false,
     };
     const f = toForm(rule);
     expect([f.dispatch, f.url, f.secret]).toEqual(['webhook', 'https://crm.example.com/hook', '********']);

@@ -4,6 +4,7 @@ import { act } from 'preact/test-utils';
 import { addPeople, JournalRow, JournalView, ROW_HEIGHT, toApiFilter, toRow } from '../src/screens/journal';
 import { formatCount } from '../src/format';
 import { VirtualList } from '../src/components/virtual-list';
+import { markPieces } from '../src/screens/search-match';
 import { cleanup, click, journalItem, mount, settle, shared, type, waitFor, withShared } from './helpers';
 
 afterEach(async () => {
@@ -12,6 +13,51 @@ afterEach(async () => {
 });
 
 describe('the journal', () => {
+  test('a search row shows why it matched: the field and the snippet, the searched words marked', async () => {
+    const said = { field: 'transcript' as const, snippet: 'Caller: …I would like to Cancel my subscription, cancel it…' };
+    const row = toRow({ ...journalItem(1, 1), matched: said });
+    expect(row.matched).toEqual(said);
+    const root = await mount(
+      <div>
+        <JournalRow item={row} selected={false} query=" cancel " onOpen={() => undefined} />
+        <JournalRow item={toRow(journalItem(2, 0))} selected={false} query="cancel" onOpen={() => undefined} />
+      </div>,
+    );
+    const lines = root.querySelectorAll('[data-testid=journal-match]');
+    expect(lines).toHaveLength(1);
+    expect(lines[0].getAttribute('data-field')).toBe('transcript');
+    expect(lines[0].textContent).toBe('Said Caller: …I would like to Cancel my subscription, cancel it…');
+    expect([...lines[0].querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['Cancel', 'cancel']);
+    // The parties stay on their line above it.
+    const rows = root.querySelectorAll('[data-testid=journal-row]');
+    expect(rows[0].querySelector('.parties-text')?.textContent).toBe('Customer (+491) → Alice (201)');
+    expect(rows[1].querySelector('.jcol.parties')?.textContent).toBe('Customer (+492) → Alice (201)');
+  });
+
+  test('a name or number match says which, and marks what was typed', async () => {
+    const root = await mount(
+      <JournalRow item={toRow({ ...journalItem(3, 0), matched: { field: 'number', snippet: '+49 (30) 123-456' } })} selected={false} query="(30)" onOpen={() => undefined} />,
+    );
+    const line = root.querySelector('[data-testid=journal-match]')!;
+    expect(line.textContent).toBe('Number +49 (30) 123-456');
+    expect(line.querySelector('mark')?.textContent).toBe('(30)');
+  });
+
+  test('marking: every place, any case, regex characters literal, nothing without a search', () => {
+    expect(markPieces('Cancel or cancel', 'CANCEL')).toEqual([
+      { text: 'Cancel', mark: true },
+      { text: ' or ', mark: false },
+      { text: 'cancel', mark: true },
+    ]);
+    expect(markPieces('a.b*c', '.b*')).toEqual([
+      { text: 'a', mark: false },
+      { text: '.b*', mark: true },
+      { text: 'c', mark: false },
+    ]);
+    expect(markPieces('nothing here', 'refund')).toEqual([{ text: 'nothing here', mark: false }]);
+    expect(markPieces('text', '  ')).toEqual([{ text: 'text', mark: false }]);
+  });
+
   test('the REC badge shows the number of recordings, and only when there are some', async () => {
     const root = await mount(
       <div>

@@ -18,6 +18,7 @@ pub mod recordings;
 pub mod review;
 pub mod scorecards;
 pub mod sse;
+pub mod transcripts;
 
 pub use calls::JournalQuery;
 pub use error::ClientError;

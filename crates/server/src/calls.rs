@@ -135,12 +135,14 @@ pub async fn write_journal(state: &AppState, call_id: CallId) -> Result<JournalD
     let (call, trace) = state.store.get_call(call_id).await?;
     let recordings = state.store.list_recordings(call_id).await?;
     let evidence = state.store.call_evidence(call_id).await?;
+    let transcripts = crate::transcripts::of_call(state, &call).await;
     let mut doc = JournalDocument {
         version: 1,
         call,
         recordings,
         decision_trace: trace,
         evidence,
+        transcripts,
     };
     crate::names::fill_or_log(state, &mut doc).await;
     state.files.write_journal(&doc, &state.vault).await?;

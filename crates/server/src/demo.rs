@@ -230,6 +230,7 @@ async fn seed(state: &AppState) -> anyhow::Result<bool> {
             dispatch: Dispatch::Store,
             position: None,
             require_consent: false,
+            transcribe: false,
         })
         .await?;
     state
@@ -244,6 +245,7 @@ async fn seed(state: &AppState) -> anyhow::Result<bool> {
             dispatch: Dispatch::Store,
             position: None,
             require_consent: false,
+            transcribe: false,
         })
         .await?;
     Ok(true)

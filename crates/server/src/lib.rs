@@ -47,6 +47,7 @@ pub mod sip;
 pub mod state;
 pub mod storage;
 pub mod throttle;
+pub mod transcripts;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -181,6 +182,8 @@ impl Server {
         let sip = sip::SipService::start(state.clone(), self.sip)?;
         let demo = state.config.demo.then(|| demo::start(state.clone(), self.sip_addr));
         let http = http::HttpServer::start(self.http, app, http::Limits::of(&state.config));
+        // The local transcription worker, if `transcription` is on (issue #16).
+        let transcriber = transcripts::worker::start(state.clone(), self.http_addr);
         tracing::info!(http = %self.http_addr, data_dir = %state.config.data_dir.display(), "callrec-server is serving");
         shutdown.await;
 
@@ -214,6 +217,10 @@ impl Server {
             drop(tasks);
             let _ = c.pg.drop_live_of(c.node()).await;
             let _ = c.pg.leave().await;
+        }
+        if let Some(t) = transcriber {
+            // Stopping was signalled above: it sends the worker SIGTERM and waits for it.
+            let _ = t.await;
         }
         heartbeat.abort();
         disk_watch.abort();

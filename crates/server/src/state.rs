@@ -64,6 +64,8 @@ pub struct App {
     pub evidence: Arc<crate::evidence::key::Signer>,
     /// Wakes the evidence sweep: an append failed and waits to be retried.
     pub evidence_retry: tokio::sync::Notify,
+    /// The transcription queue's wake-up and the local worker's token (issue #16).
+    pub transcription: crate::transcripts::local::Transcription,
 }
 
 impl std::ops::Deref for AppState {
@@ -143,6 +145,7 @@ impl AppState {
             stopping: tokio_util::sync::CancellationToken::new(),
             evidence,
             evidence_retry: tokio::sync::Notify::new(),
+            transcription: crate::transcripts::local::Transcription::default(),
         })))
     }
 }

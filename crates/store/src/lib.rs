@@ -8,6 +8,7 @@ mod postgres;
 mod records;
 mod review;
 mod sqlite;
+mod transcripts;
 
 pub use postgres::cluster::{ClusterLock, PgCluster};
 pub use postgres::{is_postgres_url, PgStore};
@@ -15,6 +16,7 @@ pub use records::*;
 pub use review::*;
 pub use sqlite::SqliteStore;
 pub use sqlx::postgres::PgListener;
+pub use transcripts::*;
 
 use async_trait::async_trait;
 use callrec_types::alarms::Alarm;
@@ -25,6 +27,7 @@ use callrec_types::evidence::{EvidenceEntry, Listen};
 use callrec_types::review::{Comment, NewComment, Peaks, Share};
 use callrec_types::rules::{Rule, RuleInput, RuleMove};
 use callrec_types::scorecards::{Review, Scorecard, ScorecardInput};
+use callrec_types::transcripts::WorkerToken;
 use callrec_types::wire::AuditEntry;
 use callrec_types::*;
 use chrono::{DateTime, Utc};
@@ -300,6 +303,38 @@ pub trait Store: Send + Sync + 'static {
     async fn update_review(&self, id: ReviewId, change: &ReviewChange) -> Result<Review>;
     /// Deletes a review and updates the call's average score; returns what was deleted.
     async fn delete_review(&self, id: ReviewId) -> Result<Review>;
+
+    // --- transcripts (issue #16) -----------------------------------------------------------
+    /// Queues the recording's transcription; a second queue of the same recording is no error
+    /// and changes nothing.
+    async fn queue_transcript(&self, recording: RecordingId, call: CallId, now: DateTime<Utc>) -> Result<()>;
+    /// Takes the job due first for one attempt under `lease` for `lease_ms` plus the
+    /// recording's length (a long recording takes long to transcribe): a queued job
+    /// whose next attempt has come, or a running one whose lease ended (its worker died). A
+    /// running job whose lease ended after [`callrec_types::transcripts::MAX_TRANSCRIPT_ATTEMPTS`]
+    /// attempts is marked failed instead. One statement, so two workers never take one job.
+    async fn claim_transcript(
+        &self,
+        worker: &str,
+        lease: &str,
+        now: DateTime<Utc>,
+        lease_ms: i64,
+    ) -> Result<Option<ClaimedTranscript>>;
+    /// Whether `lease` is the current lease of the recording's running job (a worker fetching
+    /// its audio). A lease past its end still holds until another claim takes the job over.
+    async fn transcript_lease_held(&self, recording: RecordingId, lease: &str) -> Result<bool>;
+    /// Stores the transcript and makes its text searchable in the journal, if `lease` is the
+    /// job's current one and it is running; `false` (nothing changed) otherwise.
+    async fn put_transcript(&self, t: &NewTranscript<'_>) -> Result<bool>;
+    /// Records a worker's failure, if `lease` is the job's current one; `false` otherwise.
+    async fn fail_transcript(&self, f: &TranscriptFailure<'_>) -> Result<bool>;
+    async fn get_transcript(&self, recording: RecordingId) -> Result<Option<StoredTranscript>>;
+    /// The transcripts of the call's recordings, by recording.
+    async fn call_transcripts(&self, call: CallId) -> Result<Vec<StoredTranscript>>;
+    async fn create_worker_token(&self, name: &str, token_hash: &str, at: DateTime<Utc>) -> Result<WorkerToken>;
+    async fn list_worker_tokens(&self) -> Result<Vec<WorkerToken>>;
+    async fn delete_worker_token(&self, id: WorkerTokenId) -> Result<()>;
+    async fn worker_token_exists(&self, token_hash: &str) -> Result<bool>;
 
     // --- audit and settings ----------------------------------------------------------------
     async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry>;

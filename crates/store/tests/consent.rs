@@ -112,6 +112,7 @@ async fn a_rule_keeps_require_consent(kind: Kind) {
         dispatch: Dispatch::Store,
         position: None,
         require_consent: true,
+        transcribe: false,
     };
     let r = s.create_rule(&input).await.expect("rule");
     assert!(r.require_consent, "created with it");

@@ -37,6 +37,7 @@ fn rule_input(role: callrec_types::RoleId, dispatch: Dispatch) -> RuleInput {
         dispatch,
         position: None,
         require_consent: false,
+        transcribe: false,
     }
 }
 

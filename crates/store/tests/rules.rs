@@ -52,6 +52,7 @@ fn input(role_id: RoleId, description: &str) -> RuleInput {
         },
         position: None,
         require_consent: false,
+        transcribe: false,
     }
 }
 

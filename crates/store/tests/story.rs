@@ -4,8 +4,8 @@
 //! (`NotFound`, `Conflict`, `Invalid`) and the append-only audit enforced by the database.
 
 use callrec_store::{
-    AuditFilter, DispatchFilter, DispatchOutcome, FinishedRecording, NewAudit, NewCall, NewDispatch, NewRecording,
-    NewUserRecord, Scope, StoreError, UserUpdate,
+    AuditFilter, DispatchFilter, DispatchOutcome, FinishedRecording, JournalQuery, NewAudit, NewCall, NewDispatch,
+    NewRecording, NewTranscript, NewUserRecord, Scope, StoreError, TranscriptFailure, UserUpdate,
 };
 use callrec_types::calls::{
     AudioCodec, CallDirection, CallSource, CallState, DispatchStatus, Participant, ParticipantRole, RecordingGap,
@@ -14,6 +14,7 @@ use callrec_types::calls::{
 use callrec_types::directory::{Level, PhoneInput, RoleInput, TeamInput};
 use callrec_types::engine::CallOrigin;
 use callrec_types::rules::{Dispatch, MonMode, RuleDirection, RuleInput, RuleMode, RuleOrigin};
+use callrec_types::transcripts::TranscriptStatus;
 use callrec_types::{CallId, DispatchId, RecordingId, RoleId, TeamId, UserId};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -222,6 +223,7 @@ async fn directory_sessions_and_settings(kind: Kind) {
             dispatch: Dispatch::Store,
             position: None,
             require_consent: false,
+            transcribe: false,
         })
         .await
         .expect("rule");
@@ -244,6 +246,7 @@ async fn directory_sessions_and_settings(kind: Kind) {
                 dispatch: bad.dispatch.clone(),
                 position: None,
                 require_consent: false,
+                transcribe: false,
             }
         )
         .await,
@@ -693,8 +696,241 @@ async fn write(s: &TestStore, sql: &str) -> Result<(), sqlx::Error> {
     }
 }
 
+/// The transcription queue (issue #16): queue, claim under a lease, a lease that ends and is
+/// taken over, a result or failure taken only from the lease holder, retries, the search text,
+/// and the transcript deleted with its recording.
+async fn transcripts_queue_lease_and_result(kind: Kind) {
+    let s = backend::open(kind).await;
+    let anna = s.create_user(&new_user("anna", "201")).await.expect("anna").id;
+    let t = t0();
+    let (call, rec) = backend::recorded_call(&*s, anna, "t1", t).await;
+    let (other_call, other) = backend::recorded_call(&*s, anna, "t2", t + Duration::minutes(1)).await;
+    let lease_ms = 60_000;
+    assert_eq!(
+        s.claim_transcript("w1", "lease-0", t, lease_ms).await.expect("claim"),
+        None,
+        "nothing queued, nothing to claim"
+    );
+    s.queue_transcript(rec, call, t).await.expect("queue");
+    s.queue_transcript(rec, call, t + Duration::seconds(5))
+        .await
+        .expect("a second queue of the same recording is no error");
+    let queued = s.get_transcript(rec).await.expect("get").expect("queued");
+    assert_eq!(
+        (queued.status, queued.attempts, queued.queued_at),
+        (TranscriptStatus::Queued, 0, t)
+    );
+    assert!(
+        s.get_transcript(other).await.expect("get").is_none(),
+        "the other is not queued"
+    );
+    assert!(
+        matches!(
+            s.queue_transcript(RecordingId(9_999), call, t).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a recording that does not exist cannot be queued"
+    );
+
+    // Claimed under a lease of 60 s plus the recording's 10 s; nobody else gets it meanwhile.
+    let c1 = s
+        .claim_transcript("w1", "lease-1", t, lease_ms)
+        .await
+        .expect("claim")
+        .expect("the queued job");
+    assert_eq!(c1.recording_id, rec);
+    assert_eq!(c1.attempt, 1);
+    assert_eq!(c1.lease_until, t + Duration::seconds(70));
+    assert_eq!(
+        s.get_transcript(rec).await.expect("get").expect("job").status,
+        TranscriptStatus::Running
+    );
+    assert!(s.transcript_lease_held(rec, "lease-1").await.expect("held"));
+    assert!(!s.transcript_lease_held(rec, "lease-x").await.expect("held"));
+    assert_eq!(
+        s.claim_transcript("w2", "lease-2", t + Duration::seconds(69), lease_ms)
+            .await
+            .expect("claim"),
+        None,
+        "a running job is not handed out before its lease ends"
+    );
+
+    // The lease ends (w1 died): w2 takes the job over; w1's late result and failure change nothing.
+    let at = t + Duration::seconds(70);
+    let c2 = s
+        .claim_transcript("w2", "lease-2", at, lease_ms)
+        .await
+        .expect("claim")
+        .expect("the job whose lease ended");
+    assert_eq!((c2.recording_id, c2.attempt), (rec, 2));
+    assert!(!s.transcript_lease_held(rec, "lease-1").await.expect("held"));
+    let lines = br#"[{"channel":0}]"#;
+    let late = NewTranscript {
+        recording_id: rec,
+        lease: "lease-1",
+        lines,
+        search: "good morning i would like to cancel ",
+        at,
+    };
+    assert!(
+        !s.put_transcript(&late).await.expect("put"),
+        "the old lease's result is refused"
+    );
+    assert!(!s
+        .fail_transcript(&TranscriptFailure {
+            recording_id: rec,
+            lease: "lease-1",
+            error: "late",
+            retry_at: None,
+            at,
+        })
+        .await
+        .expect("fail"));
+    let journal = |q: &str| JournalQuery {
+        scope: Scope::All,
+        q: Some(q.into()),
+        from: None,
+        to: None,
+        direction: None,
+        has_recordings: None,
+        user_id: None,
+        reviewed: None,
+        cursor: None,
+        limit: 50,
+    };
+    let found =
+        |items: Vec<callrec_types::calls::JournalItem>| items.into_iter().map(|i| i.call.id).collect::<Vec<_>>();
+    assert!(
+        found(s.journal(&journal("cancel")).await.expect("journal").0).is_empty(),
+        "no transcript, no match"
+    );
+
+    // w2 fails once: queued again for the retry time, not before.
+    let retry_at = at + Duration::seconds(30);
+    assert!(s
+        .fail_transcript(&TranscriptFailure {
+            recording_id: rec,
+            lease: "lease-2",
+            error: "the model crashed",
+            retry_at: Some(retry_at),
+            at,
+        })
+        .await
+        .expect("fail"));
+    let failed = s.get_transcript(rec).await.expect("get").expect("job");
+    assert_eq!(
+        (failed.status, failed.attempts, failed.error.as_deref()),
+        (TranscriptStatus::Queued, 2, Some("the model crashed"))
+    );
+    assert_eq!(
+        s.claim_transcript("w2", "lease-3", at + Duration::seconds(29), lease_ms)
+            .await
+            .expect("claim"),
+        None,
+        "not before the retry time"
+    );
+    let c3 = s
+        .claim_transcript("w2", "lease-3", retry_at, lease_ms)
+        .await
+        .expect("claim")
+        .expect("the retry");
+    assert_eq!(c3.attempt, 3);
+
+    // The holder's result is stored and searchable.
+    let done_at = retry_at + Duration::seconds(20);
+    assert!(s
+        .put_transcript(&NewTranscript {
+            lease: "lease-3",
+            at: done_at,
+            ..late
+        })
+        .await
+        .expect("put"));
+    let done = s.get_transcript(rec).await.expect("get").expect("job");
+    assert_eq!(
+        (
+            done.status,
+            done.attempts,
+            done.error,
+            done.finished_at,
+            done.lines.as_deref()
+        ),
+        (TranscriptStatus::Done, 3, None, Some(done_at), Some(&lines[..]))
+    );
+    assert!(
+        !s.put_transcript(&NewTranscript {
+            lease: "lease-3",
+            at: done_at,
+            ..late
+        })
+        .await
+        .expect("put"),
+        "a finished job takes no second result"
+    );
+    assert_eq!(
+        found(s.journal(&journal("cancel")).await.expect("journal").0),
+        vec![call]
+    );
+    assert_eq!(
+        found(s.journal(&journal("agent")).await.expect("journal").0).len(),
+        2,
+        "names are still searched after the transcript's text was added"
+    );
+    let listed = s.call_transcripts(call).await.expect("call transcripts");
+    assert_eq!(listed.iter().map(|t| t.recording_id).collect::<Vec<_>>(), vec![rec]);
+    assert_eq!(
+        s.claim_transcript("w2", "lease-4", done_at + Duration::hours(1), lease_ms)
+            .await
+            .expect("claim"),
+        None,
+        "a done job is never handed out again"
+    );
+
+    // A job whose leases keep ending is failed after the last attempt.
+    s.queue_transcript(other, other_call, t).await.expect("queue the other");
+    let mut now = done_at;
+    for n in 1..=callrec_types::transcripts::MAX_TRANSCRIPT_ATTEMPTS {
+        let c = s
+            .claim_transcript("w3", &format!("l{n}"), now, lease_ms)
+            .await
+            .expect("claim")
+            .expect("taken again after its lease");
+        assert_eq!((c.recording_id, c.attempt), (other, n));
+        now = c.lease_until;
+    }
+    assert_eq!(
+        s.claim_transcript("w3", "last", now, lease_ms).await.expect("claim"),
+        None
+    );
+    let gave_up = s.get_transcript(other).await.expect("get").expect("job");
+    assert_eq!(gave_up.status, TranscriptStatus::Failed);
+    assert!(
+        gave_up.error.as_deref().is_some_and(|e| e.contains("gave up after")),
+        "{:?}",
+        gave_up.error
+    );
+
+    // Deleted with its recording: the job, the lines and the words in the search text.
+    s.delete_recording(rec).await.expect("delete");
+    assert!(
+        s.get_transcript(rec).await.expect("get").is_none(),
+        "the transcript went with it"
+    );
+    assert!(s.call_transcripts(call).await.expect("call transcripts").is_empty());
+    assert!(
+        found(s.journal(&journal("cancel")).await.expect("journal").0).is_empty(),
+        "its words are no longer found"
+    );
+    assert_eq!(
+        found(s.journal(&journal("agent")).await.expect("journal").0).len(),
+        2,
+        "the names are still found"
+    );
+}
+
 on_every_backend!(
     directory_sessions_and_settings,
     calls_recordings_and_dispatch,
     the_audit_log_is_append_only,
+    transcripts_queue_lease_and_result,
 );

@@ -584,6 +584,12 @@ pub struct JournalDocument {
     /// installation's public key anyone can check an exported call (`docs/evidence.md`).
     #[serde(default)]
     pub evidence: Vec<crate::evidence::EvidenceEntry>,
+    /// The transcripts of the call's recordings (issue #16), each with its status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    // Not in the window's bindings yet: the desktop's transcript pane reads the transcript
+    // route, and adds the type to the bindings when it needs this.
+    #[ts(skip)]
+    pub transcripts: Vec<crate::transcripts::Transcript>,
 }
 
 /// One row of the journal list.
@@ -597,6 +603,11 @@ pub struct JournalItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub score: Option<f64>,
+    /// Why the search `q` matched the call — the field and a snippet (issue #16); absent when
+    /// the journal was not searched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub matched: Option<crate::search::SearchMatch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

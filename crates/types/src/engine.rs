@@ -87,6 +87,9 @@ pub struct RuleMatch {
     pub user_id: UserId,
     pub mode: RuleMode,
     pub dispatch: Dispatch,
+    /// The rule asks for transcripts (issue #16).
+    #[serde(default)]
+    pub transcribe: bool,
 }
 
 /// One line of the decision trace. `message` is plain words for people; the other fields let a
@@ -225,6 +228,29 @@ impl Decision {
     /// enabled manual rule matching `user`, in rule order, each target once.
     pub fn manual_dispatch(&self, user: UserId) -> Vec<(RuleId, Dispatch)> {
         dedupe(self.manual_matches.iter().filter(|m| m.user_id == user))
+    }
+
+    /// Whether an automatic recording is transcribed (issue #16): some matching automatic rule
+    /// asks for it.
+    pub fn auto_transcribe(&self) -> bool {
+        self.automatic && self.auto_matches.iter().any(|m| m.transcribe)
+    }
+
+    /// Whether a manual recording started by `user` is transcribed: some enabled manual rule
+    /// matching `user` asks for it.
+    pub fn manual_transcribe(&self, user: UserId) -> bool {
+        self.manual_matches.iter().any(|m| m.user_id == user && m.transcribe)
+    }
+
+    /// Whether a recording with this trigger is transcribed: [`Decision::auto_transcribe`] for
+    /// an automatic or forced one, [`Decision::manual_transcribe`] for one started by a user.
+    pub fn transcribes(&self, trigger: &crate::calls::Trigger) -> bool {
+        use crate::calls::Trigger;
+        match trigger {
+            Trigger::Auto { .. } | Trigger::Force => self.auto_transcribe(),
+            Trigger::Manual { user_id: Some(u), .. } => self.manual_transcribe(*u),
+            Trigger::Manual { user_id: None, .. } => false,
+        }
     }
 }
 
@@ -407,6 +433,7 @@ pub fn decide(facts: &CallFacts, rules: &[Rule], dir: &DirectoryView) -> Decisio
                 user_id: uid,
                 mode: rule.mode,
                 dispatch: rule.dispatch.clone(),
+                transcribe: rule.transcribe,
             };
             match rule.mode {
                 RuleMode::Automatic => d.auto_matches.push(m),

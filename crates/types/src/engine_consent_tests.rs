@@ -20,6 +20,7 @@ fn rule(id: i64, mode: RuleMode, require_consent: bool) -> Rule {
         dispatch: Dispatch::Store,
         position: id,
         require_consent,
+        transcribe: false,
     }
 }
 

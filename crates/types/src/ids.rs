@@ -54,7 +54,9 @@ id_type!(
     CommentId,
     ShareId,
     ScorecardId,
-    ReviewId
+    ReviewId,
+    // Transcription workers (issue #16).
+    WorkerTokenId
 );
 
 #[cfg(test)]

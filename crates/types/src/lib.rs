@@ -14,6 +14,8 @@ pub mod pause;
 pub mod review;
 pub mod rules;
 pub mod scorecards;
+pub mod search;
+pub mod transcripts;
 pub mod wire;
 
 pub use ids::*;

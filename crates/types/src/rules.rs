@@ -138,6 +138,9 @@ pub struct Rule {
     /// `refused` (issue #11.2).
     #[serde(default)]
     pub require_consent: bool,
+    /// The recordings this rule causes are transcribed (issue #16).
+    #[serde(default)]
+    pub transcribe: bool,
 }
 
 /// `POST /api/v1/rules` and `PUT /api/v1/rules/{id}`. A missing position appends the rule.
@@ -157,6 +160,10 @@ pub struct RuleInput {
     /// See [`Rule::require_consent`]; only for automatic rules.
     #[serde(default)]
     pub require_consent: bool,
+    /// See [`Rule::transcribe`].
+    #[serde(default)]
+    #[ts(optional, as = "Option<bool>")]
+    pub transcribe: bool,
 }
 
 fn yes() -> bool {
@@ -384,6 +391,7 @@ mod tests {
             dispatch,
             position: None,
             require_consent: false,
+            transcribe: false,
         }
     }
 
@@ -517,6 +525,7 @@ mod tests {
             dispatch: Dispatch::Store,
             position,
             require_consent: false,
+            transcribe: false,
         }
     }
 

@@ -206,6 +206,7 @@ fn rule(id: i64, description: &str, mode: RuleMode, direction: RuleDirection, or
         dispatch: Dispatch::Store,
         position: id,
         require_consent: false,
+        transcribe: false,
     }
 }
 
@@ -1117,6 +1118,7 @@ fn rules() -> impl Strategy<Value = Vec<Rule>> {
                     dispatch,
                     position,
                     require_consent: false,
+                    transcribe: false,
                 },
             )
             .collect()

@@ -295,6 +295,7 @@ async fn build_cast(url: &str) -> Cast {
             dispatch: Dispatch::Store,
             position: None,
             require_consent: false,
+            transcribe: false,
         })
         .await
         .expect("rule");

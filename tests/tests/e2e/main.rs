@@ -31,4 +31,5 @@ mod shutdown;
 mod sipp;
 mod siprec;
 mod tls_srtp;
+mod transcripts;
 mod webhook;

@@ -150,7 +150,11 @@ export type Rule = { id: RuleId, description: string, enabled: boolean, mode: Ru
  * stops (the recording deleted or kept, by the `consent_refused` setting) when it is
  * `refused` (issue #11.2).
  */
-require_consent: boolean, };
+require_consent: boolean, 
+/**
+ * The recordings this rule causes are transcribed (issue #16).
+ */
+transcribe: boolean, };
 
 /**
  * `POST /api/v1/rules` and `PUT /api/v1/rules/{id}`. A missing position appends the rule.
@@ -159,7 +163,11 @@ export type RuleInput = { description: string, enabled: boolean, mode: RuleMode,
 /**
  * See [`Rule::require_consent`]; only for automatic rules.
  */
-require_consent: boolean, };
+require_consent: boolean, 
+/**
+ * See [`Rule::transcribe`].
+ */
+transcribe?: boolean, };
 
 /**
  * Which way a rule moves in the list: `POST /api/v1/rules/{id}/move` with `{"to": "up"}`.
@@ -196,7 +204,11 @@ export type CallOrigin = "internal" | "external";
 /**
  * A rule that matched one internal participant.
  */
-export type RuleMatch = { rule_id: RuleId, user_id: UserId, mode: RuleMode, dispatch: Dispatch, };
+export type RuleMatch = { rule_id: RuleId, user_id: UserId, mode: RuleMode, dispatch: Dispatch, 
+/**
+ * The rule asks for transcripts (issue #16).
+ */
+transcribe: boolean, };
 
 /**
  * One line of the decision trace. `message` is plain words for people; the other fields let a
@@ -484,7 +496,12 @@ export type JournalItem = { duration_ms: number | null,
  * The average score (0–100) of the call's reviews (issue #15.4); absent when nobody
  * reviewed it.
  */
-score?: number, id: CallId, 
+score?: number, 
+/**
+ * Why the search `q` matched the call — the field and a snippet (issue #16); absent when
+ * the journal was not searched.
+ */
+matched?: SearchMatch, id: CallId, 
 /**
  * The key of the call's files on disk (`<callkey>_<seq>.wav`, `<callkey>.json`).
  */
@@ -528,6 +545,20 @@ export type WebhookRecording = { id: RecordingId, seq: number, file_name: string
  * Hex SHA-256 of the stored file.
  */
 sha256: string, trigger: Trigger, };
+
+// ---- callrec_types::search
+
+/**
+ * The part of a call that a journal search matched.
+ */
+export type SearchField = "number" | "name" | "transcript";
+
+/**
+ * Why a journal row matched the search `q`: the field, and the text around the match as the
+ * journal shows it (the number or name itself; for a transcript, about
+ * [`SNIPPET_WORDS`] words of the line with the match, after its speaker).
+ */
+export type SearchMatch = { field: SearchField, snippet: string, };
 
 // ---- callrec_types::alarms
 

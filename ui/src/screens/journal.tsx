@@ -1,6 +1,7 @@
 // The journal: every call the user may see, newest first, in a virtualised list paged by the
 // server's keyset cursor; filters (text, dates, direction, with recordings, user for
-// supervisors, reviewed or not); the REC badge and the review score; opening a call shows its
+// supervisors, reviewed or not); the REC badge and the review score; on a search, why each call
+// matched (a snippet under its parties, `search-match.tsx`); opening a call shows its
 // recordings and reviews.
 // Keys: ↑/↓ move the selection (and open the call, like a click), Home/End go to the ends,
 // Enter opens; focus stays on the rows. New calls never push the list under the pointer: while
@@ -10,11 +11,12 @@
 // training (`shared.tsx`), opened in the same call panel.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, type CallDirection, type CallId, type ConsentState, type JournalFilter, type JournalItem, type UserId } from '../api';
+import { api, type CallDirection, type CallId, type ConsentState, type JournalFilter, type JournalItem, type SearchMatch, type UserId } from '../api';
 import { useShared } from '../context';
 import { VirtualList } from '../components/virtual-list';
 import { CallDetailPanel } from '../components/call-detail';
 import { SharedWithMe } from './shared';
+import { SearchMatchLine } from './search-match';
 import { ConsentBadge } from '../components/consent';
 import { ReviewedFilter, ScoreCell, reviewedParam, type ReviewedChoice } from '../components/scores';
 import { directionLabel, formatDateTime, formatDuration, pad2, partiesLabel, plural } from '../format';
@@ -81,6 +83,8 @@ export interface Row {
   consent: ConsentState;
   /** The average review score, `null` when nobody reviewed the call. */
   score: number | null;
+  /** Why a search matched the call (issue #16); only on a search's rows. */
+  matched?: SearchMatch;
 }
 
 export function toRow(i: JournalItem): Row {
@@ -93,6 +97,7 @@ export function toRow(i: JournalItem): Row {
     recordings: i.recording_count,
     consent: i.consent?.state ?? 'unknown',
     score: i.score ?? null,
+    ...(i.matched ? { matched: i.matched } : {}),
   };
 }
 
@@ -426,6 +431,7 @@ function AllCalls({ modes }: { modes: ComponentChildren }) {
                   item={item}
                   selected={item.id === selected}
                   focused={item.id === keyFocus}
+                  query={filters.q}
                   onOpen={() => {
                     setSelected(item.id);
                     setKeyFocus(null);
@@ -513,7 +519,20 @@ export function DateField(props: { label: string; value: string; onChange: (day:
   );
 }
 
-export function JournalRow({ item, selected, focused = false, onOpen }: { item: Row; selected: boolean; focused?: boolean; onOpen: () => void }) {
+export function JournalRow({
+  item,
+  selected,
+  focused = false,
+  query = '',
+  onOpen,
+}: {
+  item: Row;
+  selected: boolean;
+  focused?: boolean;
+  /** The search the rows answer, marked in their snippets. */
+  query?: string;
+  onOpen: () => void;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!focused) return;
@@ -543,9 +562,18 @@ export function JournalRow({ item, selected, focused = false, onOpen }: { item: 
           <span class="chip-text">{directionLabel(item.direction)}</span>
         </span>
       </span>
-      <span class="jcol parties" title={item.parties}>
-        {item.parties}
-      </span>
+      {item.matched ? (
+        <span class="jcol parties has-match">
+          <span class="parties-text" title={item.parties}>
+            {item.parties}
+          </span>
+          <SearchMatchLine matched={item.matched} query={query} />
+        </span>
+      ) : (
+        <span class="jcol parties" title={item.parties}>
+          {item.parties}
+        </span>
+      )}
       <span class="jcol dur">{formatDuration(item.durationMs)}</span>
       <span class="jcol rec">
         {item.recordings > 0 && (

@@ -130,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
             dispatch: Dispatch::Store,
             position: None,
             require_consent: false,
+            transcribe: false,
         })
         .await?;
     let carol_a = login(&a.url, "carol", PASSWORD).await?;

@@ -13,11 +13,12 @@ use serde::Deserialize;
 use super::error::{ConfigError, Origin, MAX_CONFIG_FILE_BYTES};
 use super::secret::{DatabaseUrl, Secret};
 use super::values::{
-    boolean, cron, data_dir, database_url, file_path, in_range, log_filter, node_id, number, pause_fill, rtp_ports,
-    secret, socket_addr, storage_url, DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS, HTTP_IDLE_TIMEOUT_SECS,
-    HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES, NODE_LEASE_SECS, PAUSE_AUTO_RESUME_SECS, RETENTION_DAYS,
-    SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS, SIP_SESSION_TIMEOUT_SECS,
-    SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS, SIP_UNACKNOWLEDGED_PER_SOURCE,
+    boolean, command, cron, data_dir, database_url, file_path, in_range, log_filter, node_id, number, pause_fill,
+    rtp_ports, secret, socket_addr, storage_url, DISK_FULL_BUFFER_SECS, HTTP_HEADER_TIMEOUT_SECS,
+    HTTP_IDLE_TIMEOUT_SECS, HTTP_MAX_CONNECTIONS, MAX_UPLOAD_BYTES, NODE_LEASE_SECS, PAUSE_AUTO_RESUME_SECS,
+    RETENTION_DAYS, SCRIPT_TIMEOUT_SECS, SESSION_TTL_HOURS, SHUTDOWN_GRACE_SECS, SIP_ACK_TIMEOUT_SECS,
+    SIP_SESSION_TIMEOUT_SECS, SIP_TCP_FD_RESERVE, SIP_TCP_IDLE_TIMEOUT_SECS, SIP_TCP_MAX_CONNECTIONS,
+    SIP_UNACKNOWLEDGED_PER_SOURCE, TRANSCRIPTION_LEASE_SECS, TRANSCRIPTION_WAIT_SECS,
 };
 use super::{Config, ServeArgs, StorageUrl, CONFIG_FILE_ENV, ENV_ALIASES};
 use callrec_types::wire::PauseFill;
@@ -60,6 +61,11 @@ pub(super) struct Layer {
     node_lease_secs: Option<u32>,
     pause_fill: Option<PauseFill>,
     pause_auto_resume_secs: Option<u32>,
+    transcription: Option<bool>,
+    transcription_command: Option<String>,
+    transcription_model_dir: Option<PathBuf>,
+    transcription_lease_secs: Option<u32>,
+    transcription_wait_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -129,6 +135,13 @@ impl Layer {
         set(&mut config.node_lease_secs, self.node_lease_secs);
         set(&mut config.pause_fill, self.pause_fill);
         set(&mut config.pause_auto_resume_secs, self.pause_auto_resume_secs);
+        set(&mut config.transcription, self.transcription);
+        set(&mut config.transcription_command, self.transcription_command);
+        set(&mut config.transcription_lease_secs, self.transcription_lease_secs);
+        set(&mut config.transcription_wait_secs, self.transcription_wait_secs);
+        if self.transcription_model_dir.is_some() {
+            config.transcription_model_dir = self.transcription_model_dir;
+        }
         set(&mut config.log, self.log);
     }
 }
@@ -172,6 +185,11 @@ struct FileConfig {
     node_lease_secs: Option<u32>,
     pause_fill: Option<String>,
     pause_auto_resume_secs: Option<u32>,
+    transcription: Option<bool>,
+    transcription_command: Option<String>,
+    transcription_model_dir: Option<String>,
+    transcription_lease_secs: Option<u32>,
+    transcription_wait_secs: Option<u32>,
     log: Option<String>,
 }
 
@@ -361,6 +379,30 @@ pub(super) fn file_layer(path: &Path, text: &str) -> Result<Layer, ConfigError> 
             .pause_auto_resume_secs
             .map(|v| in_range(origin("pause_auto_resume_secs"), v, PAUSE_AUTO_RESUME_SECS, "seconds"))
             .transpose()?,
+        transcription: raw.transcription,
+        transcription_command: raw
+            .transcription_command
+            .map(|v| command(origin("transcription_command"), v))
+            .transpose()?,
+        transcription_model_dir: raw
+            .transcription_model_dir
+            .map(|v| file_path(origin("transcription_model_dir"), PathBuf::from(v)))
+            .transpose()?,
+        transcription_lease_secs: raw
+            .transcription_lease_secs
+            .map(|v| {
+                in_range(
+                    origin("transcription_lease_secs"),
+                    v,
+                    TRANSCRIPTION_LEASE_SECS,
+                    "seconds",
+                )
+            })
+            .transpose()?,
+        transcription_wait_secs: raw
+            .transcription_wait_secs
+            .map(|v| in_range(origin("transcription_wait_secs"), v, TRANSCRIPTION_WAIT_SECS, "seconds"))
+            .transpose()?,
         log: raw.log.map(|v| log_filter(origin("log"), v)).transpose()?,
     })
 }
@@ -488,6 +530,21 @@ pub(super) fn env_layer(env: &dyn Fn(&str) -> Option<String>) -> Result<Layer, C
     }
     if let Some((o, v)) = get("pause_auto_resume_secs") {
         l.pause_auto_resume_secs = Some(number(o, &v, PAUSE_AUTO_RESUME_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("transcription") {
+        l.transcription = Some(boolean(o, &v)?);
+    }
+    if let Some((o, v)) = get("transcription_command") {
+        l.transcription_command = Some(command(o, v)?);
+    }
+    if let Some((o, v)) = get("transcription_model_dir") {
+        l.transcription_model_dir = Some(file_path(o, PathBuf::from(v))?);
+    }
+    if let Some((o, v)) = get("transcription_lease_secs") {
+        l.transcription_lease_secs = Some(number(o, &v, TRANSCRIPTION_LEASE_SECS, "seconds")?);
+    }
+    if let Some((o, v)) = get("transcription_wait_secs") {
+        l.transcription_wait_secs = Some(number(o, &v, TRANSCRIPTION_WAIT_SECS, "seconds")?);
     }
     if let Some((o, v)) = get("log") {
         l.log = Some(log_filter(o, v)?);

@@ -9,7 +9,7 @@ use crate::config::KEYS;
 fn every_key_has_a_file_key_and_env_var() {
     // A key missing from FileConfig is refused by deny_unknown_fields; a key missing from
     // env_layer leaves the default. Setting each to a non-default value catches both.
-    let values: [(&str, &str, &str); 36] = [
+    let values: [(&str, &str, &str); 41] = [
         ("data_dir", "\"/srv/rec\"", "/srv/rec"),
         ("http", "\"0.0.0.0:80\"", "0.0.0.0:80"),
         ("sip", "\"0.0.0.0:5080\"", "0.0.0.0:5080"),
@@ -49,6 +49,11 @@ fn every_key_has_a_file_key_and_env_var() {
         ("node_lease_secs", "3", "3"),
         ("pause_fill", "\"tone\"", "tone"),
         ("pause_auto_resume_secs", "90", "90"),
+        ("transcription", "true", "true"),
+        ("transcription_command", "\"python3 w.py\"", "python3 w.py"),
+        ("transcription_model_dir", "\"/opt/m\"", "/opt/m"),
+        ("transcription_lease_secs", "60", "60"),
+        ("transcription_wait_secs", "120", "120"),
         ("log", "\"debug\"", "debug"),
     ];
     assert_eq!(values.map(|v| v.0), KEYS, "test covers every key");

@@ -32,7 +32,7 @@ pub use storage_url::StorageUrl;
 pub use template::default_config_toml;
 
 /// Every key of the configuration file; key `k` is also read from `CALLREC_<K>` (upper case).
-pub const KEYS: [&str; 36] = [
+pub const KEYS: [&str; 41] = [
     "data_dir",
     "http",
     "sip",
@@ -68,6 +68,11 @@ pub const KEYS: [&str; 36] = [
     "node_lease_secs",
     "pause_fill",
     "pause_auto_resume_secs",
+    "transcription",
+    "transcription_command",
+    "transcription_model_dir",
+    "transcription_lease_secs",
+    "transcription_wait_secs",
     "log",
 ];
 
@@ -124,6 +129,9 @@ const DEFAULT_HTTP_IDLE_TIMEOUT_SECS: u32 = 60;
 const DEFAULT_HTTP_MAX_CONNECTIONS: u32 = 4096;
 const DEFAULT_DISK_FULL_BUFFER_SECS: u32 = 30;
 const DEFAULT_LOG: &str = "info";
+const DEFAULT_TRANSCRIPTION_COMMAND: &str = "callrec-transcribe";
+const DEFAULT_TRANSCRIPTION_LEASE_SECS: u32 = 300;
+const DEFAULT_TRANSCRIPTION_WAIT_SECS: u32 = 1800;
 
 /// The validated configuration the server runs with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,6 +221,20 @@ pub struct Config {
     /// Initial automatic resume of a pause, in seconds (0 = never); admins change it through
     /// the API.
     pub pause_auto_resume_secs: u32,
+    /// Start one local transcription worker (issue #16) at low priority, restarted if it dies.
+    pub transcription: bool,
+    /// The local worker's program and arguments, split at white space; the server adds
+    /// `--server URL` and passes a token it mints in `CALLREC_WORKER_TOKEN`.
+    pub transcription_command: String,
+    /// The speech model's directory, passed to the worker in `CALLREC_MODEL_DIR`; `None`: the
+    /// worker's default (the model its Python package ships).
+    pub transcription_model_dir: Option<PathBuf>,
+    /// How long a worker holds a job beyond the recording's own length: a worker silent for
+    /// longer is taken for dead and its job given to another.
+    pub transcription_lease_secs: u32,
+    /// How long an e-mail dispatch waits for its recording's transcript, counted from when the
+    /// transcript was queued (the recording's end): then it goes without, saying so.
+    pub transcription_wait_secs: u32,
     /// Log filter in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
 }
@@ -256,6 +278,11 @@ impl Default for Config {
             node_lease_secs: DEFAULT_NODE_LEASE_SECS,
             pause_fill: PauseFill::Silence,
             pause_auto_resume_secs: 0,
+            transcription: false,
+            transcription_command: DEFAULT_TRANSCRIPTION_COMMAND.to_owned(),
+            transcription_model_dir: None,
+            transcription_lease_secs: DEFAULT_TRANSCRIPTION_LEASE_SECS,
+            transcription_wait_secs: DEFAULT_TRANSCRIPTION_WAIT_SECS,
             log: DEFAULT_LOG.to_owned(),
         }
     }

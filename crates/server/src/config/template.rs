@@ -163,6 +163,33 @@ pause_fill = "{pause_fill}"
 # pause); 0 = never. 0 to 86400. Only used to seed a new database, like retention_days.
 pause_auto_resume_secs = {pause_auto_resume_secs}
 
+# Transcripts (issue #16, docs/transcripts.md): with true the server starts one transcription
+# worker of its own at low priority (nice), restarts it if it dies and stops it on shutdown;
+# which recordings are transcribed is a rule option (`transcribe`). More workers can run on
+# other machines with a worker token. Env CALLREC_TRANSCRIPTION.
+transcription = {transcription}
+
+# The local worker's program and its arguments, separated by spaces; the server adds
+# `--server URL` and hands it a token of its own in CALLREC_WORKER_TOKEN. Env
+# CALLREC_TRANSCRIPTION_COMMAND.
+transcription_command = "{transcription_command}"
+
+# The speech model's directory (a faster-whisper / CTranslate2 model), passed to the local
+# worker; absent: the model the worker's Python package ships (Whisper tiny.en). Env
+# CALLREC_TRANSCRIPTION_MODEL_DIR.
+# transcription_model_dir = "/opt/callrec/models/whisper-small.en"
+
+# How long a worker may hold a job, in seconds, beyond the recording's own length; a worker
+# silent for longer is taken for dead and the job goes to another (5 to 86400). Env
+# CALLREC_TRANSCRIPTION_LEASE_SECS.
+transcription_lease_secs = {transcription_lease_secs}
+
+# How long an e-mail dispatch waits for its recording's transcript, in seconds after the
+# recording ended: sent as soon as the transcript is done, without it (saying so) when the wait
+# is over; a failed transcript never holds it (0 to 604800, 0 = never wait). Env
+# CALLREC_TRANSCRIPTION_WAIT_SECS.
+transcription_wait_secs = {transcription_wait_secs}
+
 # Log filter in tracing EnvFilter syntax, e.g. "info" or "info,callrec_server=debug".
 log = "{log}"
 "#,
@@ -192,6 +219,10 @@ log = "{log}"
         node_lease_secs = d.node_lease_secs,
         pause_fill = d.pause_fill.as_str(),
         pause_auto_resume_secs = d.pause_auto_resume_secs,
+        transcription = d.transcription,
+        transcription_command = d.transcription_command,
+        transcription_lease_secs = d.transcription_lease_secs,
+        transcription_wait_secs = d.transcription_wait_secs,
         log = d.log,
     )
 }

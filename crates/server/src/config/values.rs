@@ -25,6 +25,8 @@ pub(super) const SIP_TCP_IDLE_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
 pub(super) const SIP_TCP_FD_RESERVE: (u32, u32) = (0, 10_000_000);
 pub(super) const RETENTION_DAYS: (u32, u32) = (1, 100 * 366);
 pub(super) const SCRIPT_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
+pub(super) const TRANSCRIPTION_LEASE_SECS: (u32, u32) = (5, 86_400);
+pub(super) const TRANSCRIPTION_WAIT_SECS: (u32, u32) = (0, 7 * 86_400);
 pub(super) const SHUTDOWN_GRACE_SECS: (u32, u32) = (1, 3600);
 pub(super) const HTTP_HEADER_TIMEOUT_SECS: (u32, u32) = (1, 3600);
 pub(super) const HTTP_IDLE_TIMEOUT_SECS: (u32, u32) = (1, 24 * 3600);
@@ -36,6 +38,20 @@ pub(super) const NODE_ID_MAX_LEN: usize = 40;
 
 pub(super) fn is_node_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// A command line (a program and its arguments, split at white space): not empty, no control
+/// characters, at most 4 KiB.
+pub(super) fn command(origin: Origin, value: String) -> Result<String, ConfigError> {
+    if !value.trim().is_empty() && value.len() <= 4096 && !value.chars().any(char::is_control) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            origin,
+            value,
+            expected: "a program and its arguments, separated by spaces".to_string(),
+        })
+    }
 }
 
 pub(super) fn node_id(origin: Origin, value: String) -> Result<String, ConfigError> {

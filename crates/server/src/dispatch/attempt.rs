@@ -3,6 +3,7 @@
 
 use callrec_store::StoredRecording;
 use callrec_types::calls::Call;
+use callrec_types::transcripts::TranscriptStatus;
 use std::path::PathBuf;
 
 /// What an attempt needs to know of its recording.
@@ -16,6 +17,21 @@ pub struct Material {
     /// With object storage: the temporary directory holding local copies of the WAV and the
     /// journal fetched from the store for this attempt, removed when the attempt is done.
     pub copies: Option<TempCopies>,
+    /// The recording's transcript as it stood when the attempt began (issue #16).
+    pub transcript: MailTranscript,
+}
+
+/// A recording's transcript as a dispatch carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTranscript {
+    /// The recording's rule does not transcribe.
+    NotAsked,
+    /// Done: the dialogue, `[00:12] Caller: …` a line.
+    Done(String),
+    /// Still `queued` or `running` (the e-mail waited as long as it may).
+    NotReady(TranscriptStatus),
+    /// Given up, with the error.
+    Failed(String),
 }
 
 /// A directory of local copies that is removed when dropped (after the script ran, after the

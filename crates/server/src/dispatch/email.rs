@@ -8,7 +8,7 @@
 //! our bookkeeping) can be recognised and dropped. The SMTP password never leaves
 //! [`SmtpSettings`]; errors carry the server's reply, not our credentials.
 
-use super::attempt::{Attempt, Material};
+use super::attempt::{Attempt, MailTranscript, Material};
 use crate::calls::label;
 use callrec_types::calls::{ParticipantRole, Trigger};
 use callrec_types::wire::{SmtpSecurity, SmtpSettings};
@@ -166,14 +166,37 @@ fn facts(m: &Material, audio_note: Option<&str>) -> String {
         rid = r.id,
         cid = m.call.id,
     );
+    let mut attached = Vec::new();
     match audio_note {
-        None => text.push_str(&format!(
-            "Attached: {} (the audio) and {journal_name} (the call's journal).\n",
-            r.file_name
+        None => attached.push(format!("{} (the audio)", r.file_name)),
+        Some(note) => {
+            text.push_str(note);
+            text.push('\n');
+        }
+    }
+    attached.push(format!("{journal_name} (the call's journal)"));
+    match &m.transcript {
+        MailTranscript::NotAsked => {}
+        MailTranscript::Done(_) => attached.push(format!("{} (the transcript)", transcript_name(m))),
+        MailTranscript::NotReady(status) => text.push_str(&format!(
+            "The transcript was not ready when this was sent ({}); read it in callrec (recording {}).\n",
+            status.as_str(),
+            r.id
         )),
-        Some(note) => text.push_str(&format!("{note}\nAttached: {journal_name} (the call's journal).\n")),
+        MailTranscript::Failed(error) => text.push_str(&format!("The transcript could not be made: {error}\n")),
+    }
+    let last = attached.pop().unwrap_or_default();
+    if attached.is_empty() {
+        text.push_str(&format!("Attached: {last}.\n"));
+    } else {
+        text.push_str(&format!("Attached: {} and {last}.\n", attached.join(", ")));
     }
     text
+}
+
+/// The transcript's attachment: `<callkey>.txt`.
+fn transcript_name(m: &Material) -> String {
+    format!("{}.txt", m.call.call_key)
 }
 
 /// Builds the message of one recording for `recipients`; returns it with the note for the
@@ -230,6 +253,13 @@ pub async fn recording_message(
         parts = parts.singlepart(attachment(&r.file_name, wav, "audio/wav")?);
     }
     parts = parts.singlepart(attachment(&journal_name, journal, "application/json")?);
+    if let MailTranscript::Done(dialogue) = &m.transcript {
+        parts = parts.singlepart(attachment(
+            &transcript_name(m),
+            dialogue.clone().into_bytes(),
+            "text/plain; charset=utf-8",
+        )?);
+    }
     let message = builder.multipart(parts).map_err(|e| EmailError::Build(e.to_string()))?;
     Ok((message, note))
 }
@@ -243,9 +273,15 @@ pub async fn send_recording(smtp: &SmtpSettings, recipients: &[String], m: &Mate
         Ok::<_, EmailError>(note)
     }
     .await;
+    let transcript = match &m.transcript {
+        MailTranscript::NotAsked => "",
+        MailTranscript::Done(_) => ", and the transcript",
+        MailTranscript::NotReady(_) => " (the transcript was not ready)",
+        MailTranscript::Failed(_) => " (the transcript failed)",
+    };
     match result {
         Ok(None) => Attempt::sent(Some(format!(
-            "sent to {} with the WAV and the journal attached",
+            "sent to {} with the WAV and the journal attached{transcript}",
             recipients.join(", ")
         ))),
         Ok(Some(note)) => Attempt::sent(Some(format!(

@@ -22,6 +22,7 @@
 pub mod attempt;
 pub mod email;
 pub mod script;
+pub mod transcript;
 pub mod webhook;
 
 use crate::calls;
@@ -29,7 +30,7 @@ pub use crate::error::DispatchError;
 use crate::files::Files;
 use crate::settings;
 use crate::state::AppState;
-pub use attempt::{Attempt, Material};
+pub use attempt::{Attempt, MailTranscript, Material};
 use callrec_store::{DispatchOutcome, NewDispatch, StoreError};
 use callrec_types::calls::{DispatchStatus, DispatchTarget};
 use callrec_types::rules::Dispatch;
@@ -167,6 +168,14 @@ pub async fn run_due_of(state: &AppState, which: Due, after: &AfterAttempt) -> R
         }
         for target in due {
             seen.insert(target.id);
+            // An e-mail whose transcript is still being made waits for it (bounded) in a task
+            // of its own, holding the target with a lease until the wait's end: not an attempt.
+            if let Some(until) = transcript::waits_until(state, &target).await {
+                if state.store.claim_dispatch(target.id, now, until).await? {
+                    tokio::spawn(send_after_transcript(state.clone(), target, until));
+                }
+                continue;
+            }
             if !state.store.claim_dispatch(target.id, now, now + lease(state)).await? {
                 continue; // another run took it
             }
@@ -209,6 +218,18 @@ pub async fn retry(state: &AppState, id: DispatchId) -> Result<DispatchTarget, D
     match record(state, &target, &attempt).await? {
         Some(t) => Ok(t),
         None => Err(DispatchError::Store(StoreError::NotFound)),
+    }
+}
+
+/// An e-mail that waited for its transcript ([`transcript`]): the attempt once the wait is
+/// over, recorded like any other.
+async fn send_after_transcript(state: AppState, target: DispatchTarget, until: chrono::DateTime<chrono::Utc>) {
+    if !transcript::wait(&state, target.recording_id, until).await {
+        return;
+    }
+    let attempt = attempt(&state, &target).await;
+    if let Err(e) = record(&state, &target, &attempt).await {
+        tracing::error!(target = %target.id, error = %e, "cannot record the e-mail's attempt");
     }
 }
 
@@ -354,6 +375,7 @@ async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material,
     let (mut recording, mut call) = (recording, call);
     crate::names::fill_or_log(state, &mut recording.recording).await;
     crate::names::fill_or_log(state, &mut call).await;
+    let transcript = transcript::of_recording(state, recording.recording.id).await?;
     Ok(Material {
         recording,
         call,
@@ -361,6 +383,7 @@ async fn material(state: &AppState, target: &DispatchTarget) -> Result<Material,
         journal,
         key,
         copies,
+        transcript,
     })
 }
 

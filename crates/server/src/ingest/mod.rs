@@ -242,6 +242,7 @@ async fn store_upload(
             }
         }
     };
+    let transcribe = decision.transcribes(&trigger);
 
     // One call per SIP Call-ID: a second upload of the same call adds a recording to it.
     let existing = match state.store.call_by_sip_id(&c.sip_call_id).await? {
@@ -353,6 +354,7 @@ async fn store_upload(
         })
         .collect();
     crate::dispatch::queue(state, rec.id, &targets).await?;
+    crate::transcripts::queue(state, rec.id, call.id, transcribe).await;
     // Signed before the journal is written, so the journal carries the entry.
     crate::evidence::recorded(state, &rec).await;
     state.metrics.recordings_total.fetch_add(1, Ordering::Relaxed);

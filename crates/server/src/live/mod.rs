@@ -514,8 +514,10 @@ async fn stop_segment(state: &AppState, lc: &mut LiveCall) -> Result<(), ToggleE
         duration_ms: facts.duration_ms,
         heard_ms: facts.heard_ms,
     });
-    finish(state, &active.recording, &active.rel_path, &facts, active.dispatch).await?;
+    let done = finish(state, &active.recording, &active.rel_path, &facts, active.dispatch).await?;
     let _ = active.by;
+    let transcribe = lc.decision.transcribes(&done.trigger);
+    crate::transcripts::queue(state, done.id, done.call_id, transcribe).await;
     Ok(())
 }
 

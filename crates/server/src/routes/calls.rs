@@ -243,6 +243,9 @@ async fn journal(
     };
     let (mut items, next) = s.store.journal(&query).await?;
     names::fill(&s, &mut items).await?;
+    if let Some(q) = &query.q {
+        crate::transcripts::matched::explain(&s, &mut items, q).await;
+    }
     Ok(Json(JournalPage {
         items,
         next_cursor: next.map(|c| c.encode()),

@@ -17,6 +17,7 @@ mod rules;
 mod scorecards;
 mod session;
 mod system;
+mod transcripts;
 
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(scorecards::routes())
         .merge(phone::routes())
         .merge(system::routes())
+        .merge(transcripts::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .merge(ingest)
         .fallback(|| async { crate::error::ApiError::not_found("route") })

@@ -142,7 +142,7 @@ pub async fn update_call(pool: &PgPool, c: &Call, trace: &[TraceLine]) -> Result
     let mut tx = pool.begin().await?;
     let n = sqlx::query(
         "UPDATE calls SET direction = $1, origin = $2, mon_mode = $3, answered_at = $4, ended_at = $5, state = $6,
-         participants = $7, sip_call_ids = $8, trace = $9, search = $10, consent = $11 WHERE id = $12",
+         participants = $7, sip_call_ids = $8, trace = $9, search = $10 || transcript_search, consent = $11 WHERE id = $12",
     )
     .bind(word(&c.direction))
     .bind(word(&c.origin))

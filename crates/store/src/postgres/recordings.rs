@@ -226,6 +226,8 @@ pub async fn delete_recording(pool: &PgPool, id: RecordingId) -> Result<StoredRe
         .bind(rec.recording.call_id.0)
         .execute(&mut *tx)
         .await?;
+    // Its transcript went with it (ON DELETE CASCADE): so go its words from the search text.
+    super::transcripts::refresh_search(&mut tx, rec.recording.call_id.0).await?;
     tx.commit().await?;
     Ok(rec)
 }

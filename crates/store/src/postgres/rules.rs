@@ -69,7 +69,7 @@ pub async fn delete_expired_sessions(pool: &PgPool, now: DateTime<Utc>) -> Resul
 }
 
 const RULE_COLS: &str =
-    "id, description, enabled, mode, role_id, direction, origin, dispatch, position, require_consent";
+    "id, description, enabled, mode, role_id, direction, origin, dispatch, position, require_consent, transcribe";
 
 pub async fn list_rules(pool: &PgPool) -> Result<Vec<Rule>> {
     let rows = sqlx::query(&format!("SELECT {RULE_COLS} FROM rules ORDER BY position, id"))
@@ -120,8 +120,8 @@ pub async fn create_rule(pool: &PgPool, r: &RuleInput) -> Result<Rule> {
     // The position is computed in the INSERT itself: one statement, like SQLite's two under
     // its single writer, so rules created at once never share a position by default.
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position, dispatch_secret, require_consent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, (SELECT COALESCE(MAX(position), 0) + 1 FROM rules)), $9, $10)
+        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position, dispatch_secret, require_consent, transcribe)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, (SELECT COALESCE(MAX(position), 0) + 1 FROM rules)), $9, $10, $11)
          RETURNING id",
     )
     .bind(&r.description)
@@ -135,6 +135,7 @@ pub async fn create_rule(pool: &PgPool, r: &RuleInput) -> Result<Rule> {
     .bind(r.position)
     .bind(r.dispatch.new_secret())
     .bind(r.require_consent)
+    .bind(r.transcribe)
     .fetch_one(pool)
     .await?;
     get_rule(pool, RuleId(id)).await
@@ -144,8 +145,8 @@ pub async fn update_rule(pool: &PgPool, id: RuleId, r: &RuleInput) -> Result<Rul
     role_exists(pool, r.role_id).await?;
     let n = sqlx::query(
         "UPDATE rules SET description = $1, enabled = $2, mode = $3, role_id = $4, direction = $5, origin = $6,
-         dispatch = $7, position = COALESCE($8, position), require_consent = $9,
-         dispatch_secret = CASE WHEN $11 THEN dispatch_secret ELSE $12 END WHERE id = $10",
+         dispatch = $7, position = COALESCE($8, position), require_consent = $9, transcribe = $10,
+         dispatch_secret = CASE WHEN $12 THEN dispatch_secret ELSE $13 END WHERE id = $11",
     )
     .bind(&r.description)
     .bind(r.enabled)
@@ -156,6 +157,7 @@ pub async fn update_rule(pool: &PgPool, id: RuleId, r: &RuleInput) -> Result<Rul
     .bind(enc(&r.dispatch.redacted()))
     .bind(r.position)
     .bind(r.require_consent)
+    .bind(r.transcribe)
     .bind(id.0)
     // A webhook sent back with the mask keeps its secret; any other kind has none.
     .bind(r.dispatch.keeps_secret())

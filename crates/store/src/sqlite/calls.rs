@@ -89,8 +89,8 @@ async fn write_members(
     started: i64,
     call: &[Participant],
     sip_ids: &[String],
+    search: &str,
 ) -> Result<()> {
-    let search = search_text(call);
     sqlx::query("DELETE FROM call_users WHERE call_id = ?")
         .bind(id)
         .execute(&mut *conn)
@@ -101,7 +101,7 @@ async fn write_members(
                 .bind(u.0)
                 .bind(started)
                 .bind(id)
-                .bind(&search)
+                .bind(search)
                 .execute(&mut *conn)
                 .await?;
         }
@@ -139,7 +139,8 @@ pub(super) async fn insert_call(conn: &mut SqliteConnection, c: &NewCall) -> Res
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| super::conflict(e, &format!("call key {} exists", c.call_key)))?;
-    write_members(conn, id, started, &c.participants, &c.sip_call_ids).await?;
+    let search = search_text(&c.participants);
+    write_members(conn, id, started, &c.participants, &c.sip_call_ids, &search).await?;
     Ok(id)
 }
 
@@ -177,9 +178,11 @@ pub async fn import_calls(pool: &SqlitePool, calls: &[(NewCall, Vec<NewRecording
 
 pub async fn update_call(pool: &SqlitePool, c: &Call, trace: &[TraceLine]) -> Result<()> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let n = sqlx::query(
+    // The search text is the participants' followed by the call's transcripts' (migration 0017).
+    let search: Option<String> = sqlx::query_scalar(
         "UPDATE calls SET direction = ?, origin = ?, mon_mode = ?, answered_at = ?, ended_at = ?, state = ?,
-         participants = ?, sip_call_ids = ?, trace = ?, search = ?, consent = ? WHERE id = ?",
+         participants = ?, sip_call_ids = ?, trace = ?, search = ? || transcript_search, consent = ? WHERE id = ?
+         RETURNING search",
     )
     .bind(word(&c.direction))
     .bind(word(&c.origin))
@@ -193,13 +196,20 @@ pub async fn update_call(pool: &SqlitePool, c: &Call, trace: &[TraceLine]) -> Re
     .bind(search_text(&c.participants))
     .bind(consent_json(&c.consent))
     .bind(c.id.0)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if n == 0 {
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(search) = search else {
         return Err(StoreError::NotFound);
-    }
-    write_members(&mut tx, c.id.0, ms(c.started_at), &c.participants, &c.sip_call_ids).await?;
+    };
+    write_members(
+        &mut tx,
+        c.id.0,
+        ms(c.started_at),
+        &c.participants,
+        &c.sip_call_ids,
+        &search,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

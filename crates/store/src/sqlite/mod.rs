@@ -14,6 +14,7 @@ mod recordings;
 mod review;
 mod rules;
 mod scorecards;
+mod transcripts;
 
 // Shared with the PostgreSQL backend, which stores the same texts.
 pub(crate) use calls::{consent_from, consent_json, participants_json, search_text};
@@ -25,6 +26,7 @@ use callrec_types::evidence::{EvidenceEntry, Listen};
 use callrec_types::review::{Comment, NewComment, Peaks, Share};
 use callrec_types::rules::Rule;
 use callrec_types::scorecards::{Review, Scorecard, ScorecardInput};
+use callrec_types::transcripts::WorkerToken;
 use callrec_types::wire::AuditEntry;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
@@ -104,6 +106,7 @@ pub(crate) fn rule_row(r: &SqliteRow) -> Result<Rule> {
         dispatch: serde_json::from_str(r.get(7)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         position: r.get(8),
         require_consent: r.get(9),
+        transcribe: r.get(10),
     })
 }
 
@@ -458,6 +461,45 @@ impl Store for SqliteStore {
     }
     async fn delete_review(&self, id: ReviewId) -> Result<Review> {
         scorecards::delete_review(&self.pool, id).await
+    }
+    async fn queue_transcript(&self, r: RecordingId, call: CallId, now: DateTime<Utc>) -> Result<()> {
+        transcripts::queue_transcript(&self.pool, r, call, now).await
+    }
+    async fn claim_transcript(
+        &self,
+        worker: &str,
+        lease: &str,
+        now: DateTime<Utc>,
+        lease_ms: i64,
+    ) -> Result<Option<ClaimedTranscript>> {
+        transcripts::claim_transcript(&self.pool, worker, lease, now, lease_ms).await
+    }
+    async fn transcript_lease_held(&self, r: RecordingId, lease: &str) -> Result<bool> {
+        transcripts::transcript_lease_held(&self.pool, r, lease).await
+    }
+    async fn put_transcript(&self, t: &NewTranscript<'_>) -> Result<bool> {
+        transcripts::put_transcript(&self.pool, t).await
+    }
+    async fn fail_transcript(&self, f: &TranscriptFailure<'_>) -> Result<bool> {
+        transcripts::fail_transcript(&self.pool, f).await
+    }
+    async fn get_transcript(&self, r: RecordingId) -> Result<Option<StoredTranscript>> {
+        transcripts::get_transcript(&self.pool, r).await
+    }
+    async fn call_transcripts(&self, call: CallId) -> Result<Vec<StoredTranscript>> {
+        transcripts::call_transcripts(&self.pool, call).await
+    }
+    async fn create_worker_token(&self, name: &str, hash: &str, at: DateTime<Utc>) -> Result<WorkerToken> {
+        transcripts::create_worker_token(&self.pool, name, hash, at).await
+    }
+    async fn list_worker_tokens(&self) -> Result<Vec<WorkerToken>> {
+        transcripts::list_worker_tokens(&self.pool).await
+    }
+    async fn delete_worker_token(&self, id: WorkerTokenId) -> Result<()> {
+        transcripts::delete_worker_token(&self.pool, id).await
+    }
+    async fn worker_token_exists(&self, hash: &str) -> Result<bool> {
+        transcripts::worker_token_exists(&self.pool, hash).await
     }
     async fn append_audit(&self, e: &NewAudit) -> Result<AuditEntry> {
         let r = sqlx::query(

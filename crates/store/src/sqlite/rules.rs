@@ -67,7 +67,7 @@ pub async fn delete_expired_sessions(pool: &SqlitePool, now: DateTime<Utc>) -> R
 }
 
 const RULE_COLS: &str =
-    "id, description, enabled, mode, role_id, direction, origin, dispatch, position, require_consent";
+    "id, description, enabled, mode, role_id, direction, origin, dispatch, position, require_consent, transcribe";
 
 pub async fn list_rules(pool: &SqlitePool) -> Result<Vec<Rule>> {
     let rows = sqlx::query(&format!("SELECT {RULE_COLS} FROM rules ORDER BY position, id"))
@@ -124,8 +124,8 @@ pub async fn create_rule(pool: &SqlitePool, r: &RuleInput) -> Result<Rule> {
         }
     };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position, dispatch_secret, require_consent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO rules (description, enabled, mode, role_id, direction, origin, dispatch, position, dispatch_secret, require_consent, transcribe)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&r.description)
     .bind(r.enabled)
@@ -138,6 +138,7 @@ pub async fn create_rule(pool: &SqlitePool, r: &RuleInput) -> Result<Rule> {
     .bind(position)
     .bind(r.dispatch.new_secret())
     .bind(r.require_consent)
+    .bind(r.transcribe)
     .fetch_one(pool)
     .await?;
     get_rule(pool, RuleId(id)).await
@@ -147,7 +148,7 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
     role_exists(pool, r.role_id).await?;
     let n = sqlx::query(
         "UPDATE rules SET description = ?, enabled = ?, mode = ?, role_id = ?, direction = ?, origin = ?, dispatch = ?,
-         position = COALESCE(?, position), dispatch_secret = CASE WHEN ? THEN dispatch_secret ELSE ? END, require_consent = ? WHERE id = ?",
+         position = COALESCE(?, position), dispatch_secret = CASE WHEN ? THEN dispatch_secret ELSE ? END, require_consent = ?, transcribe = ? WHERE id = ?",
     )
     .bind(&r.description)
     .bind(r.enabled)
@@ -161,6 +162,7 @@ pub async fn update_rule(pool: &SqlitePool, id: RuleId, r: &RuleInput) -> Result
     .bind(r.dispatch.keeps_secret())
     .bind(r.dispatch.new_secret())
     .bind(r.require_consent)
+    .bind(r.transcribe)
     .bind(id.0)
     .execute(pool)
     .await?

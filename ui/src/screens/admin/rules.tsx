@@ -22,6 +22,7 @@ const ERROR_FIELDS: Record<keyof RuleForm, string[]> = {
   url: ['dispatch.url'],
   secret: ['dispatch.secret'],
   requireConsent: ['require_consent'],
+  transcribe: ['transcribe'],
 };
 
 export function dispatchLabel(d: Dispatch): string {
@@ -64,6 +65,7 @@ export function toForm(rule: Rule | null): RuleForm {
     // The server never shows the secret: the mask, sent back as is, keeps it.
     secret: rule?.dispatch.kind === 'webhook' ? rule.dispatch.secret : '',
     requireConsent: rule?.require_consent ?? false,
+    transcribe: rule?.transcribe ?? false,
   };
 }
 
@@ -87,6 +89,7 @@ export function toInput(f: RuleForm, position: number | null): RuleInput {
     position,
     // Only an automatic rule waits for consent (a manual recording stops at a refusal anyway).
     require_consent: f.mode === 'automatic' && f.requireConsent,
+    transcribe: f.transcribe,
   };
 }
 
@@ -314,6 +317,15 @@ export function RuleEditor(props: { rule: Rule | null; roles: Role[]; onClose: (
             {errors.require_consent}
           </span>
         )}
+        <label class="check" title="Each recording is transcribed on this site's own machines, per speaker, and its words become searchable">
+          <input
+            type="checkbox"
+            checked={form.transcribe}
+            onChange={(e) => set({ transcribe: (e.target as HTMLInputElement).checked })}
+            data-testid="rule-transcribe"
+          />
+          Transcribe the recordings
+        </label>
         <div class="arow">
           <Field label="Direction" name="direction" error={errors.direction}>
             <select class="input" value={form.direction} onChange={(e) => set({ direction: inputValue(e) as RuleForm['direction'] })} data-testid="rule-direction">

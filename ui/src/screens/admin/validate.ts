@@ -51,6 +51,8 @@ export interface RuleForm {
   secret: string;
   /** Automatic rules only: record once the caller has given consent. */
   requireConsent: boolean;
+  /** The rule's recordings are transcribed (issue #16). */
+  transcribe: boolean;
 }
 
 /** What the server shows instead of a webhook's secret; sent back, it keeps the stored one. */

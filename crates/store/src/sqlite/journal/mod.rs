@@ -392,6 +392,8 @@ fn item(call: Call, score: Option<f64>) -> JournalItem {
         call,
         duration_ms,
         score,
+        // Why the search matched is the server's to say, for the page's items only.
+        matched: None,
     }
 }
 
