@@ -177,6 +177,7 @@ describe('the rule form', () => {
       dispatch: { kind: 'script', script: 'cp "$1" /srv/' },
       position: 1,
       require_consent: false,
+      transcribe: false,
     };
     const root = await mount(withShared(shared({ session: admin }), <RuleEditor rule={rule} roles={roles} onClose={() => {}} onSaved={() => {}} />));
     const script = root.querySelector('[data-testid=rule-script]') as HTMLTextAreaElement;
@@ -199,6 +200,7 @@ describe('the rule form', () => {
       dispatch: { kind: 'store' },
       position: id,
       require_consent: false,
+      transcribe: false,
     }));
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
@@ -240,6 +242,7 @@ describe('issue 11: the webhook kind and the alarm badge', () => {
       dispatch: { kind: 'webhook', url: 'https://crm.example.com/hook', secret: '********' },
       position: 1,
       require_consent: false,
+      transcribe: false,
     };
     const f = toForm(rule);
     expect([f.dispatch, f.url, f.secret]).toEqual(['webhook', 'https://crm.example.com/hook', '********']);
