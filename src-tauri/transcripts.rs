@@ -20,8 +20,9 @@ pub struct TranscriptView {
 }
 
 /// `recording_transcript`: the recording's transcript, or `None` when it is not transcribed
-/// (the server's 404: no rule asked for it — the pane asks only for a recording it shows, so
-/// the recording itself exists).
+/// (no rule asked for it). The server answers both that and "no such recording (for you)" with
+/// a 404; its message names which ("transcript … not found" / "recording not found"), and only
+/// the first is `None` — a recording the user may not see stays an error.
 pub async fn recording_transcript(state: &AppState, recording_id: RecordingId) -> AppResult<Option<TranscriptView>> {
     let client = state.client()?;
     match client.get_transcript(recording_id).await {
@@ -29,7 +30,9 @@ pub async fn recording_transcript(state: &AppState, recording_id: RecordingId) -
             dialogue: transcript.dialogue(),
             transcript,
         })),
-        Err(ClientError::Api { status: 404, .. }) => Ok(None),
+        Err(ClientError::Api {
+            status: 404, message, ..
+        }) if message.starts_with("transcript") => Ok(None),
         Err(e) => Err(state.check(e.into())),
     }
 }

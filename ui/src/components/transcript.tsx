@@ -213,16 +213,20 @@ export function TranscriptPane({ recording, call }: { recording: Recording; call
       const inPane = focused instanceof Element && pane.current?.contains(focused);
       if (!inPane && isTextField(focused)) return;
       e.preventDefault();
-      setFindOpen(true);
-      setTimeout(() => {
-        findInput.current?.focus();
-        findInput.current?.select();
-      });
+      openFind();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  /** Opens the find box with the focus in it (its text selected, to type over). */
+  function openFind() {
+    setFindOpen(true);
+    setTimeout(() => {
+      findInput.current?.focus();
+      findInput.current?.select();
+    });
+  }
   const closeFind = () => {
     setFindOpen(false);
     setQuery('');
@@ -261,7 +265,7 @@ export function TranscriptPane({ recording, call }: { recording: Recording; call
         </h4>
         {lines.length > 0 && (
           <>
-            <button type="button" class="btn btn-ghost btn-sm" onClick={() => (findOpen ? closeFind() : (setFindOpen(true), setTimeout(() => findInput.current?.focus())))} title="Find in the transcript (Ctrl+F)" data-testid="transcript-find-toggle">
+            <button type="button" class="btn btn-ghost btn-sm" onClick={() => (findOpen ? closeFind() : openFind())} title="Find in the transcript (Ctrl+F)" data-testid="transcript-find-toggle">
               Find
             </button>
             <button type="button" class="btn btn-ghost btn-sm" onClick={copy} title="Copy the whole dialogue as text" data-testid="transcript-copy">

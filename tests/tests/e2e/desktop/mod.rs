@@ -21,6 +21,7 @@ mod evidence;
 mod memory;
 mod review;
 mod scorecards;
+mod transcripts;
 mod uploads;
 mod webdriver;
 
