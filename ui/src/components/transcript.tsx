@@ -174,7 +174,7 @@ export function TranscriptPane({ recording, call }: { recording: Recording; call
     const box = list.current;
     const row = box?.querySelector<HTMLElement>(`[data-line="${i}"]`);
     if (!box || !row) return;
-    const top = row.offsetTop - box.offsetTop;
+    const top = row.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
     const visible = top >= box.scrollTop && top + row.offsetHeight <= box.scrollTop + box.clientHeight;
     if (visible && !always) return;
     const to = Math.max(0, top - box.clientHeight / 3);
