@@ -261,7 +261,7 @@ export function TranscriptPane({ recording, call }: { recording: Recording; call
     <section class="transcript" ref={pane} data-testid="transcript" data-status={view === null ? 'none' : (status ?? 'loading')} aria-label={`Transcript of ${recordingTitle(recording)}`}>
       <div class="comments-head">
         <h4>
-          Transcript {lines.length > 0 && <span class="muted">({lines.length} lines)</span>}
+          Transcript {lines.length > 0 && <span class="muted">({lines.length})</span>}
         </h4>
         {lines.length > 0 && (
           <>
