@@ -26,6 +26,7 @@ pub mod settings;
 pub mod state;
 pub mod tokens;
 pub mod tray;
+pub mod transcripts;
 pub mod webview;
 
 use events::{Notifier, UiEvent, EVENT};
@@ -79,6 +80,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         commands::review::list_shares,
         commands::review::revoke_share,
         commands::review::list_shared,
+        commands::transcripts::recording_transcript,
         commands::admin::list_rules,
         commands::admin::create_rule,
         commands::admin::update_rule,

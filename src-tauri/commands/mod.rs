@@ -11,3 +11,4 @@ pub mod recordings;
 pub mod review;
 pub mod scorecards;
 pub mod session;
+pub mod transcripts;

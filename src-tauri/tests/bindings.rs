@@ -223,6 +223,16 @@ pub fn generate() -> String {
     );
     section!(
         b,
+        "callrec_types::transcripts",
+        callrec_types::transcripts {
+            TranscriptStatus,
+            TranscriptWord,
+            TranscriptLine,
+            Transcript,
+        }
+    );
+    section!(
+        b,
         "callrec_types::wire",
         callrec_types::wire {
             ErrorCode,
@@ -320,6 +330,11 @@ pub fn generate() -> String {
         callrec_desktop::events { FeedState, UiEvent }
     );
     section!(b, "callrec_desktop::admin", callrec_desktop::admin { AuditFilter });
+    section!(
+        b,
+        "callrec_desktop::transcripts",
+        callrec_desktop::transcripts { TranscriptView }
+    );
     let missing: Vec<_> = b.used.difference(&b.defined).collect();
     assert!(
         missing.is_empty(),

@@ -9,3 +9,4 @@ mod player;
 mod review;
 mod scorecards;
 mod support;
+mod transcripts;

@@ -855,6 +855,41 @@ export type Person = { id: UserId, username: string, display_name: string, level
  */
 export type SharedItem = { share: Share, recording: Recording, call: Call, };
 
+// ---- callrec_types::transcripts
+
+/**
+ * Where a recording's transcription stands.
+ */
+export type TranscriptStatus = "queued" | "running" | "done" | "failed";
+
+/**
+ * One word with its times (ms from the recording's start).
+ */
+export type TranscriptWord = { start_ms: number, end_ms: number, text: string, };
+
+/**
+ * One line of one channel: who said it, when (ms from the recording's start) and what.
+ */
+export type TranscriptLine = { 
+/**
+ * 0 = the caller's channel, 1 = the callee's.
+ */
+channel: number, 
+/**
+ * "Caller", "Agent (Alice Adams)", … as the dialogue shows it.
+ */
+speaker: string, start_ms: number, end_ms: number, text: string, words?: Array<TranscriptWord>, };
+
+/**
+ * `GET /api/v1/recordings/{id}/transcript`: the status of the recording's transcription and,
+ * once done, its lines in time order (all channels merged).
+ */
+export type Transcript = { recording_id: RecordingId, status: TranscriptStatus, attempts: number, 
+/**
+ * The last failure, while retried or once given up.
+ */
+error?: string, queued_at: string, finished_at?: string, lines: Array<TranscriptLine>, };
+
 // ---- callrec_types::wire
 
 /**
@@ -1240,3 +1275,11 @@ export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "k
  * The audit log's filters as the window sends them; empty strings mean "no filter".
  */
 export type AuditFilter = { action?: string | null, user_id?: UserId | null, cursor?: string | null, limit?: number | null, };
+
+// ---- callrec_desktop::transcripts
+
+/**
+ * What the transcript pane shows: the transcript as the server answers it and its dialogue
+ * (`[00:12] Caller: …`, one line each; empty until it is done).
+ */
+export type TranscriptView = { transcript: Transcript, dialogue: string, };

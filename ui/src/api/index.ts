@@ -37,6 +37,7 @@ import type {
   Person,
   SharedItem,
   Startup,
+  TranscriptView,
   UiEvent,
   User,
 } from './bindings';
@@ -174,6 +175,8 @@ export const api = {
   revokeShare: (shareId: ShareId) => call<Share>('revoke_share', { shareId }),
   /** "Shared with me": the live shares of the signed-in user. */
   listShared: () => call<SharedItem[]>('list_shared'),
+  /** The recording's transcript and its dialogue; `null` when no rule has it transcribed. */
+  recordingTranscript: (recordingId: RecordingId) => call<TranscriptView | null>('recording_transcript', { recordingId }),
 };
 
 export type Api = typeof api;

@@ -3,7 +3,9 @@
 // (date, parties, number). Admins also put a recording on legal hold (or release it) and
 // delete one after a confirmation step; a held recording cannot be deleted.
 // Review (issue #15): the comments of the recording in the player (else the call's first)
-// beside it, and for supervisors and admins "Share…" on each recording.
+// beside it, and for supervisors and admins "Share…" on each recording. A Comments | Transcript
+// switch (issue #16.5) shows that recording's transcript instead; the choice stays while the
+// window is open.
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, toApiError, type CallDetail, type CallId, type DownloadFormat, type Recording } from '../api';
@@ -23,6 +25,7 @@ import {
 } from '../format';
 import { consentTitle } from './consent';
 import { CommentsPane } from './comments';
+import { TranscriptPane } from './transcript';
 import { ShareDialog } from './share';
 import { WhyRecorded } from './trace';
 import { CallReviews } from './call-reviews';
@@ -82,10 +85,44 @@ export function CallDetailPanel({ callId, onClose }: { callId: CallId; onClose: 
         </div>
       )}
       {detail && reviewed(detail, player?.recording_id ?? null) && (
-        <CommentsPane recording={reviewed(detail, player?.recording_id ?? null)!} call={detail} />
+        <ReviewSide recording={reviewed(detail, player?.recording_id ?? null)!} call={detail} />
       )}
       {detail && <CallReviews detail={detail} />}
     </aside>
+  );
+}
+
+type Side = 'comments' | 'transcript';
+/** The side last chosen, for the next call opened. */
+let lastSide: Side = 'comments';
+
+/** The Comments | Transcript switch over the reviewed recording. */
+function ReviewSide({ recording, call }: { recording: Recording; call: CallDetail }) {
+  const [side, setSide] = useState<Side>(lastSide);
+  const choose = (s: Side) => {
+    lastSide = s;
+    setSide(s);
+  };
+  const tab = (s: Side, label: string) => (
+    <button
+      type="button"
+      role="tab"
+      class={side === s ? 'segment active' : 'segment'}
+      aria-selected={side === s}
+      onClick={() => choose(s)}
+      data-testid={`review-side-${s}`}
+    >
+      {label}
+    </button>
+  );
+  return (
+    <div class="review-side">
+      <div class="segmented review-switch" role="tablist" aria-label="Comments or transcript">
+        {tab('comments', 'Comments')}
+        {tab('transcript', 'Transcript')}
+      </div>
+      {side === 'comments' ? <CommentsPane recording={recording} call={call} /> : <TranscriptPane recording={recording} call={call} />}
+    </div>
   );
 }
 

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, toApiError, type Call, type Comment, type NewComment, type Recording } from '../api';
 import { useShared } from '../context';
 import { reloadComments, useComments } from '../comments-store';
+import { usePlayAt } from '../play-at';
 import { formatDateTime, formatDuration, recordingTitle } from '../format';
 
 /** "1:05", "65", "1:02:05" or "0:05.5" → milliseconds; `null` when it is not a time. */
@@ -140,7 +141,7 @@ function CommentForm({
 }
 
 export function CommentsPane({ recording, call }: { recording: Recording; call: Call }) {
-  const { session, player, setNowPlaying, report } = useShared();
+  const { session, player } = useShared();
   const { comments, error } = useComments(recording.id);
   const [editing, setEditing] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -153,18 +154,7 @@ export function CommentsPane({ recording, call }: { recording: Recording; call: 
     reloadComments(recording.id);
   }, [recording.id]);
 
-  const jump = async (ms: number) => {
-    try {
-      if (isCurrent && player && player.state !== 'ended' && player.state !== 'failed' && player.state !== 'idle') {
-        await api.playerSeek(ms);
-      } else {
-        setNowPlaying({ recording, call });
-        await api.playerPlay(recording.id, ms);
-      }
-    } catch (e) {
-      report(e);
-    }
-  };
+  const jump = usePlayAt(recording, call);
 
   const add = async (c: NewComment) => {
     await api.createComment(recording.id, c);

@@ -22,6 +22,7 @@ mod memory;
 mod on_air;
 mod review;
 mod scorecards;
+mod transcripts;
 mod uploads;
 mod webdriver;
 
