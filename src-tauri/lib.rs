@@ -25,8 +25,8 @@ pub mod session;
 pub mod settings;
 pub mod state;
 pub mod tokens;
-pub mod tray;
 pub mod transcripts;
+pub mod tray;
 pub mod webview;
 
 use events::{Notifier, UiEvent, EVENT};

@@ -7,6 +7,7 @@ use crate::error::AppResult;
 use crate::state::AppState;
 use callrec_client::ClientError;
 use callrec_types::transcripts::Transcript;
+use callrec_types::wire::ErrorCode;
 use callrec_types::RecordingId;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -20,9 +21,8 @@ pub struct TranscriptView {
 }
 
 /// `recording_transcript`: the recording's transcript, or `None` when it is not transcribed
-/// (no rule asked for it). The server answers both that and "no such recording (for you)" with
-/// a 404; its message names which ("transcript … not found" / "recording not found"), and only
-/// the first is `None` — a recording the user may not see stays an error.
+/// (no rule asked for it: the server's `404 not_transcribed`). A recording the user may not see
+/// (`404 not_found`) stays an error.
 pub async fn recording_transcript(state: &AppState, recording_id: RecordingId) -> AppResult<Option<TranscriptView>> {
     let client = state.client()?;
     match client.get_transcript(recording_id).await {
@@ -31,8 +31,9 @@ pub async fn recording_transcript(state: &AppState, recording_id: RecordingId) -
             transcript,
         })),
         Err(ClientError::Api {
-            status: 404, message, ..
-        }) if message.starts_with("transcript") => Ok(None),
+            code: ErrorCode::NotTranscribed,
+            ..
+        }) => Ok(None),
         Err(e) => Err(state.check(e.into())),
     }
 }

@@ -149,6 +149,7 @@ pub fn generate() -> String {
             Recording,
             RecordingGap,
             RecordingPause,
+            RecordingHold,
             DispatchStatus,
             DispatchTarget,
             DispatchCall,

@@ -43,6 +43,7 @@ function recording(over: Partial<Recording> = {}): Recording {
     dispatch: [],
     gaps: [],
     pauses: [],
+    holds: [],
     ...over,
   };
 }

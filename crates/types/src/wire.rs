@@ -48,6 +48,9 @@ pub enum ErrorCode {
     NotPermittedByRules,
     /// Pause of a call on which nothing is being recorded.
     NotRecording,
+    /// `404` for the transcript of a recording that is not transcribed (no rule asked for it);
+    /// a recording the caller may not see is `not_found`, as everywhere.
+    NotTranscribed,
     /// The recording's stored file fails its integrity check (an encrypted chunk altered,
     /// reordered or cut off, issue #12.1): it is not served.
     RecordingAltered,
@@ -92,6 +95,7 @@ impl ErrorCode {
             ErrorCode::NotPermitted => "not_permitted",
             ErrorCode::NotPermittedByRules => "not_permitted_by_rules",
             ErrorCode::NotRecording => "not_recording",
+            ErrorCode::NotTranscribed => "not_transcribed",
             ErrorCode::RecordingAltered => "recording_altered",
             ErrorCode::RecordingDenied => "recording_denied",
             ErrorCode::RecordingInProgress => "recording_in_progress",

@@ -90,6 +90,13 @@ export type User = { id: UserId, username: string, display_name: string, level: 
 extensions: Array<string>, };
 
 /**
+ * A user as other users see them — who they are, nothing of their extensions, teams or
+ * rights: an entry of `GET /api/v1/share-recipients` (whom a recording may be shared with)
+ * and of `GET /api/v1/me/team` (the people in the caller's scope).
+ */
+export type Person = { id: UserId, username: string, display_name: string, level: Level, };
+
+/**
  * `POST /api/v1/users`.
  */
 export type NewUser = { username: string, display_name: string, password: string, level: Level, extensions: Array<string>, };
@@ -358,7 +365,13 @@ gaps: Array<RecordingGap>,
  * soft tone) there, never the call's audio. The last one is open (`to_ms` null) while
  * the recording is paused.
  */
-pauses: Array<RecordingPause>, };
+pauses: Array<RecordingPause>, 
+/**
+ * The spans the call was on hold while this recording ran, in order (the PBX's
+ * re-INVITE made every stream inactive; the file holds silence there). The last one is
+ * open (`to_ms` null) while the call is held.
+ */
+holds: Array<RecordingHold>, };
 
 /**
  * A span of a recording whose audio was lost.
@@ -393,6 +406,19 @@ by: string,
  * The user who paused it.
  */
 user_id: UserId | null, };
+
+/**
+ * A span of a recording during which the call was on hold.
+ */
+export type RecordingHold = { 
+/**
+ * Milliseconds from the recording's start to the hold.
+ */
+from_ms: number, 
+/**
+ * Milliseconds from the recording's start to the call's resumption; `None` while held.
+ */
+to_ms: number | null, };
 
 export type DispatchStatus = "pending" | "sent" | "failed";
 
@@ -844,12 +870,6 @@ revoked_at?: string, revoked_by?: UserId, };
 export type NewShare = { user_id: UserId, expires_at: string, };
 
 /**
- * One entry of `GET /api/v1/share-recipients`: a user a supervisor or an admin may share a
- * recording with — who they are, nothing of their extensions or teams.
- */
-export type Person = { id: UserId, username: string, display_name: string, level: Level, };
-
-/**
  * One entry of `GET /api/v1/me/shared` ("Shared with me"): a live share, its recording and
  * the recording's call.
  */
@@ -899,7 +919,7 @@ error?: string, queued_at: string, finished_at?: string, lines: Array<Transcript
  * A code this build does not know (from a newer server) decodes as [`ErrorCode::Unknown`]; a
  * client then goes by the HTTP status, as it does for an error body that is not JSON.
  */
-export type ServerErrorCode = "already_paused" | "already_sent" | "bad_credentials" | "bad_id" | "bad_query" | "busy" | "call_not_live" | "conflict" | "disk_full" | "file_missing" | "forbidden" | "internal" | "invalid" | "invalid_call" | "invalid_wav" | "legal_hold" | "malformed_json" | "malformed_upload" | "node_unavailable" | "not_found" | "not_paused" | "not_permitted" | "not_permitted_by_rules" | "not_recording" | "recording_altered" | "recording_denied" | "recording_in_progress" | "session_expired" | "smtp_failed" | "time_in_future" | "too_large" | "too_many_attempts" | "unauthorized" | "unknown";
+export type ServerErrorCode = "already_paused" | "already_sent" | "bad_credentials" | "bad_id" | "bad_query" | "busy" | "call_not_live" | "conflict" | "disk_full" | "file_missing" | "forbidden" | "internal" | "invalid" | "invalid_call" | "invalid_wav" | "legal_hold" | "malformed_json" | "malformed_upload" | "node_unavailable" | "not_found" | "not_paused" | "not_permitted" | "not_permitted_by_rules" | "not_recording" | "not_transcribed" | "recording_altered" | "recording_denied" | "recording_in_progress" | "session_expired" | "smtp_failed" | "time_in_future" | "too_large" | "too_many_attempts" | "unauthorized" | "unknown";
 
 /**
  * Every error the API returns: `{code, message}`; `fields` for validation problems and
@@ -1260,6 +1280,18 @@ export type DownloadResult = { download_id: string, path: string, bytes: number,
  */
 verified: boolean, };
 
+// ---- callrec_desktop::on_air
+
+/**
+ * Whether a call of the signed-in user is being recorded.
+ */
+export type OnAir = "not_recording" | "recording" | "paused";
+
+/**
+ * A change worth a notification.
+ */
+export type OnAirChange = "started" | "paused" | "resumed" | "stopped";
+
 // ---- callrec_desktop::events
 
 /**
@@ -1267,7 +1299,7 @@ verified: boolean, };
  */
 export type FeedState = "connecting" | "connected" | "reconnecting" | "stopped";
 
-export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "recording_changed", recording: Recording, } | { "kind": "alarm_changed", alarm: Alarm, } | { "kind": "server_changed", from: string, to: string, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
+export type UiEvent = { "kind": "live_calls", calls: Array<CallDetail>, } | { "kind": "feed", state: FeedState, message?: string | null, } | { "kind": "journal_changed", call_id: CallId, } | { "kind": "journal_stale" } | { "kind": "on_air", state: OnAir, title: string, change?: OnAirChange | null, } | { "kind": "recording_changed", recording: Recording, } | { "kind": "alarm_changed", alarm: Alarm, } | { "kind": "server_changed", from: string, to: string, } | { "kind": "session_expired", message: string, } | { "kind": "player", status: PlayerStatus, } | { "kind": "download", progress: DownloadProgress, } | { "kind": "local_server", status: LocalServerStatus, };
 
 // ---- callrec_desktop::admin
 

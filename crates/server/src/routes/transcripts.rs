@@ -60,11 +60,13 @@ async fn get_transcript(State(s): State<AppState>, c: Caller, Id(id): Id<Recordi
     let (_, access) = crate::review::access::viewable(&s, &c, id).await?;
     crate::review::access::audit_use(&s, &c, &access, id, "transcript").await;
     crate::calls::audit(&s, Some(&c), "", "transcript", format!("recording {id}"), String::new()).await;
-    let stored = s
-        .store
-        .get_transcript(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("transcript (the recording is not transcribed)"))?;
+    let stored = s.store.get_transcript(id).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotTranscribed,
+            "the recording is not transcribed (no recording rule asks for it)",
+        )
+    })?;
     Ok(Json(transcripts::view(&s, &stored)?))
 }
 

@@ -3,7 +3,8 @@
 //! replaced: a known result is posted as the worker would) — and switches the pane beside the
 //! player to "Transcript": the lines show with their speakers; playing moves the highlight; a
 //! click on a line moves the player there; Ctrl+F finds a word (Enter: the next match); Copy
-//! puts the dialogue on the clipboard, read back by pasting it into a text area of the page.
+//! puts the dialogue on the clipboard, read back by pasting it into a text area of the page;
+//! the journal's search for a word said in the call shows the transcript's snippet under the row.
 //! Screenshots go to `target/e2e-screens/transcript-*.png`, at 1200×760, 900×640 and 1600×1000.
 
 use crate::desktop::uploads::{upload_customer_call, CustomerCall};
@@ -296,6 +297,23 @@ async fn issue_16_a_supervisor_reads_follows_searches_and_copies_a_transcript() 
             d.wait_text("[data-testid=transcript-find-count]", "1 of 2", 5).await;
             d.screenshot(&shot(name)).await;
             d.send_keys(&find, "\u{E00C}").await;
+        }
+    }
+
+    // Issue #16.4/5: the journal's search finds the call by a word said in it and shows why —
+    // the transcript's snippet under the row, at the usual size and the smallest.
+    d.type_into("[data-testid=journal-search]", "refund").await;
+    let said = d.wait_text("[data-testid=journal-match]", "refund", 15).await;
+    assert!(
+        said.contains("Caller") || said.contains("Agent"),
+        "the snippet names the speaker: {said}"
+    );
+    let m = d.wait("[data-testid=journal-match]", 5).await;
+    assert_eq!(d.attribute(&m, "data-field").await.as_deref(), Some("transcript"));
+    for (w, h, name) in [(1200, 760, "8-search"), (900, 640, "9-search-small")] {
+        if d.resize(w, h).await.is_some() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            d.screenshot(&shot(name)).await;
         }
     }
     d.quit().await;
