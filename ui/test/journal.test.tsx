@@ -4,7 +4,7 @@ import { act } from 'preact/test-utils';
 import { addPeople, JournalRow, JournalView, ROW_HEIGHT, toApiFilter, toRow } from '../src/screens/journal';
 import { formatCount } from '../src/format';
 import { VirtualList } from '../src/components/virtual-list';
-import { markPieces } from '../src/screens/search-match';
+import { leadToMatch, markPieces } from '../src/screens/search-match';
 import { cleanup, click, journalItem, mount, settle, shared, type, waitFor, withShared } from './helpers';
 
 afterEach(async () => {
@@ -41,6 +41,15 @@ describe('the journal', () => {
     const line = root.querySelector('[data-testid=journal-match]')!;
     expect(line.textContent).toBe('Number +49 (30) 123-456');
     expect(line.querySelector('mark')?.textContent).toBe('(30)');
+  });
+
+  test('a transcript snippet leads with the match, so a narrow row shows it', () => {
+    const said = 'Caller: …charged me twice for the same month, I would like a refund.';
+    expect(leadToMatch(said, 'REFUND')).toBe('Caller: …I would like a refund.');
+    expect(leadToMatch(said, 'twice'), 'near the start already').toBe(said);
+    expect(leadToMatch(said, 'cancel'), 'not in it').toBe(said);
+    expect(leadToMatch('Agent (Alice): we will refund it today', 'refund')).toBe('Agent (Alice): we will refund it today');
+    expect(leadToMatch('Agent (Alice): thank you for waiting, yes so we will refund it', 'refund')).toBe('Agent (Alice): …yes so we will refund it');
   });
 
   test('marking: every place, any case, regex characters literal, nothing without a search', () => {
