@@ -128,21 +128,22 @@ pub async fn finish_recording(pool: &SqlitePool, id: RecordingId, f: &FinishedRe
 }
 
 pub async fn set_recording_pauses(pool: &SqlitePool, id: RecordingId, pauses: &[RecordingPause]) -> Result<()> {
-    let n = sqlx::query("UPDATE recordings SET pauses = ? WHERE id = ?")
-        .bind(serde_json::to_string(pauses).expect("pauses serialise"))
-        .bind(id.0)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    set_spans(pool, id, "UPDATE recordings SET pauses = ? WHERE id = ?", pauses).await
 }
 
 pub async fn set_recording_holds(pool: &SqlitePool, id: RecordingId, holds: &[RecordingHold]) -> Result<()> {
-    let n = sqlx::query("UPDATE recordings SET holds = ? WHERE id = ?")
-        .bind(serde_json::to_string(holds).expect("holds serialise"))
+    set_spans(pool, id, "UPDATE recordings SET holds = ? WHERE id = ?", holds).await
+}
+
+/// Writes one of a recording's JSON span lists (pauses, holds) with `sql`; `NotFound` for no row.
+async fn set_spans<T: serde::Serialize>(
+    pool: &SqlitePool,
+    id: RecordingId,
+    sql: &'static str,
+    spans: &[T],
+) -> Result<()> {
+    let n = sqlx::query(sql)
+        .bind(serde_json::to_string(spans).expect("spans serialise"))
         .bind(id.0)
         .execute(pool)
         .await?
