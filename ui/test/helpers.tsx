@@ -1,7 +1,7 @@
 // Test helpers: mount a component into happy-dom, let effects and promises settle, fixtures.
 import { render, type ComponentChildren } from 'preact';
 import { act } from 'preact/test-utils';
-import type { CallDetail, JournalItem, PlayerStatus, SessionInfo } from '../src/api';
+import type { CallDetail, JournalItem, PlayerStatus, Recording, SessionInfo } from '../src/api';
 import { SharedContext, type Shared } from '../src/context';
 
 const mounted: HTMLElement[] = [];
@@ -147,4 +147,30 @@ export function journalItem(id: number, recordings = 0): JournalItem {
 
 export function playing(overrides: Partial<PlayerStatus> = {}): PlayerStatus {
   return { recording_id: 3, state: 'playing', position_ms: 12_000, duration_ms: 60_000, speed: 1, channels: 'both', volume: 100, ...overrides };
+}
+
+/** A finished stereo recording of a minute (call 7), `over` replacing any field. */
+export function finishedRecording(over: Partial<Recording> = {}): Recording {
+  return {
+    id: 3,
+    call_id: 7,
+    seq: 1,
+    file_name: 'k7_001.wav',
+    started_at: '2026-12-02T13:05:00Z',
+    start_offset_ms: 0,
+    duration_ms: 60_000,
+    bytes: 960_058,
+    codec: 'pcmu',
+    sample_rate: 8000,
+    channels: 2,
+    sha256: 'ab',
+    trigger: { kind: 'auto', rule_id: 1, rule_name: 'Sales calls' },
+    state: 'complete',
+    legal_hold: false,
+    dispatch: [],
+    gaps: [],
+    pauses: [],
+    holds: [],
+    ...over,
+  };
 }

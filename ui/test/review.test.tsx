@@ -4,14 +4,14 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import { act } from 'preact/test-utils';
-import type { Comment, Peaks, Recording, SessionInfo, Share, SharedItem } from '../src/api';
+import type { Comment, Peaks, SessionInfo, Share, SharedItem } from '../src/api';
 import { Waveform, channelLabels, drawPeaks } from '../src/components/waveform';
 import { CommentsPane, parsePosition } from '../src/components/comments';
 import { ShareDialog, expiryFor, customDayRange } from '../src/components/share';
 import { SharedWithMe } from '../src/screens/shared';
 import { CallDetailPanel } from '../src/components/call-detail';
 import { forgetComments } from '../src/comments-store';
-import { cleanup, click, liveCall, mount, playing, session, settle, shared, type, waitFor, withShared } from './helpers';
+import { cleanup, click, finishedRecording, liveCall, mount, playing, session, settle, shared, type, waitFor, withShared } from './helpers';
 
 afterEach(async () => {
   await cleanup();
@@ -21,31 +21,6 @@ afterEach(async () => {
 
 const sam: SessionInfo = { ...session, user: { id: 5, username: 'sam', display_name: 'Sam', level: 'supervisor', extensions: ['300'] } };
 const admin: SessionInfo = { ...session, user: { id: 9, username: 'admin', display_name: 'Admin', level: 'admin', extensions: [] } };
-
-function recording(over: Partial<Recording> = {}): Recording {
-  return {
-    id: 3,
-    call_id: 7,
-    seq: 1,
-    file_name: 'k7_001.wav',
-    started_at: '2026-12-02T13:05:00Z',
-    start_offset_ms: 0,
-    duration_ms: 60_000,
-    bytes: 960_058,
-    codec: 'pcmu',
-    sample_rate: 8000,
-    channels: 2,
-    sha256: 'ab',
-    trigger: { kind: 'auto', rule_id: 1, rule_name: 'Sales calls' },
-    state: 'complete',
-    legal_hold: false,
-    dispatch: [],
-    gaps: [],
-    pauses: [],
-    holds: [],
-    ...over,
-  };
-}
 
 function peaks(buckets: number): Peaks {
   const ch = (amp: number) => ({
@@ -82,7 +57,7 @@ describe('the waveform', () => {
       return playing();
     });
     const seeks: number[] = [];
-    const rec = recording({
+    const rec = finishedRecording({
       pauses: [{ from_ms: 30_000, to_ms: 45_000, by: 'Alice (201)', user_id: 1 }],
       holds: [{ from_ms: 6_000, to_ms: 12_000 }],
     });
@@ -138,7 +113,7 @@ describe('the waveform', () => {
       if (cmd === 'recording_peaks') throw { code: 'failed', message: 'This item no longer exists or you may not see it.' };
       return null;
     });
-    const root = await mount(<Waveform recording={recording()} call={call} positionMs={0} comments={null} onSeek={() => undefined} />);
+    const root = await mount(<Waveform recording={finishedRecording()} call={call} positionMs={0} comments={null} onSeek={() => undefined} />);
     await waitFor(() => expect(root.querySelector('[data-testid=waveform-error]')?.textContent).toContain('no longer exists'));
   });
 });
@@ -167,7 +142,7 @@ describe('the comments pane', () => {
       }
       return playing({ position_ms: 5_400 });
     });
-    const root = await mount(withShared(shared({ session: sam, player: playing({ position_ms: 5_400 }) }), <CommentsPane recording={recording()} call={call} />));
+    const root = await mount(withShared(shared({ session: sam, player: playing({ position_ms: 5_400 }) }), <CommentsPane recording={finishedRecording()} call={call} />));
     await waitFor(() => expect(root.querySelectorAll('[data-testid=comment]').length).toBe(1));
     // Alice's comment: no edit or delete for sam.
     expect(root.querySelector('[data-testid=comment-edit]')).toBeNull();
@@ -206,7 +181,7 @@ describe('the comments pane', () => {
 
   test("an admin may delete anyone's comment but edits none", async () => {
     mockIPC((cmd) => (cmd === 'list_comments' ? [comment({ author_id: 1, author_name: 'Alice' })] : null));
-    const root = await mount(withShared(shared({ session: admin }), <CommentsPane recording={recording()} call={call} />));
+    const root = await mount(withShared(shared({ session: admin }), <CommentsPane recording={finishedRecording()} call={call} />));
     await waitFor(() => expect(root.querySelector('[data-testid=comment-delete]')).not.toBeNull());
     expect(root.querySelector('[data-testid=comment-edit]')).toBeNull();
   });
@@ -271,7 +246,7 @@ describe('sharing for training', () => {
       }
       return null;
     });
-    const root = await mount(withShared(shared({ session: sam }), <ShareDialog recording={recording()} onClose={() => undefined} />));
+    const root = await mount(withShared(shared({ session: sam }), <ShareDialog recording={finishedRecording()} onClose={() => undefined} />));
     await waitFor(() => expect(root.querySelectorAll('[data-testid=share-user] option').length).toBe(2));
     expect(root.textContent, 'not oneself').not.toContain('(sam,');
     // Nobody chosen: said at the field.
@@ -307,7 +282,7 @@ describe('sharing for training', () => {
       if (cmd === 'create_share') throw { code: 'invalid', message: 'Invalid.', fields: [{ field: 'expires_at', message: 'at most 90 days ahead' }] };
       return null;
     });
-    const root = await mount(withShared(shared({ session: sam }), <ShareDialog recording={recording()} onClose={() => undefined} />));
+    const root = await mount(withShared(shared({ session: sam }), <ShareDialog recording={finishedRecording()} onClose={() => undefined} />));
     await waitFor(() => expect(root.querySelectorAll('[data-testid=share-user] option').length).toBe(2));
     const who = root.querySelector('[data-testid=share-user]') as HTMLSelectElement;
     await act(() => {
@@ -333,7 +308,7 @@ describe('shared with me', () => {
         granted_at: new Date().toISOString(),
         expires_at: new Date(Date.now() + expiresInMs).toISOString(),
       },
-      recording: recording(),
+      recording: finishedRecording(),
       call: { ...call, id: 7 + id },
     };
   }
@@ -377,7 +352,7 @@ describe('shared with me', () => {
 
 describe('the call panel', () => {
   test('shows the comments beside the player and offers Share… to supervisors only', async () => {
-    const detail = { ...call, recordings: [recording()], recording_count: 1 };
+    const detail = { ...call, recordings: [finishedRecording()], recording_count: 1 };
     mockIPC((cmd) => {
       if (cmd === 'get_call') return detail;
       if (cmd === 'list_comments') return [comment()];

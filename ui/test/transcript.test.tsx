@@ -10,7 +10,7 @@ import type { Recording, Transcript, TranscriptView } from '../src/api';
 import { TranscriptPane, activeLines, findMatches, statusText } from '../src/components/transcript';
 import { CallDetailPanel } from '../src/components/call-detail';
 import { forgetComments } from '../src/comments-store';
-import { cleanup, click, liveCall, mount, playing, session, settle, shared, type, waitFor, withShared } from './helpers';
+import { cleanup, click, finishedRecording, liveCall, mount, playing, session, settle, shared, type, waitFor, withShared } from './helpers';
 
 afterEach(async () => {
   await cleanup();
@@ -24,28 +24,7 @@ const sam = { ...session, user: { id: 5, username: 'sam', display_name: 'Sam', l
 const call = liveCall({ state: 'ended', ended_at: new Date().toISOString() });
 
 function recording(over: Partial<Recording> = {}): Recording {
-  return {
-    id: 3,
-    call_id: call.id,
-    seq: 1,
-    file_name: 'k7_001.wav',
-    started_at: '2026-12-02T13:05:00Z',
-    start_offset_ms: 0,
-    duration_ms: 60_000,
-    bytes: 960_058,
-    codec: 'pcmu',
-    sample_rate: 8000,
-    channels: 2,
-    sha256: 'ab',
-    trigger: { kind: 'auto', rule_id: 1, rule_name: 'Support' },
-    state: 'complete',
-    legal_hold: false,
-    dispatch: [],
-    gaps: [],
-    pauses: [],
-    holds: [],
-    ...over,
-  };
+  return finishedRecording({ call_id: call.id, trigger: { kind: 'auto', rule_id: 1, rule_name: 'Support' }, ...over });
 }
 
 const LINES = [
