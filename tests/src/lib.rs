@@ -4,6 +4,7 @@
 //! supervisor, three agents); `wav` makes test audio with a distinct signal per channel.
 
 pub mod directory;
+pub mod upload;
 pub mod wav;
 
 use callrec_client::Client;

@@ -6,7 +6,7 @@ use callrec_client::{AudioFormat, Client};
 use callrec_media::g711::Law;
 use callrec_tests::directory::{self, PASSWORD};
 use callrec_tests::{wav, TestServer, INGEST_TOKEN};
-use callrec_types::wire::{IngestCall, IngestParticipant, IngestRole, IngestTrigger};
+use callrec_types::wire::IngestCall;
 use callrec_types::RecordingId;
 use chrono::{Duration, Utc};
 use reqwest::Method;
@@ -17,27 +17,8 @@ async fn setup(law: Law) -> (TestServer, Client, RecordingId, Vec<u8>) {
     directory::build(&admin).await;
     let at = Utc::now() - Duration::minutes(5);
     let call = IngestCall {
-        sip_call_id: "audio-1".into(),
-        started_at: at,
-        answered_at: Some(at),
-        ended_at: Some(at + Duration::seconds(3)),
-        participants: vec![
-            IngestParticipant {
-                number: "+4930111".into(),
-                name: "Customer".into(),
-                role: IngestRole::Caller,
-            },
-            IngestParticipant {
-                number: "201".into(),
-                name: "Alice".into(),
-                role: IngestRole::Callee,
-            },
-        ],
         mon_mode: Some("force".into()),
-        trigger: IngestTrigger::Auto,
-        triggered_by: None,
-        recording_started_at: None,
-        consent: None,
+        ..callrec_tests::upload::two_party("audio-1", at, 0, 3, ("+4930111", "Customer"), ("201", "Alice"))
     };
     let audio = wav::stereo_g711(law, 3.0, 440.0, 1000.0);
     let r = server

@@ -13,9 +13,7 @@ use callrec_tests::directory::{self, add_rule, rule, Cast, PASSWORD};
 use callrec_tests::{wav, TestServer, INGEST_TOKEN};
 use callrec_types::calls::{CallDetail, ConsentState, ConsentVia, LiveRecording, RecordingState};
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
-use callrec_types::wire::{
-    ConsentRefused, ErrorCode, Event, IngestCall, IngestParticipant, IngestRole, IngestTrigger, SettingsPatch,
-};
+use callrec_types::wire::{ConsentRefused, ErrorCode, Event, IngestCall, SettingsPatch};
 use callrec_types::CallId;
 
 use crate::post_call::eventually;
@@ -457,27 +455,8 @@ async fn bad_consent_values_are_refused_with_nothing_changed() {
 fn upload(id: &str, consent: Option<&str>) -> IngestCall {
     let at = chrono::Utc::now() - chrono::Duration::minutes(5);
     IngestCall {
-        sip_call_id: id.into(),
-        started_at: at,
-        answered_at: Some(at + chrono::Duration::seconds(2)),
-        ended_at: Some(at + chrono::Duration::seconds(30)),
-        participants: vec![
-            IngestParticipant {
-                number: "+4930111222".into(),
-                name: "Outside".into(),
-                role: IngestRole::Caller,
-            },
-            IngestParticipant {
-                number: "201".into(),
-                name: "Alice".into(),
-                role: IngestRole::Callee,
-            },
-        ],
-        mon_mode: None,
-        trigger: IngestTrigger::Auto,
-        triggered_by: None,
-        recording_started_at: None,
         consent: consent.map(str::to_owned),
+        ..callrec_tests::upload::two_party(id, at, 2, 30, ("+4930111222", "Outside"), ("201", "Alice"))
     }
 }
 

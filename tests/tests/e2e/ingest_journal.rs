@@ -8,34 +8,12 @@ use callrec_tests::{wav, TestServer, INGEST_TOKEN};
 use callrec_types::calls::{CallDirection, DispatchStatus, JournalDocument, Trigger};
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
 use callrec_types::wire::ErrorCode;
-use callrec_types::wire::{IngestCall, IngestParticipant, IngestResponse, IngestRole, IngestTrigger};
+use callrec_types::wire::{IngestCall, IngestResponse, IngestTrigger};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 
 fn call(id: &str, at: DateTime<Utc>, caller: (&str, &str), callee: (&str, &str)) -> IngestCall {
-    IngestCall {
-        sip_call_id: id.into(),
-        started_at: at,
-        answered_at: Some(at + Duration::seconds(3)),
-        ended_at: Some(at + Duration::seconds(63)),
-        participants: vec![
-            IngestParticipant {
-                number: caller.0.into(),
-                name: caller.1.into(),
-                role: IngestRole::Caller,
-            },
-            IngestParticipant {
-                number: callee.0.into(),
-                name: callee.1.into(),
-                role: IngestRole::Callee,
-            },
-        ],
-        mon_mode: None,
-        trigger: IngestTrigger::Auto,
-        triggered_by: None,
-        recording_started_at: None,
-        consent: None,
-    }
+    callrec_tests::upload::two_party(id, at, 3, 63, caller, callee)
 }
 
 struct World {

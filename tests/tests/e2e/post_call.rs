@@ -12,10 +12,7 @@ use callrec_server::Server;
 use callrec_tests::directory::{self, Cast};
 use callrec_tests::{test_config, ADMIN_PASSWORD, INGEST_TOKEN};
 use callrec_types::calls::DispatchTarget;
-use callrec_types::wire::{
-    IngestCall, IngestParticipant, IngestResponse, IngestRole, IngestTrigger, RunReport, SettingsPatch, SmtpPatch,
-    SmtpSecurity,
-};
+use callrec_types::wire::{IngestCall, IngestResponse, RunReport, SettingsPatch, SmtpPatch, SmtpSecurity};
 use callrec_types::RecordingId;
 use chrono::{DateTime, Local, TimeZone, Utc};
 use serde::Deserialize;
@@ -134,29 +131,7 @@ pub fn local(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> 
 
 /// The facts of an uploaded call: `caller` calls `callee` at `at`, one minute long.
 pub fn call(id: &str, at: DateTime<Utc>, caller: &str, callee: &str) -> IngestCall {
-    IngestCall {
-        sip_call_id: id.into(),
-        started_at: at,
-        answered_at: Some(at + chrono::Duration::seconds(2)),
-        ended_at: Some(at + chrono::Duration::seconds(62)),
-        participants: vec![
-            IngestParticipant {
-                number: caller.into(),
-                name: "Caller".into(),
-                role: IngestRole::Caller,
-            },
-            IngestParticipant {
-                number: callee.into(),
-                name: "Callee".into(),
-                role: IngestRole::Callee,
-            },
-        ],
-        mon_mode: None,
-        trigger: IngestTrigger::Auto,
-        triggered_by: None,
-        recording_started_at: None,
-        consent: None,
-    }
+    callrec_tests::upload::two_party(id, at, 2, 62, (caller, "Caller"), (callee, "Callee"))
 }
 
 /// Uploads `wav` for the call, as a PBX would.

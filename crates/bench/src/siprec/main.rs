@@ -29,6 +29,17 @@
 //! SRTP (SDES, `AES_CM_128_HMAC_SHA1_80` on both streams), and the ratio of the recorder's CPU
 //! per packet is printed (issue #18: the target is at most 1.5× plain).
 //!
+//! With `--transcribe-beside PYTHON` every call count is measured twice in one run, side by
+//! side: the recorder alone, then with the transcription worker's engine busy beside it at the
+//! worker's priority (issue #16: the recorder's CPU per packet must not change). PYTHON is the
+//! worker's virtualenv's (`CALLREC_STT_VENV/bin/python`); it runs
+//! `scripts/transcribe-bench.py`, which transcribes 5-minute espeak-ng calls exactly as
+//! `scripts/transcribe-worker.py` does (same model and settings, two threads), over and over
+//! under `nice -n 15 chrt --idle 0` — how `callrec-server serve` starts its own worker — from before
+//! the server starts until the run is over. The share of the machine's CPU that niced
+//! processes used during the run (`/proc/stat`) is printed, so a run where transcription was
+//! not busy says so.
+//!
 //! ```text
 //! cargo build --release -p callrec-server -p callrec-bench
 //! target/release/siprec-bench --calls 500,1000,1500,2000
@@ -92,6 +103,10 @@ struct Cli {
     /// beside plain RTP, and print the ratio of CPU per packet.
     #[arg(long)]
     srtp: bool,
+    /// Also measure each call count with transcription busy beside the recorder at the
+    /// worker's priority: the worker virtualenv's Python (see the file's documentation).
+    #[arg(long, value_name = "PYTHON")]
+    transcribe_beside: Option<PathBuf>,
 }
 
 /// Where a measured server keeps its rows.
@@ -477,6 +492,70 @@ fn run_one(cli: &Cli, bin: &Path, calls: u64, backend: &Backend, srtp: bool) -> 
     })
 }
 
+/// The worker's engine transcribing in a loop beside the measured server (`--transcribe-beside`),
+/// in a process group of its own, killed when dropped.
+struct Transcription {
+    child: Child,
+}
+
+impl Transcription {
+    fn start(python: &Path) -> anyhow::Result<Self> {
+        use std::os::unix::process::CommandExt;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/transcribe-bench.py");
+        let child = Command::new("nice")
+            .args(["-n", "15", "chrt", "--idle", "0", "sh", "-c"])
+            .arg("while :; do \"$0\" \"$1\" --minutes 5 --threads 2 || exit 1; done")
+            .arg(python)
+            .arg(&script)
+            .stdout(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("starting {} {}", python.display(), script.display()))?;
+        let mut t = Transcription { child };
+        // Speech made and the model loaded before the server starts.
+        std::thread::sleep(Duration::from_secs(15));
+        if let Some(status) = t.child.try_wait()? {
+            bail!("the transcription beside the server stopped at once ({status})");
+        }
+        Ok(t)
+    }
+}
+
+impl Drop for Transcription {
+    fn drop(&mut self) {
+        if let Some(group) = i32::try_from(self.child.id()).ok().and_then(Pid::from_raw) {
+            let _ = rustix::process::kill_process_group(group, Signal::KILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// The machine's CPU time counters from `/proc/stat`: (niced, all).
+fn cpu_counters() -> anyhow::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let line = stat.lines().next().context("/proc/stat is empty")?;
+    let fields: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user and nice)
+    let all = fields.iter().take(8).sum();
+    Ok((fields.get(1).copied().unwrap_or(0), all))
+}
+
+/// Counts niced CPU time from now on ([`NicedShare::share`]).
+struct NicedShare((u64, u64));
+
+fn niced_share_start() -> anyhow::Result<NicedShare> {
+    Ok(NicedShare(cpu_counters()?))
+}
+
+impl NicedShare {
+    /// The share of all CPU time since the start that niced processes used.
+    fn share(&self) -> anyhow::Result<f64> {
+        let (nice, all) = cpu_counters()?;
+        #[allow(clippy::cast_precision_loss)]
+        Ok((nice - self.0 .0) as f64 / f64::max((all - self.0 .1) as f64, 1.0))
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     callrec_sim::raise_fd_limit();
@@ -526,17 +605,34 @@ fn main() -> anyhow::Result<()> {
             backends.push(Backend::Encrypted(key.clone()));
         }
         let modes: &[bool] = if cli.srtp { &[false, true] } else { &[false] };
+        let besides: &[bool] = if cli.transcribe_beside.is_some() {
+            &[false, true]
+        } else {
+            &[false]
+        };
         for backend in &backends {
-            let mut plain_us = None;
-            for &srtp in modes {
+            let (mut plain_us, mut alone_us) = (None, None);
+            for (&srtp, &beside) in modes.iter().flat_map(|m| besides.iter().map(move |b| (m, b))) {
+                let transcription = match (&cli.transcribe_beside, beside) {
+                    (Some(python), true) => Some(Transcription::start(python)?),
+                    _ => None,
+                };
+                let niced_before = niced_share_start()?;
                 let o = run_one(&cli, &bin, n, backend, srtp)?;
-                if backends.len() > 1 || cli.srtp {
+                let niced = niced_before.share()?;
+                drop(transcription);
+                if backends.len() > 1 || cli.srtp || cli.transcribe_beside.is_some() {
                     let media = if srtp {
                         "SRTP (AES_CM_128_HMAC_SHA1_80)"
                     } else {
                         "plain RTP"
                     };
-                    println!("{}, {media}:", backend.label());
+                    let beside = if beside {
+                        ", transcription busy beside it (nice 15, SCHED_IDLE)"
+                    } else {
+                        ""
+                    };
+                    println!("{}, {media}{beside}:", backend.label());
                 }
                 let sent = o.summary.packets_sent.caller + o.summary.packets_sent.callee;
                 println!(
@@ -570,19 +666,33 @@ fn main() -> anyhow::Result<()> {
                 if !o.summary.failures.is_empty() {
                     println!("       failures: {:?}", o.summary.failures);
                 }
-                if srtp {
-                    if let Some(plain) = plain_us {
+                if cli.transcribe_beside.is_some() {
+                    println!(
+                        "       niced processes (the transcription) used {:.0}% of the machine's CPU during the run",
+                        niced * 100.0
+                    );
+                }
+                let ratio = |label: &str, base: Option<f64>| {
+                    if let Some(base) = base {
                         println!(
-                            "       SRTP vs plain: {:.2} vs {:.2} µs per packet = {:.2}× (target ≤ 1.5×)",
+                            "       {label}: {:.2} vs {:.2} µs per packet = {:.2}×",
                             o.cpu_per_packet_us,
-                            plain,
-                            o.cpu_per_packet_us / f64::max(plain, 1e-9)
+                            base,
+                            o.cpu_per_packet_us / f64::max(base, 1e-9)
                         );
                     }
+                };
+                if beside {
+                    ratio("with transcription vs alone", alone_us);
+                } else if srtp {
+                    ratio("SRTP vs plain (target ≤ 1.5×)", plain_us);
                 } else {
                     plain_us = Some(o.cpu_per_packet_us);
                 }
-                if o.full_rate() && o.zero_loss() && matches!(backend, Backend::Embedded) && !srtp {
+                if !beside {
+                    alone_us = Some(o.cpu_per_packet_us);
+                }
+                if o.full_rate() && o.zero_loss() && matches!(backend, Backend::Embedded) && !srtp && !beside {
                     best = Some(o);
                 }
             }

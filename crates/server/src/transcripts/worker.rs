@@ -1,5 +1,6 @@
 //! This node's own transcription worker (`transcription = true`): the configured command,
-//! started under `nice -n 15` so the recorder always comes first, against this server's HTTP
+//! started under `nice -n 15` and, where util-linux's `chrt` is on the `PATH` (every Linux
+//! distribution), in the `SCHED_IDLE` class, so the recorder always comes first, against this server's HTTP
 //! address, with a token minted at start-up in its environment (never on its command line,
 //! which `ps` shows). Restarted when it exits (after 1 s, doubling up to a minute while it
 //! keeps dying at once); sent SIGTERM when the server stops, SIGKILL if it lingers.
@@ -16,8 +17,24 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 /// A worker that ran this long was healthy: the restart backoff starts over.
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
 
-/// The command line: `nice -n 15`, the configured program and arguments, `--server URL`,
-/// `--name NAME`.
+/// `chrt` on the `PATH`, if there is one.
+///
+/// Why `SCHED_IDLE` and not only a nice value: the worker's engine keeps both cores busy, and a
+/// nice-15 task still holds a core until the scheduler's next tick decides; `SCHED_IDLE` runs
+/// only on time nothing else wants, and a waking recorder thread preempts it at once. In
+/// `siprec-bench --calls 1500 --transcribe-beside` on 2 cores (2026-12-04) the recorder lost
+/// 5,866 packets beside a nice-15 engine and none beside a `SCHED_IDLE` one.
+fn chrt() -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|dir| dir.join("chrt"))
+        .find(|path| path.is_file())
+}
+
+/// The command line: `nice -n 15`, `chrt --idle 0` ([`chrt`]), the configured program and
+/// arguments, `--server URL`, `--name NAME`.
 fn command(state: &AppState, http: SocketAddr) -> Option<Command> {
     let mut words = state.config.transcription_command.split_whitespace();
     let program = words.next()?;
@@ -36,7 +53,14 @@ fn command(state: &AppState, http: SocketAddr) -> Option<Command> {
         http
     };
     let mut cmd = Command::new("nice");
-    cmd.args(["-n", "15", program])
+    cmd.args(["-n", "15"]);
+    match chrt() {
+        Some(chrt) => {
+            cmd.arg(chrt).args(["--idle", "0"]);
+        }
+        None => tracing::warn!("chrt is not on the PATH: the transcription worker runs at nice 15 only"),
+    }
+    cmd.arg(program)
         .args(words)
         .arg("--server")
         .arg(format!("http://{host}"))
@@ -105,7 +129,7 @@ async fn stop(child: &mut Child) {
         .and_then(|p| i32::try_from(p).ok())
         .and_then(rustix::process::Pid::from_raw)
     {
-        // `nice` execs the worker, so this pid is the worker's.
+        // `nice` and `chrt` exec the worker, so this pid is the worker's.
         let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
     }
     if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_err() {

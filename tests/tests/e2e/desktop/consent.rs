@@ -7,8 +7,7 @@
 
 use super::admin::{choose, shot, sign_in_admin};
 use super::webdriver::Driver;
-use super::{app_binary, connect_and_sign_in, screens, sign_out, Recorder, TauriDriver, SERIAL};
-use callrec_sim::{Sim, Transport};
+use super::{app_binary, connect_and_sign_in, customer_calls_alice, screens, sign_out, Recorder, TauriDriver, SERIAL};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -23,15 +22,8 @@ async fn consent_shows_on_the_live_card_the_journal_and_the_call_and_the_rule_fo
     connect_and_sign_in(&d, &server.url, "alice", None).await;
     d.wait("[data-testid=live-empty]", 20).await;
 
-    let sim = Sim::connect(server.sip, Transport::Udp)
+    let call = customer_calls_alice(&server)
         .await
-        .expect("the simulator reaches the recorder");
-    let call = sim
-        .call()
-        .caller("sip:+4930555123@carrier.example")
-        .caller_name("Customer")
-        .callee("sip:201@pbx.example")
-        .callee_name("Alice")
         .consent("announced;by=IVR")
         .invite()
         .await

@@ -28,7 +28,7 @@ mod webdriver;
 
 use callrec_client::{AudioFormat, Client};
 use callrec_server::Server;
-use callrec_sim::{Sim, Transport};
+use callrec_sim::{CallBuilder, Sim, Transport};
 use callrec_tests::directory::{self, Cast, PASSWORD};
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
 use std::net::SocketAddr;
@@ -262,6 +262,20 @@ fn capitalised(s: &str) -> String {
 }
 
 /// The journal rows' call ids.
+/// The call the desktop tests place: a customer (+4930555123) calls alice (201) through the
+/// PBX, forked to `server`'s recorder by SIPREC over UDP — configured, not yet placed (add to
+/// it, then `invite()`).
+pub async fn customer_calls_alice(server: &Recorder) -> CallBuilder {
+    Sim::connect(server.sip, Transport::Udp)
+        .await
+        .expect("the simulator reaches the recorder")
+        .call()
+        .caller("sip:+4930555123@carrier.example")
+        .caller_name("Customer")
+        .callee("sip:201@pbx.example")
+        .callee_name("Alice")
+}
+
 pub async fn journal_ids(d: &Driver) -> Vec<String> {
     let mut ids = Vec::new();
     for row in d.find_all("[data-testid=journal-row]").await {
@@ -289,15 +303,8 @@ async fn agent_records_a_live_call_plays_and_downloads_it_and_only_the_right_peo
     d.screenshot(&shots.join("03-live-empty.png")).await;
 
     // A customer calls alice (201) through the PBX, forked to the recorder by SIPREC.
-    let sim = Sim::connect(server.sip, Transport::Udp)
+    let call = customer_calls_alice(&server)
         .await
-        .expect("the simulator reaches the recorder");
-    let call = sim
-        .call()
-        .caller("sip:+4930555123@carrier.example")
-        .caller_name("Customer")
-        .callee("sip:201@pbx.example")
-        .callee_name("Alice")
         .invite()
         .await
         .expect("the recorder answers the SIPREC INVITE");
@@ -433,7 +440,6 @@ async fn agent_records_a_live_call_plays_and_downloads_it_and_only_the_right_peo
     d.screenshot(&shots.join("11-supervisor-journal.png")).await;
     d.quit().await;
     drop(driver);
-    drop(sim);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -7,8 +7,7 @@
 
 use super::admin::shot;
 use super::webdriver::Driver;
-use super::{app_binary, connect_and_sign_in, screens, Recorder, TauriDriver, SERIAL};
-use callrec_sim::{Sim, Transport};
+use super::{app_binary, connect_and_sign_in, customer_calls_alice, screens, Recorder, TauriDriver, SERIAL};
 use std::time::{Duration, Instant};
 
 /// Waits until the page's title is `want`; returns it.
@@ -76,15 +75,8 @@ async fn the_window_title_says_when_the_agents_call_is_recorded() {
     d.wait("[data-testid=live-empty]", 20).await;
     assert_eq!(d.title().await, "callrec", "nothing recorded yet");
 
-    let sim = Sim::connect(server.sip, Transport::Udp)
+    let call = customer_calls_alice(&server)
         .await
-        .expect("the simulator reaches the recorder");
-    let call = sim
-        .call()
-        .caller("sip:+4930555123@carrier.example")
-        .caller_name("Customer")
-        .callee("sip:201@pbx.example")
-        .callee_name("Alice")
         .invite()
         .await
         .expect("the recorder answers");
@@ -143,5 +135,4 @@ async fn the_window_title_says_when_the_agents_call_is_recorded() {
     }
     d.quit().await;
     drop(driver);
-    drop(sim);
 }

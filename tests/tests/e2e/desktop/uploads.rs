@@ -7,7 +7,7 @@ use callrec_client::Client;
 use callrec_tests::directory;
 use callrec_tests::INGEST_TOKEN;
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
-use callrec_types::wire::{IngestCall, IngestParticipant, IngestResponse, IngestRole, IngestTrigger};
+use callrec_types::wire::IngestResponse;
 use chrono::{Duration, Utc};
 
 /// The admin records every call of the support team, automatically, kept in the store.
@@ -42,29 +42,14 @@ pub struct CustomerCall<'a> {
 /// Uploads `call` and returns what the server answered.
 pub async fn upload_customer_call(url: &str, call: CustomerCall<'_>) -> IngestResponse {
     let at = Utc::now() - Duration::minutes(call.minutes_ago);
-    let ingest = IngestCall {
-        sip_call_id: call.sip_call_id.into(),
-        started_at: at,
-        answered_at: Some(at + Duration::seconds(2)),
-        ended_at: Some(at + Duration::seconds(call.ended_after_secs)),
-        participants: vec![
-            IngestParticipant {
-                number: "+4930777000".into(),
-                name: "Customer".into(),
-                role: IngestRole::Caller,
-            },
-            IngestParticipant {
-                number: call.ext.into(),
-                name: call.agent_name.into(),
-                role: IngestRole::Callee,
-            },
-        ],
-        mon_mode: None,
-        trigger: IngestTrigger::Auto,
-        triggered_by: None,
-        recording_started_at: None,
-        consent: None,
-    };
+    let ingest = callrec_tests::upload::two_party(
+        call.sip_call_id,
+        at,
+        2,
+        call.ended_after_secs,
+        ("+4930777000", "Customer"),
+        (call.ext, call.agent_name),
+    );
     Client::new(url)
         .expect("url")
         .ingest_bytes(INGEST_TOKEN, &ingest, call.audio)
