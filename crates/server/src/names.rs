@@ -2,7 +2,7 @@
 //! each automatic recording's `rule_name`, looked up from the directory and the rules as they
 //! are now — so old calls and renamed users show the right name — and never stored. One
 //! statement for the users and one for the rules of a whole response, however many calls it
-//! holds, and none when it names no user or rule.
+//! holds (the two at once), and none when it names no user or rule.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,16 +38,21 @@ impl Names {
         users.dedup();
         rules.sort_unstable();
         rules.dedup();
-        let users = if users.is_empty() {
-            HashMap::new()
-        } else {
-            state.store.user_names(&users).await?
-        };
-        let rules = if rules.is_empty() {
-            HashMap::new()
-        } else {
-            state.store.rule_names(&rules).await?
-        };
+        // Both at once: on PostgreSQL each is a round trip to the database.
+        let (users, rules) = tokio::try_join!(
+            async {
+                match users.is_empty() {
+                    true => Ok(HashMap::new()),
+                    false => state.store.user_names(&users).await,
+                }
+            },
+            async {
+                match rules.is_empty() {
+                    true => Ok(HashMap::new()),
+                    false => state.store.rule_names(&rules).await,
+                }
+            },
+        )?;
         Ok(Names { users, rules })
     }
 }
