@@ -3,7 +3,7 @@ import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
 import type { CallDetail, Recording, SessionInfo } from '../src/api';
 import { CallDetailPanel } from '../src/components/call-detail';
 import { downloadFileName, participantLabel, triggerLabel } from '../src/format';
-import { cleanup, click, liveCall, mount, session, settle, shared, waitFor, withShared } from './helpers';
+import { cleanup, click, finishedRecording, liveCall, mount, session, settle, shared, waitFor, withShared } from './helpers';
 
 afterEach(async () => {
   await cleanup();
@@ -12,29 +12,9 @@ afterEach(async () => {
 
 const admin: SessionInfo = { ...session, user: { id: 9, username: 'admin', display_name: 'Admin', level: 'admin', extensions: [] } };
 
+/** The panel's recording: the shared finished recording as recording 339, 42 s long. */
 function recording(over: Partial<Recording> = {}): Recording {
-  return {
-    id: 339,
-    call_id: 7,
-    seq: 1,
-    file_name: 'k7_001.wav',
-    started_at: '2026-12-02T13:05:00Z',
-    start_offset_ms: 0,
-    duration_ms: 42_000,
-    bytes: 672_058,
-    codec: 'pcmu',
-    sample_rate: 8000,
-    channels: 2,
-    sha256: 'ab',
-    trigger: { kind: 'auto', rule_id: 1, rule_name: 'Sales calls' },
-    state: 'complete',
-    legal_hold: false,
-    dispatch: [],
-    gaps: [],
-    pauses: [],
-    holds: [],
-    ...over,
-  };
+  return finishedRecording({ id: 339, duration_ms: 42_000, bytes: 672_058, ...over });
 }
 
 function ended(rec: Partial<Recording> = {}): CallDetail {

@@ -41,15 +41,17 @@ impl Names {
         // Both at once: on PostgreSQL each is a round trip to the database.
         let (users, rules) = tokio::try_join!(
             async {
-                match users.is_empty() {
-                    true => Ok(HashMap::new()),
-                    false => state.store.user_names(&users).await,
+                if users.is_empty() {
+                    Ok(HashMap::new())
+                } else {
+                    state.store.user_names(&users).await
                 }
             },
             async {
-                match rules.is_empty() {
-                    true => Ok(HashMap::new()),
-                    false => state.store.rule_names(&rules).await,
+                if rules.is_empty() {
+                    Ok(HashMap::new())
+                } else {
+                    state.store.rule_names(&rules).await
                 }
             },
         )?;

@@ -540,14 +540,14 @@ fn cpu_counters() -> anyhow::Result<(u64, u64)> {
     Ok((fields.get(1).copied().unwrap_or(0), all))
 }
 
-/// Counts niced CPU time from now on ([`NicedShare::share`]).
+/// Counts niced CPU time from its start on ([`NicedShare::share`]).
 struct NicedShare((u64, u64));
 
-fn niced_share_start() -> anyhow::Result<NicedShare> {
-    Ok(NicedShare(cpu_counters()?))
-}
-
 impl NicedShare {
+    fn start() -> anyhow::Result<Self> {
+        Ok(NicedShare(cpu_counters()?))
+    }
+
     /// The share of all CPU time since the start that niced processes used.
     fn share(&self) -> anyhow::Result<f64> {
         let (nice, all) = cpu_counters()?;
@@ -617,7 +617,7 @@ fn main() -> anyhow::Result<()> {
                     (Some(python), true) => Some(Transcription::start(python)?),
                     _ => None,
                 };
-                let niced_before = niced_share_start()?;
+                let niced_before = NicedShare::start()?;
                 let o = run_one(&cli, &bin, n, backend, srtp)?;
                 let niced = niced_before.share()?;
                 drop(transcription);
