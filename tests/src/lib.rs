@@ -4,6 +4,7 @@
 //! supervisor, three agents); `wav` makes test audio with a distinct signal per channel.
 
 pub mod directory;
+pub mod import;
 pub mod upload;
 pub mod wav;
 
@@ -15,6 +16,13 @@ use callrec_server::Server;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// The value of the unlabelled metric `name` in `/metrics` text; panics when it is not there.
+pub fn metric(text: &str, name: &str) -> i64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("metric {name} is exported:\n{text}"))
+}
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const INGEST_TOKEN: &str = "ingest-token-for-tests-0123456789";

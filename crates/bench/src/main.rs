@@ -214,6 +214,26 @@ fn load() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// Waits for the server's start-up evidence sweep, which reads every finished recording without
+/// a signed entry: the seeded recordings have neither entries nor audio, so on a big journal it
+/// walks all of them once — work a real installation (whose recordings were signed as they
+/// finished) does not do, and which would otherwise run beside the first cases.
+fn start_up_sweep(state: &callrec_server::state::AppState) {
+    let started = std::time::Instant::now();
+    let sweeps = callrec_server::evidence::sweep::SWEEPS;
+    while state.metrics.value(sweeps).unwrap_or(0) < 1 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    eprintln!(
+        "the server's start-up evidence sweep: {} recordings without an entry or audio, {:.1} s; measuring after it",
+        state
+            .metrics
+            .value(callrec_server::evidence::sweep::UNSIGNED)
+            .unwrap_or(0),
+        started.elapsed().as_secs_f64()
+    );
+}
+
 /// Starts the real server over the database at `url` (its own runtime) and measures every
 /// journal case at each concurrency.
 fn measure(
@@ -231,10 +251,12 @@ fn measure(
     config.log = "warn".into();
     let server = server_rt.block_on(Server::bind(config))?;
     let base = format!("http://{}", server.http_addr);
+    let state = server.state().clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = server_rt.spawn(server.run(async move {
         let _ = stopped.await;
     }));
+    start_up_sweep(&state);
     let supervisor = plan.supervisors().next().expect("the plan has a supervisor");
     let agent = plan.agents().next().expect("the plan has an agent");
     let rows = client_rt.block_on(async {

@@ -41,6 +41,25 @@ impl Metrics {
         g
     }
 
+    /// The value of a counter or gauge registered by name (`None` until it is registered).
+    pub fn value(&self, name: &str) -> Option<i64> {
+        let counter = self
+            .extra
+            .lock()
+            .expect("metrics lock")
+            .iter()
+            .find(|c| c.0 == name)
+            .map(|c| c.2.load(Ordering::Relaxed) as i64);
+        counter.or_else(|| {
+            self.gauges
+                .lock()
+                .expect("metrics lock")
+                .iter()
+                .find(|g| g.0 == name)
+                .map(|g| g.2.load(Ordering::Relaxed))
+        })
+    }
+
     pub fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(

@@ -21,7 +21,7 @@ use callrec_media::g711::Law;
 use callrec_media::wav::WavInfo;
 use callrec_server::state::Envelope;
 use callrec_sim::{Sim, Transport};
-use callrec_tests::{test_config, TestServer};
+use callrec_tests::{metric, test_config, TestServer};
 use callrec_types::calls::RecordingState;
 use callrec_types::wire::Event;
 use callrec_types::CallId;
@@ -118,13 +118,6 @@ fn wav_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     walk(dir, &mut out);
     out
-}
-
-/// One value of the Prometheus text.
-fn metric(text: &str, name: &str) -> i64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("metric {name} is exported:\n{text}"))
 }
 
 /// Waits until `/metrics` shows `name` = `want`; returns when it saw it.

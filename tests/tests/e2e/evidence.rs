@@ -10,10 +10,11 @@ use crate::post_call::{self, eventually, local, run_now, world};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use callrec_client::Client;
+use callrec_server::evidence::sweep;
 use callrec_server::evidence::verify;
 use callrec_sim::{Sim, Transport};
 use callrec_tests::directory::{self, add_rule, rule};
-use callrec_tests::{files_under, test_config, wav, TestServer, INGEST_TOKEN};
+use callrec_tests::{files_under, import, metric, test_config, wav, TestServer, INGEST_TOKEN};
 use callrec_types::calls::{CallState, Recording};
 use callrec_types::evidence::{EvidenceKind, EvidenceProblemKind, EvidenceReport, RecordingEvidence};
 use callrec_types::rules::{Dispatch, RuleDirection, RuleMode, RuleOrigin};
@@ -414,4 +415,66 @@ async fn the_documented_python_and_openssl_recipes_check_an_exported_call() {
     std::fs::write(d.join("ev.json"), serde_json::to_vec(&forged).unwrap()).unwrap();
     let (ok, out) = run(d, "bash", &["-e", "recipe.sh"]);
     assert!(!ok, "a forged entry fails the openssl check:\n{out}");
+}
+
+/// A crash between completing a recording's row and appending its entry leaves a finished
+/// recording without one. The sweep at the next start signs it once its audio, read as playback
+/// reads it, hashes to its row; one whose audio is not there stays unsigned, counted in
+/// `/metrics`, and is not signed blindly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_up_sweep_signs_a_recording_left_without_an_entry_and_counts_one_without_audio() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin().await;
+    let cast = directory::build(&admin).await;
+    let audio = wav::stereo_ulaw(2.0);
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&audio));
+    let started = Utc::now() - Duration::hours(1);
+    let mut calls = Vec::new();
+    for (key, with_audio) in [("sweep-heard", true), ("sweep-lost", false)] {
+        let call = import::ended_call(key, ("Customer", "+493012345678"), &cast.alice, started);
+        let rel = format!("recordings/imported/{key}_001.wav");
+        if with_audio {
+            let path = srv.state.files.abs(&rel).expect("a path in the data dir");
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("the folder");
+            std::fs::write(&path, &audio).expect("the audio");
+        }
+        let rec = import::finished_recording(&call, &rel, 2000, audio.len() as i64, &sha);
+        calls.push((call, vec![rec]));
+    }
+    srv.state.store.import_calls(&calls).await.expect("the store imports");
+    let mut recs = Vec::new();
+    for key in ["sweep-heard", "sweep-lost"] {
+        let call = srv
+            .state
+            .store
+            .call_by_sip_id(&format!("{key}@pbx"))
+            .await
+            .expect("the store answers")
+            .expect("the imported call");
+        recs.extend(srv.state.store.list_recordings(call).await.expect("its recordings"));
+    }
+    let [heard, lost] = <[Recording; 2]>::try_from(recs).expect("one recording each");
+    assert!(
+        admin.recording_evidence(heard.id).await.is_err(),
+        "imported without an entry"
+    );
+
+    let dir = srv.stop().await.expect("the test's data dir");
+    let srv = TestServer::start_on(dir.path()).await;
+    eventually(30, "the start-up sweep completes", || async {
+        // Registered when the sweeps start, a moment after the server.
+        let text = srv.state.metrics.render();
+        (text.contains(sweep::SWEEPS) && metric(&text, sweep::SWEEPS) >= 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        metric(&srv.state.metrics.render(), sweep::UNSIGNED),
+        1,
+        "the recording without audio is counted"
+    );
+    let admin = srv.admin().await;
+    let published = srv.client().evidence_public_key().await.expect("the public key");
+    assert_signed(&evidence_of(&admin, heard.id).await, &published.public_key, &heard);
+    let err = admin.recording_evidence(lost.id).await.expect_err("no audio, no entry");
+    assert!(err.to_string().contains("404"), "{err}");
 }

@@ -76,10 +76,7 @@ impl Node {
     }
 
     fn metric(&self, name: &str) -> u64 {
-        let text = self.state.metrics.render();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("metric {name} is exported by node {}", self.name))
+        callrec_tests::metric(&self.state.metrics.render(), name) as u64
     }
 
     /// SIPREC sessions this node accepted.

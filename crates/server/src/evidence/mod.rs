@@ -5,27 +5,23 @@
 //!
 //! Appending never holds up or loses a recording: the entry of a finished recording is
 //! appended right after its row is completed, and if that fails (the database is away, the
-//! process dies in between) the recording is only logged; the sweep ([`run_sweeps`], at start,
-//! every minute and woken by a failure) signs every finished recording still without an entry —
+//! process dies in between) the recording is only logged; the sweep ([`sweep`]: at start,
+//! every minute over what is new, every hour over everything, and woken by a failure) signs every finished recording still without an entry —
 //! after checking, through the playback read path, that its audio still hashes to its row. A
 //! deletion's entry is appended before the file and the row go: when it cannot be, the
 //! deletion is refused (and retried by the next retention run), so the chain never shows a
 //! recording missing that the product removed.
 
 pub mod key;
+pub mod sweep;
 pub mod verify;
+
+pub use sweep::run_sweeps;
 
 use crate::state::AppState;
 use callrec_store::{NewEvidence, StoreError};
 use callrec_types::calls::{Recording, RecordingState};
 use callrec_types::evidence::{EvidenceEntry, EvidenceKind};
-use callrec_types::RecordingId;
-use std::time::Duration;
-
-/// How often the sweep looks for finished recordings without an entry.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
-/// Recordings the sweep reads at a time.
-const SWEEP_BATCH: i64 = 100;
 
 /// Appends `new`, signed with this node's key, at the head of the chain.
 pub async fn append(state: &AppState, new: &NewEvidence) -> Result<EvidenceEntry, StoreError> {
@@ -64,67 +60,4 @@ pub async fn recorded(state: &AppState, rec: &Recording) {
 /// The entry of a deletion, appended before the file and row go; an error stops the deletion.
 pub async fn deleted(state: &AppState, rec: &Recording, kind: EvidenceKind) -> Result<EvidenceEntry, StoreError> {
     append(state, &entry_of(rec, kind, state.clock.now())).await
-}
-
-/// Signs every finished recording that has no entry yet and whose audio, read as playback
-/// reads it, still hashes to its row; returns how many were signed. One whose file is not here
-/// (another node's spool, not uploaded yet) waits; one whose audio differs from its row is
-/// left for `verify` to report.
-pub async fn sweep(state: &AppState) -> Result<usize, StoreError> {
-    let mut after = RecordingId(0);
-    let mut signed = 0;
-    loop {
-        let batch = state.store.recordings_without_evidence(after, SWEEP_BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        after = last.recording.id;
-        for rec in &batch {
-            let Ok(abs) = state.files.abs(&rec.rel_path) else {
-                continue;
-            };
-            match crate::audio::stored_sha256(&abs, state.objects.as_ref(), &rec.rel_path, &state.vault).await {
-                Ok((sha, _)) if sha == rec.recording.sha256 => {
-                    append(
-                        state,
-                        &entry_of(&rec.recording, EvidenceKind::Recorded, state.clock.now()),
-                    )
-                    .await?;
-                    signed += 1;
-                }
-                Ok((sha, _)) => tracing::warn!(
-                    recording = %rec.recording.id,
-                    file = %sha,
-                    row = %rec.recording.sha256,
-                    "a finished recording without evidence no longer matches its row; not signed"
-                ),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::warn!(recording = %rec.recording.id, error = %e, "cannot read a recording to sign it")
-                }
-            }
-        }
-        if (batch.len() as i64) < SWEEP_BATCH {
-            break;
-        }
-    }
-    if signed > 0 {
-        tracing::info!(signed, "signed finished recordings that had no evidence entry");
-    }
-    Ok(signed)
-}
-
-/// Sweeps at start, every minute and whenever an append failed, until the server stops.
-pub async fn run_sweeps(state: AppState) {
-    loop {
-        if let Err(e) = sweep(&state).await {
-            tracing::warn!(error = %e, "the evidence sweep failed; trying again later");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(SWEEP_EVERY) => {}
-            _ = state.evidence_retry.notified() => {
-                // A failed append: give the database a moment before trying again.
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            _ = state.stopping.cancelled() => return,
-        }
-    }
 }

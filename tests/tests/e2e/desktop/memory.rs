@@ -23,13 +23,7 @@
 
 use crate::desktop::webdriver::Driver;
 use crate::desktop::{app_binary, connect_and_sign_in, screens, Recorder, TauriDriver};
-use callrec_store::{NewCall, NewRecording};
-use callrec_types::calls::{
-    AudioCodec, CallDirection, CallSource, CallState, Participant, ParticipantRole, RecordingState, Trigger,
-};
-use callrec_types::engine::CallOrigin;
-use callrec_types::rules::MonMode;
-use callrec_types::CallId;
+use callrec_tests::import;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::path::PathBuf;
@@ -83,53 +77,16 @@ async fn seed(server: &Recorder) {
     let mut batch = Vec::new();
     for n in 0..entries() {
         let started = now - chrono::Duration::minutes(10 + n as i64 * 3);
-        let call = NewCall {
-            call_key: format!("seed{n:06}"),
-            source: CallSource::Siprec,
-            sip_call_ids: vec![format!("seed-{n}@pbx")],
-            participants: vec![
-                Participant {
-                    name: format!("Customer {n}"),
-                    number: format!("+4930{:07}", 1_000_000 + n),
-                    user_id: None,
-                    role: ParticipantRole::Caller,
-                    user_name: None,
-                },
-                Participant {
-                    name: alice.display_name.clone(),
-                    number: "201".into(),
-                    user_id: Some(alice.id),
-                    role: ParticipantRole::Callee,
-                    user_name: None,
-                },
-            ],
-            direction: CallDirection::Incoming,
-            origin: CallOrigin::External,
-            mon_mode: MonMode::Auto,
-            started_at: started,
-            answered_at: Some(started + chrono::Duration::seconds(5)),
-            ended_at: Some(started + chrono::Duration::seconds(95)),
-            state: CallState::Ended,
-            trace: vec![],
-            consent: Default::default(),
-        };
+        let (name, number) = (format!("Customer {n}"), format!("+4930{:07}", 1_000_000 + n));
+        let call = import::ended_call(&format!("seed{n:06}"), (&name, &number), alice, started);
         let recordings = if n % 3 == 0 {
-            vec![NewRecording {
-                call_id: CallId(1),
-                seq: 1,
-                rel_path: format!("recordings/seed/seed{n:06}_001.wav"),
-                file_name: format!("seed{n:06}_001.wav"),
-                started_at: started + chrono::Duration::seconds(5),
-                start_offset_ms: 0,
-                duration_ms: 90_000,
-                bytes: 1_440_058,
-                codec: AudioCodec::Pcmu,
-                sample_rate: 8000,
-                channels: 2,
-                sha256: String::new(),
-                trigger: Trigger::Force,
-                state: RecordingState::Complete,
-            }]
+            vec![import::finished_recording(
+                &call,
+                &format!("recordings/seed/seed{n:06}_001.wav"),
+                90_000,
+                1_440_058,
+                "",
+            )]
         } else {
             vec![]
         };
