@@ -16,6 +16,7 @@ use callrec_store::{NewUserRecord, Scope};
 use callrec_types::directory::{Level, User};
 use callrec_types::wire::ErrorCode;
 use callrec_types::wire::{LoginRequest, LoginResponse};
+use callrec_types::UserId;
 use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -96,19 +97,19 @@ pub fn bearer(parts: &Parts) -> Option<&str> {
 }
 
 /// Which calls a user may see (SPEC §1): an agent their own, a supervisor also those of the
-/// members of the teams they supervise, an admin all.
-pub async fn scope_of(state: &AppState, user: &User) -> Result<Scope, ApiError> {
-    Ok(match user.level {
+/// members of the teams they supervise (`supervised`), an admin all.
+pub fn scope_of(user: &User, supervised: Vec<UserId>) -> Scope {
+    match user.level {
         Level::Admin => Scope::All,
         Level::Agent => Scope::Users(vec![user.id]),
         Level::Supervisor => {
-            let mut users = state.store.supervised_users(user.id).await?;
+            let mut users = supervised;
             users.push(user.id);
             users.sort();
             users.dedup();
             Scope::Users(users)
         }
-    })
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -116,7 +117,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(parts).ok_or_else(|| ApiError::unauthorized("log in first: no bearer token"))?;
         let hash = token_hash(token);
-        let user = state
+        let session = state
             .store
             .session_user(&hash, state.clock.now())
             .await?
@@ -127,9 +128,9 @@ impl FromRequestParts<AppState> for Caller {
                     "the session has expired or was ended; log in again",
                 )
             })?;
-        let scope = scope_of(state, &user).await?;
+        let scope = scope_of(&session.user, session.supervised);
         Ok(Caller {
-            user,
+            user: session.user,
             scope,
             token_hash: hash,
         })

@@ -118,8 +118,9 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()>;
-    /// The user of a live session; expired sessions are not found.
-    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
+    /// The user of a live session, with the users they supervise, in one read (every request
+    /// starts here); expired sessions are not found.
+    async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
 

@@ -88,6 +88,14 @@ pub struct StoredRecording {
     pub call_key: String,
 }
 
+/// The user of a live session and the members of the teams they supervise (not including
+/// themselves; empty for anyone who supervises no team).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser {
+    pub user: callrec_types::directory::User,
+    pub supervised: Vec<UserId>,
+}
+
 /// Whose calls a viewer may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {

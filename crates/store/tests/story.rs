@@ -175,6 +175,15 @@ async fn directory_sessions_and_settings(kind: Kind) {
         "a member who does not exist is a conflict"
     );
     assert_eq!(s.supervised_users(ben.id).await.expect("supervised"), vec![anna.id]);
+    s.create_session("h0", ben.id, t0(), t0() + Duration::hours(1))
+        .await
+        .expect("session");
+    let session = s.session_user("h0", t0()).await.expect("session user").expect("live");
+    assert_eq!(
+        (session.user.id, session.supervised),
+        (ben.id, vec![anna.id]),
+        "read with the session: the members of the team ben supervises"
+    );
     let team = s
         .update_team(
             team.id,
@@ -299,8 +308,15 @@ async fn directory_sessions_and_settings(kind: Kind) {
     s.create_session("h2", anna.id, now, now + Duration::minutes(1))
         .await
         .expect("session");
-    let user = s.session_user("h1", now).await.expect("session user").expect("live");
+    let session = s.session_user("h1", now).await.expect("session user").expect("live");
+    let user = &session.user;
     assert_eq!((user.id, user.extensions.clone()), (anna.id, vec!["201".to_string()]));
+    assert!(session.supervised.is_empty(), "anna supervises no team");
+    let session = s.session_user("h0", now).await.expect("session user").expect("live");
+    assert!(
+        session.supervised.is_empty(),
+        "ben's team is gone: he supervises nobody now"
+    );
     assert!(s
         .session_user("h1", now + Duration::hours(2))
         .await

@@ -26,7 +26,7 @@ async fn login_me_logout_and_the_token_is_stored_only_hashed() {
         .await
         .expect("store answers");
     assert_eq!(
-        user.map(|u| u.username).as_deref(),
+        user.map(|u| u.user.username).as_deref(),
         Some("admin"),
         "the session is found by the token's hash"
     );

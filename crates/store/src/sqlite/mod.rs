@@ -209,7 +209,7 @@ impl Store for SqliteStore {
     async fn create_session(&self, h: &str, u: UserId, now: DateTime<Utc>, exp: DateTime<Utc>) -> Result<()> {
         rules::create_session(&self.pool, h, u, now, exp).await
     }
-    async fn session_user(&self, h: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+    async fn session_user(&self, h: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>> {
         rules::session_user(&self.pool, h, now).await
     }
     async fn delete_session(&self, h: &str) -> Result<()> {

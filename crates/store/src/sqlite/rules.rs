@@ -1,7 +1,7 @@
 //! SQLite: sessions (hashed bearer tokens) and recording rules.
 
 use super::{ms, rule_row};
-use crate::{Result, StoreError};
+use crate::{Result, SessionUser, StoreError};
 use callrec_types::directory::{Level, User};
 use callrec_types::rules::{reorder, Rule, RuleInput, RuleMove};
 use callrec_types::*;
@@ -28,10 +28,12 @@ pub async fn create_session(
 
 /// The user of a live session: one statement (session, user and extensions), since every
 /// authenticated request asks it first.
-pub async fn session_user(pool: &SqlitePool, hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+pub async fn session_user(pool: &SqlitePool, hash: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>> {
     let row = sqlx::query(
         "SELECT u.id, u.username, u.display_name, u.level,
-                (SELECT json_group_array(a.raw ORDER BY a.position) FROM user_addresses a WHERE a.user_id = u.id)
+                (SELECT json_group_array(a.raw ORDER BY a.position) FROM user_addresses a WHERE a.user_id = u.id),
+                (SELECT json_group_array(x.user_id) FROM (SELECT DISTINCT m.user_id FROM team_supervisors t
+                  JOIN team_members m ON m.team_id = t.team_id WHERE t.user_id = u.id AND m.user_id <> u.id ORDER BY m.user_id) x)
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ? AND s.expires_at > ?",
     )
@@ -41,12 +43,18 @@ pub async fn session_user(pool: &SqlitePool, hash: &str, now: DateTime<Utc>) -> 
     .await?;
     let Some(row) = row else { return Ok(None) };
     let level: &str = row.get(3);
-    Ok(Some(User {
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let user = User {
         id: UserId(row.get(0)),
         username: row.get(1),
         display_name: row.get(2),
         level: Level::parse(level).ok_or_else(|| StoreError::Corrupt(format!("level {level:?}")))?,
-        extensions: serde_json::from_str(row.get(4)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        extensions: serde_json::from_str(row.get(4)).map_err(corrupt)?,
+    };
+    let supervised: Vec<i64> = serde_json::from_str(row.get(5)).map_err(corrupt)?;
+    Ok(Some(SessionUser {
+        user,
+        supervised: supervised.into_iter().map(UserId).collect(),
     }))
 }
 
