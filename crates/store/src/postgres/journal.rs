@@ -196,10 +196,8 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
 /// drives; the others stay filters. Each user's walk stops at `limit` matches; the newest
 /// `limit` distinct calls of their union are the page (a call two of them took part in is
 /// walked twice). Without a filter on the call itself the walks stay in `call_users`' primary
-/// key (an index-only scan) and only the page's calls are read from `calls`: reading each of a
-/// supervisor's 23 agents' calls cost ~10 ms at 1M calls. Up to [`MERGE_MAX_USERS`] users the
-/// walks are merged in order and stop together at the page's last call (~`limit` keys, 0.38 ms
-/// of database time for those 23 agents where walking 50 keys of each took 0.77 ms).
+/// key (an index-only scan) and only the page's calls are read from `calls`: a supervisor's
+/// 23 agents walk 1,150 keys, and reading each of their calls cost ~10 ms at 1M calls.
 ///
 /// Reviewed calls only (`reviewed=true`) walk the partial index `calls_reviewed` (migration
 /// 0011) newest first instead, every list a filter: reviews are filled by people, so reviewed
@@ -214,44 +212,21 @@ async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i6
             let rest: Vec<Vec<i64>> = lists.collect();
             let on_call =
                 q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some() || !rest.is_empty();
-            // One user's walk: their newest `limit` calls that pass the filters.
-            let walk = |sql: &mut QueryBuilder<'_, Postgres>, user: Option<i64>| {
-                sql.push("SELECT cu.started_at, cu.call_id FROM call_users cu");
-                if on_call {
-                    sql.push(" JOIN calls c ON c.id = cu.call_id");
-                }
-                match user {
-                    Some(user) => sql.push(" WHERE cu.user_id = ").push_bind(user),
-                    None => sql.push(" WHERE cu.user_id = s.uid"),
-                };
-                if on_call {
-                    push_filters(sql, q, "cu.started_at", "cu.call_id", rest.iter().cloned(), &[], None);
-                } else {
-                    push_range(sql, q, "cu.started_at", "cu.call_id");
-                }
-                sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
-                    .push_bind(limit);
-            };
-            sql.push("c.id IN (SELECT p.call_id FROM (SELECT DISTINCT x.started_at, x.call_id FROM ");
-            if drive.len() <= MERGE_MAX_USERS {
-                // The walks as branches of one UNION ALL: each is in index order, so the planner
-                // merges them (Merge Append) and stops at the `limit`th distinct call, reading
-                // ~`limit` keys in all instead of `limit` per user.
-                sql.push("(");
-                for (i, user) in drive.iter().enumerate() {
-                    sql.push(if i == 0 { "(" } else { " UNION ALL (" });
-                    walk(&mut sql, Some(*user));
-                    sql.push(")");
-                }
-                sql.push(")");
-            } else {
-                sql.push("unnest(")
-                    .push_bind(drive)
-                    .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (");
-                walk(&mut sql, None);
-                sql.push(")");
+            sql.push("c.id IN (SELECT p.call_id FROM (SELECT DISTINCT x.started_at, x.call_id FROM unnest(")
+                .push_bind(drive)
+                .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT cu.started_at, cu.call_id FROM call_users cu");
+            if on_call {
+                sql.push(" JOIN calls c ON c.id = cu.call_id");
             }
-            sql.push(" x ORDER BY x.started_at DESC, x.call_id DESC LIMIT ")
+            sql.push(" WHERE cu.user_id = s.uid");
+            if on_call {
+                push_filters(&mut sql, q, "cu.started_at", "cu.call_id", rest.into_iter(), &[], None);
+            } else {
+                push_range(&mut sql, q, "cu.started_at", "cu.call_id");
+            }
+            sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
+                .push_bind(limit)
+                .push(") x ORDER BY x.started_at DESC, x.call_id DESC LIMIT ")
                 .push_bind(limit)
                 .push(") p)");
         }
@@ -264,10 +239,6 @@ async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i6
         .push_bind(limit);
     fetch_calls(pool, sql).await
 }
-
-/// Scopes of up to this many users are walked as one merge of their index ranges ([`newest`]);
-/// larger ones user by user (a statement per branch would grow past what is worth planning).
-const MERGE_MAX_USERS: usize = 64;
 
 /// Texts of up to this many characters walk the journal newest first before the trigram
 /// index is asked ([`search`]); longer ones are rare enough to go to the index at once.
