@@ -33,8 +33,9 @@ fi
 
 if [ "$mode" = desktop ]; then
   npm --prefix ui ci --no-audit --no-fund && npm --prefix ui run build
-  # The server is built beside the app: "This computer" starts it from there.
-  cargo build --release -p callrec-server --bin callrec-server -p callrec-desktop
+  # The server is built beside the app: "This computer" starts it from there. Each binary is
+  # named: a `--bin` applies to every `-p`, so naming only the server built no app.
+  cargo build --release -p callrec-server --bin callrec-server -p callrec-desktop --bin callrec-desktop
   exec ./target/release/callrec-desktop
 fi
 
