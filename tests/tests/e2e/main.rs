@@ -26,6 +26,7 @@ mod post_call;
 mod record_key;
 mod retention;
 mod review;
+mod run_command;
 mod scorecards;
 mod shutdown;
 mod sipp;
