@@ -219,17 +219,14 @@ fn load() -> String {
 /// walks all of them once — work a real installation (whose recordings were signed as they
 /// finished) does not do, and which would otherwise run beside the first cases.
 fn start_up_sweep(state: &callrec_server::state::AppState) {
+    use callrec_server::evidence::sweep::{SWEEPS, UNSIGNED};
     let started = std::time::Instant::now();
-    let sweeps = callrec_server::evidence::sweep::SWEEPS;
-    while state.metrics.value(sweeps).unwrap_or(0) < 1 {
+    while state.metrics.value(SWEEPS).unwrap_or(0) < 1 {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     eprintln!(
         "the server's start-up evidence sweep: {} recordings without an entry or audio, {:.1} s; measuring after it",
-        state
-            .metrics
-            .value(callrec_server::evidence::sweep::UNSIGNED)
-            .unwrap_or(0),
+        state.metrics.value(UNSIGNED).unwrap_or(0),
         started.elapsed().as_secs_f64()
     );
 }

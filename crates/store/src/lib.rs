@@ -91,8 +91,6 @@ pub trait Store: Send + Sync + 'static {
     async fn list_teams(&self) -> Result<Vec<Team>>;
     async fn update_team(&self, id: TeamId, team: &TeamInput) -> Result<Team>;
     async fn delete_team(&self, id: TeamId) -> Result<()>;
-    /// Members of the teams `supervisor` supervises (not including the supervisor).
-    async fn supervised_users(&self, supervisor: UserId) -> Result<Vec<UserId>>;
 
     async fn create_role(&self, role: &RoleInput) -> Result<Role>;
     async fn get_role(&self, id: RoleId) -> Result<Role>;

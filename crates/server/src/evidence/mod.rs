@@ -6,11 +6,11 @@
 //! Appending never holds up or loses a recording: the entry of a finished recording is
 //! appended right after its row is completed, and if that fails (the database is away, the
 //! process dies in between) the recording is only logged; the sweep ([`sweep`]: at start,
-//! every minute over what is new, every hour over everything, and woken by a failure) signs every finished recording still without an entry —
-//! after checking, through the playback read path, that its audio still hashes to its row. A
-//! deletion's entry is appended before the file and the row go: when it cannot be, the
-//! deletion is refused (and retried by the next retention run), so the chain never shows a
-//! recording missing that the product removed.
+//! every minute over what is new, every hour over everything, and woken by a failure) signs
+//! every finished recording still without an entry — after checking, through the playback
+//! read path, that its audio still hashes to its row. A deletion's entry is appended before
+//! the file and the row go: when it cannot be, the deletion is refused (and retried by the next
+//! retention run), so the chain never shows a recording missing that the product removed.
 
 pub mod key;
 pub mod sweep;

@@ -375,18 +375,6 @@ pub async fn delete_team(pool: &PgPool, id: TeamId) -> Result<()> {
     delete_by_id(pool, "DELETE FROM teams WHERE id = $1", id.0).await
 }
 
-pub async fn supervised_users(pool: &PgPool, sup: UserId) -> Result<Vec<UserId>> {
-    let rows = sqlx::query_scalar::<_, i64>(
-        "SELECT DISTINCT m.user_id FROM team_supervisors s JOIN team_members m ON m.team_id = s.team_id
-         WHERE s.user_id = $1 AND m.user_id <> $2 ORDER BY m.user_id",
-    )
-    .bind(sup.0)
-    .bind(sup.0)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(UserId).collect())
-}
-
 pub async fn create_role(pool: &PgPool, r: &RoleInput) -> Result<Role> {
     let [a, b] = role_lists(r);
     ROLES.create(pool, &r.name, [&a, &b]).await.map(role)

@@ -163,9 +163,6 @@ impl Store for PgStore {
     async fn delete_team(&self, id: TeamId) -> Result<()> {
         directory::delete_team(&self.pool, id).await
     }
-    async fn supervised_users(&self, s: UserId) -> Result<Vec<UserId>> {
-        directory::supervised_users(&self.pool, s).await
-    }
     async fn create_role(&self, r: &RoleInput) -> Result<Role> {
         directory::create_role(&self.pool, r).await
     }

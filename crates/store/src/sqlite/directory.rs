@@ -369,18 +369,6 @@ pub async fn delete_team(pool: &SqlitePool, id: TeamId) -> Result<()> {
     delete_by_id(pool, "DELETE FROM teams WHERE id = ?", id.0).await
 }
 
-pub async fn supervised_users(pool: &SqlitePool, sup: UserId) -> Result<Vec<UserId>> {
-    let rows = sqlx::query_scalar::<_, i64>(
-        "SELECT DISTINCT m.user_id FROM team_supervisors s JOIN team_members m ON m.team_id = s.team_id
-         WHERE s.user_id = ? AND m.user_id <> ? ORDER BY m.user_id",
-    )
-    .bind(sup.0)
-    .bind(sup.0)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(UserId).collect())
-}
-
 pub async fn create_role(pool: &SqlitePool, r: &RoleInput) -> Result<Role> {
     let [a, b] = role_lists(r);
     ROLES.create(pool, &r.name, [&a, &b]).await.map(role)

@@ -26,7 +26,8 @@ pub async fn create_session(
     Ok(())
 }
 
-/// The user of a live session: one statement (session, user and extensions), since every
+/// The user of a live session: one statement (session, user, extensions and the members of
+/// the teams they supervise), since every
 /// authenticated request asks it first.
 pub async fn session_user(pool: &SqlitePool, hash: &str, now: DateTime<Utc>) -> Result<Option<SessionUser>> {
     let row = sqlx::query(
