@@ -282,14 +282,17 @@ pub async fn run(
     let terms = Arc::new(terms);
     let mut rows = Vec::new();
     for &case in CASES.iter().filter(|c| only.is_none_or(|o| c.name.contains(o))) {
-        // Warm-up: the first requests of a shape pay for statement preparation and cold pages.
-        measure(clients, &terms, case, 1, (requests / 10).clamp(10, 100)).await?;
         let mut row = Row {
             case: case.name.to_string(),
             by_clients: Vec::new(),
         };
         let mut avg_items = 0.0;
         for &c in concurrency {
+            // Warm-up at the concurrency measured: the first requests of a shape pay for
+            // statement preparation and cold pages, and the first at `c` clients for the
+            // database connections a pool opens only when that many requests overlap (on
+            // PostgreSQL seven new connections landed in the first case's 8-client p99).
+            measure(clients, &terms, case, c, (requests / 10).clamp(10, 100).max(c)).await?;
             let (summary, items) = measure(clients, &terms, case, c, requests).await?;
             eprintln!(
                 "  {:<44} {c}×  p50 {:>6} ms  p99 {:>6} ms  max {:>7} ms  {:>5.0} req/s  {:.1} rows/page  \

@@ -304,6 +304,10 @@ fn main() -> Result<()> {
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("server")
+        // Its blocking threads (also named `server`) would otherwise exit after 10 s idle
+        // and take their CPU time out of `cpu::seconds` between two readings: a negative
+        // figure per request in the 2026-12-05 run.
+        .thread_keep_alive(std::time::Duration::from_secs(24 * 3600))
         .enable_all()
         .build()?;
 

@@ -1328,6 +1328,14 @@ async fn texts_found_by_their_grams_give_the_models_pages_in_every_scope(kind: K
         "walsker",
         "bauer kowal",
         "owalsk",
+        // Four characters (migration 0016's heads): a call's number holds most of them
+        // several times, under several grams of one head.
+        "1212",
+        "2211",
+        "+4912",
+        "kowa",
+        "walc",
+        "ski b",
     ];
     let mut found = 0;
     for scope in &scopes {
@@ -1503,23 +1511,26 @@ async fn grams_are_the_texts(store: &TestStore) {
     assert!(rows > 0, "the calls have grams");
 }
 
-/// PostgreSQL's migration 0014 fills the gram tables from the calls already stored: a
-/// database migrated up to 0012 with calls in it, then migrated to the end, finds them by
-/// their grams, in every scope.
+/// PostgreSQL's migrations 0014 and 0016 fill the gram tables from the calls already stored:
+/// a database migrated up to 0012 with calls in it, then up to 0015 (the grams, without the
+/// tails of 0016), then to the end, finds them by their grams and heads, in every scope.
 #[tokio::test]
-async fn postgres_migration_0014_fills_the_grams_of_existing_calls() {
+async fn postgres_migrations_0014_and_0016_fill_the_grams_of_existing_calls() {
     let url = callrec_testkit::postgres::fresh_database().await;
     let pool = sqlx::PgPool::connect(&url).await.expect("connects");
-    let all = sqlx::migrate!("./migrations/postgres");
-    let mut upto12 = sqlx::migrate!("./migrations/postgres");
-    upto12.migrations = all
-        .migrations
-        .iter()
-        .filter(|m| m.version <= 12)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    upto12.run(&pool).await.expect("0001-0012 apply");
+    // The migrations up to `last`.
+    let upto = |last: i64| {
+        let mut m = sqlx::migrate!("./migrations/postgres");
+        m.migrations = m
+            .migrations
+            .iter()
+            .filter(|m| m.version <= last)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        m
+    };
+    upto(12).run(&pool).await.expect("0001-0012 apply");
     for (id, started, search, user) in [
         (1i64, 1_000i64, "kowalski bau +49301234567 anna 201", 7i64),
         (2, 2_000, "nowak +49891234567 ben 202", 8),
@@ -1545,6 +1556,12 @@ async fn postgres_migration_0014_fills_the_grams_of_existing_calls() {
             .await
             .expect("old participant inserted");
     }
+    upto(15).run(&pool).await.expect("0013-0015 apply");
+    let tails: i64 = sqlx::query_scalar("SELECT count(*) FROM journal_grams WHERE gram LIKE '%$'")
+        .fetch_one(&pool)
+        .await
+        .expect("counted");
+    assert_eq!(tails, 0, "0014 cuts no tails");
     pool.close().await;
     let test = backend::postgres(std::sync::Arc::new(
         callrec_store::PgStore::open(&url).await.expect("the rest migrates"),
@@ -1563,6 +1580,15 @@ async fn postgres_migration_0014_fills_the_grams_of_existing_calls() {
     assert_eq!(search(Scope::All, "1234567").await, vec![2, 1]);
     assert_eq!(search(Scope::Users(vec![UserId(8)]), "kowalski").await, vec![3]);
     assert_eq!(search(Scope::Users(vec![UserId(7)]), "301234567").await, vec![1]);
+    assert_eq!(search(Scope::All, "4055").await, vec![3], "four digits inside a number");
+    assert_eq!(
+        search(Scope::All, "0555").await,
+        vec![3],
+        "four digits at a number's end"
+    );
+    assert_eq!(search(Scope::All, "anna").await, vec![1], "a four-letter word");
+    assert_eq!(search(Scope::Users(vec![UserId(8)]), "+4989").await, vec![2]);
+    assert_eq!(search(Scope::Users(vec![UserId(7)]), "+4989").await, Vec::<i64>::new());
 }
 
 on_every_backend!(

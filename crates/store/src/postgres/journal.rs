@@ -2,10 +2,12 @@
 //! keyset paging, filters and text search.
 //!
 //! Without a search text a scope walks `call_users` (user, started_at) newest first per user
-//! ([`newest`]). With one ([`search`]), a text with a word of five characters or more (seven
-//! digits of a number, a surname) first walks its rarest five-character gram newest first
-//! (`grams`, migration 0014) and re-checks the text on each call; if that cannot settle the
-//! page (every gram common and the page not full), or the text has no such word, a short
+//! ([`newest`]). With one ([`search`]), a text with a word of four characters or more (an
+//! extension, seven digits of a number, a surname) first walks its rarest key newest first —
+//! a five-character gram, or a four-character word's head (`grams`, migrations 0014 and
+//! 0016) — and re-checks the text on each call; if that cannot settle the page (every key
+//! common and the page not full, or common in a scope of several users), or the text has no
+//! such word, a short
 //! text (up to six characters: an extension, a prefix, digits) first walks a bounded stretch of the journal newest first, index-only
 //! through the text copied into `calls_newest_search` or `call_users_newest_search`
 //! (migration 0012), and stops when the page is full; a longer text, or a short one the walk
@@ -159,7 +161,15 @@ fn push_text(sql: &mut QueryBuilder<Postgres>, search: &str, id: &str, text: &st
 /// as stored, or any call of a user whose directory name holds it (#17). A search text with
 /// control characters is [`StoreError::Invalid`] ([`JournalQuery::text_problem`]), as on
 /// SQLite.
-pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem>, Option<JournalCursor>)> {
+///
+/// `generic` serves the statements whose plan the SQL fixes (the walks, the grams, the page
+/// without a text) with one generic plan per connection; `pool` the trigram index's, whose
+/// plan PostgreSQL must choose for the text at hand (`PgStore::journal_pool`).
+pub async fn journal(
+    pool: &PgPool,
+    generic: &PgPool,
+    q: &JournalQuery,
+) -> Result<(Vec<JournalItem>, Option<JournalCursor>)> {
     if let Some(problem) = q.q.as_deref().and_then(JournalQuery::text_problem) {
         return Err(StoreError::Invalid(problem.to_string()));
     }
@@ -169,14 +179,14 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
         return Ok((Vec::new(), None));
     }
     let named = match search_text(q) {
-        Some(text) => directory::users_named(pool, &text).await?,
+        Some(text) => directory::users_named(generic, &text).await?,
         None => Vec::new(),
     };
     let mut lists = lists;
     lists.sort_by_key(Vec::len);
     let calls = match search_text(q) {
-        None => newest(pool, q, lists, limit).await?,
-        Some(text) => search(pool, q, &text, lists, &named, limit).await?,
+        None => newest(generic, q, lists, limit).await?,
+        Some(text) => search(pool, generic, q, &text, lists, &named, limit).await?,
     };
     let next = if calls.len() as i64 == limit {
         calls.last().map(|i| JournalCursor {
@@ -196,8 +206,14 @@ pub async fn journal(pool: &PgPool, q: &JournalQuery) -> Result<(Vec<JournalItem
 /// drives; the others stay filters. Each user's walk stops at `limit` matches; the newest
 /// `limit` distinct calls of their union are the page (a call two of them took part in is
 /// walked twice). Without a filter on the call itself the walks stay in `call_users`' primary
-/// key (an index-only scan) and only the page's calls are read from `calls`: a supervisor's
-/// 23 agents walk 1,150 keys, and reading each of their calls cost ~10 ms at 1M calls.
+/// key (an index-only scan) and only the page's calls are read from `calls`: reading each of a
+/// supervisor's 23 agents' calls cost ~10 ms at 1M calls. Up to [`MERGE_MAX_USERS`] users the
+/// walks are the branches of one `UNION ALL`, merged in order (Merge Append) and stopped
+/// together at the page's last call: ~`limit` keys instead of `limit` per user (a supervisor's
+/// 23 agents, pgbench at 1M calls, 2026-12-05: 0.48 ms against 0.9–1.0 for the per-user walks).
+/// Such a statement is worth it only with one generic plan per connection (`generic`, see
+/// `PgStore::journal_pool`): planned at every request it took 2.0 ms (1.0 ms of it planning,
+/// tried and dropped on 2026-12-05 for that reason).
 ///
 /// Reviewed calls only (`reviewed=true`) walk the partial index `calls_reviewed` (migration
 /// 0011) newest first instead, every list a filter: reviews are filled by people, so reviewed
@@ -212,22 +228,45 @@ async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i6
             let rest: Vec<Vec<i64>> = lists.collect();
             let on_call =
                 q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some() || !rest.is_empty();
-            sql.push("c.id IN (SELECT p.call_id FROM (SELECT DISTINCT x.started_at, x.call_id FROM unnest(")
-                .push_bind(drive)
-                .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT cu.started_at, cu.call_id FROM call_users cu");
-            if on_call {
-                sql.push(" JOIN calls c ON c.id = cu.call_id");
-            }
-            sql.push(" WHERE cu.user_id = s.uid");
-            if on_call {
-                push_filters(&mut sql, q, "cu.started_at", "cu.call_id", rest.into_iter(), &[], None);
+            // One user's walk: their newest `limit` calls that pass the filters.
+            let walk = |sql: &mut QueryBuilder<'_, Postgres>, user: Option<i64>| {
+                sql.push("SELECT cu.started_at, cu.call_id FROM call_users cu");
+                if on_call {
+                    sql.push(" JOIN calls c ON c.id = cu.call_id");
+                }
+                match user {
+                    Some(user) => sql.push(" WHERE cu.user_id = ").push_bind(user),
+                    None => sql.push(" WHERE cu.user_id = s.uid"),
+                };
+                if on_call {
+                    push_filters(sql, q, "cu.started_at", "cu.call_id", rest.iter().cloned(), &[], None);
+                } else {
+                    push_range(sql, q, "cu.started_at", "cu.call_id");
+                }
+                sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
+                    .push(limit);
+            };
+            sql.push("c.id IN (SELECT p.call_id FROM (SELECT DISTINCT x.started_at, x.call_id FROM ");
+            if drive.len() <= MERGE_MAX_USERS {
+                // The walks as branches of one UNION ALL: each is in index order, so the planner
+                // merges them (Merge Append) and stops at the `limit`th distinct call, reading
+                // ~`limit` keys in all instead of `limit` per user.
+                sql.push("(");
+                for (i, user) in drive.iter().enumerate() {
+                    sql.push(if i == 0 { "(" } else { " UNION ALL (" });
+                    walk(&mut sql, Some(*user));
+                    sql.push(")");
+                }
+                sql.push(")");
             } else {
-                push_range(&mut sql, q, "cu.started_at", "cu.call_id");
+                sql.push("unnest(")
+                    .push_bind(drive)
+                    .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (");
+                walk(&mut sql, None);
+                sql.push(")");
             }
-            sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
-                .push_bind(limit)
-                .push(") x ORDER BY x.started_at DESC, x.call_id DESC LIMIT ")
-                .push_bind(limit)
+            sql.push(" x ORDER BY x.started_at DESC, x.call_id DESC LIMIT ")
+                .push(limit)
                 .push(") p)");
         }
         None => {
@@ -235,10 +274,14 @@ async fn newest(pool: &PgPool, q: &JournalQuery, lists: Vec<Vec<i64>>, limit: i6
             push_filters(&mut sql, q, "c.started_at", "c.id", lists, &[], None);
         }
     }
-    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-        .push_bind(limit);
+    sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ").push(limit);
     fetch_calls(pool, sql).await
 }
+
+/// Scopes of up to this many users are walked as one merge of their index ranges ([`newest`]);
+/// larger ones user by user (a statement of more branches would grow past what is worth
+/// planning, even once per connection).
+const MERGE_MAX_USERS: usize = 64;
 
 /// Texts of up to this many characters walk the journal newest first before the trigram
 /// index is asked ([`search`]); longer ones are rare enough to go to the index at once.
@@ -254,9 +297,10 @@ const WALK_USER_CALLS: i64 = 8_000;
 
 /// The page for a search text.
 ///
-/// A text with a gram (a run of five word characters or more) and no directory name that
+/// A text with a key (a run of four word characters or more) and no directory name that
 /// holds it is first asked of the grams ([`grams::search`]); the rest of this is for the
-/// texts they do not settle.
+/// texts they do not settle: runs of three characters or fewer (`+49`, `20`), texts a
+/// directory name holds, common keys in a scope of several users.
 ///
 /// Plan choice (measured at 1M calls, 2026-12-04): the pg_trgm GIN index finds a rare text
 /// fast (seven digits of a number: ~2.5 ms of database time), but digit strings have only
@@ -287,6 +331,7 @@ const WALK_USER_CALLS: i64 = 8_000;
 /// changed since the last vacuum are read from the table, which is correct, only slower.
 async fn search(
     pool: &PgPool,
+    generic: &PgPool,
     q: &JournalQuery,
     text: &str,
     lists: Vec<Vec<i64>>,
@@ -294,7 +339,7 @@ async fn search(
     limit: i64,
 ) -> Result<Vec<JournalItem>> {
     if named.is_empty() {
-        if let Some(page) = grams::search(pool, q, text, &lists, limit).await? {
+        if let Some(page) = grams::search(generic, q, text, &lists, limit).await? {
             return Ok(page);
         }
     }
@@ -309,7 +354,7 @@ async fn search(
             Some(_) => None,
         };
         if let Some(walk) = walk {
-            let page = fetch_calls(pool, walk).await?;
+            let page = fetch_calls(generic, walk).await?;
             if page.len() as i64 == limit {
                 return Ok(page);
             }
@@ -334,12 +379,11 @@ async fn search(
     // Nor does it start parallel workers for one: its estimate makes a parallel bitmap scan
     // look worth it, and starting the workers costs more than the few matches.
     if !rare {
-        sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-            .push_bind(limit);
+        sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ").push(limit);
         return fetch_calls(pool, sql).await;
     }
     sql.push(" ORDER BY c.started_at + 0 DESC, c.id DESC LIMIT ")
-        .push_bind(limit);
+        .push(limit);
     let mut tx = pool.begin().await?;
     sqlx::query("SET LOCAL max_parallel_workers_per_gather = 0")
         .execute(&mut *tx)
@@ -368,13 +412,13 @@ fn walk_all<'a>(q: &JournalQuery, text: &str, named: &[i64], limit: i64) -> Quer
         None,
     );
     sql.push(" ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-        .push_bind(WALK_CALLS)
+        .push(WALK_CALLS)
         .push(") w WHERE TRUE");
     push_text(&mut sql, "w.search", "w.id", text, named);
     sql.push(" ORDER BY w.started_at DESC, w.id DESC LIMIT ")
-        .push_bind(limit)
+        .push(limit)
         .push(") ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-        .push_bind(limit);
+        .push(limit);
     sql
 }
 
@@ -398,7 +442,7 @@ fn walk_user<'a>(
     sql.push_bind(user);
     push_range(&mut sql, q, "cu.started_at", "cu.call_id");
     sql.push(" ORDER BY cu.started_at DESC, cu.call_id DESC LIMIT ")
-        .push_bind(WALK_USER_CALLS)
+        .push(WALK_USER_CALLS)
         .push(") w");
     let on_call = q.direction.is_some() || q.has_recordings.is_some() || q.reviewed.is_some() || !rest.is_empty();
     if on_call {
@@ -409,9 +453,9 @@ fn walk_user<'a>(
     sql.push(" WHERE TRUE");
     push_text(&mut sql, "w.search", "w.call_id", text, named);
     sql.push(" ORDER BY w.started_at DESC, w.call_id DESC LIMIT ")
-        .push_bind(limit)
+        .push(limit)
         .push(") ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-        .push_bind(limit);
+        .push(limit);
     sql
 }
 

@@ -96,7 +96,34 @@ where
         .is_ok()
     {}
 
+    // The journal's reads have connections of their own (one generic plan per statement):
+    // found before, by number and unsearched, they must answer at once after the disruption.
+    let journal = |q: Option<&str>| {
+        let admin = &admin;
+        let query = callrec_client::JournalQuery {
+            q: q.map(str::to_string),
+            ..Default::default()
+        };
+        async move { admin.journal(&query).await }
+    };
+    for q in [Some("4930555"), None] {
+        let page = journal(q).await.expect("the journal answers");
+        assert!(
+            page.items.iter().any(|i| i.call.id == id),
+            "the call is in the journal ({q:?})"
+        );
+    }
+
     disrupt().await;
+    for q in [Some("4930555"), None] {
+        let page = journal(q)
+            .await
+            .expect("the journal answers at once after the disruption");
+        assert!(
+            page.items.iter().any(|i| i.call.id == id),
+            "the call is still found ({q:?})"
+        );
+    }
     // Nothing changed on the call: a `call` event now is node B publishing it again after
     // the nodes listened again.
     let Event::Call(again) = wait_for(&mut events, id, false, 15).await else {

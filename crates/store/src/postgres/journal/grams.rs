@@ -1,12 +1,16 @@
-//! PostgreSQL: the journal's search through five-character grams in journal order
-//! (`journal_grams`, `journal_user_grams`, migration 0014) — for a text with a word of five
+//! PostgreSQL: the journal's search through grams in journal order (`journal_grams`,
+//! `journal_user_grams`, migrations 0014 and 0016) — for a text with a word of four
 //! characters or more.
 //!
-//! The text's rarest gram is walked newest first, the whole text re-checked on each call
-//! (grams found in a call need not make up the text), and the walk stops when the page is
-//! full. Every call holding the text holds each of its grams, so a walk that reaches the end
-//! of the gram's rows in the range has tested every candidate: its page is exactly the newest
-//! `limit` matches, as the trigram path would return them.
+//! The rows are keyed by their first four characters (the head, 0016): a five-character gram
+//! is found among its head's rows, and a four-character word of the text by its head alone —
+//! every run of a call's text that holds it stores a row with that head (the five-character
+//! gram that continues it, or the run's tail). The text's rarest key is walked newest first,
+//! the whole text re-checked on each call (keys found in a call need not make up the text),
+//! and the walk stops when the page is full. Every call holding the text holds each of its
+//! keys, so a walk that reaches the end of the key's rows in the range has tested every
+//! candidate: its page is exactly the newest `limit` matches, as the trigram path would
+//! return them.
 
 use super::{fetch_calls, push_on_call, push_range, CALL_COLS};
 use crate::sqlite::journal::text::{is_word_char, GRAM};
@@ -14,36 +18,61 @@ use crate::{JournalQuery, Result};
 use callrec_types::calls::JournalItem;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
-/// A gram with at most this many rows in the range is walked to its end if need be; the
-/// rarest gram of a text with more is walked this far (unscoped) before the caller's other
+/// A key with at most this many rows in the range is walked to its end if need be; the
+/// rarest key of a text with more is walked this far (unscoped) before the caller's other
 /// paths answer. Measured at 1M calls: a frequent caller's number (1,713 calls) has ~1,800
 /// rows in each of its grams, a common surname's grams ~60,000.
 const GRAM_ROWS: i64 = 2_000;
 
-/// Grams of a text probed for the rarest: a long text has many, any of them will do.
+/// Keys of a text probed for the rarest: a long text has many, any of them will do.
 const MAX_GRAMS: usize = 12;
 
-/// The distinct grams of `text`: every window of [`GRAM`] word characters, as migration
-/// 0014's `journal_grams_of` cuts them from a call's text.
-pub(super) fn grams_of(text: &str) -> Vec<String> {
+/// Length of a head: the first characters of a gram, by which the rows are keyed (0016).
+const HEAD: usize = GRAM - 1;
+
+/// What a search text is looked up by: rows whose head is `head` and, for a five-character
+/// gram of the text, whose gram is `gram`; for a four-character word, any gram of that head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Key {
+    head: String,
+    gram: Option<String>,
+}
+
+/// The distinct keys of `text`: every window of [`GRAM`] word characters, as migration
+/// 0014's `journal_grams_of` cuts them from a call's text, and every run of exactly
+/// [`HEAD`] word characters (a four-digit extension) by its head.
+pub(super) fn keys_of(text: &str) -> Vec<Key> {
     let chars: Vec<char> = text.chars().collect();
-    let mut grams: Vec<String> = Vec::new();
-    for run in chars.split(|c| !is_word_char(*c)).filter(|r| r.len() >= GRAM) {
-        for window in run.windows(GRAM) {
-            let gram: String = window.iter().collect();
-            if !grams.contains(&gram) {
-                grams.push(gram);
+    let mut keys: Vec<Key> = Vec::new();
+    for run in chars.split(|c| !is_word_char(*c)).filter(|r| r.len() >= HEAD) {
+        let found: Vec<Key> = if run.len() == HEAD {
+            vec![Key {
+                head: run.iter().collect(),
+                gram: None,
+            }]
+        } else {
+            run.windows(GRAM)
+                .map(|w| Key {
+                    head: w[..HEAD].iter().collect(),
+                    gram: Some(w.iter().collect()),
+                })
+                .collect()
+        };
+        for key in found {
+            if !keys.contains(&key) {
+                keys.push(key);
             }
         }
     }
-    grams
+    keys
 }
 
 /// The page for `text` through the grams, or `None` when they cannot settle it: the text
-/// has no gram, or every gram is common (more than [`GRAM_ROWS`] rows in the range) and the
-/// walk did not fill the page. `lists` as in `journal` (shortest first; the first, if any,
-/// drives the walk through `journal_user_grams`). The text must not match by a directory
-/// name (those calls need not hold it); the caller checks.
+/// has no key, or every key is common (more than [`GRAM_ROWS`] rows in the range) and the
+/// walk did not fill the page, or several users drive a scope and the key is common. `lists`
+/// as in `journal` (shortest first; the first, if any, drives the walk through
+/// `journal_user_grams`). The text must not match by a directory name (those calls need not
+/// hold it); the caller checks.
 pub(super) async fn search(
     pool: &PgPool,
     q: &JournalQuery,
@@ -51,37 +80,99 @@ pub(super) async fn search(
     lists: &[Vec<i64>],
     limit: i64,
 ) -> Result<Option<Vec<JournalItem>>> {
-    let mut grams = grams_of(text);
-    if grams.is_empty() {
-        return Ok(None);
-    }
-    grams.truncate(MAX_GRAMS);
-    let (gram, rows) = rarest(pool, q, grams).await?;
-    let complete = rows <= GRAM_ROWS;
-    let sql = match lists.split_first() {
-        None => walk_all(q, text, &gram, limit),
-        // A scope's walk is one per user; bounded, it could miss a user's older match that
-        // belongs on the page, so a common gram is left to the other paths.
-        Some(_) if !complete => return Ok(None),
-        Some((drive, rest)) => walk_users(q, text, &gram, drive, rest, limit),
+    let mut keys = keys_of(text);
+    keys.truncate(MAX_GRAMS);
+    // One key needs no count to be chosen; it is counted only if the answer needs it.
+    let (key, mut rows) = match keys.len() {
+        0 => return Ok(None),
+        1 => (keys.remove(0), None),
+        _ => {
+            let (key, rows) = rarest(pool, q, keys).await?;
+            (key, Some(rows))
+        }
     };
-    let page = fetch_calls(pool, sql).await?;
-    Ok((complete || page.len() as i64 == limit).then_some(page))
+    match lists.split_first() {
+        None => {
+            let page = fetch_calls(pool, walk_all(q, text, &key, limit)).await?;
+            if page.len() as i64 == limit {
+                return Ok(Some(page));
+            }
+            let rows = match rows {
+                Some(rows) => rows,
+                None => count(pool, q, &key).await?,
+            };
+            Ok((rows <= GRAM_ROWS).then_some(page))
+        }
+        Some((drive, rest)) => {
+            // Each user's walk goes on until their page is full or their rows end, so it is
+            // exact; one user's rows of a key are at most a few per call of theirs. Several
+            // users' walks over a common key would add up, so those are left to the other
+            // paths.
+            if drive.len() > 1 {
+                if rows.is_none() {
+                    rows = Some(count(pool, q, &key).await?);
+                }
+                if rows.is_some_and(|r| r > GRAM_ROWS) {
+                    return Ok(None);
+                }
+            }
+            let page = fetch_calls(pool, walk_users(q, text, &key, drive, rest, limit)).await?;
+            Ok(Some(page))
+        }
+    }
 }
 
-/// The gram of `grams` with the fewest rows in the query's range, and that number (counted
-/// up to [`GRAM_ROWS`] + 1, index-only).
-async fn rarest(pool: &PgPool, q: &JournalQuery, grams: Vec<String>) -> Result<(String, i64)> {
-    let mut sql: QueryBuilder<Postgres> =
-        QueryBuilder::new("SELECT g.gram, (SELECT count(*) FROM (SELECT 1 FROM journal_grams j WHERE j.gram = g.gram");
+/// Appends the condition that row `j` of `journal_grams` is under `key`, each through its
+/// own key (0016): ` AND j.gram = gram` for a gram, ` AND left(j.gram, 4) = head` for a head.
+fn push_key(sql: &mut QueryBuilder<'_, Postgres>, key: &Key) {
+    match &key.gram {
+        Some(gram) => sql.push(" AND j.gram = ").push_bind(gram.clone()),
+        None => sql.push(" AND left(j.gram, 4) = ").push_bind(key.head.clone()),
+    };
+}
+
+/// Appends the condition that row `j` of `journal_user_grams` is under `key`: its head (the
+/// table's key after the user, 0016) and, for a gram, the gram.
+fn push_user_key(sql: &mut QueryBuilder<'_, Postgres>, key: &Key) {
+    sql.push(" AND left(j.gram, 4) = ").push_bind(key.head.clone());
+    if let Some(gram) = &key.gram {
+        sql.push(" AND j.gram = ").push_bind(gram.clone());
+    }
+}
+
+/// The key of `keys` with the fewest rows in the query's range, and that number (counted
+/// up to [`GRAM_ROWS`] + 1, index-only, each through its own key).
+async fn rarest(pool: &PgPool, q: &JournalQuery, keys: Vec<Key>) -> Result<(Key, i64)> {
+    let (heads, grams): (Vec<String>, Vec<Option<String>>) = keys.into_iter().map(|k| (k.head, k.gram)).unzip();
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
+        "SELECT k.head, k.gram, CASE WHEN k.gram IS NULL \
+         THEN (SELECT count(*) FROM (SELECT 1 FROM journal_grams j WHERE left(j.gram, 4) = k.head",
+    );
     push_range(&mut sql, q, "j.started_at", "j.call_id");
     sql.push(" LIMIT ")
-        .push_bind(GRAM_ROWS + 1)
-        .push(") n) AS rows FROM unnest(")
+        .push(GRAM_ROWS + 1)
+        .push(") n) ELSE (SELECT count(*) FROM (SELECT 1 FROM journal_grams j WHERE j.gram = k.gram");
+    push_range(&mut sql, q, "j.started_at", "j.call_id");
+    sql.push(" LIMIT ")
+        .push(GRAM_ROWS + 1)
+        .push(") n) END AS rows FROM unnest(")
+        .push_bind(heads)
+        .push("::text[], ")
         .push_bind(grams)
-        .push("::text[]) AS g(gram) ORDER BY rows, g.gram LIMIT 1");
-    let (gram, rows): (String, i64) = sql.build_query_as().fetch_one(pool).await?;
-    Ok((gram, rows))
+        .push("::text[]) AS k(head, gram) ORDER BY rows, k.head, k.gram LIMIT 1");
+    let (head, gram, rows): (String, Option<String>, i64) = sql.build_query_as().fetch_one(pool).await?;
+    Ok((Key { head, gram }, rows))
+}
+
+/// The rows of `key` in the query's range, counted up to [`GRAM_ROWS`] + 1.
+async fn count(pool: &PgPool, q: &JournalQuery, key: &Key) -> Result<i64> {
+    let mut sql: QueryBuilder<Postgres> =
+        QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM journal_grams j WHERE TRUE");
+    push_key(&mut sql, key);
+    push_range(&mut sql, q, "j.started_at", "j.call_id");
+    sql.push(" LIMIT ").push(GRAM_ROWS + 1).push(") n");
+    let (rows,): (i64,) = sql.build_query_as().fetch_one(pool).await?;
+    Ok(rows)
 }
 
 /// Appends the re-check of call `j` (`journal_grams` or `journal_user_grams`): its text holds
@@ -100,34 +191,35 @@ fn push_recheck(sql: &mut QueryBuilder<'_, Postgres>, q: &JournalQuery, text: &s
     sql.push(" OFFSET 0) x");
 }
 
-/// An unscoped search: the newest [`GRAM_ROWS`] rows of `gram` in the range, re-checked in
-/// order until `limit` match.
-fn walk_all<'a>(q: &JournalQuery, text: &str, gram: &str, limit: i64) -> QueryBuilder<'a, Postgres> {
+/// An unscoped search: the newest [`GRAM_ROWS`] calls under `key` in the range (a call may
+/// hold several grams of one head: each is walked once), re-checked in order until `limit`
+/// match.
+fn walk_all<'a>(q: &JournalQuery, text: &str, key: &Key, limit: i64) -> QueryBuilder<'a, Postgres> {
     let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(format!(
         "SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.id IN (SELECT j.call_id FROM \
-         (SELECT j.started_at, j.call_id FROM journal_grams j WHERE j.gram = "
+         (SELECT DISTINCT j.started_at, j.call_id FROM journal_grams j WHERE TRUE"
     ));
-    sql.push_bind(gram.to_string());
+    push_key(&mut sql, key);
     push_range(&mut sql, q, "j.started_at", "j.call_id");
     sql.push(" ORDER BY j.started_at DESC, j.call_id DESC LIMIT ")
-        .push_bind(GRAM_ROWS)
+        .push(GRAM_ROWS)
         .push(") j");
     push_recheck(&mut sql, q, text, &[]);
     sql.push(" ORDER BY j.started_at DESC, j.call_id DESC LIMIT ")
-        .push_bind(limit)
+        .push(limit)
         .push(") ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-        .push_bind(limit);
+        .push(limit);
     sql
 }
 
-/// A scoped search: one walk per user of `drive` through `journal_user_grams` (user, gram,
-/// started_at) newest first, each re-checked and stopped at `limit` matches; the newest
-/// `limit` distinct calls of their union are the page (a call two of them took part in is
-/// found twice). The other lists `rest` are checked on each call.
+/// A scoped search: one walk per user of `drive` through `journal_user_grams` (user, head,
+/// started_at) newest first, each re-checked and stopped at `limit` matching calls; the
+/// newest `limit` distinct calls of their union are the page (a call two of them took part
+/// in is found twice). The other lists `rest` are checked on each call.
 fn walk_users<'a>(
     q: &JournalQuery,
     text: &str,
-    gram: &str,
+    key: &Key,
     drive: &[i64],
     rest: &[Vec<i64>],
     limit: i64,
@@ -136,30 +228,51 @@ fn walk_users<'a>(
         "SELECT {CALL_COLS}, c.review_score FROM calls c WHERE c.id IN (SELECT p.call_id FROM \
          (SELECT DISTINCT w.started_at, w.call_id FROM unnest("
     ));
-    sql.push_bind(drive.to_vec())
-        .push("::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT j.started_at, j.call_id FROM journal_user_grams j");
+    sql.push_bind(drive.to_vec()).push(
+        "::bigint[]) AS s(uid) CROSS JOIN LATERAL (SELECT DISTINCT j.started_at, j.call_id \
+         FROM journal_user_grams j",
+    );
     push_recheck(&mut sql, q, text, rest);
-    sql.push(" WHERE j.user_id = s.uid AND j.gram = ")
-        .push_bind(gram.to_string());
+    sql.push(" WHERE j.user_id = s.uid");
+    push_user_key(&mut sql, key);
     push_range(&mut sql, q, "j.started_at", "j.call_id");
     sql.push(" ORDER BY j.started_at DESC, j.call_id DESC LIMIT ")
-        .push_bind(limit)
+        .push(limit)
         .push(") w ORDER BY w.started_at DESC, w.call_id DESC LIMIT ")
-        .push_bind(limit)
+        .push(limit)
         .push(") p) ORDER BY c.started_at DESC, c.id DESC LIMIT ")
-        .push_bind(limit);
+        .push(limit);
     sql
 }
 
 #[cfg(test)]
 mod tests {
-    use super::grams_of;
+    use super::{keys_of, Key};
+
+    fn gram(g: &str) -> Key {
+        Key {
+            head: g.chars().take(4).collect(),
+            gram: Some(g.to_string()),
+        }
+    }
+
+    fn head(h: &str) -> Key {
+        Key {
+            head: h.to_string(),
+            gram: None,
+        }
+    }
 
     #[test]
-    fn grams_are_windows_of_word_runs() {
-        assert_eq!(grams_of("+4930 123456"), vec!["12345", "23456"]);
-        assert_eq!(grams_of("müller"), vec!["mülle", "üller"]);
-        assert!(grams_of("ab 1234 +49-30").is_empty());
-        assert_eq!(grams_of("aaaaaaa"), vec!["aaaaa"]);
+    fn keys_are_windows_of_long_runs_and_heads_of_four_character_runs() {
+        assert_eq!(
+            keys_of("+4930 123456"),
+            vec![head("4930"), gram("12345"), gram("23456")]
+        );
+        assert_eq!(keys_of("müller"), vec![gram("mülle"), gram("üller")]);
+        assert_eq!(keys_of("ab 1234 +49-30"), vec![head("1234")]);
+        assert!(keys_of("ab 123 +49-30").is_empty());
+        assert_eq!(keys_of("aaaaaaa"), vec![gram("aaaaa")]);
+        assert_eq!(keys_of("2047 x 2047"), vec![head("2047")]);
     }
 }
