@@ -63,7 +63,10 @@ pub struct PgStore {
 /// parameters a generic plan would guess at). The trigram index's statements stay on the main
 /// pool: their plan depends on how common the text is, which only a custom plan sees. Set on
 /// the whole database for a trial, the same setting made the evidence sweep's statement 14×
-/// slower (8.4 ms instead of 0.6): so it is these connections only.
+/// slower (8.4 ms instead of 0.6): so it is these connections only. A generic plan is made
+/// with the statistics of its connection's first use; a connection lives at most 30 minutes
+/// (sqlx's `max_lifetime`), so a plan made while the journal was small is not kept for long
+/// as it grows.
 fn journal_options(opts: &PgConnectOptions) -> PgConnectOptions {
     opts.clone()
         .application_name("callrec journal")
