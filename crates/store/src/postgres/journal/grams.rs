@@ -83,7 +83,7 @@ pub(super) async fn search(
     let mut keys = keys_of(text);
     keys.truncate(MAX_GRAMS);
     // One key needs no count to be chosen; it is counted only if the answer needs it.
-    let (key, mut rows) = match keys.len() {
+    let (key, counted) = match keys.len() {
         0 => return Ok(None),
         1 => (keys.remove(0), None),
         _ => {
@@ -97,7 +97,7 @@ pub(super) async fn search(
             if page.len() as i64 == limit {
                 return Ok(Some(page));
             }
-            let rows = match rows {
+            let rows = match counted {
                 Some(rows) => rows,
                 None => count(pool, q, &key).await?,
             };
@@ -109,10 +109,11 @@ pub(super) async fn search(
             // users' walks over a common key would add up, so those are left to the other
             // paths.
             if drive.len() > 1 {
-                if rows.is_none() {
-                    rows = Some(count(pool, q, &key).await?);
-                }
-                if rows.is_some_and(|r| r > GRAM_ROWS) {
+                let rows = match counted {
+                    Some(rows) => rows,
+                    None => count(pool, q, &key).await?,
+                };
+                if rows > GRAM_ROWS {
                     return Ok(None);
                 }
             }
@@ -122,40 +123,54 @@ pub(super) async fn search(
     }
 }
 
+/// The condition that row `j` is under a head: `left(j.gram, 4)`, the first column of the
+/// tables' keys by head (0016).
+const HEAD_OF_ROW: &str = " AND left(j.gram, 4) = ";
+
 /// Appends the condition that row `j` of `journal_grams` is under `key`, each through its
-/// own key (0016): ` AND j.gram = gram` for a gram, ` AND left(j.gram, 4) = head` for a head.
+/// own key (0016): ` AND j.gram = gram` for a gram, [`HEAD_OF_ROW`] for a head.
 fn push_key(sql: &mut QueryBuilder<'_, Postgres>, key: &Key) {
     match &key.gram {
         Some(gram) => sql.push(" AND j.gram = ").push_bind(gram.clone()),
-        None => sql.push(" AND left(j.gram, 4) = ").push_bind(key.head.clone()),
+        None => sql.push(HEAD_OF_ROW).push_bind(key.head.clone()),
     };
 }
 
 /// Appends the condition that row `j` of `journal_user_grams` is under `key`: its head (the
 /// table's key after the user, 0016) and, for a gram, the gram.
 fn push_user_key(sql: &mut QueryBuilder<'_, Postgres>, key: &Key) {
-    sql.push(" AND left(j.gram, 4) = ").push_bind(key.head.clone());
+    sql.push(HEAD_OF_ROW).push_bind(key.head.clone());
     if let Some(gram) = &key.gram {
         sql.push(" AND j.gram = ").push_bind(gram.clone());
     }
 }
 
+/// Appends `(SELECT count(*) …)`: the rows of `journal_grams` that `on_key` (` AND …` on row
+/// `j`) selects in the query's range, counted up to [`GRAM_ROWS`] + 1, index-only.
+fn push_count(
+    sql: &mut QueryBuilder<'_, Postgres>,
+    q: &JournalQuery,
+    on_key: impl FnOnce(&mut QueryBuilder<'_, Postgres>),
+) {
+    sql.push("(SELECT count(*) FROM (SELECT 1 FROM journal_grams j WHERE TRUE");
+    on_key(sql);
+    push_range(sql, q, "j.started_at", "j.call_id");
+    sql.push(" LIMIT ").push(GRAM_ROWS + 1).push(") n)");
+}
+
 /// The key of `keys` with the fewest rows in the query's range, and that number (counted
-/// up to [`GRAM_ROWS`] + 1, index-only, each through its own key).
+/// as [`count`] does, each through its own key).
 async fn rarest(pool: &PgPool, q: &JournalQuery, keys: Vec<Key>) -> Result<(Key, i64)> {
     let (heads, grams): (Vec<String>, Vec<Option<String>>) = keys.into_iter().map(|k| (k.head, k.gram)).unzip();
-    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new(
-        "SELECT k.head, k.gram, CASE WHEN k.gram IS NULL \
-         THEN (SELECT count(*) FROM (SELECT 1 FROM journal_grams j WHERE left(j.gram, 4) = k.head",
-    );
-    push_range(&mut sql, q, "j.started_at", "j.call_id");
-    sql.push(" LIMIT ")
-        .push(GRAM_ROWS + 1)
-        .push(") n) ELSE (SELECT count(*) FROM (SELECT 1 FROM journal_grams j WHERE j.gram = k.gram");
-    push_range(&mut sql, q, "j.started_at", "j.call_id");
-    sql.push(" LIMIT ")
-        .push(GRAM_ROWS + 1)
-        .push(") n) END AS rows FROM unnest(")
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("SELECT k.head, k.gram, CASE WHEN k.gram IS NULL THEN ");
+    push_count(&mut sql, q, |sql| {
+        sql.push(format!("{HEAD_OF_ROW}k.head"));
+    });
+    sql.push(" ELSE ");
+    push_count(&mut sql, q, |sql| {
+        sql.push(" AND j.gram = k.gram");
+    });
+    sql.push(" END AS rows FROM unnest(")
         .push_bind(heads)
         .push("::text[], ")
         .push_bind(grams)
@@ -166,11 +181,8 @@ async fn rarest(pool: &PgPool, q: &JournalQuery, keys: Vec<Key>) -> Result<(Key,
 
 /// The rows of `key` in the query's range, counted up to [`GRAM_ROWS`] + 1.
 async fn count(pool: &PgPool, q: &JournalQuery, key: &Key) -> Result<i64> {
-    let mut sql: QueryBuilder<Postgres> =
-        QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM journal_grams j WHERE TRUE");
-    push_key(&mut sql, key);
-    push_range(&mut sql, q, "j.started_at", "j.call_id");
-    sql.push(" LIMIT ").push(GRAM_ROWS + 1).push(") n");
+    let mut sql: QueryBuilder<Postgres> = QueryBuilder::new("SELECT ");
+    push_count(&mut sql, q, |sql| push_key(sql, key));
     let (rows,): (i64,) = sql.build_query_as().fetch_one(pool).await?;
     Ok(rows)
 }
@@ -247,7 +259,7 @@ fn walk_users<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::{keys_of, Key};
+    use super::{keys_of, Key, HEAD, HEAD_OF_ROW};
 
     fn gram(g: &str) -> Key {
         Key {
@@ -274,5 +286,10 @@ mod tests {
         assert!(keys_of("ab 123 +49-30").is_empty());
         assert_eq!(keys_of("aaaaaaa"), vec![gram("aaaaa")]);
         assert_eq!(keys_of("2047 x 2047"), vec![head("2047")]);
+    }
+
+    #[test]
+    fn the_sql_cuts_heads_as_long_as_the_keys() {
+        assert!(HEAD_OF_ROW.contains(&format!("left(j.gram, {HEAD})")));
     }
 }
